@@ -1,0 +1,34 @@
+# booking: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server (see test/run-all for the whole suite).
+
+EXTENSION = booking
+MODULE_big = booking
+OBJS = \
+	src/booking.o \
+	src/spi_util.o \
+	src/validate.o \
+	src/ids.o \
+	src/state.o \
+	src/catalog.o \
+	src/inventory.o \
+	src/idempotency.o \
+	src/reserve.o \
+	src/lifecycle.o \
+	src/expiry.o \
+	src/search.o \
+	src/invariants.o
+
+DATA = $(wildcard sql/booking--*.sql)
+
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): src/booking.h

@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ * booking.h
+ *    Declarations shared by the booking extension's C files: SQLSTATEs,
+ *    GUC variables, the SPI helpers and the inventory primitives.
+ *-------------------------------------------------------------------------
+ */
+#ifndef BOOKING_H
+#define BOOKING_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/date.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+/* SQLSTATEs of the public contract (../shared/API.md, "Errors") */
+#define ERRCODE_BOOKING_NO_AVAILABILITY			MAKE_SQLSTATE('B','K','0','0','1')
+#define ERRCODE_BOOKING_HOLD_EXPIRED			MAKE_SQLSTATE('B','K','0','0','2')
+#define ERRCODE_BOOKING_INVALID_TRANSITION		MAKE_SQLSTATE('B','K','0','0','3')
+#define ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH	MAKE_SQLSTATE('B','K','0','0','4')
+#define ERRCODE_BOOKING_NOT_FOUND				MAKE_SQLSTATE('B','K','0','0','5')
+#define ERRCODE_BOOKING_RESTRICTION_VIOLATION	MAKE_SQLSTATE('B','K','0','0','6')
+#define ERRCODE_BOOKING_BUSY					MAKE_SQLSTATE('B','K','0','0','7')
+
+/* Ids are n * BOOKING_NODE_SPAN + booking.node_id */
+#define BOOKING_NODE_SPAN		1024
+
+/* Longest idempotency key, in bytes */
+#define BOOKING_MAX_KEY_BYTES	255
+
+/* Longest range open_inventory writes in one call, in nights */
+#define BOOKING_MAX_OPEN_NIGHTS	3660
+
+/* GUCs (booking.c) */
+extern int	booking_hold_ttl_s;
+extern int	booking_max_nights;
+extern int	booking_lock_timeout_ms;
+extern int	booking_node_id;
+extern int	booking_idempotency_retention_s;
+
+/*
+ * A prepared statement kept for the life of the backend.  Declare one as
+ * `static BookingPlan plan = {"SQL", nargs, {types}};` and run it with
+ * bk_exec(); it is prepared on first use.
+ */
+typedef struct BookingPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[10];
+	SPIPlanPtr	plan;
+} BookingPlan;
+
+/* spi_util.c */
+extern void bk_connect(void);
+extern void bk_finish(void);
+extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
+extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
+							long count, const char *what);
+extern Datum bk_get(int row, int col, bool *isnull);
+extern Datum bk_get_notnull(int row, int col);
+extern int32 bk_get_int32(int row, int col);
+extern int64 bk_get_int64(int row, int col);
+extern Datum bk_copy_result_datum(int row, int col);
+extern void bk_return_rows(FunctionCallInfo fcinfo);
+
+/* validate.c */
+extern void bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern void bk_validate_stay(DateADT check_in, DateADT check_out);
+extern DateADT bk_local_today(const char *time_zone);
+extern void bk_validate_time_zone(const char *time_zone);
+extern char *bk_date_str(DateADT d);
+extern TimestampTz bk_now(void);
+
+
+/* inventory.c */
+typedef enum BkNightsChange
+{
+	BK_HOLD,					/* held += rooms */
+	BK_UNHOLD,					/* held -= rooms */
+	BK_BOOK_HELD,				/* held -= rooms, booked += rooms */
+	BK_BOOK,					/* booked += rooms */
+	BK_UNBOOK					/* booked -= rooms */
+} BkNightsChange;
+
+/* The first night of a stay that lacks the units asked for */
+typedef struct BkShortage
+{
+	DateADT		night;
+	int32		available;		/* free units that night */
+	bool		missing;		/* the night has no inventory row at all */
+} BkShortage;
+
+extern bool bk_acquire_nights(int64 property_id, const char *room_type,
+							  DateADT check_in, DateADT check_out,
+							  int32 rooms, BkNightsChange change,
+							  Numeric *total_price, BkShortage *shortage);
+extern void bk_lock_nights(int64 property_id, const char *room_type,
+						   DateADT check_in, DateADT check_out);
+extern void bk_change_nights(int64 property_id, const char *room_type,
+							 DateADT check_in, DateADT check_out,
+							 int32 rooms, BkNightsChange change);
+
+/* idempotency.c */
+extern bytea *bk_request_digest(int64 property_id, const char *room_type,
+								DateADT check_in, DateADT check_out,
+								int32 rooms, Interval *hold);
+extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
+						 int64 property_id, int64 *existing_reservation);
+extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
+
+/* lifecycle.c, reserve.c: whole-row fetch of a reservation */
+extern Datum bk_reservation_row(int64 reservation_id);
+
+/* expiry.c */
+extern int	bk_expire_reservations(Datum ids_array);
+
+#endif							/* BOOKING_H */

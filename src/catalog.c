@@ -1,0 +1,282 @@
+/*-------------------------------------------------------------------------
+ * catalog.c
+ *    What a hotel sells: booking.add_property(), booking.add_room_type()
+ *    and booking.open_inventory().
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_add_property);
+PG_FUNCTION_INFO_V1(booking_add_room_type);
+PG_FUNCTION_INFO_V1(booking_open_inventory);
+
+static BookingPlan insert_property_plan = {
+	"INSERT INTO booking.property (property_id, name, city, time_zone)"
+	" VALUES (pg_catalog.nextval('booking.property_id_seq'::pg_catalog.regclass) * 1024 + $4,"
+	"         $1, $2, $3)"
+	" RETURNING property_id",
+	4, {TEXTOID, TEXTOID, TEXTOID, INT4OID}
+};
+
+static BookingPlan property_exists_plan = {
+	"SELECT 1 FROM booking.property WHERE property_id = $1",
+	1, {INT8OID}
+};
+
+static BookingPlan room_type_exists_plan = {
+	"SELECT 1 FROM booking.room_type WHERE property_id = $1 AND code = $2",
+	2, {INT8OID, TEXTOID}
+};
+
+static BookingPlan insert_room_type_plan = {
+	"INSERT INTO booking.room_type (property_id, code, name, units, max_guests, base_price)"
+	" VALUES ($1, $2, $3, $4, $5, $6)",
+	6, {INT8OID, TEXTOID, TEXTOID, INT4OID, INT4OID, NUMERICOID}
+};
+
+/*
+ * Writes the nights [$3, $4): new ones take the given units and price or
+ * the room type's; existing ones keep whatever is not given.
+ */
+static BookingPlan upsert_nights_plan = {
+	"INSERT INTO booking.inventory AS i (property_id, room_type, night, units, price)"
+	" SELECT $1, $2, $3 + g, COALESCE($5, rt.units), COALESCE($6, rt.base_price)"
+	"   FROM booking.room_type rt, pg_catalog.generate_series(0, $4 - $3 - 1) g"
+	"  WHERE rt.property_id = $1 AND rt.code = $2"
+	" ON CONFLICT (property_id, room_type, night) DO UPDATE"
+	"    SET units = COALESCE($5, i.units), price = COALESCE($6, i.price)",
+	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, NUMERICOID}
+};
+
+/* Nights of [$3, $4) holding or booking more than $5 units, locked. */
+static BookingPlan overcommitted_nights_plan = {
+	"SELECT night, held, booked FROM booking.inventory"
+	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night < $4"
+	"   AND held + booked > $5"
+	" ORDER BY night LIMIT 1",
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
+};
+
+/*
+ * require_text returns argument `argno` as a C string, refusing NULL and,
+ * when `nonempty`, the empty string.
+ */
+static char *
+require_text(FunctionCallInfo fcinfo, int argno, const char *name, bool nonempty)
+{
+	char	   *s;
+
+	bk_require_arg(fcinfo, argno, name);
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (nonempty && s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name)));
+	return s;
+}
+
+/*
+ * require_nonnegative_price refuses a negative price.
+ */
+static void
+require_nonnegative_price(Datum price, const char *name)
+{
+	if (DatumGetInt32(DirectFunctionCall1(numeric_sign, price)) < 0 ||
+		numeric_is_nan(DatumGetNumeric(price)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a number of at least 0", name),
+				 errdetail("%s is %s.", name,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, price)))));
+}
+
+/*
+ * require_property fails with BK005 unless the property exists.
+ */
+static void
+require_property(int64 property_id)
+{
+	Datum		args[1] = {Int64GetDatum(property_id)};
+
+	bk_exec(&property_exists_plan, args, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("property %lld does not exist", (long long) property_id),
+				 errhint("Create it with booking.add_property, or check the id.")));
+}
+
+/*
+ * booking_add_property is add_property(name, city, time_zone): it checks the
+ * time zone and returns the new property_id, n * 1024 + booking.node_id.
+ */
+Datum
+booking_add_property(PG_FUNCTION_ARGS)
+{
+	char	   *name = require_text(fcinfo, 0, "name", true);
+	char	   *city = require_text(fcinfo, 1, "city", true);
+	char	   *time_zone = require_text(fcinfo, 2, "time_zone", true);
+	Datum		args[4];
+	int64		property_id;
+
+	bk_validate_time_zone(time_zone);
+
+	bk_connect();
+	args[0] = CStringGetTextDatum(name);
+	args[1] = CStringGetTextDatum(city);
+	args[2] = CStringGetTextDatum(time_zone);
+	args[3] = Int32GetDatum(booking_node_id);
+	bk_exec(&insert_property_plan, args, NULL, 0);
+	property_id = bk_get_int64(0, 1);
+	bk_finish();
+
+	PG_RETURN_INT64(property_id);
+}
+
+/*
+ * booking_add_room_type is add_room_type(property_id, code, name, units,
+ * max_guests, base_price).
+ */
+Datum
+booking_add_room_type(PG_FUNCTION_ARGS)
+{
+	int64		property_id;
+	char	   *code;
+	char	   *name;
+	int32		units;
+	int32		max_guests;
+	Datum		args[6];
+
+	bk_require_arg(fcinfo, 0, "property_id");
+	code = require_text(fcinfo, 1, "code", true);
+	name = require_text(fcinfo, 2, "name", true);
+	bk_require_arg(fcinfo, 3, "units");
+	bk_require_arg(fcinfo, 4, "max_guests");
+	bk_require_arg(fcinfo, 5, "base_price");
+	property_id = PG_GETARG_INT64(0);
+	units = PG_GETARG_INT32(3);
+	max_guests = PG_GETARG_INT32(4);
+	if (units < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("units must be at least 0"),
+				 errdetail("units is %d.", units)));
+	if (max_guests < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_guests must be at least 1"),
+				 errdetail("max_guests is %d.", max_guests)));
+	require_nonnegative_price(PG_GETARG_DATUM(5), "base_price");
+
+	bk_connect();
+	require_property(property_id);
+	args[0] = Int64GetDatum(property_id);
+	args[1] = CStringGetTextDatum(code);
+	bk_exec(&room_type_exists_plan, args, NULL, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("room type \"%s\" already exists at property %lld",
+						code, (long long) property_id),
+				 errhint("Use another code, or change its nights with booking.open_inventory.")));
+	args[2] = CStringGetTextDatum(name);
+	args[3] = Int32GetDatum(units);
+	args[4] = Int32GetDatum(max_guests);
+	args[5] = PG_GETARG_DATUM(5);
+	bk_exec(&insert_room_type_plan, args, NULL, 0);
+	bk_finish();
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * booking_open_inventory is open_inventory(property_id, room_type,
+ * first_night, end_night, units, price): it writes the nights
+ * [first_night, end_night) and returns how many.  Existing nights are
+ * locked in order first; lowering units below what a night already holds
+ * and books fails with BK001 and changes nothing.
+ */
+Datum
+booking_open_inventory(PG_FUNCTION_ARGS)
+{
+	int64		property_id;
+	char	   *room_type;
+	DateADT		first_night;
+	DateADT		end_night;
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			written;
+
+	bk_require_arg(fcinfo, 0, "property_id");
+	room_type = require_text(fcinfo, 1, "room_type", true);
+	bk_require_arg(fcinfo, 2, "first_night");
+	bk_require_arg(fcinfo, 3, "end_night");
+	property_id = PG_GETARG_INT64(0);
+	first_night = PG_GETARG_DATEADT(2);
+	end_night = PG_GETARG_DATEADT(3);
+	if (DATE_NOT_FINITE(first_night) || DATE_NOT_FINITE(end_night) ||
+		end_night <= first_night ||
+		(int64) end_night - (int64) first_night > BOOKING_MAX_OPEN_NIGHTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("end_night must be 1 to %d days after first_night", BOOKING_MAX_OPEN_NIGHTS),
+				 errdetail("first_night is %s, end_night is %s; the nights written are [first_night, end_night).",
+						   bk_date_str(first_night), bk_date_str(end_night))));
+	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("units must be at least 0"),
+				 errdetail("units is %d.", PG_GETARG_INT32(4))));
+	if (!PG_ARGISNULL(5))
+		require_nonnegative_price(PG_GETARG_DATUM(5), "price");
+
+	bk_connect();
+	require_property(property_id);
+	args[0] = Int64GetDatum(property_id);
+	args[1] = CStringGetTextDatum(room_type);
+	bk_exec(&room_type_exists_plan, args, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("room type \"%s\" does not exist at property %lld",
+						room_type, (long long) property_id),
+				 errhint("Create it with booking.add_room_type first.")));
+
+	bk_lock_nights(property_id, room_type, first_night, end_night);
+	args[2] = DateADTGetDatum(first_night);
+	args[3] = DateADTGetDatum(end_night);
+	if (!PG_ARGISNULL(4))
+	{
+		args[4] = PG_GETARG_DATUM(4);
+		bk_exec(&overcommitted_nights_plan, args, NULL, 1);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
+					 errmsg("cannot lower units to %d: night %s already has %d held and %d booked",
+							PG_GETARG_INT32(4),
+							bk_date_str(DatumGetDateADT(bk_get_notnull(0, 1))),
+							bk_get_int32(0, 2), bk_get_int32(0, 3)),
+					 errdetail("Property %lld, room type \"%s\", night %s.",
+							   (long long) property_id, room_type,
+							   bk_date_str(DatumGetDateADT(bk_get_notnull(0, 1)))),
+					 errhint("Cancel or move reservations first, or keep units at least at held + booked.")));
+	}
+	else
+		nulls[4] = 'n';
+	if (PG_ARGISNULL(5))
+		nulls[5] = 'n';
+	else
+		args[5] = PG_GETARG_DATUM(5);
+
+	bk_exec(&upsert_nights_plan, args, nulls, 0);
+	written = (int) SPI_processed;
+	bk_finish();
+
+	PG_RETURN_INT32(written);
+}

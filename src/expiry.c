@@ -1,0 +1,113 @@
+/*-------------------------------------------------------------------------
+ * expiry.c
+ *    Expiring holds past their deadline: booking.expire_holds(), and the
+ *    routine it shares with reserve_range's dead-hold path, which moves a
+ *    set of locked reservations to 'expired' and gives their units back in
+ *    the same transaction.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_expire_holds);
+
+/* The oldest dead holds nobody else is working on, locked. */
+static BookingPlan pick_dead_holds_plan = {
+	"SELECT pg_catalog.array_agg(reservation_id) FROM ("
+	"  SELECT reservation_id FROM booking.reservation"
+	"   WHERE state = 'held'::booking.booking_state AND hold_expires_at <= $2"
+	"   ORDER BY hold_expires_at, reservation_id"
+	"   LIMIT $1 FOR UPDATE SKIP LOCKED) s",
+	2, {INT4OID, TIMESTAMPTZOID}
+};
+
+/*
+ * The nights of the reservations in $1, locked in ascending (property,
+ * room type, night) order: the global inventory lock order.
+ */
+static BookingPlan lock_their_nights_plan = {
+	"SELECT 1 FROM booking.inventory i"
+	"  JOIN (SELECT DISTINCT r.property_id, r.room_type, r.check_in + g AS night"
+	"          FROM booking.reservation r,"
+	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
+	"         WHERE r.reservation_id = ANY ($1)) n"
+	"    ON i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night"
+	" ORDER BY i.property_id, i.room_type, i.night"
+	"   FOR UPDATE OF i",
+	1, {INT8ARRAYOID}
+};
+
+/* Gives back the held units of the reservations in $1. */
+static BookingPlan release_their_nights_plan = {
+	"UPDATE booking.inventory i SET held = i.held - n.rooms"
+	"  FROM (SELECT r.property_id, r.room_type, r.check_in + g AS night,"
+	"               pg_catalog.sum(r.rooms)::int AS rooms"
+	"          FROM booking.reservation r,"
+	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
+	"         WHERE r.reservation_id = ANY ($1)"
+	"         GROUP BY 1, 2, 3) n"
+	" WHERE i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night",
+	1, {INT8ARRAYOID}
+};
+
+static BookingPlan mark_expired_plan = {
+	"UPDATE booking.reservation"
+	"   SET state = 'expired'::booking.booking_state, updated_at = pg_catalog.now()"
+	" WHERE reservation_id = ANY ($1) AND state = 'held'::booking.booking_state",
+	1, {INT8ARRAYOID}
+};
+
+/*
+ * bk_expire_reservations expires the held reservations whose ids are in
+ * `ids_array` (an int8[]); the caller has locked them.  Their nights are
+ * locked in the global order, then their units are released and their
+ * state set, all in this transaction.  Returns how many were expired.
+ */
+int
+bk_expire_reservations(Datum ids_array)
+{
+	Datum		args[1] = {ids_array};
+
+	bk_exec_locking(&lock_their_nights_plan, args, NULL, 0,
+					"the nights of the expiring holds");
+	bk_exec(&release_their_nights_plan, args, NULL, 0);
+	bk_exec(&mark_expired_plan, args, NULL, 0);
+	return (int) SPI_processed;
+}
+
+/*
+ * booking_expire_holds expires up to max_rows holds past their deadline,
+ * oldest first, skipping those another transaction has locked (a confirm
+ * or cancel in flight decides their fate).  Returns how many it expired.
+ */
+Datum
+booking_expire_holds(PG_FUNCTION_ARGS)
+{
+	int32		max_rows;
+	Datum		args[2];
+	bool		isnull;
+	Datum		ids;
+	int			expired = 0;
+
+	bk_require_arg(fcinfo, 0, "max_rows");
+	max_rows = PG_GETARG_INT32(0);
+	if (max_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows must be at least 1"),
+				 errdetail("max_rows is %d.", max_rows)));
+
+	bk_connect();
+	args[0] = Int32GetDatum(max_rows);
+	args[1] = TimestampTzGetDatum(bk_now());
+	bk_exec(&pick_dead_holds_plan, args, NULL, 1);
+	ids = bk_get(0, 1, &isnull);
+	if (!isnull)
+		expired = bk_expire_reservations(ids);
+	bk_finish();
+
+	PG_RETURN_INT32(expired);
+}

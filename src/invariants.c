@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ * invariants.c
+ *    booking.check_invariants(): recounts every night's held and booked
+ *    units from the reservations that cover it and reports each night
+ *    where the inventory disagrees or is oversold.  No rows means sound.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_check_invariants);
+
+static BookingPlan check_plan = {
+	"WITH expected AS ("
+	"  SELECT r.property_id, r.room_type, r.check_in + g AS night,"
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = 'held'::booking.booking_state), 0)::int AS held,"
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = 'confirmed'::booking.booking_state), 0)::int AS booked"
+	"    FROM booking.reservation r,"
+	"         pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
+	"   WHERE r.state IN ('held'::booking.booking_state, 'confirmed'::booking.booking_state)"
+	"   GROUP BY 1, 2, 3)"
+	" SELECT COALESCE(i.property_id, e.property_id), COALESCE(i.room_type, e.room_type),"
+	"        COALESCE(i.night, e.night), p.problem"
+	"   FROM booking.inventory i"
+	"   FULL JOIN expected e"
+	"     ON e.property_id = i.property_id AND e.room_type = i.room_type AND e.night = i.night"
+	"  CROSS JOIN LATERAL (VALUES"
+	"    (CASE WHEN i.night IS NULL THEN"
+	"       pg_catalog.format('reservations hold %s and book %s units of a night with no inventory row', e.held, e.booked) END),"
+	"    (CASE WHEN i.held + i.booked > i.units THEN"
+	"       pg_catalog.format('oversold: held %s + booked %s > units %s', i.held, i.booked, i.units) END),"
+	"    (CASE WHEN i.held < 0 OR i.booked < 0 THEN"
+	"       pg_catalog.format('negative count: held %s, booked %s', i.held, i.booked) END),"
+	"    (CASE WHEN i.night IS NOT NULL AND i.held <> COALESCE(e.held, 0) THEN"
+	"       pg_catalog.format('held is %s but live holds cover %s', i.held, COALESCE(e.held, 0)) END),"
+	"    (CASE WHEN i.night IS NOT NULL AND i.booked <> COALESCE(e.booked, 0) THEN"
+	"       pg_catalog.format('booked is %s but confirmed reservations cover %s', i.booked, COALESCE(e.booked, 0)) END)"
+	"  ) AS p(problem)"
+	"  WHERE p.problem IS NOT NULL"
+	"  ORDER BY 1, 2, 3, 4",
+	0, {InvalidOid}
+};
+
+/*
+ * booking_check_invariants returns (property_id, room_type, night, problem)
+ * for every inconsistency found; none when all is well.
+ */
+Datum
+booking_check_invariants(PG_FUNCTION_ARGS)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	bk_connect();
+	bk_exec(&check_plan, NULL, NULL, 0);
+	bk_return_rows(fcinfo);
+	bk_finish();
+	return (Datum) 0;
+}

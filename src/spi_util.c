@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ * spi_util.c
+ *    SPI helpers: plans prepared once and kept for the backend's life,
+ *    execution that turns a lock wait over booking.lock_timeout into
+ *    BK007, and typed access to the current result.
+ *
+ * Every plan is prepared while the calling function's pinned search_path
+ * (pg_catalog, pg_temp) is in force, and the plan cache re-analyses a
+ * statement under the search_path it was created with, so no caller's
+ * search_path can redirect an operator or a function the SQL uses.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "booking.h"
+
+/*
+ * bk_connect opens an SPI connection; bk_finish closes it.  Thin wrappers
+ * so that every caller checks the return code the same way.
+ */
+void
+bk_connect(void)
+{
+	int			ret = SPI_connect();
+
+	if (ret != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+}
+
+void
+bk_finish(void)
+{
+	int			ret = SPI_finish();
+
+	if (ret != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * bk_prepare makes sure the statement is prepared and kept.
+ */
+static SPIPlanPtr
+bk_prepare(BookingPlan *plan)
+{
+	if (plan->plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(plan->sql, plan->nargs, plan->argtypes);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 plan->sql, SPI_result_code_string(SPI_result));
+		plan->plan = p;
+	}
+	return plan->plan;
+}
+
+/*
+ * bk_exec runs a kept plan with the given parameters (nulls as in
+ * SPI_execute_plan: ' ' for a value, 'n' for NULL; NULL for none) and
+ * returns the SPI result code, raising on a negative one.
+ */
+int
+bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count)
+{
+	int			ret = SPI_execute_plan(bk_prepare(plan), values, nulls, false, count);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 plan->sql, SPI_result_code_string(ret));
+	return ret;
+}
+
+/*
+ * bk_exec_locking runs a plan that takes row locks.  When
+ * booking.lock_timeout is set it applies for this statement only, and a
+ * lock wait that runs out (SQLSTATE 55P03, from either that setting or the
+ * server's own lock_timeout) becomes BK007 naming `what` was locked.
+ */
+int
+bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
+				long count, const char *what)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	volatile int nest_level = -1;
+	volatile int ret = 0;
+
+	bk_prepare(plan);
+	if (booking_lock_timeout_ms > 0)
+	{
+		char		timeout[32];
+
+		snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
+		nest_level = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	PG_TRY();
+	{
+		ret = bk_exec(plan, values, nulls, count);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		{
+			FreeErrorData(edata);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_BUSY),
+				 errmsg("booking is busy: could not lock %s in time", what),
+				 errdetail("Another transaction held the lock longer than booking.lock_timeout (%d ms) allows: %s.",
+						   booking_lock_timeout_ms, edata->message),
+				 errhint("Retry the call; nothing was changed.")));
+	}
+	PG_END_TRY();
+
+	if (nest_level >= 0)
+		AtEOXact_GUC(true, nest_level);
+	return ret;
+}
+
+/*
+ * bk_get returns column `col` (1-based) of row `row` of the last result.
+ */
+Datum
+bk_get(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+Datum
+bk_get_notnull(int row, int col)
+{
+	bool		isnull;
+	Datum		d = bk_get(row, col, &isnull);
+
+	if (isnull)
+		elog(ERROR, "unexpected NULL in column %d of \"%s\"", col,
+			 SPI_fname(SPI_tuptable->tupdesc, col));
+	return d;
+}
+
+int32
+bk_get_int32(int row, int col)
+{
+	return DatumGetInt32(bk_get_notnull(row, col));
+}
+
+int64
+bk_get_int64(int row, int col)
+{
+	return DatumGetInt64(bk_get_notnull(row, col));
+}
+
+/*
+ * bk_copy_result_datum copies a by-reference column value (a composite
+ * row, say) out of SPI's memory into the caller's, so it can be returned
+ * after bk_finish.
+ */
+Datum
+bk_copy_result_datum(int row, int col)
+{
+	return SPI_datumTransfer(bk_get_notnull(row, col), false, -1);
+}
+
+/*
+ * bk_return_rows hands every row of the last result to a set-returning
+ * function's caller (materialize mode).  The result's columns must have
+ * the types the function declares.
+ */
+void
+bk_return_rows(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	spi_desc = SPI_tuptable->tupdesc;
+	int			natts = spi_desc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *nulls = palloc(sizeof(bool) * natts);
+
+	if (rsinfo->setDesc->natts != natts)
+		elog(ERROR, "result has %d columns, function returns %d", natts, rsinfo->setDesc->natts);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		heap_deform_tuple(SPI_tuptable->vals[row], spi_desc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}

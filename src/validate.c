@@ -1,0 +1,105 @@
+/*-------------------------------------------------------------------------
+ * validate.c
+ *    Argument checks shared by the SQL functions (SQLSTATE 22023 with a
+ *    message a person can act on), the property-local "today", and the
+ *    clock the engine uses for hold deadlines.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+
+#include "booking.h"
+
+/*
+ * bk_require_arg fails with 22023 when argument `argno` is NULL.
+ */
+void
+bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass a value for %s.", name)));
+}
+
+/*
+ * bk_date_str formats a date as YYYY-MM-DD for messages.
+ */
+char *
+bk_date_str(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/*
+ * bk_validate_stay checks the half-open range [check_in, check_out): both
+ * finite, check_out after check_in, and no longer than booking.max_nights.
+ */
+void
+bk_validate_stay(DateADT check_in, DateADT check_out)
+{
+	if (DATE_NOT_FINITE(check_in) || DATE_NOT_FINITE(check_out))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("check_in and check_out must be finite dates"),
+				 errdetail("check_in is %s, check_out is %s.",
+						   bk_date_str(check_in), bk_date_str(check_out))));
+	if (check_out <= check_in)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("check_out must be after check_in"),
+				 errdetail("check_in is %s, check_out is %s; a stay is the nights from check_in up to, not including, check_out.",
+						   bk_date_str(check_in), bk_date_str(check_out)),
+				 errhint("For one night, pass check_out = check_in + 1.")));
+	if ((int64) check_out - (int64) check_in > booking_max_nights)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stay of %lld nights is longer than booking.max_nights (%d)",
+						(long long) ((int64) check_out - (int64) check_in),
+						booking_max_nights),
+				 errdetail("check_in is %s, check_out is %s.",
+						   bk_date_str(check_in), bk_date_str(check_out)),
+				 errhint("Split the stay, or raise booking.max_nights.")));
+}
+
+/*
+ * bk_validate_time_zone rejects a time zone name PostgreSQL does not know.
+ */
+void
+bk_validate_time_zone(const char *time_zone)
+{
+	if (time_zone[0] == '\0' || pg_tzset(time_zone) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", time_zone),
+				 errhint("Use an IANA time zone name such as 'Europe/Paris' or 'UTC' (see pg_timezone_names).")));
+}
+
+/*
+ * bk_now is the engine's clock for hold deadlines: the start of the
+ * current statement, so a deadline test agrees with hold_expires_at values
+ * set by the same call.
+ */
+TimestampTz
+bk_now(void)
+{
+	return GetCurrentStatementStartTimestamp();
+}
+
+/*
+ * bk_local_today returns the calendar date it is now in `time_zone`.
+ */
+DateADT
+bk_local_today(const char *time_zone)
+{
+	Datum		local;
+
+	local = DirectFunctionCall2(timestamptz_zone,
+								CStringGetTextDatum(time_zone),
+								TimestampTzGetDatum(bk_now()));
+	return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+}

@@ -1,0 +1,179 @@
+-- 03_privileges.sql: the three roles, and who may execute, read and write
+-- what.  Contract: ../../shared/API.md ("Privileges"): nothing granted to
+-- PUBLIC; booking_reader < booking_app < booking_admin; no role but the
+-- owner writes the tables directly.
+BEGIN;
+SELECT plan(87);
+
+-- ---------------------------------------------------------------------
+-- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
+-- ---------------------------------------------------------------------
+SELECT has_role('booking_reader', 'role booking_reader exists');
+SELECT has_role('booking_app', 'role booking_app exists');
+SELECT has_role('booking_admin', 'role booking_admin exists');
+SELECT results_eq(
+    $$SELECT rolname::text, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb,
+             rolbypassrls, rolreplication, rolinherit
+        FROM pg_roles
+       WHERE rolname IN ('booking_reader', 'booking_app', 'booking_admin')
+       ORDER BY rolname$$,
+    $$VALUES ('booking_admin', false, false, false, false, false, false, true),
+             ('booking_app', false, false, false, false, false, false, true),
+             ('booking_reader', false, false, false, false, false, false, true)$$,
+    'the three roles are NOLOGIN, not superuser, no CREATEROLE/CREATEDB/BYPASSRLS/REPLICATION, INHERIT');
+SELECT is_member_of('booking_reader', ARRAY['booking_app'],
+                    'booking_app is a member of booking_reader');
+SELECT is_member_of('booking_app', ARRAY['booking_admin'],
+                    'booking_admin is a member of booking_app');
+SELECT ok(pg_has_role('booking_admin', 'booking_reader', 'USAGE'),
+          'booking_admin has booking_reader''s privileges (through booking_app)');
+SELECT ok(NOT pg_has_role('booking_reader', 'booking_app', 'USAGE'),
+          'booking_reader does not have booking_app''s privileges');
+SELECT ok(NOT pg_has_role('booking_app', 'booking_admin', 'USAGE'),
+          'booking_app does not have booking_admin''s privileges');
+
+-- ---------------------------------------------------------------------
+-- PUBLIC gets nothing: no EXECUTE, no table, sequence, schema or type
+-- privilege.  (A NULL proacl would mean the default EXECUTE to PUBLIC.)
+-- ---------------------------------------------------------------------
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
+    'PUBLIC can execute no function in schema booking');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND (p.proacl IS NULL
+              OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))$$,
+    'no function in schema booking has a default ACL or an entry for PUBLIC');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text FROM pg_class c
+       WHERE c.relnamespace = 'booking'::regnamespace
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+         AND (c.relacl IS NULL
+              OR EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = 0))$$,
+    'no table or sequence in schema booking has a default ACL or an entry for PUBLIC');
+SELECT is_empty(
+    $$SELECT a.attrelid::regclass::text || '.' || a.attname FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       WHERE c.relnamespace = 'booking'::regnamespace AND a.attacl IS NOT NULL$$,
+    'no column-level grants in schema booking');
+SELECT ok(NOT has_schema_privilege('public', 'booking', 'USAGE'),
+          'PUBLIC has no USAGE on schema booking');
+SELECT ok(NOT has_schema_privilege('public', 'booking', 'CREATE'),
+          'PUBLIC has no CREATE on schema booking');
+SELECT ok(NOT has_type_privilege('public', 'booking.booking_state', 'USAGE'),
+          'PUBLIC has no USAGE on type booking.booking_state');
+SELECT ok(has_type_privilege('booking_reader', 'booking.booking_state', 'USAGE'),
+          'booking_reader has USAGE on type booking.booking_state');
+
+-- ---------------------------------------------------------------------
+-- Schema: USAGE for the three roles, CREATE for none
+-- ---------------------------------------------------------------------
+SELECT schema_privs_are('booking', 'booking_reader', ARRAY['USAGE'],
+                        'booking_reader has USAGE (only) on schema booking');
+SELECT schema_privs_are('booking', 'booking_app', ARRAY['USAGE'],
+                        'booking_app has USAGE (only) on schema booking');
+SELECT schema_privs_are('booking', 'booking_admin', ARRAY['USAGE'],
+                        'booking_admin has USAGE (only) on schema booking');
+
+-- ---------------------------------------------------------------------
+-- EXECUTE: exactly API.md's Privileges table, for every function in the
+-- schema (rank 1 = reader and up, 2 = app and up, 3 = admin, 4 = nobody).
+-- node_of is not in the table; it is pure arithmetic on an id and the
+-- install script grants it with the read functions.
+-- ---------------------------------------------------------------------
+SELECT function_privs_are('booking', f.fname, f.args, r.rname,
+                          CASE WHEN r.rank >= f.rank THEN ARRAY['EXECUTE'] ELSE ARRAY[]::name[] END,
+                          format('%s %s EXECUTE on booking.%s',
+                                 r.rname, CASE WHEN r.rank >= f.rank THEN 'has' ELSE 'has no' END,
+                                 f.fname))
+  FROM (VALUES
+        (1, 'availability', ARRAY['bigint', 'date', 'date']::name[]),
+        (1, 'search', ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer']::name[]),
+        (1, 'node_of', ARRAY['bigint']::name[]),
+        (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval']::name[]),
+        (2, 'confirm_booking', ARRAY['bigint', 'text']::name[]),
+        (2, 'cancel_reservation', ARRAY['bigint', 'text']::name[]),
+        (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
+        (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
+        (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
+        (3, 'expire_holds', ARRAY['integer']::name[]),
+        (3, 'check_invariants', ARRAY[]::name[]),
+        (4, 'enforce_state_transition', ARRAY[]::name[])
+       ) AS f(rank, fname, args)
+ CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
+       AS r(rank, rname)
+ ORDER BY r.rank, f.rank, f.fname;
+-- 36 tests above.  Nothing else in the schema is executable by the roles.
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname NOT IN ('availability', 'search', 'node_of', 'reserve_range',
+                               'confirm_booking', 'cancel_reservation', 'add_property',
+                               'add_room_type', 'open_inventory', 'expire_holds',
+                               'check_invariants', 'enforce_state_transition')
+         AND has_function_privilege('booking_admin', p.oid, 'EXECUTE')$$,
+    'booking_admin can execute no function beyond the API''s');
+
+-- ---------------------------------------------------------------------
+-- Tables: reader and app read the catalog (property, room_type,
+-- inventory); admin also reads reservations and keys; nobody writes.
+-- ---------------------------------------------------------------------
+SELECT table_privs_are('booking', t.tname, r.rname,
+                       CASE WHEN t.tname IN ('property', 'room_type', 'inventory') OR r.rname = 'booking_admin'
+                            THEN ARRAY['SELECT'] ELSE ARRAY[]::name[] END,
+                       format('%s may %s booking.%s', r.rname,
+                              CASE WHEN t.tname IN ('property', 'room_type', 'inventory') OR r.rname = 'booking_admin'
+                                   THEN 'only SELECT from' ELSE 'do nothing with' END,
+                              t.tname))
+  FROM (VALUES ('property'::name), ('room_type'::name), ('inventory'::name),
+               ('reservation'::name), ('idempotency_key'::name)) AS t(tname)
+ CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
+ ORDER BY r.rname, t.tname;
+-- 15 tests above.
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
+        FROM pg_class c
+       CROSS JOIN (VALUES ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) AS p(priv)
+       CROSS JOIN (SELECT rolname FROM pg_roles
+                    WHERE rolname IN ('booking_reader', 'booking_app', 'booking_admin')
+                   UNION ALL SELECT 'public') AS r
+       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p')
+         AND has_table_privilege(r.rolname, c.oid, p.priv)$$,
+    'no booking role (nor PUBLIC) may INSERT, UPDATE, DELETE or TRUNCATE any booking table');
+SELECT ok(NOT has_table_privilege('public', 'booking.inventory', 'SELECT'),
+          'PUBLIC cannot read booking.inventory');
+SELECT ok(NOT has_table_privilege('public', 'booking.reservation', 'SELECT'),
+          'PUBLIC cannot read booking.reservation');
+
+-- Sequences: no role may draw, set or read them (ids come from the functions).
+SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
+                          format('%s has no privilege on booking.%s', r.rname, s.sname))
+  FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name)) AS s(sname)
+ CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
+ ORDER BY r.rname, s.sname;
+-- 6 tests above.
+SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'USAGE'),
+          'PUBLIC has no USAGE on booking.reservation_id_seq');
+
+-- ---------------------------------------------------------------------
+-- A role that was granted nothing can do nothing.
+-- ---------------------------------------------------------------------
+CREATE ROLE booking_tap_nobody NOLOGIN;
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND has_function_privilege('booking_tap_nobody', p.oid, 'EXECUTE')$$,
+    'a fresh role can execute no booking function');
+SELECT ok(NOT has_schema_privilege('booking_tap_nobody', 'booking', 'USAGE'),
+          'a fresh role has no USAGE on schema booking');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text FROM pg_class c
+       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'S')
+         AND has_table_privilege('booking_tap_nobody', c.oid, 'SELECT')$$,
+    'a fresh role can read no booking table');
+
+SELECT * FROM finish();
+ROLLBACK;
