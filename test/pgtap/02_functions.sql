@@ -139,7 +139,7 @@ SELECT isnt_definer('booking', 'node_of', ARRAY['bigint'],
                     'node_of (pure arithmetic, reads nothing) is not SECURITY DEFINER');
 
 SELECT results_eq(
-    $$SELECT p.oid::regprocedure::text, p.proconfig
+    $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
         FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
        ORDER BY 1$$,

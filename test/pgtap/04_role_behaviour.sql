@@ -3,7 +3,7 @@
 -- work; booking_reader can only look; booking_admin runs the catalog but
 -- still cannot write a table.  Contract: ../../shared/API.md ("Privileges").
 BEGIN;
-SELECT plan(45);
+SELECT plan(47);
 
 -- ---------------------------------------------------------------------
 -- Set-up, as the superuser: a hotel with 2 doubles open for 7 nights.

@@ -1,0 +1,150 @@
+-- 05_search_path.sql: a caller's search_path cannot redirect what the
+-- functions do.  A schema `evil` earlier in the path than pg_catalog
+-- defines now(), statement_timestamp() and the =, <, >=, +, * operators the
+-- engine's SQL could use; each one records that it was called and gives a
+-- wrong answer.  Every function still gives the right answer and none of
+-- the evil objects is ever called.  Contract: ../../shared/API.md
+-- ("Privileges": "no caller's search_path can redirect it").
+BEGIN;
+SELECT plan(32);
+
+-- ---------------------------------------------------------------------
+-- Set-up (normal search_path): one hotel, 2 doubles at 100, 14 nights.
+-- ---------------------------------------------------------------------
+SELECT booking.add_property('TAP Evil Inn', 'Tap Evil City', 'UTC') AS pid \gset
+SELECT current_date + 7 AS d_in, current_date + 9 AS d_out \gset
+SELECT lives_ok(format($$SELECT booking.add_room_type(%s, 'DBL', 'Double', 2, 2, 100)$$, :pid),
+                'add a room type');
+SELECT is(booking.open_inventory(:pid, 'DBL', current_date + 7, current_date + 21), 14,
+          'open 14 nights');
+
+CREATE TEMP TABLE evil_calls (fn text NOT NULL);
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('now()');
+      SELECT '2000-01-01 00:00:00+00'::pg_catalog.timestamptz$$;
+CREATE FUNCTION evil.statement_timestamp() RETURNS timestamptz LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('statement_timestamp()');
+      SELECT '2000-01-01 00:00:00+00'::pg_catalog.timestamptz$$;
+CREATE FUNCTION evil.clock_timestamp() RETURNS timestamptz LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('clock_timestamp()');
+      SELECT '2000-01-01 00:00:00+00'::pg_catalog.timestamptz$$;
+CREATE FUNCTION evil.int8eq(bigint, bigint) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('bigint = bigint');
+      SELECT $1 OPERATOR(pg_catalog.<>) $2$$;
+CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8eq);
+CREATE FUNCTION evil.texteq(text, text) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('text = text');
+      SELECT $1 OPERATOR(pg_catalog.<>) $2$$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq);
+CREATE FUNCTION evil.dateeq(date, date) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date = date');
+      SELECT $1 OPERATOR(pg_catalog.<>) $2$$;
+CREATE OPERATOR evil.= (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.dateeq);
+CREATE FUNCTION evil.datelt(date, date) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date < date');
+      SELECT $1 OPERATOR(pg_catalog.>=) $2$$;
+CREATE OPERATOR evil.< (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.datelt);
+CREATE FUNCTION evil.datege(date, date) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date >= date');
+      SELECT $1 OPERATOR(pg_catalog.<) $2$$;
+CREATE OPERATOR evil.>= (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.datege);
+CREATE FUNCTION evil.int4pl(integer, integer) RETURNS integer LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('integer + integer');
+      SELECT $1 OPERATOR(pg_catalog.-) $2$$;
+CREATE OPERATOR evil.+ (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.int4pl);
+CREATE FUNCTION evil.numeric_int_mul(numeric, integer) RETURNS numeric LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('numeric * integer');
+      SELECT 0::pg_catalog.numeric$$;
+CREATE OPERATOR evil.* (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = evil.numeric_int_mul);
+CREATE FUNCTION evil.numericpl(numeric, numeric) RETURNS numeric LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('numeric + numeric');
+      SELECT 0::pg_catalog.numeric$$;
+CREATE OPERATOR evil.+ (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = evil.numericpl);
+
+-- A dead hold for expire_holds to find (its deadline 1 ms after it is made).
+SELECT reservation_id AS dead_id
+  FROM booking.reserve_range(:pid, 'DBL', current_date + 15, current_date + 16,
+                             guest_id => 'tap-dead', hold => '1 millisecond') \gset
+SELECT pg_sleep(0.01) AS slept \gset
+
+-- ---------------------------------------------------------------------
+-- The calls, with evil first in the search_path (no pgTAP in between:
+-- pgTAP's own SQL would be captured).
+-- ---------------------------------------------------------------------
+SET LOCAL search_path = evil, pg_catalog;
+SELECT * FROM booking.reserve_range(:pid, 'DBL', :'d_in', :'d_out',
+                                    guest_id => 'tap-evil', idempotency_key => 'evil-1') \gset e_
+SELECT reservation_id AS replay_id
+  FROM booking.reserve_range(:pid, 'DBL', :'d_in', :'d_out',
+                             guest_id => 'tap-evil', idempotency_key => 'evil-1') \gset
+SELECT count(*) AS avail_rows, min(available) AS avail_min, max(available) AS avail_max
+  FROM booking.availability(:pid, :'d_in', :'d_out') \gset
+SELECT count(*) AS search_rows, min(total_price) AS search_price
+  FROM booking.search('Tap Evil City', :'d_in', :'d_out') \gset
+SELECT state AS c_state, payment_ref AS c_payment_ref, confirmation_code AS c_code
+  FROM booking.confirm_booking(:e_reservation_id, 'evil-pay-1') \gset
+SELECT booking.expire_holds() AS expired_now \gset
+SELECT count(*) AS problems_mid FROM booking.check_invariants() \gset
+SELECT state AS x_state FROM booking.cancel_reservation(:e_reservation_id, 'evil test') \gset
+SELECT count(*) AS problems_end FROM booking.check_invariants() \gset
+RESET search_path;
+
+-- ---------------------------------------------------------------------
+-- What happened
+-- ---------------------------------------------------------------------
+SELECT ok(current_setting('search_path') !~ 'evil', 'search_path is back to normal');
+SELECT is_empty($$SELECT fn FROM pg_temp.evil_calls$$,
+                'no function or operator of schema evil was ever called');
+
+SELECT is(:'e_state'::text, 'held', 'reserve_range: the reservation is a hold');
+SELECT is(:e_property_id::bigint, :pid::bigint, 'reserve_range: for the property asked');
+SELECT is(:'e_room_type'::text, 'DBL', 'reserve_range: for the room type asked');
+SELECT is(:'e_check_in'::date, current_date + 7, 'reserve_range: check_in as asked');
+SELECT is(:'e_check_out'::date, current_date + 9, 'reserve_range: check_out as asked');
+SELECT is(:e_rooms::int, 1, 'reserve_range: one room');
+SELECT is(:'e_total_price'::numeric, 200::numeric, 'reserve_range: total price 2 nights x 100');
+SELECT ok(:'e_hold_expires_at'::timestamptz > now() + interval '14 minutes',
+          'reserve_range: the hold deadline is about booking.hold_ttl from now (evil now() not used)');
+SELECT ok(:'e_hold_expires_at'::timestamptz <= statement_timestamp() + interval '15 minutes',
+          'reserve_range: the hold deadline is within booking.hold_ttl (15 min)');
+SELECT ok(booking.node_of(:e_reservation_id) = 0 AND :e_reservation_id::bigint > 0,
+          'reserve_range: the reservation id is n * 1024 + node 0');
+SELECT is(:replay_id::bigint, :e_reservation_id::bigint,
+          'the replay with the same key returned the same reservation');
+SELECT is(:avail_rows::int, 2, 'availability: 2 nights');
+SELECT is(:avail_min::int, 1, 'availability: 1 unit left on each night (2 - the one hold)');
+SELECT is(:avail_max::int, 1, 'availability: the replay held nothing more');
+SELECT is(:search_rows::int, 1, 'search: found the hotel''s one room type');
+SELECT is(:'search_price'::numeric, 200::numeric, 'search: total price 200');
+SELECT is(:'c_state'::text, 'confirmed', 'confirm_booking: confirmed');
+SELECT is(:'c_payment_ref'::text, 'evil-pay-1', 'confirm_booking: with the payment ref given');
+SELECT ok(:'c_code' ~ '^[0-9A-Za-z]+-[0-9A-Za-z]{4}$',
+          'confirm_booking: a confirmation code of the documented form');
+SELECT ok(:expired_now::int >= 1, 'expire_holds: expired the dead hold');
+SELECT is((SELECT state::text FROM booking.reservation WHERE reservation_id = :dead_id),
+          'expired', 'expire_holds: the dead hold is now expired');
+SELECT is(:problems_mid::int, 0, 'check_invariants: nothing wrong after confirm and expiry');
+SELECT is(:'x_state'::text, 'cancelled', 'cancel_reservation: cancelled');
+SELECT is(:problems_end::int, 0, 'check_invariants: nothing wrong after the cancel');
+SELECT results_eq(
+    format($$SELECT night, held, booked FROM booking.inventory
+              WHERE property_id = %s AND room_type = 'DBL'
+                AND night >= current_date + 7 AND night < current_date + 17
+              ORDER BY night$$, :pid),
+    $$SELECT (current_date + i)::date, 0, 0 FROM generate_series(7, 16) AS i$$,
+    'inventory: every unit came back (the cancel and the expiry released exactly what was held)');
+SELECT is((SELECT count(*)::int FROM booking.idempotency_key
+            WHERE scope = 'tap-evil' AND key = 'evil-1'),
+          1, 'the idempotency key was recorded once, under the guest''s scope');
+
+-- The same evil objects do capture unqualified SQL, so the test is real.
+SET LOCAL search_path = evil, pg_catalog;
+SELECT (1::bigint = 1::bigint) AS evil_eq, now() AS evil_now \gset
+RESET search_path;
+SELECT is(:'evil_eq'::boolean, false, 'control: unqualified = on bigint is captured by evil');
+SELECT is(:'evil_now'::timestamptz, '2000-01-01 00:00:00+00'::timestamptz,
+          'control: unqualified now() is captured by evil');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,61 @@
+-- 06_gucs.sql: the booking.* settings the README documents, their
+-- defaults, units and who may change them; and booking.node_id at work.
+BEGIN;
+SELECT plan(13);
+
+-- Calling any function loads the library (and defines the GUCs) even
+-- when booking is not in shared_preload_libraries.
+SELECT booking.node_of(0) AS loaded \gset
+
+SELECT results_eq(
+    $$SELECT name COLLATE "default", setting COLLATE "default", coalesce(unit, '') COLLATE "default",
+             context COLLATE "default", vartype COLLATE "default"
+        FROM pg_settings
+       WHERE name IN ('booking.hold_ttl', 'booking.max_nights', 'booking.lock_timeout',
+                      'booking.node_id', 'booking.idempotency_retention')
+       ORDER BY name$$,
+    $$VALUES ('booking.hold_ttl', '900', 's', 'user', 'integer'),
+             ('booking.idempotency_retention', '86400', 's', 'superuser', 'integer'),
+             ('booking.lock_timeout', '0', 'ms', 'user', 'integer'),
+             ('booking.max_nights', '365', '', 'user', 'integer'),
+             ('booking.node_id', '0', '', 'superuser', 'integer')$$,
+    'the five booking.* GUCs exist with their documented defaults, units and contexts');
+SELECT is(current_setting('booking.hold_ttl'), '15min', 'booking.hold_ttl defaults to 15min');
+SELECT is(current_setting('booking.idempotency_retention'), '1d',
+          'booking.idempotency_retention defaults to 24 hours');
+SELECT results_eq(
+    $$SELECT min_val COLLATE "default", max_val COLLATE "default" FROM pg_settings
+       WHERE name = 'booking.node_id'$$,
+    $$VALUES ('0', '1023')$$,
+    'booking.node_id ranges over 0..1023');
+SELECT throws_ok($$SET LOCAL booking.node_id = 1024$$, '22023', NULL,
+                 'booking.node_id = 1024 is refused');
+SELECT throws_ok($$SET LOCAL booking.no_such_setting = 1$$, '42602', NULL,
+                 'the booking.* prefix is reserved: an unknown booking.x is refused');
+
+-- node_id shapes the ids: n * 1024 + node_id.
+SET LOCAL booking.node_id = 7;
+SELECT booking.add_property('TAP Node Seven', 'Tap Node City', 'UTC') AS pid \gset
+SELECT is(booking.node_of(:pid), 7, 'with booking.node_id = 7, a new property id says node 7');
+SELECT is(:pid::bigint % 1024, 7::bigint, 'the property id is n * 1024 + 7');
+SELECT lives_ok(format($$SELECT booking.add_room_type(%s, 'home', 'Whole flat', 1, 4, 80)$$, :pid),
+                'a listing with one unit');
+SELECT is(booking.open_inventory(:pid, 'home', current_date + 7, current_date + 10), 3,
+          'three nights open');
+SELECT is(booking.node_of((booking.reserve_range(:pid, 'home', current_date + 7, current_date + 9)).reservation_id),
+          7, 'a reservation made on node 7 says node 7');
+
+-- hold_ttl is what a hold gets when reserve_range is not given one.
+SET LOCAL booking.hold_ttl = '2min';
+SELECT ok((SELECT hold_expires_at - statement_timestamp() BETWEEN interval '1 minute 50 seconds' AND interval '2 minutes'
+             FROM booking.reserve_range(:pid, 'home', current_date + 9, current_date + 10)),
+          'with booking.hold_ttl = 2min a hold lasts 2 minutes');
+
+-- max_nights bounds the stay.
+SET LOCAL booking.max_nights = 2;
+SELECT throws_ok(
+    format($$SELECT booking.reserve_range(%s, 'home', current_date + 7, current_date + 10)$$, :pid),
+    '22023', NULL, 'with booking.max_nights = 2 a 3-night stay fails 22023');
+
+SELECT * FROM finish();
+ROLLBACK;
