@@ -82,13 +82,15 @@ require_text(FunctionCallInfo fcinfo, int argno, const char *name, bool nonempty
 }
 
 /*
- * require_nonnegative_price refuses a negative price.
+ * require_nonnegative_price refuses a negative or NaN price.
  */
 static void
 require_nonnegative_price(Datum price, const char *name)
 {
-	if (DatumGetInt32(DirectFunctionCall1(numeric_sign, price)) < 0 ||
-		numeric_is_nan(DatumGetNumeric(price)))
+	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+
+	if (numeric_is_nan(DatumGetNumeric(PG_DETOAST_DATUM(price))) ||
+		DatumGetBool(DirectFunctionCall2(numeric_lt, price, zero)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a number of at least 0", name),

@@ -27,12 +27,20 @@ bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
- * bk_date_str formats a date as YYYY-MM-DD for messages.
+ * bk_date_str formats a date as YYYY-MM-DD for messages, whatever the
+ * session's DateStyle, so that logs and clients parse them the same way.
  */
 char *
 bk_date_str(DateADT d)
 {
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	int			year;
+	int			month;
+	int			day;
+
+	if (DATE_NOT_FINITE(d))
+		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	return psprintf("%04d-%02d-%02d", year, month, day);
 }
 
 /*
