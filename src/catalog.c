@@ -260,10 +260,8 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
-					 errmsg("cannot lower units to %d: night %s already has %d held and %d booked",
-							PG_GETARG_INT32(4),
-							bk_date_str(DatumGetDateADT(bk_get_notnull(0, 1))),
-							bk_get_int32(0, 2), bk_get_int32(0, 3)),
+					 errmsg("cannot lower units to %d: a night already has %d held and %d booked",
+							PG_GETARG_INT32(4), bk_get_int32(0, 2), bk_get_int32(0, 3)),
 					 errdetail("Property %lld, room type \"%s\", night %s.",
 							   (long long) property_id, room_type,
 							   bk_date_str(DatumGetDateADT(bk_get_notnull(0, 1)))),

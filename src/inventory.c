@@ -69,9 +69,8 @@ static BookingPlan lock_outside_nights_plan = {
 static char *
 nights_what(int64 property_id, const char *room_type, DateADT first, DateADT end)
 {
-	return psprintf("the nights %s to %s of room type \"%s\" at property %lld",
-					bk_date_str(first), bk_date_str(end - 1), room_type,
-					(long long) property_id);
+	return psprintf("the nights of room type \"%s\" at property %lld",
+					room_type, (long long) property_id);
 }
 
 /*

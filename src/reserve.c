@@ -125,9 +125,10 @@ check_property_and_day(int64 property_id, const char *room_type, DateADT check_i
 	if (check_in < today)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("check_in %s is in the past", bk_date_str(check_in)),
-				 errdetail("It is %s at property %lld (time zone %s).",
-						   bk_date_str(today), (long long) property_id, time_zone),
+				 errmsg("check_in is in the past"),
+				 errdetail("check_in is %s; it is %s at property %lld (time zone %s).",
+						   bk_date_str(check_in), bk_date_str(today),
+						   (long long) property_id, time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
 }
 
@@ -141,14 +142,14 @@ report_no_availability(int64 property_id, const char *room_type, int32 rooms,
 	if (shortage->missing)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
-				 errmsg("no availability: night %s is not on sale", bk_date_str(shortage->night)),
+				 errmsg("no availability: a night of the stay is not on sale"),
 				 errdetail("Property %lld, room type \"%s\", night %s has no inventory.",
 						   (long long) property_id, room_type, bk_date_str(shortage->night)),
 				 errhint("Open the night with booking.open_inventory, or choose other dates.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
-			 errmsg("no availability: %d room(s) requested, %d free on %s",
-					rooms, shortage->available, bk_date_str(shortage->night)),
+			 errmsg("no availability: %d room(s) requested, %d free on one night of the stay",
+					rooms, shortage->available),
 			 errdetail("Property %lld, room type \"%s\", night %s has %d unit(s) free.",
 					   (long long) property_id, room_type, bk_date_str(shortage->night),
 					   shortage->available),

@@ -120,8 +120,8 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_BUSY),
 				 errmsg("booking is busy: could not lock %s in time", what),
-				 errdetail("Another transaction held the lock longer than booking.lock_timeout (%d ms) allows: %s.",
-						   booking_lock_timeout_ms, edata->message),
+				 errdetail("Another transaction held the lock on %s longer than booking.lock_timeout (%d ms) allows: %s.",
+						   what, booking_lock_timeout_ms, edata->message),
 				 errhint("Retry the call; nothing was changed.")));
 	}
 	PG_END_TRY();

@@ -47,7 +47,7 @@ SELECT booking.open_inventory(:east, 'A', current_date - 3, current_date + 5);
 SELECT state FROM booking.reserve_range(:east, 'A',
     (now() AT TIME ZONE 'Pacific/Kiritimati')::date, (now() AT TIME ZONE 'Pacific/Kiritimati')::date + 1);
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'A', (now() AT TIME ZONE 'Pacific/Kiritimati')::date - 1,
-                                                        (now() AT TIME ZONE 'Pacific/Kiritimati')::date + 1)$$, :east)) ~ '^22023: check_in D.* is in the past' AS past_refused;
+                                                        (now() AT TIME ZONE 'Pacific/Kiritimati')::date + 1)$$, :east)) ~ '^22023: check_in is in the past' AS past_refused;
 
 -- Bad input: 22023 and BK005
 SELECT t.try(format($$SELECT booking.reserve_range(NULL, 'DBL', current_date + 1, current_date + 2)$$));
