@@ -16,7 +16,10 @@ OBJS = \
 	src/lifecycle.o \
 	src/expiry.o \
 	src/search.o \
-	src/invariants.o
+	src/invariants.o \
+	src/events.o \
+	src/stats.o \
+	src/sweeper.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -38,7 +38,12 @@ GRANT USAGE ON SCHEMA booking TO booking_reader;
  * Types
  * ---------------------------------------------------------------------
  */
-CREATE TYPE booking.booking_state AS ENUM ('held', 'confirmed', 'cancelled', 'expired');
+/*
+ * held and payment_pending count against inventory as `held`, confirmed as
+ * `booked`; cancelled is terminal; expired has given its units back.
+ */
+CREATE TYPE booking.booking_state AS ENUM ('held', 'confirmed', 'cancelled', 'expired',
+                                           'payment_pending');
 
 /* ---------------------------------------------------------------------
  * Id sequences.  An id is nextval * 1024 + booking.node_id, so the node
@@ -115,6 +120,7 @@ CREATE TABLE booking.reservation (
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
     cancel_reason     text,
+    payment_intent    text,
     FOREIGN KEY (property_id, room_type) REFERENCES booking.room_type,
     CONSTRAINT reservation_range_valid CHECK (check_out OPERATOR(pg_catalog.>) check_in),
     CONSTRAINT reservation_confirmed_has_payment
@@ -124,15 +130,21 @@ CREATE TABLE booking.reservation (
 /* A payment reference confirms at most one reservation. */
 CREATE UNIQUE INDEX reservation_payment_ref_key ON booking.reservation (payment_ref)
     WHERE payment_ref IS NOT NULL;
+/* A payment intent (begin_payment) belongs to one reservation. */
+CREATE UNIQUE INDEX reservation_payment_intent_key ON booking.reservation (payment_intent)
+    WHERE payment_intent IS NOT NULL;
 CREATE UNIQUE INDEX reservation_confirmation_code_key ON booking.reservation (confirmation_code)
     WHERE confirmation_code IS NOT NULL;
-/* Live holds by deadline: the sweeper's and reserve_range's dead-hold scan. */
+/*
+ * Live holds (held or payment_pending) by deadline: reserve_range's
+ * dead-hold scan and the sweeper's.
+ */
 CREATE INDEX reservation_live_holds_idx
     ON booking.reservation (property_id, room_type, hold_expires_at)
-    WHERE state OPERATOR(pg_catalog.=) 'held'::booking.booking_state;
+    WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[]);
 CREATE INDEX reservation_hold_deadline_idx
     ON booking.reservation (hold_expires_at)
-    WHERE state OPERATOR(pg_catalog.=) 'held'::booking.booking_state;
+    WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[]);
 /* check_invariants recounts live reservations per room type. */
 CREATE INDEX reservation_property_room_idx
     ON booking.reservation (property_id, room_type, check_in);
@@ -155,6 +167,38 @@ CREATE TABLE booking.idempotency_key (
 CREATE INDEX idempotency_key_created_idx ON booking.idempotency_key (created_at);
 CREATE INDEX idempotency_key_reservation_idx ON booking.idempotency_key (reservation_id);
 
+/* ---------------------------------------------------------------------
+ * Event outbox.  Every state change writes one event in its own
+ * transaction (event_id from a sequence, NOTIFY booking_events with it).
+ * Consumers read in `position` order: positions are handed out by
+ * read_events to committed events only, in event_id order, so a consumer
+ * that has acknowledged position p never misses an event that commits
+ * later with a smaller event_id.
+ * ---------------------------------------------------------------------
+ */
+CREATE SEQUENCE booking.event_id_seq;
+CREATE SEQUENCE booking.event_position_seq;
+
+CREATE TABLE booking.event (
+    event_id        bigint PRIMARY KEY DEFAULT pg_catalog.nextval('booking.event_id_seq'),
+    occurred_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    kind            text NOT NULL,
+    reservation_id  bigint NOT NULL,
+    property_id     bigint NOT NULL,
+    payload         jsonb NOT NULL,
+    writer_xid      xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    position        bigint UNIQUE
+);
+CREATE INDEX event_unpublished_idx ON booking.event (event_id) WHERE position IS NULL;
+CREATE INDEX event_reservation_idx ON booking.event (reservation_id);
+
+CREATE TABLE booking.event_consumer (
+    consumer          text PRIMARY KEY CHECK (consumer OPERATOR(pg_catalog.<>) ''),
+    acked_position    bigint NOT NULL DEFAULT 0,
+    acked_event_id    bigint,
+    updated_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
 /* pg_dump carries the data of every table and the position of every sequence. */
 SELECT pg_catalog.pg_extension_config_dump('booking.property', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.room_type', '');
@@ -163,6 +207,10 @@ SELECT pg_catalog.pg_extension_config_dump('booking.reservation', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.idempotency_key', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.property_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.reservation_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.event', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.event_consumer', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.event_position_seq', '');
 
 /* ---------------------------------------------------------------------
  * The state machine trigger (src/state.c)
@@ -243,6 +291,48 @@ CREATE FUNCTION booking.expire_holds(max_rows int DEFAULT 1000)
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_expire_holds';
 
+CREATE FUNCTION booking.begin_payment(reservation_id bigint, payment_intent text,
+                                      extend interval DEFAULT NULL)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_begin_payment';
+
+CREATE FUNCTION booking.read_events(consumer text, max int DEFAULT 100)
+    RETURNS TABLE(event_id bigint, occurred_at timestamptz, kind text,
+                  reservation_id bigint, property_id bigint, payload jsonb)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_read_events';
+
+CREATE FUNCTION booking.ack_events(consumer text, upto bigint)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_ack_events';
+
+CREATE FUNCTION booking.stats()
+    RETURNS TABLE(preloaded bool, reserve_attempts bigint, reserve_successes bigint,
+                  reserve_conflicts bigint, idempotent_replays bigint,
+                  payments_begun bigint, confirms bigint, late_confirms bigint,
+                  cancels bigint, expirations bigint, lock_timeouts bigint,
+                  sweeper_runs bigint, last_sweep_at timestamptz, stats_reset_at timestamptz)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_stats';
+
+CREATE FUNCTION booking.stats_reset() RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_stats_reset';
+
+CREATE VIEW booking.stats AS SELECT * FROM booking.stats();
+
+/* Live holds (held or payment_pending): how many, and how old. */
+CREATE VIEW booking.hold_ages AS
+    SELECT pg_catalog.count(*) AS holds,
+           pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY pg_catalog.now() OPERATOR(pg_catalog.-) created_at) AS p50_age,
+           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY pg_catalog.now() OPERATOR(pg_catalog.-) created_at) AS p95_age,
+           pg_catalog.max(pg_catalog.now() OPERATOR(pg_catalog.-) created_at) AS max_age,
+           pg_catalog.count(*) FILTER (WHERE hold_expires_at OPERATOR(pg_catalog.<=) pg_catalog.now()) AS past_deadline
+      FROM booking.reservation
+     WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[]);
+
 CREATE FUNCTION booking.check_invariants()
     RETURNS TABLE(property_id bigint, room_type text, night date, problem text)
     LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -259,7 +349,8 @@ REVOKE ALL ON TYPE booking.booking_state FROM PUBLIC;
 GRANT USAGE ON TYPE booking.booking_state TO booking_reader;
 
 GRANT SELECT ON booking.property, booking.room_type, booking.inventory TO booking_reader;
-GRANT SELECT ON booking.reservation, booking.idempotency_key TO booking_admin;
+GRANT SELECT ON booking.reservation, booking.idempotency_key, booking.event,
+    booking.event_consumer, booking.stats, booking.hold_ages TO booking_admin;
 
 GRANT EXECUTE ON FUNCTION
     booking.node_of(bigint),
@@ -270,7 +361,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     booking.reserve_range(bigint, text, date, date, int, text, text, interval),
     booking.confirm_booking(bigint, text),
-    booking.cancel_reservation(bigint, text)
+    booking.cancel_reservation(bigint, text),
+    booking.begin_payment(bigint, text, interval)
     TO booking_app;
 
 GRANT EXECUTE ON FUNCTION
@@ -278,5 +370,9 @@ GRANT EXECUTE ON FUNCTION
     booking.add_room_type(bigint, text, text, int, int, numeric),
     booking.open_inventory(bigint, text, date, date, int, numeric),
     booking.expire_holds(int),
-    booking.check_invariants()
+    booking.check_invariants(),
+    booking.read_events(text, int),
+    booking.ack_events(text, bigint),
+    booking.stats(),
+    booking.stats_reset()
     TO booking_admin;

@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "booking.h"
@@ -20,6 +21,11 @@ int			booking_max_nights = 365;
 int			booking_lock_timeout_ms = 0;
 int			booking_node_id = 0;
 int			booking_idempotency_retention_s = 24 * 60 * 60;
+int			booking_payment_extension_s = 10 * 60;
+int			booking_sweep_interval_ms = 1000;
+int			booking_sweep_batch = 500;
+int			booking_event_retention_s = 7 * 24 * 60 * 60;
+char	   *booking_database = NULL;
 
 void		_PG_init(void);
 
@@ -55,14 +61,46 @@ DefineGucs(void)
 							NULL,
 							&booking_idempotency_retention_s, 24 * 60 * 60, 60, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.payment_extension",
+							"How long begin_payment keeps a hold alive when it is not given an interval.",
+							"The hold's deadline becomes at least now plus this.",
+							&booking_payment_extension_s, 10 * 60, 1, 7 * 24 * 60 * 60,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.sweep_interval",
+							"How often the sweeper wakes to expire holds past their deadline.",
+							NULL,
+							&booking_sweep_interval_ms, 1000, 10, 60 * 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.sweep_batch",
+							"Most holds the sweeper expires in one transaction.",
+							NULL,
+							&booking_sweep_batch, 500, 1, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.event_retention",
+							"How long acknowledged events are kept before the sweeper removes them.",
+							NULL,
+							&booking_event_retention_s, 7 * 24 * 60 * 60, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 /*
- * _PG_init only dispatches: it defines the GUCs and reserves the prefix.
+ * _PG_init only dispatches.  The GUCs every session may use come first;
+ * what needs shared memory or a postmaster-time setting (the stats, the
+ * sweeper and its booking.database) only when the library is preloaded.
  */
 void
 _PG_init(void)
 {
 	DefineGucs();
+	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
+	{
+		DefineCustomStringVariable("booking.database",
+								   "Database the booking sweeper connects to.",
+								   "The extension must be created there; the sweeper waits until it is.",
+								   &booking_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		BookingStatsInit();
+		BookingSweeperRegister();
+	}
 	MarkGUCPrefixReserved("booking");
 }

@@ -39,6 +39,14 @@ extern int	booking_max_nights;
 extern int	booking_lock_timeout_ms;
 extern int	booking_node_id;
 extern int	booking_idempotency_retention_s;
+extern int	booking_payment_extension_s;
+extern int	booking_sweep_interval_ms;
+extern int	booking_sweep_batch;
+extern int	booking_event_retention_s;
+extern char *booking_database;
+
+/* Live hold states: they count against inventory as `held` */
+#define BK_LIVE_HOLD_STATES "'{held,payment_pending}'::booking.booking_state[]"
 
 /*
  * A prepared statement kept for the life of the backend.  Declare one as
@@ -116,5 +124,38 @@ extern Datum bk_reservation_row(int64 reservation_id);
 
 /* expiry.c */
 extern int	bk_expire_reservations(Datum ids_array);
+extern int	bk_expire_due_holds(int32 max_rows);
+
+/* events.c */
+extern void bk_emit_events(const char *kind, Datum ids_array);
+extern void bk_emit_event(const char *kind, int64 reservation_id);
+extern int	bk_publish_events(void);
+extern int	bk_purge_events(int32 max_rows);
+extern Datum bk_int8_array(int64 *values, int n);
+
+/* stats.c */
+typedef enum BkStat
+{
+	BK_STAT_RESERVE_ATTEMPTS,
+	BK_STAT_RESERVE_SUCCESSES,
+	BK_STAT_RESERVE_CONFLICTS,
+	BK_STAT_IDEMPOTENT_REPLAYS,
+	BK_STAT_PAYMENTS_BEGUN,
+	BK_STAT_CONFIRMS,
+	BK_STAT_LATE_CONFIRMS,
+	BK_STAT_CANCELS,
+	BK_STAT_EXPIRATIONS,
+	BK_STAT_LOCK_TIMEOUTS,
+	BK_STAT_SWEEPER_RUNS,
+	BK_STAT_COUNT
+} BkStat;
+
+extern void BookingStatsInit(void);
+extern void bk_stat_add(BkStat stat, uint64 n);
+extern void bk_stat_sweep_done(void);
+
+/* sweeper.c */
+extern void BookingSweeperRegister(void);
+extern int	bk_purge_idempotency_keys(int32 max_rows);
 
 #endif							/* BOOKING_H */

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  * expiry.c
- *    Expiring holds past their deadline: booking.expire_holds(), and the
- *    routine it shares with reserve_range's dead-hold path, which moves a
- *    set of locked reservations to 'expired' and gives their units back in
- *    the same transaction.
+ *    Expiring holds past their deadline: booking.expire_holds() and the
+ *    batch the sweeper runs, and the routine they share with
+ *    reserve_range's dead-hold path, which moves a set of locked
+ *    reservations to 'expired' and gives their units back in the same
+ *    transaction.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -18,7 +19,7 @@ PG_FUNCTION_INFO_V1(booking_expire_holds);
 static BookingPlan pick_dead_holds_plan = {
 	"SELECT pg_catalog.array_agg(reservation_id) FROM ("
 	"  SELECT reservation_id FROM booking.reservation"
-	"   WHERE state = 'held'::booking.booking_state AND hold_expires_at <= $2"
+	"   WHERE state = ANY (" BK_LIVE_HOLD_STATES ") AND hold_expires_at <= $2"
 	"   ORDER BY hold_expires_at, reservation_id"
 	"   LIMIT $1 FOR UPDATE SKIP LOCKED) s",
 	2, {INT4OID, TIMESTAMPTZOID}
@@ -56,41 +57,62 @@ static BookingPlan release_their_nights_plan = {
 static BookingPlan mark_expired_plan = {
 	"UPDATE booking.reservation"
 	"   SET state = 'expired'::booking.booking_state, updated_at = pg_catalog.now()"
-	" WHERE reservation_id = ANY ($1) AND state = 'held'::booking.booking_state",
+	" WHERE reservation_id = ANY ($1) AND state = ANY (" BK_LIVE_HOLD_STATES ")",
 	1, {INT8ARRAYOID}
 };
 
 /*
- * bk_expire_reservations expires the held reservations whose ids are in
- * `ids_array` (an int8[]); the caller has locked them.  Their nights are
- * locked in the global order, then their units are released and their
- * state set, all in this transaction.  Returns how many were expired.
+ * bk_expire_reservations expires the live holds (held or payment_pending)
+ * whose ids are in `ids_array` (an int8[]); the caller has locked them.
+ * Their nights are locked in the global order, then their units are
+ * released, their state set and an `expired` event written for each, all
+ * in this transaction.  Returns how many were expired.
  */
 int
 bk_expire_reservations(Datum ids_array)
 {
 	Datum		args[1] = {ids_array};
+	int			expired;
 
 	bk_exec_locking(&lock_their_nights_plan, args, NULL, 0,
 					"the nights of the expiring holds");
 	bk_exec(&release_their_nights_plan, args, NULL, 0);
 	bk_exec(&mark_expired_plan, args, NULL, 0);
-	return (int) SPI_processed;
+	expired = (int) SPI_processed;
+	bk_emit_events("expired", ids_array);
+	bk_stat_add(BK_STAT_EXPIRATIONS, expired);
+	return expired;
 }
 
 /*
- * booking_expire_holds expires up to max_rows holds past their deadline,
- * oldest first, skipping those another transaction has locked (a confirm
- * or cancel in flight decides their fate).  Returns how many it expired.
+ * bk_expire_due_holds expires up to max_rows live holds past their
+ * deadline, oldest first, skipping those another transaction has locked
+ * (a confirm or cancel in flight decides their fate).  The caller is
+ * inside an SPI connection.  Returns how many it expired.
+ */
+int
+bk_expire_due_holds(int32 max_rows)
+{
+	Datum		args[2];
+	bool		isnull;
+	Datum		ids;
+
+	args[0] = Int32GetDatum(max_rows);
+	args[1] = TimestampTzGetDatum(bk_now());
+	bk_exec(&pick_dead_holds_plan, args, NULL, 1);
+	ids = bk_get(0, 1, &isnull);
+	return isnull ? 0 : bk_expire_reservations(ids);
+}
+
+/*
+ * booking_expire_holds is expire_holds(max_rows): what the sweeper does,
+ * callable by hand or from pg_cron when the library is not preloaded.
  */
 Datum
 booking_expire_holds(PG_FUNCTION_ARGS)
 {
 	int32		max_rows;
-	Datum		args[2];
-	bool		isnull;
-	Datum		ids;
-	int			expired = 0;
+	int			expired;
 
 	bk_require_arg(fcinfo, 0, "max_rows");
 	max_rows = PG_GETARG_INT32(0);
@@ -101,12 +123,7 @@ booking_expire_holds(PG_FUNCTION_ARGS)
 				 errdetail("max_rows is %d.", max_rows)));
 
 	bk_connect();
-	args[0] = Int32GetDatum(max_rows);
-	args[1] = TimestampTzGetDatum(bk_now());
-	bk_exec(&pick_dead_holds_plan, args, NULL, 1);
-	ids = bk_get(0, 1, &isnull);
-	if (!isnull)
-		expired = bk_expire_reservations(ids);
+	expired = bk_expire_due_holds(max_rows);
 	bk_finish();
 
 	PG_RETURN_INT32(expired);

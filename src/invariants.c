@@ -16,11 +16,11 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 static BookingPlan check_plan = {
 	"WITH expected AS ("
 	"  SELECT r.property_id, r.room_type, r.check_in + g AS night,"
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = 'held'::booking.booking_state), 0)::int AS held,"
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held,"
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = 'confirmed'::booking.booking_state), 0)::int AS booked"
 	"    FROM booking.reservation r,"
 	"         pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
-	"   WHERE r.state IN ('held'::booking.booking_state, 'confirmed'::booking.booking_state)"
+	"   WHERE r.state <> ALL ('{cancelled,expired}'::booking.booking_state[])"
 	"   GROUP BY 1, 2, 3)"
 	" SELECT COALESCE(i.property_id, e.property_id), COALESCE(i.room_type, e.room_type),"
 	"        COALESCE(i.night, e.night), p.problem"

@@ -47,7 +47,7 @@ static BookingPlan dead_holds_plan = {
 	"SELECT reservation_id, check_in, check_out"
 	"  FROM booking.reservation"
 	" WHERE property_id = $1 AND room_type = $2"
-	"   AND state = 'held'::booking.booking_state AND hold_expires_at <= $5"
+	"   AND state = ANY (" BK_LIVE_HOLD_STATES ") AND hold_expires_at <= $5"
 	"   AND check_in < $4 AND check_out > $3"
 	" ORDER BY reservation_id FOR UPDATE SKIP LOCKED",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}

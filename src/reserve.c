@@ -6,7 +6,8 @@
  * Everything that can be done before the row locks is: argument checks,
  * the idempotency claim, the property lookup and the "today" rule.  Then
  * the nights are locked in order, counted, changed, and the reservation
- * row written, so the locks are held as briefly as possible.
+ * row and its `reserved` event written, so the locks are held as briefly
+ * as possible.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -139,6 +140,7 @@ static void
 report_no_availability(int64 property_id, const char *room_type, int32 rooms,
 					   const BkShortage *shortage)
 {
+	bk_stat_add(BK_STAT_RESERVE_CONFLICTS, 1);
 	if (shortage->missing)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
@@ -209,6 +211,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		validate_hold(hold);
 	scope = guest_id ? guest_id : "";
 
+	bk_stat_add(BK_STAT_RESERVE_ATTEMPTS, 1);
 	bk_connect();
 
 	if (key)
@@ -222,6 +225,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		{
 			result = bk_reservation_row(existing);
 			bk_finish();
+			bk_stat_add(BK_STAT_IDEMPOTENT_REPLAYS, 1);
 			PG_RETURN_DATUM(result);
 		}
 	}
@@ -256,7 +260,9 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 
 	if (key)
 		bk_record_key(scope, key, reservation_id);
+	bk_emit_event("reserved", reservation_id);
 
 	bk_finish();
+	bk_stat_add(BK_STAT_RESERVE_SUCCESSES, 1);
 	PG_RETURN_DATUM(result);
 }

@@ -4,8 +4,9 @@
  *    on booking.reservation:
  *
  *        held ──> confirmed ──> cancelled
- *          │ └──> cancelled
- *          └────> expired ──> confirmed   (late payment, units re-acquired)
+ *          │ ├──> cancelled
+ *          │ ├──> expired ──> confirmed   (late payment, units re-acquired)
+ *          │ └──> payment_pending ──> confirmed | cancelled | expired
  *
  *    Any other change of state fails with BK003; setting a row to the
  *    state it already has is allowed and changes nothing.  The trigger
@@ -34,6 +35,10 @@ static const StateEdge allowed_edges[] = {
 	{"held", "confirmed"},
 	{"held", "cancelled"},
 	{"held", "expired"},
+	{"held", "payment_pending"},
+	{"payment_pending", "confirmed"},
+	{"payment_pending", "cancelled"},
+	{"payment_pending", "expired"},
 	{"confirmed", "cancelled"},
 	{"expired", "confirmed"},
 };
@@ -119,7 +124,7 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 				 errmsg("a reservation cannot go from %s to %s", from, to),
 				 errdetail("Reservation %lld is %s.",
 						   id_null ? 0LL : (long long) DatumGetInt64(id), from),
-				 errhint("Allowed: held to confirmed, cancelled or expired; confirmed to cancelled; expired to confirmed (late payment).")));
+				 errhint("Allowed: held to payment_pending, confirmed, cancelled or expired; payment_pending to confirmed, cancelled or expired; confirmed to cancelled; expired to confirmed (late payment).")));
 	}
 	PG_RETURN_NULL();			/* not reached */
 }
