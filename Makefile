@@ -19,7 +19,8 @@ OBJS = \
 	src/invariants.o \
 	src/events.o \
 	src/stats.o \
-	src/sweeper.o
+	src/sweeper.o \
+	src/guard.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -224,6 +224,18 @@ CREATE TRIGGER reservation_state_machine
     FOR EACH ROW EXECUTE FUNCTION booking.enforce_state_transition();
 
 /* ---------------------------------------------------------------------
+ * DROP EXTENSION booking without CASCADE refuses while bookings are live
+ * (src/guard.c).
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking.guard_drop_extension() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'booking_guard_drop_extension';
+
+CREATE EVENT TRIGGER booking_guard_drop
+    ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION booking.guard_drop_extension();
+
+/* ---------------------------------------------------------------------
  * Functions.  All are SECURITY DEFINER (the tables are written by the
  * owner only) with a pinned search_path, so no caller's search_path can
  * redirect a name or an operator the extension resolves.

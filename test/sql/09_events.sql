@@ -1,0 +1,65 @@
+-- The event outbox: one event per state change, in the same transaction;
+-- each named consumer sees every event once, in order, until it acks.
+-- Start from a clean slate: acknowledge what earlier files produced.
+SELECT count(*) > 0 AS had_events FROM booking.read_events('mailer', 10000);
+SELECT booking.ack_events('mailer', (SELECT max(event_id) FROM booking.event)) > 0 AS acked;
+SELECT count(*) AS left_over FROM booking.read_events('mailer', 10000);
+
+SELECT booking.add_property('Event Hall', 'Aveiro', 'UTC') AS p \gset
+SELECT booking.add_room_type(:p, 'E', 'Room', 3, 2, 10);
+SELECT booking.open_inventory(:p, 'E', current_date, current_date + 10);
+
+SELECT reservation_id AS r1 FROM booking.reserve_range(:p, 'E', current_date + 1, current_date + 3, 2, 'g1') \gset
+SELECT state FROM booking.begin_payment(:r1, 'pi_ev');
+SELECT state FROM booking.confirm_booking(:r1, 'ch_ev');
+SELECT state FROM booking.cancel_reservation(:r1, 'plans changed');
+SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'E', current_date + 4, current_date + 5) \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :r2;
+SELECT booking.expire_holds() AS expired;
+-- repeats write no event
+SELECT state FROM booking.cancel_reservation(:r1);
+SELECT state FROM booking.reserve_range(:p, 'E', current_date + 1, current_date + 3, 2, 'g1', 'ev-key');
+SELECT state FROM booking.reserve_range(:p, 'E', current_date + 1, current_date + 3, 2, 'g1', 'ev-key');
+-- a failed call writes none
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'E', current_date + 1, current_date + 3, 9)$$, :p));
+
+SELECT kind, reservation_id = :r1 AS is_r1, payload->>'state' AS state, payload->>'rooms' AS rooms,
+       payload->>'payment_intent' AS intent, payload->>'payment_ref' AS ref,
+       payload->>'cancel_reason' AS reason, payload->>'void_authorization' AS void, payload->>'refund' AS refund
+  FROM booking.read_events('mailer', 100);
+-- reading does not acknowledge: a consumer that crashed reads them again
+SELECT count(*) AS again FROM booking.read_events('mailer', 100);
+-- a partial ack: the rest come back, and nothing before
+SELECT event_id AS third FROM booking.read_events('mailer', 3) ORDER BY event_id DESC LIMIT 1 \gset
+SELECT booking.ack_events('mailer', :third) AS acked;
+SELECT kind FROM booking.read_events('mailer', 100);
+-- acking again, or an older event, changes nothing
+SELECT booking.ack_events('mailer', :third) AS acked;
+-- max limits a read
+SELECT count(*) FROM booking.read_events('mailer', 2);
+-- consumers are independent: a new one starts from the oldest event kept
+SELECT count(*) >= 7 AS sees_all FROM booking.read_events('indexer', 10000);
+SELECT booking.ack_events('indexer', (SELECT max(event_id) FROM booking.event)) >= 7 AS acked;
+SELECT count(*) FROM booking.read_events('indexer', 10);
+
+-- an event payload for a payment that expired asks to void the authorization
+SELECT reservation_id AS r3 FROM booking.reserve_range(:p, 'E', current_date + 6, current_date + 7) \gset
+SELECT state FROM booking.begin_payment(:r3, 'pi_void', '1 minute');
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :r3;
+SELECT booking.expire_holds() AS expired;
+SELECT kind, payload->>'payment_intent' AS intent, payload->>'void_authorization' AS void
+  FROM booking.read_events('indexer', 10);
+
+-- positions follow commit order, and the published ones only grow
+SELECT count(*) AS unpublished FROM booking.event WHERE position IS NULL;
+SELECT bool_and(position > 0) AS positioned,
+       count(DISTINCT position) = count(*) AS unique_positions
+  FROM booking.event;
+
+-- bad input
+SELECT t.try($$SELECT * FROM booking.read_events(NULL, 1)$$);
+SELECT t.try($$SELECT * FROM booking.read_events('', 1)$$);
+SELECT t.try($$SELECT * FROM booking.read_events('mailer', 0)$$);
+SELECT t.try($$SELECT booking.ack_events('nobody', 1)$$);
+SELECT t.try($$SELECT booking.ack_events('mailer', -5)$$);
+SELECT t.try($$SELECT booking.ack_events('mailer', NULL)$$);

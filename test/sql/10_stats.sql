@@ -1,0 +1,39 @@
+-- Stats: shared-memory counters move as operations happen (the test
+-- cluster preloads booking); hold_ages describes live holds.
+SELECT preloaded FROM booking.stats;
+CREATE TEMP TABLE before AS SELECT * FROM booking.stats();
+
+SELECT booking.add_property('Stats Inn', 'Leiria', 'UTC') AS p \gset
+SELECT booking.add_room_type(:p, 'S', 'Room', 1, 2, 10);
+SELECT booking.open_inventory(:p, 'S', current_date, current_date + 10);
+SELECT reservation_id AS r FROM booking.reserve_range(:p, 'S', current_date + 1, current_date + 2, 1, 'g', 'stats-key') \gset
+SELECT state FROM booking.reserve_range(:p, 'S', current_date + 1, current_date + 2, 1, 'g', 'stats-key');
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'S', current_date + 1, current_date + 2)$$, :p));
+SELECT state FROM booking.begin_payment(:r, 'pi_stats');
+SELECT state FROM booking.confirm_booking(:r, 'ch_stats');
+SELECT state FROM booking.cancel_reservation(:r);
+SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'S', current_date + 3, current_date + 4) \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :r2;
+SELECT booking.expire_holds() AS expired;
+SELECT state FROM booking.confirm_booking(:r2, 'ch_late');
+
+SELECT a.reserve_attempts - b.reserve_attempts AS attempts,
+       a.reserve_successes - b.reserve_successes AS successes,
+       a.reserve_conflicts - b.reserve_conflicts AS conflicts,
+       a.idempotent_replays - b.idempotent_replays AS replays,
+       a.payments_begun - b.payments_begun AS payments,
+       a.confirms - b.confirms AS confirms,
+       a.late_confirms - b.late_confirms AS late_confirms,
+       a.cancels - b.cancels AS cancels,
+       a.expirations - b.expirations >= 1 AS expirations
+  FROM booking.stats() a, before b;
+SELECT sweeper_runs > 0 AS sweeper_ran, last_sweep_at > now() - interval '1 minute' AS recent FROM booking.stats;
+
+-- hold_ages: live holds only, by age
+SELECT reservation_id AS h1 FROM booking.reserve_range(:p, 'S', current_date + 5, current_date + 6) \gset
+UPDATE booking.reservation SET created_at = now() - interval '10 minutes' WHERE reservation_id = :h1;
+SELECT holds >= 1 AS has_holds, max_age >= interval '10 minutes' AS oldest_seen FROM booking.hold_ages;
+
+-- reset
+SELECT booking.stats_reset();
+SELECT reserve_attempts, confirms, stats_reset_at > now() - interval '1 minute' AS just_reset FROM booking.stats;
