@@ -1,0 +1,2 @@
+-- pgbench script: read the calendar while it changes.
+SELECT stress.try_availability(:pid);

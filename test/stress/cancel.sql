@@ -1,0 +1,2 @@
+-- pgbench script: cancel a random reservation.
+SELECT stress.try_cancel();
