@@ -103,7 +103,7 @@ typedef struct BkShortage
 
 extern bool bk_acquire_nights(int64 property_id, const char *room_type,
 							  DateADT check_in, DateADT check_out,
-							  int32 rooms, BkNightsChange change,
+							  int32 rooms, BkNightsChange change, bool clear_dead_holds,
 							  Numeric *total_price, BkShortage *shortage);
 extern void bk_lock_nights(int64 property_id, const char *room_type,
 						   DateADT check_in, DateADT check_out);
@@ -152,6 +152,7 @@ typedef enum BkStat
 
 extern void BookingStatsInit(void);
 extern void bk_stat_add(BkStat stat, uint64 n);
+extern void bk_stat_add_on_commit(BkStat stat, uint64 n);
 extern void bk_stat_sweep_done(void);
 
 /* sweeper.c */

@@ -80,7 +80,7 @@ bk_expire_reservations(Datum ids_array)
 	bk_exec(&mark_expired_plan, args, NULL, 0);
 	expired = (int) SPI_processed;
 	bk_emit_events("expired", ids_array);
-	bk_stat_add(BK_STAT_EXPIRATIONS, expired);
+	bk_stat_add_on_commit(BK_STAT_EXPIRATIONS, expired);
 	return expired;
 }
 

@@ -5,12 +5,13 @@
  *    and booked, and expire the dead holds that stand in the way.
  *
  * Lock order, which is what keeps every path deadlock-free:
+ *  - reservation rows (confirm, cancel, the sweeper, and reserve_range when
+ *    it knows dead holds lie on its nights) are locked before any
+ *    inventory row;
  *  - inventory rows are always locked in ascending (property_id,
  *    room_type, night) order, and a transaction that holds inventory rows
- *    never waits for another lock: rows outside that order (a dead hold's
- *    nights before ours, its reservation row) are taken with SKIP LOCKED;
- *  - reservation rows (confirm, cancel, the sweeper) are locked before any
- *    inventory row.
+ *    never waits for a reservation row or for a night below its own: those
+ *    it can only take with SKIP LOCKED.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -42,14 +43,23 @@ static BookingPlan change_nights_plan = {
 	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID}
 };
 
+#define DEAD_HOLDS_SQL \
+	"SELECT reservation_id, check_in, check_out" \
+	"  FROM booking.reservation" \
+	" WHERE property_id = $1 AND room_type = $2" \
+	"   AND state = ANY (" BK_LIVE_HOLD_STATES ") AND hold_expires_at <= $5" \
+	"   AND check_in < $4 AND check_out > $3" \
+	" ORDER BY reservation_id FOR UPDATE"
+
 /* Dead holds overlapping [$3, $4), locked without waiting. */
 static BookingPlan dead_holds_plan = {
-	"SELECT reservation_id, check_in, check_out"
-	"  FROM booking.reservation"
-	" WHERE property_id = $1 AND room_type = $2"
-	"   AND state = ANY (" BK_LIVE_HOLD_STATES ") AND hold_expires_at <= $5"
-	"   AND check_in < $4 AND check_out > $3"
-	" ORDER BY reservation_id FOR UPDATE SKIP LOCKED",
+	DEAD_HOLDS_SQL " SKIP LOCKED",
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
+};
+
+/* Dead holds overlapping [$3, $4), locked, waiting for whoever has them. */
+static BookingPlan dead_holds_wait_plan = {
+	DEAD_HOLDS_SQL,
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };
 
@@ -200,6 +210,47 @@ expire_dead_holds(int64 property_id, const char *room_type,
 }
 
 /*
+ * expire_dead_holds_first is reserve_range's way to clear dead holds it
+ * knows of before it holds any night: lock them (waiting for a confirm,
+ * cancel or sweeper that has one: its outcome decides whether the units
+ * come back), then every night any of them or the stay covers, in order,
+ * and expire those still dead.  Waiting here is safe because it follows
+ * the global order: reservations, then nights ascending.
+ */
+static void
+expire_dead_holds_first(int64 property_id, const char *room_type,
+						DateADT check_in, DateADT check_out)
+{
+	Datum		args[5];
+	uint64		nholds;
+	int64	   *ids;
+	DateADT		first = check_in;
+	DateADT		end = check_out;
+
+	args[0] = Int64GetDatum(property_id);
+	args[1] = CStringGetTextDatum(room_type);
+	args[2] = DateADTGetDatum(check_in);
+	args[3] = DateADTGetDatum(check_out);
+	args[4] = TimestampTzGetDatum(bk_now());
+	bk_exec_locking(&dead_holds_wait_plan, args, NULL, 0,
+					psprintf("the expired holds on room type \"%s\" at property %lld",
+							 room_type, (long long) property_id));
+	nholds = SPI_processed;
+	if (nholds == 0)
+		return;
+
+	ids = palloc(sizeof(int64) * nholds);
+	for (uint64 i = 0; i < nholds; i++)
+	{
+		ids[i] = bk_get_int64(i, 1);
+		first = Min(first, DatumGetDateADT(bk_get_notnull(i, 2)));
+		end = Max(end, DatumGetDateADT(bk_get_notnull(i, 3)));
+	}
+	bk_lock_nights(property_id, room_type, first, end);
+	(void) bk_expire_reservations(bk_int8_array(ids, (int) nholds));
+}
+
+/*
  * total_of returns rooms * the sum of the prices of the locked nights.
  */
 static Numeric
@@ -216,20 +267,27 @@ total_of(int32 rooms)
 
 /*
  * bk_acquire_nights takes `rooms` units on every night of [check_in,
- * check_out), as held (BK_HOLD) or booked (BK_BOOK), all or nothing.  The
- * nights are locked in order in one pass; if one is short and dead holds
- * cover it, they are expired and the nights counted again.  On success it
- * returns true with the stay's price in *total_price; when some night still
- * lacks the units it changes nothing and returns false with the first
- * such night in *shortage.
+ * check_out), as held (BK_HOLD) or booked (BK_BOOK), all or nothing.
+ *
+ * When the caller holds no reservation lock and knows dead holds overlap
+ * the stay (clear_dead_holds), they are expired first, waiting for them as
+ * the lock order allows.  Then the nights are locked in order in one pass;
+ * if one is short and a hold that died meanwhile covers it, that hold is
+ * expired if it can be without waiting, and the nights counted again.  On
+ * success it returns true with the stay's price in *total_price; when some
+ * night still lacks the units it returns false with the first such night
+ * in *shortage, having taken none.
  */
 bool
 bk_acquire_nights(int64 property_id, const char *room_type,
 				  DateADT check_in, DateADT check_out, int32 rooms,
-				  BkNightsChange change, Numeric *total_price, BkShortage *shortage)
+				  BkNightsChange change, bool clear_dead_holds,
+				  Numeric *total_price, BkShortage *shortage)
 {
 	Assert(change == BK_HOLD || change == BK_BOOK);
 
+	if (clear_dead_holds)
+		expire_dead_holds_first(property_id, room_type, check_in, check_out);
 	bk_lock_nights(property_id, room_type, check_in, check_out);
 	if (find_shortage(check_in, check_out, rooms, shortage))
 	{

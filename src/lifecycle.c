@@ -308,7 +308,7 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(intent);
 	args[2] = TimestampTzGetDatum(deadline);
 	result = finish_change(&mark_payment_pending_plan, args, NULL, "payment_pending", id);
-	bk_stat_add(BK_STAT_PAYMENTS_BEGUN, 1);
+	bk_stat_add_on_commit(BK_STAT_PAYMENTS_BEGUN, 1);
 	PG_RETURN_DATUM(result);
 }
 
@@ -361,7 +361,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	check_payment_key_unused(&payment_ref_owner_plan, "payment_ref", payment_ref, id);
 
 	if (strcmp(r.state, "expired") == 0 || !r.has_deadline || r.hold_expires_at <= bk_now())
-		bk_stat_add(BK_STAT_LATE_CONFIRMS, 1);
+		bk_stat_add_on_commit(BK_STAT_LATE_CONFIRMS, 1);
 	if (is_live_hold(&r))
 		bk_change_nights(r.property_id, r.room_type, r.check_in, r.check_out,
 						 r.rooms, BK_BOOK_HELD);
@@ -371,7 +371,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 		BkShortage	shortage;
 
 		if (!bk_acquire_nights(r.property_id, r.room_type, r.check_in, r.check_out,
-							   r.rooms, BK_BOOK, &total_price, &shortage))
+							   r.rooms, BK_BOOK, false, &total_price, &shortage))
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_HOLD_EXPIRED),
 					 errmsg("hold of reservation %lld expired and its rooms are gone", (long long) id),
@@ -385,7 +385,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(payment_ref);
 	args[2] = CStringGetTextDatum(confirmation_code(id));
 	result = finish_change(&mark_confirmed_plan, args, NULL, "confirmed", id);
-	bk_stat_add(BK_STAT_CONFIRMS, 1);
+	bk_stat_add_on_commit(BK_STAT_CONFIRMS, 1);
 	PG_RETURN_DATUM(result);
 }
 
@@ -426,6 +426,6 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	else
 		args[1] = PG_GETARG_DATUM(1);
 	result = finish_change(&mark_cancelled_plan, args, nulls, "cancelled", id);
-	bk_stat_add(BK_STAT_CANCELS, 1);
+	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);
 	PG_RETURN_DATUM(result);
 }

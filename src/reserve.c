@@ -19,13 +19,21 @@
 
 PG_FUNCTION_INFO_V1(booking_reserve_range);
 
-/* The property's time zone, and whether it has the room type. */
+/*
+ * The property's time zone, whether it has the room type, and whether
+ * holds past their deadline lie on the stay's nights.
+ */
 static BookingPlan lookup_plan = {
-	"SELECT p.time_zone, rt.code IS NOT NULL"
+	"SELECT p.time_zone, rt.code IS NOT NULL,"
+	"       EXISTS (SELECT 1 FROM booking.reservation r"
+	"                WHERE r.property_id = $1 AND r.room_type = $2"
+	"                  AND r.state = ANY (" BK_LIVE_HOLD_STATES ")"
+	"                  AND r.hold_expires_at <= $5"
+	"                  AND r.check_in < $4 AND r.check_out > $3)"
 	"  FROM booking.property p"
 	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2"
 	" WHERE p.property_id = $1",
-	2, {INT8OID, TEXTOID}
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };
 
 static BookingPlan insert_reservation_plan = {
@@ -98,16 +106,22 @@ validate_key(const char *key)
 /*
  * check_property_and_day looks up the property and room type (BK005 when
  * unknown) and refuses a check-in before the property's local today.
+ * Returns whether dead holds lie on the stay's nights.
  */
-static void
-check_property_and_day(int64 property_id, const char *room_type, DateADT check_in)
+static bool
+check_property_and_day(int64 property_id, const char *room_type,
+					   DateADT check_in, DateADT check_out)
 {
-	Datum		args[2];
+	Datum		args[5];
 	char	   *time_zone;
 	DateADT		today;
+	bool		dead_holds;
 
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
+	args[2] = DateADTGetDatum(check_in);
+	args[3] = DateADTGetDatum(check_out);
+	args[4] = TimestampTzGetDatum(bk_now());
 	bk_exec(&lookup_plan, args, NULL, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -121,6 +135,7 @@ check_property_and_day(int64 property_id, const char *room_type, DateADT check_i
 						room_type, (long long) property_id),
 				 errhint("Create it with booking.add_room_type, or check the code.")));
 	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
+	dead_holds = DatumGetBool(bk_get_notnull(0, 3));
 
 	today = bk_local_today(time_zone);
 	if (check_in < today)
@@ -131,6 +146,7 @@ check_property_and_day(int64 property_id, const char *room_type, DateADT check_i
 						   bk_date_str(check_in), bk_date_str(today),
 						   (long long) property_id, time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
+	return dead_holds;
 }
 
 /*
@@ -180,6 +196,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	Datum		args[9];
 	char		nulls[9];
 	int64		reservation_id;
+	bool		dead_holds;
 	Datum		result;
 
 	bk_require_arg(fcinfo, 0, "property_id");
@@ -225,12 +242,12 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		{
 			result = bk_reservation_row(existing);
 			bk_finish();
-			bk_stat_add(BK_STAT_IDEMPOTENT_REPLAYS, 1);
+			bk_stat_add_on_commit(BK_STAT_IDEMPOTENT_REPLAYS, 1);
 			PG_RETURN_DATUM(result);
 		}
 	}
 
-	check_property_and_day(property_id, room_type, check_in);
+	dead_holds = check_property_and_day(property_id, room_type, check_in, check_out);
 	if (hold)
 		expires_at = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 															 TimestampTzGetDatum(bk_now()),
@@ -239,7 +256,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		expires_at = bk_now() + (TimestampTz) booking_hold_ttl_s * USECS_PER_SEC;
 
 	if (!bk_acquire_nights(property_id, room_type, check_in, check_out, rooms,
-						   BK_HOLD, &total_price, &shortage))
+						   BK_HOLD, dead_holds, &total_price, &shortage))
 		report_no_availability(property_id, room_type, rooms, &shortage);
 
 	args[0] = Int32GetDatum(booking_node_id);
@@ -263,6 +280,6 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_emit_event("reserved", reservation_id);
 
 	bk_finish();
-	bk_stat_add(BK_STAT_RESERVE_SUCCESSES, 1);
+	bk_stat_add_on_commit(BK_STAT_RESERVE_SUCCESSES, 1);
 	PG_RETURN_DATUM(result);
 }

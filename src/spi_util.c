@@ -117,6 +117,7 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 			PG_RE_THROW();
 		}
 		FlushErrorState();
+		bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_BUSY),
 				 errmsg("booking is busy: could not lock %s in time", what),

@@ -3,20 +3,25 @@
  *    Counters of what the engine does, in shared memory when the library
  *    is preloaded: booking.stats() and booking.stats_reset().
  *
- * The counters are atomics, bumped without locks and outside transactions
- * (a counted attempt stays counted if its transaction rolls back).  When
- * the library is not preloaded there is no shared memory: bumps do nothing
- * and stats() says preloaded = false with NULL counters.
+ * The counters are atomics, bumped without locks.  Attempts, conflicts
+ * and lock timeouts count at once (they are what rolls back); what a
+ * transaction achieves (a reservation, a confirm, an expiry ...) counts
+ * when it commits, so work undone by a rollback, or by a rolled-back
+ * savepoint, is not counted.  When the library is not preloaded there is
+ * no shared memory: bumps do nothing and stats() says preloaded = false
+ * with NULL counters.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "booking.h"
@@ -32,6 +37,19 @@ typedef struct BookingSharedStats
 } BookingSharedStats;
 
 static BookingSharedStats *shared_stats = NULL;
+
+/* Counts waiting for their (sub)transaction to commit */
+typedef struct PendingCount
+{
+	BkStat		stat;
+	uint64		n;
+	int			nest_level;
+} PendingCount;
+
+static PendingCount *pending = NULL;
+static int	npending = 0;
+static int	maxpending = 0;
+static bool callbacks_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -90,6 +108,86 @@ bk_stat_add(BkStat stat, uint64 n)
 {
 	if (shared_stats != NULL && n > 0)
 		pg_atomic_fetch_add_u64(&shared_stats->counters[stat], n);
+}
+
+/*
+ * pending_xact_callback adds the pending counts on commit and forgets them
+ * on abort.
+ */
+static void
+pending_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			for (int i = 0; i < npending; i++)
+				bk_stat_add(pending[i].stat, pending[i].n);
+			npending = 0;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			npending = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * pending_subxact_callback drops the counts of a rolled-back savepoint and
+ * hands those of a released one to its parent.
+ */
+static void
+pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < npending; i++)
+			if (pending[i].nest_level < level)
+				pending[kept++] = pending[i];
+		npending = kept;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (int i = 0; i < npending; i++)
+			if (pending[i].nest_level >= level)
+				pending[i].nest_level = level - 1;
+	}
+}
+
+/*
+ * bk_stat_add_on_commit adds n to a counter when the current transaction
+ * commits.
+ */
+void
+bk_stat_add_on_commit(BkStat stat, uint64 n)
+{
+	if (shared_stats == NULL || n == 0)
+		return;
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(pending_xact_callback, NULL);
+		RegisterSubXactCallback(pending_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (npending == maxpending)
+	{
+		maxpending = Max(16, maxpending * 2);
+		pending = pending == NULL
+			? MemoryContextAlloc(TopMemoryContext, sizeof(PendingCount) * maxpending)
+			: repalloc(pending, sizeof(PendingCount) * maxpending);
+	}
+	pending[npending].stat = stat;
+	pending[npending].n = n;
+	pending[npending].nest_level = GetCurrentTransactionNestLevel();
+	npending++;
 }
 
 /*
