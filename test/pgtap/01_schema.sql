@@ -1,9 +1,10 @@
 -- 01_schema.sql: the objects the extension installs and the CHECK
--- constraints that make oversell impossible even for a buggy code path.
--- Contract: ../../shared/API.md ("Model", "Data safety"); schema:
--- sql/booking--1.0.sql.
+-- constraints that make oversell impossible even for a buggy code path;
+-- the payment_pending state, the event outbox tables and the monitoring
+-- views (issue 3).  Contract: ../../shared/API.md ("Model", "Data
+-- safety"); schema: sql/booking--1.0.sql.
 BEGIN;
-SELECT plan(64);
+SELECT plan(99);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -25,6 +26,12 @@ SELECT has_table('booking', 'reservation', 'table booking.reservation exists');
 SELECT has_table('booking', 'idempotency_key', 'table booking.idempotency_key exists');
 SELECT has_sequence('booking', 'property_id_seq', 'sequence booking.property_id_seq exists');
 SELECT has_sequence('booking', 'reservation_id_seq', 'sequence booking.reservation_id_seq exists');
+SELECT has_table('booking', 'event', 'table booking.event (the outbox) exists');
+SELECT has_table('booking', 'event_consumer', 'table booking.event_consumer exists');
+SELECT has_sequence('booking', 'event_id_seq', 'sequence booking.event_id_seq exists');
+SELECT has_sequence('booking', 'event_position_seq', 'sequence booking.event_position_seq exists');
+SELECT has_view('booking', 'stats', 'view booking.stats exists');
+SELECT has_view('booking', 'hold_ages', 'view booking.hold_ages exists');
 
 -- Columns the API names, in the order it names them, with their types.
 SELECT results_eq(
@@ -77,6 +84,62 @@ SELECT results_eq(
              ('created_at', 'timestamp with time zone')$$,
     'booking.idempotency_key starts with the columns of the 1.0 schema');
 
+-- The columns added after the API's 14: why a reservation was cancelled,
+-- and the payment intent begin_payment recorded.
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
+        FROM pg_attribute
+       WHERE attrelid = 'booking.reservation'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum OFFSET 14 LIMIT 2$$,
+    $$VALUES ('cancel_reason', 'text'), ('payment_intent', 'text')$$,
+    'booking.reservation goes on with cancel_reason, then payment_intent (text)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.event'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('event_id', 'bigint', true), ('occurred_at', 'timestamp with time zone', true),
+             ('kind', 'text', true), ('reservation_id', 'bigint', true),
+             ('property_id', 'bigint', true), ('payload', 'jsonb', true),
+             ('writer_xid', 'xid8', true), ('position', 'bigint', false)$$,
+    'booking.event is (event_id, occurred_at, kind, reservation_id, property_id, payload, writer_xid, position)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.event_consumer'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('consumer', 'text', true), ('acked_position', 'bigint', true),
+             ('acked_event_id', 'bigint', false), ('updated_at', 'timestamp with time zone', true)$$,
+    'booking.event_consumer is (consumer, acked_position, acked_event_id, updated_at)');
+SELECT col_default_is('booking', 'event', 'event_id',
+                      $$nextval('booking.event_id_seq'::regclass)$$,
+                      'event ids come from booking.event_id_seq');
+SELECT col_default_is('booking', 'event', 'writer_xid', 'pg_current_xact_id()',
+                      'an event records the transaction that wrote it');
+SELECT col_default_is('booking', 'event_consumer', 'acked_position', '0',
+                      'a new consumer has acknowledged nothing (position 0)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
+        FROM pg_attribute
+       WHERE attrelid = 'booking.hold_ages'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('holds', 'bigint'), ('p50_age', 'interval'), ('p95_age', 'interval'),
+             ('max_age', 'interval'), ('past_deadline', 'bigint')$$,
+    'booking.hold_ages is (holds, p50_age, p95_age, max_age, past_deadline)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
+        FROM pg_attribute
+       WHERE attrelid = 'booking.stats'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('preloaded', 'boolean'), ('reserve_attempts', 'bigint'),
+             ('reserve_successes', 'bigint'), ('reserve_conflicts', 'bigint'),
+             ('idempotent_replays', 'bigint'), ('payments_begun', 'bigint'),
+             ('confirms', 'bigint'), ('late_confirms', 'bigint'), ('cancels', 'bigint'),
+             ('expirations', 'bigint'), ('lock_timeouts', 'bigint'),
+             ('sweeper_runs', 'bigint'), ('last_sweep_at', 'timestamp with time zone'),
+             ('stats_reset_at', 'timestamp with time zone')$$,
+    'booking.stats has the columns of booking.stats(), in order');
+
 -- Every table carries property_id, NOT NULL (sharding by property).
 SELECT col_not_null('booking', 'property', 'property_id', 'property.property_id is NOT NULL');
 SELECT col_not_null('booking', 'room_type', 'property_id', 'room_type.property_id is NOT NULL');
@@ -86,6 +149,7 @@ SELECT col_not_null('booking', 'idempotency_key', 'property_id', 'idempotency_ke
 SELECT col_not_null('booking', 'inventory', 'held', 'inventory.held is NOT NULL');
 SELECT col_not_null('booking', 'inventory', 'booked', 'inventory.booked is NOT NULL');
 SELECT col_not_null('booking', 'reservation', 'state', 'reservation.state is NOT NULL');
+SELECT col_not_null('booking', 'event', 'property_id', 'event.property_id is NOT NULL');
 
 -- ---------------------------------------------------------------------
 -- Keys
@@ -114,6 +178,28 @@ SELECT index_is_unique('booking', 'reservation', 'reservation_payment_ref_key',
                        'a payment_ref confirms at most one reservation (unique index)');
 SELECT index_is_unique('booking', 'reservation', 'reservation_confirmation_code_key',
                        'confirmation codes are unique');
+SELECT has_index('booking', 'reservation', 'reservation_payment_intent_key', ARRAY['payment_intent'],
+                 'reservation has an index on payment_intent');
+SELECT index_is_unique('booking', 'reservation', 'reservation_payment_intent_key',
+                       'a payment_intent belongs to at most one reservation (unique index)');
+SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
+            WHERE indexrelid = 'booking.reservation_payment_intent_key'::regclass),
+          '(payment_intent IS NOT NULL)',
+          'the payment_intent index covers only reservations that have one');
+SELECT is_empty(
+    $$SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('reservation_live_holds_idx', 'reservation_hold_deadline_idx')
+         AND pg_get_expr(i.indpred, i.indrelid) !~ 'payment_pending'
+      UNION ALL
+      SELECT n FROM unnest(ARRAY['reservation_live_holds_idx', 'reservation_hold_deadline_idx']) AS n
+       WHERE to_regclass('booking.' || n) IS NULL$$,
+    'both live-hold indexes exist and cover payment_pending as well as held');
+SELECT col_is_pk('booking', 'event', ARRAY['event_id'], 'event is keyed by event_id');
+SELECT col_is_pk('booking', 'event_consumer', ARRAY['consumer'], 'event_consumer is keyed by consumer');
+SELECT col_is_unique('booking', 'event', ARRAY['position'],
+                     'an event position is given once (unique)');
+SELECT has_index('booking', 'event', 'event_unpublished_idx', ARRAY['event_id'],
+                 'event has an index on the events still waiting for a position');
 
 -- ---------------------------------------------------------------------
 -- The state enum and its trigger
@@ -125,6 +211,9 @@ SELECT results_eq(
        ORDER BY enumsortorder LIMIT 4$$,
     $$VALUES ('held'), ('confirmed'), ('cancelled'), ('expired')$$,
     'booking_state starts with held, confirmed, cancelled, expired, in that order');
+SELECT enum_has_labels('booking', 'booking_state',
+                       ARRAY['held', 'confirmed', 'cancelled', 'expired', 'payment_pending'],
+                       'booking_state is exactly held, confirmed, cancelled, expired, payment_pending (appended last)');
 SELECT has_trigger('booking', 'reservation', 'reservation_state_machine',
                    'reservation has the state machine trigger');
 SELECT trigger_is('booking', 'reservation', 'reservation_state_machine',
@@ -140,6 +229,58 @@ SELECT is((SELECT tgenabled FROM pg_trigger
             WHERE tgrelid = 'booking.reservation'::regclass
               AND tgname = 'reservation_state_machine'), 'O',
           'the state machine trigger is enabled');
+
+-- The edges of payment_pending, written directly by the owner (the trigger
+-- checks the machine whoever writes): held -> payment_pending ->
+-- confirmed | cancelled | expired, and nothing back to held.
+INSERT INTO booking.property (property_id, name, city, time_zone)
+VALUES (1022 * 1024, 'TAP State Inn', 'Tapville', 'UTC');
+INSERT INTO booking.room_type (property_id, code, name, units, max_guests, base_price)
+VALUES (1022 * 1024, 'DBL', 'Double', 9, 2, 100);
+INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out,
+                                 rooms, state, total_price)
+SELECT 1022 * 1024 + i, 1022 * 1024, 'DBL', current_date + 30, current_date + 31, 1,
+       'held', 100
+  FROM generate_series(1, 4) AS i;
+SELECT lives_ok(
+    $$UPDATE booking.reservation SET state = 'payment_pending', payment_intent = 'tap-pi-' || reservation_id
+       WHERE property_id = 1022 * 1024$$,
+    'held -> payment_pending is allowed');
+SELECT throws_ok(
+    $$UPDATE booking.reservation SET state = 'held' WHERE reservation_id = 1022 * 1024 + 1$$,
+    'BK003', 'a reservation cannot go from payment_pending to held',
+    'payment_pending -> held fails BK003');
+SELECT lives_ok(
+    $$UPDATE booking.reservation SET state = 'confirmed', payment_ref = 'tap-ref'
+       WHERE reservation_id = 1022 * 1024 + 1$$,
+    'payment_pending -> confirmed is allowed');
+SELECT lives_ok(
+    $$UPDATE booking.reservation SET state = 'cancelled' WHERE reservation_id = 1022 * 1024 + 2$$,
+    'payment_pending -> cancelled is allowed');
+SELECT lives_ok(
+    $$UPDATE booking.reservation SET state = 'expired' WHERE reservation_id = 1022 * 1024 + 3$$,
+    'payment_pending -> expired is allowed');
+SELECT throws_ok(
+    $$UPDATE booking.reservation SET state = 'payment_pending' WHERE reservation_id = 1022 * 1024 + 1$$,
+    'BK003', 'a reservation cannot go from confirmed to payment_pending',
+    'confirmed -> payment_pending fails BK003');
+SELECT throws_ok(
+    $$UPDATE booking.reservation SET state = 'payment_pending' WHERE reservation_id = 1022 * 1024 + 2$$,
+    'BK003', 'a reservation cannot go from cancelled to payment_pending',
+    'cancelled -> payment_pending fails BK003');
+SELECT throws_ok(
+    $$UPDATE booking.reservation SET state = 'payment_pending' WHERE reservation_id = 1022 * 1024 + 3$$,
+    'BK003', 'a reservation cannot go from expired to payment_pending',
+    'expired -> payment_pending fails BK003');
+SELECT throws_ok(
+    $$UPDATE booking.reservation SET payment_intent = 'tap-pi-' || (1022 * 1024 + 1)
+       WHERE reservation_id = 1022 * 1024 + 4$$,
+    '23505', NULL,
+    'a payment_intent already used by another reservation fails 23505 (unique index)');
+SELECT throws_ok(
+    $$INSERT INTO booking.event_consumer (consumer) VALUES ('')$$,
+    '23514', NULL,
+    'an event consumer needs a name (CHECK consumer <> '''')');
 
 -- ---------------------------------------------------------------------
 -- The CHECK constraints on inventory are the last line of defence:
@@ -246,7 +387,7 @@ SELECT results_eq(
     'reservation_range_valid is CHECK (check_out > check_in)');
 
 -- ---------------------------------------------------------------------
--- pg_dump carries every table and both sequences
+-- pg_dump carries every table and every sequence
 -- ---------------------------------------------------------------------
 SELECT is_empty(
     $$VALUES ('booking.property'), ('booking.room_type'), ('booking.inventory'),
@@ -255,6 +396,12 @@ SELECT is_empty(
       EXCEPT
       SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
     'pg_extension_config_dump registers the five tables and both sequences');
+SELECT is_empty(
+    $$VALUES ('booking.event'), ('booking.event_consumer'),
+             ('booking.event_id_seq'), ('booking.event_position_seq')
+      EXCEPT
+      SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
+    'pg_extension_config_dump registers event, event_consumer, event_id_seq and event_position_seq');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text
         FROM pg_class c, pg_extension e

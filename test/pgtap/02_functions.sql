@@ -1,9 +1,10 @@
 -- 02_functions.sql: the public functions, their exact signatures (names,
 -- argument names, defaults, result columns) and how they run: SECURITY
 -- DEFINER with a pinned search_path.  Contract: ../../shared/API.md
--- ("Functions", "Privileges").
+-- ("Functions", "Privileges"); issue 3 for begin_payment, read_events,
+-- ack_events, stats and stats_reset.
 BEGIN;
-SELECT plan(62);
+SELECT plan(92);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -33,6 +34,14 @@ SELECT has_function('booking', 'expire_holds', ARRAY['integer'],
                     'booking.expire_holds(int) exists');
 SELECT has_function('booking', 'check_invariants', ARRAY[]::name[],
                     'booking.check_invariants() exists');
+SELECT has_function('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
+                    'booking.begin_payment(bigint, text, interval) exists');
+SELECT has_function('booking', 'read_events', ARRAY['text', 'integer'],
+                    'booking.read_events(text, int) exists');
+SELECT has_function('booking', 'ack_events', ARRAY['text', 'bigint'],
+                    'booking.ack_events(text, bigint) exists');
+SELECT has_function('booking', 'stats', ARRAY[]::name[], 'booking.stats() exists');
+SELECT has_function('booking', 'stats_reset', ARRAY[]::name[], 'booking.stats_reset() exists');
 
 -- ---------------------------------------------------------------------
 -- ... returns the API's type ...
@@ -63,6 +72,16 @@ SELECT function_returns('booking', 'expire_holds', ARRAY['integer'], 'integer',
                         'expire_holds returns int');
 SELECT function_returns('booking', 'check_invariants', ARRAY[]::name[], 'setof record',
                         'check_invariants returns a table');
+SELECT function_returns('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
+                        'booking.reservation', 'begin_payment returns booking.reservation');
+SELECT function_returns('booking', 'read_events', ARRAY['text', 'integer'], 'setof record',
+                        'read_events returns a table');
+SELECT function_returns('booking', 'ack_events', ARRAY['text', 'bigint'], 'integer',
+                        'ack_events returns int');
+SELECT function_returns('booking', 'stats', ARRAY[]::name[], 'setof record',
+                        'stats returns a table');
+SELECT function_returns('booking', 'stats_reset', ARRAY[]::name[], 'void',
+                        'stats_reset returns void');
 
 -- ---------------------------------------------------------------------
 -- ... with the API's argument names and defaults (callers use named
@@ -106,6 +125,23 @@ SELECT is(pg_get_function_result('booking.check_invariants()'::regprocedure),
           'check_invariants returns TABLE(property_id, room_type, night, problem)');
 SELECT is(pg_get_function_arguments('booking.node_of(bigint)'::regprocedure),
           'id bigint', 'node_of(id)');
+SELECT is(pg_get_function_arguments('booking.begin_payment(bigint,text,interval)'::regprocedure),
+          'reservation_id bigint, payment_intent text, extend interval DEFAULT NULL::interval',
+          'begin_payment(reservation_id, payment_intent, extend DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.read_events(text,int)'::regprocedure),
+          'consumer text, max integer DEFAULT 100',
+          'read_events(consumer, max DEFAULT 100)');
+SELECT is(pg_get_function_result('booking.read_events(text,int)'::regprocedure),
+          'TABLE(event_id bigint, occurred_at timestamp with time zone, kind text, reservation_id bigint, property_id bigint, payload jsonb)',
+          'read_events returns TABLE(event_id, occurred_at, kind, reservation_id, property_id, payload)');
+SELECT is(pg_get_function_arguments('booking.ack_events(text,bigint)'::regprocedure),
+          'consumer text, upto bigint',
+          'ack_events(consumer, upto)');
+SELECT is(pg_get_function_result('booking.stats()'::regprocedure),
+          'TABLE(preloaded boolean, reserve_attempts bigint, reserve_successes bigint, reserve_conflicts bigint, idempotent_replays bigint, payments_begun bigint, confirms bigint, late_confirms bigint, cancels bigint, expirations bigint, lock_timeouts bigint, sweeper_runs bigint, last_sweep_at timestamp with time zone, stats_reset_at timestamp with time zone)',
+          'stats returns TABLE(preloaded, the eleven counters, last_sweep_at, stats_reset_at)');
+SELECT is((SELECT pg_get_viewdef('booking.stats'::regclass) ~ 'FROM booking\.stats\(\)'),
+          true, 'the view booking.stats reads booking.stats()');
 
 -- ---------------------------------------------------------------------
 -- SECURITY DEFINER with a pinned search_path: the tables are written by
@@ -135,6 +171,14 @@ SELECT is_definer('booking', 'expire_holds', ARRAY['integer'],
                   'expire_holds is SECURITY DEFINER');
 SELECT is_definer('booking', 'check_invariants', ARRAY[]::name[],
                   'check_invariants is SECURITY DEFINER');
+SELECT is_definer('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
+                  'begin_payment is SECURITY DEFINER');
+SELECT is_definer('booking', 'read_events', ARRAY['text', 'integer'],
+                  'read_events is SECURITY DEFINER');
+SELECT is_definer('booking', 'ack_events', ARRAY['text', 'bigint'],
+                  'ack_events is SECURITY DEFINER');
+SELECT is_definer('booking', 'stats', ARRAY[]::name[], 'stats is SECURITY DEFINER');
+SELECT is_definer('booking', 'stats_reset', ARRAY[]::name[], 'stats_reset is SECURITY DEFINER');
 SELECT isnt_definer('booking', 'node_of', ARRAY['bigint'],
                     'node_of (pure arithmetic, reads nothing) is not SECURITY DEFINER');
 
@@ -160,6 +204,21 @@ SELECT results_eq(
             'booking.search(text,date,date,integer,integer,integer)']) AS f
        ORDER BY 1$$,
     'the ten API functions run with search_path = pg_catalog, pg_temp');
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('begin_payment', 'read_events', 'ack_events', 'stats', 'stats_reset')
+       ORDER BY 1$$,
+    $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
+        FROM unnest(ARRAY[
+            'booking.ack_events(text,bigint)',
+            'booking.begin_payment(bigint,text,interval)',
+            'booking.read_events(text,integer)',
+            'booking.stats()',
+            'booking.stats_reset()']) AS f
+       ORDER BY 1$$,
+    'begin_payment, read_events, ack_events, stats and stats_reset run with search_path = pg_catalog, pg_temp');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
@@ -200,6 +259,14 @@ SELECT volatility_is('booking', 'add_property', ARRAY['text', 'text', 'text'], '
 SELECT volatility_is('booking', 'open_inventory',
                      ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric'], 'volatile',
                      'open_inventory is VOLATILE');
+SELECT volatility_is('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'], 'volatile',
+                     'begin_payment is VOLATILE');
+SELECT volatility_is('booking', 'read_events', ARRAY['text', 'integer'], 'volatile',
+                     'read_events is VOLATILE (it registers the consumer and publishes events)');
+SELECT volatility_is('booking', 'ack_events', ARRAY['text', 'bigint'], 'volatile',
+                     'ack_events is VOLATILE');
+SELECT volatility_is('booking', 'stats', ARRAY[]::name[], 'volatile',
+                     'stats is VOLATILE (the counters move within a statement)');
 SELECT volatility_is('booking', 'node_of', ARRAY['bigint'], 'immutable',
                      'node_of is IMMUTABLE');
 SELECT is((SELECT proisstrict FROM pg_proc WHERE oid = 'booking.node_of(bigint)'::regprocedure),
@@ -207,6 +274,19 @@ SELECT is((SELECT proisstrict FROM pg_proc WHERE oid = 'booking.node_of(bigint)'
 SELECT ok(NOT (SELECT proisstrict FROM pg_proc
                 WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
           'reserve_range is not STRICT (it answers NULL arguments with 22023, not NULL)');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.oid IN ('booking.begin_payment(bigint,text,interval)'::regprocedure,
+                       'booking.read_events(text,int)'::regprocedure,
+                       'booking.ack_events(text,bigint)'::regprocedure)
+         AND p.proisstrict$$,
+    'begin_payment, read_events and ack_events are not STRICT (NULL arguments get 22023)');
+SELECT throws_ok($$SELECT booking.begin_payment(1, NULL)$$, '22023',
+                 'payment_intent must not be NULL', 'begin_payment with a NULL payment_intent: 22023');
+SELECT throws_ok($$SELECT booking.read_events(NULL)$$, '22023',
+                 'consumer must not be NULL', 'read_events with a NULL consumer: 22023');
+SELECT throws_ok($$SELECT booking.ack_events('tap', NULL)$$, '22023',
+                 'upto must not be NULL', 'ack_events with a NULL upto: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

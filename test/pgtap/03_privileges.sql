@@ -1,9 +1,10 @@
 -- 03_privileges.sql: the three roles, and who may execute, read and write
 -- what.  Contract: ../../shared/API.md ("Privileges"): nothing granted to
 -- PUBLIC; booking_reader < booking_app < booking_admin; no role but the
--- owner writes the tables directly.
+-- owner writes the tables directly.  Issue 3: begin_payment for
+-- booking_app; the outbox, the stats and hold_ages for booking_admin.
 BEGIN;
-SELECT plan(84);
+SELECT plan(119);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -96,21 +97,28 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
         (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text']::name[]),
         (2, 'cancel_reservation', ARRAY['bigint', 'text']::name[]),
+        (2, 'begin_payment', ARRAY['bigint', 'text', 'interval']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
         (3, 'expire_holds', ARRAY['integer']::name[]),
         (3, 'check_invariants', ARRAY[]::name[]),
+        (3, 'read_events', ARRAY['text', 'integer']::name[]),
+        (3, 'ack_events', ARRAY['text', 'bigint']::name[]),
+        (3, 'stats', ARRAY[]::name[]),
+        (3, 'stats_reset', ARRAY[]::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[])
        ) AS f(rank, fname, args)
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 36 tests above.
+-- 51 tests above.
 
 -- ---------------------------------------------------------------------
--- Tables: reader and app read the catalog (property, room_type,
--- inventory); admin also reads reservations and keys; nobody writes.
+-- Tables and views: reader and app read the catalog (property,
+-- room_type, inventory); admin also reads reservations, keys, the event
+-- outbox and its consumers, and the stats and hold_ages views; nobody
+-- writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
                        CASE WHEN t.tname IN ('property', 'room_type', 'inventory') OR r.rname = 'booking_admin'
@@ -120,10 +128,12 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                                    THEN 'only SELECT from' ELSE 'do nothing with' END,
                               t.tname))
   FROM (VALUES ('property'::name), ('room_type'::name), ('inventory'::name),
-               ('reservation'::name), ('idempotency_key'::name)) AS t(tname)
+               ('reservation'::name), ('idempotency_key'::name),
+               ('event'::name), ('event_consumer'::name),
+               ('stats'::name), ('hold_ages'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
--- 15 tests above.
+-- 27 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -138,14 +148,19 @@ SELECT ok(NOT has_table_privilege('public', 'booking.inventory', 'SELECT'),
           'PUBLIC cannot read booking.inventory');
 SELECT ok(NOT has_table_privilege('public', 'booking.reservation', 'SELECT'),
           'PUBLIC cannot read booking.reservation');
+SELECT ok(NOT has_table_privilege('public', 'booking.event', 'SELECT'),
+          'PUBLIC cannot read booking.event');
+SELECT ok(NOT has_table_privilege('public', 'booking.stats', 'SELECT'),
+          'PUBLIC cannot read booking.stats');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
                           format('%s has no privilege on booking.%s', r.rname, s.sname))
-  FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name)) AS s(sname)
+  FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name),
+               ('event_id_seq'::name), ('event_position_seq'::name)) AS s(sname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, s.sname;
--- 6 tests above.
+-- 12 tests above.
 SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'USAGE'),
           'PUBLIC has no USAGE on booking.reservation_id_seq');
 
@@ -162,9 +177,9 @@ SELECT ok(NOT has_schema_privilege('booking_tap_nobody', 'booking', 'USAGE'),
           'a fresh role has no USAGE on schema booking');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text FROM pg_class c
-       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'S')
+       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')
          AND has_table_privilege('booking_tap_nobody', c.oid, 'SELECT')$$,
-    'a fresh role can read no booking table');
+    'a fresh role can read no booking table or view');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,9 +1,12 @@
 -- 04_role_behaviour.sql: the privileges of 03 seen from the inside.  As
 -- booking_app a direct write to a table fails 42501 while the functions
 -- work; booking_reader can only look; booking_admin runs the catalog but
--- still cannot write a table.  Contract: ../../shared/API.md ("Privileges").
+-- still cannot write a table.  Contract: ../../shared/API.md ("Privileges");
+-- issue 3: booking_app begins payments but cannot read the event outbox or
+-- the stats; booking_admin can, and the outbox and the counters record what
+-- booking_app did.
 BEGIN;
-SELECT plan(47);
+SELECT plan(76);
 
 -- ---------------------------------------------------------------------
 -- Set-up, as the superuser: a hotel with 2 doubles open for 7 nights.
@@ -15,6 +18,11 @@ SELECT lives_ok(format($$SELECT booking.add_room_type(%s, 'DBL', 'Double', 2, 2,
                 'superuser adds a room type');
 SELECT is(booking.open_inventory(:pid, 'DBL', current_date + 7, current_date + 14), 7,
           'superuser opens 7 nights');
+
+-- The counters before booking_app starts (shared memory, cluster-wide;
+-- NULL when the library is not preloaded).
+SELECT current_setting('shared_preload_libraries') ~ '(^|[ ,])booking($|[ ,])' AS preloaded \gset
+SELECT * FROM booking.stats() \gset s0_
 
 -- ---------------------------------------------------------------------
 -- booking_app: no direct writes ...
@@ -83,8 +91,42 @@ SELECT throws_ok(
     format($$SELECT booking.reserve_range(%s, 'DBL', %L, %L, guest_id => 'tap-other')$$,
            :pid, :'d_in', :'d_out'),
     'BK001', NULL, 'a third room for the same nights fails BK001 (not a privilege error)');
+SELECT * FROM booking.begin_payment(:r_reservation_id, 'tap-pi-1', extend => '1 hour') \gset p_
+SELECT is(:'p_state'::text, 'payment_pending', 'booking_app begins the payment through begin_payment: payment_pending');
+SELECT is(:'p_payment_intent'::text, 'tap-pi-1', 'the reservation records the payment_intent');
+SELECT ok(:'p_hold_expires_at'::timestamptz BETWEEN now() + interval '1 hour'
+                                                AND statement_timestamp() + interval '1 hour',
+          'the deadline is pushed to an hour from the call (extend => ''1 hour'')');
+SELECT results_eq(
+    format($$SELECT state::text, payment_intent, hold_expires_at
+               FROM booking.begin_payment(%s, 'tap-pi-1')$$, :r_reservation_id),
+    format($$VALUES ('payment_pending', 'tap-pi-1', %L::timestamptz)$$, :'p_hold_expires_at'),
+    'begin_payment again with the same payment_intent returns it unchanged (same deadline)');
+SELECT throws_ok(format($$SELECT booking.begin_payment(%s, 'tap-pi-2')$$, :r_reservation_id),
+                 'BK003', NULL, 'begin_payment with another payment_intent fails BK003');
+SELECT results_eq(
+    format($$SELECT night, available FROM booking.availability(%s, %L, %L)$$, :pid, :'d_in', :'d_out'),
+    format($$SELECT d::date, 0 FROM generate_series(%L::date, %L::date - 1, '1 day') AS d$$, :'d_in', :'d_out'),
+    'a payment_pending reservation still holds its rooms');
+
+-- ... but neither the outbox nor the stats.
+SELECT throws_ok($$SELECT * FROM booking.read_events('tap-app')$$, '42501', NULL,
+                 'booking_app cannot call read_events (42501)');
+SELECT throws_ok($$SELECT booking.ack_events('tap-app', 1)$$, '42501', NULL,
+                 'booking_app cannot call ack_events (42501)');
+SELECT throws_ok($$SELECT count(*) FROM booking.event$$, '42501', NULL,
+                 'booking_app cannot read booking.event (42501)');
+SELECT throws_ok($$SELECT * FROM booking.stats()$$, '42501', NULL,
+                 'booking_app cannot call stats() (42501)');
+SELECT throws_ok($$SELECT * FROM booking.stats$$, '42501', NULL,
+                 'booking_app cannot read the booking.stats view (42501)');
+SELECT throws_ok($$SELECT booking.stats_reset()$$, '42501', NULL,
+                 'booking_app cannot call stats_reset (42501)');
+SELECT throws_ok($$SELECT * FROM booking.hold_ages$$, '42501', NULL,
+                 'booking_app cannot read booking.hold_ages (42501)');
+
 SELECT is((booking.confirm_booking(:r_reservation_id, 'tap-pay-1')).state, 'confirmed',
-          'booking_app confirms through confirm_booking');
+          'booking_app confirms the payment_pending reservation through confirm_booking');
 SELECT is((booking.cancel_reservation(:r_reservation_id, 'changed plans')).state, 'cancelled',
           'booking_app cancels through cancel_reservation');
 
@@ -111,6 +153,10 @@ SELECT throws_ok(format($$SELECT booking.confirm_booking(%s, 'x')$$, :r_reservat
                  '42501', NULL, 'booking_reader cannot call confirm_booking (42501)');
 SELECT throws_ok(format($$SELECT booking.cancel_reservation(%s)$$, :r_reservation_id),
                  '42501', NULL, 'booking_reader cannot call cancel_reservation (42501)');
+SELECT throws_ok(format($$SELECT booking.begin_payment(%s, 'x')$$, :r_reservation_id),
+                 '42501', NULL, 'booking_reader cannot call begin_payment (42501)');
+SELECT throws_ok($$SELECT * FROM booking.read_events('tap-reader')$$, '42501', NULL,
+                 'booking_reader cannot call read_events (42501)');
 SELECT throws_ok(
     format($$UPDATE booking.inventory SET units = 100 WHERE property_id = %s$$, :pid),
     '42501', NULL, 'booking_reader cannot UPDATE booking.inventory (42501)');
@@ -135,6 +181,86 @@ SELECT throws_ok(
 SELECT throws_ok(
     format($$UPDATE booking.reservation SET state = 'held' WHERE reservation_id = %s$$, :r_reservation_id),
     '42501', NULL, 'booking_admin cannot UPDATE booking.reservation (42501)');
+
+-- The outbox, as booking_admin: one event per state change booking_app
+-- made (the replay and the refused reserve made none), in the same
+-- transaction as the change.
+SELECT results_eq(
+    format($$SELECT kind, payload->>'state', property_id FROM booking.event
+              WHERE reservation_id = %s ORDER BY event_id$$, :r_reservation_id),
+    format($$VALUES ('reserved', 'held', %1$s::bigint), ('payment_pending', 'payment_pending', %1$s),
+                    ('confirmed', 'confirmed', %1$s), ('cancelled', 'cancelled', %1$s)$$, :pid),
+    'booking_admin reads booking.event: reserved, payment_pending, confirmed, cancelled');
+SELECT results_eq(
+    format($$SELECT payload->>'payment_intent', payload->>'payment_ref',
+                    (payload->>'refund')::bool, (payload->>'void_authorization')::bool
+               FROM booking.event WHERE reservation_id = %s AND kind = 'cancelled'$$,
+           :r_reservation_id),
+    $$VALUES ('tap-pi-1', 'tap-pay-1', true, false)$$,
+    'the cancelled event tells a consumer to refund (it was paid), not to void an authorization');
+SELECT is_empty(
+    format($$SELECT * FROM booking.read_events('tap-admin', 100) WHERE reservation_id = %s$$,
+           :r_reservation_id),
+    'booking_admin can call read_events, which delivers no event of a transaction still open');
+SELECT results_eq(
+    $$SELECT consumer, acked_position, acked_event_id FROM booking.event_consumer
+       WHERE consumer = 'tap-admin'$$,
+    $$VALUES ('tap-admin'::text, 0::bigint, NULL::bigint)$$,
+    'read_events registered consumer tap-admin, which has acknowledged nothing yet');
+SELECT throws_ok(
+    format($$SELECT booking.ack_events('tap-admin', %s)$$,
+           (SELECT min(event_id) FROM booking.event WHERE reservation_id = :r_reservation_id)),
+    'BK005', NULL, 'ack_events of an event not yet delivered fails BK005');
+SELECT throws_ok($$SELECT booking.ack_events('tap-never-read', 1)$$, 'BK005',
+                 'event consumer "tap-never-read" does not exist',
+                 'ack_events by a consumer that never read fails BK005');
+SELECT throws_ok($$SELECT * FROM booking.read_events('tap-admin', 0)$$, '22023', NULL,
+                 'read_events with max 0 fails 22023');
+SELECT throws_ok($$SELECT * FROM booking.read_events('')$$, '22023', NULL,
+                 'read_events with an empty consumer name fails 22023');
+
+-- hold_ages counts live holds, payment_pending ones too.
+SELECT reservation_id AS h1 FROM booking.reserve_range(:pid, 'DBL', current_date + 12, current_date + 13) \gset
+SELECT reservation_id AS h2 FROM booking.reserve_range(:pid, 'DBL', current_date + 12, current_date + 13) \gset
+SELECT state AS h2_state FROM booking.begin_payment(:h2, 'tap-pi-admin') \gset
+SELECT results_eq(
+    $$SELECT holds FROM booking.hold_ages$$,
+    $$SELECT count(*) FROM booking.reservation WHERE state IN ('held', 'payment_pending')$$,
+    'booking_admin reads booking.hold_ages: it counts every held and payment_pending reservation');
+SELECT ok((SELECT count(*) FROM booking.reservation
+            WHERE reservation_id IN (:h1, :h2) AND state IN ('held', 'payment_pending')) = 2
+          AND :'h2_state' = 'payment_pending',
+          'among them one held and one payment_pending hold made here');
+
+-- The counters, as booking_admin: they moved exactly as booking_app's calls
+-- (reserve, replay, refused reserve, begin_payment and its repeat, confirm,
+-- cancel) and the two holds above say.
+SELECT * FROM booking.stats \gset s1_
+\if :preloaded
+SELECT is(:'s1_preloaded'::bool, true, 'booking.stats says preloaded (booking is in shared_preload_libraries)');
+SELECT results_eq(
+    format($$VALUES (%s::bigint - %s, %s::bigint - %s, %s::bigint - %s, %s::bigint - %s,
+                     %s::bigint - %s, %s::bigint - %s, %s::bigint - %s, %s::bigint - %s)$$,
+           :s1_reserve_attempts, :s0_reserve_attempts, :s1_reserve_successes, :s0_reserve_successes,
+           :s1_reserve_conflicts, :s0_reserve_conflicts, :s1_idempotent_replays, :s0_idempotent_replays,
+           :s1_payments_begun, :s0_payments_begun, :s1_confirms, :s0_confirms,
+           :s1_late_confirms, :s0_late_confirms, :s1_cancels, :s0_cancels),
+    $$VALUES (5::bigint, 3::bigint, 1::bigint, 1::bigint, 2::bigint, 1::bigint, 0::bigint, 1::bigint)$$,
+    'stats moved by: 5 reserve attempts, 3 successes, 1 conflict, 1 replay, 2 payments begun, 1 confirm, 0 late, 1 cancel');
+SELECT lives_ok($$SELECT booking.stats_reset()$$, 'booking_admin can call stats_reset');
+SELECT results_eq(
+    $$SELECT reserve_attempts, confirms, cancels, stats_reset_at >= now() FROM booking.stats$$,
+    $$VALUES (0::bigint, 0::bigint, 0::bigint, true)$$,
+    'after stats_reset the counters are back to 0 and stats_reset_at is now');
+\else
+SELECT is(:'s1_preloaded'::bool, false, 'booking.stats says not preloaded (booking is not in shared_preload_libraries)');
+SELECT ok((SELECT reserve_attempts IS NULL AND confirms IS NULL AND sweeper_runs IS NULL
+              FROM booking.stats),
+          'without the preload the counters are NULL');
+SELECT throws_ok($$SELECT booking.stats_reset()$$, '55000', NULL,
+                 'without the preload stats_reset fails 55000');
+SELECT pass('(stats_reset_at is checked only when preloaded)');
+\endif
 RESET ROLE;
 
 -- ---------------------------------------------------------------------

@@ -4,9 +4,11 @@
 -- engine's SQL could use; each one records that it was called and gives a
 -- wrong answer.  Every function still gives the right answer and none of
 -- the evil objects is ever called.  Contract: ../../shared/API.md
--- ("Privileges": "no caller's search_path can redirect it").
+-- ("Privileges": "no caller's search_path can redirect it").  Issue 3 adds
+-- begin_payment, read_events and the events every change writes, and evil
+-- comparison operators on bigint, timestamptz and xid8 that their SQL uses.
 BEGIN;
-SELECT plan(32);
+SELECT plan(39);
 
 -- ---------------------------------------------------------------------
 -- Set-up (normal search_path): one hotel, 2 doubles at 100, 14 nights.
@@ -61,6 +63,26 @@ CREATE FUNCTION evil.numericpl(numeric, numeric) RETURNS numeric LANGUAGE sql VO
     $$INSERT INTO pg_temp.evil_calls VALUES ('numeric + numeric');
       SELECT 0::pg_catalog.numeric$$;
 CREATE OPERATOR evil.+ (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = evil.numericpl);
+CREATE FUNCTION evil.int8gt(bigint, bigint) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('bigint > bigint');
+      SELECT $1 OPERATOR(pg_catalog.<=) $2$$;
+CREATE OPERATOR evil.> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8gt);
+CREATE FUNCTION evil.int8le(bigint, bigint) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('bigint <= bigint');
+      SELECT $1 OPERATOR(pg_catalog.>) $2$$;
+CREATE OPERATOR evil.<= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8le);
+CREATE FUNCTION evil.int8lt(bigint, bigint) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('bigint < bigint');
+      SELECT $1 OPERATOR(pg_catalog.>=) $2$$;
+CREATE OPERATOR evil.< (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.int8lt);
+CREATE FUNCTION evil.tstzle(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('timestamptz <= timestamptz');
+      SELECT $1 OPERATOR(pg_catalog.>) $2$$;
+CREATE OPERATOR evil.<= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.tstzle);
+CREATE FUNCTION evil.xid8ge(xid8, xid8) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('xid8 >= xid8');
+      SELECT $1 OPERATOR(pg_catalog.<) $2$$;
+CREATE OPERATOR evil.>= (LEFTARG = xid8, RIGHTARG = xid8, FUNCTION = evil.xid8ge);
 
 -- A dead hold for expire_holds to find (its deadline 1 ms after it is made).
 SELECT reservation_id AS dead_id
@@ -82,11 +104,14 @@ SELECT count(*) AS avail_rows, min(available) AS avail_min, max(available) AS av
   FROM booking.availability(:pid, :'d_in', :'d_out') \gset
 SELECT count(*) AS search_rows, min(total_price) AS search_price
   FROM booking.search('Tap Evil City', :'d_in', :'d_out') \gset
+SELECT state AS b_state, payment_intent AS b_payment_intent, hold_expires_at AS b_deadline
+  FROM booking.begin_payment(:e_reservation_id, 'evil-pi-1', extend => '1 hour') \gset
 SELECT state AS c_state, payment_ref AS c_payment_ref, confirmation_code AS c_code
   FROM booking.confirm_booking(:e_reservation_id, 'evil-pay-1') \gset
 SELECT booking.expire_holds() AS expired_now \gset
 SELECT count(*) AS problems_mid FROM booking.check_invariants() \gset
 SELECT state AS x_state FROM booking.cancel_reservation(:e_reservation_id, 'evil test') \gset
+SELECT count(*) AS read_rows FROM booking.read_events('tap-evil', 100) \gset
 SELECT count(*) AS problems_end FROM booking.check_invariants() \gset
 RESET search_path;
 
@@ -117,6 +142,11 @@ SELECT is(:avail_min::int, 1, 'availability: 1 unit left on each night (2 - the 
 SELECT is(:avail_max::int, 1, 'availability: the replay held nothing more');
 SELECT is(:search_rows::int, 1, 'search: found the hotel''s one room type');
 SELECT is(:'search_price'::numeric, 200::numeric, 'search: total price 200');
+SELECT is(:'b_state'::text, 'payment_pending', 'begin_payment: payment_pending');
+SELECT is(:'b_payment_intent'::text, 'evil-pi-1', 'begin_payment: with the payment intent given');
+SELECT ok(:'b_deadline'::timestamptz BETWEEN now() + interval '1 hour'
+                                         AND statement_timestamp() + interval '1 hour',
+          'begin_payment: the deadline is an hour from the call (evil now() not used)');
 SELECT is(:'c_state'::text, 'confirmed', 'confirm_booking: confirmed');
 SELECT is(:'c_payment_ref'::text, 'evil-pay-1', 'confirm_booking: with the payment ref given');
 SELECT ok(:'c_code' ~ '^[0-9A-Za-z]+-[0-9A-Za-z]{4}$',
@@ -134,17 +164,30 @@ SELECT results_eq(
               ORDER BY night$$, :pid),
     $$SELECT (current_date + i)::date, 0, 0 FROM generate_series(7, 16) AS i$$,
     'inventory: every unit came back (the cancel and the expiry released exactly what was held)');
+SELECT is(:read_rows::int, 0, 'read_events: nothing delivered from a transaction still open');
+SELECT is((SELECT count(*)::int FROM booking.event_consumer WHERE consumer = 'tap-evil'), 1,
+          'read_events: the consumer was registered');
+SELECT results_eq(
+    format($$SELECT kind, (payload->>'refund')::bool, (payload->>'void_authorization')::bool
+               FROM booking.event WHERE reservation_id IN (%s, %s) ORDER BY event_id$$,
+           :dead_id, :e_reservation_id),
+    $$VALUES ('reserved', false, false), ('reserved', false, false),
+             ('payment_pending', false, false), ('confirmed', false, false),
+             ('expired', false, false), ('cancelled', true, false)$$,
+    'events: one per change, in order, with refund and void_authorization computed right');
 SELECT is((SELECT count(*)::int FROM booking.idempotency_key
             WHERE scope = 'tap-evil' AND key = 'evil-1'),
           1, 'the idempotency key was recorded once, under the guest''s scope');
 
 -- The same evil objects do capture unqualified SQL, so the test is real.
 SET LOCAL search_path = evil, pg_catalog;
-SELECT (1::bigint = 1::bigint) AS evil_eq, now() AS evil_now \gset
+SELECT (1::bigint = 1::bigint) AS evil_eq, now() AS evil_now,
+       ('2'::xid8 >= '1'::xid8) AS evil_xid8_ge \gset
 RESET search_path;
 SELECT is(:'evil_eq'::boolean, false, 'control: unqualified = on bigint is captured by evil');
 SELECT is(:'evil_now'::timestamptz, '2000-01-01 00:00:00+00'::timestamptz,
           'control: unqualified now() is captured by evil');
+SELECT is(:'evil_xid8_ge'::boolean, false, 'control: unqualified >= on xid8 is captured by evil');
 
 SELECT * FROM finish();
 ROLLBACK;

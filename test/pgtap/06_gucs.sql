@@ -1,7 +1,11 @@
 -- 06_gucs.sql: the booking.* settings the README documents, their
--- defaults, units and who may change them; and booking.node_id at work.
+-- defaults, units and who may change them; booking.node_id,
+-- booking.hold_ttl, booking.max_nights and booking.payment_extension at
+-- work.  The sweeper's settings (issue 3) are read from the server's
+-- configuration (SIGHUP); booking.database exists only when the library is
+-- preloaded (postmaster).
 BEGIN;
-SELECT plan(13);
+SELECT plan(20);
 
 -- Calling any function loads the library (and defines the GUCs) even
 -- when booking is not in shared_preload_libraries.
@@ -20,6 +24,39 @@ SELECT results_eq(
              ('booking.max_nights', '365', '', 'user', 'integer'),
              ('booking.node_id', '0', '', 'superuser', 'integer')$$,
     'the five booking.* GUCs exist with their documented defaults, units and contexts');
+SELECT results_eq(
+    $$SELECT name COLLATE "default", boot_val COLLATE "default", coalesce(unit, '') COLLATE "default",
+             context COLLATE "default", vartype COLLATE "default",
+             min_val COLLATE "default", max_val COLLATE "default"
+        FROM pg_settings
+       WHERE name IN ('booking.payment_extension', 'booking.sweep_interval',
+                      'booking.sweep_batch', 'booking.event_retention')
+       ORDER BY name$$,
+    $$VALUES ('booking.event_retention', '604800', 's', 'sighup', 'integer', '0', '2147483647'),
+             ('booking.payment_extension', '600', 's', 'user', 'integer', '1', '604800'),
+             ('booking.sweep_batch', '500', '', 'sighup', 'integer', '1', '100000'),
+             ('booking.sweep_interval', '1000', 'ms', 'sighup', 'integer', '10', '3600000')$$,
+    'booking.payment_extension (10 min, per session) and the sighup settings sweep_interval (1000 ms), sweep_batch (500), event_retention (7 days): defaults, units, ranges');
+SELECT throws_ok($$SET LOCAL booking.sweep_interval = 10$$, '55P02', NULL,
+                 'booking.sweep_interval cannot be SET in a session (SIGHUP: postgresql.conf and reload)');
+SELECT throws_ok($$SET LOCAL booking.sweep_batch = 10$$, '55P02', NULL,
+                 'booking.sweep_batch cannot be SET in a session');
+SELECT throws_ok($$SET LOCAL booking.event_retention = '1h'$$, '55P02', NULL,
+                 'booking.event_retention cannot be SET in a session');
+SELECT current_setting('shared_preload_libraries') ~ '(^|[ ,])booking($|[ ,])' AS preloaded \gset
+\if :preloaded
+SELECT results_eq(
+    $$SELECT boot_val COLLATE "default", context COLLATE "default", vartype COLLATE "default"
+        FROM pg_settings WHERE name = 'booking.database'$$,
+    $$VALUES ('postgres', 'postmaster', 'string')$$,
+    'preloaded: booking.database (the sweeper''s database) defaults to postgres and needs a restart');
+SELECT throws_ok($$SET LOCAL booking.database = 'elsewhere'$$, '55P02', NULL,
+                 'preloaded: booking.database cannot be changed in a session');
+\else
+SELECT is_empty($$SELECT 1 FROM pg_settings WHERE name = 'booking.database'$$,
+                'not preloaded: booking.database is not defined (there is no sweeper)');
+SELECT pass('not preloaded: (nothing to change)');
+\endif
 SELECT is(current_setting('booking.hold_ttl'), '15min', 'booking.hold_ttl defaults to 15min');
 SELECT is(current_setting('booking.idempotency_retention'), '1d',
           'booking.idempotency_retention defaults to 24 hours');
@@ -50,6 +87,17 @@ SET LOCAL booking.hold_ttl = '2min';
 SELECT ok((SELECT hold_expires_at - statement_timestamp() BETWEEN interval '1 minute 50 seconds' AND interval '2 minutes'
              FROM booking.reserve_range(:pid, 'home', current_date + 9, current_date + 10)),
           'with booking.hold_ttl = 2min a hold lasts 2 minutes');
+
+-- payment_extension is how long begin_payment keeps a hold alive when it
+-- is not given an interval: the deadline becomes at least now + it.
+SET LOCAL booking.payment_extension = '3min';
+SELECT booking.open_inventory(:pid, 'home', current_date + 10, current_date + 11) AS opened \gset
+SELECT reservation_id AS pay_id
+  FROM booking.reserve_range(:pid, 'home', current_date + 10, current_date + 11, hold => '1 minute') \gset
+SELECT ok((SELECT hold_expires_at BETWEEN now() + interval '3 minutes'
+                                      AND statement_timestamp() + interval '3 minutes'
+             FROM booking.begin_payment(:pay_id, 'tap-guc-pi')),
+          'with booking.payment_extension = 3min begin_payment pushes a 1-minute hold to 3 minutes');
 
 -- max_nights bounds the stay.
 SET LOCAL booking.max_nights = 2;
