@@ -4,7 +4,7 @@
 -- views (issue 3).  Contract: ../../shared/API.md ("Model", "Data
 -- safety"); schema: sql/booking--1.0.sql.
 BEGIN;
-SELECT plan(99);
+SELECT plan(100);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -229,6 +229,12 @@ SELECT is((SELECT tgenabled FROM pg_trigger
             WHERE tgrelid = 'booking.reservation'::regclass
               AND tgname = 'reservation_state_machine'), 'O',
           'the state machine trigger is enabled');
+SELECT results_eq(
+    $$SELECT evtevent::text COLLATE "default", evtfoid::regproc::text COLLATE "default",
+             evttags::text[] COLLATE "default", evtenabled::text COLLATE "default"
+        FROM pg_event_trigger WHERE evtname = 'booking_guard_drop'$$,
+    $$VALUES ('ddl_command_start', 'booking.guard_drop_extension', ARRAY['DROP EXTENSION'], 'O')$$,
+    'the event trigger booking_guard_drop watches DROP EXTENSION (ddl_command_start), enabled');
 
 -- The edges of payment_pending, written directly by the owner (the trigger
 -- checks the machine whoever writes): held -> payment_pending ->

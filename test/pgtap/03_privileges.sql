@@ -4,7 +4,7 @@
 -- owner writes the tables directly.  Issue 3: begin_payment for
 -- booking_app; the outbox, the stats and hold_ages for booking_admin.
 BEGIN;
-SELECT plan(119);
+SELECT plan(122);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -107,12 +107,13 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
         (3, 'ack_events', ARRAY['text', 'bigint']::name[]),
         (3, 'stats', ARRAY[]::name[]),
         (3, 'stats_reset', ARRAY[]::name[]),
-        (4, 'enforce_state_transition', ARRAY[]::name[])
+        (4, 'enforce_state_transition', ARRAY[]::name[]),
+        (4, 'guard_drop_extension', ARRAY[]::name[])
        ) AS f(rank, fname, args)
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 51 tests above.
+-- 54 tests above.
 
 -- ---------------------------------------------------------------------
 -- Tables and views: reader and app read the catalog (property,
