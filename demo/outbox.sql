@@ -52,7 +52,8 @@ SELECT c.consumer, c.acked_event_id,
 \echo
 \echo '== 11. What the engine has been doing'
 \echo '   booking.stats: counters in shared memory since the server started (or since'
-\echo '   booking.stats_reset()); an attempt is counted even if its transaction rolled back.'
+\echo '   booking.stats_reset()).  Attempts and conflicts count at once; what a transaction'
+\echo '   achieves (a hold, a confirm, an expiry ...) counts when it commits.'
 \x on
 SELECT * FROM booking.stats;
 \x off
