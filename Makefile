@@ -20,11 +20,16 @@ OBJS = \
 	src/events.o \
 	src/stats.o \
 	src/sweeper.o \
-	src/guard.o
+	src/guard.o \
+	src/calendar.o \
+	src/rules.o \
+	src/quote.o
 
 DATA = $(wildcard sql/booking--*.sql)
 
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+# -Wextra, minus what PostgreSQL's own headers and macros trip over
+# (unused fmgr arguments, partial initialisers, ARR_DATA_PTR's ?: signedness).
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
 REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test

@@ -26,6 +26,7 @@ int			booking_sweep_interval_ms = 1000;
 int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
+bool		booking_calendar_maintenance = true;
 
 void		_PG_init(void);
 
@@ -61,6 +62,11 @@ DefineGucs(void)
 							NULL,
 							&booking_idempotency_retention_s, 24 * 60 * 60, 60, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomBoolVariable("booking.calendar_maintenance",
+							 "Keeps booking.room_calendar in step with every hold, cancel and expiry.",
+							 "For benchmarks only: turned off, search and availability go stale.",
+							 &booking_calendar_maintenance, true,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomIntVariable("booking.payment_extension",
 							"How long begin_payment keeps a hold alive when it is not given an interval.",
 							"The hold's deadline becomes at least now plus this.",

@@ -44,6 +44,7 @@ extern int	booking_sweep_interval_ms;
 extern int	booking_sweep_batch;
 extern int	booking_event_retention_s;
 extern char *booking_database;
+extern bool booking_calendar_maintenance;
 
 /* Live hold states: they count against inventory as `held` */
 #define BK_LIVE_HOLD_STATES "'{held,payment_pending}'::booking.booking_state[]"
@@ -57,7 +58,7 @@ typedef struct BookingPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[10];
+	Oid			argtypes[12];
 	SPIPlanPtr	plan;
 } BookingPlan;
 
@@ -110,6 +111,27 @@ extern void bk_lock_nights(int64 property_id, const char *room_type,
 extern void bk_change_nights(int64 property_id, const char *room_type,
 							 DateADT check_in, DateADT check_out,
 							 int32 rooms, BkNightsChange change);
+
+/* calendar.c */
+extern DateADT bk_first_of_month(DateADT day);
+extern void bk_calendar_shift(int64 property_id, const char *room_type,
+							  DateADT check_in, DateADT check_out, int32 delta);
+extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
+									  DateADT first, DateADT end);
+extern void bk_calendar_refresh_reservations(Datum ids_array);
+extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
+
+/* rules.c */
+typedef struct BkRuleViolation
+{
+	const char *rule;			/* min_stay, stop_sell, ... */
+	DateADT		night;			/* the night whose rule it is */
+	char	   *detail;			/* a sentence for people */
+} BkRuleViolation;
+
+extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
+								DateADT check_in, DateADT check_out, DateADT today,
+								BkRuleViolation *violation);
 
 /* idempotency.c */
 extern bytea *bk_request_digest(int64 property_id, const char *room_type,

@@ -276,6 +276,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 
 	bk_exec(&upsert_nights_plan, args, nulls, 0);
 	written = (int) SPI_processed;
+	bk_calendar_refresh_range(property_id, room_type, first_night, end_night);
 	bk_finish();
 
 	PG_RETURN_INT32(written);

@@ -77,6 +77,7 @@ bk_expire_reservations(Datum ids_array)
 	bk_exec_locking(&lock_their_nights_plan, args, NULL, 0,
 					"the nights of the expiring holds");
 	bk_exec(&release_their_nights_plan, args, NULL, 0);
+	bk_calendar_refresh_reservations(ids_array);
 	bk_exec(&mark_expired_plan, args, NULL, 0);
 	expired = (int) SPI_processed;
 	bk_emit_events("expired", ids_array);

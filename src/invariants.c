@@ -2,7 +2,9 @@
  * invariants.c
  *    booking.check_invariants(): recounts every night's held and booked
  *    units from the reservations that cover it and reports each night
- *    where the inventory disagrees or is oversold.  No rows means sound.
+ *    where the inventory disagrees or is oversold, or where the room
+ *    calendar (calendar.c) does not show what the inventory holds.  No
+ *    rows means sound.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,6 +42,24 @@ static BookingPlan check_plan = {
 	"       pg_catalog.format('booked is %s but confirmed reservations cover %s', i.booked, COALESCE(e.booked, 0)) END)"
 	"  ) AS p(problem)"
 	"  WHERE p.problem IS NOT NULL"
+	" UNION ALL"
+	" SELECT c.property_id, c.room_type, c.month + d.i - 1,"
+	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s',"
+	"                          c.free[d.i], c.price[d.i],"
+	"                          COALESCE(i.units - i.held - i.booked, -1), COALESCE(i.price, 0))"
+	"   FROM booking.room_calendar c"
+	"  CROSS JOIN LATERAL pg_catalog.generate_subscripts(c.free, 1) d(i)"
+	"   LEFT JOIN booking.inventory i"
+	"     ON i.property_id = c.property_id AND i.room_type = c.room_type AND i.night = c.month + d.i - 1"
+	"  WHERE c.free[d.i] IS DISTINCT FROM COALESCE(i.units - i.held - i.booked, -1)"
+	"     OR c.price[d.i] IS DISTINCT FROM COALESCE(i.price, 0)"
+	" UNION ALL"
+	" SELECT i.property_id, i.room_type, i.night, 'night is missing from the room calendar'"
+	"   FROM booking.inventory i"
+	"  WHERE NOT EXISTS (SELECT 1 FROM booking.room_calendar c"
+	"                     WHERE c.property_id = i.property_id AND c.room_type = i.room_type"
+	"                       AND c.month = pg_catalog.date_trunc('month', i.night::timestamp)::date"
+	"                       AND pg_catalog.array_length(c.free, 1) >= i.night - c.month + 1)"
 	"  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };

@@ -346,7 +346,10 @@ bk_change_nights(int64 property_id, const char *room_type,
 	args[5] = Int32GetDatum(booked_delta);
 	bk_exec_locking(&change_nights_plan, args, NULL, 0,
 					nights_what(property_id, room_type, check_in, check_out));
-	if (SPI_processed != (uint64) (check_out - check_in))
+	if (SPI_processed == (uint64) (check_out - check_in))
+		bk_calendar_shift(property_id, room_type, check_in, check_out,
+						  -(held_delta + booked_delta));
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("inventory of room type \"%s\" at property %lld is missing nights between %s and %s",

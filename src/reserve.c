@@ -24,7 +24,7 @@ PG_FUNCTION_INFO_V1(booking_reserve_range);
  * holds past their deadline lie on the stay's nights.
  */
 static BookingPlan lookup_plan = {
-	"SELECT p.time_zone, rt.code IS NOT NULL,"
+	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false),"
 	"       EXISTS (SELECT 1 FROM booking.reservation r"
 	"                WHERE r.property_id = $1 AND r.room_type = $2"
 	"                  AND r.state = ANY (" BK_LIVE_HOLD_STATES ")"
@@ -105,8 +105,9 @@ validate_key(const char *key)
 
 /*
  * check_property_and_day looks up the property and room type (BK005 when
- * unknown) and refuses a check-in before the property's local today.
- * Returns whether dead holds lie on the stay's nights.
+ * unknown), refuses a check-in before the property's local today and a
+ * stay that breaks the room type's rules (BK006).  Returns whether dead
+ * holds lie on the stay's nights.
  */
 static bool
 check_property_and_day(int64 property_id, const char *room_type,
@@ -115,7 +116,9 @@ check_property_and_day(int64 property_id, const char *room_type,
 	Datum		args[5];
 	char	   *time_zone;
 	DateADT		today;
+	bool		has_rules;
 	bool		dead_holds;
+	BkRuleViolation violation;
 
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
@@ -135,7 +138,8 @@ check_property_and_day(int64 property_id, const char *room_type,
 						room_type, (long long) property_id),
 				 errhint("Create it with booking.add_room_type, or check the code.")));
 	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
-	dead_holds = DatumGetBool(bk_get_notnull(0, 3));
+	has_rules = DatumGetBool(bk_get_notnull(0, 3));
+	dead_holds = DatumGetBool(bk_get_notnull(0, 4));
 
 	today = bk_local_today(time_zone);
 	if (check_in < today)
@@ -146,6 +150,15 @@ check_property_and_day(int64 property_id, const char *room_type,
 						   bk_date_str(check_in), bk_date_str(today),
 						   (long long) property_id, time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
+	if (has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
+										  today, &violation))
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
+				 errmsg("the stay breaks the %s rule", violation.rule),
+				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
+						   (long long) property_id, room_type,
+						   bk_date_str(violation.night), violation.detail),
+				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
 	return dead_holds;
 }
 

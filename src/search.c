@@ -1,55 +1,61 @@
 /*-------------------------------------------------------------------------
  * search.c
- *    The read path: booking.availability() for one property's calendar and
- *    booking.search() for the room types of a city that can take a stay.
+ *    booking.search(): the room types of a city that can take a whole stay,
+ *    cheapest first.  It reads booking.room_calendar (calendar.c), at most
+ *    two compact rows per room type for a stay of up to a month, and does
+ *    the arithmetic here: every night open with enough free units, the sum
+ *    of the nightly prices, the stay rules of the room types that have any
+ *    (rules.c), then the contract's order and max_results.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/varlena.h"
 
 #include "booking.h"
 
-PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_search);
 
-static BookingPlan property_exists_plan = {
-	"SELECT 1 FROM booking.property WHERE property_id = $1",
-	1, {INT8OID}
-};
-
-static BookingPlan availability_plan = {
-	"SELECT room_type, night, units - held - booked, price"
-	"  FROM booking.inventory"
-	" WHERE property_id = $1 AND night >= $2 AND night < $3"
-	" ORDER BY room_type, night",
-	3, {INT8OID, DATEOID, DATEOID}
-};
-
 /*
- * A room type qualifies when it takes $4 guests, every night of [$2, $3)
- * is open with at least $5 units free, and check-in is not before the
- * property's local today.
+ * The calendar rows of the city's room types that take $4 guests, for the
+ * months the stay [$2, $3) touches, at properties whose local today is not
+ * after check-in; grouped by room type, months in order.
  */
-static BookingPlan search_plan = {
-	"SELECT p.property_id, p.name, rt.code,"
-	"       pg_catalog.min(i.units - i.held - i.booked)::int,"
-	"       pg_catalog.sum(i.price) * $5"
-	"  FROM booking.property p"
-	"  JOIN booking.room_type rt ON rt.property_id = p.property_id"
-	"  JOIN booking.inventory i ON i.property_id = rt.property_id AND i.room_type = rt.code"
-	" WHERE p.city = $1 AND rt.max_guests >= $4"
-	"   AND i.night >= $2 AND i.night < $3"
+static BookingPlan search_rows_plan = {
+	"SELECT c.property_id, p.name, c.room_type, c.month, c.free, c.price, c.has_rules, p.time_zone"
+	"  FROM booking.room_calendar c"
+	"  JOIN booking.property p ON p.property_id = c.property_id"
+	" WHERE c.city = $1 AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
 	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE p.time_zone)::date <= $2"
-	" GROUP BY p.property_id, p.name, rt.code"
-	" HAVING pg_catalog.count(*) = $3 - $2"
-	"    AND pg_catalog.min(i.units - i.held - i.booked) >= $5"
-	" ORDER BY 5, 1, 3"
-	" LIMIT $6",
-	6, {TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID, INT4OID}
+	" ORDER BY c.property_id, c.room_type, c.month",
+	5, {TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
 };
+
+/* A room type that can take the stay */
+typedef struct Offer
+{
+	int64		property_id;
+	Datum		property_name;
+	Datum		room_type;
+	int32		min_available;
+	Datum		total_price;	/* numeric */
+	bool		has_rules;
+	char	   *time_zone;
+} Offer;
+
+/* What one room type's months add up to so far */
+typedef struct Tally
+{
+	int			nights;			/* open nights of the stay seen */
+	int32		min_free;
+	Datum		price_sum;		/* numeric */
+} Tally;
 
 /*
  * require_positive fails with 22023 unless integer argument `argno` >= 1.
@@ -70,61 +76,166 @@ require_positive(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
- * booking_availability is availability(property_id, check_in, check_out):
- * one row per room type and open night of the range, with the free units
- * and the night's price.
+ * tally_month adds the stay's days of one calendar row to a tally.
  */
-Datum
-booking_availability(PG_FUNCTION_ARGS)
+static void
+tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
+			DateADT check_in, DateADT check_out)
 {
-	Datum		args[3];
+	int32	   *days = (int32 *) ARR_DATA_PTR(free);
+	int			ndays = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
+	int			first = Max(check_in - month, 0);
+	int			last = Min(check_out - month, ndays);	/* exclusive */
+	Datum	   *prices;
+	int			nprices;
 
-	bk_require_arg(fcinfo, 0, "property_id");
-	bk_require_arg(fcinfo, 1, "check_in");
-	bk_require_arg(fcinfo, 2, "check_out");
-	bk_validate_stay(PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2));
-	InitMaterializedSRF(fcinfo, 0);
+	if (last <= first)
+		return;
+	deconstruct_array(price, NUMERICOID, -1, false, TYPALIGN_INT, &prices, NULL, &nprices);
+	for (int d = first; d < last && d < nprices; d++)
+	{
+		if (days[d] < 0)
+			continue;			/* not on sale: the night is missing */
+		tally->nights++;
+		tally->min_free = Min(tally->min_free, days[d]);
+		tally->price_sum = DirectFunctionCall2(numeric_add, tally->price_sum, prices[d]);
+	}
+}
 
-	bk_connect();
-	args[0] = PG_GETARG_DATUM(0);
-	bk_exec(&property_exists_plan, args, NULL, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) PG_GETARG_INT64(0)),
-				 errhint("Check the property_id.")));
-	args[1] = PG_GETARG_DATUM(1);
-	args[2] = PG_GETARG_DATUM(2);
-	bk_exec(&availability_plan, args, NULL, 0);
-	bk_return_rows(fcinfo);
-	bk_finish();
-	return (Datum) 0;
+/*
+ * same_text says whether two text values are the same string.
+ */
+static bool
+same_text(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+}
+
+/*
+ * offer_cmp orders offers by total_price, property_id, room_type.
+ */
+static int
+offer_cmp(const void *a, const void *b)
+{
+	const Offer *x = a;
+	const Offer *y = b;
+	int			c = DatumGetInt32(DirectFunctionCall2(numeric_cmp, x->total_price, y->total_price));
+
+	if (c != 0)
+		return c;
+	if (x->property_id != y->property_id)
+		return x->property_id < y->property_id ? -1 : 1;
+	return varstr_cmp(VARDATA_ANY(x->room_type), VARSIZE_ANY_EXHDR(x->room_type),
+					  VARDATA_ANY(y->room_type), VARSIZE_ANY_EXHDR(y->room_type),
+					  DEFAULT_COLLATION_OID);
 }
 
 /*
  * booking_search is search(city, check_in, check_out, guests, rooms,
- * max_results): the room types that can take the whole stay, cheapest
- * first.
+ * max_results).
  */
 Datum
 booking_search(PG_FUNCTION_ARGS)
 {
-	Datum		args[6];
+	ReturnSetInfo *rsinfo;
+	DateADT		check_in;
+	DateADT		check_out;
+	int32		rooms;
+	int32		max_results;
+	int32		nights;
+	Datum		args[5];
+	Datum		rooms_numeric;
+	Offer	   *offers;
+	int			noffers = 0;
+	int			nresults = 0;
+	uint64		nrows;
+	uint64		row = 0;
 
 	bk_require_arg(fcinfo, 0, "city");
 	bk_require_arg(fcinfo, 1, "check_in");
 	bk_require_arg(fcinfo, 2, "check_out");
-	bk_validate_stay(PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2));
+	check_in = PG_GETARG_DATEADT(1);
+	check_out = PG_GETARG_DATEADT(2);
+	bk_validate_stay(check_in, check_out);
 	(void) require_positive(fcinfo, 3, "guests");
-	(void) require_positive(fcinfo, 4, "rooms");
-	(void) require_positive(fcinfo, 5, "max_results");
+	rooms = require_positive(fcinfo, 4, "rooms");
+	max_results = require_positive(fcinfo, 5, "max_results");
+	nights = check_out - check_in;
 	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	rooms_numeric = DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms));
 
-	for (int i = 0; i < 6; i++)
-		args[i] = PG_GETARG_DATUM(i);
 	bk_connect();
-	bk_exec(&search_plan, args, NULL, 0);
-	bk_return_rows(fcinfo);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = DateADTGetDatum(check_in);
+	args[2] = DateADTGetDatum(check_out);
+	args[3] = PG_GETARG_DATUM(3);
+	args[4] = DateADTGetDatum(bk_first_of_month(check_in));
+	bk_exec(&search_rows_plan, args, NULL, 0);
+	nrows = SPI_processed;
+	offers = palloc(sizeof(Offer) * Max(nrows, 1));
+
+	/* one pass over the rows, a room type's months together */
+	while (row < nrows)
+	{
+		int64		property_id = bk_get_int64(row, 1);
+		Datum		room_type = bk_get_notnull(row, 3);
+		Tally		tally = {0, PG_INT32_MAX, DirectFunctionCall1(int4_numeric, Int32GetDatum(0))};
+		uint64		first_row = row;
+
+		for (; row < nrows; row++)
+		{
+			if (row > first_row &&
+				(bk_get_int64(row, 1) != property_id ||
+				 !same_text(bk_get_notnull(row, 3), room_type)))
+				break;
+			tally_month(&tally, DatumGetDateADT(bk_get_notnull(row, 4)),
+						DatumGetArrayTypeP(bk_get_notnull(row, 5)),
+						DatumGetArrayTypeP(bk_get_notnull(row, 6)),
+						check_in, check_out);
+		}
+		if (tally.nights == nights && tally.min_free >= rooms)
+		{
+			Offer	   *offer = &offers[noffers++];
+
+			offer->property_id = property_id;
+			offer->property_name = SPI_datumTransfer(bk_get_notnull(first_row, 2), false, -1);
+			offer->room_type = SPI_datumTransfer(room_type, false, -1);
+			offer->min_available = tally.min_free;
+			offer->total_price = DirectFunctionCall2(numeric_mul, tally.price_sum, rooms_numeric);
+			offer->has_rules = DatumGetBool(bk_get_notnull(first_row, 7));
+			offer->time_zone = TextDatumGetCString(bk_get_notnull(first_row, 8));
+		}
+	}
+
+	qsort(offers, noffers, sizeof(Offer), offer_cmp);
+	for (int i = 0; i < noffers && nresults < max_results; i++)
+	{
+		Offer	   *offer = &offers[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		if (offer->has_rules)
+		{
+			BkRuleViolation violation;
+			char	   *room_type = TextDatumGetCString(offer->room_type);
+
+			if (!bk_check_stay_rules(offer->property_id, room_type, check_in, check_out,
+									 bk_local_today(offer->time_zone), &violation))
+				continue;
+		}
+		values[0] = Int64GetDatum(offer->property_id);
+		values[1] = offer->property_name;
+		values[2] = offer->room_type;
+		values[3] = Int32GetDatum(offer->min_available);
+		values[4] = offer->total_price;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		nresults++;
+	}
 	bk_finish();
 	return (Datum) 0;
 }

@@ -39,6 +39,8 @@
 
 PGDLLEXPORT void BookingSweeperMain(Datum main_arg);
 
+PG_FUNCTION_INFO_V1(booking_purge);
+
 /* Seconds the postmaster waits before starting a sweeper that died */
 #define SWEEPER_RESTART_SECONDS 1
 
@@ -100,6 +102,33 @@ housekeeping_step(void)
 	done += bk_publish_events();
 	done += bk_purge_events(booking_sweep_batch);
 	return done;
+}
+
+
+/*
+ * booking_purge is purge(max_rows): the sweeper's housekeeping by hand,
+ * for servers that do not preload the library.  Returns how many keys and
+ * events it deleted or published.
+ */
+Datum
+booking_purge(PG_FUNCTION_ARGS)
+{
+	int32		max_rows;
+	int			done;
+
+	bk_require_arg(fcinfo, 0, "max_rows");
+	max_rows = PG_GETARG_INT32(0);
+	if (max_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows must be at least 1"),
+				 errdetail("max_rows is %d.", max_rows)));
+	bk_connect();
+	done = bk_purge_idempotency_keys(max_rows);
+	done += bk_publish_events();
+	done += bk_purge_events(max_rows);
+	bk_finish();
+	PG_RETURN_INT32(done);
 }
 
 /*

@@ -1,0 +1,166 @@
+/*-------------------------------------------------------------------------
+ * quote.c
+ *    booking.quote(): the one call a checkout page needs before
+ *    reserve_range.  For a room type and stay it returns every night with
+ *    its free units and price, the stay's total (nightly prices x rooms, the
+ *    amount reserve_range would fix), and whether the stay is bookable and,
+ *    if not, why: the same checks reserve_range makes, in the same order,
+ *    without taking anything.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_quote);
+
+static BookingPlan quote_lookup_plan = {
+	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false)"
+	"  FROM booking.property p"
+	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2"
+	" WHERE p.property_id = $1",
+	2, {INT8OID, TEXTOID}
+};
+
+static BookingPlan quote_nights_plan = {
+	"SELECT $3 + g, i.units - i.held - i.booked, i.price"
+	"  FROM pg_catalog.generate_series(0, $4 - $3 - 1) g"
+	"  LEFT JOIN booking.inventory i"
+	"    ON i.property_id = $1 AND i.room_type = $2 AND i.night = $3 + g"
+	" ORDER BY g",
+	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
+};
+
+/*
+ * booking_quote is quote(property_id, room_type, check_in, check_out,
+ * rooms): one row per night (night, available, price) with the stay's
+ * total_price, bookable and reason repeated on each.
+ */
+Datum
+booking_quote(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	int64		property_id;
+	char	   *room_type;
+	DateADT		check_in;
+	DateADT		check_out;
+	int32		rooms;
+	Datum		args[4];
+	char	   *time_zone;
+	bool		has_rules;
+	DateADT		today;
+	char	   *reason = NULL;
+	Datum		sum;
+	int			nnights;
+	Datum	   *nights;
+	Datum	   *available;
+	bool	   *available_null;
+	Datum	   *prices;
+	bool	   *price_null;
+	BkRuleViolation violation;
+
+	bk_require_arg(fcinfo, 0, "property_id");
+	bk_require_arg(fcinfo, 1, "room_type");
+	bk_require_arg(fcinfo, 2, "check_in");
+	bk_require_arg(fcinfo, 3, "check_out");
+	bk_require_arg(fcinfo, 4, "rooms");
+	property_id = PG_GETARG_INT64(0);
+	room_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	check_in = PG_GETARG_DATEADT(2);
+	check_out = PG_GETARG_DATEADT(3);
+	rooms = PG_GETARG_INT32(4);
+	bk_validate_stay(check_in, check_out);
+	if (rooms < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rooms must be at least 1"),
+				 errdetail("rooms is %d.", rooms)));
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	bk_connect();
+	args[0] = Int64GetDatum(property_id);
+	args[1] = CStringGetTextDatum(room_type);
+	args[2] = DateADTGetDatum(check_in);
+	args[3] = DateADTGetDatum(check_out);
+	bk_exec(&quote_lookup_plan, args, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("property %lld does not exist", (long long) property_id)));
+	if (!DatumGetBool(bk_get_notnull(0, 2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("room type \"%s\" does not exist at property %lld",
+						room_type, (long long) property_id)));
+	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
+	has_rules = DatumGetBool(bk_get_notnull(0, 3));
+	today = bk_local_today(time_zone);
+
+	/* the nights, copied out of SPI's result before the rules query */
+	bk_exec(&quote_nights_plan, args, NULL, 0);
+	nnights = (int) SPI_processed;
+	nights = palloc(sizeof(Datum) * nnights);
+	available = palloc(sizeof(Datum) * nnights);
+	available_null = palloc(sizeof(bool) * nnights);
+	prices = palloc(sizeof(Datum) * nnights);
+	price_null = palloc(sizeof(bool) * nnights);
+	sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	for (int i = 0; i < nnights; i++)
+	{
+		nights[i] = bk_get_notnull(i, 1);
+		available[i] = bk_get(i, 2, &available_null[i]);
+		prices[i] = bk_get(i, 3, &price_null[i]);
+		if (!price_null[i])
+		{
+			prices[i] = SPI_datumTransfer(prices[i], false, -1);
+			sum = DirectFunctionCall2(numeric_add, sum, prices[i]);
+		}
+	}
+	sum = DirectFunctionCall2(numeric_mul, sum, DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms)));
+
+	/* the same checks as reserve_range, in the same order */
+	if (check_in < today)
+		reason = psprintf("check_in %s is before the property's local today (%s)",
+						  bk_date_str(check_in), bk_date_str(today));
+	else if (has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
+											   today, &violation))
+		reason = psprintf("%s: %s", violation.rule, violation.detail);
+	else
+	{
+		for (int i = 0; i < nnights && reason == NULL; i++)
+		{
+			DateADT		night = DatumGetDateADT(nights[i]);
+
+			if (available_null[i])
+				reason = psprintf("night %s is not on sale", bk_date_str(night));
+			else if (DatumGetInt32(available[i]) < rooms)
+				reason = psprintf("sold out: %d of %d room(s) free on %s",
+								  DatumGetInt32(available[i]), rooms, bk_date_str(night));
+		}
+	}
+
+	for (int i = 0; i < nnights; i++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = nights[i];
+		values[1] = available[i];
+		nulls[1] = available_null[i];
+		values[2] = prices[i];
+		nulls[2] = price_null[i];
+		values[3] = sum;
+		values[4] = BoolGetDatum(reason == NULL);
+		values[5] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+		nulls[5] = (reason == NULL);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	bk_finish();
+	return (Datum) 0;
+}
