@@ -94,14 +94,24 @@ expire_step(void)
 	return bk_expire_due_holds(booking_sweep_batch);
 }
 
+/*
+ * housekeeping deletes old idempotency keys, publishes the events that are
+ * ready and removes those everyone has acknowledged: up to max_rows each.
+ */
+static int
+housekeeping(int32 max_rows)
+{
+	int			done = bk_purge_idempotency_keys(max_rows);
+
+	done += bk_publish_events();
+	done += bk_purge_events(max_rows);
+	return done;
+}
+
 static int
 housekeeping_step(void)
 {
-	int			done = bk_purge_idempotency_keys(booking_sweep_batch);
-
-	done += bk_publish_events();
-	done += bk_purge_events(booking_sweep_batch);
-	return done;
+	return housekeeping(booking_sweep_batch);
 }
 
 
@@ -124,9 +134,7 @@ booking_purge(PG_FUNCTION_ARGS)
 				 errmsg("max_rows must be at least 1"),
 				 errdetail("max_rows is %d.", max_rows)));
 	bk_connect();
-	done = bk_purge_idempotency_keys(max_rows);
-	done += bk_publish_events();
-	done += bk_purge_events(max_rows);
+	done = housekeeping(max_rows);
 	bk_finish();
 	PG_RETURN_INT32(done);
 }

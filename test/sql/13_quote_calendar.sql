@@ -1,0 +1,48 @@
+-- quote: per-night price and availability, the total, bookable and why;
+-- calendar: a grid a person can read.
+-- quote compares check-in with the property's local today (UTC here).
+SET timezone = 'UTC';
+SELECT booking.add_property('Quote Quinta', 'Obidos', 'UTC') AS p \gset
+SELECT booking.add_room_type(:p, 'Q', 'Room', 2, 2, 100);
+SELECT booking.open_inventory(:p, 'Q', current_date, current_date + 40);
+SELECT booking.open_inventory(:p, 'Q', current_date + 3, current_date + 4, NULL, 150);
+
+SELECT night - current_date AS d, available, price, total_price, bookable, reason
+  FROM booking.quote(:p, 'Q', current_date + 2, current_date + 5);
+SELECT DISTINCT total_price FROM booking.quote(:p, 'Q', current_date + 2, current_date + 5, 2);
+-- the total is what reserve_range fixes
+SELECT total_price FROM booking.reserve_range(:p, 'Q', current_date + 2, current_date + 5, 2) \gset
+SELECT :total_price = 700 AS quote_equals_reservation;
+-- sold out, not on sale, in the past, a rule
+SELECT night - current_date AS d, available, bookable, t.rel(reason) AS reason
+  FROM booking.quote(:p, 'Q', current_date + 3, current_date + 4);
+SELECT DISTINCT bookable, t.rel(reason) AS reason FROM booking.quote(:p, 'Q', current_date + 38, current_date + 42);
+SELECT night - current_date AS d, available, price FROM booking.quote(:p, 'Q', current_date + 39, current_date + 41);
+SELECT DISTINCT bookable, t.rel(reason) AS reason FROM booking.quote(:p, 'Q', current_date - 3, current_date - 1);
+SELECT booking.set_rules(:p, 'Q', current_date + 20, current_date + 21, stop_sell => true);
+SELECT DISTINCT bookable, t.rel(reason) AS reason FROM booking.quote(:p, 'Q', current_date + 19, current_date + 22);
+-- the price of the stay after a price change (a reservation keeps its own)
+SELECT booking.open_inventory(:p, 'Q', current_date + 2, current_date + 5, NULL, 80);
+SELECT DISTINCT total_price FROM booking.quote(:p, 'Q', current_date + 2, current_date + 5, 2);
+SELECT total_price FROM booking.reservation WHERE property_id = :p;
+-- bad input
+SELECT t.try(format($$SELECT * FROM booking.quote(%s, 'Q', current_date + 5, current_date + 5)$$, :p));
+SELECT t.try(format($$SELECT * FROM booking.quote(%s, 'Q', current_date + 5, current_date + 6, 0)$$, :p));
+SELECT t.try(format($$SELECT * FROM booking.quote(%s, 'NOPE', current_date + 5, current_date + 6)$$, :p));
+SELECT t.try($$SELECT * FROM booking.quote(999999, 'Q', current_date + 5, current_date + 6)$$);
+
+-- calendar of a fixed shape: a property whose nights open mid-month
+SELECT booking.add_property('Grid House', 'Obidos', 'UTC') AS g \gset
+SELECT booking.add_room_type(:g, 'A', 'Alpha', 3, 2, 10);
+SELECT booking.add_room_type(:g, 'B', 'Beta', 1, 2, 10);
+SELECT (date_trunc('month', current_date) + interval '2 months')::date AS m \gset
+SELECT booking.open_inventory(:g, 'A', :'m'::date + 4, :'m'::date + 10);
+SELECT booking.open_inventory(:g, 'B', :'m'::date, :'m'::date + 3);
+SELECT state FROM booking.reserve_range(:g, 'A', :'m'::date + 5, :'m'::date + 7, 3);
+SELECT state FROM booking.reserve_range(:g, 'A', :'m'::date + 7, :'m'::date + 8, 1);
+SELECT booking.set_rules(:g, 'A', :'m'::date + 8, :'m'::date + 9, stop_sell => true);
+SELECT room_type = to_char(:'m'::date, 'YYYY-MM-DD') AS header, substr(days, 1, 36) AS first_12_days
+  FROM booking.calendar(:g, :'m'::date + 17);
+SELECT t.try(format($$SELECT * FROM booking.calendar(%s, NULL)$$, :g));
+SELECT t.try($$SELECT * FROM booking.calendar(999999, current_date)$$);
+SELECT * FROM booking.check_invariants();
