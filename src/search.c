@@ -25,15 +25,17 @@ PG_FUNCTION_INFO_V1(booking_search);
 /*
  * The calendar rows of the city's room types that take $4 guests, for the
  * months the stay [$2, $3) touches, at properties whose local today is not
- * after check-in; grouped by room type, months in order.
+ * after check-in; grouped by room type (byte order is enough to group, and
+ * cheaper than the collation's), months in order.
  */
 static BookingPlan search_rows_plan = {
 	"SELECT c.property_id, p.name, c.room_type, c.month, c.free, c.price, c.has_rules, p.time_zone"
 	"  FROM booking.room_calendar c"
 	"  JOIN booking.property p ON p.property_id = c.property_id"
-	" WHERE c.city = $1 AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
+	" WHERE c.city = $1 AND p.city = $1"
+	"   AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
 	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE p.time_zone)::date <= $2"
-	" ORDER BY c.property_id, c.room_type, c.month",
+	" ORDER BY c.property_id, c.room_type COLLATE \"C\", c.month",
 	5, {TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
 };
 
