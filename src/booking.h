@@ -76,7 +76,18 @@ extern Datum bk_copy_result_datum(int row, int col);
 extern void bk_return_rows(FunctionCallInfo fcinfo);
 
 /* validate.c */
+typedef struct BkStayRequest
+{
+	int64		property_id;
+	char	   *room_type;
+	DateADT		check_in;
+	DateADT		check_out;
+	int32		rooms;
+} BkStayRequest;
+
 extern void bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern int32 bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name);
+extern void bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay);
 extern void bk_validate_stay(DateADT check_in, DateADT check_out);
 extern DateADT bk_local_today(const char *time_zone);
 extern void bk_validate_time_zone(const char *time_zone);
@@ -111,6 +122,9 @@ extern void bk_lock_nights(int64 property_id, const char *room_type,
 extern void bk_change_nights(int64 property_id, const char *room_type,
 							 DateADT check_in, DateADT check_out,
 							 int32 rooms, BkNightsChange change);
+
+/* catalog.c */
+extern void bk_require_property(int64 property_id);
 
 /* calendar.c */
 extern DateADT bk_first_of_month(DateADT day);

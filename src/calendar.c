@@ -128,11 +128,6 @@ static BookingPlan set_has_rules_plan = {
 	3, {INT8OID, TEXTOID, BOOLOID}
 };
 
-static BookingPlan property_exists_plan = {
-	"SELECT 1 FROM booking.property WHERE property_id = $1",
-	1, {INT8OID}
-};
-
 static BookingPlan month_rows_plan = {
 	"SELECT c.room_type, c.month, c.free, c.price"
 	"  FROM booking.room_calendar c"
@@ -358,22 +353,6 @@ booking_rebuild_calendar(PG_FUNCTION_ARGS)
 }
 
 /*
- * require_property fails with BK005 unless the property exists.
- */
-static void
-require_property(Datum property_id)
-{
-	Datum		args[1] = {property_id};
-
-	bk_exec(&property_exists_plan, args, NULL, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) DatumGetInt64(property_id)),
-				 errhint("Check the property_id.")));
-}
-
-/*
  * booking_availability is availability(property_id, check_in, check_out):
  * one row per room type and open night of the range, with the free units
  * and the night's price, read from the calendar.
@@ -396,7 +375,7 @@ booking_availability(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	bk_connect();
-	require_property(PG_GETARG_DATUM(0));
+	bk_require_property(PG_GETARG_INT64(0));
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(bk_first_of_month(check_in));
 	args[2] = DateADTGetDatum(check_out);
@@ -464,7 +443,7 @@ booking_calendar(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	bk_connect();
-	require_property(PG_GETARG_DATUM(0));
+	bk_require_property(PG_GETARG_INT64(0));
 
 	initStringInfo(&line);
 	for (int d = 1; d <= ndays; d++)

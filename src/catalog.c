@@ -99,10 +99,10 @@ require_nonnegative_price(Datum price, const char *name)
 }
 
 /*
- * require_property fails with BK005 unless the property exists.
+ * bk_require_property fails with BK005 unless the property exists.
  */
-static void
-require_property(int64 property_id)
+void
+bk_require_property(int64 property_id)
 {
 	Datum		args[1] = {Int64GetDatum(property_id)};
 
@@ -177,7 +177,7 @@ booking_add_room_type(PG_FUNCTION_ARGS)
 	require_nonnegative_price(PG_GETARG_DATUM(5), "base_price");
 
 	bk_connect();
-	require_property(property_id);
+	bk_require_property(property_id);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(code);
 	bk_exec(&room_type_exists_plan, args, NULL, 1);
@@ -239,7 +239,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 		require_nonnegative_price(PG_GETARG_DATUM(5), "price");
 
 	bk_connect();
-	require_property(property_id);
+	bk_require_property(property_id);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 	bk_exec(&room_type_exists_plan, args, NULL, 1);

@@ -115,13 +115,7 @@ booking_expire_holds(PG_FUNCTION_ARGS)
 	int32		max_rows;
 	int			expired;
 
-	bk_require_arg(fcinfo, 0, "max_rows");
-	max_rows = PG_GETARG_INT32(0);
-	if (max_rows < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_rows must be at least 1"),
-				 errdetail("max_rows is %d.", max_rows)));
+	max_rows = bk_require_positive(fcinfo, 0, "max_rows");
 
 	bk_connect();
 	expired = bk_expire_due_holds(max_rows);

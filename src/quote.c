@@ -63,23 +63,14 @@ booking_quote(PG_FUNCTION_ARGS)
 	Datum	   *prices;
 	bool	   *price_null;
 	BkRuleViolation violation;
+	BkStayRequest stay;
 
-	bk_require_arg(fcinfo, 0, "property_id");
-	bk_require_arg(fcinfo, 1, "room_type");
-	bk_require_arg(fcinfo, 2, "check_in");
-	bk_require_arg(fcinfo, 3, "check_out");
-	bk_require_arg(fcinfo, 4, "rooms");
-	property_id = PG_GETARG_INT64(0);
-	room_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	check_in = PG_GETARG_DATEADT(2);
-	check_out = PG_GETARG_DATEADT(3);
-	rooms = PG_GETARG_INT32(4);
-	bk_validate_stay(check_in, check_out);
-	if (rooms < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rooms must be at least 1"),
-				 errdetail("rooms is %d.", rooms)));
+	bk_stay_request(fcinfo, &stay);
+	property_id = stay.property_id;
+	room_type = stay.room_type;
+	check_in = stay.check_in;
+	check_out = stay.check_out;
+	rooms = stay.rooms;
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 

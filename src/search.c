@@ -60,24 +60,6 @@ typedef struct Tally
 } Tally;
 
 /*
- * require_positive fails with 22023 unless integer argument `argno` >= 1.
- */
-static int32
-require_positive(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	int32		v;
-
-	bk_require_arg(fcinfo, argno, name);
-	v = PG_GETARG_INT32(argno);
-	if (v < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be at least 1", name),
-				 errdetail("%s is %d.", name, v)));
-	return v;
-}
-
-/*
  * tally_month adds the stay's days of one calendar row to a tally.
  */
 static void
@@ -163,9 +145,9 @@ booking_search(PG_FUNCTION_ARGS)
 	check_in = PG_GETARG_DATEADT(1);
 	check_out = PG_GETARG_DATEADT(2);
 	bk_validate_stay(check_in, check_out);
-	(void) require_positive(fcinfo, 3, "guests");
-	rooms = require_positive(fcinfo, 4, "rooms");
-	max_results = require_positive(fcinfo, 5, "max_results");
+	(void) bk_require_positive(fcinfo, 3, "guests");
+	rooms = bk_require_positive(fcinfo, 4, "rooms");
+	max_results = bk_require_positive(fcinfo, 5, "max_results");
 	nights = check_out - check_in;
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

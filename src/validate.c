@@ -27,6 +27,45 @@ bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
+ * bk_require_positive returns integer argument `argno`, failing with 22023
+ * when it is NULL or below 1.
+ */
+int32
+bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	int32		v;
+
+	bk_require_arg(fcinfo, argno, name);
+	v = PG_GETARG_INT32(argno);
+	if (v < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be at least 1", name),
+				 errdetail("%s is %d.", name, v)));
+	return v;
+}
+
+/*
+ * bk_stay_request reads the (property_id, room_type, check_in, check_out,
+ * rooms) arguments that reserve_range and quote share, as arguments 0..4,
+ * and checks them: none NULL, a valid stay, at least one room.
+ */
+void
+bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay)
+{
+	bk_require_arg(fcinfo, 0, "property_id");
+	bk_require_arg(fcinfo, 1, "room_type");
+	bk_require_arg(fcinfo, 2, "check_in");
+	bk_require_arg(fcinfo, 3, "check_out");
+	stay->property_id = PG_GETARG_INT64(0);
+	stay->room_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	stay->check_in = PG_GETARG_DATEADT(2);
+	stay->check_out = PG_GETARG_DATEADT(3);
+	bk_validate_stay(stay->check_in, stay->check_out);
+	stay->rooms = bk_require_positive(fcinfo, 4, "rooms");
+}
+
+/*
  * bk_date_str formats a date as YYYY-MM-DD for messages, whatever the
  * session's DateStyle, so that logs and clients parse them the same way.
  */
