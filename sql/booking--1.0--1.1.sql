@@ -40,8 +40,10 @@ CREATE TABLE booking.stay_rule (
 /* ---------------------------------------------------------------------
  * The room calendar: one row per (property, room type, month).  free[d]
  * is units - held - booked on day d of the month, -1 when the night is
- * not on sale; price[d] its price (0 when not on sale).  city, max_guests
- * and has_rules are copied here so that search reads this table alone.
+ * not on sale; price[d] its price (0 when not on sale).  The property's
+ * name, city and time zone and the room type's max_guests and has_rules
+ * are copied here (none of them changes once set, but has_rules, which
+ * set_rules keeps in step) so that search reads this table alone.
  * check_invariants() compares it with the inventory it summarises.
  * ---------------------------------------------------------------------
  */
@@ -49,7 +51,9 @@ CREATE TABLE booking.room_calendar (
     property_id bigint NOT NULL,
     room_type   text NOT NULL,
     month       date NOT NULL CHECK (pg_catalog.date_part('day', month) OPERATOR(pg_catalog.=) 1),
+    property_name text NOT NULL,
     city        text NOT NULL,
+    time_zone   text NOT NULL,
     max_guests  int NOT NULL,
     has_rules   boolean NOT NULL,
     free        int[] NOT NULL,

@@ -78,8 +78,10 @@ static BookingPlan all_keys_plan = {
 /* Refresh, step 1: make sure a row exists for every key. */
 static BookingPlan refresh_insert_plan = {
 	"INSERT INTO booking.room_calendar"
-	"       (property_id, room_type, month, city, max_guests, has_rules, free, price)"
-	" SELECT k.property_id, k.room_type, k.month, p.city, rt.max_guests, rt.has_rules, '{}', '{}'"
+	"       (property_id, room_type, month, property_name, city, time_zone, max_guests,"
+	"        has_rules, free, price)"
+	" SELECT k.property_id, k.room_type, k.month, p.name, p.city, p.time_zone, rt.max_guests,"
+	"        rt.has_rules, '{}', '{}'"
 	"   FROM (" KEYS_SQL ") k"
 	"   JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
 	"   JOIN booking.property p ON p.property_id = k.property_id"

@@ -29,12 +29,11 @@ PG_FUNCTION_INFO_V1(booking_search);
  * cheaper than the collation's), months in order.
  */
 static BookingPlan search_rows_plan = {
-	"SELECT c.property_id, p.name, c.room_type, c.month, c.free, c.price, c.has_rules, p.time_zone"
+	"SELECT c.property_id, c.property_name, c.room_type, c.month, c.free, c.price,"
+	"       c.has_rules, c.time_zone"
 	"  FROM booking.room_calendar c"
-	"  JOIN booking.property p ON p.property_id = c.property_id"
-	" WHERE c.city = $1 AND p.city = $1"
-	"   AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
-	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE p.time_zone)::date <= $2"
+	" WHERE c.city = $1 AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
+	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE c.time_zone)::date <= $2"
 	" ORDER BY c.property_id, c.room_type COLLATE \"C\", c.month",
 	5, {TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
 };
