@@ -1,10 +1,11 @@
 -- 01_schema.sql: the objects the extension installs and the CHECK
 -- constraints that make oversell impossible even for a buggy code path;
 -- the payment_pending state, the event outbox tables and the monitoring
--- views (issue 3).  Contract: ../../shared/API.md ("Model", "Data
--- safety"); schema: sql/booking--1.0.sql.
+-- views (issue 3); version 1.1's stay rules and room calendar (issue 4).
+-- Contract: ../../shared/API.md ("Model", "Data safety"); schema:
+-- sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql.
 BEGIN;
-SELECT plan(100);
+SELECT plan(127);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -12,8 +13,14 @@ SELECT plan(100);
 SELECT has_extension('booking', 'booking', 'extension booking is installed in schema booking');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'booking'), false,
           'the extension is not relocatable');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '1.0',
-          'the installed version is 1.0');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '1.1',
+          'the installed version is 1.1');
+SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'booking'), '1.1',
+          'the default version is 1.1');
+SELECT results_eq(
+    $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.0' AND target = '1.1'$$,
+    $$VALUES ('1.0--1.1')$$,
+    'ALTER EXTENSION booking UPDATE goes from 1.0 to 1.1 in one script (booking--1.0--1.1.sql)');
 SELECT has_schema('booking', 'schema booking exists');
 
 -- ---------------------------------------------------------------------
@@ -393,6 +400,126 @@ SELECT results_eq(
     'reservation_range_valid is CHECK (check_out > check_in)');
 
 -- ---------------------------------------------------------------------
+-- Version 1.1: stay rules per room type and night, and the room calendar
+-- (a per room type and month summary that search reads).
+-- ---------------------------------------------------------------------
+SELECT has_table('booking', 'stay_rule', 'table booking.stay_rule exists');
+SELECT has_table('booking', 'room_calendar', 'table booking.room_calendar exists');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.stay_rule'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('property_id', 'bigint', true), ('room_type', 'text', true), ('night', 'date', true),
+             ('min_stay', 'integer', false), ('max_stay', 'integer', false),
+             ('closed_to_arrival', 'boolean', true), ('closed_to_departure', 'boolean', true),
+             ('stop_sell', 'boolean', true),
+             ('min_advance', 'integer', false), ('max_advance', 'integer', false)$$,
+    'booking.stay_rule is (property_id, room_type, night, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", pg_get_expr(d.adbin, d.adrelid) COLLATE "default"
+        FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE a.attrelid = 'booking.stay_rule'::regclass
+         AND a.attname IN ('closed_to_arrival', 'closed_to_departure', 'stop_sell')
+       ORDER BY a.attnum$$,
+    $$VALUES ('closed_to_arrival', 'false'), ('closed_to_departure', 'false'), ('stop_sell', 'false')$$,
+    'the three yes/no rules default to false');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.room_calendar'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('property_id', 'bigint', true), ('room_type', 'text', true), ('month', 'date', true),
+             ('city', 'text', true), ('max_guests', 'integer', true), ('has_rules', 'boolean', true),
+             ('free', 'integer[]', true), ('price', 'numeric[]', true)$$,
+    'booking.room_calendar is (property_id, room_type, month, city, max_guests, has_rules, free int[], price numeric[]), all NOT NULL');
+SELECT results_eq(
+    $$SELECT attnum > 6, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(d.adbin, d.adrelid) COLLATE "default"
+        FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE a.attrelid = 'booking.room_type'::regclass AND a.attname = 'has_rules'$$,
+    $$VALUES (true, 'boolean', true, 'false')$$,
+    'booking.room_type gains has_rules boolean NOT NULL DEFAULT false, after the 1.0 columns');
+SELECT col_is_pk('booking', 'stay_rule', ARRAY['property_id', 'room_type', 'night'],
+                 'stay_rule is keyed by (property_id, room_type, night): one row per night with a rule');
+SELECT col_is_pk('booking', 'room_calendar', ARRAY['property_id', 'room_type', 'month'],
+                 'room_calendar is keyed by (property_id, room_type, month)');
+SELECT fk_ok('booking', 'stay_rule', ARRAY['property_id', 'room_type'],
+             'booking', 'room_type', ARRAY['property_id', 'code'],
+             'stay_rule references room_type');
+SELECT fk_ok('booking', 'room_calendar', ARRAY['property_id', 'room_type'],
+             'booking', 'room_type', ARRAY['property_id', 'code'],
+             'room_calendar references room_type');
+SELECT has_index('booking', 'room_calendar', 'room_calendar_city_month_idx', ARRAY['city', 'month'],
+                 'room_calendar has the index search reads: (city, month)');
+SELECT results_eq(
+    $$SELECT conname::text COLLATE "default", pg_get_constraintdef(oid)
+        FROM pg_constraint
+       WHERE conrelid = 'booking.stay_rule'::regclass AND contype = 'c'
+       ORDER BY conname$$,
+    $$VALUES ('stay_rule_advance_bounds', 'CHECK (((min_advance IS NULL) OR (max_advance IS NULL) OR (min_advance <= max_advance)))'),
+             ('stay_rule_max_advance_check', 'CHECK ((max_advance >= 0))'),
+             ('stay_rule_max_stay_check', 'CHECK ((max_stay >= 1))'),
+             ('stay_rule_min_advance_check', 'CHECK ((min_advance >= 0))'),
+             ('stay_rule_min_stay_check', 'CHECK ((min_stay >= 1))'),
+             ('stay_rule_stay_bounds', 'CHECK (((min_stay IS NULL) OR (max_stay IS NULL) OR (min_stay <= max_stay)))')$$,
+    'stay_rule CHECKs: stays >= 1, lead times >= 0, min_stay <= max_stay, min_advance <= max_advance');
+SELECT results_eq(
+    $$SELECT pg_get_constraintdef(oid) FROM pg_constraint
+       WHERE conrelid = 'booking.room_calendar'::regclass AND contype = 'c'$$,
+    $$VALUES ('CHECK ((date_part(''day''::text, month) = (1)::double precision))')$$,
+    'room_calendar has one CHECK: month is the first day of a month');
+
+-- The CHECKs at work, written directly as the superuser (set_rules turns
+-- them into 22023 for callers; here the table itself refuses).
+SELECT lives_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, min_stay, max_stay, min_advance, max_advance)
+      VALUES (1023 * 1024, 'DBL', current_date + 40, 2, 2, 0, 0)$$,
+    'a rule row with min_stay = max_stay and min_advance = max_advance = 0 is allowed');
+SELECT is((SELECT ROW(closed_to_arrival, closed_to_departure, stop_sell)::text FROM booking.stay_rule
+            WHERE property_id = 1023 * 1024 AND night = current_date + 40),
+          '(f,f,f)', 'a rule row written without the yes/no rules has them all false');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, min_stay)
+      VALUES (1023 * 1024, 'DBL', current_date + 41, 0)$$,
+    '23514', NULL, 'min_stay 0 in the table fails 23514 (no rule is NULL, not 0)');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, max_stay)
+      VALUES (1023 * 1024, 'DBL', current_date + 41, 0)$$,
+    '23514', NULL, 'max_stay 0 in the table fails 23514');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, min_stay, max_stay)
+      VALUES (1023 * 1024, 'DBL', current_date + 41, 3, 2)$$,
+    '23514', 'new row for relation "stay_rule" violates check constraint "stay_rule_stay_bounds"',
+    'min_stay above max_stay fails 23514 (stay_rule_stay_bounds)');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, min_advance, max_advance)
+      VALUES (1023 * 1024, 'DBL', current_date + 41, 5, 4)$$,
+    '23514', 'new row for relation "stay_rule" violates check constraint "stay_rule_advance_bounds"',
+    'min_advance above max_advance fails 23514 (stay_rule_advance_bounds)');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, max_advance)
+      VALUES (1023 * 1024, 'DBL', current_date + 41, -1)$$,
+    '23514', NULL, 'a negative max_advance fails 23514');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, stop_sell)
+      VALUES (1023 * 1024, 'NOPE', current_date + 41, true)$$,
+    '23503', NULL, 'a rule for an unknown room type fails 23503 (foreign key)');
+SELECT throws_ok(
+    $$INSERT INTO booking.stay_rule (property_id, room_type, night, stop_sell)
+      VALUES (1023 * 1024, 'DBL', current_date + 40, true)$$,
+    '23505', NULL, 'a second rule row for the same night fails 23505 (primary key)');
+SELECT throws_ok(
+    $$INSERT INTO booking.room_calendar (property_id, room_type, month, city, max_guests, has_rules, free, price)
+      VALUES (1023 * 1024, 'DBL', date_trunc('month', current_date)::date + 1, 'Tapville', 2, false, '{}', '{}')$$,
+    '23514', NULL, 'a room_calendar row whose month is not a first of the month fails 23514');
+SELECT throws_ok(
+    $$INSERT INTO booking.room_calendar (property_id, room_type, month, city, max_guests, has_rules, free, price)
+      VALUES (1023 * 1024, 'NOPE', date_trunc('month', current_date)::date, 'Tapville', 2, false, '{}', '{}')$$,
+    '23503', NULL, 'a room_calendar row for an unknown room type fails 23503 (foreign key)');
+
+-- ---------------------------------------------------------------------
 -- pg_dump carries every table and every sequence
 -- ---------------------------------------------------------------------
 SELECT is_empty(
@@ -408,6 +535,11 @@ SELECT is_empty(
       EXCEPT
       SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
     'pg_extension_config_dump registers event, event_consumer, event_id_seq and event_position_seq');
+SELECT is_empty(
+    $$VALUES ('booking.stay_rule'), ('booking.room_calendar')
+      EXCEPT
+      SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
+    'pg_extension_config_dump registers stay_rule and room_calendar (1.1)');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text
         FROM pg_class c, pg_extension e

@@ -2,9 +2,11 @@
 -- argument names, defaults, result columns) and how they run: SECURITY
 -- DEFINER with a pinned search_path.  Contract: ../../shared/API.md
 -- ("Functions", "Privileges"); issue 3 for begin_payment, read_events,
--- ack_events, stats and stats_reset.
+-- ack_events, stats and stats_reset; issue 4 (version 1.1) for set_rules,
+-- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
+-- calendar_add.
 BEGIN;
-SELECT plan(92);
+SELECT plan(128);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -287,6 +289,119 @@ SELECT throws_ok($$SELECT booking.read_events(NULL)$$, '22023',
                  'consumer must not be NULL', 'read_events with a NULL consumer: 22023');
 SELECT throws_ok($$SELECT booking.ack_events('tap', NULL)$$, '22023',
                  'upto must not be NULL', 'ack_events with a NULL upto: 22023');
+
+-- ---------------------------------------------------------------------
+-- Version 1.1: stay rules, quote, the calendar grid, rebuild_calendar,
+-- purge, and the internal helper calendar_add.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'set_rules',
+                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
+                          'boolean', 'boolean', 'integer', 'integer'],
+                    'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int) exists');
+SELECT has_function('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
+                    'booking.clear_rules(bigint, text, date, date) exists');
+SELECT has_function('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer'],
+                    'booking.quote(bigint, text, date, date, int) exists');
+SELECT has_function('booking', 'calendar', ARRAY['bigint', 'date'],
+                    'booking.calendar(bigint, date) exists');
+SELECT has_function('booking', 'rebuild_calendar', ARRAY[]::name[],
+                    'booking.rebuild_calendar() exists');
+SELECT has_function('booking', 'purge', ARRAY['integer'], 'booking.purge(int) exists');
+SELECT has_function('booking', 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer'],
+                    'booking.calendar_add(int[], int, int, int) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace
+              AND proname IN ('set_rules', 'clear_rules', 'quote', 'calendar',
+                              'rebuild_calendar', 'purge', 'calendar_add')),
+          7, 'each 1.1 function has exactly one signature (no overloads)');
+
+SELECT is(pg_get_function_arguments('booking.set_rules(bigint,text,date,date,int,int,bool,bool,bool,int,int)'::regprocedure),
+          'property_id bigint, room_type text, first_night date, end_night date, min_stay integer DEFAULT NULL::integer, max_stay integer DEFAULT NULL::integer, closed_to_arrival boolean DEFAULT NULL::boolean, closed_to_departure boolean DEFAULT NULL::boolean, stop_sell boolean DEFAULT NULL::boolean, min_advance integer DEFAULT NULL::integer, max_advance integer DEFAULT NULL::integer',
+          'set_rules(property_id, room_type, first_night, end_night, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance), every rule DEFAULT NULL');
+SELECT function_returns('booking', 'set_rules',
+                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
+                              'boolean', 'boolean', 'integer', 'integer'],
+                        'integer', 'set_rules returns int (nights written)');
+SELECT is(pg_get_function_arguments('booking.clear_rules(bigint,text,date,date)'::regprocedure),
+          'property_id bigint, room_type text, first_night date, end_night date',
+          'clear_rules(property_id, room_type, first_night, end_night)');
+SELECT function_returns('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'], 'integer',
+                        'clear_rules returns int (nights cleared)');
+SELECT is(pg_get_function_arguments('booking.quote(bigint,text,date,date,int)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1',
+          'quote(property_id, room_type, check_in, check_out, rooms DEFAULT 1)');
+SELECT is(pg_get_function_result('booking.quote(bigint,text,date,date,int)'::regprocedure),
+          'TABLE(night date, available integer, price numeric, total_price numeric, bookable boolean, reason text)',
+          'quote returns TABLE(night, available, price, total_price, bookable, reason)');
+SELECT is(pg_get_function_arguments('booking.calendar(bigint,date)'::regprocedure),
+          'property_id bigint, month date', 'calendar(property_id, month)');
+SELECT is(pg_get_function_result('booking.calendar(bigint,date)'::regprocedure),
+          'TABLE(room_type text, days text)', 'calendar returns TABLE(room_type text, days text)');
+SELECT is(pg_get_function_result('booking.rebuild_calendar()'::regprocedure), 'integer',
+          'rebuild_calendar() returns int (month rows)');
+SELECT is(pg_get_function_arguments('booking.purge(int)'::regprocedure),
+          'max_rows integer DEFAULT 1000', 'purge(max_rows DEFAULT 1000)');
+SELECT function_returns('booking', 'purge', ARRAY['integer'], 'integer', 'purge returns int');
+SELECT function_returns('booking', 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer'],
+                        'integer[]', 'calendar_add returns int[]');
+
+SELECT is_definer('booking', 'set_rules',
+                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
+                        'boolean', 'boolean', 'integer', 'integer'],
+                  'set_rules is SECURITY DEFINER');
+SELECT is_definer('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
+                  'clear_rules is SECURITY DEFINER');
+SELECT is_definer('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer'],
+                  'quote is SECURITY DEFINER');
+SELECT is_definer('booking', 'calendar', ARRAY['bigint', 'date'], 'calendar is SECURITY DEFINER');
+SELECT is_definer('booking', 'rebuild_calendar', ARRAY[]::name[], 'rebuild_calendar is SECURITY DEFINER');
+SELECT is_definer('booking', 'purge', ARRAY['integer'], 'purge is SECURITY DEFINER');
+SELECT isnt_definer('booking', 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer'],
+                    'calendar_add (array arithmetic, reads nothing) is not SECURITY DEFINER');
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('set_rules', 'clear_rules', 'quote', 'calendar', 'rebuild_calendar', 'purge')
+       ORDER BY 1$$,
+    $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
+        FROM unnest(ARRAY[
+            'booking.calendar(bigint,date)',
+            'booking.clear_rules(bigint,text,date,date)',
+            'booking.purge(integer)',
+            'booking.quote(bigint,text,date,date,integer)',
+            'booking.rebuild_calendar()',
+            'booking.set_rules(bigint,text,date,date,integer,integer,boolean,boolean,boolean,integer,integer)']) AS f
+       ORDER BY 1$$,
+    'set_rules, clear_rules, quote, calendar, rebuild_calendar and purge run with search_path = pg_catalog, pg_temp');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.provolatile::text COLLATE "default"
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('set_rules', 'clear_rules', 'quote', 'calendar', 'rebuild_calendar',
+                           'purge', 'calendar_add')
+       ORDER BY 1$$,
+    $$VALUES ('calendar', 's'), ('calendar_add', 'i'), ('clear_rules', 'v'), ('purge', 'v'),
+             ('quote', 's'), ('rebuild_calendar', 'v'), ('set_rules', 'v')$$,
+    'quote and calendar are STABLE, calendar_add IMMUTABLE, the writers VOLATILE');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('set_rules', 'clear_rules', 'quote', 'calendar', 'purge')
+         AND p.proisstrict$$,
+    'set_rules, clear_rules, quote, calendar and purge are not STRICT (NULL arguments get 22023)');
+SELECT throws_ok($$SELECT * FROM booking.quote(1, 'X', NULL, current_date + 1)$$, '22023',
+                 'check_in must not be NULL', 'quote with a NULL check_in: 22023');
+SELECT throws_ok($$SELECT booking.set_rules(1, NULL, current_date, current_date + 1, stop_sell => true)$$,
+                 '22023', 'room_type must not be NULL', 'set_rules with a NULL room_type: 22023');
+SELECT throws_ok($$SELECT booking.clear_rules(1, 'X', current_date, NULL)$$, '22023',
+                 'end_night must not be NULL', 'clear_rules with a NULL end_night: 22023');
+SELECT throws_ok($$SELECT booking.purge(NULL)$$, '22023', 'max_rows must not be NULL',
+                 'purge(NULL): 22023');
+SELECT throws_ok($$SELECT booking.purge(0)$$, '22023', 'max_rows must be at least 1',
+                 'purge(0): 22023');
+SELECT is(booking.calendar_add('{3,-1,1,5,2}', 2, 4, -1), '{3,-1,0,4,2}'::int[],
+          'calendar_add adds to days lo..hi and leaves -1 (not on sale) alone');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -3,8 +3,11 @@
 -- PUBLIC; booking_reader < booking_app < booking_admin; no role but the
 -- owner writes the tables directly.  Issue 3: begin_payment for
 -- booking_app; the outbox, the stats and hold_ages for booking_admin.
+-- Issue 4 (1.1): quote, calendar, and reading stay_rule and room_calendar
+-- for booking_reader; set_rules, clear_rules, rebuild_calendar and purge
+-- for booking_admin; the internal calendar_add for nobody but the owner.
 BEGIN;
-SELECT plan(122);
+SELECT plan(152);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -85,15 +88,13 @@ SELECT schema_privs_are('booking', 'booking_admin', ARRAY['USAGE'],
 -- node_of is not in the table; it is pure arithmetic on an id and the
 -- install script grants it with the read functions.
 -- ---------------------------------------------------------------------
-SELECT function_privs_are('booking', f.fname, f.args, r.rname,
-                          CASE WHEN r.rank >= f.rank THEN ARRAY['EXECUTE'] ELSE ARRAY[]::name[] END,
-                          format('%s %s EXECUTE on booking.%s',
-                                 r.rname, CASE WHEN r.rank >= f.rank THEN 'has' ELSE 'has no' END,
-                                 f.fname))
-  FROM (VALUES
+CREATE TEMP TABLE fn_matrix (rank int, fname name, args name[]);
+INSERT INTO fn_matrix VALUES
         (1, 'availability', ARRAY['bigint', 'date', 'date']::name[]),
         (1, 'search', ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer']::name[]),
         (1, 'node_of', ARRAY['bigint']::name[]),
+        (1, 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer']::name[]),
+        (1, 'calendar', ARRAY['bigint', 'date']::name[]),
         (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text']::name[]),
         (2, 'cancel_reservation', ARRAY['bigint', 'text']::name[]),
@@ -107,34 +108,64 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
         (3, 'ack_events', ARRAY['text', 'bigint']::name[]),
         (3, 'stats', ARRAY[]::name[]),
         (3, 'stats_reset', ARRAY[]::name[]),
+        (3, 'set_rules', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
+                               'boolean', 'boolean', 'integer', 'integer']::name[]),
+        (3, 'clear_rules', ARRAY['bigint', 'text', 'date', 'date']::name[]),
+        (3, 'rebuild_calendar', ARRAY[]::name[]),
+        (3, 'purge', ARRAY['integer']::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
-        (4, 'guard_drop_extension', ARRAY[]::name[])
-       ) AS f(rank, fname, args)
+        (4, 'guard_drop_extension', ARRAY[]::name[]),
+        (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]);
+SELECT function_privs_are('booking', f.fname, f.args, r.rname,
+                          CASE WHEN r.rank >= f.rank THEN ARRAY['EXECUTE'] ELSE ARRAY[]::name[] END,
+                          format('%s %s EXECUTE on booking.%s',
+                                 r.rname, CASE WHEN r.rank >= f.rank THEN 'has' ELSE 'has no' END,
+                                 f.fname))
+  FROM fn_matrix AS f
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 54 tests above.
+-- 75 tests above.
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND NOT EXISTS (SELECT 1 FROM fn_matrix f
+                          WHERE f.fname = p.proname
+                            AND p.oid = format('booking.%I(%s)', f.fname,
+                                               array_to_string(f.args, ','))::regprocedure)$$,
+    'the matrix above covers every function in schema booking (a new one must be placed in it)');
+SELECT results_eq(
+    $$SELECT pg_get_userbyid(a.grantee)::text COLLATE "default", a.privilege_type::text COLLATE "default"
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid = 'booking.calendar_add(int[],int,int,int)'::regprocedure$$,
+    $$SELECT pg_get_userbyid(proowner)::text COLLATE "default", 'EXECUTE'::text COLLATE "default" FROM pg_proc
+       WHERE oid = 'booking.calendar_add(int[],int,int,int)'::regprocedure$$,
+    'calendar_add: the owner alone may execute it (no role, no PUBLIC)');
 
 -- ---------------------------------------------------------------------
 -- Tables and views: reader and app read the catalog (property,
--- room_type, inventory); admin also reads reservations, keys, the event
+-- room_type, inventory, and in 1.1 stay_rule and room_calendar); admin
+-- also reads reservations, keys, the event
 -- outbox and its consumers, and the stats and hold_ages views; nobody
 -- writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
-                       CASE WHEN t.tname IN ('property', 'room_type', 'inventory') OR r.rname = 'booking_admin'
+                       CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar')
+                                 OR r.rname = 'booking_admin'
                             THEN ARRAY['SELECT'] ELSE ARRAY[]::name[] END,
                        format('%s may %s booking.%s', r.rname,
-                              CASE WHEN t.tname IN ('property', 'room_type', 'inventory') OR r.rname = 'booking_admin'
+                              CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar')
+                                 OR r.rname = 'booking_admin'
                                    THEN 'only SELECT from' ELSE 'do nothing with' END,
                               t.tname))
   FROM (VALUES ('property'::name), ('room_type'::name), ('inventory'::name),
                ('reservation'::name), ('idempotency_key'::name),
                ('event'::name), ('event_consumer'::name),
-               ('stats'::name), ('hold_ages'::name)) AS t(tname)
+               ('stats'::name), ('hold_ages'::name),
+               ('stay_rule'::name), ('room_calendar'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
--- 27 tests above.
+-- 33 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -153,6 +184,9 @@ SELECT ok(NOT has_table_privilege('public', 'booking.event', 'SELECT'),
           'PUBLIC cannot read booking.event');
 SELECT ok(NOT has_table_privilege('public', 'booking.stats', 'SELECT'),
           'PUBLIC cannot read booking.stats');
+SELECT ok(NOT has_table_privilege('public', 'booking.stay_rule', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.room_calendar', 'SELECT'),
+          'PUBLIC cannot read booking.stay_rule nor booking.room_calendar');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],

@@ -4,9 +4,12 @@
 -- still cannot write a table.  Contract: ../../shared/API.md ("Privileges");
 -- issue 3: booking_app begins payments but cannot read the event outbox or
 -- the stats; booking_admin can, and the outbox and the counters record what
--- booking_app did.
+-- booking_app did.  Issue 4 (1.1): booking_reader quotes and reads the
+-- calendar but cannot set rules; booking_admin sets and clears them,
+-- rebuilds the calendar and purges; nobody calls calendar_add; a rule
+-- booking_admin sets makes booking_app's reserve_range fail BK006.
 BEGIN;
-SELECT plan(76);
+SELECT plan(111);
 
 -- ---------------------------------------------------------------------
 -- Set-up, as the superuser: a hotel with 2 doubles open for 7 nights.
@@ -263,6 +266,126 @@ SELECT throws_ok($$SELECT booking.stats_reset()$$, '55000', NULL,
                  'without the preload stats_reset fails 55000');
 SELECT pass('(stats_reset_at is checked only when preloaded)');
 \endif
+RESET ROLE;
+
+-- ---------------------------------------------------------------------
+-- Version 1.1: stay rules, quote and the calendar, role by role.  The
+-- nights from today + 7 are free again except today + 12, which the two
+-- holds above fill.
+-- ---------------------------------------------------------------------
+SELECT current_date + 8 AS d_rule \gset
+SELECT extract(day FROM current_date + 8)::int AS d_rule_day \gset
+SET LOCAL ROLE booking_reader;
+SELECT results_eq(
+    format($$SELECT night, available, price, total_price, bookable, reason
+               FROM booking.quote(%s, 'DBL', current_date + 7, current_date + 10)$$, :pid),
+    $$SELECT current_date + i, 2, 100::numeric, 300::numeric, true, NULL::text
+        FROM generate_series(7, 9) AS i$$,
+    'booking_reader quotes 3 nights: 2 free at 100 each, 300 in all, bookable');
+SELECT results_eq(
+    format($$SELECT DISTINCT bookable, reason FROM booking.quote(%s, 'DBL', current_date + 12, current_date + 13)$$, :pid),
+    format($$VALUES (false, 'sold out: 0 of 1 room(s) free on %s')$$, current_date + 12),
+    'quote says why a sold-out night cannot be booked');
+SELECT results_eq(
+    format($$SELECT room_type, length(days) FROM booking.calendar(%s, current_date + 8)$$, :pid),
+    $$VALUES (to_char(date_trunc('month', current_date + 8), 'YYYY-MM-DD'),
+              3 * extract(day FROM date_trunc('month', current_date + 8) + interval '1 month - 1 day')::int),
+             ('DBL', 3 * extract(day FROM date_trunc('month', current_date + 8) + interval '1 month - 1 day')::int)$$,
+    'booking_reader reads the calendar: a header row (the month) and a row for DBL, 3 characters a day');
+SELECT lives_ok($$SELECT count(*) FROM booking.stay_rule$$, 'booking_reader can read booking.stay_rule');
+SELECT lives_ok($$SELECT count(*) FROM booking.room_calendar$$, 'booking_reader can read booking.room_calendar');
+SELECT throws_ok(
+    format($$SELECT booking.set_rules(%s, 'DBL', current_date + 7, current_date + 8, min_stay => 2)$$, :pid),
+    '42501', NULL, 'booking_reader cannot call set_rules (42501)');
+SELECT throws_ok(
+    format($$SELECT booking.clear_rules(%s, 'DBL', current_date + 7, current_date + 8)$$, :pid),
+    '42501', NULL, 'booking_reader cannot call clear_rules (42501)');
+SELECT throws_ok($$SELECT booking.rebuild_calendar()$$, '42501', NULL,
+                 'booking_reader cannot call rebuild_calendar (42501)');
+SELECT throws_ok($$SELECT booking.purge()$$, '42501', NULL, 'booking_reader cannot call purge (42501)');
+SELECT throws_ok($$SELECT booking.calendar_add('{1}', 1, 1, 1)$$, '42501', NULL,
+                 'booking_reader cannot call calendar_add (42501)');
+SELECT throws_ok(
+    format($$INSERT INTO booking.stay_rule (property_id, room_type, night, stop_sell)
+             VALUES (%s, 'DBL', current_date + 7, true)$$, :pid),
+    '42501', NULL, 'booking_reader cannot INSERT into booking.stay_rule (42501)');
+RESET ROLE;
+
+SET LOCAL ROLE booking_app;
+SELECT throws_ok(
+    format($$SELECT booking.set_rules(%s, 'DBL', current_date + 7, current_date + 8, stop_sell => true)$$, :pid),
+    '42501', NULL, 'booking_app cannot call set_rules (42501)');
+SELECT throws_ok($$SELECT booking.calendar_add('{1}', 1, 1, 1)$$, '42501', NULL,
+                 'booking_app cannot call calendar_add (42501)');
+SELECT is((SELECT count(*)::int FROM booking.quote(:pid, 'DBL', current_date + 7, current_date + 9)), 2,
+          'booking_app can quote (it has booking_reader''s privileges)');
+RESET ROLE;
+
+SET LOCAL ROLE booking_admin;
+SELECT is(booking.set_rules(:pid, 'DBL', current_date + 7, current_date + 8, min_stay => 3), 1,
+          'booking_admin sets min_stay 3 on arrival night today + 7 (1 night written)');
+SELECT is(booking.set_rules(:pid, 'DBL', :'d_rule', :'d_rule'::date + 1, stop_sell => true), 1,
+          'booking_admin sets a stop-sell on today + 8');
+SELECT results_eq(
+    format($$SELECT night - current_date, min_stay, stop_sell FROM booking.stay_rule
+              WHERE property_id = %s ORDER BY night$$, :pid),
+    $$VALUES (7, 3, false), (8, NULL, true)$$,
+    'booking_admin reads the two rule rows it wrote');
+SELECT is((SELECT has_rules FROM booking.room_type WHERE property_id = :pid AND code = 'DBL'), true,
+          'the room type now has_rules');
+SELECT is((SELECT bool_and(has_rules) FROM booking.room_calendar WHERE property_id = :pid AND room_type = 'DBL'),
+          true, 'and so do its room calendar rows');
+SELECT is(substr(days, 3 * :d_rule_day - 2, 3), '  -',
+          'the calendar shows - (stop-sell) on today + 8')
+  FROM booking.calendar(:pid, :'d_rule') WHERE room_type = 'DBL';
+SELECT throws_ok($$SELECT booking.calendar_add('{1}', 1, 1, 1)$$, '42501', NULL,
+                 'booking_admin cannot call calendar_add either (42501)');
+SELECT throws_ok(
+    format($$UPDATE booking.room_calendar SET free = '{}' WHERE property_id = %s$$, :pid),
+    '42501', NULL, 'booking_admin cannot UPDATE booking.room_calendar (42501)');
+SELECT throws_ok(
+    format($$DELETE FROM booking.stay_rule WHERE property_id = %s$$, :pid),
+    '42501', NULL, 'booking_admin cannot DELETE from booking.stay_rule (42501)');
+RESET ROLE;
+
+-- booking_app meets the rules booking_admin set: BK006, and nothing held.
+SET LOCAL ROLE booking_app;
+SELECT throws_ok(
+    format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 7, current_date + 9)$$, :pid),
+    'BK006', 'the stay breaks the min_stay rule',
+    'booking_app: 2 nights arriving on a min_stay 3 night fails BK006');
+SELECT throws_ok(
+    format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 7, current_date + 10)$$, :pid),
+    'BK006', 'the stay breaks the stop_sell rule',
+    'booking_app: 3 nights through the stop-sell night fails BK006');
+SELECT results_eq(
+    format($$SELECT DISTINCT bookable, reason FROM booking.quote(%s, 'DBL', current_date + 7, current_date + 10)$$, :pid),
+    format($$VALUES (false, 'stop_sell: night %s is closed for sale')$$, :'d_rule'),
+    'quote gives the same reason reserve_range refused with');
+SELECT is_empty(
+    format($$SELECT 1 FROM booking.search('Tap Roles City', current_date + 7, current_date + 10)
+              WHERE property_id = %s$$, :pid),
+    'search leaves out the stay the rules forbid');
+SELECT results_eq(
+    format($$SELECT min(available) FROM booking.availability(%s, current_date + 7, current_date + 10)$$, :pid),
+    $$VALUES (2)$$, 'the refused reserves held nothing');
+SELECT is((booking.reserve_range(:pid, 'DBL', current_date + 9, current_date + 11)).state, 'held',
+          'a stay clear of the rules is held');
+RESET ROLE;
+
+SET LOCAL ROLE booking_admin;
+SELECT is(booking.clear_rules(:pid, 'DBL', current_date, current_date + 30), 2,
+          'booking_admin clears the rules: 2 nights had one');
+SELECT is((SELECT has_rules FROM booking.room_type WHERE property_id = :pid AND code = 'DBL'), false,
+          'the room type no longer has_rules');
+SELECT results_eq(
+    format($$SELECT DISTINCT bookable FROM booking.quote(%s, 'DBL', current_date + 7, current_date + 9)$$, :pid),
+    $$VALUES (true)$$, 'the stay refused before is bookable again');
+SELECT ok(booking.rebuild_calendar() > 0, 'booking_admin can call rebuild_calendar (it counts month rows)');
+SELECT ok(booking.purge(10) >= 0, 'booking_admin can call purge');
+SELECT is_empty(
+    format($$SELECT * FROM booking.check_invariants() WHERE property_id = %s$$, :pid),
+    'inventory, reservations and the room calendar agree');
 RESET ROLE;
 
 -- ---------------------------------------------------------------------

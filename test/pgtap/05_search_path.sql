@@ -7,8 +7,13 @@
 -- ("Privileges": "no caller's search_path can redirect it").  Issue 3 adds
 -- begin_payment, read_events and the events every change writes, and evil
 -- comparison operators on bigint, timestamptz and xid8 that their SQL uses.
+-- Issue 4 (1.1) adds set_rules, clear_rules, quote, calendar, search with
+-- rules, BK006, rebuild_calendar and purge; evil date and integer
+-- arithmetic and comparisons; and temporary tables named like the
+-- booking tables (pg_temp comes first for unqualified table names in the
+-- caller's path, last in the functions' pinned one).
 BEGIN;
-SELECT plan(39);
+SELECT plan(64);
 
 -- ---------------------------------------------------------------------
 -- Set-up (normal search_path): one hotel, 2 doubles at 100, 14 nights.
@@ -84,6 +89,50 @@ CREATE FUNCTION evil.xid8ge(xid8, xid8) RETURNS boolean LANGUAGE sql VOLATILE AS
       SELECT $1 OPERATOR(pg_catalog.<) $2$$;
 CREATE OPERATOR evil.>= (LEFTARG = xid8, RIGHTARG = xid8, FUNCTION = evil.xid8ge);
 
+CREATE FUNCTION evil.date_pl_int(date, integer) RETURNS date LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date + integer');
+      SELECT $1$$;
+CREATE OPERATOR evil.+ (LEFTARG = date, RIGHTARG = integer, FUNCTION = evil.date_pl_int);
+CREATE FUNCTION evil.date_mi(date, date) RETURNS integer LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date - date');
+      SELECT 0$$;
+CREATE OPERATOR evil.- (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.date_mi);
+CREATE FUNCTION evil.datele(date, date) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('date <= date');
+      SELECT $1 OPERATOR(pg_catalog.>) $2$$;
+CREATE OPERATOR evil.<= (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.datele);
+CREATE FUNCTION evil.int4eq(integer, integer) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('integer = integer');
+      SELECT $1 OPERATOR(pg_catalog.<>) $2$$;
+CREATE OPERATOR evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.int4eq);
+CREATE FUNCTION evil.int4ge(integer, integer) RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$INSERT INTO pg_temp.evil_calls VALUES ('integer >= integer');
+      SELECT $1 OPERATOR(pg_catalog.<) $2$$;
+CREATE OPERATOR evil.>= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.int4ge);
+-- Temporary tables with the booking tables' names and no columns: an
+-- unqualified table name in the engine would read nothing or fail.
+CREATE TEMP TABLE property ();
+CREATE TEMP TABLE room_type ();
+CREATE TEMP TABLE inventory ();
+CREATE TEMP TABLE reservation ();
+CREATE TEMP TABLE stay_rule ();
+CREATE TEMP TABLE room_calendar ();
+
+-- pg_temp.sqlstate_of(stmt) runs a statement and returns the SQLSTATE it
+-- failed with ('00000' when it did not); it pins no search_path, so the
+-- statement runs with the caller's.
+CREATE FUNCTION pg_temp.sqlstate_of(stmt text) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN
+    EXECUTE stmt;
+    RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END$$;
+
+-- The 1.1 calls use nights today + 17 .. + 20, clear of the ones above.
+SELECT current_date + 17 AS n17, current_date + 18 AS n18, current_date + 19 AS n19,
+       current_date + 20 AS n20 \gset
+
 -- A dead hold for expire_holds to find (its deadline 1 ms after it is made).
 SELECT reservation_id AS dead_id
   FROM booking.reserve_range(:pid, 'DBL', current_date + 15, current_date + 16,
@@ -113,6 +162,31 @@ SELECT count(*) AS problems_mid FROM booking.check_invariants() \gset
 SELECT state AS x_state FROM booking.cancel_reservation(:e_reservation_id, 'evil test') \gset
 SELECT count(*) AS read_rows FROM booking.read_events('tap-evil', 100) \gset
 SELECT count(*) AS problems_end FROM booking.check_invariants() \gset
+-- 1.1: rules, quote, BK006, search with rules, the calendar, clear,
+-- rebuild, purge.
+SELECT booking.set_rules(:pid, 'DBL', :'n17', :'n18', min_stay => 2) AS set_min \gset
+SELECT booking.set_rules(:pid, 'DBL', :'n19', :'n20', stop_sell => true) AS set_stop \gset
+SELECT pg_catalog.array_agg(ROW(night, min_stay, stop_sell) ORDER BY night)::text AS rule_rows
+  FROM booking.stay_rule WHERE property_id OPERATOR(pg_catalog.=) :pid \gset
+SELECT count(*) AS q1_rows, bool_or(bookable) AS q1_bookable, max(reason) AS q1_reason
+  FROM booking.quote(:pid, 'DBL', :'n17', :'n18') \gset
+SELECT count(*) AS q2_rows, bool_and(bookable) AS q2_bookable, max(total_price) AS q2_total,
+       min(available) AS q2_free
+  FROM booking.quote(:pid, 'DBL', :'n17', :'n19', 2) \gset
+SELECT pg_temp.sqlstate_of(pg_catalog.format('SELECT booking.reserve_range(%s, %L, %L, %L)',
+                                             :pid, 'DBL', :'n17', :'n18')) AS rr_min_state \gset
+SELECT pg_temp.sqlstate_of(pg_catalog.format('SELECT booking.reserve_range(%s, %L, %L, %L)',
+                                             :pid, 'DBL', :'n18', :'n20')) AS rr_stop_state \gset
+SELECT count(*) AS s_stop_rows FROM booking.search('Tap Evil City', :'n18', :'n20') \gset
+SELECT count(*) AS s_ok_rows, max(total_price) AS s_ok_price
+  FROM booking.search('Tap Evil City', :'n17', :'n19') \gset
+SELECT (pg_catalog.array_agg(days))[2] AS cal_days FROM booking.calendar(:pid, :'n19') \gset
+SELECT (pg_catalog.array_agg(days))[2] AS cal_days18 FROM booking.calendar(:pid, :'n18') \gset
+SELECT booking.clear_rules(:pid, 'DBL', :'n17', :'n20') AS cleared \gset
+SELECT bool_and(bookable) AS q3_bookable FROM booking.quote(:pid, 'DBL', :'n17', :'n18') \gset
+SELECT booking.rebuild_calendar() AS rebuilt \gset
+SELECT booking.purge(100) AS purged \gset
+SELECT count(*) AS problems_v11 FROM booking.check_invariants() \gset
 RESET search_path;
 
 -- ---------------------------------------------------------------------
@@ -157,6 +231,32 @@ SELECT is((SELECT state::text FROM booking.reservation WHERE reservation_id = :d
 SELECT is(:problems_mid::int, 0, 'check_invariants: nothing wrong after confirm and expiry');
 SELECT is(:'x_state'::text, 'cancelled', 'cancel_reservation: cancelled');
 SELECT is(:problems_end::int, 0, 'check_invariants: nothing wrong after the cancel');
+SELECT is(:set_min::int, 1, 'set_rules: min_stay 2 written on 1 night');
+SELECT is(:set_stop::int, 1, 'set_rules: stop-sell written on 1 night');
+SELECT is(:'rule_rows'::text, format('{"(%s,2,f)","(%s,,t)"}', current_date + 17, current_date + 19),
+          'set_rules: the rows are on the nights asked, with the rules asked (evil date arithmetic not used)');
+SELECT is(:q1_rows::int, 1, 'quote: one row for a 1-night stay');
+SELECT is(:'q1_bookable'::boolean, false, 'quote: a 1-night stay arriving on a min_stay 2 night is not bookable');
+SELECT is(:'q1_reason'::text, format('min_stay: stays arriving on %s must be at least 2 nights, this one is 1', :'n17'),
+          'quote: and says why (nights counted right)');
+SELECT is(:q2_rows::int, 2, 'quote: two rows for a 2-night stay');
+SELECT is(:'q2_bookable'::boolean, true, 'quote: the 2-night stay is bookable');
+SELECT is(:'q2_total'::numeric, 400::numeric, 'quote: 2 nights x 100 x 2 rooms = 400');
+SELECT is(:q2_free::int, 2, 'quote: 2 units free on each night');
+SELECT is(:'rr_min_state'::text, 'BK006', 'reserve_range: breaking min_stay fails BK006');
+SELECT is(:'rr_stop_state'::text, 'BK006', 'reserve_range: a stay through a stop-sell night fails BK006');
+SELECT is(:s_stop_rows::int, 0, 'search: leaves out a stay through a stop-sell night');
+SELECT is(:s_ok_rows::int, 1, 'search: offers the stay the rules allow');
+SELECT is(:'s_ok_price'::numeric, 200::numeric, 'search: total price 2 nights x 100');
+SELECT is(substr(:'cal_days', 3 * extract(day FROM :'n19'::date)::int - 2, 3), '  -'::text,
+          'calendar: the stop-sell night shows -');
+SELECT is(substr(:'cal_days18', 3 * extract(day FROM :'n18'::date)::int - 2, 3), '  2'::text,
+          'calendar: the night before it shows 2 free');
+SELECT is(:cleared::int, 2, 'clear_rules: 2 nights had a rule');
+SELECT is(:'q3_bookable'::boolean, true, 'quote: bookable once the rules are cleared');
+SELECT ok(:rebuilt::int > 0, 'rebuild_calendar: rebuilt the month rows');
+SELECT ok(:purged::int >= 0, 'purge: ran');
+SELECT is(:problems_v11::int, 0, 'check_invariants: nothing wrong after the 1.1 calls and the rebuild');
 SELECT results_eq(
     format($$SELECT night, held, booked FROM booking.inventory
               WHERE property_id = %s AND room_type = 'DBL'
@@ -182,12 +282,17 @@ SELECT is((SELECT count(*)::int FROM booking.idempotency_key
 -- The same evil objects do capture unqualified SQL, so the test is real.
 SET LOCAL search_path = evil, pg_catalog;
 SELECT (1::bigint = 1::bigint) AS evil_eq, now() AS evil_now,
-       ('2'::xid8 >= '1'::xid8) AS evil_xid8_ge \gset
+       ('2'::xid8 >= '1'::xid8) AS evil_xid8_ge,
+       ('2020-01-01'::date + 1) AS evil_date_pl, (1 >= 1) AS evil_int_ge \gset
 RESET search_path;
 SELECT is(:'evil_eq'::boolean, false, 'control: unqualified = on bigint is captured by evil');
 SELECT is(:'evil_now'::timestamptz, '2000-01-01 00:00:00+00'::timestamptz,
           'control: unqualified now() is captured by evil');
 SELECT is(:'evil_xid8_ge'::boolean, false, 'control: unqualified >= on xid8 is captured by evil');
+SELECT is(:'evil_date_pl'::date, '2020-01-01'::date, 'control: unqualified date + integer is captured by evil');
+SELECT is(:'evil_int_ge'::boolean, false, 'control: unqualified >= on integer is captured by evil');
+SELECT is((SELECT relpersistence::text FROM pg_class WHERE oid = to_regclass('stay_rule')), 't',
+          'control: an unqualified stay_rule names the empty temporary table');
 
 SELECT * FROM finish();
 ROLLBACK;

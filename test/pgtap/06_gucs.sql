@@ -3,9 +3,12 @@
 -- booking.hold_ttl, booking.max_nights and booking.payment_extension at
 -- work.  The sweeper's settings (issue 3) are read from the server's
 -- configuration (SIGHUP); booking.database exists only when the library is
--- preloaded (postmaster).
+-- preloaded (postmaster).  Issue 4 (1.1): booking.calendar_maintenance,
+-- on by default, superuser only; turned off (benchmarks only) the room
+-- calendar goes stale, check_invariants says so and rebuild_calendar
+-- repairs it.
 BEGIN;
-SELECT plan(20);
+SELECT plan(32);
 
 -- Calling any function loads the library (and defines the GUCs) even
 -- when booking is not in shared_preload_libraries.
@@ -104,6 +107,53 @@ SET LOCAL booking.max_nights = 2;
 SELECT throws_ok(
     format($$SELECT booking.reserve_range(%s, 'home', current_date + 7, current_date + 10)$$, :pid),
     '22023', NULL, 'with booking.max_nights = 2 a 3-night stay fails 22023');
+
+-- booking.calendar_maintenance: on, and only a superuser may turn it off.
+SELECT results_eq(
+    $$SELECT boot_val COLLATE "default", context COLLATE "default", vartype COLLATE "default"
+        FROM pg_settings WHERE name = 'booking.calendar_maintenance'$$,
+    $$VALUES ('on', 'superuser', 'bool')$$,
+    'booking.calendar_maintenance is a bool, on by default, superuser only');
+SELECT is(current_setting('booking.calendar_maintenance'), 'on', 'booking.calendar_maintenance is on');
+SET LOCAL ROLE booking_admin;
+SELECT throws_ok($$SET LOCAL booking.calendar_maintenance = off$$, '42501', NULL,
+                 'booking_admin cannot turn booking.calendar_maintenance off (42501)');
+RESET ROLE;
+
+-- Turned off, a hold moves the inventory but not the room calendar:
+-- availability (which reads the calendar) goes stale, check_invariants
+-- names every night where they disagree, and rebuild_calendar repairs it.
+SELECT lives_ok(format($$SELECT booking.add_room_type(%s, 'twin', 'Twin room', 3, 2, 70)$$, :pid),
+                'a twin room type with 3 units');
+SELECT is(booking.open_inventory(:pid, 'twin', current_date + 20, current_date + 22), 2, 'two nights open');
+SET LOCAL booking.calendar_maintenance = off;
+SELECT is((booking.reserve_range(:pid, 'twin', current_date + 20, current_date + 22)).state, 'held',
+          'with calendar_maintenance off, a hold is still made');
+SELECT results_eq(
+    format($$SELECT night - current_date, held FROM booking.inventory
+              WHERE property_id = %s AND room_type = 'twin' ORDER BY night$$, :pid),
+    $$VALUES (20, 1), (21, 1)$$,
+    'the inventory records the hold');
+SELECT results_eq(
+    format($$SELECT night - current_date, available FROM booking.availability(%s, current_date + 20, current_date + 22)
+              WHERE room_type = 'twin'$$, :pid),
+    $$VALUES (20, 3), (21, 3)$$,
+    'the room calendar does not: availability still says 3 free (stale)');
+SELECT results_eq(
+    format($$SELECT night - current_date, problem FROM booking.check_invariants()
+              WHERE property_id = %s ORDER BY night$$, :pid),
+    $$VALUES (20, 'calendar says 3 free at 70, inventory has 2 free at 70'),
+             (21, 'calendar says 3 free at 70, inventory has 2 free at 70')$$,
+    'check_invariants names each night where the room calendar disagrees with the inventory');
+SET LOCAL booking.calendar_maintenance = on;
+SELECT ok(booking.rebuild_calendar() > 0, 'rebuild_calendar recomputes the calendar from the inventory');
+SELECT is_empty(format($$SELECT * FROM booking.check_invariants() WHERE property_id = %s$$, :pid),
+                'after rebuild_calendar the calendar and the inventory agree');
+SELECT results_eq(
+    format($$SELECT night - current_date, available FROM booking.availability(%s, current_date + 20, current_date + 22)
+              WHERE room_type = 'twin'$$, :pid),
+    $$VALUES (20, 2), (21, 2)$$,
+    'and availability says 2 free again');
 
 SELECT * FROM finish();
 ROLLBACK;
