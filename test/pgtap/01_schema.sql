@@ -431,9 +431,10 @@ SELECT results_eq(
        WHERE attrelid = 'booking.room_calendar'::regclass AND attnum > 0 AND NOT attisdropped
        ORDER BY attnum$$,
     $$VALUES ('property_id', 'bigint', true), ('room_type', 'text', true), ('month', 'date', true),
-             ('city', 'text', true), ('max_guests', 'integer', true), ('has_rules', 'boolean', true),
+             ('property_name', 'text', true), ('city', 'text', true), ('time_zone', 'text', true),
+             ('max_guests', 'integer', true), ('has_rules', 'boolean', true),
              ('free', 'integer[]', true), ('price', 'numeric[]', true)$$,
-    'booking.room_calendar is (property_id, room_type, month, city, max_guests, has_rules, free int[], price numeric[]), all NOT NULL');
+    'booking.room_calendar is (property_id, room_type, month, property_name, city, time_zone, max_guests, has_rules, free int[], price numeric[]), all NOT NULL');
 SELECT results_eq(
     $$SELECT attnum > 6, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(d.adbin, d.adrelid) COLLATE "default"
         FROM pg_attribute a
@@ -511,12 +512,16 @@ SELECT throws_ok(
       VALUES (1023 * 1024, 'DBL', current_date + 40, true)$$,
     '23505', NULL, 'a second rule row for the same night fails 23505 (primary key)');
 SELECT throws_ok(
-    $$INSERT INTO booking.room_calendar (property_id, room_type, month, city, max_guests, has_rules, free, price)
-      VALUES (1023 * 1024, 'DBL', date_trunc('month', current_date)::date + 1, 'Tapville', 2, false, '{}', '{}')$$,
+    $$INSERT INTO booking.room_calendar (property_id, room_type, month, property_name, city, time_zone,
+                                         max_guests, has_rules, free, price)
+      VALUES (1023 * 1024, 'DBL', date_trunc('month', current_date)::date + 1, 'TAP Check Inn', 'Tapville', 'UTC',
+              2, false, '{}', '{}')$$,
     '23514', NULL, 'a room_calendar row whose month is not a first of the month fails 23514');
 SELECT throws_ok(
-    $$INSERT INTO booking.room_calendar (property_id, room_type, month, city, max_guests, has_rules, free, price)
-      VALUES (1023 * 1024, 'NOPE', date_trunc('month', current_date)::date, 'Tapville', 2, false, '{}', '{}')$$,
+    $$INSERT INTO booking.room_calendar (property_id, room_type, month, property_name, city, time_zone,
+                                         max_guests, has_rules, free, price)
+      VALUES (1023 * 1024, 'NOPE', date_trunc('month', current_date)::date, 'TAP Check Inn', 'Tapville', 'UTC',
+              2, false, '{}', '{}')$$,
     '23503', NULL, 'a room_calendar row for an unknown room type fails 23503 (foreign key)');
 
 -- ---------------------------------------------------------------------
