@@ -101,17 +101,20 @@ static BookingPlan refresh_lock_plan = {
 
 /* Refresh, step 3: recompute them from the inventory, in a new snapshot. */
 static BookingPlan refresh_update_plan = {
-	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = s.has_rules"
-	"  FROM (SELECT k.property_id, k.room_type, k.month, rt.has_rules,"
+	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = s.has_rules,"
+	"       property_name = s.name, city = s.city, time_zone = s.time_zone, max_guests = s.max_guests"
+	"  FROM (SELECT k.property_id, k.room_type, k.month, rt.has_rules, p.name, p.city, p.time_zone,"
+	"               rt.max_guests,"
 	"               pg_catalog.array_agg(COALESCE(i.units - i.held - i.booked, -1) ORDER BY d.day) AS free,"
 	"               pg_catalog.array_agg(COALESCE(i.price, 0) ORDER BY d.day) AS price"
 	"          FROM (" KEYS_SQL ") k"
 	"          JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
+	"          JOIN booking.property p ON p.property_id = k.property_id"
 	"         CROSS JOIN LATERAL pg_catalog.generate_series(k.month::timestamp,"
 	"                     (k.month + interval '1 month' - interval '1 day'), interval '1 day') d(day)"
 	"          LEFT JOIN booking.inventory i"
 	"            ON i.property_id = k.property_id AND i.room_type = k.room_type AND i.night = d.day::date"
-	"         GROUP BY 1, 2, 3, 4) s"
+	"         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) s"
 	" WHERE c.property_id = s.property_id AND c.room_type = s.room_type AND c.month = s.month",
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
 };

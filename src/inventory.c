@@ -32,6 +32,16 @@ static BookingPlan lock_nights_plan = {
 	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
 };
 
+/*
+ * Adds $5 to held and $6 to booked on [$3, $4): nights this transaction
+ * has already locked (bk_lock_nights), so the UPDATE waits for nothing.
+ */
+static BookingPlan change_locked_nights_plan = {
+	"UPDATE booking.inventory SET held = held + $5, booked = booked + $6"
+	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night < $4",
+	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID}
+};
+
 /* Adds $5 to held and $6 to booked on [$3, $4), locking in night order. */
 static BookingPlan change_nights_plan = {
 	"UPDATE booking.inventory i"
@@ -72,6 +82,10 @@ static BookingPlan lock_outside_nights_plan = {
 	"   ORDER BY night FOR UPDATE SKIP LOCKED) s",
 	6, {INT8OID, TEXTOID, DATEOID, DATEOID, DATEOID, DATEOID}
 };
+
+static void change_nights(int64 property_id, const char *room_type,
+						  DateADT check_in, DateADT check_out, int32 rooms,
+						  BkNightsChange change, bool locked);
 
 /*
  * nights_what describes a range of nights for lock-timeout messages.
@@ -299,20 +313,21 @@ bk_acquire_nights(int64 property_id, const char *room_type,
 			return false;
 	}
 	*total_price = total_of(rooms);
-	bk_change_nights(property_id, room_type, check_in, check_out, rooms, change);
+	change_nights(property_id, room_type, check_in, check_out, rooms, change, true);
 	return true;
 }
 
 /*
- * bk_change_nights applies one movement of `rooms` units to every night
- * of [check_in, check_out), locking them in night order.  Every night must
- * exist; the CHECK constraints on booking.inventory refuse any result that
- * would oversell or go negative.
+ * change_nights applies one movement of `rooms` units to every night of
+ * [check_in, check_out), locking them in night order unless `locked` says
+ * this transaction holds them already, and records it in the room
+ * calendar.  Every night must exist; the CHECK constraints on
+ * booking.inventory refuse any result that would oversell or go negative.
  */
-void
-bk_change_nights(int64 property_id, const char *room_type,
-				 DateADT check_in, DateADT check_out, int32 rooms,
-				 BkNightsChange change)
+static void
+change_nights(int64 property_id, const char *room_type,
+			  DateADT check_in, DateADT check_out, int32 rooms,
+			  BkNightsChange change, bool locked)
 {
 	Datum		args[6];
 	int32		held_delta = 0;
@@ -344,8 +359,11 @@ bk_change_nights(int64 property_id, const char *room_type,
 	args[3] = DateADTGetDatum(check_out);
 	args[4] = Int32GetDatum(held_delta);
 	args[5] = Int32GetDatum(booked_delta);
-	bk_exec_locking(&change_nights_plan, args, NULL, 0,
-					nights_what(property_id, room_type, check_in, check_out));
+	if (locked)
+		bk_exec(&change_locked_nights_plan, args, NULL, 0);
+	else
+		bk_exec_locking(&change_nights_plan, args, NULL, 0,
+						nights_what(property_id, room_type, check_in, check_out));
 	if (SPI_processed == (uint64) (check_out - check_in))
 		bk_calendar_shift(property_id, room_type, check_in, check_out,
 						  -(held_delta + booked_delta));
@@ -358,4 +376,16 @@ bk_change_nights(int64 property_id, const char *room_type,
 				 errdetail("%llu of %d nights were found.",
 						   (unsigned long long) SPI_processed, (int) (check_out - check_in)),
 				 errhint("Run booking.check_invariants(); inventory rows of reserved nights must not be deleted.")));
+}
+
+/*
+ * bk_change_nights applies one movement of units to nights the caller has
+ * not locked yet (confirm, cancel): see change_nights.
+ */
+void
+bk_change_nights(int64 property_id, const char *room_type,
+				 DateADT check_in, DateADT check_out, int32 rooms,
+				 BkNightsChange change)
+{
+	change_nights(property_id, room_type, check_in, check_out, rooms, change, false);
 }

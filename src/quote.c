@@ -5,7 +5,8 @@
  *    its free units and price, the stay's total (nightly prices x rooms, the
  *    amount reserve_range would fix), and whether the stay is bookable and,
  *    if not, why: the same checks reserve_range makes, in the same order,
- *    without taking anything.
+ *    without taking anything.  Units of holds past their deadline count as
+ *    free, since reserve_range would expire those holds and take them.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,13 +28,24 @@ static BookingPlan quote_lookup_plan = {
 	2, {INT8OID, TEXTOID}
 };
 
+/*
+ * The nights of the stay: free units, counting the units of holds past
+ * their deadline as free (reserve_range would reclaim them), and price.
+ */
 static BookingPlan quote_nights_plan = {
-	"SELECT $3 + g, i.units - i.held - i.booked, i.price"
+	"SELECT $3 + g,"
+	"       i.units - i.held - i.booked"
+	"       + COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r"
+	"                    WHERE r.property_id = $1 AND r.room_type = $2"
+	"                      AND r.state = ANY (" BK_LIVE_HOLD_STATES ")"
+	"                      AND r.hold_expires_at <= $5"
+	"                      AND r.check_in <= $3 + g AND r.check_out > $3 + g), 0),"
+	"       i.price"
 	"  FROM pg_catalog.generate_series(0, $4 - $3 - 1) g"
 	"  LEFT JOIN booking.inventory i"
 	"    ON i.property_id = $1 AND i.room_type = $2 AND i.night = $3 + g"
 	" ORDER BY g",
-	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };
 
 /*
@@ -50,7 +62,7 @@ booking_quote(PG_FUNCTION_ARGS)
 	DateADT		check_in;
 	DateADT		check_out;
 	int32		rooms;
-	Datum		args[4];
+	Datum		args[5];
 	char	   *time_zone;
 	bool		has_rules;
 	DateADT		today;
@@ -79,6 +91,7 @@ booking_quote(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = DateADTGetDatum(check_in);
 	args[3] = DateADTGetDatum(check_out);
+	args[4] = TimestampTzGetDatum(bk_now());
 	bk_exec(&quote_lookup_plan, args, NULL, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,

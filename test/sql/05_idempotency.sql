@@ -53,6 +53,7 @@ SELECT booking.open_inventory(:dl, 'K', current_date - 2, current_date + 3);
 SELECT (now() AT TIME ZONE 'Pacific/Pago_Pago')::date AS pago_today \gset
 SELECT reservation_id AS old FROM booking.reserve_range(:dl, 'K', :'pago_today', :'pago_today'::date + 1, 1, 'guest-d', 'key-3') \gset
 UPDATE booking.property SET time_zone = 'Pacific/Kiritimati' WHERE property_id = :dl;
+SELECT booking.rebuild_calendar() > 0 AS calendar_follows_direct_write;
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'K', %L, %L::date + 1, 1, 'guest-d', 'key-4')$$, :dl, :'pago_today', :'pago_today')) ~ '^22023' AS new_request_refused;
 SELECT reservation_id = :old AS same FROM booking.reserve_range(:dl, 'K', :'pago_today', :'pago_today'::date + 1, 1, 'guest-d', 'key-3');
 -- the key table: scope, key, digest of the arguments, the reservation

@@ -46,3 +46,21 @@ SELECT room_type = to_char(:'m'::date, 'YYYY-MM-DD') AS header, substr(days, 1, 
 SELECT t.try(format($$SELECT * FROM booking.calendar(%s, NULL)$$, :g));
 SELECT t.try($$SELECT * FROM booking.calendar(999999, current_date)$$);
 SELECT * FROM booking.check_invariants();
+
+-- a hold past its deadline does not make quote say sold out: reserve_range
+-- would reclaim it
+SELECT booking.add_property('Dead Hold Inn', 'Obidos', 'UTC') AS d \gset
+SELECT booking.add_room_type(:d, 'A', 'Alpha', 1, 2, 10);
+SELECT booking.open_inventory(:d, 'A', current_date, current_date + 5);
+SELECT reservation_id AS dead FROM booking.reserve_range(:d, 'A', current_date + 2, current_date + 3) \gset
+SELECT DISTINCT available, bookable FROM booking.quote(:d, 'A', current_date + 2, current_date + 3);
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :dead;
+SELECT DISTINCT available, bookable FROM booking.quote(:d, 'A', current_date + 2, current_date + 3);
+SELECT state FROM booking.reserve_range(:d, 'A', current_date + 2, current_date + 3);
+
+-- rebuild_calendar refreshes what the calendar copies from the catalog
+UPDATE booking.property SET city = 'Peniche' WHERE property_id = :d;
+SELECT DISTINCT problem FROM booking.check_invariants() WHERE property_id = :d;
+SELECT booking.rebuild_calendar() > 0 AS rebuilt;
+SELECT count(*) AS found_in_new_city FROM booking.search('Peniche', current_date + 3, current_date + 4);
+SELECT count(*) AS problems FROM booking.check_invariants();
