@@ -1,0 +1,192 @@
+-- test/router/api.sql: the API's cases, through booking.* functions only.
+-- test/router/run plays it twice, once in a plain booking database and
+-- once through the router (two shards behind it), and requires the two
+-- outputs to be the same: same rows, same SQLSTATEs, same messages, same
+-- details and hints.  Ids are never printed (the router's differ from a
+-- single node's); t.try/t.res write them as N.  No answer is written here:
+-- the plain database is the reference.
+\set ON_ERROR_STOP 1
+\pset pager off
+
+-- 1. Catalog
+SELECT booking.add_property('Hotel Sol', 'Lisbon', 'Europe/Lisbon') AS sol \gset
+SELECT booking.add_property('Casa Azul', 'Lisbon', 'UTC') AS azul \gset
+SELECT booking.add_property('Pensao Rio', 'Lisbon') AS rio \gset
+SELECT booking.add_property('Quinta Verde', 'Lisbon', 'Europe/Lisbon') AS verde \gset
+SELECT booking.add_property('Reserve Inn', 'Faro') AS inn \gset
+SELECT booking.node_of(:sol) = :sol % 1024 AS node_of_is_id_mod_1024;
+SELECT t.try($$SELECT booking.add_property('X', 'Lisbon', 'Mars/Olympus')$$);
+SELECT t.try($$SELECT booking.add_property(NULL, 'Lisbon')$$);
+SELECT t.try($$SELECT booking.add_property('', 'Lisbon')$$);
+SELECT t.try($$SELECT booking.add_property('X', NULL)$$);
+
+SELECT booking.add_room_type(:sol, 'KNG', 'King', 3, 2, 100);
+SELECT booking.add_room_type(:sol, 'FAM', 'Family', 1, 4, 150);
+SELECT booking.add_room_type(:azul, 'home', 'Whole house', 1);
+SELECT booking.add_room_type(:rio, 'DBL', 'Double', 2, 2, 45);
+SELECT booking.add_room_type(:verde, 'STE', 'Suite', 1, 3, 210);
+SELECT booking.add_room_type(:inn, 'DBL', 'Double', 2, 2, 90);
+SELECT booking.add_room_type(:inn, 'ONE', 'The only room', 1, 2, 200);
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'KNG', 'Again', 1)$$, :sol));
+SELECT t.try($$SELECT booking.add_room_type(999999, 'KNG', 'King', 1)$$);
+SELECT t.try($$SELECT booking.add_room_type(NULL, 'KNG', 'King', 1)$$);
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'X', 'X', -1)$$, :sol));
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'X', 'X', 1, 0)$$, :sol));
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'X', 'X', 1, 2, -5)$$, :sol));
+SELECT t.try(format($$SELECT booking.add_room_type(%s, '', 'X', 1)$$, :sol));
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'X', NULL, 1)$$, :sol));
+
+SELECT booking.open_inventory(:sol, 'KNG', current_date, current_date + 60);
+SELECT booking.open_inventory(:sol, 'FAM', current_date, current_date + 60);
+SELECT booking.open_inventory(:azul, 'home', current_date, current_date + 60, NULL, 80);
+SELECT booking.open_inventory(:rio, 'DBL', current_date, current_date + 60);
+SELECT booking.open_inventory(:verde, 'STE', current_date, current_date + 60);
+SELECT booking.open_inventory(:inn, 'DBL', current_date, current_date + 40);
+SELECT booking.open_inventory(:inn, 'ONE', current_date, current_date + 40);
+SELECT booking.open_inventory(:inn, 'DBL', current_date + 6, current_date + 7, NULL, 120);
+SELECT booking.open_inventory(:sol, 'KNG', current_date + 5, current_date + 7, NULL, 140);
+SELECT booking.open_inventory(:sol, 'KNG', current_date + 6, current_date + 8, 2);
+SELECT t.avail(:sol, 4, 9);
+SELECT booking.open_inventory(:sol, 'KNG', current_date + 6, current_date + 8, 3, 100);
+SELECT t.try(format($$SELECT booking.open_inventory(%s, 'KNG', current_date + 5, current_date + 5)$$, :sol));
+SELECT t.try(format($$SELECT booking.open_inventory(%s, 'KNG', current_date, current_date + 4000)$$, :sol));
+SELECT t.try(format($$SELECT booking.open_inventory(%s, 'KNG', current_date, current_date + 1, -1)$$, :sol));
+SELECT t.try(format($$SELECT booking.open_inventory(%s, 'KNG', current_date, current_date + 1, 1, -1)$$, :sol));
+SELECT t.try(format($$SELECT booking.open_inventory(%s, 'SUITE', current_date, current_date + 1)$$, :sol));
+SELECT t.try($$SELECT booking.open_inventory(999999, 'KNG', current_date, current_date + 1)$$);
+SELECT t.try(format($$SELECT booking.open_inventory(%s, NULL, current_date, current_date + 1)$$, :sol));
+
+-- 2. availability
+SELECT t.avail(:sol, 4, 8);
+SELECT count(*) FROM booking.availability(:azul, current_date + 100, current_date + 102);
+SELECT t.try($$SELECT * FROM booking.availability(999999, current_date, current_date + 1)$$);
+SELECT t.try(format($$SELECT * FROM booking.availability(%s, current_date + 3, current_date + 3)$$, :sol));
+SELECT t.try(format($$SELECT * FROM booking.availability(%s, NULL, current_date + 3)$$, :sol));
+SELECT t.try($$SELECT * FROM booking.availability(NULL, current_date, current_date + 1)$$);
+
+-- 3. search (no two offers share a price here: ties are broken by
+-- property_id, and ids differ between a single node and the router)
+SELECT property_name, room_type, min_available, total_price
+  FROM booking.search('Lisbon', current_date + 4, current_date + 7);
+SELECT property_name, room_type, total_price
+  FROM booking.search('Lisbon', current_date + 4, current_date + 7, 3);
+SELECT property_name, room_type, min_available, total_price
+  FROM booking.search('Lisbon', current_date + 4, current_date + 7, 1, 2);
+SELECT property_name, room_type
+  FROM booking.search('Lisbon', current_date + 4, current_date + 7, max_results => 1);
+SELECT property_name, room_type
+  FROM booking.search('Lisbon', current_date + 4, current_date + 7, max_results => 3);
+SELECT count(*) FROM booking.search('Porto', current_date + 4, current_date + 7);
+SELECT count(*) FROM booking.search('Lisbon', current_date + 58, current_date + 62);
+SELECT t.try($$SELECT * FROM booking.search('Lisbon', current_date + 4, current_date + 4)$$);
+SELECT t.try($$SELECT * FROM booking.search('Lisbon', current_date + 4, current_date + 7, 0)$$);
+SELECT t.try($$SELECT * FROM booking.search('Lisbon', current_date + 4, current_date + 7, 1, 0)$$);
+SELECT t.try($$SELECT * FROM booking.search('Lisbon', current_date + 4, current_date + 7, 1, 1, 0)$$);
+SELECT t.try($$SELECT * FROM booking.search(NULL, current_date + 4, current_date + 7)$$);
+SELECT t.try($$SELECT * FROM booking.search('Lisbon', current_date + 4, current_date + 700)$$);
+
+-- 4. reserve_range
+SELECT reservation_id AS r1, t.res(r) AS res
+  FROM booking.reserve_range(:inn, 'DBL', current_date + 5, current_date + 8, 1, 'guest-1') r \gset
+SELECT :'res' AS hold;
+SELECT booking.node_of(:r1) = booking.node_of(:inn) AS reservation_lives_with_its_property;
+SELECT date_trunc('second', hold_expires_at - created_at) AS hold
+  FROM booking.reserve_range(:inn, 'DBL', current_date + 20, current_date + 21, hold => interval '20 minutes');
+SELECT date_trunc('second', hold_expires_at - created_at) AS default_hold
+  FROM booking.reserve_range(:inn, 'DBL', current_date + 22, current_date + 23);
+SELECT t.res(r) FROM booking.reserve_range(:inn, 'DBL', current_date + 10, current_date + 12, 2) r;
+SELECT t.avail(:inn, 9, 13);
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 11, current_date + 13)$$, :inn));
+SELECT t.res(r) FROM booking.reserve_range(:inn, 'DBL', current_date + 6, current_date + 7) r;
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 3, current_date + 9)$$, :inn));
+SELECT t.avail(:inn, 2, 10);
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, 3)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 38, current_date + 42)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date - 1, current_date + 1)$$, :inn));
+SELECT t.try($$SELECT booking.reserve_range(NULL, 'DBL', current_date + 1, current_date + 2)$$);
+SELECT t.try(format($$SELECT booking.reserve_range(%s, NULL, current_date + 1, current_date + 2)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', NULL, current_date + 2)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, NULL)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 3, current_date + 2)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, 0)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, 'infinity')$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 400)$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, hold => '0 seconds')$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, idempotency_key => '')$$, :inn));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, idempotency_key => repeat('k', 256))$$, :inn));
+SELECT t.try($$SELECT booking.reserve_range(999999, 'DBL', current_date + 1, current_date + 2)$$);
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'SUITE', current_date + 1, current_date + 2)$$, :inn));
+
+-- 5. confirm and cancel
+SELECT reservation_id AS c1 FROM booking.reserve_range(:rio, 'DBL', current_date + 2, current_date + 4, 1, 'ann') \gset
+SELECT reservation_id AS c2 FROM booking.reserve_range(:rio, 'DBL', current_date + 3, current_date + 5, 1, 'bob') \gset
+SELECT t.res(r) FROM booking.confirm_booking(:c1, 'pay-ann-1') r;
+SELECT t.avail(:rio, 1, 6);
+SELECT confirmation_code AS code FROM booking.confirm_booking(:c1, 'pay-ann-1') \gset
+SELECT confirmation_code = :'code' AS same_code, t.res(r) FROM booking.confirm_booking(:c1, 'pay-ann-1') r;
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'pay-ann-2')$$, :c1));
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'pay-ann-1')$$, :c2));
+SELECT t.res(r) FROM booking.cancel_reservation(:c2, 'guest changed plans') r;
+SELECT t.res(r) FROM booking.cancel_reservation(:c2) r;
+SELECT t.avail(:rio, 1, 6);
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'pay-bob')$$, :c2));
+SELECT t.res(r) FROM booking.cancel_reservation(:c1) r;
+SELECT t.res(r) FROM booking.cancel_reservation(:c1) r;
+SELECT t.avail(:rio, 1, 6);
+SELECT t.try($$SELECT booking.confirm_booking(NULL, 'x')$$);
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, NULL)$$, :c2));
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, '')$$, :c2));
+SELECT t.try($$SELECT booking.confirm_booking(424242, 'x')$$);
+SELECT t.try($$SELECT booking.cancel_reservation(NULL)$$);
+SELECT t.try($$SELECT booking.cancel_reservation(424242)$$);
+
+-- 6. idempotency keys
+SELECT reservation_id AS k1 FROM booking.reserve_range(:verde, 'STE', current_date + 2, current_date + 4, 1, 'guest-a', 'key-1') \gset
+SELECT reservation_id = :k1 AS same, state
+  FROM booking.reserve_range(:verde, 'STE', current_date + 2, current_date + 4, 1, 'guest-a', 'key-1');
+SELECT t.avail(:verde, 2, 4);
+SELECT state FROM booking.confirm_booking(:k1, 'pay-idem-1');
+SELECT reservation_id = :k1 AS same, state
+  FROM booking.reserve_range(:verde, 'STE', current_date + 2, current_date + 4, 1, 'guest-a', 'key-1');
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 3, current_date + 4, 1, 'guest-a', 'key-1')$$, :verde));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 2, current_date + 4, 1, 'guest-a', 'key-1', '1 hour')$$, :verde));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'KNG', current_date + 2, current_date + 4, 1, 'guest-a', 'key-1')$$, :sol));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 2, current_date + 4, 1, 'guest-b', 'key-1')$$, :verde));
+SELECT reservation_id AS k2 FROM booking.reserve_range(:verde, 'STE', current_date + 5, current_date + 6, 1, 'guest-b', 'key-1') \gset
+SELECT reservation_id <> :k1 AS other_guest_other_reservation
+  FROM booking.reserve_range(:verde, 'STE', current_date + 5, current_date + 6, 1, 'guest-b', 'key-1');
+
+-- 7. deadlines: a dead hold never blocks; a late payment is honoured
+-- while the units can be had, BK002 when they are gone
+SELECT reservation_id AS dead FROM booking.reserve_range(:inn, 'ONE', current_date + 2, current_date + 4, hold => '100 milliseconds') \gset
+SELECT reservation_id AS late FROM booking.reserve_range(:inn, 'ONE', current_date + 8, current_date + 9, hold => '100 milliseconds') \gset
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'ONE', current_date + 3, current_date + 5)$$, :inn)) AS while_alive;
+SELECT pg_sleep(0.3);
+SELECT reservation_id AS newcomer, t.res(r) AS res FROM booking.reserve_range(:inn, 'ONE', current_date + 3, current_date + 5) r \gset
+SELECT :'res' AS newcomer;
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'late-pay-1')$$, :dead)) AS dead_hold_pays;
+SELECT t.res(r) AS late_payment FROM booking.confirm_booking(:late, 'late-pay-2') r;
+SELECT t.avail(:inn, 1, 10);
+
+-- 8. begin_payment
+SELECT reservation_id AS bp FROM booking.reserve_range(:sol, 'FAM', current_date + 9, current_date + 11, 1, 'carla') \gset
+SELECT t.res(r), r.hold_expires_at > now() AS still_held FROM booking.begin_payment(:bp, 'pi_1') r;
+SELECT t.res(r) FROM booking.begin_payment(:bp, 'pi_1') r;
+SELECT t.try(format($$SELECT booking.begin_payment(%s, 'pi_1', '-1 minute')$$, :bp));
+SELECT t.try($$SELECT booking.begin_payment(424242, 'pi_2')$$);
+SELECT t.res(r) FROM booking.confirm_booking(:bp, 'pay-carla') r;
+SELECT t.try(format($$SELECT booking.begin_payment(%s, 'pi_3')$$, :bp));
+
+-- 9. expire_holds and the books
+SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
+SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
+SELECT reservation_id AS e3 FROM booking.reserve_range(:sol, 'KNG', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
+SELECT pg_sleep(0.3);
+SELECT booking.expire_holds(1) >= 1 AS expired_some;
+SELECT booking.expire_holds() >= 1 AS expired_the_rest;
+SELECT booking.expire_holds() AS none_left;
+SELECT t.try($$SELECT booking.expire_holds(0)$$);
+SELECT t.res(r) FROM booking.cancel_reservation(:e1) r;
+SELECT t.avail(:azul, 30, 31);
+SELECT * FROM booking.check_invariants();
+\echo api.sql complete
