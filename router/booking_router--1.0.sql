@@ -27,7 +27,9 @@
  *     rows into the contract's order (total_price, property_id, room_type)
  *     and applies max_results once; with a shard down it answers from the
  *     live shards with a NOTICE naming the missing one
- *     (booking_router.partial_search = off makes it fail instead);
+ *     (booking_router.partial_search = off makes it fail instead), and it
+ *     reads from the cluster booking_router.search_cluster names when set
+ *     (a second server over the shards' standbys);
  *   - check_invariants and expire_holds run on every shard and combine
  *     (rows in one order; the sum of the counts).
  *
@@ -301,13 +303,28 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int,
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
 
-/* search on every shard at once, and on one shard (the merge without a shard). */
+/*
+ * search_cluster names the PL/Proxy cluster search reads from:
+ * booking_router.search_cluster if set (a second server, with the same
+ * shards in the same order, pointing at standbys), else booking_shards.
+ */
+CREATE FUNCTION booking_router.search_cluster() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT COALESCE(NULLIF(pg_catalog.current_setting('booking_router.search_cluster', true), ''),
+                    'booking_shards')
+$$;
+
+/*
+ * search on every shard at once, and on one shard (the merge without a
+ * shard), in the cluster search_cluster names.
+ */
 CREATE FUNCTION booking_router.px_search(city text, check_in date, check_out date,
                                          guests int, rooms int, max_results int)
     RETURNS TABLE(property_id bigint, property_name text, room_type text,
                   min_available int, total_price numeric)
     LANGUAGE plproxy SET client_min_messages = warning AS $$
-    CLUSTER 'booking_shards';
+    CLUSTER booking_router.search_cluster();
     RUN ON ALL;
     SELECT s.property_id, s.property_name, s.room_type, s.min_available, s.total_price
       FROM booking.search(city, check_in, check_out, guests, rooms, max_results) s;
@@ -318,7 +335,7 @@ CREATE FUNCTION booking_router.px_search_on(part int, city text, check_in date, 
     RETURNS TABLE(property_id bigint, property_name text, room_type text,
                   min_available int, total_price numeric)
     LANGUAGE plproxy SET client_min_messages = warning AS $$
-    CLUSTER 'booking_shards';
+    CLUSTER booking_router.search_cluster();
     RUN ON part;
     SELECT s.property_id, s.property_name, s.room_type, s.min_available, s.total_price
       FROM booking.search(city, check_in, check_out, guests, rooms, max_results) s;
@@ -1179,6 +1196,7 @@ GRANT EXECUTE ON FUNCTION
     booking_router.shard_count(),
     booking_router.shard_name(int),
     booking_router.pick_shard(text, text),
+    booking_router.search_cluster(),
     booking_router.connection_problem(text, text),
     booking_router.plproxy_text(text),
     booking_router.check_gate(int),
