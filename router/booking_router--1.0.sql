@@ -30,8 +30,8 @@
  *     (booking_router.partial_search = off makes it fail instead), and it
  *     reads from the cluster booking_router.search_cluster names when set
  *     (a second server over the shards' standbys);
- *   - check_invariants and expire_holds run on every shard and combine
- *     (rows in one order; the sum of the counts).
+ *   - check_invariants, expire_holds, purge and rebuild_calendar run on
+ *     every shard and combine (rows in one order; the sum of the counts).
  *
  * Errors.  A shard's error reaches the caller with its own SQLSTATE,
  * message, detail and hint (PL/Proxy's "REMOTE ERROR" prefix removed).
@@ -301,6 +301,71 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int,
       FROM booking.begin_payment(reservation_id, payment_intent, extend) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_set_rules(part int, expect int,
+                                            property_id bigint, room_type text,
+                                            first_night date, end_night date,
+                                            min_stay int, max_stay int,
+                                            closed_to_arrival bool, closed_to_departure bool,
+                                            stop_sell bool, min_advance int, max_advance int)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.set_rules(property_id, room_type, first_night, end_night, min_stay, max_stay,
+                             closed_to_arrival, closed_to_departure, stop_sell,
+                             min_advance, max_advance) AS px_set_rules
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_clear_rules(part int, expect int,
+                                              property_id bigint, room_type text,
+                                              first_night date, end_night date)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.clear_rules(property_id, room_type, first_night, end_night) AS px_clear_rules
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_quote(part int, expect int,
+                                        property_id bigint, room_type text,
+                                        check_in date, check_out date, rooms int)
+    RETURNS TABLE(night date, available int, price numeric, total_price numeric,
+                  bookable boolean, reason text)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT q.night, q.available, q.price, q.total_price, q.bookable, q.reason
+      FROM booking.quote(property_id, room_type, check_in, check_out, rooms) q
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_calendar(part int, expect int, property_id bigint, month date)
+    RETURNS TABLE(room_type text, days text)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT c.room_type, c.days FROM booking.calendar(property_id, month) c
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_purge(max_rows int)
+    RETURNS SETOF int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON ALL;
+    SELECT booking.purge(max_rows) AS px_purge;
+$$;
+
+CREATE FUNCTION booking_router.px_rebuild_calendar()
+    RETURNS SETOF int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON ALL;
+    SELECT booking.rebuild_calendar() AS px_rebuild_calendar;
 $$;
 
 /*
@@ -856,6 +921,199 @@ BEGIN
 END
 $$;
 
+/* set_rules, clear_rules, quote, calendar (booking 1.1): on shard node_of(property_id). */
+CREATE FUNCTION booking.set_rules(property_id bigint, room_type text,
+                                  first_night date, end_night date,
+                                  min_stay int DEFAULT NULL, max_stay int DEFAULT NULL,
+                                  closed_to_arrival bool DEFAULT NULL,
+                                  closed_to_departure bool DEFAULT NULL,
+                                  stop_sell bool DEFAULT NULL,
+                                  min_advance int DEFAULT NULL, max_advance int DEFAULT NULL)
+    RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    part int := COALESCE(booking.node_of(property_id), 0);
+    expect int := part;
+    attempt int := 0;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN booking_router.px_set_rules(part, expect, property_id, room_type, first_night, end_night, min_stay, max_stay,
+                                               closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance);
+        EXCEPTION
+            WHEN query_canceled THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = msg,
+                    DETAIL = 'The call was waiting for booking '
+                             OPERATOR(pg_catalog.||) booking_router.shard_name(part OPERATOR(pg_catalog.%) GREATEST(booking_router.shard_count(), 1))
+                             OPERATOR(pg_catalog.||) '.';
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                        det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+                attempt := attempt OPERATOR(pg_catalog.+) 1;
+                expect := booking_router.fail(st, msg, det, hnt, part, expect, attempt, true);
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION booking.clear_rules(property_id bigint, room_type text,
+                                    first_night date, end_night date)
+    RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    part int := COALESCE(booking.node_of(property_id), 0);
+    expect int := part;
+    attempt int := 0;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN booking_router.px_clear_rules(part, expect, property_id, room_type, first_night, end_night);
+        EXCEPTION
+            WHEN query_canceled THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = msg,
+                    DETAIL = 'The call was waiting for booking '
+                             OPERATOR(pg_catalog.||) booking_router.shard_name(part OPERATOR(pg_catalog.%) GREATEST(booking_router.shard_count(), 1))
+                             OPERATOR(pg_catalog.||) '.';
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                        det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+                attempt := attempt OPERATOR(pg_catalog.+) 1;
+                expect := booking_router.fail(st, msg, det, hnt, part, expect, attempt, true);
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION booking.quote(property_id bigint, room_type text,
+                              check_in date, check_out date, rooms int DEFAULT 1)
+    RETURNS TABLE(night date, available int, price numeric, total_price numeric, bookable boolean, reason text)
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    part int := COALESCE(booking.node_of(property_id), 0);
+    expect int := part;
+    attempt int := 0;
+    got bigint;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN QUERY SELECT x.night, x.available, x.price, x.total_price, x.bookable, x.reason
+                           FROM booking_router.px_quote(part, expect, $1, $2, $3, $4, $5) x
+                          ORDER BY x.night;
+            GET DIAGNOSTICS got = ROW_COUNT;
+            IF got OPERATOR(pg_catalog.>) 0 OR expect OPERATOR(pg_catalog.<) 0 THEN
+                RETURN;
+            END IF;
+            IF booking_router.check_gate(part) THEN
+                expect := -1;
+            ELSE
+                RETURN;
+            END IF;
+        EXCEPTION
+            WHEN query_canceled THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = msg,
+                    DETAIL = 'The call was waiting for booking '
+                             OPERATOR(pg_catalog.||) booking_router.shard_name(part OPERATOR(pg_catalog.%) GREATEST(booking_router.shard_count(), 1))
+                             OPERATOR(pg_catalog.||) '.';
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                        det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+                attempt := attempt OPERATOR(pg_catalog.+) 1;
+                expect := booking_router.fail(st, msg, det, hnt, part, expect, attempt, false);
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION booking.calendar(property_id bigint, month date)
+    RETURNS TABLE(room_type text, days text)
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    part int := COALESCE(booking.node_of(property_id), 0);
+    expect int := part;
+    attempt int := 0;
+    got bigint;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN QUERY SELECT x.room_type, x.days
+                           FROM booking_router.px_calendar(part, expect, $1, $2) x
+                          ORDER BY x.room_type;
+            GET DIAGNOSTICS got = ROW_COUNT;
+            IF got OPERATOR(pg_catalog.>) 0 OR expect OPERATOR(pg_catalog.<) 0 THEN
+                RETURN;
+            END IF;
+            IF booking_router.check_gate(part) THEN
+                expect := -1;
+            ELSE
+                RETURN;
+            END IF;
+        EXCEPTION
+            WHEN query_canceled THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE EXCEPTION USING ERRCODE = 'query_canceled', MESSAGE = msg,
+                    DETAIL = 'The call was waiting for booking '
+                             OPERATOR(pg_catalog.||) booking_router.shard_name(part OPERATOR(pg_catalog.%) GREATEST(booking_router.shard_count(), 1))
+                             OPERATOR(pg_catalog.||) '.';
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                        det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+                attempt := attempt OPERATOR(pg_catalog.+) 1;
+                expect := booking_router.fail(st, msg, det, hnt, part, expect, attempt, false);
+        END;
+    END LOOP;
+END
+$$;
+
+/* purge and rebuild_calendar (booking 1.1): on every shard; the sum. */
+CREATE FUNCTION booking.purge(max_rows int DEFAULT 1000)
+    RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    attempt int := 0;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN (SELECT COALESCE(pg_catalog.sum(x), 0)::int
+                      FROM booking_router.px_purge(max_rows) x);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+            attempt := attempt OPERATOR(pg_catalog.+) 1;
+            PERFORM booking_router.fail(st, msg, det, hnt, NULL, NULL, attempt, true);
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION booking.rebuild_calendar()
+    RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    attempt int := 0;
+    st text; msg text; det text; hnt text;
+BEGIN
+    LOOP
+        BEGIN
+            RETURN (SELECT COALESCE(pg_catalog.sum(x), 0)::int
+                      FROM booking_router.px_rebuild_calendar() x);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                    det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+            attempt := attempt OPERATOR(pg_catalog.+) 1;
+            PERFORM booking_router.fail(st, msg, det, hnt, NULL, NULL, attempt, true);
+        END;
+    END LOOP;
+END
+$$;
+
 /* reserve_range, confirm_booking, cancel_reservation, begin_payment: on shard node_of(id). */
 CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       check_in date, check_out date,
@@ -1217,6 +1475,24 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_search_on(int, text, date, date, int, int, int),
     booking_router.search_partial(text, date, date, int, int, int, text)
     TO booking_reader;
+
+GRANT EXECUTE ON FUNCTION
+    booking.quote(bigint, text, date, date, int),
+    booking.calendar(bigint, date),
+    booking_router.px_quote(int, int, bigint, text, date, date, int),
+    booking_router.px_calendar(int, int, bigint, date)
+    TO booking_reader;
+
+GRANT EXECUTE ON FUNCTION
+    booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int),
+    booking.clear_rules(bigint, text, date, date),
+    booking.purge(int),
+    booking.rebuild_calendar(),
+    booking_router.px_set_rules(int, int, bigint, text, date, date, int, int, bool, bool, bool, int, int),
+    booking_router.px_clear_rules(int, int, bigint, text, date, date),
+    booking_router.px_purge(int),
+    booking_router.px_rebuild_calendar()
+    TO booking_admin;
 
 GRANT EXECUTE ON FUNCTION
     booking.reserve_range(bigint, text, date, date, int, text, text, interval),

@@ -177,7 +177,27 @@ SELECT t.try($$SELECT booking.begin_payment(424242, 'pi_2')$$);
 SELECT t.res(r) FROM booking.confirm_booking(:bp, 'pay-carla') r;
 SELECT t.try(format($$SELECT booking.begin_payment(%s, 'pi_3')$$, :bp));
 
--- 9. expire_holds and the books
+-- 9. stay rules, quote and calendar (booking 1.1)
+SELECT booking.set_rules(:verde, 'STE', current_date + 40, current_date + 50, min_stay => 3);
+SELECT booking.set_rules(:verde, 'STE', current_date + 45, current_date + 46, stop_sell => true);
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 41, current_date + 43)$$, :verde));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 44, current_date + 47)$$, :verde));
+SELECT t.try(format($$SELECT booking.set_rules(%s, 'STE', current_date + 41, current_date + 40, min_stay => 2)$$, :verde));
+SELECT t.try($$SELECT booking.set_rules(999999, 'STE', current_date + 41, current_date + 42, min_stay => 2)$$);
+SELECT night - current_date AS d, available, price, total_price, bookable, t.rel(reason) AS reason
+  FROM booking.quote(:verde, 'STE', current_date + 41, current_date + 43);
+SELECT night - current_date AS d, available, price, total_price, bookable, t.rel(reason) AS reason
+  FROM booking.quote(:sol, 'KNG', current_date + 4, current_date + 7, 2);
+SELECT t.try(format($$SELECT * FROM booking.quote(%s, 'NOPE', current_date + 5, current_date + 6)$$, :sol));
+SELECT t.try($$SELECT * FROM booking.quote(999999, 'Q', current_date + 5, current_date + 6)$$);
+SELECT booking.clear_rules(:verde, 'STE', current_date + 40, current_date + 50);
+SELECT t.res(r) FROM booking.reserve_range(:verde, 'STE', current_date + 41, current_date + 43) r;
+SELECT room_type, days FROM booking.calendar(:inn, (date_trunc('month', current_date) + interval '2 months')::date);
+SELECT t.try($$SELECT * FROM booking.calendar(999999, current_date)$$);
+SELECT booking.rebuild_calendar() > 0 AS rebuilt;
+SELECT booking.purge() >= 0 AS purged;
+
+-- 10. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e3 FROM booking.reserve_range(:sol, 'KNG', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
