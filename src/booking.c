@@ -27,6 +27,7 @@ int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
 bool		booking_calendar_maintenance = true;
+bool		booking_notify_events = true;
 
 void		_PG_init(void);
 
@@ -67,6 +68,11 @@ DefineGucs(void)
 							 "For benchmarks only: turned off, search and availability go stale.",
 							 &booking_calendar_maintenance, true,
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomBoolVariable("booking.notify_events",
+							 "Sends NOTIFY booking_events with the event id from every transaction that writes an event.",
+							 "PostgreSQL commits notifying transactions one at a time; turned off, the sweeper still sends one NOTIFY per round in which it published events, and consumers that poll miss nothing.",
+							 &booking_notify_events, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("booking.payment_extension",
 							"How long begin_payment keeps a hold alive when it is not given an interval.",
 							"The hold's deadline becomes at least now plus this.",

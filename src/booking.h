@@ -45,6 +45,7 @@ extern int	booking_sweep_batch;
 extern int	booking_event_retention_s;
 extern char *booking_database;
 extern bool booking_calendar_maintenance;
+extern bool booking_notify_events;
 
 /* Live hold states: they count against inventory as `held` */
 #define BK_LIVE_HOLD_STATES "'{held,payment_pending}'::booking.booking_state[]"
@@ -166,6 +167,7 @@ extern int	bk_expire_due_holds(int32 max_rows);
 extern void bk_emit_events(const char *kind, Datum ids_array);
 extern void bk_emit_event(const char *kind, int64 reservation_id);
 extern int	bk_publish_events(void);
+extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 extern Datum bk_int8_array(int64 *values, int n);
 

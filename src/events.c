@@ -2,8 +2,11 @@
  * events.c
  *    The event outbox: every state change writes one row to booking.event
  *    in its own transaction and sends NOTIFY booking_events with the
- *    event_id; consumers read with booking.read_events() and acknowledge
- *    with booking.ack_events().
+ *    event_id (unless booking.notify_events is off: PostgreSQL commits
+ *    notifying transactions one at a time, which caps write throughput;
+ *    the sweeper then still sends one NOTIFY per round in which it
+ *    published events); consumers read with booking.read_events() and
+ *    acknowledge with booking.ack_events().
  *
  * Why positions.  event_ids come from a sequence, so a transaction can
  * commit an event with a smaller id after another has committed a larger
@@ -33,26 +36,41 @@ PG_FUNCTION_INFO_V1(booking_ack_events);
 /* Most events one read_events call returns */
 #define BK_MAX_READ			10000
 
-static BookingPlan emit_plan = {
-	"WITH e AS ("
-	"  INSERT INTO booking.event (kind, reservation_id, property_id, payload)"
-	"  SELECT $1, r.reservation_id, r.property_id,"
-	"         pg_catalog.jsonb_build_object("
-	"           'state', r.state, 'room_type', r.room_type,"
-	"           'check_in', r.check_in, 'check_out', r.check_out, 'rooms', r.rooms,"
-	"           'guest_id', r.guest_id, 'total_price', r.total_price,"
-	"           'hold_expires_at', r.hold_expires_at, 'payment_ref', r.payment_ref,"
-	"           'payment_intent', r.payment_intent, 'confirmation_code', r.confirmation_code,"
-	"           'cancel_reason', r.cancel_reason,"
-	"           'void_authorization', $1 IN ('expired', 'cancelled')"
-	"                                 AND r.payment_intent IS NOT NULL AND r.payment_ref IS NULL,"
-	"           'refund', $1 = 'cancelled' AND r.payment_ref IS NOT NULL)"
-	"    FROM booking.reservation r"
-	"   WHERE r.reservation_id = ANY ($2)"
-	"   ORDER BY r.reservation_id"
-	"  RETURNING event_id)"
+#define EMIT_SQL \
+	"INSERT INTO booking.event (kind, reservation_id, property_id, payload)" \
+	" SELECT $1, r.reservation_id, r.property_id," \
+	"        pg_catalog.jsonb_build_object(" \
+	"          'state', r.state, 'room_type', r.room_type," \
+	"          'check_in', r.check_in, 'check_out', r.check_out, 'rooms', r.rooms," \
+	"          'guest_id', r.guest_id, 'total_price', r.total_price," \
+	"          'hold_expires_at', r.hold_expires_at, 'payment_ref', r.payment_ref," \
+	"          'payment_intent', r.payment_intent, 'confirmation_code', r.confirmation_code," \
+	"          'cancel_reason', r.cancel_reason," \
+	"          'void_authorization', $1 IN ('expired', 'cancelled')" \
+	"                                AND r.payment_intent IS NOT NULL AND r.payment_ref IS NULL," \
+	"          'refund', $1 = 'cancelled' AND r.payment_ref IS NOT NULL)" \
+	"   FROM booking.reservation r" \
+	"  WHERE r.reservation_id = ANY ($2)" \
+	"  ORDER BY r.reservation_id"
+
+/* Writes the events and notifies listeners of each (booking.notify_events). */
+static BookingPlan emit_notify_plan = {
+	"WITH e AS (" EMIT_SQL " RETURNING event_id)"
 	" SELECT pg_catalog.pg_notify('booking_events', e.event_id::text) FROM e",
 	2, {TEXTOID, INT8ARRAYOID}
+};
+
+/* Writes the events only. */
+static BookingPlan emit_plan = {
+	EMIT_SQL,
+	2, {TEXTOID, INT8ARRAYOID}
+};
+
+/* The sweeper's wake-up call: the newest published event. */
+static BookingPlan notify_published_plan = {
+	"SELECT pg_catalog.pg_notify('booking_events', pg_catalog.max(event_id)::text)"
+	"  FROM booking.event WHERE position IS NOT NULL",
+	0, {InvalidOid}
 };
 
 static BookingPlan publish_lock_plan = {
@@ -159,7 +177,7 @@ bk_emit_events(const char *kind, Datum ids_array)
 
 	args[0] = CStringGetTextDatum(kind);
 	args[1] = ids_array;
-	bk_exec(&emit_plan, args, NULL, 0);
+	bk_exec(booking_notify_events ? &emit_notify_plan : &emit_plan, args, NULL, 0);
 }
 
 void
@@ -196,6 +214,17 @@ bk_publish_events(void)
 		bk_exec(&skip_positions_plan, args, NULL, 1);
 	}
 	return published;
+}
+
+/*
+ * bk_notify_published sends one NOTIFY booking_events with the newest
+ * published event id: the sweeper's wake-up call for consumers, which
+ * matters when booking.notify_events is off.
+ */
+void
+bk_notify_published(void)
+{
+	bk_exec(&notify_published_plan, NULL, NULL, 1);
 }
 
 /*

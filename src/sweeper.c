@@ -111,7 +111,11 @@ housekeeping(int32 max_rows)
 static int
 housekeeping_step(void)
 {
-	return housekeeping(booking_sweep_batch);
+	int			published = bk_publish_events();
+
+	if (published > 0)
+		bk_notify_published();
+	return published + housekeeping(booking_sweep_batch);
 }
 
 
