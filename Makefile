@@ -23,7 +23,8 @@ OBJS = \
 	src/guard.o \
 	src/calendar.o \
 	src/rules.o \
-	src/quote.o
+	src/quote.o \
+	src/compat.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -69,11 +69,11 @@ extern void bk_finish(void);
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
-extern Datum bk_get(int row, int col, bool *isnull);
-extern Datum bk_get_notnull(int row, int col);
-extern int32 bk_get_int32(int row, int col);
-extern int64 bk_get_int64(int row, int col);
-extern Datum bk_copy_result_datum(int row, int col);
+extern Datum bk_get(uint64 row, int col, bool *isnull);
+extern Datum bk_get_notnull(uint64 row, int col);
+extern int32 bk_get_int32(uint64 row, int col);
+extern int64 bk_get_int64(uint64 row, int col);
+extern Datum bk_copy_result_datum(uint64 row, int col);
 extern void bk_return_rows(FunctionCallInfo fcinfo);
 
 /* validate.c */
@@ -90,6 +90,8 @@ extern void bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 extern int32 bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay);
 extern void bk_validate_stay(DateADT check_in, DateADT check_out);
+extern void bk_validate_dates(DateADT first, DateADT end);
+extern void bk_require_interval_within(Interval *span, const char *name, const char *hint);
 extern DateADT bk_local_today(const char *time_zone);
 extern void bk_validate_time_zone(const char *time_zone);
 extern char *bk_date_str(DateADT d);
@@ -128,6 +130,7 @@ extern void bk_change_nights(int64 property_id, const char *room_type,
 extern void bk_require_property(int64 property_id);
 
 /* calendar.c */
+extern bool bk_schema_has_calendar(void);
 extern DateADT bk_first_of_month(DateADT day);
 extern void bk_calendar_shift(int64 property_id, const char *room_type,
 							  DateADT check_in, DateADT check_out, int32 delta);
@@ -135,6 +138,11 @@ extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_refresh_reservations(Datum ids_array);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
+
+/* compat.c */
+extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
+								   DateADT check_in, DateADT check_out);
+extern void bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results);
 
 /* rules.c */
 typedef struct BkRuleViolation

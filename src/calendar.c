@@ -25,7 +25,9 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "catalog/namespace.h"
 #include "utils/datetime.h"
+#include "utils/lsyscache.h"
 
 #include "booking.h"
 
@@ -156,6 +158,21 @@ static BookingPlan grid_rows_plan = {
 };
 
 /*
+ * bk_schema_has_calendar says whether the database's booking schema has
+ * the room calendar (version 1.1 on).  A database still at 1.0 after the
+ * library was upgraded, before ALTER EXTENSION booking UPDATE, has not:
+ * the engine then keeps no calendar and reads the nightly rows (compat.c).
+ * Two syscache lookups, cheap enough to ask on every call.
+ */
+bool
+bk_schema_has_calendar(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("room_calendar", namespace));
+}
+
+/*
  * bk_first_of_month returns the first day of the month of `day`.
  */
 DateADT
@@ -228,7 +245,7 @@ bk_calendar_shift(int64 property_id, const char *room_type,
 {
 	Datum		args[6];
 
-	if (delta == 0 || !booking_calendar_maintenance)
+	if (delta == 0 || !booking_calendar_maintenance || !bk_schema_has_calendar())
 		return;
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
@@ -270,6 +287,8 @@ bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT firs
 	Datum	   *months = palloc(sizeof(Datum) * max);
 	Datum		code = CStringGetTextDatum(room_type);
 
+	if (!bk_schema_has_calendar())
+		return;
 	for (DateADT m = bk_first_of_month(first); m < end; m = next_month(m))
 	{
 		if (n == max)
@@ -323,7 +342,8 @@ bk_calendar_refresh_reservations(Datum ids_array)
 {
 	Datum		args[1] = {ids_array};
 
-	(void) refresh_from_query(&reservation_keys_plan, args);
+	if (bk_schema_has_calendar())
+		(void) refresh_from_query(&reservation_keys_plan, args);
 }
 
 /*
@@ -334,6 +354,8 @@ bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rul
 {
 	Datum		args[3];
 
+	if (!bk_schema_has_calendar())
+		return;
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = BoolGetDatum(has_rules);
@@ -381,6 +403,12 @@ booking_availability(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	bk_require_property(PG_GETARG_INT64(0));
+	if (!bk_schema_has_calendar())
+	{
+		bk_compat_availability(fcinfo, PG_GETARG_INT64(0), check_in, check_out);
+		bk_finish();
+		return (Datum) 0;
+	}
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(bk_first_of_month(check_in));
 	args[2] = DateADTGetDatum(check_out);
@@ -437,10 +465,7 @@ booking_calendar(PG_FUNCTION_ARGS)
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	bk_require_arg(fcinfo, 1, "month");
-	if (DATE_NOT_FINITE(PG_GETARG_DATEADT(1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("month must be a finite date")));
+	bk_validate_dates(PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(1));
 	month = bk_first_of_month(PG_GETARG_DATEADT(1));
 	end = next_month(month);
 	ndays = end - month;

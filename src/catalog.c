@@ -222,8 +222,8 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	property_id = PG_GETARG_INT64(0);
 	first_night = PG_GETARG_DATEADT(2);
 	end_night = PG_GETARG_DATEADT(3);
-	if (DATE_NOT_FINITE(first_night) || DATE_NOT_FINITE(end_night) ||
-		end_night <= first_night ||
+	bk_validate_dates(first_night, end_night);
+	if (end_night <= first_night ||
 		(int64) end_night - (int64) first_night > BOOKING_MAX_OPEN_NIGHTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

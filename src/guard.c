@@ -56,7 +56,9 @@ booking_guard_drop_extension(PG_FUNCTION_ARGS)
 	int64		live;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "booking.guard_drop_extension must be called as an event trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("booking.guard_drop_extension must be called as an event trigger")));
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (!IsA(trigdata->parsetree, DropStmt))
 		PG_RETURN_VOID();

@@ -267,12 +267,8 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	{
 		Interval   *extend = PG_GETARG_INTERVAL_P(2);
 
-		if (extend->month < 0 || extend->day < 0 || extend->time < 0 ||
-			(extend->month == 0 && extend->day == 0 && extend->time <= 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("extend must be a positive interval"),
-					 errhint("Pass NULL to use booking.payment_extension, or an interval such as '10 minutes'.")));
+		bk_require_interval_within(extend, "extend",
+								   "Pass NULL to use booking.payment_extension, or an interval such as '10 minutes'.");
 		deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 														   TimestampTzGetDatum(bk_now()),
 														   IntervalPGetDatum(extend)));

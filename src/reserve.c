@@ -23,16 +23,25 @@ PG_FUNCTION_INFO_V1(booking_reserve_range);
  * The property's time zone, whether it has the room type, and whether
  * holds past their deadline lie on the stay's nights.
  */
+#define LOOKUP_SQL(has_rules) \
+	"SELECT p.time_zone, rt.code IS NOT NULL, " has_rules "," \
+	"       EXISTS (SELECT 1 FROM booking.reservation r" \
+	"                WHERE r.property_id = $1 AND r.room_type = $2" \
+	"                  AND r.state = ANY (" BK_LIVE_HOLD_STATES ")" \
+	"                  AND r.hold_expires_at <= $5" \
+	"                  AND r.check_in < $4 AND r.check_out > $3)" \
+	"  FROM booking.property p" \
+	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2" \
+	" WHERE p.property_id = $1"
+
 static BookingPlan lookup_plan = {
-	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false),"
-	"       EXISTS (SELECT 1 FROM booking.reservation r"
-	"                WHERE r.property_id = $1 AND r.room_type = $2"
-	"                  AND r.state = ANY (" BK_LIVE_HOLD_STATES ")"
-	"                  AND r.hold_expires_at <= $5"
-	"                  AND r.check_in < $4 AND r.check_out > $3)"
-	"  FROM booking.property p"
-	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2"
-	" WHERE p.property_id = $1",
+	LOOKUP_SQL("COALESCE(rt.has_rules, false)"),
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
+};
+
+/* The same for a database still at 1.0 (no stay rules). */
+static BookingPlan lookup_plan_1_0 = {
+	LOOKUP_SQL("false"),
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };
 
@@ -67,24 +76,6 @@ bk_reservation_row(int64 reservation_id)
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
 				 errmsg("reservation %lld does not exist", (long long) reservation_id)));
 	return bk_copy_result_datum(0, 1);
-}
-
-/*
- * validate_hold refuses a hold that is not a positive interval (NULL, which
- * means booking.hold_ttl, never reaches here).
- */
-static void
-validate_hold(Interval *hold)
-{
-	if (hold->month < 0 || hold->day < 0 || hold->time < 0 ||
-		(hold->month == 0 && hold->day == 0 && hold->time <= 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hold must be a positive interval"),
-				 errdetail("hold is %s.",
-						   DatumGetCString(DirectFunctionCall1(interval_out,
-															   IntervalPGetDatum(hold)))),
-				 errhint("Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.")));
 }
 
 /*
@@ -125,7 +116,7 @@ check_property_and_day(int64 property_id, const char *room_type,
 	args[2] = DateADTGetDatum(check_in);
 	args[3] = DateADTGetDatum(check_out);
 	args[4] = TimestampTzGetDatum(bk_now());
-	bk_exec(&lookup_plan, args, NULL, 1);
+	bk_exec(bk_schema_has_calendar() ? &lookup_plan : &lookup_plan_1_0, args, NULL, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
@@ -229,7 +220,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	if (key)
 		validate_key(key);
 	if (hold)
-		validate_hold(hold);
+		bk_require_interval_within(hold, "hold",
+								   "Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.");
 	scope = guest_id ? guest_id : "";
 
 	bk_stat_add(BK_STAT_RESERVE_ATTEMPTS, 1);

@@ -86,7 +86,7 @@ static BookingPlan stay_rules_plan = {
  * rule_int reads an int column of the current rule row; false when NULL.
  */
 static bool
-rule_int(int row, int col, int32 *value)
+rule_int(uint64 row, int col, int32 *value)
 {
 	bool		isnull;
 	Datum		d = bk_get(row, col, &isnull);
@@ -111,9 +111,9 @@ bk_check_stay_rules(int64 property_id, const char *room_type,
 	Datum		args[4];
 	int32		nights = check_out - check_in;
 	int32		lead = check_in - today;
-	int			arrival = -1;
-	int			departure = -1;
-	int			first_stop = -1;
+	int64		arrival = -1;
+	int64		departure = -1;
+	int64		first_stop = -1;
 	int32		limit;
 
 	args[0] = Int64GetDatum(property_id);
@@ -220,7 +220,8 @@ rule_range_args(FunctionCallInfo fcinfo, Datum *args)
 	bk_require_arg(fcinfo, 3, "end_night");
 	first = PG_GETARG_DATEADT(2);
 	end = PG_GETARG_DATEADT(3);
-	if (DATE_NOT_FINITE(first) || DATE_NOT_FINITE(end) || end <= first ||
+	bk_validate_dates(first, end);
+	if (end <= first ||
 		(int64) end - (int64) first > BOOKING_MAX_OPEN_NIGHTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

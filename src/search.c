@@ -153,6 +153,12 @@ booking_search(PG_FUNCTION_ARGS)
 	rooms_numeric = DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms));
 
 	bk_connect();
+	if (!bk_schema_has_calendar())
+	{
+		bk_compat_search(fcinfo, rooms, max_results);
+		bk_finish();
+		return (Datum) 0;
+	}
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(check_in);
 	args[2] = DateADTGetDatum(check_out);

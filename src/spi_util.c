@@ -136,13 +136,13 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
  * bk_get returns column `col` (1-based) of row `row` of the last result.
  */
 Datum
-bk_get(int row, int col, bool *isnull)
+bk_get(uint64 row, int col, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
 Datum
-bk_get_notnull(int row, int col)
+bk_get_notnull(uint64 row, int col)
 {
 	bool		isnull;
 	Datum		d = bk_get(row, col, &isnull);
@@ -154,13 +154,13 @@ bk_get_notnull(int row, int col)
 }
 
 int32
-bk_get_int32(int row, int col)
+bk_get_int32(uint64 row, int col)
 {
 	return DatumGetInt32(bk_get_notnull(row, col));
 }
 
 int64
-bk_get_int64(int row, int col)
+bk_get_int64(uint64 row, int col)
 {
 	return DatumGetInt64(bk_get_notnull(row, col));
 }
@@ -171,7 +171,7 @@ bk_get_int64(int row, int col)
  * after bk_finish.
  */
 Datum
-bk_copy_result_datum(int row, int col)
+bk_copy_result_datum(uint64 row, int col)
 {
 	return SPI_datumTransfer(bk_get_notnull(row, col), false, -1);
 }

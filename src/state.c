@@ -96,7 +96,9 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "booking.enforce_state_transition must be a BEFORE UPDATE FOR EACH ROW trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("booking.enforce_state_transition must be called as a BEFORE UPDATE FOR EACH ROW trigger")));
 
 	tupdesc = trigdata->tg_relation->rd_att;
 	state_attnum = SPI_fnumber(tupdesc, "state");

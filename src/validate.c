@@ -83,6 +83,44 @@ bk_date_str(DateADT d)
 }
 
 /*
+ * bk_validate_dates refuses dates outside the range PostgreSQL's
+ * timestamps cover (4713 BC to 294276 AD): the engine's arithmetic on
+ * nights goes through timestamps.
+ */
+void
+bk_validate_dates(DateADT first, DateADT end)
+{
+	DateADT		lowest = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
+	DateADT		highest = TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE - 40;
+
+	if (DATE_NOT_FINITE(first) || DATE_NOT_FINITE(end) ||
+		first < lowest || first > highest || end < lowest || end > highest)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dates must be finite and within the range of timestamps"),
+				 errdetail("The dates given are %s and %s.", bk_date_str(first), bk_date_str(end)),
+				 errhint("Use dates between 4713 BC and 294276 AD.")));
+}
+
+/*
+ * bk_require_interval_within fails with 22023 unless the interval is
+ * positive and at most a year; `name` says which argument.
+ */
+void
+bk_require_interval_within(Interval *span, const char *name, const char *hint)
+{
+	double		days = span->month * 30.0 + span->day + (double) span->time / USECS_PER_DAY;
+
+	if (span->month < 0 || span->day < 0 || span->time < 0 || days <= 0 || days > 366)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a positive interval of at most a year", name),
+				 errdetail("%s is %s.", name,
+						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(span)))),
+				 errhint("%s", hint)));
+}
+
+/*
  * bk_validate_stay checks the half-open range [check_in, check_out): both
  * finite, check_out after check_in, and no longer than booking.max_nights.
  */
@@ -95,6 +133,7 @@ bk_validate_stay(DateADT check_in, DateADT check_out)
 				 errmsg("check_in and check_out must be finite dates"),
 				 errdetail("check_in is %s, check_out is %s.",
 						   bk_date_str(check_in), bk_date_str(check_out))));
+	bk_validate_dates(check_in, check_out);
 	if (check_out <= check_in)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -66,6 +66,8 @@ SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, 
 RESET booking.max_nights;
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, hold => '0 seconds')$$, :p));
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, hold => '-5 minutes')$$, :p));
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, hold => '177999999 years')$$, :p));
+SELECT split_part(t.try(format($$SELECT booking.reserve_range(%s, 'DBL', '5874897-12-01', '5874897-12-02')$$, :p)), ' | ', 1) AS outcome;
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, idempotency_key => '')$$, :p));
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, idempotency_key => repeat('k', 256))$$, :p));
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 1, current_date + 2, idempotency_key => repeat('é', 128))$$, :p));

@@ -44,6 +44,8 @@ SELECT booking.set_rules(:g, 'A', :'m'::date + 8, :'m'::date + 9, stop_sell => t
 SELECT room_type = to_char(:'m'::date, 'YYYY-MM-DD') AS header, substr(days, 1, 36) AS first_12_days
   FROM booking.calendar(:g, :'m'::date + 17);
 SELECT t.try(format($$SELECT * FROM booking.calendar(%s, NULL)$$, :g));
+SELECT split_part(t.try(format($$SELECT * FROM booking.calendar(%s, '5874897-12-01')$$, :g)), ' | ', 1) AS outcome;
+SELECT split_part(t.try(format($$SELECT booking.open_inventory(%s, 'A', '5874897-12-01', '5874897-12-02')$$, :g)), ' | ', 1) AS outcome;
 SELECT t.try($$SELECT * FROM booking.calendar(999999, current_date)$$);
 SELECT * FROM booking.check_invariants();
 
