@@ -53,13 +53,16 @@ extern bool booking_notify_events;
 /*
  * A prepared statement kept for the life of the backend.  Declare one as
  * `static BookingPlan plan = {"SQL", nargs, {types}};` and run it with
- * bk_exec(); it is prepared on first use.
+ * bk_exec(); it is prepared on first use.  A fourth member,
+ * CURSOR_OPT_CUSTOM_PLAN, makes it planned afresh at each run, for batch
+ * statements whose best plan depends on how much data there is.
  */
 typedef struct BookingPlan
 {
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[12];
+	int			cursor_options;
 	SPIPlanPtr	plan;
 } BookingPlan;
 

@@ -58,7 +58,7 @@ static BookingPlan reservation_keys_plan = {
 	"          FROM booking.reservation r,"
 	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
 	"         WHERE r.reservation_id = ANY ($1)) k",
-	1, {INT8ARRAYOID}
+	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* Every key that has inventory. */
@@ -89,7 +89,7 @@ static BookingPlan refresh_insert_plan = {
 	"   JOIN booking.property p ON p.property_id = k.property_id"
 	"  ORDER BY 1, 2, 3"
 	" ON CONFLICT (property_id, room_type, month) DO NOTHING",
-	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* Refresh, step 2: lock the rows, in order. */
@@ -98,27 +98,26 @@ static BookingPlan refresh_lock_plan = {
 	"  JOIN (" KEYS_SQL ") k"
 	"    ON c.property_id = k.property_id AND c.room_type = k.room_type AND c.month = k.month"
 	" ORDER BY c.property_id, c.room_type, c.month FOR UPDATE OF c",
-	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* Refresh, step 3: recompute them from the inventory, in a new snapshot. */
 static BookingPlan refresh_update_plan = {
-	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = s.has_rules,"
-	"       property_name = s.name, city = s.city, time_zone = s.time_zone, max_guests = s.max_guests"
-	"  FROM (SELECT k.property_id, k.room_type, k.month, rt.has_rules, p.name, p.city, p.time_zone,"
-	"               rt.max_guests,"
-	"               pg_catalog.array_agg(COALESCE(i.units - i.held - i.booked, -1) ORDER BY d.day) AS free,"
-	"               pg_catalog.array_agg(COALESCE(i.price, 0) ORDER BY d.day) AS price"
-	"          FROM (" KEYS_SQL ") k"
-	"          JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
-	"          JOIN booking.property p ON p.property_id = k.property_id"
-	"         CROSS JOIN LATERAL pg_catalog.generate_series(k.month::timestamp,"
-	"                     (k.month + interval '1 month' - interval '1 day'), interval '1 day') d(day)"
-	"          LEFT JOIN booking.inventory i"
-	"            ON i.property_id = k.property_id AND i.room_type = k.room_type AND i.night = d.day::date"
-	"         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) s"
-	" WHERE c.property_id = s.property_id AND c.room_type = s.room_type AND c.month = s.month",
-	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules,"
+	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests"
+	"  FROM (" KEYS_SQL ") k"
+	"  JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
+	"  JOIN booking.property p ON p.property_id = k.property_id"
+	" CROSS JOIN LATERAL ("
+	"       SELECT pg_catalog.array_agg(COALESCE(n.free, -1) ORDER BY g) AS free,"
+	"              pg_catalog.array_agg(COALESCE(n.price, 0) ORDER BY g) AS price"
+	"         FROM pg_catalog.generate_series(0, (k.month + interval '1 month')::date - k.month - 1) g"
+	"         LEFT JOIN LATERAL (SELECT i.units - i.held - i.booked AS free, i.price"
+	"                              FROM booking.inventory i"
+	"                             WHERE i.property_id = k.property_id AND i.room_type = k.room_type"
+	"                               AND i.night = k.month + g) n ON true) s"
+	" WHERE c.property_id = k.property_id AND c.room_type = k.room_type AND c.month = k.month",
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 static BookingPlan delete_empty_months_plan = {

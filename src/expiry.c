@@ -38,7 +38,7 @@ static BookingPlan lock_their_nights_plan = {
 	"    ON i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night"
 	" ORDER BY i.property_id, i.room_type, i.night"
 	"   FOR UPDATE OF i",
-	1, {INT8ARRAYOID}
+	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* Gives back the held units of the reservations in $1. */
@@ -51,7 +51,7 @@ static BookingPlan release_their_nights_plan = {
 	"         WHERE r.reservation_id = ANY ($1)"
 	"         GROUP BY 1, 2, 3) n"
 	" WHERE i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night",
-	1, {INT8ARRAYOID}
+	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 static BookingPlan mark_expired_plan = {

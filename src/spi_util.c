@@ -50,7 +50,8 @@ bk_prepare(BookingPlan *plan)
 {
 	if (plan->plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(plan->sql, plan->nargs, plan->argtypes);
+		SPIPlanPtr	p = SPI_prepare_cursor(plan->sql, plan->nargs, plan->argtypes,
+										   plan->cursor_options);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
