@@ -45,10 +45,10 @@ BEGIN {
 		} else if (x < 68) {
 			printf "SELECT 'P', %d, %d, %d, r.reservation_id, r.state, r.payment_intent FROM booking.begin_payment(%s, 'pi-%d-%d-%d') r;\n", \
 				client, round, seq, own("held"), client, round, seq
-		} else if (x < 88) {
+		} else if (x < 90) {
 			printf "SELECT 'C', %d, %d, %d, r.reservation_id, r.state, r.payment_ref FROM booking.confirm_booking(%s, 'pay-%d-%d-%d') r;\n", \
 				client, round, seq, own("held,payment_pending,expired"), client, round, seq
-		} else if (x < 96) {
+		} else if (x < 98) {
 			printf "SELECT 'H', %d, %d, %d, r.reservation_id, r.state, r.cancel_reason FROM booking.cancel_reservation(%s, 'ch %d %d %d') r;\n", \
 				client, round, seq, own("held,payment_pending"), client, round, seq
 		} else {
