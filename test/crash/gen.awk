@@ -31,7 +31,7 @@ BEGIN {
 			key = "k" client "-" round "-" seq
 			rt = (rand() < 0.7) ? "A" : "B"
 			ci = pick(1, 18); nights = pick(1, 4); rooms = pick(1, 2)
-			hold = (rand() < 0.3) ? "2 seconds" : ""
+			hold = (rand() < 0.4) ? "1 second" : ""
 			nkeys++
 			K[nkeys] = key; KRT[nkeys] = rt; KCI[nkeys] = ci; KN[nkeys] = nights
 			KR[nkeys] = rooms; KH[nkeys] = hold
@@ -41,13 +41,13 @@ BEGIN {
 			i = pick(1, nkeys)
 			reserve(K[i], KRT[i], KCI[i], KN[i], KR[i], KH[i])
 		} else if (x < 58) {
-			reserve("", (rand() < 0.7) ? "A" : "B", pick(1, 18), pick(1, 3), 1, (rand() < 0.5) ? "1 second" : "")
+			reserve("", (rand() < 0.7) ? "A" : "B", pick(1, 18), pick(1, 3), 1, (rand() < 0.5) ? "10 milliseconds" : "1 second")
 		} else if (x < 68) {
 			printf "SELECT 'P', %d, %d, %d, r.reservation_id, r.state, r.payment_intent FROM booking.begin_payment(%s, 'pi-%d-%d-%d') r;\n", \
 				client, round, seq, own("held"), client, round, seq
 		} else if (x < 90) {
 			printf "SELECT 'C', %d, %d, %d, r.reservation_id, r.state, r.payment_ref FROM booking.confirm_booking(%s, 'pay-%d-%d-%d') r;\n", \
-				client, round, seq, own("held,payment_pending,expired"), client, round, seq
+				client, round, seq, own((rand() < 0.3) ? "expired" : "held,payment_pending,expired"), client, round, seq
 		} else if (x < 98) {
 			printf "SELECT 'H', %d, %d, %d, r.reservation_id, r.state, r.cancel_reason FROM booking.cancel_reservation(%s, 'ch %d %d %d') r;\n", \
 				client, round, seq, own("held,payment_pending"), client, round, seq
