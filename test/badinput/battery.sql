@@ -131,11 +131,25 @@ UPDATE bi.pool SET good = false
 -- The calls.
 CREATE TABLE bi.call (n serial PRIMARY KEY, fn text, call_sql text, args_sql text, expect text);
 
-CREATE FUNCTION bi.pick(typ text, argname text, mostly_good boolean) RETURNS text LANGUAGE sql VOLATILE AS $$
-    SELECT expr FROM bi.pool
-     WHERE kind = CASE WHEN random() < 0.65 AND EXISTS (SELECT 1 FROM bi.pool WHERE kind = typ || ':' || argname)
-                       THEN typ || ':' || argname ELSE typ END
-     ORDER BY random() * CASE WHEN mostly_good AND NOT good THEN 8 ELSE 1 END LIMIT 1
+-- bi.pick draws a value for an argument: from the pool of its name (65%)
+-- when there is one, else of its type; a "mostly valid" call draws the
+-- well-behaved values eight times as often.
+CREATE FUNCTION bi.pick(typ text, argname text, mostly_good boolean) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    k text := typ;
+    e text;
+BEGIN
+    IF random() < 0.65 AND EXISTS (SELECT 1 FROM bi.pool WHERE kind = typ || ':' || argname) THEN
+        k := typ || ':' || argname;
+    END IF;
+    SELECT expr INTO e FROM bi.pool WHERE kind = k
+     ORDER BY random() * CASE WHEN mostly_good AND NOT good THEN 8 ELSE 1 END LIMIT 1;
+    IF e IS NULL THEN
+        RAISE EXCEPTION 'empty pool %', k;
+    END IF;
+    RETURN e;
+END
 $$;
 
 CREATE FUNCTION bi.generate(per_function int, sweeps int) RETURNS int LANGUAGE plpgsql AS $$
