@@ -1,0 +1,269 @@
+-- test/badinput/battery.sql: builds the bad-input battery in database
+-- booking_badinput.  A fixture (two properties, room types, nights on
+-- sale, a reservation in every state), pools of argument values by type
+-- and by argument name, and bi.call: CALLS_PER_FUNCTION generated calls of
+-- every function of the installed extension (found in pg_depend, so a new
+-- function is covered without editing this file), drawn with setseed(:seed),
+-- then :sweeps sweeps of every edge value of every argument.
+-- Output: the script bi.script() that the runner feeds to psql.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE EXTENSION booking;
+CREATE SCHEMA bi;
+
+-- Fixture.
+CREATE TABLE bi.fx (k text PRIMARY KEY, v bigint);
+INSERT INTO bi.fx SELECT 'pid', booking.add_property('Bad Input Inn', 'Edgetown', 'UTC');
+INSERT INTO bi.fx SELECT 'pid_east', booking.add_property('Dateline Lodge', 'Edgetown', 'Pacific/Kiritimati');
+SELECT booking.add_room_type(v, 'A', 'Plain', 5, 2, 100) FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.add_room_type(v, 'B', 'Single', 1, 1, 50) FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.open_inventory(v, rt, current_date, current_date + 60) FROM bi.fx, (VALUES ('A'), ('B')) t(rt) WHERE k LIKE 'pid%';
+INSERT INTO bi.fx SELECT 'held', reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 3, current_date + 5);
+INSERT INTO bi.fx SELECT 'held2', reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 4, current_date + 9, 2, 'g1', 'fixture-key');
+INSERT INTO bi.fx SELECT 'confirmed', reservation_id FROM booking.confirm_booking(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 1, current_date + 2)), 'fixture-pay');
+INSERT INTO bi.fx SELECT 'cancelled', reservation_id FROM booking.cancel_reservation(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'B', current_date + 1, current_date + 2)));
+INSERT INTO bi.fx SELECT 'pending', reservation_id FROM booking.begin_payment(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid_east'), 'A', current_date + 10, current_date + 12)), 'fixture-intent');
+INSERT INTO bi.fx SELECT 'expired', reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'B', current_date + 20, current_date + 22, 1, NULL, NULL, '1 microsecond');
+SELECT pg_sleep(0.01);
+SELECT booking.expire_holds();
+INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
+SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
+
+-- Pools: kind is 'type' (any argument of that type) or 'type:name' (an
+-- argument of that type and name).  Values are SQL expressions.
+CREATE TABLE bi.pool (kind text, expr text);
+INSERT INTO bi.pool
+SELECT 'bigint', unnest(ARRAY['NULL', '0', '-1', '1', '1023', '1024', '1025', '9223372036854775807',
+                               '-9223372036854775808', '9223372036854775808'])
+UNION ALL
+SELECT 'bigint:property_id', unnest(ARRAY[(SELECT v FROM bi.fx WHERE k = 'pid')::text,
+                                         (SELECT v FROM bi.fx WHERE k = 'pid')::text,
+                                         (SELECT v FROM bi.fx WHERE k = 'pid_east')::text,
+                                         ((SELECT v FROM bi.fx WHERE k = 'pid') + 1)::text,
+                                         ((SELECT v FROM bi.fx WHERE k = 'pid') + 999999 * 1024)::text])
+UNION ALL
+SELECT 'bigint:reservation_id', v::text FROM bi.fx WHERE k NOT LIKE 'pid%' AND k <> 'event'
+UNION ALL
+SELECT 'bigint:reservation_id', '(SELECT max(reservation_id) FROM booking.reservation)'
+UNION ALL
+SELECT 'bigint:upto', unnest(ARRAY[(SELECT v FROM bi.fx WHERE k = 'event')::text,
+                                  '(SELECT max(event_id) FROM booking.event)', '0', '-1'])
+UNION ALL
+SELECT 'integer', unnest(ARRAY['NULL', '0', '1', '1', '2', '3', '5', '-1', '100', '366', '3661', '2147483647',
+                                '-2147483648', '2147483648', '''12abc'''])
+UNION ALL
+SELECT 'numeric', unnest(ARRAY['NULL', '0', '100', '99.99', '-0.01', '''NaN''', '''Infinity''', '''-Infinity''',
+                                '1e100', '1e-100', '123456789012345678901234567890.123456789', '''abc'''])
+UNION ALL
+SELECT 'boolean', unnest(ARRAY['NULL', 'true', 'false'])
+UNION ALL
+SELECT 'interval', unnest(ARRAY['NULL', '''15 minutes''', '''1 second''', '''1 microsecond''', '''0''',
+                                 '''-1 second''', '''1 month -40 days''', '''1 day -86400 seconds''',
+                                 '''177999999 years''', '''-177999999 years''', '''10000 years''',
+                                 '''2147483647 days''', '''infinity''', '''1 fortnight'''])
+UNION ALL
+SELECT 'date', unnest(ARRAY['NULL', 'current_date', 'current_date + 1', 'current_date + 2', 'current_date + 3',
+                             'current_date + 5', 'current_date + 8', 'current_date + 30', 'current_date + 59',
+                             'current_date + 61', 'current_date + 400', 'current_date - 1', 'current_date - 2',
+                             '''4713-01-01 BC''', '''4713-01-02 BC''', '''5874897-12-31''', '''5874897-12-01''',
+                             '''infinity''', '''-infinity''', '''epoch''', '''2000-02-30''', '''0001-01-01''',
+                             '''yesterday''', '''tomorrow'''])
+UNION ALL
+SELECT 'integer[]', unnest(ARRAY['NULL', '''{}''', '''{1,2,3}''', '''{-1,5,0}''', '''{1,NULL,3}''',
+                                  '''{{1,2},{3,4}}''', '''[5:7]={1,2,3}''', '''{2147483647,2147483647}''',
+                                  'array_fill(7, ARRAY[31])', '''{a}'''])
+UNION ALL
+-- text, any argument: empty, long, NUL (rejected by the server: chr(0)
+-- and convert_from of a zero byte), invalid UTF-8, format and quoting
+-- characters, non-ASCII.
+SELECT 'text', unnest(ARRAY['NULL', '''''', '''x''', '''A''', 'repeat(''x'', 100000)', 'chr(0)',
+                             'convert_from(''\x610062''::bytea, ''UTF8'')',
+                             'convert_from(''\xc328''::bytea, ''UTF8'')', 'convert_from(''\xff''::bytea, ''UTF8'')',
+                             '''%s%n%d''', '''O''''Brien''', 'E''back\\slash''', '''Ωμέγα 日本''', ''' ''',
+                             'E''tab\there\nnewline''', '''"quoted"'''])
+UNION ALL
+SELECT 'text:room_type', unnest(ARRAY['''A''', '''A''', '''B''', '''Z''', '''a''', ''' A'''])
+UNION ALL
+SELECT 'text:code', unnest(ARRAY['''A''', '''NEW''', '''N2''', '''Ω'''])
+UNION ALL
+SELECT 'text:time_zone', unnest(ARRAY['''UTC''', '''Europe/Lisbon''', '''Pacific/Kiritimati''', '''Pacific/Pago_Pago''',
+                                      '''Mars/Olympus_Mons''', '''Europe/Atlantis''', '''+25:00''', '''UTC+14''',
+                                      '''EST5EDT''', '''Etc/GMT-14''', '''../../../../etc/passwd''', '''utc''',
+                                      '''Europe/Lisbon ''', '''localtime''', '''posixrules''', '''Z'''])
+UNION ALL
+SELECT 'text:idempotency_key', unnest(ARRAY['''''', 'repeat(''k'', 255)', 'repeat(''k'', 256)',
+                                            'repeat(''é'', 127) || ''x''', 'repeat(''é'', 128)',
+                                            '''fixture-key''', '''key-'' || (random() * 1e6)::int', 'NULL'])
+UNION ALL
+SELECT 'text:payment_ref', unnest(ARRAY['''fixture-pay''', '''pay-'' || (random() * 1e6)::int', '''fixture-intent'''])
+UNION ALL
+SELECT 'text:payment_intent', unnest(ARRAY['''fixture-intent''', '''pi-'' || (random() * 1e6)::int', '''fixture-pay'''])
+UNION ALL
+SELECT 'text:consumer', unnest(ARRAY['''fixture-consumer''', '''c-'' || (random() * 10)::int'])
+UNION ALL
+SELECT 'text:city', unnest(ARRAY['''Edgetown''', '''edgetown''', '''Nowhere'''])
+UNION ALL
+SELECT 'text:guest_id', unnest(ARRAY['''g1''', '''g2''']);
+
+-- The values a well-behaved client would send: "mostly valid" calls draw
+-- from these, so that calls get past the first check into the deep code.
+ALTER TABLE bi.pool ADD COLUMN good boolean NOT NULL DEFAULT false;
+UPDATE bi.pool SET good = true
+ WHERE kind IN ('bigint:property_id', 'bigint:reservation_id', 'bigint:upto', 'boolean', 'text:room_type',
+                'text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city', 'text:guest_id')
+    OR (kind = 'bigint' AND expr IN ('1', '1024', '1025'))
+    OR (kind = 'integer' AND expr IN ('1', '2', '3', '5', '100'))
+    OR (kind = 'numeric' AND expr IN ('0', '100', '99.99', 'NULL'))
+    OR (kind = 'interval' AND expr IN ('NULL', '''15 minutes''', '''1 second'''))
+    OR (kind = 'date' AND expr LIKE 'current_date%' AND expr NOT LIKE '%-%')
+    OR (kind = 'text' AND expr IN ('''x''', '''A''', '''Ωμέγα 日本''', '''O''''Brien'''))
+    OR (kind = 'text:code' AND expr IN ('''NEW''', '''N2'''))
+    OR (kind = 'text:time_zone' AND expr IN ('''UTC''', '''Europe/Lisbon''', '''Pacific/Kiritimati'''))
+    OR (kind = 'text:idempotency_key' AND expr IN ('''key-'' || (random() * 1e6)::int', 'NULL', 'repeat(''k'', 255)'))
+    OR (kind = 'integer[]' AND expr IN ('''{1,2,3}''', '''{-1,5,0}'''));
+-- unknown properties are not what a well-behaved client sends
+UPDATE bi.pool SET good = false
+ WHERE kind = 'bigint:property_id' AND expr NOT IN (SELECT v::text FROM bi.fx WHERE k LIKE 'pid%');
+
+-- The calls.
+CREATE TABLE bi.call (n serial PRIMARY KEY, fn text, call_sql text, args_sql text, expect text);
+
+-- bi.pick draws a value for an argument: from the pool of its name (65%)
+-- when there is one, else of its type; a "mostly valid" call draws the
+-- well-behaved values eight times as often.
+CREATE FUNCTION bi.pick(typ text, argname text, mostly_good boolean) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    k text := typ;
+    e text;
+BEGIN
+    IF random() < 0.65 AND EXISTS (SELECT 1 FROM bi.pool WHERE kind = typ || ':' || argname) THEN
+        k := typ || ':' || argname;
+    END IF;
+    SELECT expr INTO e FROM bi.pool WHERE kind = k
+     ORDER BY random() * CASE WHEN mostly_good AND NOT good THEN 8 ELSE 1 END LIMIT 1;
+    IF e IS NULL THEN
+        RAISE EXCEPTION 'empty pool %', k;
+    END IF;
+    RETURN e;
+END
+$$;
+
+CREATE FUNCTION bi.generate(per_function int, sweeps int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    f record;
+    i int;
+    a int;
+    nargs int;
+    args text[];
+    mostly_good boolean;
+    rep int;
+    typ text;
+    expr text;
+    missing text;
+BEGIN
+    FOR f IN
+        SELECT p.oid, p.proname, p.pronargs, p.pronargdefaults, p.proargnames,
+               p.proargtypes AS types, p.prorettype::regtype::text AS rettype
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'booking'
+         ORDER BY p.proname
+    LOOP
+        IF f.rettype IN ('trigger', 'event_trigger') THEN
+            -- Called outside their trigger, they must say so with
+            -- PostgreSQL's own codes: 39P01 trigger_protocol_violated,
+            -- 39P03 event_trigger_protocol_violated (not XX000).
+            INSERT INTO bi.call (fn, call_sql, args_sql, expect)
+            VALUES (f.proname, format('SELECT booking.%I()', f.proname), NULL,
+                    CASE f.rettype WHEN 'trigger' THEN '39P01' ELSE '39P03' END);
+            CONTINUE;
+        END IF;
+        FOR a IN 1 .. f.pronargs LOOP
+            typ := f.types[a - 1]::regtype::text;
+            IF NOT EXISTS (SELECT 1 FROM bi.pool WHERE kind = typ) THEN
+                RAISE EXCEPTION 'no pool of values for type % (argument % of booking.%)', typ, a, f.proname;
+            END IF;
+        END LOOP;
+        FOR i IN 1 .. per_function LOOP
+            nargs := f.pronargs;
+            -- Sometimes leave out arguments that have defaults.
+            IF f.pronargdefaults > 0 AND random() < 0.25 THEN
+                nargs := f.pronargs - (random() * f.pronargdefaults)::int;
+            END IF;
+            args := '{}';
+            mostly_good := random() < 0.5;
+            FOR a IN 1 .. nargs LOOP
+                typ := f.types[a - 1]::regtype::text;
+                IF mostly_good AND typ = 'date' AND f.proargnames[a] IN ('check_out', 'end_night')
+                   AND a > 1 AND f.types[a - 2]::regtype::text = 'date' AND random() < 0.8 THEN
+                    -- a stay of a few nights after the check-in drawn just before
+                    expr := format('%s + %s', args[a - 1], 1 + (random() * 4)::int);
+                ELSE
+                    expr := bi.pick(typ, coalesce(f.proargnames[a], ''), mostly_good);
+                END IF;
+                args := args || format('(%s)::%s', expr, typ);
+            END LOOP;
+            INSERT INTO bi.call (fn, call_sql, args_sql)
+            VALUES (f.proname,
+                    format('SELECT count(*) FROM booking.%I(%s) AS f', f.proname, array_to_string(args, ', ')),
+                    CASE WHEN nargs > 0 THEN 'SELECT ' || array_to_string(args, ', ') END);
+        END LOOP;
+    END LOOP;
+    -- The sweep: for every argument of every function, every value of
+    -- its pools that a well-behaved client would not send, with
+    -- well-behaved values everywhere else (so each edge reaches the code
+    -- behind the checks of the other arguments).  A stay's second date
+    -- follows its first: edge + 1 night.
+    FOR f IN
+        SELECT p.oid, p.proname, p.pronargs, p.proargnames, p.proargtypes AS types
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'booking'
+         WHERE p.prorettype::regtype::text NOT IN ('trigger', 'event_trigger') AND p.pronargs > 0
+         ORDER BY p.proname
+    LOOP
+        FOR a IN 1 .. f.pronargs LOOP
+            typ := f.types[a - 1]::regtype::text;
+            FOR expr, rep IN
+                SELECT DISTINCT q.expr, r FROM bi.pool q, generate_series(1, sweeps) r
+                 WHERE q.kind IN (typ, typ || ':' || coalesce(f.proargnames[a], '')) AND NOT q.good
+            LOOP
+                args := '{}';
+                FOR i IN 1 .. f.pronargs LOOP
+                    IF i = a THEN
+                        args := args || format('(%s)::%s', expr, typ);
+                    ELSIF i = a + 1 AND typ = 'date' AND f.proargnames[i] IN ('check_out', 'end_night') THEN
+                        args := args || format('(%s)::date + 1', expr);
+                    ELSE
+                        args := args || format('(%s)::%s',
+                                               bi.pick(f.types[i - 1]::regtype::text, coalesce(f.proargnames[i], ''), true),
+                                               f.types[i - 1]::regtype::text);
+                    END IF;
+                END LOOP;
+                INSERT INTO bi.call (fn, call_sql, args_sql)
+                VALUES (f.proname,
+                        format('SELECT count(*) FROM booking.%I(%s) AS f', f.proname, array_to_string(args, ', ')),
+                        'SELECT ' || array_to_string(args, ', '));
+            END LOOP;
+        END LOOP;
+    END LOOP;
+
+    -- The state machine trigger: a cancelled reservation is terminal, so
+    -- every direct UPDATE to another state must fail BK003 (to the same
+    -- state it changes nothing and succeeds).
+    INSERT INTO bi.call (fn, call_sql, args_sql, expect)
+    SELECT 'reservation_state_machine (trigger)',
+           format('UPDATE booking.reservation SET state = %L WHERE reservation_id = %s', s, v), NULL,
+           CASE WHEN s = 'cancelled' THEN '00000' ELSE 'BK003' END
+      FROM bi.fx, unnest(enum_range(NULL::booking.booking_state)) s
+     WHERE k = 'cancelled';
+    SELECT count(*) INTO i FROM bi.call;
+    RETURN i;
+END
+$$;
+SELECT setseed(:seed);
+SELECT bi.generate(:per_function, :sweeps);
