@@ -53,9 +53,9 @@ extern bool booking_notify_events;
 /*
  * A prepared statement kept for the life of the backend.  Declare one as
  * `static BookingPlan plan = {"SQL", nargs, {types}};` and run it with
- * bk_exec(); it is prepared on first use.  A fourth member,
- * CURSOR_OPT_CUSTOM_PLAN, makes it planned afresh at each run, for batch
- * statements whose best plan depends on how much data there is.
+ * bk_exec(); it is prepared on first use, with a generic plan.  A fourth
+ * member, CURSOR_OPT_CUSTOM_PLAN, makes it planned afresh at each run, for
+ * batch statements whose best plan depends on how much data there is.
  */
 typedef struct BookingPlan
 {

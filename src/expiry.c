@@ -30,12 +30,11 @@ static BookingPlan pick_dead_holds_plan = {
  * room type, night) order: the global inventory lock order.
  */
 static BookingPlan lock_their_nights_plan = {
-	"SELECT 1 FROM booking.inventory i"
-	"  JOIN (SELECT DISTINCT r.property_id, r.room_type, r.check_in + g AS night"
-	"          FROM booking.reservation r,"
-	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
-	"         WHERE r.reservation_id = ANY ($1)) n"
-	"    ON i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night"
+	"SELECT 1 FROM booking.reservation r"
+	"  JOIN booking.inventory i"
+	"    ON i.property_id = r.property_id AND i.room_type = r.room_type"
+	"   AND i.night >= r.check_in AND i.night < r.check_out"
+	" WHERE r.reservation_id = ANY ($1)"
 	" ORDER BY i.property_id, i.room_type, i.night"
 	"   FOR UPDATE OF i",
 	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
@@ -44,10 +43,11 @@ static BookingPlan lock_their_nights_plan = {
 /* Gives back the held units of the reservations in $1. */
 static BookingPlan release_their_nights_plan = {
 	"UPDATE booking.inventory i SET held = i.held - n.rooms"
-	"  FROM (SELECT r.property_id, r.room_type, r.check_in + g AS night,"
-	"               pg_catalog.sum(r.rooms)::int AS rooms"
-	"          FROM booking.reservation r,"
-	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
+	"  FROM (SELECT i2.property_id, i2.room_type, i2.night, pg_catalog.sum(r.rooms)::int AS rooms"
+	"          FROM booking.reservation r"
+	"          JOIN booking.inventory i2"
+	"            ON i2.property_id = r.property_id AND i2.room_type = r.room_type"
+	"           AND i2.night >= r.check_in AND i2.night < r.check_out"
 	"         WHERE r.reservation_id = ANY ($1)"
 	"         GROUP BY 1, 2, 3) n"
 	" WHERE i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night",

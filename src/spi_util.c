@@ -43,7 +43,10 @@ bk_finish(void)
 }
 
 /*
- * bk_prepare makes sure the statement is prepared and kept.
+ * bk_prepare makes sure the statement is prepared and kept.  Plans are
+ * generic unless the statement asks otherwise: the engine's statements
+ * look rows up by key, and a custom plan per call (which the plan cache
+ * may choose for array parameters) costs more than the statement itself.
  */
 static SPIPlanPtr
 bk_prepare(BookingPlan *plan)
@@ -51,7 +54,8 @@ bk_prepare(BookingPlan *plan)
 	if (plan->plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare_cursor(plan->sql, plan->nargs, plan->argtypes,
-										   plan->cursor_options);
+										   plan->cursor_options ? plan->cursor_options
+										   : CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
