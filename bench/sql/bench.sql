@@ -80,6 +80,33 @@ BEGIN
 END
 $$;
 
+-- sync_calendar brings booking.room_calendar (extension 1.1: one row per
+-- property, room type and month, free[d] = the day's free units or -1)
+-- back in step with booking.inventory for the months in the temporary
+-- table touched_months: the bench's own direct writes (reset, make_holds)
+-- bypass the functions that keep it so, and check_invariants() compares
+-- the two.  Does nothing before 1.1.
+CREATE FUNCTION bench.sync_calendar() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_regclass('booking.room_calendar') IS NULL THEN
+        RETURN;
+    END IF;
+    UPDATE booking.room_calendar c SET free = s.free
+      FROM (SELECT c2.property_id, c2.room_type, c2.month,
+                   array_agg(coalesce(i.units - i.held - i.booked, -1) ORDER BY d) AS free
+              FROM (SELECT DISTINCT * FROM touched_months) t
+              JOIN booking.room_calendar c2 USING (property_id, room_type, month)
+             CROSS JOIN generate_series(1, array_length(c2.free, 1)) d
+              LEFT JOIN booking.inventory i
+                ON i.property_id = c2.property_id AND i.room_type = c2.room_type
+               AND i.night = c2.month + d - 1
+             GROUP BY 1, 2, 3) s
+     WHERE c.property_id = s.property_id AND c.room_type = s.room_type AND c.month = s.month
+       AND c.free IS DISTINCT FROM s.free;
+END
+$$;
+
 -- forget_runs deletes what the runs added: reservations above the
 -- watermark, their keys, every event and the work list.
 CREATE FUNCTION bench.forget_runs() RETURNS void
@@ -104,7 +131,12 @@ CREATE FUNCTION bench.reset() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM bench.forget_runs();
-    UPDATE booking.inventory SET held = 0, booked = 0 WHERE held <> 0 OR booked <> 0;
+    CREATE TEMP TABLE touched_months ON COMMIT DROP AS
+    WITH changed AS (
+        UPDATE booking.inventory SET held = 0, booked = 0 WHERE held <> 0 OR booked <> 0
+        RETURNING property_id, room_type, night)
+    SELECT DISTINCT property_id, room_type, date_trunc('month', night)::date AS month FROM changed;
+    PERFORM bench.sync_calendar();
     UPDATE baseline.inventory SET held = 0, booked = 0 WHERE held <> 0 OR booked <> 0;
 END
 $$;
@@ -116,9 +148,14 @@ CREATE FUNCTION bench.reset_hot() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM bench.forget_runs();
-    UPDATE booking.inventory SET held = 0, booked = 0
-     WHERE (held <> 0 OR booked <> 0)
-       AND (room_type = 'LU' OR (property_id = 1024 AND room_type = 'R1'));
+    CREATE TEMP TABLE touched_months ON COMMIT DROP AS
+    WITH changed AS (
+        UPDATE booking.inventory SET held = 0, booked = 0
+         WHERE (held <> 0 OR booked <> 0)
+           AND (room_type = 'LU' OR (property_id = 1024 AND room_type = 'R1'))
+        RETURNING property_id, room_type, night)
+    SELECT DISTINCT property_id, room_type, date_trunc('month', night)::date AS month FROM changed;
+    PERFORM bench.sync_calendar();
     UPDATE baseline.inventory SET held = 0, booked = 0
      WHERE (held <> 0 OR booked <> 0)
        AND (room_type = 'LU' OR (property_id = 1024 AND room_type = 'R1'));
@@ -171,6 +208,13 @@ BEGIN
                  GROUP BY 1, 2, 3) s
          WHERE i.property_id = s.property_id AND i.room_type = s.room_type
            AND i.night = s.night$q$, inv_table);
+    IF engine = 0 THEN
+        CREATE TEMP TABLE touched_months ON COMMIT DROP AS
+        SELECT DISTINCT h.property_id, h.room_type,
+               date_trunc('month', h.check_in + g)::date AS month
+          FROM holds h, generate_series(0, h.nights - 1) g;
+        PERFORM bench.sync_calendar();
+    END IF;
     RETURN made;
 END
 $$;
