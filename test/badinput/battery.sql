@@ -69,7 +69,7 @@ SELECT 'date', unnest(ARRAY['NULL', 'current_date', 'current_date + 1', 'current
                              'current_date + 5', 'current_date + 8', 'current_date + 30', 'current_date + 59',
                              'current_date + 61', 'current_date + 400', 'current_date - 1', 'current_date - 2',
                              '''4713-01-01 BC''', '''4713-01-02 BC''', '''5874897-12-31''', '''5874897-12-01''',
-                             '''infinity''', '''-infinity''', '''epoch''', '''2000-02-30''', '''0001-01-01''',
+                             '''infinity''', '''-infinity''', '''epoch''', '''2101-02-30''', '''0001-01-01''',
                              '''yesterday''', '''tomorrow'''])
 UNION ALL
 SELECT 'integer[]', unnest(ARRAY['NULL', '''{}''', '''{1,2,3}''', '''{-1,5,0}''', '''{1,NULL,3}''',
