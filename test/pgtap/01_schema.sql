@@ -5,7 +5,7 @@
 -- Contract: ../../shared/API.md ("Model", "Data safety"); schema:
 -- sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql.
 BEGIN;
-SELECT plan(127);
+SELECT plan(128);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -13,14 +13,18 @@ SELECT plan(127);
 SELECT has_extension('booking', 'booking', 'extension booking is installed in schema booking');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'booking'), false,
           'the extension is not relocatable');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '1.1',
-          'the installed version is 1.1');
-SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'booking'), '1.1',
-          'the default version is 1.1');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '1.2',
+          'the installed version is 1.2');
+SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'booking'), '1.2',
+          'the default version is 1.2');
 SELECT results_eq(
     $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.0' AND target = '1.1'$$,
     $$VALUES ('1.0--1.1')$$,
     'ALTER EXTENSION booking UPDATE goes from 1.0 to 1.1 in one script (booking--1.0--1.1.sql)');
+SELECT results_eq(
+    $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.1' AND target = '1.2'$$,
+    $$VALUES ('1.1--1.2')$$,
+    'and from 1.1 to 1.2 in one script (booking--1.1--1.2.sql)');
 SELECT has_schema('booking', 'schema booking exists');
 
 -- ---------------------------------------------------------------------
