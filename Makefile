@@ -24,7 +24,11 @@ OBJS = \
 	src/calendar.o \
 	src/rules.o \
 	src/quote.o \
-	src/compat.o
+	src/compat.o \
+	src/direct.o \
+	src/values.o \
+	src/reservation.o \
+	src/wake_placeholder.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

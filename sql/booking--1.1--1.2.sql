@@ -27,3 +27,49 @@
  * The event outbox and the room calendar.
  * ---------------------------------------------------------------------
  */
+
+/*
+ * Every event records the change it made to the free units of its room
+ * type: free_delta on each night of [first_night, end_night), NULL when
+ * it moved no units.  The publisher folds these into the room calendar,
+ * and readers add those of the events not published yet, so writers
+ * never touch the calendar (src/events.c, src/calendar.c).
+ */
+ALTER TABLE booking.event
+    ADD COLUMN room_type text,
+    ADD COLUMN first_night date,
+    ADD COLUMN end_night date,
+    ADD COLUMN free_delta int;
+
+/*
+ * The publisher's lock is a row lock on the one row of this table.
+ * Locking a row needs UPDATE on its table, which nobody but the
+ * extension's owner has, so no other role can hold publishing up (an
+ * advisory lock, as in 1.1, any role could take).  Not dumped: the row
+ * comes with every CREATE EXTENSION.
+ */
+CREATE TABLE booking.event_publisher (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton)
+);
+INSERT INTO booking.event_publisher DEFAULT VALUES;
+REVOKE ALL ON booking.event_publisher FROM PUBLIC;
+
+/* calendar_apply adds deltas[d] to free[d], leaving -1 (not on sale) alone. */
+CREATE FUNCTION booking.calendar_apply(free int[], deltas int[]) RETURNS int[]
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'booking_calendar_apply';
+REVOKE ALL ON FUNCTION booking.calendar_apply(int[], int[]) FROM PUBLIC;
+
+/* The state labels the C side knows, in its order: a test compares them with the enum. */
+CREATE FUNCTION booking.state_names() RETURNS text[]
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'booking_state_names';
+REVOKE ALL ON FUNCTION booking.state_names() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.state_names() TO booking_admin;
+
+/*
+ * check_invariants() recounts everything in one statement whose estimated
+ * cost crosses JIT's thresholds; compiling it costs a second and saves
+ * nothing on an OLTP server.
+ */
+ALTER FUNCTION booking.check_invariants() SET jit = off;

@@ -26,8 +26,7 @@ int			booking_sweep_interval_ms = 1000;
 int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
-bool		booking_calendar_maintenance = true;
-bool		booking_notify_events = true;
+bool		booking_notify_events = false;
 
 void		_PG_init(void);
 
@@ -63,15 +62,10 @@ DefineGucs(void)
 							NULL,
 							&booking_idempotency_retention_s, 24 * 60 * 60, 60, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomBoolVariable("booking.calendar_maintenance",
-							 "Keeps booking.room_calendar in step with every hold, cancel and expiry.",
-							 "For benchmarks only: turned off, search and availability go stale.",
-							 &booking_calendar_maintenance, true,
-							 PGC_SUSET, GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomBoolVariable("booking.notify_events",
 							 "Sends NOTIFY booking_events with the event id from every transaction that writes an event.",
-							 "PostgreSQL commits notifying transactions one at a time; turned off, the sweeper still sends one NOTIFY per round in which it published events, and consumers that poll miss nothing.",
-							 &booking_notify_events, true,
+							 "Off by default: PostgreSQL commits notifying transactions one at a time.  Either way the sweeper sends one NOTIFY per round in which it published events, within milliseconds of the commit.",
+							 &booking_notify_events, false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("booking.payment_extension",
 							"How long begin_payment keeps a hold alive when it is not given an interval.",

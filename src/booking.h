@@ -9,7 +9,10 @@
 
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/skey.h"
 #include "executor/spi.h"
+#include "nodes/execnodes.h"
 #include "fmgr.h"
 #include "utils/date.h"
 #include "utils/numeric.h"
@@ -44,7 +47,6 @@ extern int	booking_sweep_interval_ms;
 extern int	booking_sweep_batch;
 extern int	booking_event_retention_s;
 extern char *booking_database;
-extern bool booking_calendar_maintenance;
 extern bool booking_notify_events;
 
 /* Live hold states: they count against inventory as `held` */
@@ -69,6 +71,8 @@ typedef struct BookingPlan
 /* spi_util.c */
 extern void bk_connect(void);
 extern void bk_finish(void);
+extern void bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
+			pg_attribute_noreturn();
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
@@ -99,18 +103,11 @@ extern DateADT bk_local_today(const char *time_zone);
 extern void bk_validate_time_zone(const char *time_zone);
 extern char *bk_date_str(DateADT d);
 extern TimestampTz bk_now(void);
+extern bool bk_same_text(Datum a, Datum b);
+extern Datum bk_int8_array(int64 *values, int n);
 
 
 /* inventory.c */
-typedef enum BkNightsChange
-{
-	BK_HOLD,					/* held += rooms */
-	BK_UNHOLD,					/* held -= rooms */
-	BK_BOOK_HELD,				/* held -= rooms, booked += rooms */
-	BK_BOOK,					/* booked += rooms */
-	BK_UNBOOK					/* booked -= rooms */
-} BkNightsChange;
-
 /* The first night of a stay that lacks the units asked for */
 typedef struct BkShortage
 {
@@ -119,33 +116,38 @@ typedef struct BkShortage
 	bool		missing;		/* the night has no inventory row at all */
 } BkShortage;
 
-extern bool bk_acquire_nights(int64 property_id, const char *room_type,
-							  DateADT check_in, DateADT check_out,
-							  int32 rooms, BkNightsChange change, bool clear_dead_holds,
-							  Numeric *total_price, BkShortage *shortage);
-extern void bk_lock_nights(int64 property_id, const char *room_type,
-						   DateADT check_in, DateADT check_out);
-extern void bk_change_nights(int64 property_id, const char *room_type,
-							 DateADT check_in, DateADT check_out,
-							 int32 rooms, BkNightsChange change);
-
 /* catalog.c */
 extern void bk_require_property(int64 property_id);
 
 /* calendar.c */
+/* A change of free units on the nights [first_night, end_night) */
+typedef struct BkCalendarDelta
+{
+	int64		property_id;
+	Datum		room_type;		/* text */
+	DateADT		first_night;
+	DateADT		end_night;
+	int32		delta;
+} BkCalendarDelta;
+
 extern bool bk_schema_has_calendar(void);
 extern DateADT bk_first_of_month(DateADT day);
-extern void bk_calendar_shift(int64 property_id, const char *room_type,
-							  DateADT check_in, DateADT check_out, int32 delta);
+extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
+extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
+extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
+									Datum room_type, DateADT night);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
-extern void bk_calendar_refresh_reservations(Datum ids_array);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
 
 /* compat.c */
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
 								   DateADT check_in, DateADT check_out);
 extern void bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results);
+extern bool bk_schema_has_event_deltas(void);
+extern void bk_compat_calendar_shift(int64 property_id, Datum room_type,
+									 DateADT check_in, DateADT check_out, int32 delta);
+extern bool bk_compat_publish_lock(void);
 
 /* rules.c */
 typedef struct BkRuleViolation
@@ -167,20 +169,221 @@ extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
 extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
 
-/* lifecycle.c, reserve.c: whole-row fetch of a reservation */
-extern Datum bk_reservation_row(int64 reservation_id);
+/* direct.c: reading and writing the tables without SPI */
+typedef enum BkTable
+{
+	BK_PROPERTY,
+	BK_ROOM_TYPE,
+	BK_INVENTORY,
+	BK_RESERVATION,
+	BK_EVENT,
+	BK_TABLE_COUNT
+} BkTable;
+
+typedef enum BkIndex
+{
+	BK_PROPERTY_PKEY,
+	BK_ROOM_TYPE_PKEY,
+	BK_INVENTORY_PKEY,
+	BK_RESERVATION_PKEY,
+	BK_RESERVATION_LIVE_HOLDS_IDX,
+	BK_RESERVATION_PAYMENT_REF_KEY,
+	BK_RESERVATION_PAYMENT_INTENT_KEY,
+	BK_EVENT_UNPUBLISHED_IDX,
+	/* and the sequences ids come from */
+	BK_RESERVATION_ID_SEQ,
+	BK_EVENT_ID_SEQ,
+	BK_INDEX_COUNT
+} BkIndex;
+
+typedef enum BkColumn
+{
+	BK_PROPERTY_PROPERTY_ID,
+	BK_PROPERTY_NAME,
+	BK_PROPERTY_CITY,
+	BK_PROPERTY_TIME_ZONE,
+	BK_ROOM_TYPE_CODE,
+	BK_ROOM_TYPE_MAX_GUESTS,
+	BK_ROOM_TYPE_HAS_RULES,
+	BK_INVENTORY_PROPERTY_ID,
+	BK_INVENTORY_ROOM_TYPE,
+	BK_INVENTORY_NIGHT,
+	BK_INVENTORY_UNITS,
+	BK_INVENTORY_HELD,
+	BK_INVENTORY_BOOKED,
+	BK_INVENTORY_PRICE,
+	BK_RESERVATION_RESERVATION_ID,
+	BK_RESERVATION_PROPERTY_ID,
+	BK_RESERVATION_ROOM_TYPE,
+	BK_RESERVATION_CHECK_IN,
+	BK_RESERVATION_CHECK_OUT,
+	BK_RESERVATION_ROOMS,
+	BK_RESERVATION_GUEST_ID,
+	BK_RESERVATION_STATE,
+	BK_RESERVATION_HOLD_EXPIRES_AT,
+	BK_RESERVATION_TOTAL_PRICE,
+	BK_RESERVATION_PAYMENT_REF,
+	BK_RESERVATION_CONFIRMATION_CODE,
+	BK_RESERVATION_CREATED_AT,
+	BK_RESERVATION_UPDATED_AT,
+	BK_RESERVATION_CANCEL_REASON,
+	BK_RESERVATION_PAYMENT_INTENT,
+	BK_EVENT_EVENT_ID,
+	BK_EVENT_OCCURRED_AT,
+	BK_EVENT_KIND,
+	BK_EVENT_RESERVATION_ID,
+	BK_EVENT_PROPERTY_ID,
+	BK_EVENT_PAYLOAD,
+	BK_EVENT_WRITER_XID,
+	BK_EVENT_POSITION,
+	BK_EVENT_ROOM_TYPE,
+	BK_EVENT_FIRST_NIGHT,
+	BK_EVENT_END_NIGHT,
+	BK_EVENT_FREE_DELTA,
+	BK_COLUMN_COUNT
+} BkColumn;
+
+/* What a row lock is for, to name it when the wait runs out (BK007) */
+typedef struct BkLockTarget
+{
+	int64		reservation_id; /* a reservation, or 0 */
+	int64		property_id;	/* else the nights of a room type */
+	Datum		room_type;
+} BkLockTarget;
+
+/* One unit of direct work: what one SQL statement would be */
+typedef struct BkDirect
+{
+	int			guc_nest_level; /* booking.lock_timeout applied, or -1 */
+	bool		lock_timeout_applied;
+	EState	   *estate;
+	Snapshot	snapshot;
+	CommandId	cid;
+	bool		writes;
+	Relation	rels[BK_TABLE_COUNT];
+	ResultRelInfo *targets[BK_TABLE_COUNT];
+	Relation	indexes[BK_INDEX_COUNT];
+	EPQState	epqstate;
+	bool		epq_ready;
+	TupleTableSlot *searchslot;
+} BkDirect;
+
+extern Oid	bk_table_oid(BkTable table);
+extern Oid	bk_index_oid(BkIndex index);
+extern void bk_direct_begin(BkDirect *d, bool writes);
+extern Relation bk_direct_relation(BkDirect *d, BkTable table);
+extern ResultRelInfo *bk_direct_target(BkDirect *d, BkTable table);
+extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table);
+extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
+									ScanKey keys, int nkeys);
+extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+						   LockWaitPolicy wait, const BkLockTarget *what);
+extern char *bk_lock_target_text(const BkLockTarget *what);
+extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
+							 TupleTableSlot *newslot);
+extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
+extern void bk_direct_end(BkDirect *d);
+extern Datum bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum);
+extern AttrNumber bk_column(BkColumn column);
+extern bool bk_has_column(BkColumn column);
+
+/* state.c: the reservation states, one C vocabulary for booking_state */
+typedef enum BkState
+{
+	BK_HELD,
+	BK_CONFIRMED,
+	BK_CANCELLED,
+	BK_EXPIRED,
+	BK_PAYMENT_PENDING,
+	BK_STATE_COUNT
+} BkState;
+
+extern BkState bk_state_of(Oid enum_type, Oid value);
+extern Oid	bk_state_value(Oid enum_type, BkState state);
+extern const char *bk_state_name(BkState state);
+extern bool bk_state_is_live_hold(BkState state);
+extern bool bk_state_counts(BkState state);
+
+/* inventory.c: the nights of one room type, locked */
+typedef struct BkNight
+{
+	DateADT		night;
+	ItemPointerData tid;		/* of the locked version */
+	HeapTuple	tuple;			/* a copy of it */
+	int32		units;
+	int32		held;
+	int32		booked;
+	Datum		price;			/* numeric, inside tuple */
+	bool		price_null;
+} BkNight;
+
+typedef struct BkNights
+{
+	int			n;
+	BkNight    *nights;			/* in night order */
+} BkNights;
+
+extern void bk_nights_lock(BkDirect *d, int64 property_id, Datum room_type,
+						   DateADT first, DateADT end, BkNights *nights);
+extern void bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
+								DateADT first, DateADT end, LockWaitPolicy wait,
+								BkNights *nights);
+extern void bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta);
+extern bool bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
+							   int32 rooms, BkShortage *shortage);
+extern Numeric bk_nights_total(const BkNights *nights, int32 rooms);
+extern void bk_nights_change(BkDirect *d, BkNights *nights, int32 held_delta, int32 booked_delta);
+extern void bk_nights_require_all(const BkNights *nights, int64 reservation_id, int64 property_id,
+								  const char *room_type, DateADT check_in, DateADT check_out);
+extern void bk_lock_nights(int64 property_id, const char *room_type,
+						   DateADT check_in, DateADT check_out);
+
+/* reservation.c: a reservation row, locked and written without SPI */
+typedef struct BkReservation
+{
+	int64		reservation_id;
+	int64		property_id;
+	Datum		room_type;		/* text */
+	DateADT		check_in;
+	DateADT		check_out;
+	int32		rooms;
+	BkState		state;
+	bool		has_deadline;
+	TimestampTz hold_expires_at;
+	char	   *payment_ref;	/* NULL when none */
+	char	   *payment_intent; /* NULL when none */
+	ItemPointerData tid;		/* of the locked (or newest written) version */
+	HeapTuple	tuple;			/* a copy of it */
+} BkReservation;
+
+extern Oid	bk_state_type(BkDirect *d);
+extern bool bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait);
+extern char *bk_reservation_room_type(const BkReservation *r);
+extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
+								  const BkColumn *columns, const Datum *values, const bool *nulls);
+extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);
+extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
+								  DateADT check_in, DateADT check_out, int32 rooms,
+								  const char *guest_id, TimestampTz hold_expires_at,
+								  Numeric total_price, BkReservation *r);
+extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
+extern Datum bk_reservation_fetch(int64 id);
+
 
 /* expiry.c */
+extern bool bk_dead_holds_exist(BkDirect *d, int64 property_id, Datum room_type,
+								DateADT check_in, DateADT check_out);
+extern int	bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
+								 DateADT check_in, DateADT check_out, LockWaitPolicy wait);
 extern int	bk_expire_reservations(Datum ids_array);
 extern int	bk_expire_due_holds(int32 max_rows);
 
 /* events.c */
-extern void bk_emit_events(const char *kind, Datum ids_array);
-extern void bk_emit_event(const char *kind, int64 reservation_id);
+extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta);
 extern int	bk_publish_events(void);
+extern void bk_publisher_lock(void);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
-extern Datum bk_int8_array(int64 *values, int n);
 
 /* stats.c */
 typedef enum BkStat
@@ -203,6 +406,10 @@ extern void BookingStatsInit(void);
 extern void bk_stat_add(BkStat stat, uint64 n);
 extern void bk_stat_add_on_commit(BkStat stat, uint64 n);
 extern void bk_stat_sweep_done(void);
+
+/* sweeper.c (the sweeper's side of its shared memory) */
+extern void BookingSweeperWake(void);
+extern bool BookingSweeperServesThisDatabase(void);
 
 /* sweeper.c */
 extern void BookingSweeperRegister(void);

@@ -3,23 +3,29 @@
  *    The room calendar: booking.room_calendar keeps, per room type and
  *    month, the free units and the price of every day, so that search and
  *    availability read a handful of compact rows instead of thousands of
- *    nightly ones.  It is kept in the same transaction as every inventory
- *    change, so it is never stale:
- *      - a hold, a cancel or an expiry of one stay shifts free[] by the
- *        units moved (bk_calendar_shift, the hot path: one UPDATE);
- *      - open_inventory, a batch of expiries and rebuild_calendar()
- *        recompute whole months from the inventory (bk_calendar_refresh).
+ *    nightly ones.  It is kept off the writers' path:
+ *      - a hold, a confirm of an expired hold, a cancel or an expiry writes
+ *        its change of free units into its event (events.c), and nothing
+ *        here;
+ *      - the publisher folds the changes of the events it publishes into
+ *        the calendar, in the same transaction (bk_calendar_fold);
+ *      - readers add the changes of the events their snapshot sees that
+ *        are not published yet (bk_calendar_pending), so an answer is
+ *        never older than the last commit;
+ *      - open_inventory, rebuild_calendar() and repair_inventory()
+ *        recompute whole months as the inventory minus those pending
+ *        changes, holding the publisher's lock (bk_calendar_refresh).
  *    This file also owns booking.availability() and booking.calendar(),
  *    which read it, and booking.rebuild_calendar().
  *
- * Lock order: calendar rows are locked after the inventory rows whose
- * change they record, in ascending (property_id, room_type, month) order.
- * A refresh locks the calendar rows before it reads the inventory, so a
- * concurrent shift is either in its snapshot or applied on top of it.
+ * Lock order: calendar rows are locked in ascending (property_id,
+ * room_type, month) order, only by the publisher (which locks nothing
+ * else) and by those that hold the publisher's lock.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -28,37 +34,35 @@
 #include "catalog/namespace.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/varlena.h"
 
 #include "booking.h"
 
 PG_FUNCTION_INFO_V1(booking_calendar_add);
+PG_FUNCTION_INFO_V1(booking_calendar_apply);
 PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_calendar);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
 
-/* Adds $5 to free[] of the days of [$3, $4) in the months from $6. */
-static BookingPlan shift_plan = {
-	"UPDATE booking.room_calendar c"
-	"   SET free = booking.calendar_add(c.free, GREATEST($3 - c.month, 0) + 1,"
-	"                                   LEAST($4 - c.month, pg_catalog.array_length(c.free, 1)), $5)"
-	"  FROM (SELECT month FROM booking.room_calendar"
-	"         WHERE property_id = $1 AND room_type = $2 AND month >= $6 AND month < $4"
-	"         ORDER BY month FOR UPDATE) l"
-	" WHERE c.property_id = $1 AND c.room_type = $2 AND c.month = l.month",
-	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
+/* Adds the day deltas $4 to free[] of one calendar row, leaving -1 alone. */
+static BookingPlan fold_plan = {
+	"UPDATE booking.room_calendar SET free = booking.calendar_apply(free, $4)"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND month OPERATOR(pg_catalog.=) $3",
+	4, {INT8OID, TEXTOID, DATEOID, INT4ARRAYOID}
 };
 
-/* The keys (property, room type, month) of the reservations in $1. */
-static BookingPlan reservation_keys_plan = {
-	"SELECT pg_catalog.array_agg(property_id ORDER BY property_id, room_type, month),"
-	"       pg_catalog.array_agg(room_type ORDER BY property_id, room_type, month),"
-	"       pg_catalog.array_agg(month ORDER BY property_id, room_type, month)"
-	"  FROM (SELECT DISTINCT r.property_id, r.room_type,"
-	"               pg_catalog.date_trunc('month', (r.check_in + g)::timestamp)::date AS month"
-	"          FROM booking.reservation r,"
-	"               pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g"
-	"         WHERE r.reservation_id = ANY ($1)) k",
-	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+/*
+ * The calendar changes of the events not published yet that this snapshot
+ * sees, on nights of [$1, $2), of property $3 (any when NULL).
+ */
+static BookingPlan pending_plan = {
+	"SELECT property_id, room_type, first_night, end_night, free_delta"
+	"  FROM booking.event"
+	" WHERE position IS NULL AND free_delta IS NOT NULL"
+	"   AND first_night OPERATOR(pg_catalog.<) $2 AND end_night OPERATOR(pg_catalog.>) $1"
+	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)",
+	3, {DATEOID, DATEOID, INT8OID}
 };
 
 /* Every key that has inventory. */
@@ -77,6 +81,11 @@ static BookingPlan all_keys_plan = {
 	"  FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[])," \
 	"                  pg_catalog.unnest($3::date[])) AS k(property_id, room_type, month)"
 
+#define SAME_KEY(a, b) \
+	a ".property_id OPERATOR(pg_catalog.=) " b ".property_id AND " \
+	a ".room_type OPERATOR(pg_catalog.=) " b ".room_type AND " \
+	a ".month OPERATOR(pg_catalog.=) " b ".month"
+
 /* Refresh, step 1: make sure a row exists for every key. */
 static BookingPlan refresh_insert_plan = {
 	"INSERT INTO booking.room_calendar"
@@ -85,8 +94,9 @@ static BookingPlan refresh_insert_plan = {
 	" SELECT k.property_id, k.room_type, k.month, p.name, p.city, p.time_zone, rt.max_guests,"
 	"        rt.has_rules, '{}', '{}'"
 	"   FROM (" KEYS_SQL ") k"
-	"   JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
-	"   JOIN booking.property p ON p.property_id = k.property_id"
+	"   JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) k.property_id"
+	"                            AND rt.code OPERATOR(pg_catalog.=) k.room_type"
+	"   JOIN booking.property p ON p.property_id OPERATOR(pg_catalog.=) k.property_id"
 	"  ORDER BY 1, 2, 3"
 	" ON CONFLICT (property_id, room_type, month) DO NOTHING",
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
@@ -95,49 +105,81 @@ static BookingPlan refresh_insert_plan = {
 /* Refresh, step 2: lock the rows, in order. */
 static BookingPlan refresh_lock_plan = {
 	"SELECT 1 FROM booking.room_calendar c"
-	"  JOIN (" KEYS_SQL ") k"
-	"    ON c.property_id = k.property_id AND c.room_type = k.room_type AND c.month = k.month"
+	"  JOIN (" KEYS_SQL ") k ON " SAME_KEY("c", "k")
 	" ORDER BY c.property_id, c.room_type, c.month FOR UPDATE OF c",
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
-/* Refresh, step 3: recompute them from the inventory, in a new snapshot. */
+/*
+ * Refresh, step 3: recompute them, in a new snapshot, as the inventory
+ * minus the changes of the events not published yet (the fold adds those
+ * when it publishes them).
+ */
+#define REFRESH_UPDATE_SQL(pending) \
+	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules," \
+	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests" \
+	"  FROM (" KEYS_SQL ") k" \
+	"  JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) k.property_id" \
+	"                           AND rt.code OPERATOR(pg_catalog.=) k.room_type" \
+	"  JOIN booking.property p ON p.property_id OPERATOR(pg_catalog.=) k.property_id" \
+	" CROSS JOIN LATERAL (" \
+	"       SELECT pg_catalog.array_agg(COALESCE(n.free, -1) ORDER BY g) AS free," \
+	"              pg_catalog.array_agg(COALESCE(n.price, 0) ORDER BY g) AS price" \
+	"         FROM pg_catalog.generate_series(0, (k.month OPERATOR(pg_catalog.+) interval '1 month')::date" \
+	"                                            OPERATOR(pg_catalog.-) k.month OPERATOR(pg_catalog.-) 1) g" \
+	"         LEFT JOIN LATERAL (" \
+	"              SELECT i.units OPERATOR(pg_catalog.-) i.held OPERATOR(pg_catalog.-) i.booked" \
+	"                     OPERATOR(pg_catalog.-) " pending " AS free, i.price" \
+	"                FROM booking.inventory i" \
+	"               WHERE i.property_id OPERATOR(pg_catalog.=) k.property_id" \
+	"                 AND i.room_type OPERATOR(pg_catalog.=) k.room_type" \
+	"                 AND i.night OPERATOR(pg_catalog.=) (k.month OPERATOR(pg_catalog.+) g)) n ON true) s" \
+	" WHERE " SAME_KEY("c", "k")
+
+/* What the events not published yet add to the free units of night i.night */
+#define PENDING_ON_NIGHT_SQL \
+	"COALESCE((SELECT pg_catalog.sum(e.free_delta)::int" \
+	"            FROM booking.event e" \
+	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
+	"             AND e.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"             AND e.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"             AND e.first_night OPERATOR(pg_catalog.<=) i.night" \
+	"             AND e.end_night OPERATOR(pg_catalog.>) i.night), 0)"
+
 static BookingPlan refresh_update_plan = {
-	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules,"
-	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests"
-	"  FROM (" KEYS_SQL ") k"
-	"  JOIN booking.room_type rt ON rt.property_id = k.property_id AND rt.code = k.room_type"
-	"  JOIN booking.property p ON p.property_id = k.property_id"
-	" CROSS JOIN LATERAL ("
-	"       SELECT pg_catalog.array_agg(COALESCE(n.free, -1) ORDER BY g) AS free,"
-	"              pg_catalog.array_agg(COALESCE(n.price, 0) ORDER BY g) AS price"
-	"         FROM pg_catalog.generate_series(0, (k.month + interval '1 month')::date - k.month - 1) g"
-	"         LEFT JOIN LATERAL (SELECT i.units - i.held - i.booked AS free, i.price"
-	"                              FROM booking.inventory i"
-	"                             WHERE i.property_id = k.property_id AND i.room_type = k.room_type"
-	"                               AND i.night = k.month + g) n ON true) s"
-	" WHERE c.property_id = k.property_id AND c.room_type = k.room_type AND c.month = k.month",
+	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL),
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+};
+
+/* The same for a database at 1.1, whose writers keep the calendar in step. */
+static BookingPlan refresh_update_1_1_plan = {
+	REFRESH_UPDATE_SQL("0"),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 static BookingPlan delete_empty_months_plan = {
 	"DELETE FROM booking.room_calendar c"
 	" WHERE NOT EXISTS (SELECT 1 FROM booking.inventory i"
-	"                    WHERE i.property_id = c.property_id AND i.room_type = c.room_type"
-	"                      AND i.night >= c.month AND i.night < (c.month + interval '1 month')::date)",
+	"                    WHERE i.property_id OPERATOR(pg_catalog.=) c.property_id"
+	"                      AND i.room_type OPERATOR(pg_catalog.=) c.room_type"
+	"                      AND i.night OPERATOR(pg_catalog.>=) c.month"
+	"                      AND i.night OPERATOR(pg_catalog.<)"
+	"                          (c.month OPERATOR(pg_catalog.+) interval '1 month')::date)",
 	0, {InvalidOid}
 };
 
 static BookingPlan set_has_rules_plan = {
 	"UPDATE booking.room_calendar SET has_rules = $3"
-	" WHERE property_id = $1 AND room_type = $2 AND has_rules <> $3",
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND has_rules OPERATOR(pg_catalog.<>) $3",
 	3, {INT8OID, TEXTOID, BOOLOID}
 };
 
 static BookingPlan month_rows_plan = {
 	"SELECT c.room_type, c.month, c.free, c.price"
 	"  FROM booking.room_calendar c"
-	" WHERE c.property_id = $1 AND c.month >= $2 AND c.month < $3"
+	" WHERE c.property_id OPERATOR(pg_catalog.=) $1"
+	"   AND c.month OPERATOR(pg_catalog.>=) $2 AND c.month OPERATOR(pg_catalog.<) $3"
 	" ORDER BY c.room_type, c.month",
 	3, {INT8OID, DATEOID, DATEOID}
 };
@@ -145,13 +187,17 @@ static BookingPlan month_rows_plan = {
 /* Room types of a property with the stop-sell days of one month. */
 static BookingPlan grid_rows_plan = {
 	"SELECT rt.code, c.free,"
-	"       (SELECT pg_catalog.array_agg(s.night - $2 + 1) FROM booking.stay_rule s"
-	"         WHERE s.property_id = rt.property_id AND s.room_type = rt.code AND s.stop_sell"
-	"           AND s.night >= $2 AND s.night < (($2::timestamp) + interval '1 month')::date)"
+	"       (SELECT pg_catalog.array_agg(s.night OPERATOR(pg_catalog.-) $2 OPERATOR(pg_catalog.+) 1)"
+	"          FROM booking.stay_rule s"
+	"         WHERE s.property_id OPERATOR(pg_catalog.=) rt.property_id"
+	"           AND s.room_type OPERATOR(pg_catalog.=) rt.code AND s.stop_sell"
+	"           AND s.night OPERATOR(pg_catalog.>=) $2"
+	"           AND s.night OPERATOR(pg_catalog.<) (($2::timestamp) OPERATOR(pg_catalog.+) interval '1 month')::date)"
 	"  FROM booking.room_type rt"
 	"  LEFT JOIN booking.room_calendar c"
-	"    ON c.property_id = rt.property_id AND c.room_type = rt.code AND c.month = $2"
-	" WHERE rt.property_id = $1"
+	"    ON c.property_id OPERATOR(pg_catalog.=) rt.property_id"
+	"   AND c.room_type OPERATOR(pg_catalog.=) rt.code AND c.month OPERATOR(pg_catalog.=) $2"
+	" WHERE rt.property_id OPERATOR(pg_catalog.=) $1"
 	" ORDER BY rt.code",
 	2, {INT8OID, DATEOID}
 };
@@ -207,7 +253,8 @@ next_month(DateADT first)
 /*
  * booking_calendar_add is calendar_add(free, lo, hi, delta): free with
  * delta added to the elements lo..hi (1-based), except those that are -1
- * (not on sale).
+ * (not on sale).  Version 1.1's writers used it; kept for databases that
+ * still call it.
  */
 Datum
 booking_calendar_add(PG_FUNCTION_ARGS)
@@ -234,47 +281,193 @@ booking_calendar_add(PG_FUNCTION_ARGS)
 }
 
 /*
- * bk_calendar_shift records that the free units of every night of
- * [check_in, check_out) changed by delta.  The caller has locked and
- * changed those nights.
+ * booking_calendar_apply is calendar_apply(free, deltas): free with
+ * deltas[d] added to free[d] for every day, except the days that are -1
+ * (not on sale).
+ */
+Datum
+booking_calendar_apply(PG_FUNCTION_ARGS)
+{
+	ArrayType  *free = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	ArrayType  *deltas = PG_GETARG_ARRAYTYPE_P(1);
+	int32	   *days;
+	int32	   *add;
+	int			n;
+
+	if (ARR_NDIM(free) == 0)
+		PG_RETURN_ARRAYTYPE_P(free);
+	if (ARR_NDIM(free) != 1 || ARR_HASNULL(free) || ARR_ELEMTYPE(free) != INT4OID ||
+		ARR_NDIM(deltas) != 1 || ARR_HASNULL(deltas) || ARR_ELEMTYPE(deltas) != INT4OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("calendar_apply needs one-dimensional int[] arguments without NULLs")));
+	n = Min(ARR_DIMS(free)[0], ARR_DIMS(deltas)[0]);
+	days = (int32 *) ARR_DATA_PTR(free);
+	add = (int32 *) ARR_DATA_PTR(deltas);
+	for (int d = 0; d < n; d++)
+		if (days[d] >= 0)
+			days[d] += add[d];
+	PG_RETURN_ARRAYTYPE_P(free);
+}
+
+/*
+ * calendar_key_cmp orders calendar changes by (property_id, room_type),
+ * room types in the collation the calendar's primary key sorts by, so
+ * that the fold locks rows in the global order.
+ */
+static int
+calendar_key_cmp(const void *a, const void *b)
+{
+	const BkCalendarDelta *x = a;
+	const BkCalendarDelta *y = b;
+	text	   *tx;
+	text	   *ty;
+
+	if (x->property_id != y->property_id)
+		return x->property_id < y->property_id ? -1 : 1;
+	tx = DatumGetTextPP(x->room_type);
+	ty = DatumGetTextPP(y->room_type);
+	return varstr_cmp(VARDATA_ANY(tx), VARSIZE_ANY_EXHDR(tx),
+					  VARDATA_ANY(ty), VARSIZE_ANY_EXHDR(ty), DEFAULT_COLLATION_OID);
+}
+
+/*
+ * bk_calendar_fold adds the calendar changes of events being published
+ * to the room calendar: one UPDATE per (property, room type, month), in
+ * the global order.  A month that has no calendar row (nights written
+ * behind the engine's back) is recomputed from the inventory instead.
+ * The caller holds the publisher's lock and is inside SPI.
  */
 void
-bk_calendar_shift(int64 property_id, const char *room_type,
-				  DateADT check_in, DateADT check_out, int32 delta)
+bk_calendar_fold(BkCalendarDelta *deltas, int n)
 {
-	Datum		args[6];
+	int			i = 0;
 
-	if (delta == 0 || !booking_calendar_maintenance || !bk_schema_has_calendar())
+	if (!bk_schema_has_calendar())
 		return;
-	args[0] = Int64GetDatum(property_id);
-	args[1] = CStringGetTextDatum(room_type);
-	args[2] = DateADTGetDatum(check_in);
-	args[3] = DateADTGetDatum(check_out);
-	args[4] = Int32GetDatum(delta);
-	args[5] = DateADTGetDatum(bk_first_of_month(check_in));
-	bk_exec_locking(&shift_plan, args, NULL, 0,
-					psprintf("the calendar of room type \"%s\" at property %lld",
-							 room_type, (long long) property_id));
+	qsort(deltas, n, sizeof(BkCalendarDelta), calendar_key_cmp);
+	while (i < n)
+	{
+		int			j = i;
+		DateADT		first = deltas[i].first_night;
+		DateADT		end = deltas[i].end_night;
+
+		/* the changes of one room type */
+		while (j < n && calendar_key_cmp(&deltas[i], &deltas[j]) == 0)
+		{
+			first = Min(first, deltas[j].first_night);
+			end = Max(end, deltas[j].end_night);
+			j++;
+		}
+		for (DateADT month = bk_first_of_month(first); month < end; month = next_month(month))
+		{
+			int			ndays = next_month(month) - month;
+			Datum		day_deltas[31];
+			bool		any = false;
+			Datum		args[4];
+
+			for (int d = 0; d < ndays; d++)
+				day_deltas[d] = Int32GetDatum(0);
+			for (int k = i; k < j; k++)
+				for (DateADT night = Max(deltas[k].first_night, month);
+					 night < Min(deltas[k].end_night, month + ndays); night++)
+				{
+					day_deltas[night - month] =
+						Int32GetDatum(DatumGetInt32(day_deltas[night - month]) + deltas[k].delta);
+					any = true;
+				}
+			if (!any)
+				continue;
+			args[0] = Int64GetDatum(deltas[i].property_id);
+			args[1] = deltas[i].room_type;
+			args[2] = DateADTGetDatum(month);
+			args[3] = PointerGetDatum(construct_array(day_deltas, ndays, INT4OID, sizeof(int32),
+													  true, TYPALIGN_INT));
+			bk_exec(&fold_plan, args, NULL, 0);
+			if (SPI_processed == 0)
+				bk_calendar_refresh_range(deltas[i].property_id,
+										  TextDatumGetCString(deltas[i].room_type),
+										  month, next_month(month));
+		}
+		i = j;
+	}
+}
+
+/*
+ * bk_calendar_pending returns the calendar changes of the events this
+ * snapshot sees that are not published yet, on nights of [first, end),
+ * of one property (or of all when property_id is 0), in the caller's
+ * memory; *n says how many.  The caller is inside SPI.
+ */
+BkCalendarDelta *
+bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', property_id == 0 ? 'n' : ' '};
+	BkCalendarDelta *deltas;
+
+	if (!bk_schema_has_event_deltas())
+	{
+		*n = 0;				/* 1.1: writers keep the calendar in step */
+		return NULL;
+	}
+	args[0] = DateADTGetDatum(first);
+	args[1] = DateADTGetDatum(end);
+	args[2] = Int64GetDatum(property_id);
+	bk_exec(&pending_plan, args, nulls, 0);
+	*n = (int) SPI_processed;
+	deltas = palloc(sizeof(BkCalendarDelta) * Max(*n, 1));
+	for (int row = 0; row < *n; row++)
+	{
+		deltas[row].property_id = bk_get_int64(row, 1);
+		deltas[row].room_type = SPI_datumTransfer(bk_get_notnull(row, 2), false, -1);
+		deltas[row].first_night = DatumGetDateADT(bk_get_notnull(row, 3));
+		deltas[row].end_night = DatumGetDateADT(bk_get_notnull(row, 4));
+		deltas[row].delta = bk_get_int32(row, 5);
+	}
+	return deltas;
+}
+
+/*
+ * bk_calendar_pending_on returns what the pending changes add to the free
+ * units of one room type on `night`.
+ */
+int32
+bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
+					   Datum room_type, DateADT night)
+{
+	int32		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		if (deltas[i].property_id == property_id &&
+			night >= deltas[i].first_night && night < deltas[i].end_night &&
+			bk_same_text(deltas[i].room_type, room_type))
+			sum += deltas[i].delta;
+	return sum;
 }
 
 /*
  * refresh_keys recomputes the calendar rows of the keys given as three
  * parallel arrays (property_id bigint[], room_type text[], month date[]),
- * creating missing ones: insert, lock in order, recompute.
+ * creating missing ones: insert, lock in order, recompute.  It takes the
+ * publisher's lock first, so that no fold runs until this transaction
+ * ends, and each step sees every fold that committed before.
  */
 static void
 refresh_keys(Datum property_ids, Datum room_types, Datum months)
 {
 	Datum		args[3] = {property_ids, room_types, months};
 
+	bk_publisher_lock();
 	bk_exec(&refresh_insert_plan, args, NULL, 0);
 	bk_exec_locking(&refresh_lock_plan, args, NULL, 0, "calendar rows");
-	bk_exec(&refresh_update_plan, args, NULL, 0);
+	bk_exec(bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
+			args, NULL, 0);
 }
 
 /*
  * bk_calendar_refresh_range recomputes the months of one room type that
- * overlap [first, end).
+ * overlap [first, end).  The caller is inside SPI.
  */
 void
 bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT first, DateADT end)
@@ -333,19 +526,6 @@ refresh_from_query(BookingPlan *keys_plan, Datum *args)
 }
 
 /*
- * bk_calendar_refresh_reservations recomputes the months the reservations
- * in ids_array (int8[]) cover: after a batch of expiries.
- */
-void
-bk_calendar_refresh_reservations(Datum ids_array)
-{
-	Datum		args[1] = {ids_array};
-
-	if (bk_schema_has_calendar())
-		(void) refresh_from_query(&reservation_keys_plan, args);
-}
-
-/*
  * bk_calendar_set_has_rules copies a room type's has_rules to its rows.
  */
 void
@@ -381,7 +561,8 @@ booking_rebuild_calendar(PG_FUNCTION_ARGS)
 /*
  * booking_availability is availability(property_id, check_in, check_out):
  * one row per room type and open night of the range, with the free units
- * and the night's price, read from the calendar.
+ * and the night's price, read from the calendar and the changes not
+ * folded into it yet.
  */
 Datum
 booking_availability(PG_FUNCTION_ARGS)
@@ -390,6 +571,8 @@ booking_availability(PG_FUNCTION_ARGS)
 	DateADT		check_in;
 	DateADT		check_out;
 	Datum		args[3];
+	BkCalendarDelta *pending;
+	int			npending;
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	bk_require_arg(fcinfo, 1, "check_in");
@@ -408,6 +591,7 @@ booking_availability(PG_FUNCTION_ARGS)
 		bk_finish();
 		return (Datum) 0;
 	}
+	pending = bk_calendar_pending(check_in, check_out, PG_GETARG_INT64(0), &npending);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(bk_first_of_month(check_in));
 	args[2] = DateADTGetDatum(check_out);
@@ -435,7 +619,9 @@ booking_availability(PG_FUNCTION_ARGS)
 				continue;
 			values[0] = room_type;
 			values[1] = DateADTGetDatum(night);
-			values[2] = Int32GetDatum(days[d]);
+			values[2] = Int32GetDatum(days[d] +
+									  bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+															 room_type, night));
 			values[3] = prices[d];
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
@@ -461,6 +647,8 @@ booking_calendar(PG_FUNCTION_ARGS)
 	StringInfoData line;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
+	BkCalendarDelta *pending;
+	int			npending;
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	bk_require_arg(fcinfo, 1, "month");
@@ -481,6 +669,7 @@ booking_calendar(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(line.data);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
+	pending = bk_calendar_pending(month, end, PG_GETARG_INT64(0), &npending);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(month);
 	bk_exec(&grid_rows_plan, args, NULL, 0);
@@ -516,16 +705,22 @@ booking_calendar(PG_FUNCTION_ARGS)
 		resetStringInfo(&line);
 		for (int d = 1; d <= ndays; d++)
 		{
+			int32		free_units = 0;
+
+			if (d <= nfree && days[d - 1] >= 0)
+				free_units = days[d - 1] +
+					bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+										   bk_get_notnull(row, 1), month + d - 1);
 			if (d > nfree || days[d - 1] < 0)
 				appendStringInfoString(&line, "  .");
 			else if (stop[d])
 				appendStringInfoString(&line, "  -");
-			else if (days[d - 1] == 0)
+			else if (free_units == 0)
 				appendStringInfoString(&line, "  X");
-			else if (days[d - 1] > 99)
+			else if (free_units > 99)
 				appendStringInfoString(&line, " 99");
 			else
-				appendStringInfo(&line, "%3d", days[d - 1]);
+				appendStringInfo(&line, "%3d", free_units);
 		}
 		values[0] = bk_get_notnull(row, 1);
 		values[1] = CStringGetTextDatum(line.data);

@@ -3,13 +3,18 @@
  *    Serving a database whose extension is still at version 1.0 after the
  *    library was upgraded, until ALTER EXTENSION booking UPDATE runs: such
  *    a database has no room calendar, so availability() and search() read
- *    the nightly inventory rows, as 1.0 did.  Everything else the library
- *    does checks bk_schema_has_calendar() itself.
+ *    the nightly inventory rows, as 1.0 did; and a database at 1.1, whose
+ *    events carry no calendar changes (see the end of this file).
+ *    Everything else the library does checks bk_schema_has_calendar() or
+ *    bk_schema_has_event_deltas() itself.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "booking.h"
 
@@ -71,4 +76,82 @@ bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results)
 	args[5] = Int32GetDatum(max_results);
 	bk_exec(&search_1_0_plan, args, NULL, 0);
 	bk_return_rows(fcinfo);
+}
+
+/*
+ * Serving a database at 1.1 (or 1.0): its events carry no calendar
+ * changes and it has no booking.event_publisher, so writers keep the room
+ * calendar in step themselves, as 1.1 did, and the publisher takes 1.1's
+ * advisory lock.
+ */
+
+/* Adds $5 to free[] of the days of [$3, $4) in the months from $6. */
+static BookingPlan shift_1_1_plan = {
+	"UPDATE booking.room_calendar c"
+	"   SET free = booking.calendar_add(c.free,"
+	"                  GREATEST($3 OPERATOR(pg_catalog.-) c.month, 0) OPERATOR(pg_catalog.+) 1,"
+	"                  LEAST($4 OPERATOR(pg_catalog.-) c.month, pg_catalog.array_length(c.free, 1)), $5)"
+	"  FROM (SELECT month FROM booking.room_calendar"
+	"         WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"           AND month OPERATOR(pg_catalog.>=) $6 AND month OPERATOR(pg_catalog.<) $4"
+	"         ORDER BY month FOR UPDATE) l"
+	" WHERE c.property_id OPERATOR(pg_catalog.=) $1 AND c.room_type OPERATOR(pg_catalog.=) $2"
+	"   AND c.month OPERATOR(pg_catalog.=) l.month",
+	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
+};
+
+static BookingPlan publish_lock_1_1_plan = {
+	"SELECT pg_catalog.pg_try_advisory_xact_lock("
+	"  'booking.event'::pg_catalog.regclass::pg_catalog.oid::int, 0)",
+	0, {InvalidOid}
+};
+
+/*
+ * bk_schema_has_event_deltas says whether the events carry their calendar
+ * changes (version 1.2 on).
+ */
+bool
+bk_schema_has_event_deltas(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+	Oid			event = OidIsValid(namespace) ? get_relname_relid("event", namespace) : InvalidOid;
+
+	return OidIsValid(event) && get_attnum(event, "free_delta") != InvalidAttrNumber;
+}
+
+/*
+ * bk_compat_calendar_shift records in the room calendar of a 1.1 database
+ * that the free units of every night of [check_in, check_out) changed by
+ * delta; the caller has locked and changed those nights.
+ */
+void
+bk_compat_calendar_shift(int64 property_id, Datum room_type,
+						 DateADT check_in, DateADT check_out, int32 delta)
+{
+	Datum		args[6];
+
+	if (delta == 0 || !bk_schema_has_calendar())
+		return;
+	args[0] = Int64GetDatum(property_id);
+	args[1] = room_type;
+	args[2] = DateADTGetDatum(check_in);
+	args[3] = DateADTGetDatum(check_out);
+	args[4] = Int32GetDatum(delta);
+	args[5] = DateADTGetDatum(bk_first_of_month(check_in));
+	bk_connect();
+	bk_exec_locking(&shift_1_1_plan, args, NULL, 0,
+					psprintf("the calendar of room type \"%s\" at property %lld",
+							 TextDatumGetCString(room_type), (long long) property_id));
+	bk_finish();
+}
+
+/*
+ * bk_compat_publish_lock takes 1.1's publisher lock without waiting;
+ * false when another transaction has it.
+ */
+bool
+bk_compat_publish_lock(void)
+{
+	bk_exec(&publish_lock_1_1_plan, NULL, NULL, 1);
+	return DatumGetBool(bk_get_notnull(0, 1));
 }

@@ -1,30 +1,56 @@
 /*-------------------------------------------------------------------------
  * events.c
  *    The event outbox: every state change writes one row to booking.event
- *    in its own transaction and sends NOTIFY booking_events with the
- *    event_id (unless booking.notify_events is off: PostgreSQL commits
- *    notifying transactions one at a time, which caps write throughput;
- *    the sweeper then still sends one NOTIFY per round in which it
- *    published events); consumers read with booking.read_events() and
- *    acknowledge with booking.ack_events().
+ *    in the same transaction (bk_event_write, without SPI); consumers read
+ *    with booking.read_events() and acknowledge with booking.ack_events().
+ *
+ * Each event also carries the change it made to the free units of its
+ * room type (room_type, [first_night, end_night), free_delta): that is
+ * how the room calendar is kept off the writers' path.  Writers never
+ * touch booking.room_calendar; the publisher folds the deltas of the
+ * events it publishes into it, in the same transaction, and readers of
+ * the calendar add the deltas of the events not published yet (those
+ * their snapshot sees), so they never answer from a state older than the
+ * last commit (calendar.c).
  *
  * Why positions.  event_ids come from a sequence, so a transaction can
  * commit an event with a smaller id after another has committed a larger
  * one; a consumer that read "every id after the last one I saw" would skip
- * it.  So events are delivered by `position`, which is handed out later,
- * by one publisher at a time (a transaction advisory lock), to committed
- * events only: those whose writer transaction is older than every running
- * one, taken in event_id order and stopping at the first that is not.
- * Positions therefore only grow in the order consumers can see them, and
- * events of one reservation keep the order in which they happened.
+ * it.  So events are delivered by `position`, handed out later by one
+ * publisher at a time to the committed events it sees, in event_id order.
+ * An event that commits later gets a later position, whatever its id, so
+ * a consumer that has acknowledged position p never misses an event;
+ * events of one reservation are written under its row lock, so they are
+ * published in the order they happened.
+ *
+ * Who publishes.  Publishing must happen in a short transaction of its
+ * own: positions handed out by a transaction that stays open would hold
+ * every later event back.  The sweeper publishes, woken at the commit of
+ * every transaction that wrote events (BookingSweeperWake), and sends one
+ * NOTIFY booking_events per round that published; booking.purge() and
+ * expire_holds() publish too, and so does read_events() when it is its
+ * own transaction and no sweeper serves the database.  The publisher
+ * takes a row lock on booking.event_publisher, a row nobody outside the
+ * extension may lock.  With booking.notify_events on, every writing
+ * transaction also sends its own NOTIFY (PostgreSQL then commits
+ * notifying transactions one at a time).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/rel.h"
+#include "utils/xid8.h"
 
 #include "booking.h"
 
@@ -36,46 +62,14 @@ PG_FUNCTION_INFO_V1(booking_ack_events);
 /* Most events one read_events call returns */
 #define BK_MAX_READ			10000
 
-#define EMIT_SQL \
-	"INSERT INTO booking.event (kind, reservation_id, property_id, payload)" \
-	" SELECT $1, r.reservation_id, r.property_id," \
-	"        pg_catalog.jsonb_build_object(" \
-	"          'state', r.state, 'room_type', r.room_type," \
-	"          'check_in', r.check_in, 'check_out', r.check_out, 'rooms', r.rooms," \
-	"          'guest_id', r.guest_id, 'total_price', r.total_price," \
-	"          'hold_expires_at', r.hold_expires_at, 'payment_ref', r.payment_ref," \
-	"          'payment_intent', r.payment_intent, 'confirmation_code', r.confirmation_code," \
-	"          'cancel_reason', r.cancel_reason," \
-	"          'void_authorization', $1 IN ('expired', 'cancelled')" \
-	"                                AND r.payment_intent IS NOT NULL AND r.payment_ref IS NULL," \
-	"          'refund', $1 = 'cancelled' AND r.payment_ref IS NOT NULL)" \
-	"   FROM booking.reservation r" \
-	"  WHERE r.reservation_id = ANY ($2)" \
-	"  ORDER BY r.reservation_id"
-
-/* Writes the events and notifies listeners of each (booking.notify_events). */
-static BookingPlan emit_notify_plan = {
-	"WITH e AS (" EMIT_SQL " RETURNING event_id)"
-	" SELECT pg_catalog.pg_notify('booking_events', e.event_id::text) FROM e",
-	2, {TEXTOID, INT8ARRAYOID}
-};
-
-/* Writes the events only. */
-static BookingPlan emit_plan = {
-	EMIT_SQL,
-	2, {TEXTOID, INT8ARRAYOID}
-};
-
-/* The sweeper's wake-up call: the newest published event. */
-static BookingPlan notify_published_plan = {
-	"SELECT pg_catalog.pg_notify('booking_events', pg_catalog.max(event_id)::text)"
-	"  FROM booking.event WHERE position IS NOT NULL",
+/* The publisher's lock: the one row of booking.event_publisher. */
+static BookingPlan publish_lock_plan = {
+	"SELECT 1 FROM booking.event_publisher FOR UPDATE SKIP LOCKED",
 	0, {InvalidOid}
 };
 
-static BookingPlan publish_lock_plan = {
-	"SELECT pg_catalog.pg_try_advisory_xact_lock("
-	"  'booking.event'::pg_catalog.regclass::pg_catalog.oid::int, 0)",
+static BookingPlan publish_lock_wait_plan = {
+	"SELECT 1 FROM booking.event_publisher FOR UPDATE",
 	0, {InvalidOid}
 };
 
@@ -90,21 +84,34 @@ static BookingPlan skip_positions_plan = {
 };
 
 /*
- * Positions $1, $1 + 1, ... for the committed unpublished events, in
- * event_id order, up to the first one whose writer may still be running.
+ * Positions $1, $1 + 1, ... for the unpublished events this snapshot sees
+ * (committed, or this transaction's), in event_id order; returns the
+ * calendar change of each that has one (none at 1.1).
  */
+#define PUBLISH_SQL(returning) \
+	"UPDATE booking.event e SET position = $1 OPERATOR(pg_catalog.+) r.rn OPERATOR(pg_catalog.-) 1" \
+	"  FROM (SELECT u.event_id, pg_catalog.row_number() OVER (ORDER BY u.event_id) AS rn" \
+	"          FROM booking.event u" \
+	"         WHERE u.position IS NULL" \
+	"         ORDER BY u.event_id LIMIT $2) r" \
+	" WHERE e.event_id OPERATOR(pg_catalog.=) r.event_id" \
+	" RETURNING e.property_id, " returning
+
 static BookingPlan publish_plan = {
-	"UPDATE booking.event e SET position = $1 + r.rn - 1"
-	"  FROM (SELECT u.event_id, pg_catalog.row_number() OVER (ORDER BY u.event_id) AS rn"
-	"          FROM booking.event u"
-	"         WHERE u.position IS NULL"
-	"           AND u.event_id < (SELECT COALESCE(pg_catalog.min(o.event_id), 9223372036854775807)"
-	"                               FROM booking.event o"
-	"                              WHERE o.position IS NULL"
-	"                                AND o.writer_xid >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()))"
-	"         ORDER BY u.event_id LIMIT $2) r"
-	" WHERE e.event_id = r.event_id",
+	PUBLISH_SQL("e.room_type, e.first_night, e.end_night, e.free_delta"),
 	2, {INT8OID, INT4OID}
+};
+
+static BookingPlan publish_1_1_plan = {
+	PUBLISH_SQL("NULL::text, NULL::date, NULL::date, NULL::int"),
+	2, {INT8OID, INT4OID}
+};
+
+/* The sweeper's wake-up call: the newest published event. */
+static BookingPlan notify_published_plan = {
+	"SELECT pg_catalog.pg_notify('booking_events', pg_catalog.max(event_id)::text)"
+	"  FROM booking.event WHERE position IS NOT NULL",
+	0, {InvalidOid}
 };
 
 static BookingPlan register_consumer_plan = {
@@ -115,7 +122,8 @@ static BookingPlan register_consumer_plan = {
 static BookingPlan read_plan = {
 	"SELECT e.event_id, e.occurred_at, e.kind, e.reservation_id, e.property_id, e.payload"
 	"  FROM booking.event e, booking.event_consumer c"
-	" WHERE c.consumer = $1 AND e.position > c.acked_position"
+	" WHERE c.consumer OPERATOR(pg_catalog.=) $1"
+	"   AND e.position OPERATOR(pg_catalog.>) c.acked_position"
 	" ORDER BY e.position LIMIT $2",
 	2, {TEXTOID, INT4OID}
 };
@@ -123,8 +131,8 @@ static BookingPlan read_plan = {
 static BookingPlan ack_lookup_plan = {
 	"SELECT c.acked_position, e.position"
 	"  FROM booking.event_consumer c"
-	"  LEFT JOIN booking.event e ON e.event_id = $2"
-	" WHERE c.consumer = $1 FOR UPDATE OF c",
+	"  LEFT JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) $2"
+	" WHERE c.consumer OPERATOR(pg_catalog.=) $1 FOR UPDATE OF c",
 	2, {TEXTOID, INT8OID}
 };
 
@@ -132,9 +140,9 @@ static BookingPlan ack_plan = {
 	"WITH acked AS ("
 	"  UPDATE booking.event_consumer"
 	"     SET acked_position = $3, acked_event_id = $4, updated_at = pg_catalog.now()"
-	"   WHERE consumer = $1)"
+	"   WHERE consumer OPERATOR(pg_catalog.=) $1)"
 	" SELECT pg_catalog.count(*)::int FROM booking.event"
-	"  WHERE position > $2 AND position <= $3",
+	"  WHERE position OPERATOR(pg_catalog.>) $2 AND position OPERATOR(pg_catalog.<=) $3",
 	4, {TEXTOID, INT8OID, INT8OID, INT8OID}
 };
 
@@ -143,83 +151,302 @@ static BookingPlan ack_plan = {
  * there is no consumer) and older than $1, oldest first.
  */
 static BookingPlan purge_plan = {
-	"DELETE FROM booking.event WHERE event_id IN ("
+	"DELETE FROM booking.event WHERE event_id OPERATOR(pg_catalog.=) ANY (ARRAY("
 	"  SELECT event_id FROM booking.event"
-	"   WHERE position IS NOT NULL AND occurred_at < $1"
-	"     AND position <= COALESCE((SELECT pg_catalog.min(acked_position) FROM booking.event_consumer),"
-	"                              9223372036854775807)"
-	"   ORDER BY position LIMIT $2)",
+	"   WHERE position IS NOT NULL AND occurred_at OPERATOR(pg_catalog.<) $1"
+	"     AND position OPERATOR(pg_catalog.<=) COALESCE((SELECT pg_catalog.min(acked_position)"
+	"                                                      FROM booking.event_consumer),"
+	"                                                   9223372036854775807)"
+	"   ORDER BY position LIMIT $2))",
 	2, {TIMESTAMPTZOID, INT4OID}
 };
 
-/*
- * bk_int8_array builds an int8[] Datum from n values.
- */
-Datum
-bk_int8_array(int64 *values, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+/* Whether this transaction wrote events, and the commit callback is set */
+static bool wrote_events = false;
+static bool callback_registered = false;
 
-	for (int i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(values[i]);
-	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+/*
+ * events_xact_callback wakes the sweeper when a transaction that wrote
+ * events commits, so it publishes them (and folds their calendar
+ * changes) within milliseconds.
+ */
+static void
+events_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wrote_events)
+				BookingSweeperWake();
+			wrote_events = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			wrote_events = false;
+			break;
+		default:
+			break;
+	}
 }
 
 /*
- * bk_emit_events writes one `kind` event for each reservation in
- * ids_array (as they are now, after the change) and notifies listeners.
+ * json_key_text, json_key_null ... add one key and value to an object
+ * being built.
+ */
+static void
+json_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	(void) pushJsonbValue(state, WJB_KEY, &k);
+}
+
+static void
+json_value(JsonbParseState **state, JsonbValue *v)
+{
+	(void) pushJsonbValue(state, WJB_VALUE, v);
+}
+
+static void
+json_text(JsonbParseState **state, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	json_key(state, key);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	json_value(state, &v);
+}
+
+static void
+json_numeric(JsonbParseState **state, const char *key, Datum numeric)
+{
+	JsonbValue	v;
+
+	json_key(state, key);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(numeric);
+	json_value(state, &v);
+}
+
+static void
+json_bool(JsonbParseState **state, const char *key, bool value)
+{
+	JsonbValue	v;
+
+	json_key(state, key);
+	v.type = jbvBool;
+	v.val.boolean = value;
+	json_value(state, &v);
+}
+
+static void
+json_datetime(JsonbParseState **state, const char *key, Datum value, bool isnull, Oid type)
+{
+	char		buf[MAXDATELEN + 1];
+
+	/* the string must outlive buf: the object is put together at its end */
+	json_text(state, key, isnull ? NULL : pstrdup(JsonEncodeDateTime(buf, value, type, NULL)));
+}
+
+/*
+ * text_column returns a text column of the reservation tuple as a C
+ * string, NULL when it is NULL.
+ */
+static char *
+text_column(HeapTuple tuple, TupleDesc desc, BkColumn column)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(tuple, bk_column(column), desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/*
+ * event_payload builds the payload of a `kind` event of a reservation as
+ * it is after the change: what consumers need without another query.
+ */
+static Datum
+event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *object;
+	bool		isnull;
+	Datum		value;
+	char	   *payment_intent = text_column(r->tuple, desc, BK_RESERVATION_PAYMENT_INTENT);
+	char	   *payment_ref = text_column(r->tuple, desc, BK_RESERVATION_PAYMENT_REF);
+	bool		gone = strcmp(kind, "expired") == 0 || strcmp(kind, "cancelled") == 0;
+
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	json_text(&state, "state", bk_state_name(r->state));
+	json_text(&state, "room_type", TextDatumGetCString(r->room_type));
+	json_datetime(&state, "check_in", DateADTGetDatum(r->check_in), false, DATEOID);
+	json_datetime(&state, "check_out", DateADTGetDatum(r->check_out), false, DATEOID);
+	json_numeric(&state, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
+	json_text(&state, "guest_id", text_column(r->tuple, desc, BK_RESERVATION_GUEST_ID));
+	json_numeric(&state, "total_price",
+				 heap_getattr(r->tuple, bk_column(BK_RESERVATION_TOTAL_PRICE), desc, &isnull));
+	value = heap_getattr(r->tuple, bk_column(BK_RESERVATION_HOLD_EXPIRES_AT), desc, &isnull);
+	json_datetime(&state, "hold_expires_at", value, isnull, TIMESTAMPTZOID);
+	json_text(&state, "payment_ref", payment_ref);
+	json_text(&state, "payment_intent", payment_intent);
+	json_text(&state, "confirmation_code", text_column(r->tuple, desc, BK_RESERVATION_CONFIRMATION_CODE));
+	json_text(&state, "cancel_reason", text_column(r->tuple, desc, BK_RESERVATION_CANCEL_REASON));
+	json_bool(&state, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
+	json_bool(&state, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(object));
+}
+
+/*
+ * bk_event_write writes one `kind` event for reservation *r as it is now
+ * (after the change), in the unit d.  free_delta is the change the event
+ * made to the free units of each night of the reservation's stay (0 when
+ * none: a confirm of a live hold, a payment begun).  At commit the
+ * sweeper is woken to publish it.
  */
 void
-bk_emit_events(const char *kind, Datum ids_array)
+bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta)
 {
-	Datum		args[2];
+	ResultRelInfo *rri = bk_direct_target(d, BK_EVENT);
+	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
+	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsVirtual);
+	int64		event_id = nextval_internal(bk_index_oid(BK_EVENT_ID_SEQ), false);
 
-	args[0] = CStringGetTextDatum(kind);
-	args[1] = ids_array;
-	bk_exec(booking_notify_events ? &emit_notify_plan : &emit_plan, args, NULL, 0);
-}
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+#define SET(col, value) \
+	do { \
+		slot->tts_values[bk_column(col) - 1] = (value); \
+		slot->tts_isnull[bk_column(col) - 1] = false; \
+	} while (0)
+	SET(BK_EVENT_EVENT_ID, Int64GetDatum(event_id));
+	SET(BK_EVENT_OCCURRED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
+	SET(BK_EVENT_KIND, CStringGetTextDatum(kind));
+	SET(BK_EVENT_RESERVATION_ID, Int64GetDatum(r->reservation_id));
+	SET(BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
+	SET(BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
+	SET(BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
+	if (free_delta != 0 && bk_has_column(BK_EVENT_FREE_DELTA))
+	{
+		SET(BK_EVENT_ROOM_TYPE, r->room_type);
+		SET(BK_EVENT_FIRST_NIGHT, DateADTGetDatum(r->check_in));
+		SET(BK_EVENT_END_NIGHT, DateADTGetDatum(r->check_out));
+		SET(BK_EVENT_FREE_DELTA, Int32GetDatum(free_delta));
+	}
+#undef SET
+	ExecStoreVirtualTuple(slot);
+	bk_direct_insert(d, BK_EVENT, slot);
+	ExecClearTuple(slot);
+	if (free_delta != 0 && !bk_has_column(BK_EVENT_FREE_DELTA))
+		bk_compat_calendar_shift(r->property_id, r->room_type, r->check_in, r->check_out,
+								 free_delta);
 
-void
-bk_emit_event(const char *kind, int64 reservation_id)
-{
-	bk_emit_events(kind, bk_int8_array(&reservation_id, 1));
+	if (booking_notify_events)
+	{
+		char		payload[32];
+
+		snprintf(payload, sizeof(payload), INT64_FORMAT, event_id);
+		Async_Notify("booking_events", payload);
+	}
+	if (!callback_registered)
+	{
+		RegisterXactCallback(events_xact_callback, NULL);
+		callback_registered = true;
+	}
+	wrote_events = true;
 }
 
 /*
- * bk_publish_events gives positions to the events that are ready, unless
- * another transaction is publishing right now (then it leaves the work to
- * it).  Returns how many it published.
+ * publish positions the unpublished events this transaction sees and
+ * folds their calendar changes into the room calendar; the caller holds
+ * the publisher's lock.  Returns how many it published.
  */
-int
-bk_publish_events(void)
+static int
+publish(void)
 {
 	Datum		args[2];
 	int64		first;
 	int			published;
-
-	bk_exec(&publish_lock_plan, NULL, NULL, 1);
-	if (!DatumGetBool(bk_get_notnull(0, 1)))
-		return 0;
+	BkCalendarDelta *deltas;
+	int			ndeltas = 0;
 
 	bk_exec(&next_position_plan, NULL, NULL, 1);
 	first = bk_get_int64(0, 1);
 	args[0] = Int64GetDatum(first);
 	args[1] = Int32GetDatum(BK_PUBLISH_BATCH);
-	bk_exec(&publish_plan, args, NULL, 0);
+	bk_exec(bk_schema_has_event_deltas() ? &publish_plan : &publish_1_1_plan, args, NULL, 0);
 	published = (int) SPI_processed;
+
+	deltas = palloc(sizeof(BkCalendarDelta) * Max(published, 1));
+	for (int row = 0; row < published; row++)
+	{
+		bool		isnull;
+		Datum		delta = bk_get(row, 5, &isnull);
+
+		if (isnull)
+			continue;
+		deltas[ndeltas].property_id = bk_get_int64(row, 1);
+		deltas[ndeltas].room_type = SPI_datumTransfer(bk_get_notnull(row, 2), false, -1);
+		deltas[ndeltas].first_night = DatumGetDateADT(bk_get_notnull(row, 3));
+		deltas[ndeltas].end_night = DatumGetDateADT(bk_get_notnull(row, 4));
+		deltas[ndeltas].delta = DatumGetInt32(delta);
+		ndeltas++;
+	}
 	if (published > 1)
 	{
 		args[0] = Int64GetDatum(first + published - 1);
 		bk_exec(&skip_positions_plan, args, NULL, 1);
 	}
+	if (ndeltas > 0)
+		bk_calendar_fold(deltas, ndeltas);
 	return published;
 }
 
 /*
+ * bk_publish_events publishes the events that are ready, unless another
+ * transaction is publishing right now (then it leaves the work to it).
+ * The caller is inside an SPI connection, in a short transaction of its
+ * own.  Returns how many it published.
+ */
+int
+bk_publish_events(void)
+{
+	if (!bk_schema_has_event_deltas())
+		return bk_compat_publish_lock() ? publish() : 0;
+	bk_exec(&publish_lock_plan, NULL, NULL, 1);
+	if (SPI_processed == 0)
+		return 0;
+	return publish();
+}
+
+/*
+ * bk_publisher_lock waits for the publisher's lock and keeps it until the
+ * end of the transaction: whoever recomputes the room calendar from the
+ * inventory takes it, so that no fold runs meanwhile.
+ */
+void
+bk_publisher_lock(void)
+{
+	if (bk_schema_has_event_deltas())
+		bk_exec(&publish_lock_wait_plan, NULL, NULL, 1);
+}
+
+/*
  * bk_notify_published sends one NOTIFY booking_events with the newest
- * published event id: the sweeper's wake-up call for consumers, which
- * matters when booking.notify_events is off.
+ * published event id: the sweeper's wake-up call for consumers.
  */
 void
 bk_notify_published(void)
@@ -264,6 +491,9 @@ require_consumer(FunctionCallInfo fcinfo)
  * booking_read_events is read_events(consumer, max): the next events the
  * consumer has not acknowledged, in order.  Reading does not acknowledge:
  * a consumer that crashes before ack_events reads the same events again.
+ * It publishes first only when it is a transaction of its own and no
+ * sweeper serves this database, so a consumer's open transaction never
+ * holds the publisher's lock.
  */
 Datum
 booking_read_events(PG_FUNCTION_ARGS)
@@ -282,7 +512,8 @@ booking_read_events(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	bk_connect();
-	(void) bk_publish_events();
+	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
+		(void) bk_publish_events();
 	args[0] = CStringGetTextDatum(consumer);
 	args[1] = Int32GetDatum(max);
 	bk_exec(&register_consumer_plan, args, NULL, 0);

@@ -1,15 +1,27 @@
 /*-------------------------------------------------------------------------
  * expiry.c
  *    Expiring holds past their deadline: booking.expire_holds() and the
- *    batch the sweeper runs, and the routine they share with
- *    reserve_range's dead-hold path, which moves a set of locked
- *    reservations to 'expired' and gives their units back in the same
- *    transaction.
+ *    batch the sweeper runs, and reserve_range's dead-hold path.  They
+ *    share one routine (expire_locked) that moves a set of locked holds to
+ *    'expired' and gives their units back in the same transaction, writing
+ *    an `expired` event for each, without SPI (direct.c).
+ *
+ * Lock order: the holds' reservation rows are locked first (by the
+ * caller, or here), then their nights, in ascending (property_id,
+ * room_type, night) order.  A release that would change fewer nights than
+ * a hold covers raises (a partial restore or rows deleted behind the
+ * engine's back), so units are never lost silently.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/nbtree.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/varlena.h"
 
 #include "booking.h"
 
@@ -19,69 +31,288 @@ PG_FUNCTION_INFO_V1(booking_expire_holds);
 static BookingPlan pick_dead_holds_plan = {
 	"SELECT pg_catalog.array_agg(reservation_id) FROM ("
 	"  SELECT reservation_id FROM booking.reservation"
-	"   WHERE state = ANY (" BK_LIVE_HOLD_STATES ") AND hold_expires_at <= $2"
+	"   WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[])"
+	"     AND hold_expires_at OPERATOR(pg_catalog.<=) $2"
 	"   ORDER BY hold_expires_at, reservation_id"
 	"   LIMIT $1 FOR UPDATE SKIP LOCKED) s",
 	2, {INT4OID, TIMESTAMPTZOID}
 };
 
 /*
- * The nights of the reservations in $1, locked in ascending (property,
- * room type, night) order: the global inventory lock order.
+ * hold_cmp orders holds by (property_id, room_type), room types as the
+ * inventory's primary key sorts them, then by check-in: the order in
+ * which their nights are locked.
  */
-static BookingPlan lock_their_nights_plan = {
-	"SELECT 1 FROM booking.reservation r"
-	"  JOIN booking.inventory i"
-	"    ON i.property_id = r.property_id AND i.room_type = r.room_type"
-	"   AND i.night >= r.check_in AND i.night < r.check_out"
-	" WHERE r.reservation_id = ANY ($1)"
-	" ORDER BY i.property_id, i.room_type, i.night"
-	"   FOR UPDATE OF i",
-	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
-};
+static int
+hold_cmp(const void *a, const void *b)
+{
+	const BkReservation *x = a;
+	const BkReservation *y = b;
+	text	   *tx;
+	text	   *ty;
+	int			c;
 
-/* Gives back the held units of the reservations in $1. */
-static BookingPlan release_their_nights_plan = {
-	"UPDATE booking.inventory i SET held = i.held - n.rooms"
-	"  FROM (SELECT i2.property_id, i2.room_type, i2.night, pg_catalog.sum(r.rooms)::int AS rooms"
-	"          FROM booking.reservation r"
-	"          JOIN booking.inventory i2"
-	"            ON i2.property_id = r.property_id AND i2.room_type = r.room_type"
-	"           AND i2.night >= r.check_in AND i2.night < r.check_out"
-	"         WHERE r.reservation_id = ANY ($1)"
-	"         GROUP BY 1, 2, 3) n"
-	" WHERE i.property_id = n.property_id AND i.room_type = n.room_type AND i.night = n.night",
-	1, {INT8ARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
-};
-
-static BookingPlan mark_expired_plan = {
-	"UPDATE booking.reservation"
-	"   SET state = 'expired'::booking.booking_state, updated_at = pg_catalog.now()"
-	" WHERE reservation_id = ANY ($1) AND state = ANY (" BK_LIVE_HOLD_STATES ")",
-	1, {INT8ARRAYOID}
-};
+	if (x->property_id != y->property_id)
+		return x->property_id < y->property_id ? -1 : 1;
+	tx = DatumGetTextPP(x->room_type);
+	ty = DatumGetTextPP(y->room_type);
+	c = varstr_cmp(VARDATA_ANY(tx), VARSIZE_ANY_EXHDR(tx),
+				   VARDATA_ANY(ty), VARSIZE_ANY_EXHDR(ty), DEFAULT_COLLATION_OID);
+	if (c != 0)
+		return c;
+	return x->check_in < y->check_in ? -1 : x->check_in > y->check_in;
+}
 
 /*
- * bk_expire_reservations expires the live holds (held or payment_pending)
- * whose ids are in `ids_array` (an int8[]); the caller has locked them.
- * Their nights are locked in the global order, then their units are
- * released, their state set and an `expired` event written for each, all
- * in this transaction.  Returns how many were expired.
+ * find_night returns the locked night `day` of *nights, or NULL.
+ */
+static BkNight *
+find_night(BkNights *nights, DateADT day)
+{
+	int			lo = 0;
+	int			hi = nights->n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (nights->nights[mid].night == day)
+			return &nights->nights[mid];
+		if (nights->nights[mid].night < day)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/*
+ * hold_is_covered says whether every night of a hold is in *nights.
+ */
+static bool
+hold_is_covered(BkNights *nights, const BkReservation *hold)
+{
+	for (DateADT day = hold->check_in; day < hold->check_out; day++)
+		if (find_night(nights, day) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * expire_locked expires the live holds in holds[0..n), whose reservation
+ * rows this transaction has locked: their nights are locked in the global
+ * order (with `wait`; with LockWaitSkip a hold whose nights cannot all be
+ * locked at once is left alone) together with the nights [also_first,
+ * also_end) of the same room type, when given (reserve_range's stay, so
+ * that it locks all its nights in one ordered pass), each night's held count goes down by
+ * what they held on it, written once, and each hold becomes expired with
+ * its event.  Returns how many it expired.  A hold whose nights are
+ * missing from the inventory raises, unless nights were skipped.
+ */
+static int
+expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
+			  DateADT also_first, DateADT also_end)
+{
+	int			expired = 0;
+	int			i = 0;
+
+	qsort(holds, n, sizeof(BkReservation), hold_cmp);
+	while (i < n)
+	{
+		int			j = i;
+		DateADT		first = holds[i].check_in;
+		DateADT		end = holds[i].check_out;
+		BkNights	nights;
+		int32	   *release;
+		bool	   *kept;
+
+		/* the holds of one room type share one ordered pass over its nights */
+		while (j < n && holds[j].property_id == holds[i].property_id &&
+			   bk_same_text(holds[j].room_type, holds[i].room_type))
+		{
+			first = Min(first, holds[j].check_in);
+			end = Max(end, holds[j].check_out);
+			j++;
+		}
+		if (also_end > also_first)
+		{
+			first = Min(first, also_first);
+			end = Max(end, also_end);
+		}
+		bk_nights_lock_wait(d, holds[i].property_id, holds[i].room_type, first, end, wait, &nights);
+
+		release = palloc0(sizeof(int32) * Max(nights.n, 1));
+		kept = palloc0(sizeof(bool) * (j - i));
+		for (int k = i; k < j; k++)
+		{
+			if (!hold_is_covered(&nights, &holds[k]))
+			{
+				if (wait == LockWaitSkip)
+					continue;	/* someone else has one of its nights: leave it */
+				bk_nights_require_all(&nights, holds[k].reservation_id, holds[k].property_id,
+									  bk_reservation_room_type(&holds[k]),
+									  holds[k].check_in, holds[k].check_out);
+			}
+			kept[k - i] = true;
+			for (DateADT day = holds[k].check_in; day < holds[k].check_out; day++)
+				release[find_night(&nights, day) - nights.nights] += holds[k].rooms;
+		}
+		for (int x = 0; x < nights.n; x++)
+			if (release[x] != 0)
+				bk_night_change(d, &nights.nights[x], -release[x], 0);
+		for (int k = i; k < j; k++)
+		{
+			if (!kept[k - i])
+				continue;
+			bk_reservation_set_state(d, &holds[k], BK_EXPIRED);
+			bk_event_write(d, "expired", &holds[k], holds[k].rooms);
+			expired++;
+		}
+		i = j;
+	}
+	bk_stat_add_on_commit(BK_STAT_EXPIRATIONS, expired);
+	return expired;
+}
+
+/*
+ * is_dead_hold says whether a reservation is a live hold past its deadline.
+ */
+static bool
+is_dead_hold(const BkReservation *r)
+{
+	return bk_state_is_live_hold(r->state) &&
+		(!r->has_deadline || r->hold_expires_at <= bk_now());
+}
+
+/*
+ * scan_dead_holds finds, in the unit's snapshot, the holds past their
+ * deadline of one room type that overlap [check_in, check_out), through
+ * the live-holds index; returns their ids (sorted) and how many.
+ */
+static int
+scan_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
+				DateADT check_in, DateADT check_out, bool first_only, int64 **ids)
+{
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION);
+	int			n = 0;
+	int			capacity = 8;
+
+	*ids = palloc(sizeof(int64) * capacity);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	ScanKeyInit(&keys[2], 3, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+				TimestampTzGetDatum(bk_now()));
+	scan = bk_direct_scan(d, BK_RESERVATION, BK_RESERVATION_LIVE_HOLDS_IDX, keys, 3);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		DateADT		in = DatumGetDateADT(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_CHECK_IN)));
+		DateADT		out = DatumGetDateADT(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_CHECK_OUT)));
+
+		if (in >= check_out || out <= check_in)
+			continue;
+		if (n == capacity)
+		{
+			capacity *= 2;
+			*ids = repalloc(*ids, sizeof(int64) * capacity);
+		}
+		(*ids)[n++] = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_RESERVATION_ID)));
+		if (first_only)
+			break;
+	}
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return n;
+}
+
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * bk_dead_holds_exist says whether holds past their deadline overlap the
+ * stay [check_in, check_out) of a room type.
+ */
+bool
+bk_dead_holds_exist(BkDirect *d, int64 property_id, Datum room_type,
+					DateADT check_in, DateADT check_out)
+{
+	int64	   *ids;
+
+	return scan_dead_holds(d, property_id, room_type, check_in, check_out, true, &ids) > 0;
+}
+
+/*
+ * bk_expire_dead_holds expires the holds past their deadline that overlap
+ * [check_in, check_out) of a room type: reserve_range's way to make sure a
+ * sold-out answer never comes from a hold that is already dead.
+ *
+ * With LockWaitBlock (the caller holds no inventory row yet) it waits for
+ * whoever has one of those holds or their nights locked: a confirm or a
+ * cancel in flight decides whether the units come back, and waiting is
+ * safe since it follows the global order; the stay's own nights are
+ * locked in the same ordered pass.  With LockWaitSkip (the caller
+ * holds the stay's nights) it takes only what it can lock at once.
+ * Returns how many it expired.
+ */
+int
+bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
+					 DateADT check_in, DateADT check_out, LockWaitPolicy wait)
+{
+	int64	   *ids;
+	int			n = scan_dead_holds(d, property_id, room_type, check_in, check_out, false, &ids);
+	BkReservation *holds = palloc(sizeof(BkReservation) * Max(n, 1));
+	int			nholds = 0;
+
+	qsort(ids, n, sizeof(int64), int64_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		BkReservation *r = &holds[nholds];
+
+		if (bk_reservation_lock(d, ids[i], r, wait) && is_dead_hold(r))
+			nholds++;			/* still dead once locked */
+	}
+	return nholds > 0 ? expire_locked(d, holds, nholds, wait, check_in, check_out) : 0;
+}
+
+/*
+ * bk_expire_reservations expires the live holds whose ids are in
+ * `ids_array` (an int8[]) and that the caller has locked (the sweeper's
+ * batch, expire_holds): their nights are locked in the global order,
+ * their units released, their state set and an `expired` event written
+ * for each, all in this transaction.  Returns how many were expired.
  */
 int
 bk_expire_reservations(Datum ids_array)
 {
-	Datum		args[1] = {ids_array};
+	ArrayType  *array = DatumGetArrayTypeP(ids_array);
+	Datum	   *ids;
+	int			n;
+	BkReservation *holds;
+	int			nholds = 0;
 	int			expired;
+	BkDirect	d;
 
-	bk_exec_locking(&lock_their_nights_plan, args, NULL, 0,
-					"the nights of the expiring holds");
-	bk_exec(&release_their_nights_plan, args, NULL, 0);
-	bk_calendar_refresh_reservations(ids_array);
-	bk_exec(&mark_expired_plan, args, NULL, 0);
-	expired = (int) SPI_processed;
-	bk_emit_events("expired", ids_array);
-	bk_stat_add_on_commit(BK_STAT_EXPIRATIONS, expired);
+	deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ids, NULL, &n);
+	holds = palloc(sizeof(BkReservation) * Max(n, 1));
+	bk_direct_begin(&d, true);
+	for (int i = 0; i < n; i++)
+	{
+		BkReservation *r = &holds[nholds];
+
+		if (bk_reservation_lock(&d, DatumGetInt64(ids[i]), r, LockWaitBlock) &&
+			bk_state_is_live_hold(r->state))
+			nholds++;
+	}
+	expired = nholds > 0 ? expire_locked(&d, holds, nholds, LockWaitBlock, 0, 0) : 0;
+	bk_direct_end(&d);
 	return expired;
 }
 

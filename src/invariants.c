@@ -45,18 +45,31 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"  WHERE p.problem IS NOT NULL"
 
 /* The room calendar against the inventory (1.1 on). */
-#define CALENDAR_SQL \
+#define CALENDAR_FREE_SQL(pending) \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, c.month + d.i - 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
-	"                          c.free[d.i], c.price[d.i]," \
+	"                          c.free[d.i] + " pending ", c.price[d.i]," \
 	"                          COALESCE(i.units - i.held - i.booked, -1), COALESCE(i.price, 0))" \
 	"   FROM booking.room_calendar c" \
 	"  CROSS JOIN LATERAL pg_catalog.generate_subscripts(c.free, 1) d(i)" \
 	"   LEFT JOIN booking.inventory i" \
 	"     ON i.property_id = c.property_id AND i.room_type = c.room_type AND i.night = c.month + d.i - 1" \
-	"  WHERE c.free[d.i] IS DISTINCT FROM COALESCE(i.units - i.held - i.booked, -1)" \
-	"     OR c.price[d.i] IS DISTINCT FROM COALESCE(i.price, 0)" \
+	"  WHERE (CASE WHEN c.free[d.i] < 0 THEN -1 ELSE c.free[d.i] + " pending " END)" \
+	"        IS DISTINCT FROM COALESCE(i.units - i.held - i.booked, -1)" \
+	"     OR c.price[d.i] IS DISTINCT FROM COALESCE(i.price, 0)"
+
+/*
+ * What the events not published yet add to a calendar day (1.2 on): the
+ * calendar is the inventory minus those.
+ */
+#define PENDING_SQL \
+	"COALESCE((SELECT pg_catalog.sum(e.free_delta)::int FROM booking.event e" \
+	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
+	"             AND e.property_id = c.property_id AND e.room_type = c.room_type" \
+	"             AND e.first_night <= c.month + d.i - 1 AND e.end_night > c.month + d.i - 1), 0)"
+
+#define CALENDAR_REST_SQL \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, c.month," \
 	"        'room calendar row has stale property or room type details (run booking.rebuild_calendar())'" \
@@ -74,7 +87,13 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                       AND pg_catalog.array_length(c.free, 1) >= i.night - c.month + 1)"
 
 static BookingPlan check_plan = {
-	COUNTS_SQL CALENDAR_SQL "  ORDER BY 1, 2, 3, 4",
+	COUNTS_SQL CALENDAR_FREE_SQL(PENDING_SQL) CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	0, {InvalidOid}
+};
+
+/* For a database at 1.1, whose events carry no calendar changes. */
+static BookingPlan check_plan_1_1 = {
+	COUNTS_SQL CALENDAR_FREE_SQL("0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
@@ -93,7 +112,8 @@ booking_check_invariants(PG_FUNCTION_ARGS)
 {
 	InitMaterializedSRF(fcinfo, 0);
 	bk_connect();
-	bk_exec(bk_schema_has_calendar() ? &check_plan : &check_plan_1_0, NULL, NULL, 0);
+	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
+			bk_schema_has_event_deltas() ? &check_plan : &check_plan_1_1, NULL, NULL, 0);
 	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;

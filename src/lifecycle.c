@@ -5,16 +5,22 @@
  *    booking.cancel_reservation().
  *
  * Each locks the reservation row first, then its nights (in night order),
- * so none waits for a reservation while holding inventory.  Each is
- * idempotent: repeating a begin_payment with the same payment_intent, a
- * confirm with the same payment_ref, or a cancel returns the reservation
- * unchanged, moves no units and writes no event.
+ * so none waits for a reservation while holding inventory; rows are read
+ * and written without SPI (direct.c).  Each is idempotent: repeating a
+ * begin_payment with the same payment_intent, a confirm with the same
+ * payment_ref, or a cancel returns the reservation unchanged, moves no
+ * units and writes no event.  A payment_ref (or payment_intent) belongs to
+ * one reservation: the unique index decides between concurrent calls, and
+ * its verdict is reported as BK004.  No message shows a payment_ref or
+ * payment_intent the caller did not pass.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
+#include "access/nbtree.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
 
 #include "booking.h"
 
@@ -22,143 +28,121 @@ PG_FUNCTION_INFO_V1(booking_begin_payment);
 PG_FUNCTION_INFO_V1(booking_confirm_booking);
 PG_FUNCTION_INFO_V1(booking_cancel_reservation);
 
-/* A reservation as confirm and cancel need it, locked. */
-typedef struct LockedReservation
+/* A payment key: which column and index, and how messages name it */
+typedef struct PaymentKey
 {
-	int64		reservation_id;
-	int64		property_id;
-	char	   *room_type;
-	DateADT		check_in;
-	DateADT		check_out;
-	int32		rooms;
-	char	   *state;
-	TimestampTz hold_expires_at;
-	bool		has_deadline;
-	char	   *payment_ref;	/* NULL when none */
-	char	   *payment_intent; /* NULL when none */
-} LockedReservation;
+	const char *name;			/* payment_ref or payment_intent */
+	BkColumn	column;
+	BkIndex		index;
+	const char *index_name;
+} PaymentKey;
 
-static BookingPlan lock_reservation_plan = {
-	"SELECT property_id, room_type, check_in, check_out, rooms, state::text,"
-	"       hold_expires_at, payment_ref, payment_intent"
-	"  FROM booking.reservation WHERE reservation_id = $1 FOR UPDATE",
-	1, {INT8OID}
+static const PaymentKey payment_ref_key = {
+	"payment_ref", BK_RESERVATION_PAYMENT_REF, BK_RESERVATION_PAYMENT_REF_KEY,
+	"reservation_payment_ref_key"
 };
-
-static BookingPlan payment_intent_owner_plan = {
-	"SELECT reservation_id FROM booking.reservation"
-	" WHERE payment_intent = $1 AND reservation_id <> $2",
-	2, {TEXTOID, INT8OID}
-};
-
-static BookingPlan mark_payment_pending_plan = {
-	"UPDATE booking.reservation r"
-	"   SET state = 'payment_pending'::booking.booking_state, payment_intent = $2,"
-	"       hold_expires_at = GREATEST(r.hold_expires_at, $3), updated_at = pg_catalog.now()"
-	" WHERE r.reservation_id = $1 RETURNING r",
-	3, {INT8OID, TEXTOID, TIMESTAMPTZOID}
-};
-
-/* Serialises calls that carry the same payment_ref or payment_intent. */
-static BookingPlan lock_payment_ref_plan = {
-	"SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",
-	1, {TEXTOID}
-};
-
-static BookingPlan payment_ref_owner_plan = {
-	"SELECT reservation_id FROM booking.reservation"
-	" WHERE payment_ref = $1 AND reservation_id <> $2",
-	2, {TEXTOID, INT8OID}
-};
-
-static BookingPlan mark_confirmed_plan = {
-	"UPDATE booking.reservation r"
-	"   SET state = 'confirmed'::booking.booking_state, payment_ref = $2,"
-	"       confirmation_code = $3, updated_at = pg_catalog.now()"
-	" WHERE r.reservation_id = $1 RETURNING r",
-	3, {INT8OID, TEXTOID, TEXTOID}
-};
-
-static BookingPlan mark_cancelled_plan = {
-	"UPDATE booking.reservation r"
-	"   SET state = 'cancelled'::booking.booking_state, cancel_reason = $2,"
-	"       updated_at = pg_catalog.now()"
-	" WHERE r.reservation_id = $1 RETURNING r",
-	2, {INT8OID, TEXTOID}
+static const PaymentKey payment_intent_key = {
+	"payment_intent", BK_RESERVATION_PAYMENT_INTENT, BK_RESERVATION_PAYMENT_INTENT_KEY,
+	"reservation_payment_intent_key"
 };
 
 /*
- * lock_reservation locks reservation `id` and reads what confirm and
- * cancel need; BK005 when there is no such reservation.
+ * lock_reservation locks reservation `id` and reads it; BK005 when there
+ * is no such reservation.
  */
 static void
-lock_reservation(int64 id, LockedReservation *r)
+lock_reservation(BkDirect *d, int64 id, BkReservation *r)
 {
-	Datum		args[1] = {Int64GetDatum(id)};
-	bool		isnull;
-	Datum		d;
-
-	bk_exec_locking(&lock_reservation_plan, args, NULL, 0,
-					psprintf("reservation %lld", (long long) id));
-	if (SPI_processed == 0)
+	if (!bk_reservation_lock(d, id, r, LockWaitBlock))
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
 				 errmsg("reservation %lld does not exist", (long long) id),
 				 errhint("Check the reservation_id that reserve_range returned.")));
-
-	r->reservation_id = id;
-	r->property_id = bk_get_int64(0, 1);
-	r->room_type = TextDatumGetCString(bk_get_notnull(0, 2));
-	r->check_in = DatumGetDateADT(bk_get_notnull(0, 3));
-	r->check_out = DatumGetDateADT(bk_get_notnull(0, 4));
-	r->rooms = bk_get_int32(0, 5);
-	r->state = TextDatumGetCString(bk_get_notnull(0, 6));
-	d = bk_get(0, 7, &isnull);
-	r->has_deadline = !isnull;
-	r->hold_expires_at = isnull ? 0 : DatumGetTimestampTz(d);
-	d = bk_get(0, 8, &isnull);
-	r->payment_ref = isnull ? NULL : TextDatumGetCString(d);
-	d = bk_get(0, 9, &isnull);
-	r->payment_intent = isnull ? NULL : TextDatumGetCString(d);
 }
 
 /*
- * is_live_hold says whether a state counts its units as held.
- */
-static bool
-is_live_hold(const LockedReservation *r)
-{
-	return strcmp(r->state, "held") == 0 || strcmp(r->state, "payment_pending") == 0;
-}
-
-/*
- * unchanged returns the reservation as it is, ending the SPI connection:
- * the answer to every idempotent repeat.
+ * unchanged ends the unit and returns the reservation as it is: the
+ * answer to every idempotent repeat.
  */
 static Datum
-unchanged(int64 id)
+unchanged(BkDirect *d, const BkReservation *r)
 {
-	Datum		result = bk_reservation_row(id);
+	Datum		result = bk_reservation_datum(d, r);
 
-	bk_finish();
+	bk_direct_end(d);
 	return result;
 }
 
 /*
- * finish_change runs the UPDATE that records a state change, writes its
- * event and returns the reservation as it now is.
+ * report_key_taken raises BK004: a payment key already belongs to
+ * another reservation.
  */
-static Datum
-finish_change(BookingPlan *plan, Datum *args, const char *nulls, const char *event_kind,
-			  int64 id)
+static void
+report_key_taken(const PaymentKey *key, const char *value, int64 reservation_id)
 {
-	Datum		result;
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
+			 errmsg("%s \"%s\" already belongs to another reservation", key->name, value),
+			 errdetail("Another reservation has this %s; reservation %lld was not changed.",
+					   key->name, (long long) reservation_id),
+			 errhint("Each payment pays for one reservation; refund or use the payment's own reference.")));
+}
 
-	bk_exec(plan, args, nulls, 0);
-	result = bk_copy_result_datum(0, 1);
-	bk_emit_event(event_kind, id);
-	bk_finish();
-	return result;
+/*
+ * check_key_unused fails with BK004 when the payment key already belongs
+ * to another reservation this snapshot sees.  (A concurrent call that uses
+ * it too is stopped by the unique index: see update_with_key.)
+ */
+static void
+check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 reservation_id)
+{
+	ScanKeyData skey;
+	IndexScanDesc scan;
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION);
+	bool		taken = false;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(value));
+	scan = bk_direct_scan(d, BK_RESERVATION, key->index, &skey, 1);
+	while (!taken && index_getnext_slot(scan, ForwardScanDirection, slot))
+		taken = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_RESERVATION_ID)))
+			!= reservation_id;
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	if (taken)
+		report_key_taken(key, value, reservation_id);
+}
+
+/*
+ * update_with_key writes the reservation's new columns, one of which is a
+ * payment key.  When a concurrent transaction committed the same key for
+ * another reservation meanwhile (or since this transaction's snapshot,
+ * under REPEATABLE READ), the unique index refuses it: that is BK004 too,
+ * never a raw unique violation.
+ */
+static void
+update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char *value,
+				int ncolumns, const BkColumn *columns, const Datum *values)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		bk_reservation_update(d, r, ncolumns, columns, values, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
+			edata->constraint_name == NULL ||
+			strcmp(edata->constraint_name, key->index_name) != 0)
+			PG_RE_THROW();
+		FlushErrorState();
+		report_key_taken(key, value, r->reservation_id);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -213,33 +197,6 @@ confirmation_code(int64 reservation_id)
 }
 
 /*
- * check_payment_key_unused fails with BK004 when a payment_ref (or a
- * payment_intent) already belongs to another reservation: one payment pays
- * for at most one booking.  A transaction lock on the value makes two calls
- * racing with it take turns, so the second sees the first and gets BK004
- * rather than the unique index's 23505.
- */
-static void
-check_payment_key_unused(BookingPlan *owner_plan, const char *name,
-						 const char *value, int64 reservation_id)
-{
-	Datum		args[2];
-
-	args[0] = CStringGetTextDatum(value);
-	args[1] = Int64GetDatum(reservation_id);
-	bk_exec_locking(&lock_payment_ref_plan, args, NULL, 0,
-					psprintf("%s \"%s\"", name, value));
-	bk_exec(owner_plan, args, NULL, 1);
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
-				 errmsg("%s \"%s\" already belongs to another reservation", name, value),
-				 errdetail("Reservation %lld was paid with it; reservation %lld was not changed.",
-						   (long long) bk_get_int64(0, 1), (long long) reservation_id),
-				 errhint("Each payment pays for one reservation; refund or use the payment's own reference.")));
-}
-
-/*
  * booking_begin_payment is begin_payment(reservation_id, payment_intent,
  * extend): the guest has started paying, so the hold must not run out
  * under them.  held: becomes payment_pending, its deadline pushed to at
@@ -254,9 +211,13 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	int64		id;
 	char	   *intent;
 	TimestampTz deadline;
-	LockedReservation r;
-	Datum		args[3];
+	BkReservation r;
+	BkDirect	d;
 	Datum		result;
+	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_PAYMENT_INTENT,
+	BK_RESERVATION_HOLD_EXPIRES_AT};
+	Datum		values[3];
+	Oid			state_type;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
@@ -274,36 +235,40 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 														   IntervalPGetDatum(extend)));
 	}
 
-	bk_connect();
-	lock_reservation(id, &r);
+	bk_direct_begin(&d, true);
+	lock_reservation(&d, id, &r);
 
-	if (strcmp(r.state, "payment_pending") == 0 &&
-		r.payment_intent && strcmp(r.payment_intent, intent) == 0)
-		PG_RETURN_DATUM(unchanged(id));
-	if (strcmp(r.state, "expired") == 0)
+	if (r.state == BK_PAYMENT_PENDING && r.payment_intent && strcmp(r.payment_intent, intent) == 0)
+		PG_RETURN_DATUM(unchanged(&d, &r));
+	if (r.state == BK_EXPIRED)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_HOLD_EXPIRED),
 				 errmsg("hold of reservation %lld expired before payment began", (long long) id),
 				 errdetail("Reservation %lld (property %lld, room type \"%s\") gave its rooms back at its deadline.",
-						   (long long) id, (long long) r.property_id, r.room_type),
+						   (long long) id, (long long) r.property_id, bk_reservation_room_type(&r)),
 				 errhint("Reserve again, or capture the payment and call confirm_booking, which confirms while the rooms are still free.")));
-	if (strcmp(r.state, "held") != 0)
+	if (r.state != BK_HELD)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
-				 errmsg("payment cannot begin for reservation %lld: it is %s", (long long) id, r.state),
-				 errdetail("Reservation %lld (property %lld, room type \"%s\") is %s%s%s%s.",
-						   (long long) id, (long long) r.property_id, r.room_type, r.state,
-						   r.payment_intent ? " with payment_intent \"" : "",
-						   r.payment_intent ? r.payment_intent : "",
-						   r.payment_intent ? "\"" : ""),
+				 errmsg("payment cannot begin for reservation %lld: it is %s",
+						(long long) id, bk_state_name(r.state)),
+				 errdetail("Reservation %lld (property %lld, room type \"%s\") is %s%s.",
+						   (long long) id, (long long) r.property_id, bk_reservation_room_type(&r),
+						   bk_state_name(r.state),
+						   r.payment_intent == NULL ? "" :
+						   strcmp(r.payment_intent, intent) == 0 ? " with this payment_intent" :
+						   " with another payment_intent"),
 				 errhint("A payment can begin only on a held reservation.")));
 
-	check_payment_key_unused(&payment_intent_owner_plan, "payment_intent", intent, id);
-
-	args[0] = Int64GetDatum(id);
-	args[1] = CStringGetTextDatum(intent);
-	args[2] = TimestampTzGetDatum(deadline);
-	result = finish_change(&mark_payment_pending_plan, args, NULL, "payment_pending", id);
+	check_key_unused(&d, &payment_intent_key, intent, id);
+	state_type = bk_state_type(&d);
+	values[0] = ObjectIdGetDatum(bk_state_value(state_type, BK_PAYMENT_PENDING));
+	values[1] = CStringGetTextDatum(intent);
+	values[2] = TimestampTzGetDatum(r.has_deadline ? Max(r.hold_expires_at, deadline) : deadline);
+	update_with_key(&d, &r, &payment_intent_key, intent, 3, columns, values);
+	bk_event_write(&d, "payment_pending", &r, 0);
+	result = bk_reservation_datum(&d, &r);
+	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_PAYMENTS_BEGUN, 1);
 	PG_RETURN_DATUM(result);
 }
@@ -312,75 +277,89 @@ booking_begin_payment(PG_FUNCTION_ARGS)
  * booking_confirm_booking is confirm_booking(reservation_id, payment_ref).
  *
  * held or payment_pending (before or after the deadline, the units are
- * still its own): the units move from held to booked.  expired (late payment): the units are
- * taken again if every night still has them, else BK002.  confirmed with
- * the same payment_ref: returned unchanged.  Anything else: BK003.
+ * still its own): the units move from held to booked.  expired (late
+ * payment): the units are taken again if every night still has them, else
+ * BK002.  confirmed with the same payment_ref: returned unchanged.
+ * Anything else: BK003.
  */
 Datum
 booking_confirm_booking(PG_FUNCTION_ARGS)
 {
 	int64		id;
 	char	   *payment_ref;
-	LockedReservation r;
-	Datum		args[3];
+	BkReservation r;
+	BkDirect	d;
+	BkNights	nights;
 	Datum		result;
+	int32		free_delta = 0;
+	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_PAYMENT_REF,
+	BK_RESERVATION_CONFIRMATION_CODE};
+	Datum		values[3];
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 	payment_ref = require_payment_key(fcinfo, 1, "payment_ref");
 
-	bk_connect();
-	lock_reservation(id, &r);
+	bk_direct_begin(&d, true);
+	lock_reservation(&d, id, &r);
 
-	if (strcmp(r.state, "confirmed") == 0)
+	if (r.state == BK_CONFIRMED)
 	{
 		if (r.payment_ref && strcmp(r.payment_ref, payment_ref) == 0)
-			PG_RETURN_DATUM(unchanged(id));
+			PG_RETURN_DATUM(unchanged(&d, &r));
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
 				 errmsg("reservation %lld is already confirmed with another payment_ref", (long long) id),
-				 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) was confirmed with payment_ref \"%s\".",
-						   (long long) id, (long long) r.property_id, r.room_type,
-						   bk_date_str(r.check_in), bk_date_str(r.check_out),
-						   r.payment_ref ? r.payment_ref : ""),
+				 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is confirmed; the payment_ref given is not the one it was confirmed with.",
+						   (long long) id, (long long) r.property_id, bk_reservation_room_type(&r),
+						   bk_date_str(r.check_in), bk_date_str(r.check_out)),
 				 errhint("Refund the second payment; the reservation is already paid.")));
 	}
-	if (!is_live_hold(&r) && strcmp(r.state, "expired") != 0)
+	if (!bk_state_is_live_hold(r.state) && r.state != BK_EXPIRED)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
-				 errmsg("reservation %lld cannot be confirmed: it is %s", (long long) id, r.state),
+				 errmsg("reservation %lld cannot be confirmed: it is %s",
+						(long long) id, bk_state_name(r.state)),
 				 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is %s.",
-						   (long long) id, (long long) r.property_id, r.room_type,
-						   bk_date_str(r.check_in), bk_date_str(r.check_out), r.state),
+						   (long long) id, (long long) r.property_id, bk_reservation_room_type(&r),
+						   bk_date_str(r.check_in), bk_date_str(r.check_out),
+						   bk_state_name(r.state)),
 				 errhint("Refund the payment, or make a new reservation.")));
 
-	check_payment_key_unused(&payment_ref_owner_plan, "payment_ref", payment_ref, id);
-
-	if (strcmp(r.state, "expired") == 0 || !r.has_deadline || r.hold_expires_at <= bk_now())
+	check_key_unused(&d, &payment_ref_key, payment_ref, id);
+	if (r.state == BK_EXPIRED || !r.has_deadline || r.hold_expires_at <= bk_now())
 		bk_stat_add_on_commit(BK_STAT_LATE_CONFIRMS, 1);
-	if (is_live_hold(&r))
-		bk_change_nights(r.property_id, r.room_type, r.check_in, r.check_out,
-						 r.rooms, BK_BOOK_HELD);
+
+	bk_nights_lock(&d, r.property_id, r.room_type, r.check_in, r.check_out, &nights);
+	if (bk_state_is_live_hold(r.state))
+	{
+		bk_nights_require_all(&nights, id, r.property_id, bk_reservation_room_type(&r),
+							  r.check_in, r.check_out);
+		bk_nights_change(&d, &nights, -r.rooms, r.rooms);
+	}
 	else
 	{
-		Numeric		total_price;
 		BkShortage	shortage;
 
-		if (!bk_acquire_nights(r.property_id, r.room_type, r.check_in, r.check_out,
-							   r.rooms, BK_BOOK, false, &total_price, &shortage))
+		if (bk_nights_shortage(&nights, r.check_in, r.check_out, r.rooms, &shortage))
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_HOLD_EXPIRED),
 					 errmsg("hold of reservation %lld expired and its rooms are gone", (long long) id),
 					 errdetail("Property %lld, room type \"%s\", night %s has %d unit(s) free, %d needed.",
-							   (long long) r.property_id, r.room_type,
+							   (long long) r.property_id, bk_reservation_room_type(&r),
 							   bk_date_str(shortage.night), shortage.available, r.rooms),
 					 errhint("Refund the payment; the reservation stays expired.")));
+		bk_nights_change(&d, &nights, 0, r.rooms);
+		free_delta = -r.rooms;
 	}
 
-	args[0] = Int64GetDatum(id);
-	args[1] = CStringGetTextDatum(payment_ref);
-	args[2] = CStringGetTextDatum(confirmation_code(id));
-	result = finish_change(&mark_confirmed_plan, args, NULL, "confirmed", id);
+	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CONFIRMED));
+	values[1] = CStringGetTextDatum(payment_ref);
+	values[2] = CStringGetTextDatum(confirmation_code(id));
+	update_with_key(&d, &r, &payment_ref_key, payment_ref, 3, columns, values);
+	bk_event_write(&d, "confirmed", &r, free_delta);
+	result = bk_reservation_datum(&d, &r);
+	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CONFIRMS, 1);
 	PG_RETURN_DATUM(result);
 }
@@ -396,32 +375,37 @@ Datum
 booking_cancel_reservation(PG_FUNCTION_ARGS)
 {
 	int64		id;
-	LockedReservation r;
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
+	BkReservation r;
+	BkDirect	d;
+	BkNights	nights;
 	Datum		result;
+	BkColumn	columns[2] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON};
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 
-	bk_connect();
-	lock_reservation(id, &r);
+	bk_direct_begin(&d, true);
+	lock_reservation(&d, id, &r);
+	if (!bk_state_counts(r.state))
+		PG_RETURN_DATUM(unchanged(&d, &r));
 
-	if (is_live_hold(&r))
-		bk_change_nights(r.property_id, r.room_type, r.check_in, r.check_out,
-						 r.rooms, BK_UNHOLD);
-	else if (strcmp(r.state, "confirmed") == 0)
-		bk_change_nights(r.property_id, r.room_type, r.check_in, r.check_out,
-						 r.rooms, BK_UNBOOK);
+	bk_nights_lock(&d, r.property_id, r.room_type, r.check_in, r.check_out, &nights);
+	bk_nights_require_all(&nights, id, r.property_id, bk_reservation_room_type(&r),
+						  r.check_in, r.check_out);
+	if (bk_state_is_live_hold(r.state))
+		bk_nights_change(&d, &nights, -r.rooms, 0);
 	else
-		PG_RETURN_DATUM(unchanged(id));
+		bk_nights_change(&d, &nights, 0, -r.rooms);
 
-	args[0] = Int64GetDatum(id);
-	if (PG_ARGISNULL(1))
-		nulls[1] = 'n';
-	else
-		args[1] = PG_GETARG_DATUM(1);
-	result = finish_change(&mark_cancelled_plan, args, nulls, "cancelled", id);
+	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CANCELLED));
+	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	nulls[1] = PG_ARGISNULL(1);
+	bk_reservation_update(&d, &r, 2, columns, values, nulls);
+	bk_event_write(&d, "cancelled", &r, r.rooms);
+	result = bk_reservation_datum(&d, &r);
+	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);
 	PG_RETURN_DATUM(result);
 }

@@ -4,79 +4,37 @@
  *    night of [check_in, check_out), all or nothing, for a limited time.
  *
  * Everything that can be done before the row locks is: argument checks,
- * the idempotency claim, the property lookup and the "today" rule.  Then
- * the nights are locked in order, counted, changed, and the reservation
- * row and its `reserved` event written, so the locks are held as briefly
- * as possible.
+ * the idempotency claim, the property and room type lookup, the "today"
+ * rule and the stay rules.  Then the nights are locked in order, counted,
+ * changed, and the reservation row and its `reserved` event written, so
+ * the locks are held as briefly as possible.  The nights, the reservation
+ * and the event are read and written without SPI (direct.c); the
+ * idempotency key and the stay rules, which not every call has, use SPI.
+ *
+ * Dead holds never block: when holds past their deadline lie on the
+ * stay's nights they are expired first (waiting for whoever has them
+ * locked, in the global lock order), and when a night is short after the
+ * nights are locked, holds that died meanwhile are expired if that can be
+ * done without waiting, and the nights counted again.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
+#include "access/nbtree.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 
 #include "booking.h"
 
 PG_FUNCTION_INFO_V1(booking_reserve_range);
 
-/*
- * The property's time zone, whether it has the room type, and whether
- * holds past their deadline lie on the stay's nights.
- */
-#define LOOKUP_SQL(has_rules) \
-	"SELECT p.time_zone, rt.code IS NOT NULL, " has_rules "," \
-	"       EXISTS (SELECT 1 FROM booking.reservation r" \
-	"                WHERE r.property_id = $1 AND r.room_type = $2" \
-	"                  AND r.state = ANY (" BK_LIVE_HOLD_STATES ")" \
-	"                  AND r.hold_expires_at <= $5" \
-	"                  AND r.check_in < $4 AND r.check_out > $3)" \
-	"  FROM booking.property p" \
-	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2" \
-	" WHERE p.property_id = $1"
-
-static BookingPlan lookup_plan = {
-	LOOKUP_SQL("COALESCE(rt.has_rules, false)"),
-	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
-};
-
-/* The same for a database still at 1.0 (no stay rules). */
-static BookingPlan lookup_plan_1_0 = {
-	LOOKUP_SQL("false"),
-	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
-};
-
-static BookingPlan insert_reservation_plan = {
-	"INSERT INTO booking.reservation AS r"
-	" (reservation_id, property_id, room_type, check_in, check_out, rooms, guest_id,"
-	"  state, hold_expires_at, total_price)"
-	" VALUES (pg_catalog.nextval('booking.reservation_id_seq'::pg_catalog.regclass) * 1024 + $1,"
-	"         $2, $3, $4, $5, $6, $7, 'held'::booking.booking_state, $8, $9)"
-	" RETURNING r.reservation_id, r",
-	9, {INT4OID, INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, TEXTOID, TIMESTAMPTZOID, NUMERICOID}
-};
-
-static BookingPlan fetch_reservation_plan = {
-	"SELECT r FROM booking.reservation r WHERE r.reservation_id = $1",
-	1, {INT8OID}
-};
-
-/*
- * bk_reservation_row returns reservation `reservation_id` as a
- * booking.reservation row in the caller's memory.  The caller is inside
- * an SPI connection.
- */
-Datum
-bk_reservation_row(int64 reservation_id)
+/* What reserve_range learns about the property and room type */
+typedef struct StayPlace
 {
-	Datum		args[1] = {Int64GetDatum(reservation_id)};
-
-	bk_exec(&fetch_reservation_plan, args, NULL, 1);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("reservation %lld does not exist", (long long) reservation_id)));
-	return bk_copy_result_datum(0, 1);
-}
+	char	   *time_zone;
+	bool		has_rules;
+	bool		dead_holds;		/* holds past their deadline lie on the stay */
+} StayPlace;
 
 /*
  * validate_key checks an idempotency key: not empty, at most 255 bytes.
@@ -95,70 +53,96 @@ validate_key(const char *key)
 }
 
 /*
- * check_property_and_day looks up the property and room type (BK005 when
- * unknown), refuses a check-in before the property's local today and a
- * stay that breaks the room type's rules (BK006).  Returns whether dead
- * holds lie on the stay's nights.
+ * look_up_place reads the property's time zone and whether the room type
+ * exists and has stay rules (BK005 when either is unknown), and whether
+ * holds past their deadline overlap the stay.
  */
-static bool
-check_property_and_day(int64 property_id, const char *room_type,
-					   DateADT check_in, DateADT check_out)
+static void
+look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace *place)
 {
-	Datum		args[5];
-	char	   *time_zone;
-	DateADT		today;
-	bool		has_rules;
-	bool		dead_holds;
-	BkRuleViolation violation;
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	TupleTableSlot *slot = bk_direct_slot(d, BK_PROPERTY);
+	bool		found;
 
-	args[0] = Int64GetDatum(property_id);
-	args[1] = CStringGetTextDatum(room_type);
-	args[2] = DateADTGetDatum(check_in);
-	args[3] = DateADTGetDatum(check_out);
-	args[4] = TimestampTzGetDatum(bk_now());
-	bk_exec(bk_schema_has_calendar() ? &lookup_plan : &lookup_plan_1_0, args, NULL, 1);
-	if (SPI_processed == 0)
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
+	scan = bk_direct_scan(d, BK_PROPERTY, BK_PROPERTY_PKEY, keys, 1);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		place->time_zone = TextDatumGetCString(bk_direct_get_notnull(slot, bk_column(BK_PROPERTY_TIME_ZONE)));
+	index_endscan(scan);
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) property_id),
+				 errmsg("property %lld does not exist", (long long) stay->property_id),
 				 errhint("Create it with booking.add_property, or check the id.")));
-	if (!DatumGetBool(bk_get_notnull(0, 2)))
+
+	slot = bk_direct_slot(d, BK_ROOM_TYPE);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	scan = bk_direct_scan(d, BK_ROOM_TYPE, BK_ROOM_TYPE_PKEY, keys, 2);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull = true;
+		Datum		has_rules = (Datum) 0;
+
+		if (bk_has_column(BK_ROOM_TYPE_HAS_RULES))
+			has_rules = slot_getattr(slot, bk_column(BK_ROOM_TYPE_HAS_RULES), &isnull);
+		place->has_rules = !isnull && DatumGetBool(has_rules);
+	}
+	index_endscan(scan);
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
 				 errmsg("room type \"%s\" does not exist at property %lld",
-						room_type, (long long) property_id),
+						stay->room_type, (long long) stay->property_id),
 				 errhint("Create it with booking.add_room_type, or check the code.")));
-	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
-	has_rules = DatumGetBool(bk_get_notnull(0, 3));
-	dead_holds = DatumGetBool(bk_get_notnull(0, 4));
 
-	today = bk_local_today(time_zone);
-	if (check_in < today)
+	place->dead_holds = bk_dead_holds_exist(d, stay->property_id, room_type,
+											stay->check_in, stay->check_out);
+}
+
+/*
+ * check_day_and_rules refuses a check-in before the property's local today
+ * and a stay that breaks the room type's rules (BK006).
+ */
+static void
+check_day_and_rules(const BkStayRequest *stay, const StayPlace *place)
+{
+	DateADT		today = bk_local_today(place->time_zone);
+	BkRuleViolation violation;
+	bool		allowed;
+
+	if (stay->check_in < today)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("check_in is in the past"),
 				 errdetail("check_in is %s; it is %s at property %lld (time zone %s).",
-						   bk_date_str(check_in), bk_date_str(today),
-						   (long long) property_id, time_zone),
+						   bk_date_str(stay->check_in), bk_date_str(today),
+						   (long long) stay->property_id, place->time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
-	if (has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
-										  today, &violation))
+	if (!place->has_rules)
+		return;
+	bk_connect();
+	allowed = bk_check_stay_rules(stay->property_id, stay->room_type, stay->check_in,
+								  stay->check_out, today, &violation);
+	bk_finish();
+	if (!allowed)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
 				 errmsg("the stay breaks the %s rule", violation.rule),
 				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
-						   (long long) property_id, room_type,
+						   (long long) stay->property_id, stay->room_type,
 						   bk_date_str(violation.night), violation.detail),
 				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
-	return dead_holds;
 }
 
 /*
  * report_no_availability raises BK001 for the first night that lacks units.
  */
 static void
-report_no_availability(int64 property_id, const char *room_type, int32 rooms,
-					   const BkShortage *shortage)
+report_no_availability(const BkStayRequest *stay, const BkShortage *shortage)
 {
 	bk_stat_add(BK_STAT_RESERVE_CONFLICTS, 1);
 	if (shortage->missing)
@@ -166,16 +150,31 @@ report_no_availability(int64 property_id, const char *room_type, int32 rooms,
 				(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
 				 errmsg("no availability: a night of the stay is not on sale"),
 				 errdetail("Property %lld, room type \"%s\", night %s has no inventory.",
-						   (long long) property_id, room_type, bk_date_str(shortage->night)),
+						   (long long) stay->property_id, stay->room_type,
+						   bk_date_str(shortage->night)),
 				 errhint("Open the night with booking.open_inventory, or choose other dates.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
 			 errmsg("no availability: %d room(s) requested, %d free on one night of the stay",
-					rooms, shortage->available),
+					stay->rooms, shortage->available),
 			 errdetail("Property %lld, room type \"%s\", night %s has %d unit(s) free.",
-					   (long long) property_id, room_type, bk_date_str(shortage->night),
-					   shortage->available),
+					   (long long) stay->property_id, stay->room_type,
+					   bk_date_str(shortage->night), shortage->available),
 			 errhint("Search other dates or room types; nothing was held.")));
+}
+
+/*
+ * hold_deadline returns when a hold made now expires: now + hold, or
+ * now + booking.hold_ttl.
+ */
+static TimestampTz
+hold_deadline(Interval *hold)
+{
+	if (hold)
+		return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													   TimestampTzGetDatum(bk_now()),
+													   IntervalPGetDatum(hold)));
+	return bk_now() + (TimestampTz) booking_hold_ttl_s * USECS_PER_SEC;
 }
 
 /*
@@ -185,97 +184,100 @@ report_no_availability(int64 property_id, const char *room_type, int32 rooms,
 Datum
 booking_reserve_range(PG_FUNCTION_ARGS)
 {
-	int64		property_id;
-	char	   *room_type;
-	DateADT		check_in;
-	DateADT		check_out;
-	int32		rooms;
+	BkStayRequest stay;
 	char	   *guest_id = NULL;
 	char	   *key = NULL;
 	Interval   *hold = NULL;
 	const char *scope;
-	Numeric		total_price;
+	Datum		room_type;
+	StayPlace	place;
+	BkDirect	d;
+	BkNights	nights;
 	BkShortage	shortage;
-	TimestampTz expires_at;
-	Datum		args[9];
-	char		nulls[9];
-	int64		reservation_id;
-	bool		dead_holds;
+	BkReservation r;
 	Datum		result;
-	BkStayRequest stay;
 
 	bk_stay_request(fcinfo, &stay);
-	property_id = stay.property_id;
-	room_type = stay.room_type;
-	check_in = stay.check_in;
-	check_out = stay.check_out;
-	rooms = stay.rooms;
 	if (!PG_ARGISNULL(5))
 		guest_id = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	if (!PG_ARGISNULL(6))
 		key = text_to_cstring(PG_GETARG_TEXT_PP(6));
 	if (!PG_ARGISNULL(7))
 		hold = PG_GETARG_INTERVAL_P(7);
-
 	if (key)
 		validate_key(key);
 	if (hold)
 		bk_require_interval_within(hold, "hold",
 								   "Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.");
 	scope = guest_id ? guest_id : "";
+	room_type = CStringGetTextDatum(stay.room_type);
 
 	bk_stat_add(BK_STAT_RESERVE_ATTEMPTS, 1);
-	bk_connect();
-
 	if (key)
 	{
 		int64		existing;
+		bool		first;
 
-		if (!bk_claim_key(scope, key,
-						  bk_request_digest(property_id, room_type, check_in,
-											check_out, rooms, hold),
-						  property_id, &existing))
+		bk_connect();
+		first = bk_claim_key(scope, key,
+							 bk_request_digest(stay.property_id, stay.room_type, stay.check_in,
+											   stay.check_out, stay.rooms, hold),
+							 stay.property_id, &existing);
+		bk_finish();
+		if (!first)
 		{
-			result = bk_reservation_row(existing);
-			bk_finish();
 			bk_stat_add_on_commit(BK_STAT_IDEMPOTENT_REPLAYS, 1);
-			PG_RETURN_DATUM(result);
+			PG_RETURN_DATUM(bk_reservation_fetch(existing));
 		}
 	}
 
-	dead_holds = check_property_and_day(property_id, room_type, check_in, check_out);
-	if (hold)
-		expires_at = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-															 TimestampTzGetDatum(bk_now()),
-															 IntervalPGetDatum(hold)));
-	else
-		expires_at = bk_now() + (TimestampTz) booking_hold_ttl_s * USECS_PER_SEC;
+	bk_direct_begin(&d, true);
+	look_up_place(&d, &stay, room_type, &place);
+	check_day_and_rules(&stay, &place);
+	if (place.dead_holds)
+	{
+		/* expire them in a unit of their own, then start afresh */
+		bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
+							 stay.check_out, LockWaitBlock);
+		bk_direct_end(&d);
+		bk_direct_begin(&d, true);
+	}
 
-	if (!bk_acquire_nights(property_id, room_type, check_in, check_out, rooms,
-						   BK_HOLD, dead_holds, &total_price, &shortage))
-		report_no_availability(property_id, room_type, rooms, &shortage);
+	bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+	if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+	{
+		int			expired;
 
-	args[0] = Int32GetDatum(booking_node_id);
-	args[1] = Int64GetDatum(property_id);
-	args[2] = CStringGetTextDatum(room_type);
-	args[3] = DateADTGetDatum(check_in);
-	args[4] = DateADTGetDatum(check_out);
-	args[5] = Int32GetDatum(rooms);
-	args[6] = guest_id ? CStringGetTextDatum(guest_id) : (Datum) 0;
-	args[7] = TimestampTzGetDatum(expires_at);
-	args[8] = NumericGetDatum(total_price);
-	memset(nulls, ' ', sizeof(nulls));
-	if (!guest_id)
-		nulls[6] = 'n';
-	bk_exec(&insert_reservation_plan, args, nulls, 0);
-	reservation_id = bk_get_int64(0, 1);
-	result = bk_copy_result_datum(0, 2);
+		/* a hold on these nights may have died since the lookup */
+		if (shortage.missing)
+			report_no_availability(&stay, &shortage);
+		bk_direct_end(&d);
+		bk_direct_begin(&d, true);
+		expired = bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
+									   stay.check_out, LockWaitSkip);
+		if (expired == 0)
+			report_no_availability(&stay, &shortage);
+		bk_direct_end(&d);
+		bk_direct_begin(&d, true);
+		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+			report_no_availability(&stay, &shortage);
+	}
+
+	bk_nights_change(&d, &nights, stay.rooms, 0);
+	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
+						  stay.rooms, guest_id, hold_deadline(hold),
+						  bk_nights_total(&nights, stay.rooms), &r);
+	bk_event_write(&d, "reserved", &r, -stay.rooms);
+	result = bk_reservation_datum(&d, &r);
+	bk_direct_end(&d);
 
 	if (key)
-		bk_record_key(scope, key, reservation_id);
-	bk_emit_event("reserved", reservation_id);
-
-	bk_finish();
+	{
+		bk_connect();
+		bk_record_key(scope, key, r.reservation_id);
+		bk_finish();
+	}
 	bk_stat_add_on_commit(BK_STAT_RESERVE_SUCCESSES, 1);
 	PG_RETURN_DATUM(result);
 }

@@ -2,8 +2,9 @@
  * search.c
  *    booking.search(): the room types of a city that can take a whole stay,
  *    cheapest first.  It reads booking.room_calendar (calendar.c), at most
- *    two compact rows per room type for a stay of up to a month, and does
- *    the arithmetic here: every night open with enough free units, the sum
+ *    two compact rows per room type for a stay of up to a month, plus the
+ *    changes of free units not folded into them yet (a few events), and
+ *    does the arithmetic here: every night open with enough free units, the sum
  *    of the nightly prices, the stay rules of the room types that have any
  *    (rules.c), then the contract's order and max_results.
  *-------------------------------------------------------------------------
@@ -32,8 +33,10 @@ static BookingPlan search_rows_plan = {
 	"SELECT c.property_id, c.property_name, c.room_type, c.month, c.free, c.price,"
 	"       c.has_rules, c.time_zone"
 	"  FROM booking.room_calendar c"
-	" WHERE c.city = $1 AND c.month >= $5 AND c.month < $3 AND c.max_guests >= $4"
-	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE c.time_zone)::date <= $2"
+	" WHERE c.city OPERATOR(pg_catalog.=) $1"
+	"   AND c.month OPERATOR(pg_catalog.>=) $5 AND c.month OPERATOR(pg_catalog.<) $3"
+	"   AND c.max_guests OPERATOR(pg_catalog.>=) $4"
+	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE c.time_zone)::date OPERATOR(pg_catalog.<=) $2"
 	" ORDER BY c.property_id, c.room_type COLLATE \"C\", c.month",
 	5, {TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
 };
@@ -58,12 +61,21 @@ typedef struct Tally
 	Datum		price_sum;		/* numeric */
 } Tally;
 
+/* The changes of free units not folded into the calendar yet */
+typedef struct Pending
+{
+	BkCalendarDelta *deltas;
+	int			n;
+} Pending;
+
 /*
- * tally_month adds the stay's days of one calendar row to a tally.
+ * tally_month adds the stay's days of one calendar row to a tally, with
+ * the changes not folded into the row yet.
  */
 static void
 tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
-			DateADT check_in, DateADT check_out)
+			DateADT check_in, DateADT check_out,
+			const Pending *pending, int64 property_id, Datum room_type)
 {
 	int32	   *days = (int32 *) ARR_DATA_PTR(free);
 	int			ndays = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
@@ -77,25 +89,17 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	deconstruct_array(price, NUMERICOID, -1, false, TYPALIGN_INT, &prices, NULL, &nprices);
 	for (int d = first; d < last && d < nprices; d++)
 	{
-		if (days[d] < 0)
+		int32		free_units = days[d];
+
+		if (free_units < 0)
 			continue;			/* not on sale: the night is missing */
+		if (pending->n > 0)
+			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,
+												 room_type, month + d);
 		tally->nights++;
-		tally->min_free = Min(tally->min_free, days[d]);
+		tally->min_free = Min(tally->min_free, free_units);
 		tally->price_sum = DirectFunctionCall2(numeric_add, tally->price_sum, prices[d]);
 	}
-}
-
-/*
- * same_text says whether two text values are the same string.
- */
-static bool
-same_text(Datum a, Datum b)
-{
-	text	   *x = DatumGetTextPP(a);
-	text	   *y = DatumGetTextPP(b);
-
-	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
-		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
 }
 
 /*
@@ -137,6 +141,7 @@ booking_search(PG_FUNCTION_ARGS)
 	int			nresults = 0;
 	uint64		nrows;
 	uint64		row = 0;
+	Pending		pending;
 
 	bk_require_arg(fcinfo, 0, "city");
 	bk_require_arg(fcinfo, 1, "check_in");
@@ -159,6 +164,7 @@ booking_search(PG_FUNCTION_ARGS)
 		bk_finish();
 		return (Datum) 0;
 	}
+	pending.deltas = bk_calendar_pending(check_in, check_out, 0, &pending.n);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(check_in);
 	args[2] = DateADTGetDatum(check_out);
@@ -180,12 +186,12 @@ booking_search(PG_FUNCTION_ARGS)
 		{
 			if (row > first_row &&
 				(bk_get_int64(row, 1) != property_id ||
-				 !same_text(bk_get_notnull(row, 3), room_type)))
+				 !bk_same_text(bk_get_notnull(row, 3), room_type)))
 				break;
 			tally_month(&tally, DatumGetDateADT(bk_get_notnull(row, 4)),
 						DatumGetArrayTypeP(bk_get_notnull(row, 5)),
 						DatumGetArrayTypeP(bk_get_notnull(row, 6)),
-						check_in, check_out);
+						check_in, check_out, &pending, property_id, room_type);
 		}
 		if (tally.nights == nights && tally.min_free >= rooms)
 		{

@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "storage/proc.h"
 
 #include "booking.h"
 
@@ -122,13 +123,7 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 			PG_RE_THROW();
 		}
 		FlushErrorState();
-		bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_BUSY),
-				 errmsg("booking is busy: could not lock %s in time", what),
-				 errdetail("Another transaction held the lock on %s longer than booking.lock_timeout (%d ms) allows: %s.",
-						   what, booking_lock_timeout_ms, edata->message),
-				 errhint("Retry the call; nothing was changed.")));
+		bk_report_lock_timeout(edata, what, nest_level >= 0);
 	}
 	PG_END_TRY();
 
@@ -202,4 +197,25 @@ bk_return_rows(FunctionCallInfo fcinfo)
 		heap_deform_tuple(SPI_tuptable->vals[row], spi_desc, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+/*
+ * bk_report_lock_timeout turns a lock wait that ran out (55P03) into BK007
+ * naming what was locked and the setting that fired: booking.lock_timeout
+ * when the engine applied it, else the session's lock_timeout.
+ */
+void
+bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
+{
+	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_BUSY),
+			 errmsg("booking is busy: could not lock %s in time", what),
+			 booking_timeout_applied ?
+			 errdetail("Another transaction held the lock on %s longer than booking.lock_timeout (%d ms) allows: %s.",
+					   what, booking_lock_timeout_ms, edata->message) :
+			 errdetail("Another transaction held the lock on %s longer than lock_timeout (%d ms) allows: %s.",
+					   what, LockTimeout, edata->message),
+			 errhint("Retry the call; nothing was changed.")));
+	pg_unreachable();
 }

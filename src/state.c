@@ -1,7 +1,10 @@
 /*-------------------------------------------------------------------------
  * state.c
- *    The reservation state machine, enforced by a BEFORE UPDATE trigger
- *    on booking.reservation:
+ *    The reservation states and their machine.  BkState (booking.h) is
+ *    the one C vocabulary for booking.booking_state: every C file names
+ *    states through it, and the enum's OIDs are mapped to it once per
+ *    backend (and again when the type is re-created).  The machine is
+ *    enforced by a BEFORE UPDATE trigger on booking.reservation:
  *
  *        held ──> confirmed ──> cancelled
  *          │ ├──> cancelled
@@ -19,64 +22,140 @@
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
 #include "commands/trigger.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "booking.h"
 
 PG_FUNCTION_INFO_V1(booking_enforce_state_transition);
+PG_FUNCTION_INFO_V1(booking_state_names);
 
-typedef struct StateEdge
-{
-	const char *from;
-	const char *to;
-} StateEdge;
-
-static const StateEdge allowed_edges[] = {
-	{"held", "confirmed"},
-	{"held", "cancelled"},
-	{"held", "expired"},
-	{"held", "payment_pending"},
-	{"payment_pending", "confirmed"},
-	{"payment_pending", "cancelled"},
-	{"payment_pending", "expired"},
-	{"confirmed", "cancelled"},
-	{"expired", "confirmed"},
+/* The labels of booking_state, in BkState order */
+static const char *const state_names[BK_STATE_COUNT] = {
+	[BK_HELD] = "held",
+	[BK_CONFIRMED] = "confirmed",
+	[BK_CANCELLED] = "cancelled",
+	[BK_EXPIRED] = "expired",
+	[BK_PAYMENT_PENDING] = "payment_pending",
 };
 
-/*
- * state_label returns the label of a booking_state value (an enum OID).
- */
-static char *
-state_label(Datum value)
-{
-	Oid			enum_oid = DatumGetObjectId(value);
-	HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(enum_oid));
-	char	   *label;
+/* The machine's edges: allowed[from][to] */
+static const bool allowed[BK_STATE_COUNT][BK_STATE_COUNT] = {
+	[BK_HELD] = {[BK_CONFIRMED] = true, [BK_CANCELLED] = true, [BK_EXPIRED] = true,
+	[BK_PAYMENT_PENDING] = true},
+	[BK_PAYMENT_PENDING] = {[BK_CONFIRMED] = true, [BK_CANCELLED] = true, [BK_EXPIRED] = true},
+	[BK_CONFIRMED] = {[BK_CANCELLED] = true},
+	[BK_EXPIRED] = {[BK_CONFIRMED] = true},
+};
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for enum value %u", enum_oid);
-	label = pstrdup(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel));
-	ReleaseSysCache(tup);
-	return label;
+/* The enum's OIDs, for the type they were read from */
+static Oid	mapped_type = InvalidOid;
+static Oid	state_oids[BK_STATE_COUNT];
+
+/*
+ * map_states reads the OIDs of booking_state's labels (type `enum_type`)
+ * and fails if a label the engine knows is missing.
+ */
+static void
+map_states(Oid enum_type)
+{
+	CatCList   *list;
+	Oid			oids[BK_STATE_COUNT] = {InvalidOid};
+
+	if (enum_type == mapped_type)
+		return;
+	list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(enum_type));
+	for (int i = 0; i < list->n_members; i++)
+	{
+		HeapTuple	tup = &list->members[i]->tuple;
+		Form_pg_enum e = (Form_pg_enum) GETSTRUCT(tup);
+
+		for (int s = 0; s < BK_STATE_COUNT; s++)
+			if (strcmp(NameStr(e->enumlabel), state_names[s]) == 0)
+				oids[s] = e->oid;
+	}
+	ReleaseSysCacheList(list);
+	for (int s = 0; s < BK_STATE_COUNT; s++)
+		if (!OidIsValid(oids[s]))
+			elog(ERROR, "booking: type booking_state has no label \"%s\"", state_names[s]);
+	memcpy(state_oids, oids, sizeof(oids));
+	mapped_type = enum_type;
 }
 
 /*
- * transition_allowed says whether the machine has an edge from -> to.
+ * bk_state_of returns the state an enum value (of type enum_type) stands
+ * for; a label the engine does not know is an internal error.
  */
-static bool
-transition_allowed(const char *from, const char *to)
+BkState
+bk_state_of(Oid enum_type, Oid value)
 {
-	for (size_t i = 0; i < lengthof(allowed_edges); i++)
-		if (strcmp(allowed_edges[i].from, from) == 0 &&
-			strcmp(allowed_edges[i].to, to) == 0)
-			return true;
-	return false;
+	map_states(enum_type);
+	for (int s = 0; s < BK_STATE_COUNT; s++)
+		if (state_oids[s] == value)
+			return (BkState) s;
+	elog(ERROR, "booking: unknown booking_state value %u", value);
+	return BK_HELD;				/* not reached */
+}
+
+/*
+ * bk_state_value returns the enum value (of type enum_type) of a state.
+ */
+Oid
+bk_state_value(Oid enum_type, BkState state)
+{
+	map_states(enum_type);
+	return state_oids[state];
+}
+
+/*
+ * bk_state_name returns a state's label.
+ */
+const char *
+bk_state_name(BkState state)
+{
+	return state_names[state];
+}
+
+/*
+ * bk_state_is_live_hold says whether a state counts its units as held.
+ */
+bool
+bk_state_is_live_hold(BkState state)
+{
+	return state == BK_HELD || state == BK_PAYMENT_PENDING;
+}
+
+/*
+ * bk_state_counts says whether a state counts its units against the
+ * inventory at all (as held or as booked).
+ */
+bool
+bk_state_counts(BkState state)
+{
+	return bk_state_is_live_hold(state) || state == BK_CONFIRMED;
+}
+
+/*
+ * booking_state_names is state_names(): the labels the C side knows, in
+ * its order, so that a test can compare them with the SQL enum.
+ */
+Datum
+booking_state_names(PG_FUNCTION_ARGS)
+{
+	Datum		labels[BK_STATE_COUNT];
+
+	for (int s = 0; s < BK_STATE_COUNT; s++)
+		labels[s] = CStringGetTextDatum(state_names[s]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(labels, BK_STATE_COUNT, TEXTOID, -1, false,
+										  TYPALIGN_INT));
 }
 
 /*
  * booking_enforce_state_transition is the trigger function.  It compares
- * the enum OIDs first, so an update that keeps the state costs no catalog
- * lookup.
+ * the enum OIDs first, so an update that keeps the state costs no lookup.
  */
 Datum
 booking_enforce_state_transition(PG_FUNCTION_ARGS)
@@ -89,8 +168,9 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 	bool		new_null;
 	Datum		old_state;
 	Datum		new_state;
-	char	   *from;
-	char	   *to;
+	Oid			enum_type;
+	BkState		from;
+	BkState		to;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -108,13 +188,15 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 
 	old_state = heap_getattr(trigdata->tg_trigtuple, state_attnum, tupdesc, &old_null);
 	new_state = heap_getattr(trigdata->tg_newtuple, state_attnum, tupdesc, &new_null);
-	if (!old_null && !new_null &&
-		DatumGetObjectId(old_state) == DatumGetObjectId(new_state))
+	if (old_null || new_null)
+		elog(ERROR, "booking: a reservation's state cannot be NULL");
+	if (DatumGetObjectId(old_state) == DatumGetObjectId(new_state))
 		return PointerGetDatum(trigdata->tg_newtuple);
 
-	from = old_null ? "NULL" : state_label(old_state);
-	to = new_null ? "NULL" : state_label(new_state);
-	if (!old_null && !new_null && transition_allowed(from, to))
+	enum_type = TupleDescAttr(tupdesc, state_attnum - 1)->atttypid;
+	from = bk_state_of(enum_type, DatumGetObjectId(old_state));
+	to = bk_state_of(enum_type, DatumGetObjectId(new_state));
+	if (allowed[from][to])
 		return PointerGetDatum(trigdata->tg_newtuple);
 
 	{
@@ -123,9 +205,9 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
-				 errmsg("a reservation cannot go from %s to %s", from, to),
+				 errmsg("a reservation cannot go from %s to %s", state_names[from], state_names[to]),
 				 errdetail("Reservation %lld is %s.",
-						   id_null ? 0LL : (long long) DatumGetInt64(id), from),
+						   id_null ? 0LL : (long long) DatumGetInt64(id), state_names[from]),
 				 errhint("Allowed: held to payment_pending, confirmed, cancelled or expired; payment_pending to confirmed, cancelled or expired; confirmed to cancelled; expired to confirmed (late payment).")));
 	}
 	PG_RETURN_NULL();			/* not reached */

@@ -1,0 +1,644 @@
+/*-------------------------------------------------------------------------
+ * direct.c
+ *    Reading and writing booking's tables without SPI, for the hot paths
+ *    (reserve, confirm, cancel, expiry): rows are found through an index,
+ *    locked with table_tuple_lock and written with ExecSimpleRelationInsert
+ *    and ExecSimpleRelationUpdate, as PostgreSQL's logical replication
+ *    apply worker writes them, so no statement is parsed, planned or
+ *    started per call.  PostgreSQL stays the judge: the tables' CHECK and
+ *    NOT NULL constraints are evaluated by ExecConstraints, row triggers
+ *    (the state machine) fire, foreign keys are checked by their RI
+ *    triggers at the end of the unit, and every index is maintained.
+ *
+ * A unit of work (BkDirect) is what one SQL statement would be: it takes
+ * a snapshot after a CommandCounterIncrement, as SPI does, so it sees
+ * what earlier statements of the transaction wrote, and its own writes
+ * become visible to the next unit.  Under READ COMMITTED a row found in
+ * the snapshot is locked in its newest version (and re-read from there);
+ * under REPEATABLE READ and SERIALIZABLE a row changed since the snapshot
+ * fails with 40001, as a SELECT ... FOR UPDATE would.
+ *
+ * What an executor would build on every statement although it never
+ * changes — each table's compiled CHECK expressions and each index's
+ * IndexInfo with its compiled predicate — is built once per backend and
+ * kept until a relcache invalidation of the table or of one of its
+ * indexes (ALTER TABLE, CREATE INDEX, DROP/CREATE EXTENSION, an upgrade)
+ * says it changed.  One limit: replacing a function that a CHECK
+ * constraint calls does not invalidate the table, so a backend keeps the
+ * compiled call until the table itself changes (booking's constraints
+ * call only built-in operators).
+ *
+ * Row-level security and column privileges are not applied here: every
+ * caller is a SECURITY DEFINER function running as the tables' owner.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "booking.h"
+
+/* What is kept per table between calls */
+typedef struct BkTableCache
+{
+	const char *relname;
+	Oid			relid;			/* InvalidOid: look it up again */
+	bool		built;			/* the fields below match the relcache */
+	uint32		invalidations;	/* bumped by the relcache callback */
+	MemoryContext context;		/* holds them */
+	int			nindexes;
+	Oid		   *index_oids;
+	IndexInfo **index_info;
+	ExprState **check_exprs;
+} BkTableCache;
+
+static BkTableCache tables[BK_TABLE_COUNT] = {
+	[BK_PROPERTY] = {"property"},
+	[BK_ROOM_TYPE] = {"room_type"},
+	[BK_INVENTORY] = {"inventory"},
+	[BK_RESERVATION] = {"reservation"},
+	[BK_EVENT] = {"event"},
+};
+
+/* The indexes the engine scans, by name */
+typedef struct BkIndexCache
+{
+	const char *relname;
+	Oid			relid;
+} BkIndexCache;
+
+static BkIndexCache indexes[BK_INDEX_COUNT] = {
+	[BK_PROPERTY_PKEY] = {"property_pkey"},
+	[BK_ROOM_TYPE_PKEY] = {"room_type_pkey"},
+	[BK_INVENTORY_PKEY] = {"inventory_pkey"},
+	[BK_RESERVATION_PKEY] = {"reservation_pkey"},
+	[BK_RESERVATION_LIVE_HOLDS_IDX] = {"reservation_live_holds_idx"},
+	[BK_RESERVATION_PAYMENT_REF_KEY] = {"reservation_payment_ref_key"},
+	[BK_RESERVATION_PAYMENT_INTENT_KEY] = {"reservation_payment_intent_key"},
+	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx"},
+	[BK_RESERVATION_ID_SEQ] = {"reservation_id_seq"},
+	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
+};
+
+/* The columns the engine reads and writes, by name */
+typedef struct BkColumnDef
+{
+	BkTable		table;
+	const char *name;
+} BkColumnDef;
+
+static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
+	[BK_PROPERTY_PROPERTY_ID] = {BK_PROPERTY, "property_id"},
+	[BK_PROPERTY_NAME] = {BK_PROPERTY, "name"},
+	[BK_PROPERTY_CITY] = {BK_PROPERTY, "city"},
+	[BK_PROPERTY_TIME_ZONE] = {BK_PROPERTY, "time_zone"},
+	[BK_ROOM_TYPE_CODE] = {BK_ROOM_TYPE, "code"},
+	[BK_ROOM_TYPE_MAX_GUESTS] = {BK_ROOM_TYPE, "max_guests"},
+	[BK_ROOM_TYPE_HAS_RULES] = {BK_ROOM_TYPE, "has_rules"},
+	[BK_INVENTORY_PROPERTY_ID] = {BK_INVENTORY, "property_id"},
+	[BK_INVENTORY_ROOM_TYPE] = {BK_INVENTORY, "room_type"},
+	[BK_INVENTORY_NIGHT] = {BK_INVENTORY, "night"},
+	[BK_INVENTORY_UNITS] = {BK_INVENTORY, "units"},
+	[BK_INVENTORY_HELD] = {BK_INVENTORY, "held"},
+	[BK_INVENTORY_BOOKED] = {BK_INVENTORY, "booked"},
+	[BK_INVENTORY_PRICE] = {BK_INVENTORY, "price"},
+	[BK_RESERVATION_RESERVATION_ID] = {BK_RESERVATION, "reservation_id"},
+	[BK_RESERVATION_PROPERTY_ID] = {BK_RESERVATION, "property_id"},
+	[BK_RESERVATION_ROOM_TYPE] = {BK_RESERVATION, "room_type"},
+	[BK_RESERVATION_CHECK_IN] = {BK_RESERVATION, "check_in"},
+	[BK_RESERVATION_CHECK_OUT] = {BK_RESERVATION, "check_out"},
+	[BK_RESERVATION_ROOMS] = {BK_RESERVATION, "rooms"},
+	[BK_RESERVATION_GUEST_ID] = {BK_RESERVATION, "guest_id"},
+	[BK_RESERVATION_STATE] = {BK_RESERVATION, "state"},
+	[BK_RESERVATION_HOLD_EXPIRES_AT] = {BK_RESERVATION, "hold_expires_at"},
+	[BK_RESERVATION_TOTAL_PRICE] = {BK_RESERVATION, "total_price"},
+	[BK_RESERVATION_PAYMENT_REF] = {BK_RESERVATION, "payment_ref"},
+	[BK_RESERVATION_CONFIRMATION_CODE] = {BK_RESERVATION, "confirmation_code"},
+	[BK_RESERVATION_CREATED_AT] = {BK_RESERVATION, "created_at"},
+	[BK_RESERVATION_UPDATED_AT] = {BK_RESERVATION, "updated_at"},
+	[BK_RESERVATION_CANCEL_REASON] = {BK_RESERVATION, "cancel_reason"},
+	[BK_RESERVATION_PAYMENT_INTENT] = {BK_RESERVATION, "payment_intent"},
+	[BK_EVENT_EVENT_ID] = {BK_EVENT, "event_id"},
+	[BK_EVENT_OCCURRED_AT] = {BK_EVENT, "occurred_at"},
+	[BK_EVENT_KIND] = {BK_EVENT, "kind"},
+	[BK_EVENT_RESERVATION_ID] = {BK_EVENT, "reservation_id"},
+	[BK_EVENT_PROPERTY_ID] = {BK_EVENT, "property_id"},
+	[BK_EVENT_PAYLOAD] = {BK_EVENT, "payload"},
+	[BK_EVENT_WRITER_XID] = {BK_EVENT, "writer_xid"},
+	[BK_EVENT_POSITION] = {BK_EVENT, "position"},
+	[BK_EVENT_ROOM_TYPE] = {BK_EVENT, "room_type"},
+	[BK_EVENT_FIRST_NIGHT] = {BK_EVENT, "first_night"},
+	[BK_EVENT_END_NIGHT] = {BK_EVENT, "end_night"},
+	[BK_EVENT_FREE_DELTA] = {BK_EVENT, "free_delta"},
+};
+
+/* Their attribute numbers in the tables as they are now (0: unknown) */
+static AttrNumber column_attnums[BK_COLUMN_COUNT];
+
+static bool callback_registered = false;
+
+/*
+ * direct_relcache_callback forgets what it kept about a table when the
+ * table or one of its indexes is invalidated (InvalidOid: everything).
+ */
+static void
+direct_relcache_callback(Datum arg, Oid relid)
+{
+	for (int t = 0; t < BK_TABLE_COUNT; t++)
+	{
+		BkTableCache *cache = &tables[t];
+		bool		hit = !OidIsValid(relid) || relid == cache->relid;
+
+		for (int i = 0; !hit && cache->built && i < cache->nindexes; i++)
+			hit = (relid == cache->index_oids[i]);
+		if (hit)
+		{
+			cache->relid = InvalidOid;
+			cache->built = false;
+			cache->invalidations++;
+		}
+	}
+	for (int i = 0; i < BK_INDEX_COUNT; i++)
+		if (!OidIsValid(relid) || relid == indexes[i].relid)
+			indexes[i].relid = InvalidOid;
+}
+
+/*
+ * booking_relation_oid returns the OID of relation `relname` of schema
+ * booking, failing when the extension is not installed in this database.
+ */
+static Oid
+booking_relation_oid(const char *relname)
+{
+	Oid			namespace;
+	Oid			relid;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(direct_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	namespace = get_namespace_oid("booking", true);
+	relid = OidIsValid(namespace) ? get_relname_relid(relname, namespace) : InvalidOid;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation booking.%s does not exist", relname),
+				 errhint("Is the booking extension installed in this database, and at its current version?")));
+	return relid;
+}
+
+/*
+ * bk_table_oid returns the OID of one of the engine's tables.
+ */
+Oid
+bk_table_oid(BkTable table)
+{
+	if (!OidIsValid(tables[table].relid))
+		tables[table].relid = booking_relation_oid(tables[table].relname);
+	return tables[table].relid;
+}
+
+/*
+ * bk_index_oid returns the OID of one of the indexes the engine scans.
+ */
+Oid
+bk_index_oid(BkIndex index)
+{
+	if (!OidIsValid(indexes[index].relid))
+		indexes[index].relid = booking_relation_oid(indexes[index].relname);
+	return indexes[index].relid;
+}
+
+/*
+ * build_table_cache compiles, in a memory context of its own, what the
+ * executor needs to write to `rel` and is the same on every call: its
+ * CHECK constraints (as ExecRelCheck would) and its indexes' IndexInfo,
+ * with partial-index predicates compiled (as ExecInsertIndexTuples would).
+ */
+static void
+build_table_cache(BkTableCache *cache, Relation rel)
+{
+	MemoryContext context;
+	MemoryContext old;
+	TupleConstr *constr = rel->rd_att->constr;
+	List	   *index_list;
+	ListCell   *lc;
+	int			i = 0;
+	uint32		invalidations = cache->invalidations;
+
+	cache->built = false;
+	context = AllocSetContextCreate(CacheMemoryContext, "booking direct-write cache",
+									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(context);
+
+	if (constr != NULL && constr->num_check > 0)
+	{
+		cache->check_exprs = palloc(sizeof(ExprState *) * constr->num_check);
+		for (int c = 0; c < constr->num_check; c++)
+		{
+			Expr	   *expr = (Expr *) stringToNode(constr->check[c].ccbin);
+
+			cache->check_exprs[c] = ExecInitExpr(expression_planner(expr), NULL);
+		}
+	}
+	else
+		cache->check_exprs = NULL;
+
+	index_list = RelationGetIndexList(rel);
+	cache->nindexes = list_length(index_list);
+	cache->index_oids = palloc(sizeof(Oid) * Max(cache->nindexes, 1));
+	cache->index_info = palloc(sizeof(IndexInfo *) * Max(cache->nindexes, 1));
+	foreach(lc, index_list)
+	{
+		Oid			index_oid = lfirst_oid(lc);
+		Relation	index = index_open(index_oid, AccessShareLock);
+		IndexInfo  *info = BuildIndexInfo(index);
+
+		if (info->ii_Predicate != NIL)
+			info->ii_PredicateState = ExecInitQual((List *) expression_planner((Expr *) info->ii_Predicate),
+												   NULL);
+		if (info->ii_Expressions != NIL)
+			info->ii_ExpressionsState = ExecInitExprList((List *) expression_planner((Expr *) info->ii_Expressions),
+														 NULL);
+		cache->index_oids[i] = index_oid;
+		cache->index_info[i] = info;
+		i++;
+		index_close(index, NoLock);
+	}
+	MemoryContextSwitchTo(old);
+
+	for (int c = 0; c < BK_COLUMN_COUNT; c++)
+		if (&tables[column_defs[c].table] == cache)
+		{
+			int			attnum = SPI_fnumber(RelationGetDescr(rel), column_defs[c].name);
+
+			column_attnums[c] = attnum > 0 ? (AttrNumber) attnum : 0;
+		}
+
+	if (cache->context != NULL)
+		MemoryContextDelete(cache->context);
+	cache->context = context;
+	cache->relid = RelationGetRelid(rel);
+	/* an invalidation that came in while building means: build again next time */
+	cache->built = (cache->invalidations == invalidations);
+}
+
+/*
+ * bk_direct_begin starts a unit of work: a snapshot that sees everything
+ * the transaction did before (a new one under READ COMMITTED), a command
+ * id for this unit's writes, and an executor state.  `writes` says
+ * whether the unit will write (then a read-only transaction refuses it,
+ * as it would refuse an INSERT).
+ */
+void
+bk_direct_begin(BkDirect *d, bool writes)
+{
+	memset(d, 0, sizeof(*d));
+	if (writes)
+	{
+		PreventCommandIfReadOnly("a booking write");
+		PreventCommandIfParallelMode("a booking write");
+	}
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	d->snapshot = GetActiveSnapshot();
+	d->estate = CreateExecutorState();
+	d->estate->es_snapshot = d->snapshot;
+	d->writes = writes;
+	if (writes)
+	{
+		d->estate->es_output_cid = GetCurrentCommandId(true);
+		AfterTriggerBeginQuery();
+	}
+	d->cid = d->estate->es_output_cid;
+	d->guc_nest_level = -1;
+	if (booking_lock_timeout_ms > 0 && (LockTimeout == 0 || booking_lock_timeout_ms < LockTimeout))
+	{
+		char		timeout[32];
+
+		/* booking.lock_timeout applies to this unit's lock waits only */
+		snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
+		d->guc_nest_level = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		d->lock_timeout_applied = true;
+	}
+}
+
+/*
+ * bk_lock_target_text describes what a lock wait was for, for messages.
+ */
+char *
+bk_lock_target_text(const BkLockTarget *what)
+{
+	if (what->reservation_id != 0)
+		return psprintf("reservation %lld", (long long) what->reservation_id);
+	return psprintf("the nights of room type \"%s\" at property %lld",
+					TextDatumGetCString(what->room_type), (long long) what->property_id);
+}
+
+/*
+ * bk_direct_relation opens one of the engine's tables for reading (its
+ * rows are scanned and locked through bk_direct_scan and bk_direct_lock).
+ */
+Relation
+bk_direct_relation(BkDirect *d, BkTable table)
+{
+	BkTableCache *cache = &tables[table];
+
+	if (d->rels[table] == NULL)
+	{
+		/* locking the table takes in the invalidations that concern it */
+		Relation	rel = table_open(bk_table_oid(table),
+									 d->writes ? RowExclusiveLock : AccessShareLock);
+
+		if (!cache->built || cache->relid != RelationGetRelid(rel))
+			build_table_cache(cache, rel);
+		d->rels[table] = rel;
+	}
+	return d->rels[table];
+}
+
+/*
+ * bk_direct_target opens one of the engine's tables for writing: a
+ * ResultRelInfo with the table's indexes open and the kept CHECK
+ * expressions and IndexInfo plugged in.
+ */
+ResultRelInfo *
+bk_direct_target(BkDirect *d, BkTable table)
+{
+	BkTableCache *cache = &tables[table];
+	ResultRelInfo *rri;
+	Relation	rel;
+
+	Assert(d->writes);
+	if (d->targets[table] != NULL)
+		return d->targets[table];
+
+	rel = bk_direct_relation(d, table);
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	rri->ri_ConstraintExprs = cache->check_exprs;
+	rri->ri_NumIndices = cache->nindexes;
+	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * Max(cache->nindexes, 1));
+	rri->ri_IndexRelationInfo = cache->index_info;
+	for (int i = 0; i < cache->nindexes; i++)
+		rri->ri_IndexRelationDescs[i] = index_open(cache->index_oids[i], RowExclusiveLock);
+	d->estate->es_opened_result_relations =
+		lappend(d->estate->es_opened_result_relations, rri);
+	d->targets[table] = rri;
+	return rri;
+}
+
+/*
+ * bk_direct_slot returns a slot for rows of `table`, dropped at the end
+ * of the unit.
+ */
+TupleTableSlot *
+bk_direct_slot(BkDirect *d, BkTable table)
+{
+	return table_slot_create(bk_direct_relation(d, table), &d->estate->es_tupleTable);
+}
+
+/*
+ * bk_direct_scan starts an index scan of `index` (of `table`) with the
+ * given keys, in the unit's snapshot.  Each key's collation is set to the
+ * index column's, so text keys compare as the index sorts.
+ */
+IndexScanDesc
+bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
+{
+	Relation	heap = bk_direct_relation(d, table);
+	IndexScanDesc scan;
+	Relation	irel;
+
+	if (d->indexes[index] == NULL)
+		d->indexes[index] = index_open(bk_index_oid(index),
+									   d->writes ? RowExclusiveLock : AccessShareLock);
+	irel = d->indexes[index];
+	for (int k = 0; k < nkeys; k++)
+		keys[k].sk_collation = irel->rd_indcollation[keys[k].sk_attno - 1];
+	scan = index_beginscan(heap, irel, d->snapshot, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	return scan;
+}
+
+/*
+ * bk_direct_lock locks the row `tid` of `table` (found in the unit's
+ * snapshot) and puts the locked version in `slot`.
+ *
+ * Under READ COMMITTED the newest version is locked, following the update
+ * chain; the caller must check that it still matches what it looked for.
+ * Returns false when the row was deleted meanwhile, or, with
+ * LockWaitSkip, when another transaction has it locked.  Under REPEATABLE
+ * READ and SERIALIZABLE a row changed or deleted after the snapshot fails
+ * with 40001, as SELECT ... FOR UPDATE does.  Lock waits obey lock_timeout
+ * (the caller turns 55P03 into BK007).
+ */
+bool
+bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+			   LockWaitPolicy wait, const BkLockTarget *what)
+{
+	Relation	rel = bk_direct_relation(d, table);
+	bool		xact_snapshot = IsolationUsesXactSnapshot();
+	TM_FailureData tmfd;
+	TM_Result	result;
+	uint8		flags = xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+
+	if (LockTimeout == 0 || wait != LockWaitBlock)
+		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
+								  LockTupleNoKeyExclusive, wait, flags, &tmfd);
+	else
+	{
+		/* a wait that runs out of lock_timeout is BK007, naming what it waited for */
+		MemoryContext context = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
+									  LockTupleNoKeyExclusive, wait, flags, &tmfd);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(context);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+				PG_RE_THROW();
+			FlushErrorState();
+			bk_report_lock_timeout(edata, bk_lock_target_text(what), d->lock_timeout_applied);
+		}
+		PG_END_TRY();
+	}
+	switch (result)
+	{
+		case TM_Ok:
+			if (xact_snapshot && tmfd.traversed)
+				break;			/* cannot happen without the flag */
+			return true;
+		case TM_Updated:
+		case TM_Deleted:
+			if (!xact_snapshot && result == TM_Deleted)
+				return false;
+			break;
+		case TM_WouldBlock:
+			return false;		/* LockWaitSkip: someone else has it */
+		case TM_SelfModified:
+			elog(ERROR, "booking: row of booking.%s already modified by this command",
+				 tables[table].relname);
+			break;
+		default:
+			elog(ERROR, "booking: unexpected result %d locking a row of booking.%s",
+				 (int) result, tables[table].relname);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent update"),
+			 errdetail("A row of booking.%s changed after this transaction's snapshot was taken.",
+					   tables[table].relname),
+			 errhint("Retry the transaction; under READ COMMITTED this cannot happen.")));
+	return false;				/* not reached */
+}
+
+/*
+ * bk_direct_update replaces the row at `tid` (locked by this transaction)
+ * with the row in `newslot`: BEFORE ROW triggers, constraints, a HOT
+ * update when it can, index entries, AFTER ROW triggers.
+ */
+void
+bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *newslot)
+{
+	ResultRelInfo *rri = bk_direct_target(d, table);
+	TupleTableSlot *searchslot = d->searchslot;
+
+	if (!d->epq_ready)
+	{
+		EvalPlanQualInit(&d->epqstate, d->estate, NULL, NIL, -1);
+		d->epq_ready = true;
+	}
+	if (searchslot == NULL || searchslot->tts_tupleDescriptor != RelationGetDescr(rri->ri_RelationDesc))
+		searchslot = d->searchslot = ExecInitExtraTupleSlot(d->estate,
+															RelationGetDescr(rri->ri_RelationDesc),
+															&TTSOpsVirtual);
+	searchslot->tts_tid = *tid;
+	ExecSimpleRelationUpdate(rri, d->estate, &d->epqstate, searchslot, newslot);
+	ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * bk_direct_insert inserts the row in `slot` (its tts_tid is set to where
+ * it went): BEFORE ROW triggers, constraints, the heap, every index,
+ * AFTER ROW triggers (foreign keys are checked at bk_direct_end).
+ */
+void
+bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot)
+{
+	ResultRelInfo *rri = bk_direct_target(d, table);
+
+	ExecSimpleRelationInsert(rri, d->estate, slot);
+	ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * bk_direct_end finishes a unit: fires the queued AFTER triggers (foreign
+ * key checks), drops the slots, closes the relations (their locks are
+ * kept until the end of the transaction) and frees the executor state.
+ */
+void
+bk_direct_end(BkDirect *d)
+{
+	if (d->writes)
+		AfterTriggerEndQuery(d->estate);
+	if (d->epq_ready)
+		EvalPlanQualEnd(&d->epqstate);
+	ExecResetTupleTable(d->estate->es_tupleTable, false);
+	for (int t = 0; t < BK_TABLE_COUNT; t++)
+	{
+		ResultRelInfo *rri = d->targets[t];
+
+		if (rri != NULL)
+			for (int i = 0; i < rri->ri_NumIndices; i++)
+				index_close(rri->ri_IndexRelationDescs[i], NoLock);
+	}
+	for (int i = 0; i < BK_INDEX_COUNT; i++)
+		if (d->indexes[i] != NULL)
+			index_close(d->indexes[i], NoLock);
+	for (int t = 0; t < BK_TABLE_COUNT; t++)
+		if (d->rels[t] != NULL)
+			table_close(d->rels[t], NoLock);
+	FreeExecutorState(d->estate);
+	PopActiveSnapshot();
+	if (d->guc_nest_level >= 0)
+		AtEOXact_GUC(true, d->guc_nest_level);
+	d->estate = NULL;
+}
+
+/*
+ * bk_direct_get returns column `attnum` of a slot; bk_direct_get_notnull
+ * fails on NULL (a row the engine wrote always has the column).
+ */
+Datum
+bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, attnum, &isnull);
+
+	if (isnull)
+		elog(ERROR, "booking: unexpected NULL in column %d of %s", attnum,
+			 NameStr(TupleDescAttr(slot->tts_tupleDescriptor, attnum - 1)->attname));
+	return value;
+}
+
+/*
+ * bk_column returns the attribute number of one of the columns the engine
+ * uses, in the table as it is now; the table must have been opened in
+ * this unit.  Fails when the column does not exist (a database whose
+ * extension is older than the library).
+ */
+AttrNumber
+bk_column(BkColumn column)
+{
+	AttrNumber	attnum = column_attnums[column];
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of booking.%s does not exist",
+						column_defs[column].name, tables[column_defs[column].table].relname),
+				 errhint("Run ALTER EXTENSION booking UPDATE.")));
+	return attnum;
+}
+
+/*
+ * bk_has_column says whether the table has the column (a database still
+ * at an older version may not).
+ */
+bool
+bk_has_column(BkColumn column)
+{
+	return column_attnums[column] > 0;
+}

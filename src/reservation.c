@@ -1,0 +1,254 @@
+/*-------------------------------------------------------------------------
+ * reservation.c
+ *    A reservation row as the write paths need it: locked by id, read into
+ *    a BkReservation, changed column by column, inserted, and handed back
+ *    to the caller as a booking.reservation value.  Everything goes
+ *    through direct.c: no SPI.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+
+#include "booking.h"
+
+/*
+ * bk_state_type returns the type of booking.reservation.state (the enum
+ * booking_state, whose OID changes when the extension is re-created).
+ */
+Oid
+bk_state_type(BkDirect *d)
+{
+	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+
+	return TupleDescAttr(desc, bk_column(BK_RESERVATION_STATE) - 1)->atttypid;
+}
+
+/*
+ * read_reservation fills *r from the row in `slot`.
+ */
+static void
+read_reservation(BkDirect *d, TupleTableSlot *slot, BkReservation *r)
+{
+	Relation	rel = bk_direct_relation(d, BK_RESERVATION);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			state_type = bk_state_type(d);
+	bool		isnull;
+	Datum		value;
+
+	r->reservation_id = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_RESERVATION_ID)));
+	r->property_id = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_PROPERTY_ID)));
+	r->room_type = bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_ROOM_TYPE));
+	r->check_in = DatumGetDateADT(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_CHECK_IN)));
+	r->check_out = DatumGetDateADT(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_CHECK_OUT)));
+	r->rooms = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_ROOMS)));
+	r->state = bk_state_of(state_type,
+						   DatumGetObjectId(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_STATE))));
+	value = slot_getattr(slot, bk_column(BK_RESERVATION_HOLD_EXPIRES_AT), &isnull);
+	r->has_deadline = !isnull;
+	r->hold_expires_at = isnull ? 0 : DatumGetTimestampTz(value);
+	value = slot_getattr(slot, bk_column(BK_RESERVATION_PAYMENT_REF), &isnull);
+	r->payment_ref = isnull ? NULL : TextDatumGetCString(value);
+	value = slot_getattr(slot, bk_column(BK_RESERVATION_PAYMENT_INTENT), &isnull);
+	r->payment_intent = isnull ? NULL : TextDatumGetCString(value);
+	r->tid = slot->tts_tid;
+	r->tuple = ExecCopySlotHeapTuple(slot);
+	/* the copy owns the text now */
+	r->room_type = heap_getattr(r->tuple, bk_column(BK_RESERVATION_ROOM_TYPE), desc, &isnull);
+}
+
+/*
+ * bk_reservation_room_type returns the reservation's room type as a C
+ * string, for messages.
+ */
+char *
+bk_reservation_room_type(const BkReservation *r)
+{
+	return TextDatumGetCString(r->room_type);
+}
+
+/*
+ * bk_reservation_lock finds reservation `id`, locks it (waiting, in the
+ * global order: reservations before inventory) and reads it into *r.
+ * Returns false when there is no such reservation, or, with LockWaitSkip,
+ * when another transaction has it locked.
+ */
+bool
+bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_RESERVATION);
+	TupleTableSlot *locked = bk_direct_slot(d, BK_RESERVATION);
+	bool		done = false;
+	BkLockTarget what = {id, 0, (Datum) 0};
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = bk_direct_scan(d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
+	while (!done && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		ItemPointerData tid = found->tts_tid;
+
+		ExecClearTuple(found);
+		if (!bk_direct_lock(d, BK_RESERVATION, &tid, locked, wait, &what))
+			continue;			/* deleted meanwhile, or busy */
+		if (DatumGetInt64(bk_direct_get_notnull(locked, bk_column(BK_RESERVATION_RESERVATION_ID))) != id)
+			continue;
+		read_reservation(d, locked, r);
+		done = true;
+	}
+	index_endscan(scan);
+	ExecClearTuple(locked);
+	return done;
+}
+
+/*
+ * bk_reservation_update writes new values of `ncolumns` columns of a
+ * locked reservation (the state trigger judges a change of state, the
+ * unique indexes a payment_ref or payment_intent already used) and sets
+ * updated_at; r->tuple and r->tid become the new row's.
+ */
+void
+bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
+					  const BkColumn *columns, const Datum *values, const bool *nulls)
+{
+	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
+	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
+	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsHeapTuple);
+	int			attnums[16];
+	Datum		newvalues[16];
+	bool		newnulls[16];
+	HeapTuple	newtuple;
+	Oid			state_type = bk_state_type(d);
+
+	Assert(ncolumns < 15);
+	for (int i = 0; i < ncolumns; i++)
+	{
+		attnums[i] = bk_column(columns[i]);
+		newvalues[i] = values[i];
+		newnulls[i] = nulls ? nulls[i] : false;
+	}
+	attnums[ncolumns] = bk_column(BK_RESERVATION_UPDATED_AT);
+	newvalues[ncolumns] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	newnulls[ncolumns] = false;
+
+	newtuple = heap_modify_tuple_by_cols(r->tuple, desc, ncolumns + 1, attnums, newvalues, newnulls);
+	ExecStoreHeapTuple(newtuple, slot, false);
+	bk_direct_update(d, BK_RESERVATION, &r->tid, slot);
+	r->tid = slot->tts_tid;
+	r->tuple = newtuple;
+	r->state = bk_state_of(state_type,
+						   DatumGetObjectId(heap_getattr(newtuple, bk_column(BK_RESERVATION_STATE),
+														 desc, &newnulls[0])));
+	ExecClearTuple(slot);
+}
+
+/*
+ * bk_reservation_set_state moves a locked reservation to `state`.
+ */
+void
+bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state)
+{
+	BkColumn	column = BK_RESERVATION_STATE;
+	Datum		value = ObjectIdGetDatum(bk_state_value(bk_state_type(d), state));
+
+	bk_reservation_update(d, r, 1, &column, &value, NULL);
+}
+
+/*
+ * bk_reservation_insert writes a new held reservation, its id taken from
+ * booking.reservation_id_seq (n * 1024 + booking.node_id), and reads it
+ * back into *r.
+ */
+void
+bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
+					  DateADT check_in, DateADT check_out, int32 rooms,
+					  const char *guest_id, TimestampTz hold_expires_at,
+					  Numeric total_price, BkReservation *r)
+{
+	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
+	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
+	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsVirtual);
+	Oid			state_type = bk_state_type(d);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		id = nextval_internal(bk_index_oid(BK_RESERVATION_ID_SEQ), false) * BOOKING_NODE_SPAN
+		+ booking_node_id;
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+#define SET(col, value) \
+	do { \
+		slot->tts_values[bk_column(col) - 1] = (value); \
+		slot->tts_isnull[bk_column(col) - 1] = false; \
+	} while (0)
+	SET(BK_RESERVATION_RESERVATION_ID, Int64GetDatum(id));
+	SET(BK_RESERVATION_PROPERTY_ID, Int64GetDatum(property_id));
+	SET(BK_RESERVATION_ROOM_TYPE, room_type);
+	SET(BK_RESERVATION_CHECK_IN, DateADTGetDatum(check_in));
+	SET(BK_RESERVATION_CHECK_OUT, DateADTGetDatum(check_out));
+	SET(BK_RESERVATION_ROOMS, Int32GetDatum(rooms));
+	if (guest_id)
+		SET(BK_RESERVATION_GUEST_ID, CStringGetTextDatum(guest_id));
+	SET(BK_RESERVATION_STATE, ObjectIdGetDatum(bk_state_value(state_type, BK_HELD)));
+	SET(BK_RESERVATION_HOLD_EXPIRES_AT, TimestampTzGetDatum(hold_expires_at));
+	SET(BK_RESERVATION_TOTAL_PRICE, NumericGetDatum(total_price));
+	SET(BK_RESERVATION_CREATED_AT, TimestampTzGetDatum(now));
+	SET(BK_RESERVATION_UPDATED_AT, TimestampTzGetDatum(now));
+#undef SET
+	ExecStoreVirtualTuple(slot);
+	bk_direct_insert(d, BK_RESERVATION, slot);
+	read_reservation(d, slot, r);
+	ExecClearTuple(slot);
+}
+
+/*
+ * bk_reservation_datum returns the reservation as a booking.reservation
+ * value, allocated in the current memory context.
+ */
+Datum
+bk_reservation_datum(BkDirect *d, const BkReservation *r)
+{
+	return heap_copy_tuple_as_datum(r->tuple,
+									RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)));
+}
+
+/*
+ * bk_reservation_fetch returns reservation `id` as it is in a new
+ * snapshot, as a booking.reservation value (BK005 when there is none),
+ * without locking it: the answer to an idempotent replay.
+ */
+Datum
+bk_reservation_fetch(int64 id)
+{
+	BkDirect	d;
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Datum		result = (Datum) 0;
+	bool		found;
+
+	bk_direct_begin(&d, false);
+	slot = bk_direct_slot(&d, BK_RESERVATION);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = bk_direct_scan(&d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		result = heap_copy_tuple_as_datum(ExecFetchSlotHeapTuple(slot, false, NULL),
+										  RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION)));
+	index_endscan(scan);
+	bk_direct_end(&d);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("reservation %lld does not exist", (long long) id)));
+	return result;
+}
