@@ -366,7 +366,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 			bool		any = false;
 			Datum		args[4];
 
-			for (int d = 0; d < ndays; d++)
+			for (int d = 0; d < lengthof(day_deltas); d++)
 				day_deltas[d] = Int32GetDatum(0);
 			for (int k = i; k < j; k++)
 				for (DateADT night = Max(deltas[k].first_night, month);

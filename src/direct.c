@@ -63,10 +63,10 @@
 typedef struct BkTableCache
 {
 	const char *relname;
+	MemoryContext context;		/* holds what follows `built` */
 	Oid			relid;			/* InvalidOid: look it up again */
-	bool		built;			/* the fields below match the relcache */
 	uint32		invalidations;	/* bumped by the relcache callback */
-	MemoryContext context;		/* holds them */
+	bool		built;			/* the fields below match the relcache */
 	int			nindexes;
 	Oid		   *index_oids;
 	IndexInfo **index_info;

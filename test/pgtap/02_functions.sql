@@ -185,7 +185,8 @@ SELECT isnt_definer('booking', 'node_of', ARRAY['bigint'],
                     'node_of (pure arithmetic, reads nothing) is not SECURITY DEFINER');
 
 SELECT results_eq(
-    $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
+    $$SELECT p.oid::regprocedure::text,
+             ARRAY(SELECT c FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')::text[] COLLATE "default"
         FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
          AND p.proname IN ('add_property', 'add_room_type', 'availability', 'cancel_reservation',

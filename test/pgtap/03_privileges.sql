@@ -7,7 +7,7 @@
 -- for booking_reader; set_rules, clear_rules, rebuild_calendar and purge
 -- for booking_admin; the internal calendar_add for nobody but the owner.
 BEGIN;
-SELECT plan(152);
+SELECT plan(162);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -115,7 +115,9 @@ INSERT INTO fn_matrix VALUES
         (3, 'purge', ARRAY['integer']::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
-        (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]);
+        (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]),
+        (4, 'calendar_apply', ARRAY['integer[]', 'integer[]']::name[]),
+        (3, 'state_names', ARRAY[]::name[]);
 SELECT function_privs_are('booking', f.fname, f.args, r.rname,
                           CASE WHEN r.rank >= f.rank THEN ARRAY['EXECUTE'] ELSE ARRAY[]::name[] END,
                           format('%s %s EXECUTE on booking.%s',
@@ -125,7 +127,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 75 tests above.
+-- 81 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -141,6 +143,10 @@ SELECT results_eq(
     $$SELECT pg_get_userbyid(proowner)::text COLLATE "default", 'EXECUTE'::text COLLATE "default" FROM pg_proc
        WHERE oid = 'booking.calendar_add(int[],int,int,int)'::regprocedure$$,
     'calendar_add: the owner alone may execute it (no role, no PUBLIC)');
+SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
+                       format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
+  FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
+               ('public'::name)) AS r(rname);
 
 -- ---------------------------------------------------------------------
 -- Tables and views: reader and app read the catalog (property,
