@@ -251,6 +251,16 @@ typedef struct BkLockTarget
 	Datum		room_type;
 } BkLockTarget;
 
+/* The slots a unit keeps per table, reused call after call */
+typedef enum BkSlot
+{
+	BK_SLOT_FOUND,				/* a row found by an index scan */
+	BK_SLOT_LOCKED,				/* the row locked (its newest version) */
+	BK_SLOT_NEW,				/* a new version to write (heap tuple) */
+	BK_SLOT_INSERT,				/* a new row to insert (virtual) */
+	BK_SLOT_COUNT
+} BkSlot;
+
 /* One unit of direct work: what one SQL statement would be */
 typedef struct BkDirect
 {
@@ -266,6 +276,7 @@ typedef struct BkDirect
 	EPQState	epqstate;
 	bool		epq_ready;
 	TupleTableSlot *searchslot;
+	TupleTableSlot *slots[BK_TABLE_COUNT][BK_SLOT_COUNT];
 } BkDirect;
 
 extern Oid	bk_table_oid(BkTable table);
@@ -273,7 +284,7 @@ extern Oid	bk_index_oid(BkIndex index);
 extern void bk_direct_begin(BkDirect *d, bool writes);
 extern Relation bk_direct_relation(BkDirect *d, BkTable table);
 extern ResultRelInfo *bk_direct_target(BkDirect *d, BkTable table);
-extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table);
+extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind);
 extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
 extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,

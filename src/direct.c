@@ -414,13 +414,34 @@ bk_direct_target(BkDirect *d, BkTable table)
 }
 
 /*
- * bk_direct_slot returns a slot for rows of `table`, dropped at the end
- * of the unit.
+ * bk_direct_slot returns the unit's slot of one kind for rows of `table`,
+ * made on first use and dropped at the end of the unit.  Users clear it
+ * when they are done; one use at a time per kind and table.
  */
 TupleTableSlot *
-bk_direct_slot(BkDirect *d, BkTable table)
+bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind)
 {
-	return table_slot_create(bk_direct_relation(d, table), &d->estate->es_tupleTable);
+	TupleTableSlot **slot = &d->slots[table][kind];
+
+	if (*slot == NULL)
+	{
+		Relation	rel = bk_direct_relation(d, table);
+
+		switch (kind)
+		{
+			case BK_SLOT_FOUND:
+			case BK_SLOT_LOCKED:
+				*slot = table_slot_create(rel, &d->estate->es_tupleTable);
+				break;
+			case BK_SLOT_NEW:
+				*slot = ExecInitExtraTupleSlot(d->estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+				break;
+			default:
+				*slot = ExecInitExtraTupleSlot(d->estate, RelationGetDescr(rel), &TTSOpsVirtual);
+				break;
+		}
+	}
+	return *slot;
 }
 
 /*

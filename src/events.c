@@ -260,17 +260,23 @@ json_datetime(JsonbParseState **state, const char *key, Datum value, bool isnull
 	json_text(state, key, isnull ? NULL : pstrdup(JsonEncodeDateTime(buf, value, type, NULL)));
 }
 
+/* A reservation row taken apart once, for the payload */
+typedef struct ReservationValues
+{
+	Datum	   *values;
+	bool	   *nulls;
+} ReservationValues;
+
 /*
- * text_column returns a text column of the reservation tuple as a C
- * string, NULL when it is NULL.
+ * text_value returns a text column of the row as a C string, NULL when it
+ * is NULL.
  */
 static char *
-text_column(HeapTuple tuple, TupleDesc desc, BkColumn column)
+text_value(const ReservationValues *row, BkColumn column)
 {
-	bool		isnull;
-	Datum		value = heap_getattr(tuple, bk_column(column), desc, &isnull);
+	int			i = bk_column(column) - 1;
 
-	return isnull ? NULL : TextDatumGetCString(value);
+	return row->nulls[i] ? NULL : TextDatumGetCString(row->values[i]);
 }
 
 /*
@@ -282,11 +288,17 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *object;
-	bool		isnull;
-	Datum		value;
-	char	   *payment_intent = text_column(r->tuple, desc, BK_RESERVATION_PAYMENT_INTENT);
-	char	   *payment_ref = text_column(r->tuple, desc, BK_RESERVATION_PAYMENT_REF);
+	ReservationValues row;
+	char	   *payment_intent;
+	char	   *payment_ref;
 	bool		gone = strcmp(kind, "expired") == 0 || strcmp(kind, "cancelled") == 0;
+	int			deadline = bk_column(BK_RESERVATION_HOLD_EXPIRES_AT) - 1;
+
+	row.values = palloc(sizeof(Datum) * desc->natts);
+	row.nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(r->tuple, desc, row.values, row.nulls);
+	payment_intent = text_value(&row, BK_RESERVATION_PAYMENT_INTENT);
+	payment_ref = text_value(&row, BK_RESERVATION_PAYMENT_REF);
 
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	json_text(&state, "state", bk_state_name(r->state));
@@ -294,15 +306,14 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 	json_datetime(&state, "check_in", DateADTGetDatum(r->check_in), false, DATEOID);
 	json_datetime(&state, "check_out", DateADTGetDatum(r->check_out), false, DATEOID);
 	json_numeric(&state, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
-	json_text(&state, "guest_id", text_column(r->tuple, desc, BK_RESERVATION_GUEST_ID));
-	json_numeric(&state, "total_price",
-				 heap_getattr(r->tuple, bk_column(BK_RESERVATION_TOTAL_PRICE), desc, &isnull));
-	value = heap_getattr(r->tuple, bk_column(BK_RESERVATION_HOLD_EXPIRES_AT), desc, &isnull);
-	json_datetime(&state, "hold_expires_at", value, isnull, TIMESTAMPTZOID);
+	json_text(&state, "guest_id", text_value(&row, BK_RESERVATION_GUEST_ID));
+	json_numeric(&state, "total_price", row.values[bk_column(BK_RESERVATION_TOTAL_PRICE) - 1]);
+	json_datetime(&state, "hold_expires_at", row.values[deadline], row.nulls[deadline],
+				  TIMESTAMPTZOID);
 	json_text(&state, "payment_ref", payment_ref);
 	json_text(&state, "payment_intent", payment_intent);
-	json_text(&state, "confirmation_code", text_column(r->tuple, desc, BK_RESERVATION_CONFIRMATION_CODE));
-	json_text(&state, "cancel_reason", text_column(r->tuple, desc, BK_RESERVATION_CANCEL_REASON));
+	json_text(&state, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
+	json_text(&state, "cancel_reason", text_value(&row, BK_RESERVATION_CANCEL_REASON));
 	json_bool(&state, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
 	json_bool(&state, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
 	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
@@ -322,7 +333,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	ResultRelInfo *rri = bk_direct_target(d, BK_EVENT);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
-	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsVirtual);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT, BK_SLOT_INSERT);
 	int64		event_id = nextval_internal(bk_index_oid(BK_EVENT_ID_SEQ), false);
 
 	ExecClearTuple(slot);

@@ -195,7 +195,7 @@ scan_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 {
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
-	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
 	int			n = 0;
 	int			capacity = 8;
 

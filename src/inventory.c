@@ -57,8 +57,8 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 {
 	ScanKeyData keys[4];
 	IndexScanDesc scan;
-	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY);
-	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY);
+	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
+	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_LOCKED);
 	AttrNumber	att_night = bk_column(BK_INVENTORY_NIGHT);
 	AttrNumber	att_pid = bk_column(BK_INVENTORY_PROPERTY_ID);
 	AttrNumber	att_room = bk_column(BK_INVENTORY_ROOM_TYPE);
@@ -176,7 +176,7 @@ bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delt
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_INVENTORY);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
-	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsHeapTuple);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_NEW);
 	int			columns[2] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED)};
 	bool		nulls[2] = {false, false};
 	Datum		values[2];

@@ -98,7 +98,7 @@ check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 re
 {
 	ScanKeyData skey;
 	IndexScanDesc scan;
-	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
 	bool		taken = false;
 
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(value));

@@ -87,8 +87,8 @@ bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait
 {
 	ScanKeyData key;
 	IndexScanDesc scan;
-	TupleTableSlot *found = bk_direct_slot(d, BK_RESERVATION);
-	TupleTableSlot *locked = bk_direct_slot(d, BK_RESERVATION);
+	TupleTableSlot *found = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
+	TupleTableSlot *locked = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_LOCKED);
 	bool		done = false;
 	BkLockTarget what = {id, 0, (Datum) 0};
 
@@ -123,7 +123,7 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
-	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsHeapTuple);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_NEW);
 	int			attnums[16];
 	Datum		newvalues[16];
 	bool		newnulls[16];
@@ -142,12 +142,13 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 	newnulls[ncolumns] = false;
 
 	newtuple = heap_modify_tuple_by_cols(r->tuple, desc, ncolumns + 1, attnums, newvalues, newnulls);
-	ExecStoreHeapTuple(newtuple, slot, false);
+	ExecStoreHeapTuple(newtuple, slot, true);
 	bk_direct_update(d, BK_RESERVATION, &r->tid, slot);
+	/* the row as written (a BEFORE trigger may have changed it) */
 	r->tid = slot->tts_tid;
-	r->tuple = newtuple;
+	r->tuple = ExecCopySlotHeapTuple(slot);
 	r->state = bk_state_of(state_type,
-						   DatumGetObjectId(heap_getattr(newtuple, bk_column(BK_RESERVATION_STATE),
+						   DatumGetObjectId(heap_getattr(r->tuple, bk_column(BK_RESERVATION_STATE),
 														 desc, &newnulls[0])));
 	ExecClearTuple(slot);
 }
@@ -177,7 +178,7 @@ bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
-	TupleTableSlot *slot = ExecInitExtraTupleSlot(d->estate, desc, &TTSOpsVirtual);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
 	Oid			state_type = bk_state_type(d);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		id = nextval_internal(bk_index_oid(BK_RESERVATION_ID_SEQ), false) * BOOKING_NODE_SPAN
@@ -237,7 +238,7 @@ bk_reservation_fetch(int64 id)
 	bool		found;
 
 	bk_direct_begin(&d, false);
-	slot = bk_direct_slot(&d, BK_RESERVATION);
+	slot = bk_direct_slot(&d, BK_RESERVATION, BK_SLOT_FOUND);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	scan = bk_direct_scan(&d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);

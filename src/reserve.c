@@ -62,7 +62,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 {
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
-	TupleTableSlot *slot = bk_direct_slot(d, BK_PROPERTY);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_PROPERTY, BK_SLOT_FOUND);
 	bool		found;
 
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
@@ -77,7 +77,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 				 errmsg("property %lld does not exist", (long long) stay->property_id),
 				 errhint("Create it with booking.add_property, or check the id.")));
 
-	slot = bk_direct_slot(d, BK_ROOM_TYPE);
+	slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_FOUND);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
 	scan = bk_direct_scan(d, BK_ROOM_TYPE, BK_ROOM_TYPE_PKEY, keys, 2);
