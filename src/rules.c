@@ -227,7 +227,7 @@ rule_range_args(FunctionCallInfo fcinfo, Datum *args)
 	DateADT		end;
 
 	bk_require_arg(fcinfo, 0, "property_id");
-	bk_require_arg(fcinfo, 1, "room_type");
+	(void) bk_text_arg(fcinfo, 1, "room_type", BOOKING_MAX_CODE_BYTES, true, false);
 	bk_require_arg(fcinfo, 2, "first_night");
 	bk_require_arg(fcinfo, 3, "end_night");
 	first = PG_GETARG_DATEADT(2);
