@@ -100,13 +100,26 @@ owner_drop_hits_booking(List *roles)
 }
 
 /*
- * live_reservations counts the reservations that hold or book rooms.
+ * refuse_while_live fails with 2BP01 when some reservation is held,
+ * payment_pending or confirmed: the statement would drop `objects` and,
+ * with them, the extension's tables.  `detail` and `hint` say what would
+ * be lost and what to do instead.
  */
-static int64
-live_reservations(void)
+static void
+refuse_while_live(const char *objects, const char *detail, const char *hint)
 {
+	int64		live;
+
+	bk_connect();
 	bk_exec(&live_reservations_plan, NULL, NULL, 1);
-	return bk_get_int64(0, 1);
+	live = bk_get_int64(0, 1);
+	bk_finish();
+	if (live > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop %s while %lld reservations are live", objects, (long long) live),
+				 errdetail("%s", detail),
+				 errhint("%s", hint)));
 }
 
 /*
@@ -119,7 +132,6 @@ booking_guard_drop_extension(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	Node	   *parsetree;
-	int64		live;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -134,46 +146,25 @@ booking_guard_drop_extension(PG_FUNCTION_ARGS)
 
 		if (stmt->removeType == OBJECT_EXTENSION && stmt->behavior != DROP_CASCADE &&
 			names_booking(stmt->objects, "booking"))
-		{
-			bk_connect();
-			live = live_reservations();
-			bk_finish();
-			if (live > 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-						 errmsg("cannot drop extension booking while %lld reservations are live", (long long) live),
-						 errdetail("Dropping the extension deletes its tables: every held, payment_pending and confirmed reservation would be lost."),
-						 errhint("Cancel or let them expire first, take a pg_dump, or use DROP EXTENSION booking CASCADE to drop them on purpose.")));
-		}
+			refuse_while_live("extension booking",
+							  "Dropping the extension deletes its tables: every held, payment_pending and confirmed reservation would be lost.",
+							  "Cancel or let them expire first, take a pg_dump, or use DROP EXTENSION booking CASCADE to drop them on purpose.");
 		else if (stmt->removeType == OBJECT_SCHEMA && names_booking(stmt->objects, BOOKING_SCHEMA))
-		{
-			bk_connect();
-			live = live_reservations();
-			bk_finish();
-			if (live > 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-						 errmsg("cannot drop schema %s while %lld reservations are live",
-								BOOKING_SCHEMA, (long long) live),
-						 errdetail("Dropping schema %s drops the extension booking and its tables: every held, payment_pending and confirmed reservation would be lost.",
-								   BOOKING_SCHEMA),
-						 errhint("Cancel or let them expire first, take a pg_dump, or use DROP EXTENSION booking CASCADE to drop them on purpose.")));
-		}
+			refuse_while_live("schema " BOOKING_SCHEMA,
+							  "Dropping schema " BOOKING_SCHEMA " drops the extension booking and its tables: every held, payment_pending and confirmed reservation would be lost.",
+							  "Cancel or let them expire first, take a pg_dump, or use DROP EXTENSION booking CASCADE to drop them on purpose.");
 	}
 	else if (IsA(parsetree, DropOwnedStmt))
 	{
-		DropOwnedStmt *stmt = (DropOwnedStmt *) parsetree;
+		bool		hits;
 
 		bk_connect();
-		live = owner_drop_hits_booking(stmt->roles) ? live_reservations() : 0;
+		hits = owner_drop_hits_booking(((DropOwnedStmt *) parsetree)->roles);
 		bk_finish();
-		if (live > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop the objects owned by the owner of extension booking while %lld reservations are live",
-							(long long) live),
-					 errdetail("A role named owns the extension booking or its schema: DROP OWNED would drop the extension and its tables, and every held, payment_pending and confirmed reservation would be lost."),
-					 errhint("Give the role's objects to another role first (REASSIGN OWNED), or use DROP EXTENSION booking CASCADE to drop the bookings on purpose.")));
+		if (hits)
+			refuse_while_live("the objects owned by the owner of extension booking",
+							  "A role named owns the extension booking or its schema: DROP OWNED would drop the extension and its tables, and every held, payment_pending and confirmed reservation would be lost.",
+							  "Give the role's objects to another role first (REASSIGN OWNED), or use DROP EXTENSION booking CASCADE to drop the bookings on purpose.");
 	}
 	PG_RETURN_VOID();
 }
