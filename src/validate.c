@@ -282,8 +282,9 @@ tz_name_cmp(const void *a, const void *b)
 /*
  * load_tz_names reads the names pg_timezone_names lists (every zone file
  * PostgreSQL accepts, the same enumeration that view makes) once per
- * backend into a sorted array in TopMemoryContext.  It takes some tens of
- * milliseconds, paid by the first add_property of a backend only.
+ * backend into a sorted array in TopMemoryContext.  It reads every zone
+ * file, some tens of milliseconds: bk_validate_time_zone asks for it only
+ * for the few names it cannot judge otherwise.
  */
 static void
 load_tz_names(void)
@@ -318,14 +319,36 @@ load_tz_names(void)
  * 'UTC+14' (which means 14 hours west of Greenwich) or 'XXX-99': they are
  * easy to get wrong and have no daylight-saving rules, so a property may
  * not use them.
+ *
+ * pg_tzset loads a zone file when there is one by that name and parses
+ * the name as a POSIX specification otherwise, which it then names in
+ * upper case; and a POSIX specification always has an offset, so digits.
+ * So a zone pg_tzset accepts is a zone file when its name has no digit
+ * ('UTC', 'Europe/Lisbon') or when its canonical name has a lower-case
+ * letter ('Etc/GMT-14'); only the rest ('EST5EDT' and 'GMT+0', files;
+ * 'UTC+14', not) are looked up in the list of pg_timezone_names.
  */
 void
 bk_validate_time_zone(const char *time_zone)
 {
-	if (tz_names == NULL)
-		load_tz_names();
-	if (time_zone[0] == '\0' ||
-		bsearch(&time_zone, tz_names, tz_count, sizeof(char *), tz_name_cmp) == NULL)
+	pg_tz	   *tz = time_zone[0] != '\0' ? pg_tzset(time_zone) : NULL;
+	bool		known = false;
+
+	if (tz != NULL && pg_tz_acceptable(tz))
+	{
+		const char *canonical = pg_get_timezone_name(tz);
+
+		if (strpbrk(canonical, "0123456789") == NULL ||
+			strpbrk(canonical, "abcdefghijklmnopqrstuvwxyz") != NULL)
+			known = true;
+		else
+		{
+			if (tz_names == NULL)
+				load_tz_names();
+			known = bsearch(&time_zone, tz_names, tz_count, sizeof(char *), tz_name_cmp) != NULL;
+		}
+	}
+	if (!known)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" is not recognized", time_zone),

@@ -95,9 +95,17 @@ SELECT booking.clear_rules(:hp, 'STD', '4713-01-01 BC', '4713-01-02 BC') AS clea
 -- specifications, no made-up names.
 -- ---------------------------------------------------------------------
 SELECT z AS time_zone, t.try(format($$SELECT booking.add_property('Zoned', 'Zonetown', %L)$$, z)) AS add_property
-  FROM unnest(ARRAY['UTC', 'utc', 'Europe/Lisbon', 'europe/LISBON', 'EST5EDT', 'Etc/GMT-14',
-                    'UTC+14', 'XXX-99', '<+0330>-3:30', 'Mars/Olympus_Mons', '']) z;
+  FROM unnest(ARRAY['UTC', 'utc', 'Europe/Lisbon', 'europe/LISBON', 'EST5EDT', 'cst6cdt', 'Etc/GMT-14', 'GMT+0',
+                    'UTC+14', 'utc+14', 'XXX-99', '<+0330>-3:30', 'right/UTC', 'Mars/Olympus_Mons', '']) z;
 SELECT count(*) AS zoned_properties FROM booking.property WHERE city = 'Zonetown';
+-- the rule is pg_timezone_names: each name above is accepted exactly when
+-- that view lists it (matched without regard to case)
+SELECT z AS time_zone, EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower(z)) AS listed,
+       EXISTS (SELECT 1 FROM booking.property WHERE city = 'Zonetown' AND time_zone = z) AS accepted
+  FROM unnest(ARRAY['UTC', 'utc', 'Europe/Lisbon', 'europe/LISBON', 'EST5EDT', 'cst6cdt', 'Etc/GMT-14', 'GMT+0',
+                    'UTC+14', 'utc+14', 'XXX-99', '<+0330>-3:30', 'right/UTC', 'Mars/Olympus_Mons']) z
+ WHERE EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower(z))
+       IS DISTINCT FROM EXISTS (SELECT 1 FROM booking.property WHERE city = 'Zonetown' AND time_zone = z);
 
 -- ---------------------------------------------------------------------
 -- Intervals are judged by how far they move a deadline: '12 mons 6 days'
