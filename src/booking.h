@@ -95,12 +95,13 @@ typedef struct BookingPlan
 /* spi_util.c */
 extern void bk_connect(void);
 extern void bk_finish(void);
+extern void bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
+			pg_attribute_noreturn();
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
 extern int	bk_lock_timeout_push(void);
 extern void bk_lock_timeout_pop(int nest_level);
-extern void bk_report_lock_timeout(ErrorData *edata, const char *what) pg_attribute_noreturn();
 extern Datum bk_get(uint64 row, int col, bool *isnull);
 extern Datum bk_get_notnull(uint64 row, int col);
 extern int32 bk_get_int32(uint64 row, int col);

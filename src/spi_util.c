@@ -127,22 +127,22 @@ bk_lock_timeout_pop(int nest_level)
  * bk_report_lock_timeout raises BK007 for a lock wait that ran out
  * (`edata`, a copy of a 55P03 error, e.g. from CopyErrorData in a
  * PG_CATCH block), naming what was being locked (`what`) and the setting
- * that fired, with its value: booking.lock_timeout when
- * bk_lock_timeout_push applied it, else the session's own lock_timeout
- * (with neither set, the lock was asked for with NOWAIT, and no setting
- * is named).  It counts the timeout in booking.stats and clears the error
- * state, so it may be called straight from the PG_CATCH block; call it
- * there, before bk_lock_timeout_pop, while the setting that fired is
- * still the one in force.
+ * that fired, with its value: booking.lock_timeout when the engine
+ * applied it for this wait (`booking_timeout_applied`: bk_lock_timeout_push
+ * returned a nest level), else the session's own lock_timeout (with
+ * neither set, the lock was asked for with NOWAIT, and no setting is
+ * named).  It counts the timeout in booking.stats and clears the error
+ * state, so it may be called straight from the PG_CATCH block, before
+ * bk_lock_timeout_pop.
  */
 void
-bk_report_lock_timeout(ErrorData *edata, const char *what)
+bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
 {
 	char	   *setting = NULL;
 
 	FlushErrorState();
 	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
-	if (booking_lock_timeout_ms > 0 && LockTimeout == booking_lock_timeout_ms)
+	if (booking_timeout_applied)
 		setting = psprintf("booking.lock_timeout (%d ms)", booking_lock_timeout_ms);
 	else if (LockTimeout > 0)
 		setting = psprintf("the session's lock_timeout (%d ms)", LockTimeout);
@@ -189,7 +189,7 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 			FreeErrorData(edata);
 			PG_RE_THROW();
 		}
-		bk_report_lock_timeout(edata, what);
+		bk_report_lock_timeout(edata, what, nest_level >= 0);
 	}
 	PG_END_TRY();
 
