@@ -141,6 +141,15 @@ SELECT count(*) AS booking_installed FROM pg_extension WHERE extname = 'booking'
 ROLLBACK;
 SELECT extname FROM pg_extension WHERE extname = 'booking';
 
+-- DROP EXTENSION booking CASCADE is the one deliberate way: it drops the
+-- extension with its live bookings (rolled back here).
+BEGIN;
+SELECT count(*) > 0 AS live_bookings_exist FROM booking.reservation
+ WHERE state IN ('held', 'payment_pending', 'confirmed');
+DROP EXTENSION booking CASCADE;
+SELECT count(*) AS booking_installed FROM pg_extension WHERE extname = 'booking';
+ROLLBACK;
+
 -- DROP OWNED BY the extension's owner would drop the extension: refused
 -- while reservations are live (CASCADE or not).  In a database of its
 -- own, where a role other than the bootstrap superuser owns booking.
