@@ -15,8 +15,31 @@
 /* ---------------------------------------------------------------------
  * Search path: every function, the event trigger's included, runs with
  * search_path = pg_catalog, pg_temp.
+ *
+ * The DROP guard runs as whoever types DROP EXTENSION, usually a
+ * superuser; without a pinned search_path its SQL resolved operators
+ * along that superuser's path, where a planted operator could run as the
+ * superuser.  The state machine trigger, node_of and calendar_add run no
+ * SQL, but no function of the extension is left to the caller's path:
+ * the rule is "every function", and it is checked (test/pgtap).  The
+ * SQL in the C code also writes every operator OPERATOR(pg_catalog.x)
+ * (test/lint/sql-operators).
+ *
+ * The guard also watches DROP SCHEMA (DROP SCHEMA booking CASCADE drops
+ * the extension and every booking with it) and DROP OWNED (DROP OWNED BY
+ * the extension's owner does the same); an event trigger's tags cannot be
+ * altered, so it is created again.
  * ---------------------------------------------------------------------
  */
+ALTER FUNCTION booking.guard_drop_extension() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION booking.enforce_state_transition() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION booking.node_of(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION booking.calendar_add(int[], int, int, int) SET search_path = pg_catalog, pg_temp;
+
+DROP EVENT TRIGGER booking_guard_drop;
+CREATE EVENT TRIGGER booking_guard_drop
+    ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION booking.guard_drop_extension();
 
 /* ---------------------------------------------------------------------
  * The sweeper: its health in booking.stats, restores and repairs.
@@ -56,13 +79,13 @@ REVOKE ALL ON booking.event_publisher FROM PUBLIC;
 
 /* calendar_apply adds deltas[d] to free[d], leaving -1 (not on sale) alone. */
 CREATE FUNCTION booking.calendar_apply(free int[], deltas int[]) RETURNS int[]
-    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_calendar_apply';
 REVOKE ALL ON FUNCTION booking.calendar_apply(int[], int[]) FROM PUBLIC;
 
 /* The state labels the C side knows, in its order: a test compares them with the enum. */
 CREATE FUNCTION booking.state_names() RETURNS text[]
-    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_state_names';
 REVOKE ALL ON FUNCTION booking.state_names() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION booking.state_names() TO booking_admin;

@@ -33,6 +33,32 @@
 /* Longest idempotency key, in bytes */
 #define BOOKING_MAX_KEY_BYTES	255
 
+/*
+ * Longest text arguments, in bytes (bk_text_arg refuses longer ones with
+ * 22023).  Every indexed value stays far below the btree limit of about
+ * 2,700 bytes per entry: the widest key, idempotency_key's (scope, key),
+ * is at most 200 + 255 bytes.
+ *   REF: references from outside: guest_id, payment_ref, payment_intent,
+ *        confirmation codes, event consumers, channels, external ids;
+ *   NAME: names of properties and room types, cities;
+ *   CODE: room type, rate plan, policy and block codes;
+ *   TIME_ZONE: time zone names (the longest IANA name is 32 bytes);
+ *   REASON: free text such as a cancellation reason (not indexed).
+ */
+#define BOOKING_MAX_REF_BYTES		200
+#define BOOKING_MAX_NAME_BYTES		200
+#define BOOKING_MAX_CODE_BYTES		32
+#define BOOKING_MAX_TIME_ZONE_BYTES	64
+#define BOOKING_MAX_REASON_BYTES	1000
+
+/*
+ * Highest price of a room for a night (bk_validate_price).  Totals are at
+ * most this x BOOKING_MAX_OPEN_NIGHTS nights x 2^31 rooms, about 8e21,
+ * nowhere near numeric's limit (10^131072), so no sum or product the
+ * engine makes of prices can overflow.
+ */
+#define BOOKING_MAX_PRICE		INT64CONST(1000000000)
+
 /* Longest range open_inventory writes in one call, in nights */
 #define BOOKING_MAX_OPEN_NIGHTS	3660
 
@@ -76,6 +102,8 @@ extern void bk_report_lock_timeout(ErrorData *edata, const char *what, bool book
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
+extern int	bk_lock_timeout_push(void);
+extern void bk_lock_timeout_pop(int nest_level);
 extern Datum bk_get(uint64 row, int col, bool *isnull);
 extern Datum bk_get_notnull(uint64 row, int col);
 extern int32 bk_get_int32(uint64 row, int col);
@@ -94,6 +122,10 @@ typedef struct BkStayRequest
 } BkStayRequest;
 
 extern void bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern void bk_check_text_length(Size len, const char *name, int max_bytes);
+extern char *bk_text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
+						 int max_bytes, bool required, bool nonempty);
+extern void bk_validate_price(Datum price, const char *name);
 extern int32 bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay);
 extern void bk_validate_stay(DateADT check_in, DateADT check_out);
@@ -265,7 +297,6 @@ typedef enum BkSlot
 typedef struct BkDirect
 {
 	int			guc_nest_level; /* booking.lock_timeout applied, or -1 */
-	bool		lock_timeout_applied;
 	EState	   *estate;
 	Snapshot	snapshot;
 	CommandId	cid;

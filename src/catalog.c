@@ -8,7 +8,6 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/numeric.h"
 
 #include "booking.h"
 
@@ -18,19 +17,21 @@ PG_FUNCTION_INFO_V1(booking_open_inventory);
 
 static BookingPlan insert_property_plan = {
 	"INSERT INTO booking.property (property_id, name, city, time_zone)"
-	" VALUES (pg_catalog.nextval('booking.property_id_seq'::pg_catalog.regclass) * 1024 + $4,"
+	" VALUES ((pg_catalog.nextval('booking.property_id_seq'::pg_catalog.regclass)"
+	"          OPERATOR(pg_catalog.*) 1024) OPERATOR(pg_catalog.+) $4,"
 	"         $1, $2, $3)"
 	" RETURNING property_id",
 	4, {TEXTOID, TEXTOID, TEXTOID, INT4OID}
 };
 
 static BookingPlan property_exists_plan = {
-	"SELECT 1 FROM booking.property WHERE property_id = $1",
+	"SELECT 1 FROM booking.property WHERE property_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
 
 static BookingPlan room_type_exists_plan = {
-	"SELECT 1 FROM booking.room_type WHERE property_id = $1 AND code = $2",
+	"SELECT 1 FROM booking.room_type"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND code OPERATOR(pg_catalog.=) $2",
 	2, {INT8OID, TEXTOID}
 };
 
@@ -46,9 +47,10 @@ static BookingPlan insert_room_type_plan = {
  */
 static BookingPlan upsert_nights_plan = {
 	"INSERT INTO booking.inventory AS i (property_id, room_type, night, units, price)"
-	" SELECT $1, $2, $3 + g, COALESCE($5, rt.units), COALESCE($6, rt.base_price)"
-	"   FROM booking.room_type rt, pg_catalog.generate_series(0, $4 - $3 - 1) g"
-	"  WHERE rt.property_id = $1 AND rt.code = $2"
+	" SELECT $1, $2, $3 OPERATOR(pg_catalog.+) g, COALESCE($5, rt.units), COALESCE($6, rt.base_price)"
+	"   FROM booking.room_type rt,"
+	"        pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
+	"  WHERE rt.property_id OPERATOR(pg_catalog.=) $1 AND rt.code OPERATOR(pg_catalog.=) $2"
 	" ON CONFLICT (property_id, room_type, night) DO UPDATE"
 	"    SET units = COALESCE($5, i.units), price = COALESCE($6, i.price)",
 	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, NUMERICOID}
@@ -57,46 +59,12 @@ static BookingPlan upsert_nights_plan = {
 /* Nights of [$3, $4) holding or booking more than $5 units, locked. */
 static BookingPlan overcommitted_nights_plan = {
 	"SELECT night, held, booked FROM booking.inventory"
-	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night < $4"
-	"   AND held + booked > $5"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
+	"   AND (held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.>) $5"
 	" ORDER BY night LIMIT 1",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
 };
-
-/*
- * require_text returns argument `argno` as a C string, refusing NULL and,
- * when `nonempty`, the empty string.
- */
-static char *
-require_text(FunctionCallInfo fcinfo, int argno, const char *name, bool nonempty)
-{
-	char	   *s;
-
-	bk_require_arg(fcinfo, argno, name);
-	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (nonempty && s[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name)));
-	return s;
-}
-
-/*
- * require_nonnegative_price refuses a negative or NaN price.
- */
-static void
-require_nonnegative_price(Datum price, const char *name)
-{
-	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-
-	if (numeric_is_nan(DatumGetNumeric(PG_DETOAST_DATUM(price))) ||
-		DatumGetBool(DirectFunctionCall2(numeric_lt, price, zero)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a number of at least 0", name),
-				 errdetail("%s is %s.", name,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, price)))));
-}
 
 /*
  * bk_require_property fails with BK005 unless the property exists.
@@ -121,9 +89,9 @@ bk_require_property(int64 property_id)
 Datum
 booking_add_property(PG_FUNCTION_ARGS)
 {
-	char	   *name = require_text(fcinfo, 0, "name", true);
-	char	   *city = require_text(fcinfo, 1, "city", true);
-	char	   *time_zone = require_text(fcinfo, 2, "time_zone", true);
+	char	   *name = bk_text_arg(fcinfo, 0, "name", BOOKING_MAX_NAME_BYTES, true, true);
+	char	   *city = bk_text_arg(fcinfo, 1, "city", BOOKING_MAX_NAME_BYTES, true, true);
+	char	   *time_zone = bk_text_arg(fcinfo, 2, "time_zone", BOOKING_MAX_TIME_ZONE_BYTES, true, true);
 	Datum		args[4];
 	int64		property_id;
 
@@ -156,8 +124,8 @@ booking_add_room_type(PG_FUNCTION_ARGS)
 	Datum		args[6];
 
 	bk_require_arg(fcinfo, 0, "property_id");
-	code = require_text(fcinfo, 1, "code", true);
-	name = require_text(fcinfo, 2, "name", true);
+	code = bk_text_arg(fcinfo, 1, "code", BOOKING_MAX_CODE_BYTES, true, true);
+	name = bk_text_arg(fcinfo, 2, "name", BOOKING_MAX_NAME_BYTES, true, true);
 	bk_require_arg(fcinfo, 3, "units");
 	bk_require_arg(fcinfo, 4, "max_guests");
 	bk_require_arg(fcinfo, 5, "base_price");
@@ -174,7 +142,7 @@ booking_add_room_type(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_guests must be at least 1"),
 				 errdetail("max_guests is %d.", max_guests)));
-	require_nonnegative_price(PG_GETARG_DATUM(5), "base_price");
+	bk_validate_price(PG_GETARG_DATUM(5), "base_price");
 
 	bk_connect();
 	bk_require_property(property_id);
@@ -216,7 +184,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	int			written;
 
 	bk_require_arg(fcinfo, 0, "property_id");
-	room_type = require_text(fcinfo, 1, "room_type", true);
+	room_type = bk_text_arg(fcinfo, 1, "room_type", BOOKING_MAX_CODE_BYTES, true, true);
 	bk_require_arg(fcinfo, 2, "first_night");
 	bk_require_arg(fcinfo, 3, "end_night");
 	property_id = PG_GETARG_INT64(0);
@@ -236,7 +204,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 				 errmsg("units must be at least 0"),
 				 errdetail("units is %d.", PG_GETARG_INT32(4))));
 	if (!PG_ARGISNULL(5))
-		require_nonnegative_price(PG_GETARG_DATUM(5), "price");
+		bk_validate_price(PG_GETARG_DATUM(5), "price");
 
 	bk_connect();
 	bk_require_property(property_id);

@@ -19,26 +19,29 @@
 #include "booking.h"
 
 static BookingPlan availability_1_0_plan = {
-	"SELECT room_type, night, units - held - booked, price"
+	"SELECT room_type, night, (units OPERATOR(pg_catalog.-) held) OPERATOR(pg_catalog.-) booked, price"
 	"  FROM booking.inventory"
-	" WHERE property_id = $1 AND night >= $2 AND night < $3"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1"
+	"   AND night OPERATOR(pg_catalog.>=) $2 AND night OPERATOR(pg_catalog.<) $3"
 	" ORDER BY room_type, night",
 	3, {INT8OID, DATEOID, DATEOID}
 };
 
 static BookingPlan search_1_0_plan = {
 	"SELECT p.property_id, p.name, rt.code,"
-	"       pg_catalog.min(i.units - i.held - i.booked)::int,"
-	"       pg_catalog.sum(i.price) * $5"
+	"       pg_catalog.min((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)::int,"
+	"       pg_catalog.sum(i.price) OPERATOR(pg_catalog.*) $5"
 	"  FROM booking.property p"
-	"  JOIN booking.room_type rt ON rt.property_id = p.property_id"
-	"  JOIN booking.inventory i ON i.property_id = rt.property_id AND i.room_type = rt.code"
-	" WHERE p.city = $1 AND rt.max_guests >= $4"
-	"   AND i.night >= $2 AND i.night < $3"
-	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE p.time_zone)::date <= $2"
+	"  JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) p.property_id"
+	"  JOIN booking.inventory i ON i.property_id OPERATOR(pg_catalog.=) rt.property_id"
+	"                          AND i.room_type OPERATOR(pg_catalog.=) rt.code"
+	" WHERE p.city OPERATOR(pg_catalog.=) $1 AND rt.max_guests OPERATOR(pg_catalog.>=) $4"
+	"   AND i.night OPERATOR(pg_catalog.>=) $2 AND i.night OPERATOR(pg_catalog.<) $3"
+	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE p.time_zone)::date OPERATOR(pg_catalog.<=) $2"
 	" GROUP BY p.property_id, p.name, rt.code"
-	" HAVING pg_catalog.count(*) = $3 - $2"
-	"    AND pg_catalog.min(i.units - i.held - i.booked) >= $5"
+	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) ($3 OPERATOR(pg_catalog.-) $2)"
+	"    AND pg_catalog.min((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)"
+	"        OPERATOR(pg_catalog.>=) $5"
 	" ORDER BY 5, 1, 3"
 	" LIMIT $6",
 	6, {TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID, INT4OID}

@@ -334,18 +334,8 @@ bk_direct_begin(BkDirect *d, bool writes)
 		AfterTriggerBeginQuery();
 	}
 	d->cid = d->estate->es_output_cid;
-	d->guc_nest_level = -1;
-	if (booking_lock_timeout_ms > 0 && (LockTimeout == 0 || booking_lock_timeout_ms < LockTimeout))
-	{
-		char		timeout[32];
-
-		/* booking.lock_timeout applies to this unit's lock waits only */
-		snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
-		d->guc_nest_level = NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		d->lock_timeout_applied = true;
-	}
+	/* booking.lock_timeout applies to this unit's lock waits only */
+	d->guc_nest_level = bk_lock_timeout_push();
 }
 
 /*
@@ -510,8 +500,7 @@ bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot
 			edata = CopyErrorData();
 			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 				PG_RE_THROW();
-			FlushErrorState();
-			bk_report_lock_timeout(edata, bk_lock_target_text(what), d->lock_timeout_applied);
+			bk_report_lock_timeout(edata, bk_lock_target_text(what), d->guc_nest_level >= 0);
 		}
 		PG_END_TRY();
 	}
@@ -613,8 +602,7 @@ bk_direct_end(BkDirect *d)
 			table_close(d->rels[t], NoLock);
 	FreeExecutorState(d->estate);
 	PopActiveSnapshot();
-	if (d->guc_nest_level >= 0)
-		AtEOXact_GUC(true, d->guc_nest_level);
+	bk_lock_timeout_pop(d->guc_nest_level);
 	d->estate = NULL;
 }
 

@@ -481,21 +481,13 @@ bk_purge_events(int32 max_rows)
 }
 
 /*
- * require_consumer returns the consumer name argument, refusing NULL and ''.
+ * require_consumer returns the consumer name argument, refusing NULL, ''
+ * and names over BOOKING_MAX_REF_BYTES.
  */
 static char *
 require_consumer(FunctionCallInfo fcinfo)
 {
-	char	   *consumer;
-
-	bk_require_arg(fcinfo, 0, "consumer");
-	consumer = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (consumer[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("consumer must not be empty"),
-				 errhint("Name each consumer, e.g. 'email' or 'search-indexer'.")));
-	return consumer;
+	return bk_text_arg(fcinfo, 0, "consumer", BOOKING_MAX_REF_BYTES, true, true);
 }
 
 /*

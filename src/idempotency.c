@@ -29,13 +29,13 @@ static BookingPlan claim_key_plan = {
 
 static BookingPlan find_key_plan = {
 	"SELECT request_digest, reservation_id FROM booking.idempotency_key"
-	" WHERE scope = $1 AND key = $2",
+	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
 	2, {TEXTOID, TEXTOID}
 };
 
 static BookingPlan record_key_plan = {
 	"UPDATE booking.idempotency_key SET reservation_id = $3"
-	" WHERE scope = $1 AND key = $2",
+	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
 	3, {TEXTOID, TEXTOID, INT8OID}
 };
 
@@ -76,13 +76,18 @@ bk_request_digest(int64 property_id, const char *room_type,
  * call is the first and must make the reservation (then bk_record_key);
  * false when an earlier call with the same arguments made one, whose id is
  * put in *existing_reservation.  The same key with other arguments fails
- * with BK004.
+ * with BK004.  The scope (the guest_id) and the key are indexed together,
+ * so their lengths are checked here too, whatever the caller checked:
+ * longer ones would fail inside the index (54000) instead of with 22023.
  */
 bool
 bk_claim_key(const char *scope, const char *key, bytea *digest,
 			 int64 property_id, int64 *existing_reservation)
 {
 	Datum		args[4];
+
+	bk_check_text_length(strlen(scope), "guest_id", BOOKING_MAX_REF_BYTES);
+	bk_check_text_length(strlen(key), "idempotency_key", BOOKING_MAX_KEY_BYTES);
 
 	args[0] = CStringGetTextDatum(scope);
 	args[1] = CStringGetTextDatum(key);

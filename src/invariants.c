@@ -15,49 +15,67 @@
 
 PG_FUNCTION_INFO_V1(booking_check_invariants);
 
-/* The nightly counts against the reservations (every version). */
+/*
+ * The nightly counts against the reservations (every version).  Every
+ * operator is pg_catalog's, written out (test/lint/sql-operators).
+ */
 #define COUNTS_SQL \
 	"WITH expected AS (" \
-	"  SELECT r.property_id, r.room_type, r.check_in + g AS night," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (WHERE r.state = 'confirmed'::booking.booking_state), 0)::int AS booked" \
+	"  SELECT r.property_id, r.room_type, r.check_in OPERATOR(pg_catalog.+) g AS night," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"             WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"             WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked" \
 	"    FROM booking.reservation r," \
-	"         pg_catalog.generate_series(0, r.check_out - r.check_in - 1) g" \
-	"   WHERE r.state <> ALL ('{cancelled,expired}'::booking.booking_state[])" \
+	"         pg_catalog.generate_series(0, (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"                                       OPERATOR(pg_catalog.-) 1) g" \
+	"   WHERE r.state OPERATOR(pg_catalog.<>) ALL ('{cancelled,expired}'::booking.booking_state[])" \
 	"   GROUP BY 1, 2, 3)" \
 	" SELECT COALESCE(i.property_id, e.property_id), COALESCE(i.room_type, e.room_type)," \
 	"        COALESCE(i.night, e.night), p.problem" \
 	"   FROM booking.inventory i" \
 	"   FULL JOIN expected e" \
-	"     ON e.property_id = i.property_id AND e.room_type = i.room_type AND e.night = i.night" \
+	"     ON e.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"    AND e.room_type OPERATOR(pg_catalog.=) i.room_type AND e.night OPERATOR(pg_catalog.=) i.night" \
 	"  CROSS JOIN LATERAL (VALUES" \
 	"    (CASE WHEN i.night IS NULL THEN" \
 	"       pg_catalog.format('reservations hold %s and book %s units of a night with no inventory row', e.held, e.booked) END)," \
-	"    (CASE WHEN i.held + i.booked > i.units THEN" \
+	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) i.units THEN" \
 	"       pg_catalog.format('oversold: held %s + booked %s > units %s', i.held, i.booked, i.units) END)," \
-	"    (CASE WHEN i.held < 0 OR i.booked < 0 THEN" \
+	"    (CASE WHEN i.held OPERATOR(pg_catalog.<) 0 OR i.booked OPERATOR(pg_catalog.<) 0 THEN" \
 	"       pg_catalog.format('negative count: held %s, booked %s', i.held, i.booked) END)," \
-	"    (CASE WHEN i.night IS NOT NULL AND i.held <> COALESCE(e.held, 0) THEN" \
+	"    (CASE WHEN i.night IS NOT NULL AND i.held OPERATOR(pg_catalog.<>) COALESCE(e.held, 0) THEN" \
 	"       pg_catalog.format('held is %s but live holds cover %s', i.held, COALESCE(e.held, 0)) END)," \
-	"    (CASE WHEN i.night IS NOT NULL AND i.booked <> COALESCE(e.booked, 0) THEN" \
+	"    (CASE WHEN i.night IS NOT NULL AND i.booked OPERATOR(pg_catalog.<>) COALESCE(e.booked, 0) THEN" \
 	"       pg_catalog.format('booked is %s but confirmed reservations cover %s', i.booked, COALESCE(e.booked, 0)) END)" \
 	"  ) AS p(problem)" \
 	"  WHERE p.problem IS NOT NULL"
 
-/* The room calendar against the inventory (1.1 on). */
+/*
+ * The room calendar against the inventory (1.1 on): each day's free units
+ * plus what the events not published yet add to it (`pending`, 1.2 on)
+ * must be the inventory's.  The free and price a day should show are
+ * never NULL, and the catalog columns compared are all NOT NULL, so
+ * "(a = b) IS NOT TRUE" and "NOT (a = b AND ...)" say what IS DISTINCT
+ * FROM would, without looking = up by name.
+ */
 #define CALENDAR_FREE_SQL(pending) \
 	" UNION ALL" \
-	" SELECT c.property_id, c.room_type, c.month + d.i - 1," \
+	" SELECT c.property_id, c.room_type, (c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
-	"                          c.free[d.i] + " pending ", c.price[d.i]," \
-	"                          COALESCE(i.units - i.held - i.booked, -1), COALESCE(i.price, 0))" \
+	"                          c.free[d.i] OPERATOR(pg_catalog.+) " pending ", c.price[d.i]," \
+	"                          COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)," \
+	"                          COALESCE(i.price, 0))" \
 	"   FROM booking.room_calendar c" \
 	"  CROSS JOIN LATERAL pg_catalog.generate_subscripts(c.free, 1) d(i)" \
 	"   LEFT JOIN booking.inventory i" \
-	"     ON i.property_id = c.property_id AND i.room_type = c.room_type AND i.night = c.month + d.i - 1" \
-	"  WHERE (CASE WHEN c.free[d.i] < 0 THEN -1 ELSE c.free[d.i] + " pending " END)" \
-	"        IS DISTINCT FROM COALESCE(i.units - i.held - i.booked, -1)" \
-	"     OR c.price[d.i] IS DISTINCT FROM COALESCE(i.price, 0)"
+	"     ON i.property_id OPERATOR(pg_catalog.=) c.property_id" \
+	"    AND i.room_type OPERATOR(pg_catalog.=) c.room_type" \
+	"    AND i.night OPERATOR(pg_catalog.=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
+	"  WHERE ((CASE WHEN c.free[d.i] OPERATOR(pg_catalog.<) 0 THEN -1" \
+	"               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END) OPERATOR(pg_catalog.=)" \
+	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)) IS NOT TRUE" \
+	"     OR (c.price[d.i] OPERATOR(pg_catalog.=) COALESCE(i.price, 0)) IS NOT TRUE"
 
 /*
  * What the events not published yet add to a calendar day (1.2 on): the
@@ -66,25 +84,32 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 #define PENDING_SQL \
 	"COALESCE((SELECT pg_catalog.sum(e.free_delta)::int FROM booking.event e" \
 	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
-	"             AND e.property_id = c.property_id AND e.room_type = c.room_type" \
-	"             AND e.first_night <= c.month + d.i - 1 AND e.end_night > c.month + d.i - 1), 0)"
+	"             AND e.property_id OPERATOR(pg_catalog.=) c.property_id" \
+	"             AND e.room_type OPERATOR(pg_catalog.=) c.room_type" \
+	"             AND e.first_night OPERATOR(pg_catalog.<=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
+	"             AND e.end_night OPERATOR(pg_catalog.>) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)), 0)"
 
 #define CALENDAR_REST_SQL \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, c.month," \
 	"        'room calendar row has stale property or room type details (run booking.rebuild_calendar())'" \
 	"   FROM booking.room_calendar c" \
-	"   JOIN booking.property p ON p.property_id = c.property_id" \
-	"   JOIN booking.room_type rt ON rt.property_id = c.property_id AND rt.code = c.room_type" \
-	"  WHERE (c.property_name, c.city, c.time_zone, c.max_guests, c.has_rules)" \
-	"        IS DISTINCT FROM (p.name, p.city, p.time_zone, rt.max_guests, rt.has_rules)" \
+	"   JOIN booking.property p ON p.property_id OPERATOR(pg_catalog.=) c.property_id" \
+	"   JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) c.property_id" \
+	"                            AND rt.code OPERATOR(pg_catalog.=) c.room_type" \
+	"  WHERE NOT (c.property_name OPERATOR(pg_catalog.=) p.name AND c.city OPERATOR(pg_catalog.=) p.city" \
+	"             AND c.time_zone OPERATOR(pg_catalog.=) p.time_zone" \
+	"             AND c.max_guests OPERATOR(pg_catalog.=) rt.max_guests" \
+	"             AND c.has_rules OPERATOR(pg_catalog.=) rt.has_rules)" \
 	" UNION ALL" \
 	" SELECT i.property_id, i.room_type, i.night, 'night is missing from the room calendar'" \
 	"   FROM booking.inventory i" \
 	"  WHERE NOT EXISTS (SELECT 1 FROM booking.room_calendar c" \
-	"                     WHERE c.property_id = i.property_id AND c.room_type = i.room_type" \
-	"                       AND c.month = pg_catalog.date_trunc('month', i.night::timestamp)::date" \
-	"                       AND pg_catalog.array_length(c.free, 1) >= i.night - c.month + 1)"
+	"                     WHERE c.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"                       AND c.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"                       AND c.month OPERATOR(pg_catalog.=) pg_catalog.date_trunc('month', i.night::timestamp)::date" \
+	"                       AND pg_catalog.array_length(c.free, 1) OPERATOR(pg_catalog.>=)" \
+	"                           ((i.night OPERATOR(pg_catalog.-) c.month) OPERATOR(pg_catalog.+) 1))"
 
 static BookingPlan check_plan = {
 	COUNTS_SQL CALENDAR_FREE_SQL(PENDING_SQL) CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",

@@ -147,21 +147,13 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 
 /*
  * require_payment_key returns text argument `argno` (a payment_ref or a
- * payment_intent), refusing NULL and ''.
+ * payment_intent), refusing NULL, '' and anything over
+ * BOOKING_MAX_REF_BYTES (22023), before the reservation is looked at.
  */
 static char *
 require_payment_key(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	char	   *value;
-
-	bk_require_arg(fcinfo, argno, name);
-	value = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (value[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name),
-				 errhint("Pass the payment provider's reference for this payment.")));
-	return value;
+	return bk_text_arg(fcinfo, argno, name, BOOKING_MAX_REF_BYTES, true, true);
 }
 
 /*
@@ -385,6 +377,7 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
+	(void) bk_text_arg(fcinfo, 1, "reason", BOOKING_MAX_REASON_BYTES, false, false);
 
 	bk_direct_begin(&d, true);
 	lock_reservation(&d, id, &r);

@@ -23,8 +23,9 @@ PG_FUNCTION_INFO_V1(booking_quote);
 static BookingPlan quote_lookup_plan = {
 	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false)"
 	"  FROM booking.property p"
-	"  LEFT JOIN booking.room_type rt ON rt.property_id = p.property_id AND rt.code = $2"
-	" WHERE p.property_id = $1",
+	"  LEFT JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) p.property_id"
+	"                                AND rt.code OPERATOR(pg_catalog.=) $2"
+	" WHERE p.property_id OPERATOR(pg_catalog.=) $1",
 	2, {INT8OID, TEXTOID}
 };
 
@@ -33,17 +34,21 @@ static BookingPlan quote_lookup_plan = {
  * their deadline as free (reserve_range would reclaim them), and price.
  */
 static BookingPlan quote_nights_plan = {
-	"SELECT $3 + g,"
-	"       i.units - i.held - i.booked"
-	"       + COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r"
-	"                    WHERE r.property_id = $1 AND r.room_type = $2"
-	"                      AND r.state = ANY (" BK_LIVE_HOLD_STATES ")"
-	"                      AND r.hold_expires_at <= $5"
-	"                      AND r.check_in <= $3 + g AND r.check_out > $3 + g), 0),"
+	"SELECT $3 OPERATOR(pg_catalog.+) g,"
+	"       ((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)"
+	"       OPERATOR(pg_catalog.+)"
+	"       COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r"
+	"                  WHERE r.property_id OPERATOR(pg_catalog.=) $1"
+	"                    AND r.room_type OPERATOR(pg_catalog.=) $2"
+	"                    AND r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")"
+	"                    AND r.hold_expires_at OPERATOR(pg_catalog.<=) $5"
+	"                    AND r.check_in OPERATOR(pg_catalog.<=) ($3 OPERATOR(pg_catalog.+) g)"
+	"                    AND r.check_out OPERATOR(pg_catalog.>) ($3 OPERATOR(pg_catalog.+) g)), 0),"
 	"       i.price"
-	"  FROM pg_catalog.generate_series(0, $4 - $3 - 1) g"
+	"  FROM pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
 	"  LEFT JOIN booking.inventory i"
-	"    ON i.property_id = $1 AND i.room_type = $2 AND i.night = $3 + g"
+	"    ON i.property_id OPERATOR(pg_catalog.=) $1 AND i.room_type OPERATOR(pg_catalog.=) $2"
+	"   AND i.night OPERATOR(pg_catalog.=) ($3 OPERATOR(pg_catalog.+) g)"
 	" ORDER BY g",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };

@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/nbtree.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -37,13 +38,12 @@ typedef struct StayPlace
 } StayPlace;
 
 /*
- * validate_key checks an idempotency key: not empty, at most 255 bytes.
+ * validate_key checks the length of an idempotency key, in bytes, read
+ * from the argument's header before the key is copied: 1 to 255.
  */
 static void
-validate_key(const char *key)
+validate_key(Size len)
 {
-	size_t		len = strlen(key);
-
 	if (len == 0 || len > BOOKING_MAX_KEY_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -198,14 +198,14 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	bk_stay_request(fcinfo, &stay);
-	if (!PG_ARGISNULL(5))
-		guest_id = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	guest_id = bk_text_arg(fcinfo, 5, "guest_id", BOOKING_MAX_REF_BYTES, false, false);
 	if (!PG_ARGISNULL(6))
+	{
+		validate_key(toast_raw_datum_size(PG_GETARG_DATUM(6)) - VARHDRSZ);
 		key = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	}
 	if (!PG_ARGISNULL(7))
 		hold = PG_GETARG_INTERVAL_P(7);
-	if (key)
-		validate_key(key);
 	if (hold)
 		bk_require_interval_within(hold, "hold",
 								   "Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.");

@@ -21,27 +21,35 @@ PG_FUNCTION_INFO_V1(booking_set_rules);
 PG_FUNCTION_INFO_V1(booking_clear_rules);
 
 static BookingPlan room_type_exists_plan = {
-	"SELECT 1 FROM booking.room_type WHERE property_id = $1 AND code = $2",
+	"SELECT 1 FROM booking.room_type"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND code OPERATOR(pg_catalog.=) $2",
 	2, {INT8OID, TEXTOID}
 };
 
 /*
  * Upserts the rules of the nights [$3, $4); NULL leaves a rule as it is,
- * 0 clears min_stay, max_stay and min_advance.
+ * 0 clears min_stay, max_stay and min_advance.  (CASE WHEN x = 0 THEN NULL
+ * rather than NULLIF(x, 0), which would look = up by name.)
  */
 static BookingPlan upsert_rules_plan = {
 	"INSERT INTO booking.stay_rule AS s (property_id, room_type, night, min_stay, max_stay,"
 	"       closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance)"
-	" SELECT $1, $2, $3 + g, NULLIF($5, 0), NULLIF($6, 0), COALESCE($7, false),"
-	"        COALESCE($8, false), COALESCE($9, false), NULLIF($10, 0), $11"
-	"   FROM pg_catalog.generate_series(0, $4 - $3 - 1) g"
+	" SELECT $1, $2, $3 OPERATOR(pg_catalog.+) g,"
+	"        CASE WHEN $5 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $5 END,"
+	"        CASE WHEN $6 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $6 END,"
+	"        COALESCE($7, false), COALESCE($8, false), COALESCE($9, false),"
+	"        CASE WHEN $10 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $10 END, $11"
+	"   FROM pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
 	" ON CONFLICT (property_id, room_type, night) DO UPDATE SET"
-	"   min_stay = CASE WHEN $5 IS NULL THEN s.min_stay ELSE NULLIF($5, 0) END,"
-	"   max_stay = CASE WHEN $6 IS NULL THEN s.max_stay ELSE NULLIF($6, 0) END,"
+	"   min_stay = CASE WHEN $5 IS NULL THEN s.min_stay"
+	"                   WHEN $5 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $5 END,"
+	"   max_stay = CASE WHEN $6 IS NULL THEN s.max_stay"
+	"                   WHEN $6 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $6 END,"
 	"   closed_to_arrival = COALESCE($7, s.closed_to_arrival),"
 	"   closed_to_departure = COALESCE($8, s.closed_to_departure),"
 	"   stop_sell = COALESCE($9, s.stop_sell),"
-	"   min_advance = CASE WHEN $10 IS NULL THEN s.min_advance ELSE NULLIF($10, 0) END,"
+	"   min_advance = CASE WHEN $10 IS NULL THEN s.min_advance"
+	"                      WHEN $10 OPERATOR(pg_catalog.=) 0 THEN NULL ELSE $10 END,"
 	"   max_advance = COALESCE($11, s.max_advance)",
 	11, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID, BOOLOID, BOOLOID, BOOLOID,
 		INT4OID, INT4OID}
@@ -50,7 +58,8 @@ static BookingPlan upsert_rules_plan = {
 /* Drops rows left with no rule at all. */
 static BookingPlan prune_rules_plan = {
 	"DELETE FROM booking.stay_rule"
-	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night < $4"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
 	"   AND min_stay IS NULL AND max_stay IS NULL AND NOT closed_to_arrival"
 	"   AND NOT closed_to_departure AND NOT stop_sell AND min_advance IS NULL AND max_advance IS NULL",
 	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
@@ -58,7 +67,8 @@ static BookingPlan prune_rules_plan = {
 
 static BookingPlan clear_rules_plan = {
 	"DELETE FROM booking.stay_rule"
-	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night < $4",
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4",
 	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
 };
 
@@ -66,8 +76,9 @@ static BookingPlan clear_rules_plan = {
 static BookingPlan update_has_rules_plan = {
 	"UPDATE booking.room_type rt"
 	"   SET has_rules = EXISTS (SELECT 1 FROM booking.stay_rule s"
-	"                            WHERE s.property_id = $1 AND s.room_type = $2)"
-	" WHERE rt.property_id = $1 AND rt.code = $2"
+	"                            WHERE s.property_id OPERATOR(pg_catalog.=) $1"
+	"                              AND s.room_type OPERATOR(pg_catalog.=) $2)"
+	" WHERE rt.property_id OPERATOR(pg_catalog.=) $1 AND rt.code OPERATOR(pg_catalog.=) $2"
 	" RETURNING has_rules",
 	2, {INT8OID, TEXTOID}
 };
@@ -77,7 +88,8 @@ static BookingPlan stay_rules_plan = {
 	"SELECT night, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell,"
 	"       min_advance, max_advance"
 	"  FROM booking.stay_rule"
-	" WHERE property_id = $1 AND room_type = $2 AND night >= $3 AND night <= $4"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<=) $4"
 	" ORDER BY night",
 	4, {INT8OID, TEXTOID, DATEOID, DATEOID}
 };
@@ -215,7 +227,7 @@ rule_range_args(FunctionCallInfo fcinfo, Datum *args)
 	DateADT		end;
 
 	bk_require_arg(fcinfo, 0, "property_id");
-	bk_require_arg(fcinfo, 1, "room_type");
+	(void) bk_text_arg(fcinfo, 1, "room_type", BOOKING_MAX_CODE_BYTES, true, false);
 	bk_require_arg(fcinfo, 2, "first_night");
 	bk_require_arg(fcinfo, 3, "end_night");
 	first = PG_GETARG_DATEADT(2);

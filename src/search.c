@@ -143,7 +143,7 @@ booking_search(PG_FUNCTION_ARGS)
 	uint64		row = 0;
 	Pending		pending;
 
-	bk_require_arg(fcinfo, 0, "city");
+	(void) bk_text_arg(fcinfo, 0, "city", BOOKING_MAX_NAME_BYTES, true, false);
 	bk_require_arg(fcinfo, 1, "check_in");
 	bk_require_arg(fcinfo, 2, "check_out");
 	check_in = PG_GETARG_DATEADT(1);

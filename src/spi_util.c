@@ -1,19 +1,24 @@
 /*-------------------------------------------------------------------------
  * spi_util.c
  *    SPI helpers: plans prepared once and kept for the backend's life,
- *    execution that turns a lock wait over booking.lock_timeout into
- *    BK007, and typed access to the current result.
+ *    execution that turns a lock wait over booking.lock_timeout (or the
+ *    session's own lock_timeout) into BK007, and typed access to the
+ *    current result.
  *
- * Every plan is prepared while the calling function's pinned search_path
- * (pg_catalog, pg_temp) is in force, and the plan cache re-analyses a
- * statement under the search_path it was created with, so no caller's
- * search_path can redirect an operator or a function the SQL uses.
+ * The plan cache re-analyses a kept statement whenever the search_path in
+ * force differs from the one it was last analysed under, so the SQL here
+ * is only as safe as the path it runs under.  Two things make it safe:
+ * every function of the extension, event trigger included, runs with
+ * search_path = pg_catalog, pg_temp (SET on the function), and every
+ * name in the SQL is qualified, operators too: OPERATOR(pg_catalog.=),
+ * never a bare =, which test/lint/sql-operators checks.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -83,29 +88,92 @@ bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count)
 }
 
 /*
- * bk_exec_locking runs a plan that takes row locks.  When
- * booking.lock_timeout is set it applies for this statement only, and a
- * lock wait that runs out (SQLSTATE 55P03, from either that setting or the
- * server's own lock_timeout) becomes BK007 naming `what` was locked.
+ * bk_lock_timeout_push applies booking.lock_timeout to the lock waits that
+ * follow, until bk_lock_timeout_pop: as the server's lock_timeout, when it
+ * is set and shorter than the session's own lock_timeout (or that one is
+ * 0, no limit).  A shorter session setting stays in force: the engine
+ * never waits longer than the session asked.  Returns the GUC nest level
+ * to give bk_lock_timeout_pop, or -1 when nothing was changed.  On an
+ * error, the abort of the transaction (or subtransaction) restores the
+ * setting by itself.
+ */
+int
+bk_lock_timeout_push(void)
+{
+	char		timeout[32];
+	int			nest_level;
+
+	if (booking_lock_timeout_ms <= 0 ||
+		(LockTimeout > 0 && LockTimeout <= booking_lock_timeout_ms))
+		return -1;
+	snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
+	nest_level = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest_level;
+}
+
+/*
+ * bk_lock_timeout_pop puts back the lock_timeout bk_lock_timeout_push
+ * replaced.
+ */
+void
+bk_lock_timeout_pop(int nest_level)
+{
+	if (nest_level >= 0)
+		AtEOXact_GUC(true, nest_level);
+}
+
+/*
+ * bk_report_lock_timeout raises BK007 for a lock wait that ran out
+ * (`edata`, a copy of a 55P03 error, e.g. from CopyErrorData in a
+ * PG_CATCH block), naming what was being locked (`what`) and the setting
+ * that fired, with its value: booking.lock_timeout when the engine
+ * applied it for this wait (`booking_timeout_applied`: bk_lock_timeout_push
+ * returned a nest level), else the session's own lock_timeout (with
+ * neither set, the lock was asked for with NOWAIT, and no setting is
+ * named).  It counts the timeout in booking.stats and clears the error
+ * state, so it may be called straight from the PG_CATCH block, before
+ * bk_lock_timeout_pop.
+ */
+void
+bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
+{
+	char	   *setting = NULL;
+
+	FlushErrorState();
+	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
+	if (booking_timeout_applied)
+		setting = psprintf("booking.lock_timeout (%d ms)", booking_lock_timeout_ms);
+	else if (LockTimeout > 0)
+		setting = psprintf("the session's lock_timeout (%d ms)", LockTimeout);
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_BUSY),
+			 errmsg("booking is busy: could not lock %s in time", what),
+			 setting ?
+			 errdetail("Another transaction held the lock on %s longer than %s allows: %s.",
+					   what, setting, edata->message) :
+			 errdetail("Another transaction held the lock on %s: %s.", what, edata->message),
+			 errhint("Retry the call; nothing was changed.")));
+	pg_unreachable();
+}
+
+/*
+ * bk_exec_locking runs a plan that takes row locks, under
+ * booking.lock_timeout (bk_lock_timeout_push); a lock wait that runs out
+ * becomes BK007 naming `what` was locked and the setting that fired
+ * (bk_report_lock_timeout).
  */
 int
 bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 				long count, const char *what)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
-	volatile int nest_level = -1;
+	volatile int nest_level;
 	volatile int ret = 0;
 
 	bk_prepare(plan);
-	if (booking_lock_timeout_ms > 0)
-	{
-		char		timeout[32];
-
-		snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
-		nest_level = NewGUCNestLevel();
-		(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	}
+	nest_level = bk_lock_timeout_push();
 
 	PG_TRY();
 	{
@@ -122,13 +190,11 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 			FreeErrorData(edata);
 			PG_RE_THROW();
 		}
-		FlushErrorState();
 		bk_report_lock_timeout(edata, what, nest_level >= 0);
 	}
 	PG_END_TRY();
 
-	if (nest_level >= 0)
-		AtEOXact_GUC(true, nest_level);
+	bk_lock_timeout_pop(nest_level);
 	return ret;
 }
 
@@ -197,25 +263,4 @@ bk_return_rows(FunctionCallInfo fcinfo)
 		heap_deform_tuple(SPI_tuptable->vals[row], spi_desc, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-}
-
-/*
- * bk_report_lock_timeout turns a lock wait that ran out (55P03) into BK007
- * naming what was locked and the setting that fired: booking.lock_timeout
- * when the engine applied it, else the session's lock_timeout.
- */
-void
-bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
-{
-	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
-	ereport(ERROR,
-			(errcode(ERRCODE_BOOKING_BUSY),
-			 errmsg("booking is busy: could not lock %s in time", what),
-			 booking_timeout_applied ?
-			 errdetail("Another transaction held the lock on %s longer than booking.lock_timeout (%d ms) allows: %s.",
-					   what, booking_lock_timeout_ms, edata->message) :
-			 errdetail("Another transaction held the lock on %s longer than lock_timeout (%d ms) allows: %s.",
-					   what, LockTimeout, edata->message),
-			 errhint("Retry the call; nothing was changed.")));
-	pg_unreachable();
 }

@@ -3,15 +3,29 @@
  *    Argument checks shared by the SQL functions (SQLSTATE 22023 with a
  *    message a person can act on), the property-local "today", and the
  *    clock the engine uses for hold deadlines.
+ *
+ * Every value a caller passes is judged here before it reaches SQL, an
+ * index or date arithmetic: texts are capped at the lengths booking.h
+ * documents (BOOKING_MAX_*_BYTES, far below the btree limit of about
+ * 2,700 bytes), prices are finite and at most BOOKING_MAX_PRICE, dates lie
+ * where month and time zone arithmetic cannot overflow, intervals are
+ * judged by how far they move a timestamp, and time zones are the names
+ * pg_timezone_names lists.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 
 #include "booking.h"
+
+/* The time zone names of pg_timezone_names, sorted, loaded on first use */
+static const char **tz_names = NULL;
+static int	tz_count = 0;
 
 /*
  * bk_require_arg fails with 22023 when argument `argno` is NULL.
@@ -46,6 +60,83 @@ bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
+ * bk_check_text_length fails with 22023 when a text `len` bytes long, the
+ * argument `name`, is longer than `max_bytes`.  The text itself is never
+ * shown: it may be a guest's or a payment's reference, and it is long.
+ */
+void
+bk_check_text_length(Size len, const char *name, int max_bytes)
+{
+	if (len > (Size) max_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long", name),
+				 errdetail("%s is %zu bytes long; the most it may be is %d bytes.",
+						   name, len, max_bytes),
+				 errhint("Pass a shorter %s.", name)));
+}
+
+/*
+ * bk_text_arg returns text argument `argno` as a C string after checking
+ * it: NULL is refused when `required` (and returned as NULL otherwise),
+ * the empty string when `nonempty`, and anything over `max_bytes` (one of
+ * the BOOKING_MAX_*_BYTES) always.  The length is read from the datum's
+ * header, so an oversized value is refused before it is decompressed or
+ * copied.
+ */
+char *
+bk_text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
+			int max_bytes, bool required, bool nonempty)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (required)
+			bk_require_arg(fcinfo, argno, name);
+		return NULL;
+	}
+	bk_check_text_length(toast_raw_datum_size(PG_GETARG_DATUM(argno)) - VARHDRSZ,
+						 name, max_bytes);
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (nonempty && s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", name)));
+	return s;
+}
+
+/*
+ * bk_validate_price refuses a price that is NaN, infinite, negative or
+ * above BOOKING_MAX_PRICE.  The cap keeps every sum the engine makes (a
+ * night's price times rooms, over up to BOOKING_MAX_OPEN_NIGHTS nights)
+ * many orders of magnitude inside numeric's range, so quote and
+ * reserve_range can never overflow (22003).
+ */
+void
+bk_validate_price(Datum price, const char *name)
+{
+	Numeric		num = DatumGetNumeric(price);
+	char	   *shown;
+
+	if (!numeric_is_nan(num) && !numeric_is_inf(num) &&
+		!DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+										  NumericGetDatum(int64_to_numeric(0)))) &&
+		!DatumGetBool(DirectFunctionCall2(numeric_gt, price,
+										  NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
+		return;
+	/* a number of thousands of digits is shown by its start and its size */
+	shown = DatumGetCString(DirectFunctionCall1(numeric_out, price));
+	if (strlen(shown) > 40)
+		shown = psprintf("%.20s... (%zu characters)", shown, strlen(shown));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s must be a number from 0 to %lld", name, (long long) BOOKING_MAX_PRICE),
+			 errdetail("%s is %s.", name, shown),
+			 errhint("Prices are per room and night; NaN and infinity are not prices.")));
+}
+
+/*
  * bk_stay_request reads the (property_id, room_type, check_in, check_out,
  * rooms) arguments that reserve_range and quote share, as arguments 0..4,
  * and checks them: none NULL, a valid stay, at least one room.
@@ -58,7 +149,7 @@ bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay)
 	bk_require_arg(fcinfo, 2, "check_in");
 	bk_require_arg(fcinfo, 3, "check_out");
 	stay->property_id = PG_GETARG_INT64(0);
-	stay->room_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	stay->room_type = bk_text_arg(fcinfo, 1, "room_type", BOOKING_MAX_CODE_BYTES, true, false);
 	stay->check_in = PG_GETARG_DATEADT(2);
 	stay->check_out = PG_GETARG_DATEADT(3);
 	bk_validate_stay(stay->check_in, stay->check_out);
@@ -67,7 +158,8 @@ bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay)
 
 /*
  * bk_date_str formats a date as YYYY-MM-DD for messages, whatever the
- * session's DateStyle, so that logs and clients parse them the same way.
+ * session's DateStyle, so that logs and clients parse them the same way
+ * (with " BC" after a date before year 1, which only a refusal shows).
  */
 char *
 bk_date_str(DateADT d)
@@ -79,18 +171,24 @@ bk_date_str(DateADT d)
 	if (DATE_NOT_FINITE(d))
 		return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	if (year <= 0)
+		return psprintf("%04d-%02d-%02d BC", 1 - year, month, day);
 	return psprintf("%04d-%02d-%02d", year, month, day);
 }
 
 /*
- * bk_validate_dates refuses dates outside the range PostgreSQL's
- * timestamps cover (4713 BC to 294276 AD): the engine's arithmetic on
- * nights goes through timestamps.
+ * bk_validate_dates refuses dates the engine cannot do arithmetic on.  Its
+ * arithmetic on nights goes through timestamps (months for the room
+ * calendar, midnight in the property's time zone, deadlines), and
+ * timestamps begin on 4714-11-24 BC: a night in that first month has no
+ * month start, and midnight there in a zone east of UTC is before the
+ * first timestamp (22008).  So dates must lie from 4713-01-01 BC, a year
+ * clear of that edge, to 294276-11-22, 40 days before the last timestamp.
  */
 void
 bk_validate_dates(DateADT first, DateADT end)
 {
-	DateADT		lowest = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
+	DateADT		lowest = date2j(-4712, 1, 1) - POSTGRES_EPOCH_JDATE;
 	DateADT		highest = TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE - 40;
 
 	if (DATE_NOT_FINITE(first) || DATE_NOT_FINITE(end) ||
@@ -99,19 +197,38 @@ bk_validate_dates(DateADT first, DateADT end)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dates must be finite and within the range of timestamps"),
 				 errdetail("The dates given are %s and %s.", bk_date_str(first), bk_date_str(end)),
-				 errhint("Use dates between 4713 BC and 294276 AD.")));
+				 errhint("Use dates from %s to %s.", bk_date_str(lowest), bk_date_str(highest))));
 }
 
 /*
  * bk_require_interval_within fails with 22023 unless the interval is
- * positive and at most a year; `name` says which argument.
+ * positive (no part of it negative, not zero) and at most a year;
+ * `name` says which argument.  An interval is judged by how far it moves
+ * a deadline: added to now, as the engine adds it, it must land no later
+ * than now + 366 days, so '12 mons 6 days' (371 or 372 days) is refused
+ * although it reads as 366 days at 30 days a month.  Parts that are
+ * plainly too long are refused before the arithmetic, which cannot then
+ * overflow.
  */
 void
 bk_require_interval_within(Interval *span, const char *name, const char *hint)
 {
-	double		days = span->month * 30.0 + span->day + (double) span->time / USECS_PER_DAY;
+	bool		ok = false;
 
-	if (span->month < 0 || span->day < 0 || span->time < 0 || days <= 0 || days > 366)
+	if (span->month >= 0 && span->day >= 0 && span->time >= 0 &&
+		span->month <= 12 && span->day <= 366 && span->time <= 366 * USECS_PER_DAY &&
+		(span->month > 0 || span->day > 0 || span->time > 0))
+	{
+		Interval	year = {.time = 0, .day = 366, .month = 0};
+		Datum		now = TimestampTzGetDatum(bk_now());
+		Datum		until = DirectFunctionCall2(timestamptz_pl_interval, now,
+												IntervalPGetDatum(span));
+		Datum		limit = DirectFunctionCall2(timestamptz_pl_interval, now,
+												IntervalPGetDatum(&year));
+
+		ok = DatumGetTimestampTz(until) <= DatumGetTimestampTz(limit);
+	}
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a positive interval of at most a year", name),
@@ -153,12 +270,85 @@ bk_validate_stay(DateADT check_in, DateADT check_out)
 }
 
 /*
- * bk_validate_time_zone rejects a time zone name PostgreSQL does not know.
+ * tz_name_cmp orders time zone names as PostgreSQL matches them: without
+ * regard to ASCII case.
+ */
+static int
+tz_name_cmp(const void *a, const void *b)
+{
+	return pg_strcasecmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * load_tz_names reads the names pg_timezone_names lists (every zone file
+ * PostgreSQL accepts, the same enumeration that view makes) once per
+ * backend into a sorted array in TopMemoryContext.  It reads every zone
+ * file, some tens of milliseconds: bk_validate_time_zone asks for it only
+ * for the few names it cannot judge otherwise.
+ */
+static void
+load_tz_names(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	pg_tzenum  *tzenum = pg_tzenumerate_start();
+	pg_tz	   *tz;
+	int			allocated = 1024;
+	const char **names = palloc(sizeof(char *) * allocated);
+	int			n = 0;
+
+	while ((tz = pg_tzenumerate_next(tzenum)) != NULL)
+	{
+		if (n == allocated)
+		{
+			allocated *= 2;
+			names = repalloc(names, sizeof(char *) * allocated);
+		}
+		names[n++] = pstrdup(pg_get_timezone_name(tz));
+	}
+	pg_tzenumerate_end(tzenum);
+	qsort(names, n, sizeof(char *), tz_name_cmp);
+	MemoryContextSwitchTo(old);
+	tz_names = names;
+	tz_count = n;
+}
+
+/*
+ * bk_validate_time_zone rejects a time zone that is not one of the names
+ * pg_timezone_names lists (matched without regard to case, as PostgreSQL
+ * does).  PostgreSQL itself also accepts POSIX zone specifications such as
+ * 'UTC+14' (which means 14 hours west of Greenwich) or 'XXX-99': they are
+ * easy to get wrong and have no daylight-saving rules, so a property may
+ * not use them.
+ *
+ * pg_tzset loads a zone file when there is one by that name and parses
+ * the name as a POSIX specification otherwise, which it then names in
+ * upper case; and a POSIX specification always has an offset, so digits.
+ * So a zone pg_tzset accepts is a zone file when its name has no digit
+ * ('UTC', 'Europe/Lisbon') or when its canonical name has a lower-case
+ * letter ('Etc/GMT-14'); only the rest ('EST5EDT' and 'GMT+0', files;
+ * 'UTC+14', not) are looked up in the list of pg_timezone_names.
  */
 void
 bk_validate_time_zone(const char *time_zone)
 {
-	if (time_zone[0] == '\0' || pg_tzset(time_zone) == NULL)
+	pg_tz	   *tz = time_zone[0] != '\0' ? pg_tzset(time_zone) : NULL;
+	bool		known = false;
+
+	if (tz != NULL && pg_tz_acceptable(tz))
+	{
+		const char *canonical = pg_get_timezone_name(tz);
+
+		if (strpbrk(canonical, "0123456789") == NULL ||
+			strpbrk(canonical, "abcdefghijklmnopqrstuvwxyz") != NULL)
+			known = true;
+		else
+		{
+			if (tz_names == NULL)
+				load_tz_names();
+			known = bsearch(&time_zone, tz_names, tz_count, sizeof(char *), tz_name_cmp) != NULL;
+		}
+	}
+	if (!known)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time zone \"%s\" is not recognized", time_zone),

@@ -32,6 +32,14 @@ SELECT booking.expire_holds();
 INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
 SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
 
+-- bi.long_text(n): n bytes of md5 digests, which do not compress, so that
+-- a text of 2,800 bytes reaches an index at full size (over the btree
+-- limit of about 2,700 bytes, where repeat('x', 100000) compresses to
+-- almost nothing).  Every text argument draws it.
+CREATE FUNCTION bi.long_text(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT left(string_agg(md5(i::text), ''), n) FROM generate_series(1, n / 32 + 1) AS i
+$$;
+
 -- Pools: kind is 'type' (any argument of that type) or 'type:name' (an
 -- argument of that type and name).  Values are SQL expressions.
 CREATE TABLE bi.pool (kind text, expr text);
@@ -56,19 +64,22 @@ SELECT 'integer', unnest(ARRAY['NULL', '0', '1', '1', '2', '3', '5', '-1', '100'
                                 '-2147483648', '2147483648', '''12abc'''])
 UNION ALL
 SELECT 'numeric', unnest(ARRAY['NULL', '0', '100', '99.99', '-0.01', '''NaN''', '''Infinity''', '''-Infinity''',
-                                '1e100', '1e-100', '123456789012345678901234567890.123456789', '''abc'''])
+                                '1e100', '1e-100', '123456789012345678901234567890.123456789', '''abc''',
+                                '9.99e131071', '1000000000', '1000000000.01'])
 UNION ALL
 SELECT 'boolean', unnest(ARRAY['NULL', 'true', 'false'])
 UNION ALL
 SELECT 'interval', unnest(ARRAY['NULL', '''15 minutes''', '''1 second''', '''1 microsecond''', '''0''',
                                  '''-1 second''', '''1 month -40 days''', '''1 day -86400 seconds''',
                                  '''177999999 years''', '''-177999999 years''', '''10000 years''',
-                                 '''2147483647 days''', '''infinity''', '''1 fortnight'''])
+                                 '''2147483647 days''', '''infinity''', '''1 fortnight''',
+                                 '''12 mons 6 days''', '''13 mons''', '''367 days''', '''1 year'''])
 UNION ALL
 SELECT 'date', unnest(ARRAY['NULL', 'current_date', 'current_date + 1', 'current_date + 2', 'current_date + 3',
                              'current_date + 5', 'current_date + 8', 'current_date + 30', 'current_date + 59',
                              'current_date + 61', 'current_date + 400', 'current_date - 1', 'current_date - 2',
                              '''4713-01-01 BC''', '''4713-01-02 BC''', '''5874897-12-31''', '''5874897-12-01''',
+                             '''4714-11-24 BC''', '''4714-11-25 BC''', '''4714-12-31 BC''', '''294276-11-23''',
                              '''infinity''', '''-infinity''', '''epoch''', '''2101-02-30''', '''0001-01-01''',
                              '''yesterday''', '''tomorrow'''])
 UNION ALL
@@ -83,7 +94,7 @@ SELECT 'text', unnest(ARRAY['NULL', '''''', '''x''', '''A''', 'repeat(''x'', 100
                              'convert_from(''\x610062''::bytea, ''UTF8'')',
                              'convert_from(''\xc328''::bytea, ''UTF8'')', 'convert_from(''\xff''::bytea, ''UTF8'')',
                              '''%s%n%d''', '''O''''Brien''', 'E''back\\slash''', '''Ωμέγα 日本''', ''' ''',
-                             'E''tab\there\nnewline''', '''"quoted"'''])
+                             'E''tab\there\nnewline''', '''"quoted"''', 'bi.long_text(2800)'])
 UNION ALL
 SELECT 'text:room_type', unnest(ARRAY['''A''', '''A''', '''B''', '''Z''', '''a''', ''' A'''])
 UNION ALL
@@ -92,11 +103,13 @@ UNION ALL
 SELECT 'text:time_zone', unnest(ARRAY['''UTC''', '''Europe/Lisbon''', '''Pacific/Kiritimati''', '''Pacific/Pago_Pago''',
                                       '''Mars/Olympus_Mons''', '''Europe/Atlantis''', '''+25:00''', '''UTC+14''',
                                       '''EST5EDT''', '''Etc/GMT-14''', '''../../../../etc/passwd''', '''utc''',
-                                      '''Europe/Lisbon ''', '''localtime''', '''posixrules''', '''Z'''])
+                                      '''Europe/Lisbon ''', '''localtime''', '''posixrules''', '''Z''',
+                                      '''XXX-99''', '''<+0330>-3:30''', 'bi.long_text(2800)'])
 UNION ALL
 SELECT 'text:idempotency_key', unnest(ARRAY['''''', 'repeat(''k'', 255)', 'repeat(''k'', 256)',
                                             'repeat(''é'', 127) || ''x''', 'repeat(''é'', 128)',
-                                            '''fixture-key''', '''key-'' || (random() * 1e6)::int', 'NULL'])
+                                            '''fixture-key''', '''key-'' || (random() * 1e6)::int', 'NULL',
+                                            'bi.long_text(2800)'])
 UNION ALL
 SELECT 'text:payment_ref', unnest(ARRAY['''fixture-pay''', '''pay-'' || (random() * 1e6)::int', '''fixture-intent'''])
 UNION ALL
@@ -106,7 +119,13 @@ SELECT 'text:consumer', unnest(ARRAY['''fixture-consumer''', '''c-'' || (random(
 UNION ALL
 SELECT 'text:city', unnest(ARRAY['''Edgetown''', '''edgetown''', '''Nowhere'''])
 UNION ALL
-SELECT 'text:guest_id', unnest(ARRAY['''g1''', '''g2''']);
+SELECT 'text:guest_id', unnest(ARRAY['''g1''', '''g2'''])
+UNION ALL
+-- the long text in the pool of every argument whose value reaches an
+-- index (drawn 65% of the time from its own pool), as well as in 'text'
+SELECT k, 'bi.long_text(2800)'
+  FROM unnest(ARRAY['text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city',
+                    'text:guest_id', 'text:room_type', 'text:code']) k;
 
 -- The values a well-behaved client would send: "mostly valid" calls draw
 -- from these, so that calls get past the first check into the deep code.
@@ -124,9 +143,11 @@ UPDATE bi.pool SET good = true
     OR (kind = 'text:time_zone' AND expr IN ('''UTC''', '''Europe/Lisbon''', '''Pacific/Kiritimati'''))
     OR (kind = 'text:idempotency_key' AND expr IN ('''key-'' || (random() * 1e6)::int', 'NULL', 'repeat(''k'', 255)'))
     OR (kind = 'integer[]' AND expr IN ('''{1,2,3}''', '''{-1,5,0}'''));
--- unknown properties are not what a well-behaved client sends
+-- unknown properties are not what a well-behaved client sends, nor are
+-- texts of kilobytes
 UPDATE bi.pool SET good = false
  WHERE kind = 'bigint:property_id' AND expr NOT IN (SELECT v::text FROM bi.fx WHERE k LIKE 'pid%');
+UPDATE bi.pool SET good = false WHERE expr LIKE 'bi.long_text(%';
 
 -- The calls.
 CREATE TABLE bi.call (n serial PRIMARY KEY, fn text, call_sql text, args_sql text, expect text);
@@ -150,6 +171,24 @@ BEGIN
     END IF;
     RETURN e;
 END
+$$;
+
+-- bi.plain gives one fixed, well-behaved value for an argument: the calls
+-- that try one bad value at a time (below) keep everything else plain.
+CREATE FUNCTION bi.plain(typ text, argname text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN argname = 'property_id' THEN (SELECT v::text FROM bi.fx WHERE k = 'pid')
+        WHEN argname = 'reservation_id' THEN (SELECT v::text FROM bi.fx WHERE k = 'held')
+        WHEN argname IN ('check_out', 'end_night') THEN 'current_date + 2'
+        WHEN typ = 'date' THEN 'current_date + 1'
+        WHEN argname = 'time_zone' THEN '''UTC'''
+        WHEN typ = 'text' THEN '''A'''
+        WHEN typ IN ('bigint', 'integer') THEN '1'
+        WHEN typ = 'numeric' THEN '100'
+        WHEN typ = 'boolean' THEN 'true'
+        WHEN typ = 'interval' THEN '''15 minutes'''
+        ELSE 'NULL'
+    END
 $$;
 
 CREATE FUNCTION bi.generate(per_function int, sweeps int) RETURNS int LANGUAGE plpgsql AS $$
@@ -249,6 +288,42 @@ BEGIN
                         format('SELECT count(*) FROM booking.%I(%s) AS f', f.proname, array_to_string(args, ', ')),
                         'SELECT ' || array_to_string(args, ', '));
             END LOOP;
+        END LOOP;
+    END LOOP;
+
+    -- Every text argument is capped (booking.h, BOOKING_MAX_*_BYTES: at
+    -- most 1,000 bytes): for each text argument of each function, one call
+    -- with a 2,800-byte text there and only the required arguments besides
+    -- (a plain value each, by name; optional ones keep their defaults, so
+    -- a guest_id is tried without an idempotency key too) must fail 22023,
+    -- whatever else is true of the call: the arguments are checked before
+    -- anything is looked up, and neither success nor 54000 from an index
+    -- is allowed.
+    FOR f IN
+        SELECT p.oid, p.proname, p.pronargs, p.pronargdefaults, p.proargnames, p.proargtypes AS types
+          FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'booking'
+         WHERE p.prorettype::regtype::text NOT IN ('trigger', 'event_trigger')
+           AND 'text'::regtype = ANY (p.proargtypes::oid[])
+         ORDER BY p.proname
+    LOOP
+        FOR a IN 1 .. f.pronargs LOOP
+            CONTINUE WHEN f.types[a - 1] <> 'text'::regtype;
+            args := '{}';
+            FOR i IN 1 .. f.pronargs LOOP
+                IF i = a THEN
+                    args := args || format('%I => bi.long_text(2800)', f.proargnames[i]);
+                ELSIF i <= f.pronargs - f.pronargdefaults THEN
+                    args := args || format('%I => (%s)::%s', f.proargnames[i],
+                                           bi.plain(f.types[i - 1]::regtype::text, f.proargnames[i]),
+                                           f.types[i - 1]::regtype::text);
+                END IF;
+            END LOOP;
+            INSERT INTO bi.call (fn, call_sql, args_sql, expect)
+            VALUES (f.proname,
+                    format('SELECT count(*) FROM booking.%I(%s) AS f', f.proname, array_to_string(args, ', ')),
+                    NULL, '22023');
         END LOOP;
     END LOOP;
 

@@ -8,11 +8,18 @@
 --     0A000; the state machine trigger on a terminal row: BK003);
 --   an error the server itself raises while evaluating the arguments,
 --     before booking runs: accepted only when evaluating the same
---     argument list alone (without the call) fails with the same SQLSTATE.
--- Anything else (XX000, 42xxx, 23xxx escaping, a datetime or numeric
--- overflow inside booking, a statement timeout, no outcome at all because
--- the session died) is a failure.
-CREATE FUNCTION bi.args_state(sql text) RETURNS text LANGUAGE plpgsql AS $$
+--     argument list alone (without the call) fails with the same SQLSTATE
+--     and the same message (so a 22008 "timestamp out of range" from
+--     inside the engine is not excused by a 22008 "date out of range"
+--     that an argument such as '5874897-12-31'::date + 1 raises itself).
+-- Anything else is a failure, and these are named for what they are:
+-- 'bad: limit inside the engine' (54000, program_limit_exceeded, such as
+-- an index row over the btree limit: a text argument that was not capped),
+-- 'bad: datetime overflow inside the engine' (22008), 'bad: numeric
+-- overflow inside the engine' (22003), and plain 'bad' (XX000, 42xxx,
+-- 23xxx escaping, a statement timeout); 'no outcome' when the session
+-- died.
+CREATE FUNCTION bi.args_outcome(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
     IF sql IS NULL THEN
         RETURN NULL;
@@ -20,7 +27,8 @@ BEGIN
     EXECUTE sql;
     RETURN '00000';
 EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
+    -- as the runner reads a message: without tabs and backslashes
+    RETURN SQLSTATE || '|' || translate(SQLERRM, E'\t\\', '');
 END
 $$;
 
@@ -32,7 +40,10 @@ SELECT c.n, c.fn, c.call_sql, o.sqlstate, o.message,
            WHEN o.sqlstate = '00000' THEN 'success'
            WHEN o.sqlstate IN ('BK001', 'BK002', 'BK003', 'BK004', 'BK005', 'BK006', 'BK007', '22023') THEN 'contract'
            WHEN o.sqlstate = '23505' AND c.fn = 'add_room_type' THEN 'contract'
-           WHEN bi.args_state(c.args_sql) = o.sqlstate THEN 'server rejected the argument'
+           WHEN bi.args_outcome(c.args_sql) = o.sqlstate || '|' || o.message THEN 'server rejected the argument'
+           WHEN o.sqlstate = '54000' THEN 'bad: limit inside the engine'
+           WHEN o.sqlstate = '22008' THEN 'bad: datetime overflow inside the engine'
+           WHEN o.sqlstate = '22003' THEN 'bad: numeric overflow inside the engine'
            ELSE 'bad'
        END AS verdict
   FROM bi.call c LEFT JOIN bi.outcome o USING (n);

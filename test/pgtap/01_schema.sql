@@ -246,8 +246,9 @@ SELECT results_eq(
     $$SELECT evtevent::text COLLATE "default", evtfoid::regproc::text COLLATE "default",
              evttags::text[] COLLATE "default", evtenabled::text COLLATE "default"
         FROM pg_event_trigger WHERE evtname = 'booking_guard_drop'$$,
-    $$VALUES ('ddl_command_start', 'booking.guard_drop_extension', ARRAY['DROP EXTENSION'], 'O')$$,
-    'the event trigger booking_guard_drop watches DROP EXTENSION (ddl_command_start), enabled');
+    $$VALUES ('ddl_command_start', 'booking.guard_drop_extension',
+              ARRAY['DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED'], 'O')$$,
+    'the event trigger booking_guard_drop watches DROP EXTENSION, DROP SCHEMA and DROP OWNED (ddl_command_start), enabled');
 
 -- The edges of payment_pending, written directly by the owner (the trigger
 -- checks the machine whoever writes): held -> payment_pending ->

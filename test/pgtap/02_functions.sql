@@ -6,7 +6,7 @@
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
 -- calendar_add.
 BEGIN;
-SELECT plan(128);
+SELECT plan(129);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -227,6 +227,15 @@ SELECT is_empty(
        WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
          AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
     'no SECURITY DEFINER function in schema booking runs with the caller''s search_path');
+-- 1.2: every function of the extension, the trigger and event trigger
+-- functions and the pure ones included: the DROP guard runs as whoever
+-- types DROP EXTENSION, and must resolve nothing along that role's path.
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'booking'
+       WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
+    'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp');
 SELECT is((SELECT pg_get_userbyid(proowner) FROM pg_proc
             WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
           (SELECT pg_get_userbyid(relowner) FROM pg_class

@@ -11,9 +11,11 @@
 -- rules, BK006, rebuild_calendar and purge; evil date and integer
 -- arithmetic and comparisons; and temporary tables named like the
 -- booking tables (pg_temp comes first for unqualified table names in the
--- caller's path, last in the functions' pinned one).
+-- caller's path, last in the functions' pinned one).  Issue 10 (1.2) adds
+-- the DROP guard, an event trigger that runs as the superuser who types
+-- DROP EXTENSION, under an evil enum operator.
 BEGIN;
-SELECT plan(64);
+SELECT plan(74);
 
 -- ---------------------------------------------------------------------
 -- Set-up (normal search_path): one hotel, 2 doubles at 100, 14 nights.
@@ -293,6 +295,76 @@ SELECT is(:'evil_date_pl'::date, current_date, 'control: unqualified date + inte
 SELECT is(:'evil_int_ge'::boolean, false, 'control: unqualified >= on integer is captured by evil');
 SELECT is((SELECT relpersistence::text FROM pg_class WHERE oid = to_regclass('stay_rule')), 't',
           'control: an unqualified stay_rule names the empty temporary table');
+
+-- ---------------------------------------------------------------------
+-- Issue 10: the DROP guard under a planted operator.  The guard is an
+-- event trigger: it runs as whoever types DROP EXTENSION booking (here a
+-- superuser, as it usually is) with that role's search_path, which here
+-- starts with evil.  evil's = on enums has pg_catalog's signature
+-- (anyenum, anyenum), so the schema first on the path wins for any
+-- unqualified enum =, such as the guard's "state = ANY (...)" was.  It
+-- counts its calls in sequences, which keep their count when the failed
+-- DROP rolls back, and separately the calls made as a superuser (who can,
+-- say, COPY ... TO PROGRAM).  The guard must never call it: not when it
+-- refuses a drop (live reservations), not when it lets one through.
+-- ---------------------------------------------------------------------
+CREATE SEQUENCE evil.enum_eq_calls;
+CREATE SEQUENCE evil.enum_eq_superuser_calls;
+CREATE FUNCTION evil.enum_eq(anyenum, anyenum) RETURNS boolean LANGUAGE plpgsql VOLATILE AS
+$$BEGIN
+    PERFORM pg_catalog.nextval('evil.enum_eq_calls');
+    IF pg_catalog.current_setting('is_superuser') OPERATOR(pg_catalog.=) 'on' THEN
+        PERFORM pg_catalog.nextval('evil.enum_eq_superuser_calls');
+    END IF;
+    RETURN pg_catalog.enum_eq($1, $2);
+END$$;
+CREATE OPERATOR evil.= (LEFTARG = anyenum, RIGHTARG = anyenum, FUNCTION = evil.enum_eq);
+CREATE TYPE evil.mood AS ENUM ('calm', 'angry');
+SELECT reservation_id AS guard_live_id
+  FROM booking.reserve_range(:pid, 'DBL', current_date + 12, current_date + 13,
+                             guest_id => 'tap-guard') \gset
+
+-- With a live reservation: DROP EXTENSION, DROP SCHEMA ... CASCADE and
+-- DROP OWNED BY the extension's owner are refused.
+SET LOCAL search_path = evil, pg_catalog;
+SELECT pg_temp.sqlstate_of('DROP EXTENSION booking') AS guard_drop_extension,
+       pg_temp.sqlstate_of('DROP SCHEMA booking CASCADE') AS guard_drop_schema,
+       pg_temp.sqlstate_of('DROP OWNED BY CURRENT_USER') AS guard_drop_owned \gset
+RESET search_path;
+SELECT pg_catalog.count(*) AS guard_still_installed FROM pg_extension WHERE extname = 'booking' \gset
+-- With none live, DROP EXTENSION booking goes through (rolled back at
+-- the end of this file).
+SELECT state AS guard_cancelled FROM booking.cancel_reservation(:guard_live_id) \gset
+SELECT pg_catalog.count(*) AS guard_live_left FROM booking.reservation
+ WHERE state IN ('held', 'payment_pending', 'confirmed') \gset
+SET LOCAL search_path = evil, pg_catalog;
+SELECT pg_temp.sqlstate_of('DROP EXTENSION booking') AS guard_let_through \gset
+RESET search_path;
+SELECT is_called AS enum_eq_called FROM evil.enum_eq_calls \gset
+SELECT is_called AS enum_eq_superuser_called FROM evil.enum_eq_superuser_calls \gset
+-- The control: the same path does send an unqualified enum = to evil.
+SET LOCAL search_path = evil, pg_catalog;
+SELECT ('calm'::evil.mood = 'calm'::evil.mood) AS control_eq \gset
+RESET search_path;
+
+SELECT is(:'guard_drop_extension'::text, '2BP01'::text,
+          'guard, evil first on the path: DROP EXTENSION booking with a live reservation is refused');
+SELECT is(:'guard_drop_schema'::text, '2BP01'::text,
+          'guard, evil first on the path: DROP SCHEMA booking CASCADE with a live reservation is refused');
+SELECT is(:'guard_drop_owned'::text, '2BP01'::text,
+          'guard, evil first on the path: DROP OWNED BY the extension''s owner with a live reservation is refused');
+SELECT is(:guard_still_installed::int, 1, 'guard: the extension is still there after the refused drops');
+SELECT is(:guard_live_left::int, 0, 'guard: no live reservation left once the hold is cancelled');
+SELECT is(:'guard_let_through'::text, '00000'::text,
+          'guard, evil first on the path: with nothing live, DROP EXTENSION booking goes through');
+SELECT is((SELECT pg_catalog.count(*)::int FROM pg_extension WHERE extname = 'booking'), 0,
+          'guard: the extension is gone (until this file rolls back)');
+SELECT is(:'enum_eq_called'::boolean, false,
+          'guard: the planted enum operator was never called by the guard');
+SELECT is(:'enum_eq_superuser_called'::boolean, false,
+          'guard: nothing planted ran as the superuser who typed DROP EXTENSION');
+SELECT is((SELECT is_called FROM evil.enum_eq_calls), true,
+          'control: an unqualified enum = under the same path is captured by evil');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,194 @@
+-- Issue 10: bad input reaching internals, and drops past the guard.
+-- Every text argument has a documented maximum length (22023 beyond, never
+-- 54000 from an index); prices are finite, at least 0 and at most
+-- 1000000000 (never 22003 in quote); dates lie from 4713-01-01 BC to
+-- 294276-11-22 (never 22008 inside the engine); a time zone is a name
+-- pg_timezone_names lists (not a POSIX specification such as 'UTC+14');
+-- an interval is judged by how far it moves a timestamp ('12 mons 6 days'
+-- is more than a year); DROP SCHEMA booking and DROP OWNED BY the
+-- extension's owner are refused while reservations are live, like DROP
+-- EXTENSION booking.  Texts of many kilobytes are made of md5 digests so
+-- that they do not compress below the btree limit.
+CREATE FUNCTION t.long_text(n int) RETURNS text LANGUAGE sql AS $$
+    SELECT left(string_agg(md5(i::text), ''), n) FROM generate_series(1, n / 32 + 1) i
+$$;
+
+SELECT booking.add_property('Hardening Inn', 'Hardtown', 'UTC') AS hp \gset
+SELECT booking.add_room_type(:hp, 'STD', 'Standard', 3, 2, 100);
+SELECT booking.open_inventory(:hp, 'STD', current_date, current_date + 30);
+
+-- ---------------------------------------------------------------------
+-- Texts: at the limit accepted, one byte over refused (bytes, not
+-- characters: 'é' is 2 bytes), kilobytes refused with 22023.
+-- ---------------------------------------------------------------------
+SELECT t.try(format($$SELECT booking.add_property(%L, 'Hardtown', 'UTC')$$, repeat('n', 200))) AS name_200;
+SELECT t.try(format($$SELECT booking.add_property(%L, 'Hardtown', 'UTC')$$, repeat('n', 201))) AS name_201;
+SELECT t.try(format($$SELECT booking.add_property('Inn', %L, 'UTC')$$, repeat('é', 100))) AS city_200_bytes;
+SELECT t.try(format($$SELECT booking.add_property('Inn', %L, 'UTC')$$, repeat('é', 100) || 'x')) AS city_201_bytes;
+SELECT t.try(format($$SELECT booking.add_property('Inn', %L, 'UTC')$$, t.long_text(2800))) AS city_2800;
+SELECT t.try(format($$SELECT booking.add_property(%L, 'Hardtown', 'UTC')$$, t.long_text(2800))) AS name_2800;
+SELECT t.try(format($$SELECT booking.add_property('Inn', 'Hardtown', %L)$$, t.long_text(2800))) AS time_zone_2800;
+SELECT t.try(format($$SELECT booking.add_room_type(%s, %L, 'Long', 1)$$, :hp, repeat('C', 32))) AS code_32;
+SELECT t.try(format($$SELECT booking.add_room_type(%s, %L, 'Long', 1)$$, :hp, repeat('C', 33))) AS code_33;
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'LN', %L, 1)$$, :hp, t.long_text(2800))) AS room_name_2800;
+SELECT t.try(format($$SELECT booking.open_inventory(%s, %L, current_date, current_date + 1)$$, :hp, t.long_text(2800))) AS open_room_type_2800;
+SELECT t.try(format($$SELECT booking.set_rules(%s, %L, current_date, current_date + 1, min_stay => 2)$$, :hp, t.long_text(2800))) AS rules_room_type_2800;
+SELECT t.try(format($$SELECT booking.clear_rules(%s, %L, current_date, current_date + 1)$$, :hp, t.long_text(2800))) AS clear_room_type_2800;
+SELECT t.try(format($$SELECT * FROM booking.quote(%s, %L, current_date + 1, current_date + 2)$$, :hp, t.long_text(2800))) AS quote_room_type_2800;
+SELECT t.try(format($$SELECT * FROM booking.reserve_range(%s, %L, current_date + 1, current_date + 2)$$, :hp, t.long_text(2800))) AS reserve_room_type_2800;
+-- A guest_id with an idempotency key is indexed with the key: capped.
+SELECT t.try(format($$SELECT * FROM booking.reserve_range(%s, 'STD', current_date + 1, current_date + 2, guest_id => %L, idempotency_key => 'k-long-guest')$$,
+                    :hp, t.long_text(2800))) AS guest_id_2800_with_key;
+SELECT t.try(format($$SELECT * FROM booking.reserve_range(%s, 'STD', current_date + 1, current_date + 2, guest_id => %L, idempotency_key => 'k-guest-200')$$,
+                    :hp, repeat('g', 200))) AS guest_id_200_with_key;
+SELECT count(*) AS kept_properties FROM booking.property WHERE name IN (repeat('n', 200), 'Inn');
+SELECT count(*) AS kept_room_types FROM booking.room_type WHERE property_id = :hp AND code = repeat('C', 32);
+
+-- ---------------------------------------------------------------------
+-- Prices: NaN, infinities, negatives and anything over 1000000000 are
+-- refused (a number of 131072 digits is shown by its start and size);
+-- 1000000000 itself is a price.
+-- ---------------------------------------------------------------------
+SELECT p AS price, t.try(format($$SELECT booking.add_room_type(%s, 'P', 'Priced', 1, 2, %s)$$, :hp, p)) AS add_room_type
+  FROM unnest(ARRAY['''NaN''', '''Infinity''', '''-Infinity''', '-0.01', '1000000000.01', '9.99e131071']) p;
+SELECT p AS price, t.try(format($$SELECT booking.open_inventory(%s, 'STD', current_date, current_date + 1, price => %s)$$, :hp, p)) AS open_inventory
+  FROM unnest(ARRAY['''NaN''', '''Infinity''', '-1', '1e10']) p;
+SELECT t.try(format($$SELECT booking.add_room_type(%s, 'TOP', 'Top', 2, 2, 1000000000)$$, :hp)) AS top_price;
+SELECT booking.open_inventory(:hp, 'TOP', current_date, current_date + 366);
+-- the highest price, 366 nights, every room: quote adds it up
+SELECT DISTINCT total_price, bookable FROM booking.quote(:hp, 'TOP', current_date, current_date + 365, 2);
+
+-- ---------------------------------------------------------------------
+-- Dates: the first month of the date type (4714-11-24 BC on) is refused
+-- with 22023 everywhere, and so is anything before 4713-01-01 BC or after
+-- 294276-11-22; the edges themselves work without any error inside.
+-- ---------------------------------------------------------------------
+-- (the message only: t.rel would show these dates relative to today)
+SELECT split_part(t.try(format(s, :hp)), ' | ', 1) AS outcome, s AS statement
+  FROM unnest(ARRAY[
+    $$SELECT booking.open_inventory(%s, 'STD', '4714-11-24 BC', '4714-11-30 BC')$$,
+    $$SELECT booking.open_inventory(%s, 'STD', '4714-12-31 BC', '4713-01-02 BC')$$,
+    $$SELECT booking.set_rules(%s, 'STD', '4714-11-24 BC', '4714-11-26 BC', min_stay => 1)$$,
+    $$SELECT booking.clear_rules(%s, 'STD', '4714-11-24 BC', '4714-11-26 BC')$$,
+    $$SELECT * FROM booking.quote(%s, 'STD', '4714-11-24 BC', '4714-11-26 BC')$$,
+    $$SELECT * FROM booking.reserve_range(%s, 'STD', '4714-11-24 BC', '4714-11-26 BC')$$,
+    $$SELECT booking.open_inventory(%s, 'STD', '294276-11-22', '294276-11-23')$$]) s;
+-- the detail and hint name the dates as they are written, BC included
+CREATE FUNCTION t.detail_and_hint(sql text) RETURNS TABLE(detail text, hint text) LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+    RETURN NEXT;
+END
+$$;
+SELECT * FROM t.detail_and_hint(format($$SELECT booking.open_inventory(%s, 'STD', '4714-11-24 BC', '4714-11-30 BC')$$, :hp));
+SELECT booking.open_inventory(:hp, 'STD', '4713-01-01 BC', '4713-01-03 BC') AS open_lowest;
+SELECT booking.set_rules(:hp, 'STD', '4713-01-01 BC', '4713-01-02 BC', min_stay => 2) AS rules_lowest;
+SELECT DISTINCT bookable, reason LIKE 'check_in 4713-01-01 BC is before the property''s local today (%)' AS past_check_in
+  FROM booking.quote(:hp, 'STD', '4713-01-01 BC', '4713-01-03 BC');
+SELECT booking.open_inventory(:hp, 'STD', '294276-11-20', '294276-11-22') AS open_highest;
+SELECT booking.clear_rules(:hp, 'STD', '4713-01-01 BC', '4713-01-02 BC') AS cleared_lowest;
+
+-- ---------------------------------------------------------------------
+-- Time zones: names pg_timezone_names lists, in any case; no POSIX
+-- specifications, no made-up names.
+-- ---------------------------------------------------------------------
+SELECT z AS time_zone, t.try(format($$SELECT booking.add_property('Zoned', 'Zonetown', %L)$$, z)) AS add_property
+  FROM unnest(ARRAY['UTC', 'utc', 'Europe/Lisbon', 'europe/LISBON', 'EST5EDT', 'cst6cdt', 'Etc/GMT-14', 'GMT+0',
+                    'UTC+14', 'utc+14', 'XXX-99', '<+0330>-3:30', 'right/UTC', 'Mars/Olympus_Mons', '']) z;
+SELECT count(*) AS zoned_properties FROM booking.property WHERE city = 'Zonetown';
+-- the rule is pg_timezone_names: each name above is accepted exactly when
+-- that view lists it (matched without regard to case)
+SELECT z AS time_zone, EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower(z)) AS listed,
+       EXISTS (SELECT 1 FROM booking.property WHERE city = 'Zonetown' AND time_zone = z) AS accepted
+  FROM unnest(ARRAY['UTC', 'utc', 'Europe/Lisbon', 'europe/LISBON', 'EST5EDT', 'cst6cdt', 'Etc/GMT-14', 'GMT+0',
+                    'UTC+14', 'utc+14', 'XXX-99', '<+0330>-3:30', 'right/UTC', 'Mars/Olympus_Mons']) z
+ WHERE EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower(z))
+       IS DISTINCT FROM EXISTS (SELECT 1 FROM booking.property WHERE city = 'Zonetown' AND time_zone = z);
+
+-- ---------------------------------------------------------------------
+-- Intervals are judged by how far they move a deadline: '12 mons 6 days'
+-- (371 or 372 days from now) is over a year although it reads as 366
+-- days at 30 days a month; '1 year' and '366 days' are not.
+-- ---------------------------------------------------------------------
+SELECT h AS hold, t.try(format($$SELECT * FROM booking.reserve_range(%s, 'STD', current_date + 3, current_date + 4, hold => %L)$$, :hp, h)) AS reserve_range
+  FROM unnest(ARRAY['12 mons 6 days', '13 mons', '367 days', '1 year', '366 days', '1 mon -1 day', '0']) h;
+SELECT reservation_id AS pay_id FROM booking.reserve_range(:hp, 'STD', current_date + 5, current_date + 6) \gset
+SELECT e AS extend, t.try(format($$SELECT * FROM booking.begin_payment(%s, 'pi-hardening', extend => %L)$$, :pay_id, e)) AS begin_payment
+  FROM unnest(ARRAY['12 mons 6 days', '1 year']) e;
+
+-- ---------------------------------------------------------------------
+-- The guard: DROP SCHEMA booking, with or without CASCADE, alone or with
+-- other schemas, is refused while reservations are live; other schemas
+-- drop as before.
+-- ---------------------------------------------------------------------
+CREATE SCHEMA scratch;
+SELECT count(*) > 0 AS live_bookings_exist FROM booking.reservation
+ WHERE state IN ('held', 'payment_pending', 'confirmed');
+SELECT regexp_replace(t.try(s), '\d+ reservations', 'N reservations') AS outcome
+  FROM unnest(ARRAY['DROP SCHEMA booking', 'DROP SCHEMA booking CASCADE',
+                    'DROP SCHEMA IF EXISTS scratch, booking CASCADE']) s;
+SELECT nspname FROM pg_namespace WHERE nspname IN ('booking', 'scratch') ORDER BY 1;
+SELECT t.try('DROP SCHEMA scratch') AS other_schema;
+SELECT t.try('DROP SCHEMA IF EXISTS no_such_schema') AS missing_schema;
+-- with no live reservation left, DROP SCHEMA booking CASCADE drops it
+-- (rolled back here)
+BEGIN;
+UPDATE booking.reservation SET state = 'cancelled' WHERE state IN ('held', 'payment_pending', 'confirmed');
+DROP SCHEMA booking CASCADE;
+SELECT count(*) AS booking_installed FROM pg_extension WHERE extname = 'booking';
+ROLLBACK;
+SELECT extname FROM pg_extension WHERE extname = 'booking';
+
+-- DROP EXTENSION booking CASCADE is the one deliberate way: it drops the
+-- extension with its live bookings (rolled back here).
+BEGIN;
+SELECT count(*) > 0 AS live_bookings_exist FROM booking.reservation
+ WHERE state IN ('held', 'payment_pending', 'confirmed');
+DROP EXTENSION booking CASCADE;
+SELECT count(*) AS booking_installed FROM pg_extension WHERE extname = 'booking';
+ROLLBACK;
+
+-- DROP OWNED BY the extension's owner would drop the extension: refused
+-- while reservations are live (CASCADE or not).  In a database of its
+-- own, where a role other than the bootstrap superuser owns booking.
+\set regress_db :DBNAME
+CREATE ROLE regress_booking_owner SUPERUSER NOLOGIN;
+CREATE ROLE regress_booking_bystander NOLOGIN;
+CREATE DATABASE regress_booking_owned;
+\c regress_booking_owned
+SET client_min_messages = warning;
+SET ROLE regress_booking_owner;
+CREATE EXTENSION booking;
+CREATE SCHEMA owned_by_bystander AUTHORIZATION regress_booking_bystander;
+RESET ROLE;
+SELECT booking.add_property('Owned Inn', 'Ownertown', 'UTC') AS op \gset
+SELECT booking.add_room_type(:op, 'STD', 'Standard', 1);
+SELECT booking.open_inventory(:op, 'STD', current_date, current_date + 3);
+SELECT state FROM booking.reserve_range(:op, 'STD', current_date + 1, current_date + 2);
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '\d+ reservations', 'N reservations');
+END
+$$;
+SELECT s AS statement, pg_temp.try(s) AS outcome
+  FROM unnest(ARRAY['DROP OWNED BY regress_booking_owner',
+                    'DROP OWNED BY regress_booking_bystander, regress_booking_owner CASCADE',
+                    'DROP OWNED BY regress_booking_bystander']) s;
+SELECT extname FROM pg_extension WHERE extname = 'booking';
+SELECT count(*) AS bystander_schema FROM pg_namespace WHERE nspname = 'owned_by_bystander';
+BEGIN;
+UPDATE booking.reservation SET state = 'cancelled';
+DROP OWNED BY regress_booking_owner;
+SELECT count(*) AS booking_installed FROM pg_extension WHERE extname = 'booking';
+ROLLBACK;
+\c :regress_db
+DROP DATABASE regress_booking_owned;
+DROP ROLE regress_booking_owner;
+DROP ROLE regress_booking_bystander;
+
+SELECT count(*) AS problems FROM booking.check_invariants();
