@@ -28,6 +28,7 @@
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -60,10 +61,12 @@ note_load(Oid relid)
 }
 
 /*
- * booking_post_parse_analyze notes a top-level INSERT into a booking
- * table (pg_dump --inserts).  Inside a function, a DO block or CREATE
- * EXTENSION a portal is active, so the extension's own INSERTs (and any
- * function's) do not count.
+ * booking_post_parse_analyze notes an INSERT into a booking table sent by
+ * the client itself (pg_dump --inserts): a client backend, outside any
+ * portal (inside a function, a DO block or CREATE EXTENSION one is
+ * active), analysing the very text the client sent.  The extension's own
+ * INSERTs, run through SPI by its functions or by the sweeper, do not
+ * count.
  */
 static void
 booking_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -71,7 +74,8 @@ booking_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
 	if (query->commandType == CMD_INSERT && query->resultRelation > 0 &&
-		ActivePortal == NULL)
+		MyBackendType == B_BACKEND && ActivePortal == NULL &&
+		pstate->p_sourcetext != NULL && pstate->p_sourcetext == debug_query_string)
 		note_load(rt_fetch(query->resultRelation, query->rtable)->relid);
 }
 
@@ -196,7 +200,7 @@ booking_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		CopyStmt   *copy = (CopyStmt *) parsetree;
 
-		if (copy->is_from && copy->relation != NULL)
+		if (copy->is_from && copy->relation != NULL && MyBackendType == B_BACKEND)
 			note_load(RangeVarGetRelid(copy->relation, NoLock, true));
 	}
 	else

@@ -18,9 +18,12 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
-#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -30,7 +33,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "booking.h"
@@ -89,13 +92,17 @@ BookingLauncherRegister(void)
 
 /*
  * find_target looks booking.database up in pg_database and says whether
- * a sweeper can connect to it.
+ * a sweeper can connect to it.  It scans the table, like the autovacuum
+ * launcher: connected to no database, the launcher may not be able to
+ * open pg_database's indexes (their descriptors need pg_class).
  */
 static TargetStatus
 find_target(Oid *dboid)
 {
+	Relation	rel;
+	TableScanDesc scan;
 	HeapTuple	tup;
-	TargetStatus status = TARGET_OK;
+	TargetStatus status = TARGET_MISSING;
 
 	*dboid = InvalidOid;
 	if (booking_database == NULL || booking_database[0] == '\0')
@@ -103,28 +110,29 @@ find_target(Oid *dboid)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	*dboid = get_database_oid(booking_database, true);
-	if (!OidIsValid(*dboid))
-		status = TARGET_MISSING;
-	else
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
-		tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(*dboid));
-		if (!HeapTupleIsValid(tup))
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(db->datname), booking_database) != 0)
+			continue;
+		if (database_is_invalid_form(db))
 			status = TARGET_MISSING;
+		else if (!db->datallowconn)
+			status = TARGET_NO_CONNECTIONS;
 		else
 		{
-			Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-
-			if (database_is_invalid_form(db))
-				status = TARGET_MISSING;
-			else if (!db->datallowconn)
-				status = TARGET_NO_CONNECTIONS;
-			ReleaseSysCache(tup);
+			status = TARGET_OK;
+			*dboid = db->oid;
 		}
+		break;
 	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
-	if (status != TARGET_OK)
-		*dboid = InvalidOid;
 	return status;
 }
 
