@@ -226,6 +226,7 @@ extern bool BookingSweeperPaused(void);
 extern void BookingShmemInit(void);
 extern void bk_launcher_attach(void);
 extern pid_t bk_sweeper_current(Oid *dboid);
+extern uint64 bk_sweeper_attaches(void);
 extern bool bk_sweeper_attach(Oid dboid);
 extern bool bk_sweeper_exit_requested(void);
 extern void bk_sweeper_request_exit(void);

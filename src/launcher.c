@@ -6,8 +6,8 @@
  *    database booking.database names, as a dynamic background worker.
  *
  * It starts the sweeper when that database exists and accepts
- * connections, and again when the sweeper exits (after 1 s, doubling up to
- * a minute while it keeps dying young); it logs a missing database once
+ * connections, and again when the sweeper exits (after 1 s; after 1 s
+ * doubling up to a minute while it keeps failing to get going); it logs a missing database once
  * and looks for it again quietly.  A reload that changes booking.database
  * (or a rename that makes it name another database) moves the sweeper; an
  * empty booking.database runs none.  While DDL on the swept database holds
@@ -45,7 +45,6 @@ PGDLLEXPORT void BookingLauncherMain(Datum main_arg);
 /* Restart delays of the sweeper: from MIN, doubling while it dies young */
 #define RESTART_MIN_MS		1000
 #define RESTART_MAX_MS		60000
-#define DIED_YOUNG_MS		10000
 /* How often the launcher looks at pg_database: running, and while waiting */
 #define CHECK_RUNNING_MS	1000
 #define CHECK_MISSING_MS	2000
@@ -64,9 +63,11 @@ typedef struct LauncherState
 	BackgroundWorkerHandle *handle; /* the sweeper it started, if any */
 	Oid			started_in;		/* and its database */
 	TimestampTz started_at;
+	uint64		attaches_before;	/* bk_sweeper_attaches() when started */
 	TimestampTz next_start;		/* not before */
 	int			restart_ms;		/* current restart delay */
 	TargetStatus reported;		/* last status logged */
+	char		reported_name[NAMEDATALEN]; /* and for which database */
 	bool		reported_no_slot;
 } LauncherState;
 
@@ -137,14 +138,18 @@ find_target(Oid *dboid)
 }
 
 /*
- * report_target logs, once per change, why there is no sweeper.
+ * report_target logs, once per change of status or of booking.database,
+ * why there is no sweeper.
  */
 static void
 report_target(LauncherState *ls, TargetStatus status)
 {
-	if (status == ls->reported)
+	const char *name = booking_database ? booking_database : "";
+
+	if (status == ls->reported && strncmp(name, ls->reported_name, NAMEDATALEN) == 0)
 		return;
 	ls->reported = status;
+	strlcpy(ls->reported_name, name, NAMEDATALEN);
 	switch (status)
 	{
 		case TARGET_OK:
@@ -169,8 +174,8 @@ report_target(LauncherState *ls, TargetStatus status)
 
 /*
  * forget_stopped_sweeper drops the handle of a sweeper that has exited and
- * sets when the next may start: RESTART_MIN_MS after one that ran a while,
- * twice the last delay after one that died young.
+ * sets when the next may start: RESTART_MIN_MS after one that got going,
+ * twice the last delay after one that died before (it could not connect).
  */
 static void
 forget_stopped_sweeper(LauncherState *ls)
@@ -183,7 +188,7 @@ forget_stopped_sweeper(LauncherState *ls)
 		return;
 	pfree(ls->handle);
 	ls->handle = NULL;
-	if (TimestampDifferenceExceeds(ls->started_at, now, DIED_YOUNG_MS))
+	if (bk_sweeper_attaches() != ls->attaches_before)
 		ls->restart_ms = RESTART_MIN_MS;
 	else
 		ls->restart_ms = Min(ls->restart_ms * 2, RESTART_MAX_MS);
@@ -211,6 +216,7 @@ start_sweeper(LauncherState *ls, Oid dboid)
 	worker.bgw_notify_pid = MyProcPid;
 
 	ls->started_at = GetCurrentTimestamp();
+	ls->attaches_before = bk_sweeper_attaches();
 	if (!RegisterDynamicBackgroundWorker(&worker, &ls->handle))
 	{
 		ls->handle = NULL;

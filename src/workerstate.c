@@ -44,6 +44,7 @@ typedef struct BookingWorkerState
 	Latch	   *sweeper_latch;
 	bool		sweeper_exit_requested;
 	bool		sweeper_paused; /* waiting for a loader to disconnect */
+	uint64		sweeper_attaches;	/* sweepers that got going, ever */
 	TimestampTz launch_paused_until;	/* 0: the launcher may start one */
 	pid_t		launch_pauser;	/* the backend whose DDL paused it */
 } BookingWorkerState;
@@ -198,6 +199,21 @@ wake_launcher(void)
 }
 
 /*
+ * bk_sweeper_attaches returns how many sweepers have attached so far: the
+ * launcher tells by it whether the one it started got going.
+ */
+uint64
+bk_sweeper_attaches(void)
+{
+	uint64		n;
+
+	SpinLockAcquire(&state->mutex);
+	n = state->sweeper_attaches;
+	SpinLockRelease(&state->mutex);
+	return n;
+}
+
+/*
  * bk_sweeper_current returns the pid of the attached sweeper (0: none) and
  * its database.
  */
@@ -252,6 +268,7 @@ bk_sweeper_attach(Oid dboid)
 		state->sweeper_latch = MyLatch;
 		state->sweeper_exit_requested = false;
 		state->sweeper_paused = false;
+		state->sweeper_attaches++;
 		attached = true;
 	}
 	SpinLockRelease(&state->mutex);
