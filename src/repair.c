@@ -65,7 +65,8 @@ static BookingPlan lock_drifted_plan = {
  */
 static BookingPlan fix_plan = {
 	"WITH k AS ("
-	"  SELECT * FROM pg_catalog.unnest($1, $2, $3) AS k(property_id, room_type, night)),"
+	"  SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))"
+	"    AS k(property_id, room_type, night)),"
 	" c AS ("
 	"  SELECT i.property_id, i.room_type, i.night, i.units,"
 	"         i.held AS held_before, i.booked AS booked_before,"
