@@ -72,6 +72,26 @@ typedef struct LauncherState
 } LauncherState;
 
 /*
+ * describe_worker fills in one of the library's two workers: `name` is its
+ * name and type (what pg_stat_activity.backend_type shows), `function` its
+ * entry point.  Both run only once recovery is over: no sweeper on a hot
+ * standby until it is promoted.
+ */
+static void
+describe_worker(BackgroundWorker *worker, const char *name, const char *function,
+				int restart_time)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = restart_time;
+	snprintf(worker->bgw_library_name, BGW_MAXLEN, "booking");
+	snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker->bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(worker->bgw_type, BGW_MAXLEN, "%s", name);
+}
+
+/*
  * BookingLauncherRegister asks the postmaster to run the launcher; called
  * from _PG_init while preloading.
  */
@@ -80,14 +100,8 @@ BookingLauncherRegister(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = LAUNCHER_RESTART_SECONDS;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "booking");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "BookingLauncherMain");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "booking launcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "booking launcher");
+	describe_worker(&worker, "booking launcher", "BookingLauncherMain",
+					LAUNCHER_RESTART_SECONDS);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -204,14 +218,7 @@ start_sweeper(LauncherState *ls, Oid dboid)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "booking");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "BookingSweeperMain");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "booking sweeper");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "booking sweeper");
+	describe_worker(&worker, "booking sweeper", "BookingSweeperMain", BGW_NEVER_RESTART);
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	worker.bgw_notify_pid = MyProcPid;
 
