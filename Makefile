@@ -20,6 +20,11 @@ OBJS = \
 	src/events.o \
 	src/stats.o \
 	src/sweeper.o \
+	src/launcher.o \
+	src/workerstate.o \
+	src/restore_fence.o \
+	src/hooks.o \
+	src/repair.o \
 	src/guard.o \
 	src/calendar.o \
 	src/rules.o \
@@ -27,8 +32,7 @@ OBJS = \
 	src/compat.o \
 	src/direct.o \
 	src/values.o \
-	src/reservation.o \
-	src/wake_placeholder.o
+	src/reservation.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

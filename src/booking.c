@@ -26,9 +26,33 @@ int			booking_sweep_interval_ms = 1000;
 int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
+int			booking_sweeper_lock_timeout_ms = 200;
 bool		booking_notify_events = false;
 
 void		_PG_init(void);
+
+/*
+ * DefineSweeperGucs registers the sweeper's settings that are not about
+ * its pace: where it works and how long it waits for a lock.  They are
+ * defined whether or not the library is preloaded, so that a session that
+ * loads it on demand finds them (and does not warn about booking.database
+ * set in postgresql.conf); a reload changes them, and the launcher moves
+ * the sweeper when booking.database changes.
+ */
+static void
+DefineSweeperGucs(void)
+{
+	DefineCustomStringVariable("booking.database",
+							   "Database the booking sweeper works in.",
+							   "The extension must be created there; the sweeper waits until it is. Empty: no sweeper. A reload moves the sweeper.",
+							   &booking_database, "postgres",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.sweeper_lock_timeout",
+							"Longest the sweeper waits for a row lock before leaving a batch for a later round.",
+							"Holds whose nights another transaction keeps locked are retried in the next rounds, not waited for.",
+							&booking_sweeper_lock_timeout_ms, 200, 1, 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
 
 /*
  * DefineGucs registers the booking.* settings a DBA or an application can
@@ -87,26 +111,24 @@ DefineGucs(void)
 							NULL,
 							&booking_event_retention_s, 7 * 24 * 60 * 60, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineSweeperGucs();
 }
 
 /*
- * _PG_init only dispatches.  The GUCs every session may use come first;
- * what needs shared memory or a postmaster-time setting (the stats, the
- * sweeper and its booking.database) only when the library is preloaded.
+ * _PG_init only dispatches.  The GUCs come first, in every session; what
+ * needs shared memory or the postmaster (the counters, the launcher and
+ * its sweeper, the hooks that keep the sweeper out of restores and of DDL
+ * on its database) only when the library is preloaded, and never during
+ * pg_upgrade.
  */
 void
 _PG_init(void)
 {
 	DefineGucs();
-	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
-	{
-		DefineCustomStringVariable("booking.database",
-								   "Database the booking sweeper connects to.",
-								   "The extension must be created there; the sweeper waits until it is.",
-								   &booking_database, "postgres",
-								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
-		BookingStatsInit();
-		BookingSweeperRegister();
-	}
 	MarkGUCPrefixReserved("booking");
+	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
+		return;
+	BookingShmemInit();
+	BookingHooksInit();
+	BookingLauncherRegister();
 }

@@ -73,6 +73,7 @@ extern int	booking_sweep_interval_ms;
 extern int	booking_sweep_batch;
 extern int	booking_event_retention_s;
 extern char *booking_database;
+extern int	booking_sweeper_lock_timeout_ms;
 extern bool booking_notify_events;
 
 /* Live hold states: they count against inventory as `held` */
@@ -441,20 +442,60 @@ typedef enum BkStat
 	BK_STAT_EXPIRATIONS,
 	BK_STAT_LOCK_TIMEOUTS,
 	BK_STAT_SWEEPER_RUNS,
+	BK_STAT_SWEEPER_ERRORS,		/* sweeper rounds in which a step failed */
+	BK_STAT_EXPIRY_FAILURES,	/* holds the sweeper could not expire */
 	BK_STAT_COUNT
 } BkStat;
 
-extern void BookingStatsInit(void);
 extern void bk_stat_add(BkStat stat, uint64 n);
 extern void bk_stat_add_on_commit(BkStat stat, uint64 n);
-extern void bk_stat_sweep_done(void);
-
-/* sweeper.c (the sweeper's side of its shared memory) */
-extern void BookingSweeperWake(void);
-extern bool BookingSweeperServesThisDatabase(void);
+extern void bk_stat_sweep_done(bool succeeded);
+extern Size BookingStatsShmemSize(void);
+extern void BookingStatsShmemInit(void);
 
 /* sweeper.c */
-extern void BookingSweeperRegister(void);
 extern int	bk_purge_idempotency_keys(int32 max_rows);
+
+/*
+ * The sweeper, its launcher and what keeps them out of the way
+ * (workerstate.c, launcher.c, sweeper.c, restore_fence.c, hooks.c,
+ * expiry.c, repair.c).
+ */
+
+/* Callable from any backend, also from a commit callback: never errors */
+extern void BookingSweeperWake(void);
+extern bool BookingSweeperServesThisDatabase(void);
+extern bool BookingSweeperPaused(void);
+
+/* workerstate.c: the shared state of the launcher and the sweeper */
+extern void BookingShmemInit(void);
+extern void bk_launcher_attach(void);
+extern pid_t bk_sweeper_current(Oid *dboid);
+extern uint64 bk_sweeper_attaches(void);
+extern bool bk_sweeper_attach(Oid dboid);
+extern bool bk_sweeper_exit_requested(void);
+extern void bk_sweeper_request_exit(void);
+extern void bk_sweeper_set_paused(bool paused);
+extern TimestampTz bk_launch_paused_until(void);
+extern void bk_sweeper_step_aside(Oid dboid);
+extern void bk_sweeper_step_aside_done(void);
+
+/* launcher.c */
+extern void BookingLauncherRegister(void);
+
+/* restore_fence.c: backends loading data hold the sweeper off */
+extern Size bk_fence_shmem_size(void);
+extern void bk_fence_shmem_init(void);
+extern void bk_fence_register_loader(Oid relid);
+extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
+extern void bk_fence_leave(void);
+
+/* hooks.c */
+extern void BookingHooksInit(void);
+
+/* expiry.c: the sweeper's picking, so that it can isolate a bad hold */
+extern int	bk_pick_due_holds(int32 max_rows, Datum skip_ids,
+							  MemoryContext keep, int64 **ids);
+extern int	bk_expire_due_hold(int64 reservation_id);
 
 #endif							/* BOOKING_H */

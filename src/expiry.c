@@ -1,10 +1,12 @@
 /*-------------------------------------------------------------------------
  * expiry.c
  *    Expiring holds past their deadline: booking.expire_holds() and the
- *    batch the sweeper runs, and reserve_range's dead-hold path.  They
- *    share one routine (expire_locked) that moves a set of locked holds to
- *    'expired' and gives their units back in the same transaction, writing
- *    an `expired` event for each, without SPI (direct.c).
+ *    batches the sweeper runs (picked apart from their expiry, so that the
+ *    sweeper can retry a failing batch one hold at a time), and
+ *    reserve_range's dead-hold path.  They share one routine
+ *    (expire_locked) that moves a set of locked holds to 'expired' and
+ *    gives their units back in the same transaction, writing an `expired`
+ *    event for each, without SPI (direct.c).
  *
  * Lock order: the holds' reservation rows are locked first (by the
  * caller, or here), then their nights, in ascending (property_id,
@@ -21,21 +23,37 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "booking.h"
 
 PG_FUNCTION_INFO_V1(booking_expire_holds);
 
-/* The oldest dead holds nobody else is working on, locked. */
+/*
+ * The oldest dead holds nobody else is working on, locked; none of those
+ * in $3 (the sweeper's list of holds to leave alone for now).
+ */
 static BookingPlan pick_dead_holds_plan = {
 	"SELECT pg_catalog.array_agg(reservation_id) FROM ("
 	"  SELECT reservation_id FROM booking.reservation"
-	"   WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[])"
+	"   WHERE state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")"
 	"     AND hold_expires_at OPERATOR(pg_catalog.<=) $2"
+	"     AND reservation_id OPERATOR(pg_catalog.<>) ALL ($3)"
 	"   ORDER BY hold_expires_at, reservation_id"
 	"   LIMIT $1 FOR UPDATE SKIP LOCKED) s",
-	2, {INT4OID, TIMESTAMPTZOID}
+	3, {INT4OID, TIMESTAMPTZOID, INT8ARRAYOID}
+};
+
+/* One dead hold, locked, if it still is one and nobody else has it. */
+static BookingPlan pick_dead_hold_plan = {
+	"SELECT pg_catalog.array_agg(reservation_id) FROM ("
+	"  SELECT reservation_id FROM booking.reservation"
+	"   WHERE reservation_id OPERATOR(pg_catalog.=) $1"
+	"     AND state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")"
+	"     AND hold_expires_at OPERATOR(pg_catalog.<=) $2"
+	"   FOR UPDATE SKIP LOCKED) s",
+	2, {INT8OID, TIMESTAMPTZOID}
 };
 
 /*
@@ -317,21 +335,70 @@ bk_expire_reservations(Datum ids_array)
 }
 
 /*
+ * bk_pick_due_holds locks up to max_rows live holds past their deadline,
+ * oldest first, skipping those another transaction has locked (a confirm
+ * or cancel in flight decides their fate) and those in skip_ids (int8[]).
+ * Their ids are copied into `keep`, where they outlive this transaction,
+ * so that the sweeper can retry them one by one if expiring them together
+ * fails.  The caller is inside an SPI connection.  Returns how many.
+ */
+int
+bk_pick_due_holds(int32 max_rows, Datum skip_ids, MemoryContext keep, int64 **ids)
+{
+	Datum		args[3];
+	bool		isnull;
+	Datum		picked;
+	ArrayType  *arr;
+	Datum	   *elems;
+	int			n;
+
+	args[0] = Int32GetDatum(max_rows);
+	args[1] = TimestampTzGetDatum(bk_now());
+	args[2] = skip_ids;
+	bk_exec(&pick_dead_holds_plan, args, NULL, 1);
+	picked = bk_get(0, 1, &isnull);
+	*ids = NULL;
+	if (isnull)
+		return 0;
+	arr = DatumGetArrayTypeP(picked);
+	deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, NULL, &n);
+	*ids = MemoryContextAlloc(keep, sizeof(int64) * n);
+	for (int i = 0; i < n; i++)
+		(*ids)[i] = DatumGetInt64(elems[i]);
+	return n;
+}
+
+/*
  * bk_expire_due_holds expires up to max_rows live holds past their
- * deadline, oldest first, skipping those another transaction has locked
- * (a confirm or cancel in flight decides their fate).  The caller is
+ * deadline, oldest first, all together (expire_holds).  The caller is
  * inside an SPI connection.  Returns how many it expired.
  */
 int
 bk_expire_due_holds(int32 max_rows)
 {
+	int64	   *ids;
+	int			n;
+
+	n = bk_pick_due_holds(max_rows, bk_int8_array(NULL, 0), CurrentMemoryContext, &ids);
+	return n == 0 ? 0 : bk_expire_reservations(bk_int8_array(ids, n));
+}
+
+/*
+ * bk_expire_due_hold expires one hold if it is still live, past its
+ * deadline and not locked by anyone else: the sweeper's retry of a batch
+ * that failed, one reservation at a time.  Returns 1 or 0.
+ */
+int
+bk_expire_due_hold(int64 reservation_id)
+{
 	Datum		args[2];
 	bool		isnull;
 	Datum		ids;
 
-	args[0] = Int32GetDatum(max_rows);
+	args[0] = Int64GetDatum(reservation_id);
 	args[1] = TimestampTzGetDatum(bk_now());
-	bk_exec(&pick_dead_holds_plan, args, NULL, 1);
+	bk_exec(&pick_dead_hold_plan, args, NULL, 1);
 	ids = bk_get(0, 1, &isnull);
 	return isnull ? 0 : bk_expire_reservations(ids);
 }

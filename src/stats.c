@@ -9,7 +9,9 @@
  * when it commits, so work undone by a rollback, or by a rolled-back
  * savepoint, is not counted.  When the library is not preloaded there is
  * no shared memory: bumps do nothing and stats() says preloaded = false
- * with NULL counters.
+ * with NULL counters.  The sweeper's own health is here too: its rounds,
+ * the rounds that failed, the holds it could not expire, and whether it
+ * is paused while a restore loads its database.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -50,32 +52,24 @@ static PendingCount *pending = NULL;
 static int	npending = 0;
 static int	maxpending = 0;
 static bool callbacks_registered = false;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
- * stats_shmem_request asks the postmaster for room for the counters.
+ * BookingStatsShmemSize is the room the counters take in shared memory;
+ * BookingStatsShmemInit attaches to them (or creates and zeroes them).
+ * Both are called from workerstate.c's shared memory hooks, which the
+ * library installs only when it is preloaded.
  */
-static void
-stats_shmem_request(void)
+Size
+BookingStatsShmemSize(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(BookingSharedStats)));
+	return MAXALIGN(sizeof(BookingSharedStats));
 }
 
-/*
- * stats_shmem_startup attaches to (or creates and zeroes) the counters.
- */
-static void
-stats_shmem_startup(void)
+void
+BookingStatsShmemInit(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared_stats = ShmemInitStruct("booking stats", sizeof(BookingSharedStats), &found);
 	if (!found)
 	{
@@ -84,20 +78,6 @@ stats_shmem_startup(void)
 		pg_atomic_init_u64(&shared_stats->last_sweep_at, 0);
 		pg_atomic_init_u64(&shared_stats->reset_at, (uint64) GetCurrentTimestamp());
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/*
- * BookingStatsInit installs the shared memory hooks; called from _PG_init
- * while preloading only.
- */
-void
-BookingStatsInit(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = stats_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = stats_shmem_startup;
 }
 
 /*
@@ -191,31 +171,49 @@ bk_stat_add_on_commit(BkStat stat, uint64 n)
 }
 
 /*
- * bk_stat_sweep_done counts one sweeper run and records when it ended.
+ * bk_stat_sweep_done counts one sweeper round: a round in which every step
+ * succeeded advances sweeper_runs and last_sweep_at; one in which a step
+ * failed counts in sweeper_errors only, so that a sweeper that keeps
+ * failing shows a last_sweep_at that stands still.
  */
 void
-bk_stat_sweep_done(void)
+bk_stat_sweep_done(bool succeeded)
 {
 	if (shared_stats == NULL)
 		return;
+	if (!succeeded)
+	{
+		pg_atomic_fetch_add_u64(&shared_stats->counters[BK_STAT_SWEEPER_ERRORS], 1);
+		return;
+	}
 	pg_atomic_fetch_add_u64(&shared_stats->counters[BK_STAT_SWEEPER_RUNS], 1);
 	pg_atomic_write_u64(&shared_stats->last_sweep_at, (uint64) GetCurrentTimestamp());
 }
 
+/* Columns of booking.stats() after the counters up to sweeper_runs */
+#define STATS_FIRST_COUNTERS	(BK_STAT_SWEEPER_RUNS + 1)
+#define STATS_COLUMNS			(1 + BK_STAT_COUNT + 2 + 1)
+
 /*
- * booking_stats returns one row: preloaded, then every counter, the last
- * sweep and when the counters were last reset.
+ * booking_stats returns one row: preloaded, the counters up to
+ * sweeper_runs, last_sweep_at, stats_reset_at, then (1.2) sweeper_errors,
+ * expiry_failures and sweeper_paused.  A database still at an older
+ * version declares fewer columns: it gets the ones it declares.
  */
 Datum
 booking_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[BK_STAT_COUNT + 3];
-	bool		nulls[BK_STAT_COUNT + 3];
+	Datum		values[STATS_COLUMNS];
+	bool		nulls[STATS_COLUMNS];
 	uint64		last_sweep;
+	int			col;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "booking.stats must return a row");
+	if (tupdesc->natts > STATS_COLUMNS)
+		elog(ERROR, "booking.stats declares %d columns, the library knows %d",
+			 tupdesc->natts, STATS_COLUMNS);
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	memset(nulls, shared_stats == NULL, sizeof(nulls));
@@ -223,13 +221,18 @@ booking_stats(PG_FUNCTION_ARGS)
 	nulls[0] = false;
 	if (shared_stats != NULL)
 	{
-		for (int i = 0; i < BK_STAT_COUNT; i++)
-			values[i + 1] = Int64GetDatum((int64) pg_atomic_read_u64(&shared_stats->counters[i]));
+		col = 1;
+		for (int i = 0; i < STATS_FIRST_COUNTERS; i++)
+			values[col++] = Int64GetDatum((int64) pg_atomic_read_u64(&shared_stats->counters[i]));
 		last_sweep = pg_atomic_read_u64(&shared_stats->last_sweep_at);
-		values[BK_STAT_COUNT + 1] = TimestampTzGetDatum((TimestampTz) last_sweep);
-		nulls[BK_STAT_COUNT + 1] = (last_sweep == 0);
-		values[BK_STAT_COUNT + 2] =
+		values[col] = TimestampTzGetDatum((TimestampTz) last_sweep);
+		nulls[col++] = (last_sweep == 0);
+		values[col++] =
 			TimestampTzGetDatum((TimestampTz) pg_atomic_read_u64(&shared_stats->reset_at));
+		for (int i = STATS_FIRST_COUNTERS; i < BK_STAT_COUNT; i++)
+			values[col++] = Int64GetDatum((int64) pg_atomic_read_u64(&shared_stats->counters[i]));
+		values[col++] = BoolGetDatum(BookingSweeperPaused());
+		Assert(col == STATS_COLUMNS);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

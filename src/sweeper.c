@@ -1,28 +1,41 @@
 /*-------------------------------------------------------------------------
  * sweeper.c
- *    The booking sweeper: a background worker, registered when the
- *    library is preloaded, that keeps the calendar clean by itself.  Every
- *    booking.sweep_interval it
+ *    The booking sweeper: a dynamic background worker that the launcher
+ *    (launcher.c) runs in the database booking.database names, and that
+ *    keeps the calendar clean by itself.  Every booking.sweep_interval
+ *    (a round) it
  *      - expires holds past their deadline, oldest first, in batches of
  *        booking.sweep_batch, each batch its own short transaction that
  *        also gives the units back;
- *      - deletes idempotency keys older than booking.idempotency_retention;
- *      - publishes committed events and removes those every consumer has
- *        acknowledged and that are older than booking.event_retention.
+ *      - deletes idempotency keys older than booking.idempotency_retention
+ *        and events every consumer has acknowledged and that are older
+ *        than booking.event_retention;
+ *    and whenever a writer wakes it (BookingSweeperWake), and at each
+ *    round, it publishes the committed events.
  *
- * It connects to booking.database and waits (logging once) while the
- * extension is not created there; an error in one step is logged and the
- * next loop tries again.  It starts only once recovery is finished, so a
- * hot standby runs no sweeper until it is promoted.  SIGHUP reloads the
- * settings; SIGTERM ends it (exit code 1), and the postmaster starts it
- * again after bgw_restart_time unless the server is shutting down.
+ * Safety.  Its search_path is pinned to pg_catalog, pg_temp (with a
+ * source that overrides ALTER DATABASE and ALTER ROLE settings) before it
+ * runs any SQL, so that nobody who owns the database can plant an
+ * operator the sweeper, a superuser, would call.  Its lock waits are
+ * bounded by booking.sweeper_lock_timeout: a batch whose nights someone
+ * holds is left for a later round, not waited for.  A batch that fails
+ * otherwise is retried one hold at a time: the bad hold is logged once
+ * with its id, counted (expiry_failures), and left alone for a while
+ * (2 s, doubling up to 5 min) while the others expire.  It does nothing
+ * while a backend loads data into its database (restore_fence.c), and
+ * leaves when DDL needs its database (workerstate.c).
+ *
+ * Health.  A round in which every step succeeded advances sweeper_runs
+ * and last_sweep_at in booking.stats; one in which a step failed counts in
+ * sweeper_errors instead.  It waits (logging once) while the extension is
+ * not created in its database.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -41,35 +54,68 @@ PGDLLEXPORT void BookingSweeperMain(Datum main_arg);
 
 PG_FUNCTION_INFO_V1(booking_purge);
 
-/* Seconds the postmaster waits before starting a sweeper that died */
-#define SWEEPER_RESTART_SECONDS 1
+/* A known-bad hold is retried after 2 s, then 4 s, ... up to 5 min */
+#define BAD_RETRY_MIN_MS	2000
+#define BAD_RETRY_MAX_MS	(5 * 60 * 1000)
+/* Most known-bad holds remembered */
+#define BAD_MAX				10000
+/* Holds of a failed batch found busy before the rest wait for next round */
+#define BUSY_PER_BATCH		3
+/* A failing step is logged again at most this often (same message) */
+#define RELOG_MS			60000
 
 static BookingPlan purge_keys_plan = {
 	"DELETE FROM booking.idempotency_key WHERE (scope, key) IN ("
 	"  SELECT scope, key FROM booking.idempotency_key"
-	"   WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+	"   WHERE created_at OPERATOR(pg_catalog.<) $1 ORDER BY created_at LIMIT $2)",
 	2, {TIMESTAMPTZOID, INT4OID}
 };
 
-/*
- * BookingSweeperRegister asks the postmaster to run the sweeper; called
- * from _PG_init while preloading.
- */
-void
-BookingSweeperRegister(void)
+/* How a step in a transaction of its own ended */
+typedef enum StepResult
 {
-	BackgroundWorker worker;
+	STEP_DONE,
+	STEP_SKIPPED,				/* no extension, or a loader is at work */
+	STEP_FAILED
+} StepResult;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = SWEEPER_RESTART_SECONDS;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "booking");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "BookingSweeperMain");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "booking sweeper");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "booking sweeper");
-	RegisterBackgroundWorker(&worker);
-}
+typedef void (*StepFn) (void *arg);
+
+/* A hold the sweeper could not expire, and when to try it again */
+typedef struct BadHold
+{
+	int64		id;
+	TimestampTz retry_at;
+	int			delay_ms;
+} BadHold;
+
+/* What one expiry batch takes and gives */
+typedef struct ExpiryBatch
+{
+	Datum		skip;			/* int8[]: leave these alone */
+	int64	   *picked;			/* the holds it locked */
+	int			npicked;
+	int64		one;			/* bk_expire_due_hold's argument */
+	int			expired;
+} ExpiryBatch;
+
+/* A growing list of ids, in the loop's memory context */
+typedef struct IdList
+{
+	int64	   *ids;
+	int			n;
+	int			max;
+} IdList;
+
+static Oid	sweeper_dboid = InvalidOid;
+static char *sweeper_dbname = "";
+static MemoryContext loop_context = NULL;
+static BadHold *bad_holds = NULL;
+static int	nbad = 0;
+static bool reported_missing = false;
+static pid_t reported_loader = 0;
+static char *last_error = NULL;
+static TimestampTz last_error_at = 0;
 
 /*
  * bk_purge_idempotency_keys deletes up to max_rows keys older than
@@ -87,42 +133,11 @@ bk_purge_idempotency_keys(int32 max_rows)
 	return (int) SPI_processed;
 }
 
-/* The sweeper's steps, each run in its own transaction by sweeper_step. */
-static int
-expire_step(void)
-{
-	return bk_expire_due_holds(booking_sweep_batch);
-}
-
-/*
- * housekeeping deletes old idempotency keys, publishes the events that are
- * ready and removes those everyone has acknowledged: up to max_rows each.
- */
-static int
-housekeeping(int32 max_rows)
-{
-	int			done = bk_purge_idempotency_keys(max_rows);
-
-	done += bk_publish_events();
-	done += bk_purge_events(max_rows);
-	return done;
-}
-
-static int
-housekeeping_step(void)
-{
-	int			published = bk_publish_events();
-
-	if (published > 0)
-		bk_notify_published();
-	return published + housekeeping(booking_sweep_batch);
-}
-
-
 /*
  * booking_purge is purge(max_rows): the sweeper's housekeeping by hand,
- * for servers that do not preload the library.  Returns how many keys and
- * events it deleted or published.
+ * for servers that do not preload the library: old idempotency keys,
+ * publication of the committed events, acknowledged events.  Returns how
+ * many keys and events it deleted or published.
  */
 Datum
 booking_purge(PG_FUNCTION_ARGS)
@@ -132,23 +147,114 @@ booking_purge(PG_FUNCTION_ARGS)
 
 	max_rows = bk_require_positive(fcinfo, 0, "max_rows");
 	bk_connect();
-	done = housekeeping(max_rows);
+	done = bk_purge_idempotency_keys(max_rows);
+	done += bk_publish_events();
+	done += bk_purge_events(max_rows);
 	bk_finish();
 	PG_RETURN_INT32(done);
 }
 
 /*
- * sweeper_step runs one step in a transaction of its own.  Returns what
- * the step returned, or -1 when the extension is not there or the step
- * failed: the error is logged, the transaction rolled back, and the next
- * loop tries again.
+ * pin_settings fixes, with a source that overrides the database's and the
+ * role's settings (ALTER DATABASE/ROLE ... SET) and postgresql.conf, what
+ * the sweeper's SQL must not depend on: the search_path (so that no
+ * operator or function planted by whoever owns the database is ever
+ * resolved by the sweeper, a superuser), read-write READ COMMITTED
+ * transactions, and its lock wait, booking.sweeper_lock_timeout.  Called
+ * before any SQL runs and again after each reload.
  */
-static int
-sweeper_step(int (*step) (void), const char *activity)
+static void
+pin_settings(void)
 {
-	static bool reported_missing = false;
-	MemoryContext loop_context = CurrentMemoryContext;
-	volatile int result = -1;
+	char		timeout[32];
+
+	snprintf(timeout, sizeof(timeout), "%d", booking_sweeper_lock_timeout_ms);
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("booking.lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * report_failure logs a failed step, unless the same message was logged
+ * less than RELOG_MS ago (a persistent failure is not logged every round).
+ */
+static void
+report_failure(const char *activity, ErrorData *edata)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (last_error != NULL && strcmp(last_error, edata->message) == 0 &&
+		!TimestampDifferenceExceeds(last_error_at, now, RELOG_MS))
+		return;
+	if (last_error != NULL)
+		pfree(last_error);
+	last_error = MemoryContextStrdup(TopMemoryContext, edata->message);
+	last_error_at = now;
+	ereport(LOG,
+			(errcode(edata->sqlerrcode),
+			 errmsg("booking sweeper: %s failed: %s", activity, edata->message),
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+			 errhint("The sweeper tries again every round; booking.stats counts the failed rounds in sweeper_errors.")));
+}
+
+/*
+ * note_fence logs once when a loader makes the sweeper pause, and once
+ * when it resumes, and shows the pause in booking.stats.
+ */
+static void
+note_fence(pid_t loader)
+{
+	if (loader == reported_loader)
+		return;
+	if (loader != 0 && reported_loader == 0)
+		ereport(LOG,
+				(errmsg("booking sweeper: backend %d is loading data into database \"%s\"; pausing until it disconnects",
+						(int) loader, sweeper_dbname),
+				 errdetail("A restore (pg_restore, or psql running a dump) must not race the sweeper: expiring holds before their inventory is in would corrupt it.")));
+	else if (loader == 0)
+		ereport(LOG,
+				(errmsg("booking sweeper: no backend is loading data any more; resuming")));
+	reported_loader = loader;
+	bk_sweeper_set_paused(loader != 0);
+}
+
+/*
+ * extension_ready says whether the extension is created in the database,
+ * logging once while it is not.
+ */
+static bool
+extension_ready(void)
+{
+	if (OidIsValid(get_extension_oid("booking", true)))
+	{
+		reported_missing = false;
+		return true;
+	}
+	if (!reported_missing)
+		ereport(LOG,
+				(errmsg("booking sweeper: extension \"booking\" is not installed in database \"%s\"; waiting",
+						sweeper_dbname),
+				 errhint("Run CREATE EXTENSION booking in that database, or set booking.database.")));
+	reported_missing = true;
+	return false;
+}
+
+/*
+ * sweeper_xact runs one step in a transaction of its own, inside an SPI
+ * connection, unless the extension is missing or a loader is at work
+ * (STEP_SKIPPED).  On failure the transaction is rolled back and, when
+ * error_out is given, the error is handed back in the caller's memory
+ * context (else it is logged).  The caller's memory context is current
+ * again on return, whatever happened.
+ */
+static StepResult
+sweeper_xact(StepFn step, void *arg, const char *activity, ErrorData **error_out)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	volatile StepResult result = STEP_SKIPPED;
+	pid_t		loader = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -157,99 +263,420 @@ sweeper_step(int (*step) (void), const char *activity)
 
 	PG_TRY();
 	{
-		if (!OidIsValid(get_extension_oid("booking", true)))
+		if (extension_ready() && bk_fence_enter(sweeper_dboid, &loader))
 		{
-			if (!reported_missing)
-				ereport(LOG,
-						(errmsg("booking sweeper: extension \"booking\" is not installed in database \"%s\"; waiting",
-								booking_database),
-						 errhint("Run CREATE EXTENSION booking in that database, or set booking.database.")));
-			reported_missing = true;
-		}
-		else
-		{
-			reported_missing = false;
 			bk_connect();
-			result = step();
+			step(arg);
 			bk_finish();
+			result = STEP_DONE;
 		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(loop_context);
-		EmitErrorReport();
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		result = -1;
+		result = STEP_FAILED;
+		if (error_out != NULL)
+			*error_out = edata;
+		else
+		{
+			report_failure(activity, edata);
+			FreeErrorData(edata);
+		}
 	}
 	PG_END_TRY();
 
+	bk_fence_leave();
+	MemoryContextSwitchTo(caller_context);
+	note_fence(loader);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return result;
 }
 
 /*
- * sweep expires every hold that is due, batch after batch, then does the
- * housekeeping; interrupts are served between batches.
+ * publish_step gives positions to the committed events and, when it did,
+ * sends one NOTIFY booking_events.
  */
 static void
-sweep(void)
+publish_step(void *arg)
 {
-	int			expired;
-
-	do
-	{
-		CHECK_FOR_INTERRUPTS();
-		expired = sweeper_step(expire_step, "booking: expiring holds");
-	} while (expired >= booking_sweep_batch);
-
-	CHECK_FOR_INTERRUPTS();
-	(void) sweeper_step(housekeeping_step, "booking: housekeeping");
-	bk_stat_sweep_done();
+	if (bk_publish_events() > 0)
+		bk_notify_published();
 }
 
 /*
- * BookingSweeperMain is the worker's entry point and loop.
+ * housekeeping_step deletes old idempotency keys and the events everyone
+ * has acknowledged, up to booking.sweep_batch of each.
+ */
+static void
+housekeeping_step(void *arg)
+{
+	(void) bk_purge_idempotency_keys(booking_sweep_batch);
+	(void) bk_purge_events(booking_sweep_batch);
+}
+
+/*
+ * expire_batch_step locks a batch of dead holds (their ids kept in the
+ * loop's memory) and expires them together.
+ */
+static void
+expire_batch_step(void *arg)
+{
+	ExpiryBatch *batch = (ExpiryBatch *) arg;
+
+	batch->npicked = bk_pick_due_holds(booking_sweep_batch, batch->skip,
+									   loop_context, &batch->picked);
+	if (batch->npicked > 0)
+		batch->expired = bk_expire_reservations(bk_int8_array(batch->picked, batch->npicked));
+}
+
+/*
+ * expire_one_step expires the one hold batch->one, if still due.
+ */
+static void
+expire_one_step(void *arg)
+{
+	ExpiryBatch *batch = (ExpiryBatch *) arg;
+
+	batch->expired = bk_expire_due_hold(batch->one);
+}
+
+/*
+ * transient says whether an error only means "not now": a lock not had
+ * in time (55P03, or BK007 from the engine), a deadlock, a serialization
+ * failure, a cancel.  Such a hold is tried again next round, not counted
+ * as bad.
+ */
+static bool
+transient(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		edata->sqlerrcode == ERRCODE_BOOKING_BUSY ||
+		edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
+}
+
+/*
+ * find_bad returns the index of a known-bad hold, or -1.
+ */
+static int
+find_bad(int64 id)
+{
+	for (int i = 0; i < nbad; i++)
+		if (bad_holds[i].id == id)
+			return i;
+	return -1;
+}
+
+/*
+ * forget_bad drops hold i from the known-bad list.
+ */
+static void
+forget_bad(int i)
+{
+	bad_holds[i] = bad_holds[--nbad];
+}
+
+/*
+ * note_bad records that hold `id` could not be expired.  The first time
+ * it is logged, with its id and the error, and counted in expiry_failures;
+ * afterwards it is only tried less and less often.
+ */
+static void
+note_bad(int64 id, ErrorData *edata)
+{
+	int			i = find_bad(id);
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (i >= 0)
+	{
+		bad_holds[i].delay_ms = Min(bad_holds[i].delay_ms * 2, BAD_RETRY_MAX_MS);
+		bad_holds[i].retry_at = TimestampTzPlusMilliseconds(now, bad_holds[i].delay_ms);
+		return;
+	}
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("booking sweeper: could not expire reservation %lld: %s",
+					(long long) id, edata->message),
+			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+			 errhint("The other holds go on expiring; this one is tried again later and not logged again. booking.check_invariants() shows whether its nights agree with it; booking.repair_inventory() recounts them.")));
+	bk_stat_add(BK_STAT_EXPIRY_FAILURES, 1);
+	if (bad_holds == NULL)
+		bad_holds = MemoryContextAlloc(TopMemoryContext, sizeof(BadHold) * BAD_MAX);
+	if (nbad == BAD_MAX)
+		return;
+	bad_holds[nbad].id = id;
+	bad_holds[nbad].delay_ms = BAD_RETRY_MIN_MS;
+	bad_holds[nbad].retry_at = TimestampTzPlusMilliseconds(now, BAD_RETRY_MIN_MS);
+	nbad++;
+}
+
+/*
+ * id_list_add appends an id.
+ */
+static void
+id_list_add(IdList *list, int64 id)
+{
+	if (list->n == list->max)
+	{
+		list->max = Max(64, list->max * 2);
+		list->ids = list->ids == NULL
+			? MemoryContextAlloc(loop_context, sizeof(int64) * list->max)
+			: repalloc(list->ids, sizeof(int64) * list->max);
+	}
+	list->ids[list->n++] = id;
+}
+
+/*
+ * expire_one tries to expire one hold in a transaction of its own.
+ * Returns what the step did; *busy is set when the hold's nights were
+ * locked by someone else.  A hold that fails for another reason is noted
+ * as bad; one that succeeds (or is no longer due) is forgotten as bad.
+ */
+static StepResult
+expire_one(int64 id, int *expired, bool *busy)
+{
+	ExpiryBatch one = {0};
+	ErrorData  *edata = NULL;
+	StepResult result;
+	int			i;
+
+	one.one = id;
+	*busy = false;
+	result = sweeper_xact(expire_one_step, &one, "booking: expiring a hold", &edata);
+	if (result == STEP_DONE)
+	{
+		*expired += one.expired;
+		if ((i = find_bad(id)) >= 0)
+			forget_bad(i);
+	}
+	else if (result == STEP_FAILED)
+	{
+		if (transient(edata))
+			*busy = true;
+		else
+			note_bad(id, edata);
+		FreeErrorData(edata);
+	}
+	return result;
+}
+
+/*
+ * retry_known_bad tries, one by one, the known-bad holds whose time has
+ * come.  Returns how many it expired.
+ */
+static int
+retry_known_bad(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			expired = 0;
+	bool		busy;
+
+	for (int i = nbad - 1; i >= 0; i--)
+	{
+		if (bad_holds[i].retry_at > now)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (expire_one(bad_holds[i].id, &expired, &busy) == STEP_SKIPPED)
+			break;
+	}
+	return expired;
+}
+
+/*
+ * retry_one_by_one expires the holds of a batch that failed, each in a
+ * transaction of its own.  Each is added to `skip` (this round is done
+ * with it, whatever happened); after BUSY_PER_BATCH holds found busy, the
+ * rest wait for the next round untried, so that a locked night cannot
+ * make the round wait lock_timeout for every hold on it.
+ */
+static int
+retry_one_by_one(ExpiryBatch *batch, IdList *skip)
+{
+	int			expired = 0;
+	int			busy_seen = 0;
+	bool		busy;
+
+	for (int i = 0; i < batch->npicked; i++)
+	{
+		id_list_add(skip, batch->picked[i]);
+		if (busy_seen >= BUSY_PER_BATCH || bk_sweeper_exit_requested())
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		(void) expire_one(batch->picked[i], &expired, &busy);
+		if (busy)
+			busy_seen++;
+	}
+	return expired;
+}
+
+/*
+ * expire_due expires every hold that is due, batch after batch; interrupts
+ * are served between batches.  Returns how many it expired; *failed is set
+ * when a batch failed before it could even pick its holds, *skipped when
+ * the extension is missing or a loader is at work.
+ */
+static int
+expire_due(bool *failed, bool *skipped)
+{
+	IdList		skip = {0};
+	int			expired = retry_known_bad();
+
+	for (int i = 0; i < nbad; i++)
+		id_list_add(&skip, bad_holds[i].id);
+
+	for (;;)
+	{
+		ExpiryBatch batch = {0};
+		ErrorData  *edata = NULL;
+		StepResult result;
+
+		CHECK_FOR_INTERRUPTS();
+		if (bk_sweeper_exit_requested())
+			break;
+		batch.skip = bk_int8_array(skip.ids, skip.n);
+		result = sweeper_xact(expire_batch_step, &batch, "booking: expiring holds", &edata);
+		if (result == STEP_SKIPPED)
+		{
+			*skipped = true;
+			break;
+		}
+		if (result == STEP_DONE)
+		{
+			expired += batch.expired;
+			if (batch.npicked < booking_sweep_batch)
+				break;
+			continue;
+		}
+		if (batch.npicked == 0)
+		{
+			report_failure("booking: expiring holds", edata);
+			FreeErrorData(edata);
+			*failed = true;
+			break;
+		}
+		if (!transient(edata))
+			ereport(DEBUG1,
+					(errmsg("booking sweeper: a batch of %d holds failed (%s); retrying them one by one",
+							batch.npicked, edata->message)));
+		FreeErrorData(edata);
+		expired += retry_one_by_one(&batch, &skip);
+	}
+	return expired;
+}
+
+/*
+ * wakeup is what the sweeper does each time it wakes: publish the events
+ * (a writer may have woken it for that), and when a round is due, expire
+ * the dead holds, do the housekeeping and publish what expiry wrote.
+ */
+static void
+wakeup(bool round_due)
+{
+	bool		failed = false;
+	bool		skipped = false;
+	StepResult published;
+
+	published = sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
+	if (published == STEP_SKIPPED)
+		return;
+	failed = published == STEP_FAILED;
+	if (!round_due)
+	{
+		if (failed)
+			bk_stat_sweep_done(false);
+		return;
+	}
+
+	if (expire_due(&failed, &skipped) > 0 && !skipped)
+		failed |= sweeper_xact(publish_step, NULL, "booking: publishing events", NULL) == STEP_FAILED;
+	if (skipped)
+		return;
+	failed |= sweeper_xact(housekeeping_step, NULL, "booking: housekeeping", NULL) == STEP_FAILED;
+	bk_stat_sweep_done(!failed);
+}
+
+/*
+ * start_up connects to database dboid, pins the settings before any SQL,
+ * and attaches as the sweeper.  Exits when another sweeper is there.
+ */
+static void
+start_up(Oid dboid)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pin_settings();
+	pgstat_report_appname("booking sweeper");
+	sweeper_dboid = dboid;
+	if (!bk_sweeper_attach(dboid))
+	{
+		ereport(LOG, (errmsg("booking sweeper: another sweeper is running; exiting")));
+		proc_exit(0);
+	}
+	StartTransactionCommand();
+	sweeper_dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
+	CommitTransactionCommand();
+	ereport(LOG,
+			(errmsg("booking sweeper started in database \"%s\", every %d ms",
+					sweeper_dbname, booking_sweep_interval_ms)));
+}
+
+/*
+ * BookingSweeperMain is the worker's entry point and loop; its argument is
+ * the oid of its database.
  */
 void
 BookingSweeperMain(Datum main_arg)
 {
-	MemoryContext loop_context;
+	TimestampTz last_round = 0;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(booking_database, NULL, 0);
-	pgstat_report_appname("booking sweeper");
-
+	start_up(DatumGetObjectId(main_arg));
 	loop_context = AllocSetContextCreate(TopMemoryContext, "booking sweeper loop",
 										 ALLOCSET_DEFAULT_SIZES);
-	ereport(LOG,
-			(errmsg("booking sweeper started in database \"%s\", every %d ms",
-					booking_database, booking_sweep_interval_ms)));
-
 	for (;;)
 	{
+		TimestampTz now;
+		TimestampTz next_round;
+		bool		round_due;
+		long		secs;
+		int			usecs;
+
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			pin_settings();
 		}
-
-		if (!RecoveryInProgress())
+		if (bk_sweeper_exit_requested())
 		{
-			MemoryContext old = MemoryContextSwitchTo(loop_context);
-
-			sweep();
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(loop_context);
+			ereport(LOG,
+					(errmsg("booking sweeper: leaving database \"%s\" as asked", sweeper_dbname)));
+			proc_exit(0);
 		}
 
+		now = GetCurrentTimestamp();
+		round_due = now >= TimestampTzPlusMilliseconds(last_round, booking_sweep_interval_ms);
+		MemoryContextSwitchTo(loop_context);
+		wakeup(round_due);
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(loop_context);
+		if (round_due)
+			last_round = now;
+
+		next_round = TimestampTzPlusMilliseconds(last_round, booking_sweep_interval_ms);
+		TimestampDifference(GetCurrentTimestamp(), next_round, &secs, &usecs);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 booking_sweep_interval_ms, PG_WAIT_EXTENSION);
+						 secs * 1000 + usecs / 1000, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

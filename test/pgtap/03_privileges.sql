@@ -7,7 +7,7 @@
 -- for booking_reader; set_rules, clear_rules, rebuild_calendar and purge
 -- for booking_admin; the internal calendar_add for nobody but the owner.
 BEGIN;
-SELECT plan(162);
+SELECT plan(165);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -113,6 +113,7 @@ INSERT INTO fn_matrix VALUES
         (3, 'clear_rules', ARRAY['bigint', 'text', 'date', 'date']::name[]),
         (3, 'rebuild_calendar', ARRAY[]::name[]),
         (3, 'purge', ARRAY['integer']::name[]),
+        (3, 'repair_inventory', ARRAY[]::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
         (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]),
@@ -127,7 +128,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 81 tests above.
+-- 84 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace

@@ -1,0 +1,248 @@
+/*-------------------------------------------------------------------------
+ * restore_fence.c
+ *    The restore fence: while a backend is loading data into the booking
+ *    tables of a database (pg_restore, serial or -j N, or psql running a
+ *    plain dump), the sweeper of that database does nothing at all.
+ *
+ * Why.  A dump restores reservations before the inventory they hold; a
+ * sweeper that expired a hold in between would give back units no row
+ * has yet and write room calendar rows the restore then collides with.
+ *
+ * How.  hooks.c calls bk_fence_register_loader when a backend, outside
+ * the extension's own functions, copies (COPY ... FROM) or inserts (a
+ * top-level INSERT, as a --inserts dump does) into a table of schema
+ * booking that it may write.  The backend then stays a loader until it
+ * disconnects: a restore keeps its connections until the data is all in.
+ * Each loader has the slot of its PGPROC, with its pid and a generation
+ * number; its exit callback clears the slot (a backend that dies without
+ * running it makes the postmaster reset shared memory), and the sweeper
+ * also checks that the PGPROC still belongs to that pid.
+ *
+ * The handshake.  The sweeper calls bk_fence_enter at the start of each
+ * of its transactions and bk_fence_leave at the end; a new loader waits,
+ * before its first row goes in, until any sweeper transaction that began
+ * before it registered is over.  So no sweeper transaction ever sees rows
+ * of a load in progress: either it began before the load (and the load
+ * waited for it) or it sees the loader and does nothing.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "booking.h"
+
+/* Longest a new loader waits for a sweeper transaction already running */
+#define LOADER_WAIT_MS		30000
+
+typedef struct LoaderSlot
+{
+	pid_t		pid;			/* 0: free */
+	Oid			dboid;
+	uint64		generation;		/* the fence generation it registered at */
+} LoaderSlot;
+
+typedef struct BookingFence
+{
+	slock_t		mutex;
+	int			nslots;			/* MaxBackends: indexed by pgprocno */
+	int			nloaders;		/* slots in use */
+	uint64		generation;		/* bumped at every registration */
+	bool		sweeper_working;	/* a sweeper transaction is running */
+	Oid			sweeper_dboid;
+	uint64		sweeper_generation; /* the generation it checked */
+	LoaderSlot	slots[FLEXIBLE_ARRAY_MEMBER];
+} BookingFence;
+
+static BookingFence *fence = NULL;
+static bool registered = false;
+
+/*
+ * bk_fence_shmem_size is the room the fence takes: one slot per backend.
+ */
+Size
+bk_fence_shmem_size(void)
+{
+	return MAXALIGN(add_size(offsetof(BookingFence, slots),
+							 mul_size(MaxBackends, sizeof(LoaderSlot))));
+}
+
+/*
+ * bk_fence_shmem_init attaches to (or creates) the fence; called with
+ * AddinShmemInitLock held.
+ */
+void
+bk_fence_shmem_init(void)
+{
+	bool		found;
+
+	fence = ShmemInitStruct("booking restore fence", bk_fence_shmem_size(), &found);
+	if (!found)
+	{
+		memset(fence, 0, bk_fence_shmem_size());
+		SpinLockInit(&fence->mutex);
+		fence->nslots = MaxBackends;
+	}
+}
+
+/*
+ * loader_exit frees this backend's slot when it disconnects and wakes the
+ * sweeper, which may be waiting for exactly that.
+ */
+static void
+loader_exit(int code, Datum arg)
+{
+	int			slot = MyProc->pgprocno;
+
+	SpinLockAcquire(&fence->mutex);
+	if (fence->slots[slot].pid == MyProcPid)
+	{
+		fence->slots[slot].pid = 0;
+		fence->nloaders--;
+	}
+	SpinLockRelease(&fence->mutex);
+	registered = false;
+	BookingSweeperWake();
+}
+
+/*
+ * sweeper_in_flight says whether a sweeper transaction that began before
+ * fence generation `generation` is still running in this database.
+ */
+static bool
+sweeper_in_flight(uint64 generation)
+{
+	bool		running;
+
+	SpinLockAcquire(&fence->mutex);
+	running = fence->sweeper_working && fence->sweeper_dboid == MyDatabaseId &&
+		fence->sweeper_generation < generation;
+	SpinLockRelease(&fence->mutex);
+	return running;
+}
+
+/*
+ * bk_fence_register_loader makes this backend a loader of its database
+ * (once; it stays one until it disconnects), then waits until no sweeper
+ * transaction that could see its rows is running.  `relid` is the table
+ * being loaded, for the log.
+ */
+void
+bk_fence_register_loader(Oid relid)
+{
+	int			slot;
+	uint64		generation;
+	TimestampTz start;
+
+	if (fence == NULL || registered || MyProc == NULL)
+		return;
+	slot = MyProc->pgprocno;
+	if (slot < 0 || slot >= fence->nslots)
+		return;
+
+	SpinLockAcquire(&fence->mutex);
+	generation = ++fence->generation;
+	fence->slots[slot].pid = MyProcPid;
+	fence->slots[slot].dboid = MyDatabaseId;
+	fence->slots[slot].generation = generation;
+	fence->nloaders++;
+	SpinLockRelease(&fence->mutex);
+	registered = true;
+	before_shmem_exit(loader_exit, (Datum) 0);
+
+	ereport(DEBUG1,
+			(errmsg("booking: this session loads data into %s; the sweeper of this database waits until it disconnects",
+					get_rel_name(relid))));
+
+	start = GetCurrentTimestamp();
+	while (sweeper_in_flight(generation))
+	{
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), LOADER_WAIT_MS))
+		{
+			ereport(WARNING,
+					(errmsg("booking: the sweeper did not finish its transaction in %d ms; loading anyway",
+							LOADER_WAIT_MS),
+					 errhint("Check the sweeper in pg_stat_activity (backend_type 'booking sweeper').")));
+			break;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * live_loader returns the pid of a loader of database dboid that is still
+ * connected (0: none), freeing the slots of those that are gone.  The
+ * caller holds the fence's spinlock.
+ */
+static pid_t
+live_loader(Oid dboid)
+{
+	for (int i = 0; i < fence->nslots && fence->nloaders > 0; i++)
+	{
+		LoaderSlot *s = &fence->slots[i];
+
+		if (s->pid == 0)
+			continue;
+		if (ProcGlobal->allProcs[i].pid != s->pid)
+		{
+			/* gone without its exit callback: can only be stale */
+			s->pid = 0;
+			fence->nloaders--;
+			continue;
+		}
+		if (s->dboid == dboid)
+			return s->pid;
+	}
+	return 0;
+}
+
+/*
+ * bk_fence_enter is called by the sweeper at the start of a transaction.
+ * Returns false, with the pid of a loader, when some backend is loading
+ * its database: the sweeper must then do nothing.  Otherwise it is marked
+ * working until bk_fence_leave.
+ */
+bool
+bk_fence_enter(Oid dboid, pid_t *loader_pid)
+{
+	pid_t		loader;
+
+	if (fence == NULL)
+		return true;
+	SpinLockAcquire(&fence->mutex);
+	loader = fence->nloaders > 0 ? live_loader(dboid) : 0;
+	if (loader == 0)
+	{
+		fence->sweeper_working = true;
+		fence->sweeper_dboid = dboid;
+		fence->sweeper_generation = fence->generation;
+	}
+	SpinLockRelease(&fence->mutex);
+	*loader_pid = loader;
+	return loader == 0;
+}
+
+/*
+ * bk_fence_leave marks the end of a sweeper transaction (committed or
+ * not); loaders waiting for it go on.
+ */
+void
+bk_fence_leave(void)
+{
+	if (fence == NULL)
+		return;
+	SpinLockAcquire(&fence->mutex);
+	fence->sweeper_working = false;
+	SpinLockRelease(&fence->mutex);
+}
