@@ -65,9 +65,9 @@ PG_FUNCTION_INFO_V1(booking_purge);
 #define RELOG_MS			60000
 
 static BookingPlan purge_keys_plan = {
-	"DELETE FROM booking.idempotency_key WHERE (scope, key) IN ("
-	"  SELECT scope, key FROM booking.idempotency_key"
-	"   WHERE created_at OPERATOR(pg_catalog.<) $1 ORDER BY created_at LIMIT $2)",
+	"DELETE FROM booking.idempotency_key WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+	"  SELECT ctid FROM booking.idempotency_key"
+	"   WHERE created_at OPERATOR(pg_catalog.<) $1 ORDER BY created_at LIMIT $2))",
 	2, {TIMESTAMPTZOID, INT4OID}
 };
 
@@ -553,6 +553,12 @@ expire_due(bool *failed, bool *skipped)
 			expired += batch.expired;
 			if (batch.npicked < booking_sweep_batch)
 				break;
+			/*
+			 * More to come: publish this batch's events first, so that a
+			 * long backlog neither delays listeners nor leaves readers
+			 * many calendar changes to add.
+			 */
+			(void) sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
 			continue;
 		}
 		if (batch.npicked == 0)
