@@ -97,6 +97,7 @@ typedef struct BookingPlan
 
 /* spi_util.c */
 extern void bk_connect(void);
+extern void bk_connect_read_only(void);
 extern void bk_finish(void);
 extern void bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
 			pg_attribute_noreturn();

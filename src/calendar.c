@@ -583,7 +583,7 @@ booking_availability(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	bk_connect();
+	bk_connect_read_only();
 	bk_require_property(PG_GETARG_INT64(0));
 	if (!bk_schema_has_calendar())
 	{
@@ -659,7 +659,7 @@ booking_calendar(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	bk_connect();
+	bk_connect_read_only();
 	bk_require_property(PG_GETARG_INT64(0));
 
 	initStringInfo(&line);

@@ -136,7 +136,7 @@ Datum
 booking_check_invariants(PG_FUNCTION_ARGS)
 {
 	InitMaterializedSRF(fcinfo, 0);
-	bk_connect();
+	bk_connect_read_only();
 	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
 			bk_schema_has_event_deltas() ? &check_plan : &check_plan_1_1, NULL, NULL, 0);
 	bk_return_rows(fcinfo);

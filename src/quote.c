@@ -91,7 +91,7 @@ booking_quote(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	bk_connect();
+	bk_connect_read_only();
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = DateADTGetDatum(check_in);

@@ -157,7 +157,7 @@ booking_search(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	rooms_numeric = DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms));
 
-	bk_connect();
+	bk_connect_read_only();
 	if (!bk_schema_has_calendar())
 	{
 		bk_compat_search(fcinfo, rooms, max_results);

@@ -26,9 +26,13 @@
 
 #include "booking.h"
 
+/* Whether the current connection only reads (bk_connect_read_only) */
+static bool spi_read_only = false;
+
 /*
- * bk_connect opens an SPI connection; bk_finish closes it.  Thin wrappers
- * so that every caller checks the return code the same way.
+ * bk_connect opens an SPI connection whose statements may write (each
+ * sees what the ones before it wrote); bk_finish closes it.  Thin
+ * wrappers so that every caller checks the return code the same way.
  */
 void
 bk_connect(void)
@@ -37,6 +41,7 @@ bk_connect(void)
 
 	if (ret != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+	spi_read_only = false;
 }
 
 void
@@ -46,6 +51,21 @@ bk_finish(void)
 
 	if (ret != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(ret));
+	spi_read_only = false;
+}
+
+/*
+ * bk_connect_read_only opens an SPI connection for a function that only
+ * reads (the STABLE ones: search, availability, quote, calendar,
+ * check_invariants): until bk_finish, every statement runs read-only, in
+ * the snapshot of the query that called the function, so that all of
+ * them see one state.  Such a function opens no nested connection.
+ */
+void
+bk_connect_read_only(void)
+{
+	bk_connect();
+	spi_read_only = true;
 }
 
 /*
@@ -79,7 +99,7 @@ bk_prepare(BookingPlan *plan)
 int
 bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count)
 {
-	int			ret = SPI_execute_plan(bk_prepare(plan), values, nulls, false, count);
+	int			ret = SPI_execute_plan(bk_prepare(plan), values, nulls, spi_read_only, count);
 
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
