@@ -5,7 +5,7 @@
 -- Contract: ../../shared/API.md ("Model", "Data safety"); schema:
 -- sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql.
 BEGIN;
-SELECT plan(129);
+SELECT plan(130);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -229,6 +229,8 @@ SELECT results_eq(
 SELECT enum_has_labels('booking', 'booking_state',
                        ARRAY['held', 'confirmed', 'cancelled', 'expired', 'payment_pending'],
                        'booking_state is exactly held, confirmed, cancelled, expired, payment_pending (appended last)');
+SELECT is(booking.state_names(), enum_range(NULL::booking.booking_state)::text[],
+          'the C side knows exactly the labels of booking_state, in the enum''s order (state_names())');
 SELECT has_trigger('booking', 'reservation', 'reservation_state_machine',
                    'reservation has the state machine trigger');
 SELECT trigger_is('booking', 'reservation', 'reservation_state_machine',
