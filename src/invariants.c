@@ -20,7 +20,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
  * operator is pg_catalog's, written out (test/lint/sql-operators).
  */
 #define COUNTS_SQL \
-	"WITH expected AS (" \
+	" expected AS (" \
 	"  SELECT r.property_id, r.room_type, r.check_in OPERATOR(pg_catalog.+) g AS night," \
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
 	"             WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
@@ -59,7 +59,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
  * "(a = b) IS NOT TRUE" and "NOT (a = b AND ...)" say what IS DISTINCT
  * FROM would, without looking = up by name.
  */
-#define CALENDAR_FREE_SQL(pending) \
+#define CALENDAR_FREE_SQL(pending_join, pending) \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, (c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
@@ -72,22 +72,32 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"     ON i.property_id OPERATOR(pg_catalog.=) c.property_id" \
 	"    AND i.room_type OPERATOR(pg_catalog.=) c.room_type" \
 	"    AND i.night OPERATOR(pg_catalog.=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
+	pending_join \
 	"  WHERE ((CASE WHEN c.free[d.i] OPERATOR(pg_catalog.<) 0 THEN -1" \
 	"               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END) OPERATOR(pg_catalog.=)" \
 	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)) IS NOT TRUE" \
 	"     OR (c.price[d.i] OPERATOR(pg_catalog.=) COALESCE(i.price, 0)) IS NOT TRUE"
 
 /*
- * What the events not published yet add to a calendar day (1.2 on): the
- * calendar is the inventory minus those.
+ * What the events not published yet add to each night (1.2 on): the
+ * calendar is the inventory minus those.  Summed per night once, then
+ * joined by hash: a few rows, whatever the size of the calendar.
  */
-#define PENDING_SQL \
-	"COALESCE((SELECT pg_catalog.sum(e.free_delta)::int FROM booking.event e" \
-	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
-	"             AND e.property_id OPERATOR(pg_catalog.=) c.property_id" \
-	"             AND e.room_type OPERATOR(pg_catalog.=) c.room_type" \
-	"             AND e.first_night OPERATOR(pg_catalog.<=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
-	"             AND e.end_night OPERATOR(pg_catalog.>) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)), 0)"
+#define PENDING_CTE \
+	" pending AS (" \
+	"  SELECT e.property_id, e.room_type, e.first_night OPERATOR(pg_catalog.+) g AS night," \
+	"         pg_catalog.sum(e.free_delta)::int AS delta" \
+	"    FROM booking.event e," \
+	"         pg_catalog.generate_series(0, (e.end_night OPERATOR(pg_catalog.-) e.first_night)" \
+	"                                       OPERATOR(pg_catalog.-) 1) g" \
+	"   WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
+	"   GROUP BY 1, 2, 3),"
+
+#define PENDING_JOIN \
+	"   LEFT JOIN pending pd" \
+	"     ON pd.property_id OPERATOR(pg_catalog.=) c.property_id" \
+	"    AND pd.room_type OPERATOR(pg_catalog.=) c.room_type" \
+	"    AND pd.night OPERATOR(pg_catalog.=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)"
 
 #define CALENDAR_REST_SQL \
 	" UNION ALL" \
@@ -112,19 +122,20 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                           ((i.night OPERATOR(pg_catalog.-) c.month) OPERATOR(pg_catalog.+) 1))"
 
 static BookingPlan check_plan = {
-	COUNTS_SQL CALENDAR_FREE_SQL(PENDING_SQL) CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)")
+	CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
 /* For a database at 1.1, whose events carry no calendar changes. */
 static BookingPlan check_plan_1_1 = {
-	COUNTS_SQL CALENDAR_FREE_SQL("0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
 /* For a database still at 1.0, which has no room calendar. */
 static BookingPlan check_plan_1_0 = {
-	COUNTS_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" COUNTS_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
