@@ -369,6 +369,9 @@ typedef struct BkNights
 
 extern void bk_nights_lock(BkDirect *d, int64 property_id, Datum room_type,
 						   DateADT first, DateADT end, BkNights *nights);
+extern void bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
+						   DateADT first, DateADT end, BkNights *nights);
+extern bool bk_nights_same_prices(const BkNights *a, const BkNights *b);
 extern void bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 								DateADT first, DateADT end, LockWaitPolicy wait,
 								BkNights *nights);
@@ -423,7 +426,10 @@ extern int	bk_expire_reservations(Datum ids_array);
 extern int	bk_expire_due_holds(int32 max_rows);
 
 /* events.c */
-extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta);
+extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
+						   ItemPointer tid);
+extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
+									 const BkReservation *r);
 extern int	bk_publish_events(void);
 extern void bk_publisher_lock(void);
 extern void bk_notify_published(void);

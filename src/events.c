@@ -50,6 +50,8 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "access/tableam.h"
 #include "utils/xid8.h"
 
 #include "booking.h"
@@ -325,10 +327,12 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
  * (after the change), in the unit d.  free_delta is the change the event
  * made to the free units of each night of the reservation's stay (0 when
  * none: a confirm of a live hold, a payment begun).  At commit the
- * sweeper is woken to publish it.
+ * sweeper is woken to publish it.  Where it went is put in *tid, when
+ * given.
  */
 void
-bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta)
+bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
+			   ItemPointer tid)
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_EVENT);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
@@ -360,6 +364,8 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 #undef SET
 	ExecStoreVirtualTuple(slot);
 	bk_direct_insert(d, BK_EVENT, slot);
+	if (tid != NULL)
+		*tid = slot->tts_tid;
 	ExecClearTuple(slot);
 	if (free_delta != 0 && !bk_has_column(BK_EVENT_FREE_DELTA))
 		bk_compat_calendar_shift(r->property_id, r->room_type, r->check_in, r->check_out,
@@ -378,6 +384,32 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 		callback_registered = true;
 	}
 	wrote_events = true;
+}
+
+/*
+ * bk_event_rewrite_payload gives the event at `tid`, written by this
+ * transaction, the payload of reservation *r as it is now (reserve_range
+ * writes its event before it locks the nights, and a price that changed
+ * meanwhile changes the reservation's total).
+ */
+void
+bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const BkReservation *r)
+{
+	TupleTableSlot *found = bk_direct_slot(d, BK_EVENT, BK_SLOT_LOCKED);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT, BK_SLOT_NEW);
+	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_EVENT));
+	int			column = bk_column(BK_EVENT_PAYLOAD);
+	Datum		payload = event_payload(kind, r, RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)));
+	bool		isnull = false;
+
+	if (!table_tuple_fetch_row_version(bk_direct_relation(d, BK_EVENT), tid, SnapshotAny, found))
+		elog(ERROR, "booking: the event this call wrote is gone");
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,
+												 1, &column, &payload, &isnull),
+					   slot, true);
+	ExecClearTuple(found);
+	bk_direct_update(d, BK_EVENT, tid, slot);
+	ExecClearTuple(slot);
 }
 
 /*

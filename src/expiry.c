@@ -183,7 +183,7 @@ expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
 			if (!kept[k - i])
 				continue;
 			bk_reservation_set_state(d, &holds[k], BK_EXPIRED);
-			bk_event_write(d, "expired", &holds[k], holds[k].rooms);
+			bk_event_write(d, "expired", &holds[k], holds[k].rooms, NULL);
 			expired++;
 		}
 		i = j;

@@ -27,6 +27,7 @@
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/numeric.h"
 
@@ -111,6 +112,58 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 		ExecClearTuple(locked);
 	}
 	index_endscan(scan);
+}
+
+/*
+ * bk_nights_read reads the inventory rows of [first, end) of one room type
+ * as the unit's snapshot has them, without locking them (to price a stay
+ * before its nights are locked): nights in order, with units, held,
+ * booked and price; no tuple or tid.
+ */
+void
+bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
+			   DateADT first, DateADT end, BkNights *nights)
+{
+	ScanKeyData keys[4];
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
+	int			capacity = Max(end - first, 1);
+
+	nights->n = 0;
+	nights->nights = palloc0(sizeof(BkNight) * capacity);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first));
+	ScanKeyInit(&keys[3], 3, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(end));
+	scan = bk_direct_scan(d, BK_INVENTORY, BK_INVENTORY_PKEY, keys, 4);
+	while (nights->n < capacity && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		BkNight    *night = &nights->nights[nights->n++];
+
+		night->night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
+		night->units = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_UNITS)));
+		night->held = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_HELD)));
+		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));
+		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
+	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+}
+
+/*
+ * bk_nights_same_prices says whether two sets of the same nights have the
+ * same prices (those read before the lock and those locked).
+ */
+bool
+bk_nights_same_prices(const BkNights *a, const BkNights *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (a->nights[i].night != b->nights[i].night ||
+			!DatumGetBool(DirectFunctionCall2(numeric_eq, a->nights[i].price, b->nights[i].price)))
+			return false;
+	return true;
 }
 
 /*

@@ -258,7 +258,7 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(intent);
 	values[2] = TimestampTzGetDatum(r.has_deadline ? Max(r.hold_expires_at, deadline) : deadline);
 	update_with_key(&d, &r, &payment_intent_key, intent, 3, columns, values);
-	bk_event_write(&d, "payment_pending", &r, 0);
+	bk_event_write(&d, "payment_pending", &r, 0, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_PAYMENTS_BEGUN, 1);
@@ -349,7 +349,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(payment_ref);
 	values[2] = CStringGetTextDatum(confirmation_code(id));
 	update_with_key(&d, &r, &payment_ref_key, payment_ref, 3, columns, values);
-	bk_event_write(&d, "confirmed", &r, free_delta);
+	bk_event_write(&d, "confirmed", &r, free_delta, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CONFIRMS, 1);
@@ -396,7 +396,7 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	nulls[1] = PG_ARGISNULL(1);
 	bk_reservation_update(&d, &r, 2, columns, values, nulls);
-	bk_event_write(&d, "cancelled", &r, r.rooms);
+	bk_event_write(&d, "cancelled", &r, r.rooms, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);

@@ -5,9 +5,10 @@
  *
  * Everything that can be done before the row locks is: argument checks,
  * the idempotency claim, the property and room type lookup, the "today"
- * rule and the stay rules.  Then the nights are locked in order, counted,
- * changed, and the reservation row and its `reserved` event written, so
- * the locks are held as briefly as possible.  The nights, the reservation
+ * rule and the stay rules, and writing the reservation row and its
+ * `reserved` event, priced from the nights as they are.  Then the nights
+ * are locked in order, counted and changed, so the locks are held as
+ * briefly as possible: from the lock to the commit.  The nights, the reservation
  * and the event are read and written without SPI (direct.c); the
  * idempotency key and the stay rules, which not every call has, use SPI.
  *
@@ -192,9 +193,11 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	Datum		room_type;
 	StayPlace	place;
 	BkDirect	d;
+	BkNights	priced;
 	BkNights	nights;
 	BkShortage	shortage;
 	BkReservation r;
+	ItemPointerData event_tid;
 	Datum		result;
 
 	bk_stay_request(fcinfo, &stay);
@@ -243,6 +246,24 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_direct_begin(&d, true);
 	}
 
+	/*
+	 * Price the stay from the nights as they are, and write the
+	 * reservation and its event now, before any night is locked: the
+	 * reservation's foreign key is checked at the end of this unit, and
+	 * the nights' locks are then held only for their own update and the
+	 * commit.  Nothing of this is seen by anyone before the commit, and a
+	 * shortage found under the locks rolls it all back.
+	 */
+	bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
+	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
+		report_no_availability(&stay, &shortage);	/* a night not on sale */
+	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
+						  stay.rooms, guest_id, hold_deadline(hold),
+						  bk_nights_total(&priced, stay.rooms), &r);
+	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
+	bk_direct_end(&d);
+
+	bk_direct_begin(&d, true);
 	bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
 	if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
 	{
@@ -263,12 +284,16 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
 			report_no_availability(&stay, &shortage);
 	}
+	if (!bk_nights_same_prices(&priced, &nights))
+	{
+		/* open_inventory repriced a night meanwhile: the locked prices count */
+		BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
+		Datum		total = NumericGetDatum(bk_nights_total(&nights, stay.rooms));
 
+		bk_reservation_update(&d, &r, 1, &column, &total, NULL);
+		bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
+	}
 	bk_nights_change(&d, &nights, stay.rooms, 0);
-	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
-						  stay.rooms, guest_id, hold_deadline(hold),
-						  bk_nights_total(&nights, stay.rooms), &r);
-	bk_event_write(&d, "reserved", &r, -stay.rooms);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 
