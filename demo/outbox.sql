@@ -8,9 +8,11 @@
 \echo
 \echo '== 10. The email service reads the story''s events (the outbox)'
 \echo '   Every state change above wrote one row to booking.event, in the same'
-\echo '   transaction as the change, and sent NOTIFY booking_events with its event_id.'
-\echo '   A consumer LISTENs, and on a notification (or every few seconds) reads what it'
-\echo '   has not acknowledged yet.  Hana holds the flat while we listen:'
+\echo '   transaction as the change.  As each transaction committed, the booking sweeper'
+\echo '   published its events (gave them their place in the stream) within milliseconds'
+\echo '   and sent NOTIFY booking_events.  A consumer LISTENs, and on a notification (or'
+\echo '   every few seconds) reads what it has not acknowledged yet.  Hana holds the flat'
+\echo '   while we listen:'
 LISTEN booking_events;
 SELECT property_id AS flat FROM booking.property WHERE name = 'Casa do Rio' \gset
 SELECT reservation_id, guest_id, state
