@@ -27,9 +27,13 @@
  * own: positions handed out by a transaction that stays open would hold
  * every later event back.  The sweeper publishes, woken at the commit of
  * every transaction that wrote events (BookingSweeperWake), and sends one
- * NOTIFY booking_events per round that published; booking.purge() and
- * expire_holds() publish too, and so does read_events() when it is its
- * own transaction and no sweeper serves the database.  The publisher
+ * NOTIFY booking_events per round that published; booking.purge()
+ * publishes too, and so does read_events() when it is its own
+ * transaction and no sweeper serves the database.  Only at READ
+ * COMMITTED: a publisher whose snapshot is older than another
+ * publisher's commit would fail 40001 on the rows it positioned, so at
+ * REPEATABLE READ and SERIALIZABLE nothing is published (the next
+ * publisher does it).  The publisher
  * takes a row lock on booking.event_publisher, a row nobody outside the
  * extension may lock.  With booking.notify_events on, every writing
  * transaction also sends its own NOTIFY (PostgreSQL then commits
@@ -460,13 +464,16 @@ publish(void)
 
 /*
  * bk_publish_events publishes the events that are ready, unless another
- * transaction is publishing right now (then it leaves the work to it).
- * The caller is inside an SPI connection, in a short transaction of its
- * own.  Returns how many it published.
+ * transaction is publishing right now (then it leaves the work to it) or
+ * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
+ * inside an SPI connection, in a short transaction of its own.  Returns
+ * how many it published.
  */
 int
 bk_publish_events(void)
 {
+	if (IsolationUsesXactSnapshot())
+		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish() : 0;
 	bk_exec(&publish_lock_plan, NULL, NULL, 1);
@@ -484,7 +491,7 @@ void
 bk_publisher_lock(void)
 {
 	if (bk_schema_has_event_deltas())
-		bk_exec(&publish_lock_wait_plan, NULL, NULL, 1);
+		bk_exec_locking(&publish_lock_wait_plan, NULL, NULL, 1, "the event publisher");
 }
 
 /*
