@@ -117,6 +117,68 @@ hold_is_covered(BkNights *nights, const BkReservation *hold)
 }
 
 /*
+ * lock_hold_nights locks the nights of holds[0..n) (of one room type,
+ * sorted by check-in), and of [also_first, also_end) when given, in
+ * ascending night order: one index scan per run of nights that touch or
+ * overlap, never the nights between two holds far apart.
+ */
+static void
+lock_hold_nights(BkDirect *d, const BkReservation *holds, int n, LockWaitPolicy wait,
+				 DateADT also_first, DateADT also_end, BkNights *nights)
+{
+	DateADT    *starts = palloc(sizeof(DateADT) * (n + 1));
+	DateADT    *ends = palloc(sizeof(DateADT) * (n + 1));
+	int			nranges = 0;
+	int			k = 0;
+	bool		also = also_end > also_first;
+
+	nights->n = 0;
+	nights->nights = NULL;
+	/* merge the ranges, also's in its place by start */
+	while (k < n || also)
+	{
+		DateADT		first;
+		DateADT		end;
+
+		if (also && (k == n || also_first <= holds[k].check_in))
+		{
+			first = also_first;
+			end = also_end;
+			also = false;
+		}
+		else
+		{
+			first = holds[k].check_in;
+			end = holds[k].check_out;
+			k++;
+		}
+		if (nranges > 0 && first <= ends[nranges - 1])
+			ends[nranges - 1] = Max(ends[nranges - 1], end);
+		else
+		{
+			starts[nranges] = first;
+			ends[nranges] = end;
+			nranges++;
+		}
+	}
+	for (int r = 0; r < nranges; r++)
+	{
+		BkNights	run;
+
+		bk_nights_lock_wait(d, holds[0].property_id, holds[0].room_type, starts[r], ends[r],
+							wait, &run);
+		if (nights->nights == NULL)
+			*nights = run;
+		else if (run.n > 0)
+		{
+			nights->nights = repalloc(nights->nights, sizeof(BkNight) * (nights->n + run.n));
+			memcpy(nights->nights + nights->n, run.nights, sizeof(BkNight) * run.n);
+			nights->n += run.n;
+		}
+	}
+}
+
+/*
  * expire_locked expires the live holds in holds[0..n), whose reservation
  * rows this transaction has locked: their nights are locked in the global
  * order (with `wait`; with LockWaitSkip a hold whose nights cannot all be
@@ -138,26 +200,15 @@ expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
 	while (i < n)
 	{
 		int			j = i;
-		DateADT		first = holds[i].check_in;
-		DateADT		end = holds[i].check_out;
 		BkNights	nights;
 		int32	   *release;
 		bool	   *kept;
 
-		/* the holds of one room type share one ordered pass over its nights */
+		/* the holds of one room type, sorted by check-in */
 		while (j < n && holds[j].property_id == holds[i].property_id &&
 			   bk_same_text(holds[j].room_type, holds[i].room_type))
-		{
-			first = Min(first, holds[j].check_in);
-			end = Max(end, holds[j].check_out);
 			j++;
-		}
-		if (also_end > also_first)
-		{
-			first = Min(first, also_first);
-			end = Max(end, also_end);
-		}
-		bk_nights_lock_wait(d, holds[i].property_id, holds[i].room_type, first, end, wait, &nights);
+		lock_hold_nights(d, &holds[i], j - i, wait, also_first, also_end, &nights);
 
 		release = palloc0(sizeof(int32) * Max(nights.n, 1));
 		kept = palloc0(sizeof(bool) * (j - i));
