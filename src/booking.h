@@ -137,6 +137,10 @@ extern DateADT bk_local_today(const char *time_zone);
 extern void bk_validate_time_zone(const char *time_zone);
 extern char *bk_date_str(DateADT d);
 extern TimestampTz bk_now(void);
+extern void bk_validate_night_range(DateADT first, DateADT end, const char *what);
+extern void bk_report_no_property(int64 property_id) pg_attribute_noreturn();
+extern void bk_report_no_room_type(int64 property_id, const char *room_type) pg_attribute_noreturn();
+extern void bk_report_no_reservation(int64 reservation_id) pg_attribute_noreturn();
 extern bool bk_same_text(Datum a, Datum b);
 extern Datum bk_int8_array(int64 *values, int n);
 
@@ -152,6 +156,7 @@ typedef struct BkShortage
 
 /* catalog.c */
 extern void bk_require_property(int64 property_id);
+extern void bk_require_room_type(int64 property_id, const char *room_type);
 
 /* calendar.c */
 /* A change of free units on the nights [first_night, end_night) */

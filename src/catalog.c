@@ -76,10 +76,30 @@ bk_require_property(int64 property_id)
 
 	bk_exec(&property_exists_plan, args, NULL, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) property_id),
-				 errhint("Create it with booking.add_property, or check the id.")));
+		bk_report_no_property(property_id);
+}
+
+/*
+ * room_type_exists says whether the property has the room type.
+ */
+static bool
+room_type_exists(int64 property_id, const char *room_type)
+{
+	Datum		args[2] = {Int64GetDatum(property_id), CStringGetTextDatum(room_type)};
+
+	bk_exec(&room_type_exists_plan, args, NULL, 1);
+	return SPI_processed > 0;
+}
+
+/*
+ * bk_require_room_type fails with BK005 unless the property has the room
+ * type (a property that does not exist has none).
+ */
+void
+bk_require_room_type(int64 property_id, const char *room_type)
+{
+	if (!room_type_exists(property_id, room_type))
+		bk_report_no_room_type(property_id, room_type);
 }
 
 /*
@@ -148,8 +168,7 @@ booking_add_room_type(PG_FUNCTION_ARGS)
 	bk_require_property(property_id);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(code);
-	bk_exec(&room_type_exists_plan, args, NULL, 1);
-	if (SPI_processed > 0)
+	if (room_type_exists(property_id, code))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("room type \"%s\" already exists at property %lld",
@@ -190,14 +209,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	property_id = PG_GETARG_INT64(0);
 	first_night = PG_GETARG_DATEADT(2);
 	end_night = PG_GETARG_DATEADT(3);
-	bk_validate_dates(first_night, end_night);
-	if (end_night <= first_night ||
-		(int64) end_night - (int64) first_night > BOOKING_MAX_OPEN_NIGHTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("end_night must be 1 to %d days after first_night", BOOKING_MAX_OPEN_NIGHTS),
-				 errdetail("first_night is %s, end_night is %s; the nights written are [first_night, end_night).",
-						   bk_date_str(first_night), bk_date_str(end_night))));
+	bk_validate_night_range(first_night, end_night, "the nights written are");
 	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -208,15 +220,9 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	bk_require_property(property_id);
+	bk_require_room_type(property_id, room_type);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
-	bk_exec(&room_type_exists_plan, args, NULL, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("room type \"%s\" does not exist at property %lld",
-						room_type, (long long) property_id),
-				 errhint("Create it with booking.add_room_type first.")));
 
 	bk_lock_nights(property_id, room_type, first_night, end_night);
 	args[2] = DateADTGetDatum(first_night);

@@ -54,10 +54,7 @@ static void
 lock_reservation(BkDirect *d, int64 id, BkReservation *r)
 {
 	if (!bk_reservation_lock(d, id, r, LockWaitBlock))
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("reservation %lld does not exist", (long long) id),
-				 errhint("Check the reservation_id that reserve_range returned.")));
+		bk_report_no_reservation(id);
 }
 
 /*

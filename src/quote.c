@@ -99,14 +99,9 @@ booking_quote(PG_FUNCTION_ARGS)
 	args[4] = TimestampTzGetDatum(bk_now());
 	bk_exec(&quote_lookup_plan, args, NULL, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) property_id)));
+		bk_report_no_property(property_id);
 	if (!DatumGetBool(bk_get_notnull(0, 2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("room type \"%s\" does not exist at property %lld",
-						room_type, (long long) property_id)));
+		bk_report_no_room_type(property_id, room_type);
 	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
 	has_rules = DatumGetBool(bk_get_notnull(0, 3));
 	today = bk_local_today(time_zone);

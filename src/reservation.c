@@ -248,8 +248,6 @@ bk_reservation_fetch(int64 id)
 	index_endscan(scan);
 	bk_direct_end(&d);
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("reservation %lld does not exist", (long long) id)));
+		bk_report_no_reservation(id);
 	return result;
 }

@@ -73,10 +73,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 		place->time_zone = TextDatumGetCString(bk_direct_get_notnull(slot, bk_column(BK_PROPERTY_TIME_ZONE)));
 	index_endscan(scan);
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("property %lld does not exist", (long long) stay->property_id),
-				 errhint("Create it with booking.add_property, or check the id.")));
+		bk_report_no_property(stay->property_id);
 
 	slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_FOUND);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
@@ -94,11 +91,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 	}
 	index_endscan(scan);
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("room type \"%s\" does not exist at property %lld",
-						stay->room_type, (long long) stay->property_id),
-				 errhint("Create it with booking.add_room_type, or check the code.")));
+		bk_report_no_room_type(stay->property_id, stay->room_type);
 
 	place->dead_holds = bk_dead_holds_exist(d, stay->property_id, room_type,
 											stay->check_in, stay->check_out);

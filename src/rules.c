@@ -20,12 +20,6 @@
 PG_FUNCTION_INFO_V1(booking_set_rules);
 PG_FUNCTION_INFO_V1(booking_clear_rules);
 
-static BookingPlan room_type_exists_plan = {
-	"SELECT 1 FROM booking.room_type"
-	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND code OPERATOR(pg_catalog.=) $2",
-	2, {INT8OID, TEXTOID}
-};
-
 /*
  * Upserts the rules of the nights [$3, $4); NULL leaves a rule as it is,
  * 0 clears min_stay, max_stay and min_advance.  (CASE WHEN x = 0 THEN NULL
@@ -232,24 +226,10 @@ rule_range_args(FunctionCallInfo fcinfo, Datum *args)
 	bk_require_arg(fcinfo, 3, "end_night");
 	first = PG_GETARG_DATEADT(2);
 	end = PG_GETARG_DATEADT(3);
-	bk_validate_dates(first, end);
-	if (end <= first ||
-		(int64) end - (int64) first > BOOKING_MAX_OPEN_NIGHTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("end_night must be 1 to %d days after first_night", BOOKING_MAX_OPEN_NIGHTS),
-				 errdetail("first_night is %s, end_night is %s; the rules apply to [first_night, end_night).",
-						   bk_date_str(first), bk_date_str(end))));
+	bk_validate_night_range(first, end, "the rules apply to");
 	for (int i = 0; i < 4; i++)
 		args[i] = PG_GETARG_DATUM(i);
-
-	bk_exec(&room_type_exists_plan, args, NULL, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_NOT_FOUND),
-				 errmsg("room type \"%s\" does not exist at property %lld",
-						TextDatumGetCString(args[1]), (long long) PG_GETARG_INT64(0)),
-				 errhint("Create it with booking.add_room_type first.")));
+	bk_require_room_type(PG_GETARG_INT64(0), TextDatumGetCString(args[1]));
 }
 
 /*

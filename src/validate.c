@@ -379,3 +379,63 @@ bk_local_today(const char *time_zone)
 								TimestampTzGetDatum(bk_now()));
 	return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
 }
+
+/*
+ * bk_report_no_property, bk_report_no_room_type and
+ * bk_report_no_reservation raise BK005 for what a call named and the
+ * database does not have: the one wording of each, with a detail naming
+ * it and a hint.
+ */
+void
+bk_report_no_property(int64 property_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_NOT_FOUND),
+			 errmsg("property %lld does not exist", (long long) property_id),
+			 errdetail("No property has id %lld.", (long long) property_id),
+			 errhint("Create it with booking.add_property, or check the id.")));
+	pg_unreachable();
+}
+
+void
+bk_report_no_room_type(int64 property_id, const char *room_type)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_NOT_FOUND),
+			 errmsg("room type \"%s\" does not exist at property %lld",
+					room_type, (long long) property_id),
+			 errdetail("Property %lld has no room type with code \"%s\".",
+					   (long long) property_id, room_type),
+			 errhint("Create it with booking.add_room_type, or check the code.")));
+	pg_unreachable();
+}
+
+void
+bk_report_no_reservation(int64 reservation_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_NOT_FOUND),
+			 errmsg("reservation %lld does not exist", (long long) reservation_id),
+			 errdetail("No reservation has id %lld.", (long long) reservation_id),
+			 errhint("Check the reservation_id that reserve_range returned.")));
+	pg_unreachable();
+}
+
+/*
+ * bk_validate_night_range checks a range of nights [first, end) that an
+ * admin call writes (open_inventory, set_rules, clear_rules): valid
+ * dates, end after first, at most BOOKING_MAX_OPEN_NIGHTS nights.
+ * `what` says what the range is for, in the detail ("the nights
+ * written", "the rules apply to").
+ */
+void
+bk_validate_night_range(DateADT first, DateADT end, const char *what)
+{
+	bk_validate_dates(first, end);
+	if (end <= first || (int64) end - (int64) first > BOOKING_MAX_OPEN_NIGHTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("end_night must be 1 to %d days after first_night", BOOKING_MAX_OPEN_NIGHTS),
+				 errdetail("first_night is %s, end_night is %s; %s [first_night, end_night).",
+						   bk_date_str(first), bk_date_str(end), what)));
+}
