@@ -49,7 +49,8 @@ CREATE EVENT TRIGGER booking_guard_drop
 /*
  * booking.stats gains, at the end: sweeper_errors (rounds in which a step
  * failed; such a round no longer advances sweeper_runs nor last_sweep_at),
- * expiry_failures (holds the sweeper could not expire and set aside) and
+ * expiry_failures (holds the sweeper could not expire and set aside),
+ * expiry_helpers (workers it started to expire a backlog beside it) and
  * sweeper_paused (it is waiting for a backend that loads data, a restore,
  * to disconnect).  A view's columns cannot be added to in place: the view
  * and the function are dropped, recreated and granted as 1.0 did.
@@ -63,7 +64,8 @@ CREATE FUNCTION booking.stats()
                   payments_begun bigint, confirms bigint, late_confirms bigint,
                   cancels bigint, expirations bigint, lock_timeouts bigint,
                   sweeper_runs bigint, last_sweep_at timestamptz, stats_reset_at timestamptz,
-                  sweeper_errors bigint, expiry_failures bigint, sweeper_paused bool)
+                  sweeper_errors bigint, expiry_failures bigint, expiry_helpers bigint,
+                  sweeper_paused bool)
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_stats';
 

@@ -27,6 +27,7 @@ int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
 int			booking_sweeper_lock_timeout_ms = 200;
+int			booking_sweeper_workers = 2;
 bool		booking_notify_events = false;
 
 void		_PG_init(void);
@@ -52,6 +53,11 @@ DefineSweeperGucs(void)
 							"Holds whose nights another transaction keeps locked are retried in the next rounds, not waited for.",
 							&booking_sweeper_lock_timeout_ms, 200, 1, 60 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.sweeper_workers",
+							"Processes that expire a backlog of dead holds together: the sweeper and helpers it starts.",
+							"With a backlog of more than one batch the sweeper starts up to this many minus one helper workers, which expire batches beside it and stop when none is left; 1: the sweeper alone.",
+							&booking_sweeper_workers, 2, 1, 8,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
 /*

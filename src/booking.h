@@ -74,6 +74,7 @@ extern int	booking_sweep_batch;
 extern int	booking_event_retention_s;
 extern char *booking_database;
 extern int	booking_sweeper_lock_timeout_ms;
+extern int	booking_sweeper_workers;
 extern bool booking_notify_events;
 
 /* Live hold states: they count against inventory as `held` */
@@ -456,6 +457,7 @@ typedef enum BkStat
 	BK_STAT_SWEEPER_RUNS,
 	BK_STAT_SWEEPER_ERRORS,		/* sweeper rounds in which a step failed */
 	BK_STAT_EXPIRY_FAILURES,	/* holds the sweeper could not expire */
+	BK_STAT_EXPIRY_HELPERS,		/* expiry helpers the sweeper started */
 	BK_STAT_COUNT
 } BkStat;
 
@@ -494,6 +496,9 @@ extern void bk_sweeper_step_aside_done(void);
 
 /* launcher.c */
 extern void BookingLauncherRegister(void);
+struct BackgroundWorker;
+extern void bk_describe_worker(struct BackgroundWorker *worker, const char *name,
+							   const char *function, int restart_time);
 
 /* restore_fence.c: backends loading data hold the sweeper off */
 extern Size bk_fence_shmem_size(void);

@@ -72,14 +72,14 @@ typedef struct LauncherState
 } LauncherState;
 
 /*
- * describe_worker fills in one of the library's two workers: `name` is its
+ * bk_describe_worker fills in one of the library's workers: `name` is its
  * name and type (what pg_stat_activity.backend_type shows), `function` its
  * entry point.  Both run only once recovery is over: no sweeper on a hot
  * standby until it is promoted.
  */
-static void
-describe_worker(BackgroundWorker *worker, const char *name, const char *function,
-				int restart_time)
+void
+bk_describe_worker(BackgroundWorker *worker, const char *name, const char *function,
+				   int restart_time)
 {
 	memset(worker, 0, sizeof(*worker));
 	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -100,7 +100,7 @@ BookingLauncherRegister(void)
 {
 	BackgroundWorker worker;
 
-	describe_worker(&worker, "booking launcher", "BookingLauncherMain",
+	bk_describe_worker(&worker, "booking launcher", "BookingLauncherMain",
 					LAUNCHER_RESTART_SECONDS);
 	RegisterBackgroundWorker(&worker);
 }
@@ -218,7 +218,7 @@ start_sweeper(LauncherState *ls, Oid dboid)
 {
 	BackgroundWorker worker;
 
-	describe_worker(&worker, "booking sweeper", "BookingSweeperMain", BGW_NEVER_RESTART);
+	bk_describe_worker(&worker, "booking sweeper", "BookingSweeperMain", BGW_NEVER_RESTART);
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
 	worker.bgw_notify_pid = MyProcPid;
 

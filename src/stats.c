@@ -197,7 +197,7 @@ bk_stat_sweep_done(bool succeeded)
 /*
  * booking_stats returns one row: preloaded, the counters up to
  * sweeper_runs, last_sweep_at, stats_reset_at, then (1.2) sweeper_errors,
- * expiry_failures and sweeper_paused.  A database still at an older
+ * expiry_failures, expiry_helpers and sweeper_paused.  A database still at an older
  * version declares fewer columns: it gets the ones it declares.
  */
 Datum

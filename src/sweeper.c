@@ -25,6 +25,12 @@
  * while a backend loads data into its database (restore_fence.c), and
  * leaves when DDL needs its database (workerstate.c).
  *
+ * Helpers.  With a backlog of more than one batch of dead holds, the
+ * sweeper starts up to booking.sweeper_workers - 1 expiry helpers
+ * (dynamic workers, backend_type 'booking expiry helper') that take
+ * batches beside it and stop when the backlog is gone: a backlog is
+ * expired by as many processes as the setting allows.
+ *
  * Health.  A round in which every step succeeded advances sweeper_runs
  * and last_sweep_at in booking.stats; one in which a step failed counts in
  * sweeper_errors instead.  It waits (logging once) while the extension is
@@ -51,6 +57,7 @@
 #include "booking.h"
 
 PGDLLEXPORT void BookingSweeperMain(Datum main_arg);
+PGDLLEXPORT void BookingExpiryHelperMain(Datum main_arg);
 
 PG_FUNCTION_INFO_V1(booking_purge);
 
@@ -116,6 +123,13 @@ static bool reported_missing = false;
 static pid_t reported_loader = 0;
 static char *last_error = NULL;
 static TimestampTz last_error_at = 0;
+
+/* The expiry helpers the sweeper started (booking.sweeper_workers - 1) */
+#define MAX_HELPERS			7
+static BackgroundWorkerHandle *helpers[MAX_HELPERS];
+
+/* True in an expiry helper: it leaves logging bad holds to the sweeper */
+static bool helper_mode = false;
 
 /*
  * bk_purge_idempotency_keys deletes up to max_rows keys older than
@@ -401,6 +415,8 @@ note_bad(int64 id, ErrorData *edata)
 		bad_holds[i].retry_at = TimestampTzPlusMilliseconds(now, bad_holds[i].delay_ms);
 		return;
 	}
+	if (helper_mode)
+		return;					/* the sweeper logs and counts it when it meets it */
 	ereport(WARNING,
 			(errcode(edata->sqlerrcode),
 			 errmsg("booking sweeper: could not expire reservation %lld: %s",
@@ -518,6 +534,47 @@ retry_one_by_one(ExpiryBatch *batch, IdList *skip)
 }
 
 /*
+ * start_helpers starts, when booking.sweeper_workers allows, expiry
+ * helpers beside the sweeper for a backlog of dead holds: dynamic workers
+ * in the sweeper's database that take batches as the sweeper does (the
+ * holds are picked FOR UPDATE SKIP LOCKED, so no two take the same) and
+ * stop when a batch comes back short.  A slot whose helper is still at
+ * work is left alone.
+ */
+static void
+start_helpers(void)
+{
+	for (int i = 0; i < Min(booking_sweeper_workers - 1, MAX_HELPERS); i++)
+	{
+		BackgroundWorker worker;
+		pid_t		pid;
+		MemoryContext old;
+		bool		registered;
+
+		if (helpers[i] != NULL)
+		{
+			if (GetBackgroundWorkerPid(helpers[i], &pid) != BGWH_STOPPED)
+				continue;
+			pfree(helpers[i]);
+			helpers[i] = NULL;
+		}
+		bk_describe_worker(&worker, "booking expiry helper", "BookingExpiryHelperMain",
+						   BGW_NEVER_RESTART);
+		worker.bgw_main_arg = ObjectIdGetDatum(sweeper_dboid);
+		/* the handle must outlive the loop's memory */
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		registered = RegisterDynamicBackgroundWorker(&worker, &helpers[i]);
+		MemoryContextSwitchTo(old);
+		if (!registered)
+		{
+			helpers[i] = NULL;	/* no free worker slot: the sweeper goes on alone */
+			break;
+		}
+		bk_stat_add(BK_STAT_EXPIRY_HELPERS, 1);
+	}
+}
+
+/*
  * expire_due expires every hold that is due, batch after batch; interrupts
  * are served between batches.  Returns how many it expired; *failed is set
  * when a batch failed before it could even pick its holds, *skipped when
@@ -554,10 +611,13 @@ expire_due(bool *failed, bool *skipped)
 			if (batch.npicked < booking_sweep_batch)
 				break;
 			/*
-			 * More to come: publish this batch's events first, so that a
-			 * long backlog neither delays listeners nor leaves readers
-			 * many calendar changes to add.
+			 * More to come: let helpers take batches beside this one, and
+			 * publish this batch's events first, so that a long backlog
+			 * neither delays listeners nor leaves readers many calendar
+			 * changes to add.
 			 */
+			if (!helper_mode)
+				start_helpers();
 			(void) sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
 			continue;
 		}
@@ -685,4 +745,56 @@ BookingSweeperMain(Datum main_arg)
 						 secs * 1000 + usecs / 1000, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * BookingExpiryHelperMain is an expiry helper's entry point; its argument
+ * is the oid of the sweeper's database.  It expires batches of dead holds
+ * as the sweeper does (the same steps, the same restore fence, the same
+ * pinned settings) until a batch comes back short, the sweeper is asked
+ * to leave, or a loader is at work, then exits.  A hold it cannot expire
+ * it only leaves alone: the sweeper meets it too, and logs and counts it
+ * once.
+ */
+void
+BookingExpiryHelperMain(Datum main_arg)
+{
+	IdList		skip = {0};
+
+	helper_mode = true;
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	pin_settings();
+	pgstat_report_appname("booking expiry helper");
+	sweeper_dboid = DatumGetObjectId(main_arg);
+	loop_context = AllocSetContextCreate(TopMemoryContext, "booking expiry helper",
+										 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(loop_context);
+	for (;;)
+	{
+		ExpiryBatch batch = {0};
+		ErrorData  *edata = NULL;
+		StepResult result;
+
+		CHECK_FOR_INTERRUPTS();
+		if (bk_sweeper_exit_requested())
+			break;
+		batch.skip = bk_int8_array(skip.ids, skip.n);
+		result = sweeper_xact(expire_batch_step, &batch, "booking: expiring holds (helper)", &edata);
+		if (result == STEP_SKIPPED)
+			break;
+		if (result == STEP_DONE)
+		{
+			if (batch.npicked < booking_sweep_batch)
+				break;
+			continue;
+		}
+		if (batch.npicked == 0)
+			break;
+		FreeErrorData(edata);
+		(void) retry_one_by_one(&batch, &skip);
+	}
+	proc_exit(0);
 }

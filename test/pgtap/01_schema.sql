@@ -152,8 +152,8 @@ SELECT results_eq(
              ('sweeper_runs', 'bigint'), ('last_sweep_at', 'timestamp with time zone'),
              ('stats_reset_at', 'timestamp with time zone'),
              ('sweeper_errors', 'bigint'), ('expiry_failures', 'bigint'),
-             ('sweeper_paused', 'boolean')$$,
-    'booking.stats has the columns of booking.stats(), in order (1.2: sweeper_errors, expiry_failures, sweeper_paused at the end)');
+             ('expiry_helpers', 'bigint'), ('sweeper_paused', 'boolean')$$,
+    'booking.stats has the columns of booking.stats(), in order (1.2: sweeper_errors, expiry_failures, expiry_helpers, sweeper_paused at the end)');
 
 -- Every table carries property_id, NOT NULL (sharding by property).
 SELECT col_not_null('booking', 'property', 'property_id', 'property.property_id is NOT NULL');

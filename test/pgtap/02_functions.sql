@@ -140,8 +140,8 @@ SELECT is(pg_get_function_arguments('booking.ack_events(text,bigint)'::regproced
           'consumer text, upto bigint',
           'ack_events(consumer, upto)');
 SELECT is(pg_get_function_result('booking.stats()'::regprocedure),
-          'TABLE(preloaded boolean, reserve_attempts bigint, reserve_successes bigint, reserve_conflicts bigint, idempotent_replays bigint, payments_begun bigint, confirms bigint, late_confirms bigint, cancels bigint, expirations bigint, lock_timeouts bigint, sweeper_runs bigint, last_sweep_at timestamp with time zone, stats_reset_at timestamp with time zone, sweeper_errors bigint, expiry_failures bigint, sweeper_paused boolean)',
-          'stats returns TABLE(preloaded, the eleven counters, last_sweep_at, stats_reset_at, then (1.2) sweeper_errors, expiry_failures, sweeper_paused)');
+          'TABLE(preloaded boolean, reserve_attempts bigint, reserve_successes bigint, reserve_conflicts bigint, idempotent_replays bigint, payments_begun bigint, confirms bigint, late_confirms bigint, cancels bigint, expirations bigint, lock_timeouts bigint, sweeper_runs bigint, last_sweep_at timestamp with time zone, stats_reset_at timestamp with time zone, sweeper_errors bigint, expiry_failures bigint, expiry_helpers bigint, sweeper_paused boolean)',
+          'stats returns TABLE(preloaded, the eleven counters, last_sweep_at, stats_reset_at, then (1.2) sweeper_errors, expiry_failures, expiry_helpers, sweeper_paused)');
 SELECT is(pg_get_function_result('booking.repair_inventory()'::regprocedure),
           'TABLE(property_id bigint, room_type text, night date, held_before integer, held_after integer, booked_before integer, booked_after integer, fixed boolean, reason text)',
           'repair_inventory returns one row per night: its key, held and booked before and after, fixed, and why not');

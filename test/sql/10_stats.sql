@@ -33,6 +33,7 @@ SELECT a.reserve_attempts - b.reserve_attempts AS attempts,
 -- loads postgres now, so it is not paused.  test/worker/run checks the
 -- counts move as they should.
 SELECT sweeper_errors >= 0 AS errors_counted, expiry_failures >= 0 AS failures_counted,
+       expiry_helpers >= 0 AS helpers_counted,
        (last_sweep_at IS NULL) = (sweeper_runs = 0) AS last_sweep_iff_runs,
        NOT sweeper_paused AS not_paused
   FROM booking.stats;
