@@ -33,15 +33,6 @@ SELECT plan(54);
 
 \ir sessions.psql
 
--- cleanup_sql deletes the fixture property and everything of it.
-CREATE FUNCTION pg_temp.cleanup_sql() RETURNS text LANGUAGE sql AS $$
-    SELECT string_agg(format('DELETE FROM booking.%I WHERE property_id IN '
-                             '(SELECT property_id FROM booking.property WHERE name = %L)',
-                             t, 'TAP Concurrency Hotel'), '; ' ORDER BY o)
-      FROM unnest(ARRAY['event', 'idempotency_key', 'reservation', 'stay_rule', 'room_calendar',
-                        'inventory', 'room_type', 'property']) WITH ORDINALITY AS u(t, o)
-$$;
-
 -- inventory: (night - current_date, held, booked) of a room type of the fixture.
 CREATE FUNCTION pg_temp.inventory(rt text) RETURNS TABLE(night int, held int, booked int)
 LANGUAGE sql AS $$
@@ -63,7 +54,7 @@ SELECT count(dblink_exec(s, $$SET statement_timeout = '60s'$$)) AS ignored FROM 
 SELECT pg_temp.remote('a', 'SELECT pg_backend_pid()')::int AS a_pid,
        pg_temp.remote('b', 'SELECT pg_backend_pid()')::int AS b_pid \gset
 
-SELECT dblink_exec('fx', pg_temp.cleanup_sql()) AS ignored \gset
+SELECT dblink_exec('fx', pg_temp.delete_property_sql('TAP Concurrency Hotel')) AS ignored \gset
 SELECT pg_temp.remote('fx', $$SELECT booking.add_property('TAP Concurrency Hotel', 'Tap Concurrency City', 'UTC')$$)::bigint
        AS pid \gset
 SELECT dblink_exec('fx', format($f$DO $do$ BEGIN
@@ -266,7 +257,7 @@ SELECT is(pg_temp.remote('c', format($$SELECT state::text FROM booking.reserve_r
 -- ---------------------------------------------------------------------
 SELECT is_empty(format($$SELECT * FROM booking.check_invariants() WHERE property_id = %s$$, :pid),
                 'check_invariants() finds nothing wrong with the fixture after the races');
-SELECT dblink_exec('fx', pg_temp.cleanup_sql()) AS ignored \gset
+SELECT dblink_exec('fx', pg_temp.delete_property_sql('TAP Concurrency Hotel')) AS ignored \gset
 SELECT is((SELECT count(*)::int FROM booking.property WHERE name = 'TAP Concurrency Hotel'), 0,
           'the fixture is deleted');
 SELECT is(dblink_disconnect(s), 'OK', format('session %s disconnects', s))

@@ -19,13 +19,9 @@ SELECT plan(27);
 -- cleanup_sql deletes the fixture: the property and everything of it, the
 -- consumer's place in the stream and the login role.
 CREATE FUNCTION pg_temp.cleanup_sql() RETURNS text LANGUAGE sql AS $$
-    SELECT string_agg(format('DELETE FROM booking.%I WHERE property_id IN '
-                             '(SELECT property_id FROM booking.property WHERE name = %L)',
-                             t, 'TAP Consumer Hotel'), '; ' ORDER BY o)
+    SELECT pg_temp.delete_property_sql('TAP Consumer Hotel')
            || $c$; DELETE FROM booking.event_consumer WHERE consumer = 'tap-consumer'$c$
            || '; DROP ROLE IF EXISTS booking_tap_consumer_login'
-      FROM unnest(ARRAY['event', 'idempotency_key', 'reservation', 'stay_rule', 'room_calendar',
-                        'inventory', 'room_type', 'property']) WITH ORDINALITY AS u(t, o)
 $$;
 
 -- events: what CONS reads now, as (kind, reservation_id, event_id), for
