@@ -206,6 +206,7 @@ def main():
                 # the payload is the reservation as the change left it
                 assert event["payload"]["state"] == {"reserved": "held"}.get(event["kind"], event["kind"]), event
                 assert event["payload"]["total_price"] == Decimal("361.50"), event
+                assert type(event["payload"]["total_price"]) is Decimal, event
             seen.append(event["kind"])
 
         # The sweeper (or read_events itself, when no sweeper serves this
