@@ -50,3 +50,25 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): src/booking.h
+
+# ---------------------------------------------------------------------
+# Packaging.  `make dist` writes the archive PGXN takes,
+# booking-<version>.zip with everything under booking-<version>/, made by
+# `git archive` from the committed tree (HEAD; DIST_REF=<ref> for another
+# commit), so nothing uncommitted or ignored goes in.  <version> is
+# META.json's, which test/packaging/run keeps equal to default_version in
+# booking.control and to the newest version in CHANGELOG.md.
+# DISTDIR=<dir> puts the archive elsewhere.
+# ---------------------------------------------------------------------
+DIST_VERSION = $(shell sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' META.json | head -n 1)
+DIST_NAME = $(EXTENSION)-$(DIST_VERSION)
+DIST_REF ?= HEAD
+DISTDIR ?= .
+
+dist:
+	@test -n "$(DIST_VERSION)" || { echo "dist: no version in META.json" >&2; exit 1; }
+	@git diff --quiet HEAD -- 2>/dev/null || echo "dist: warning: uncommitted changes are not in the archive" >&2
+	git archive --format=zip --prefix=$(DIST_NAME)/ --output=$(DISTDIR)/$(DIST_NAME).zip $(DIST_REF)
+	@echo "dist: $(DISTDIR)/$(DIST_NAME).zip"
+
+.PHONY: dist

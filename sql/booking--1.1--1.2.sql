@@ -153,3 +153,31 @@ DROP INDEX booking.reservation_hold_deadline_idx;
 CREATE INDEX reservation_hold_deadline_idx
     ON booking.reservation (hold_expires_at, reservation_id)
     WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[]);
+
+/* ---------------------------------------------------------------------
+ * booking_consumer: the role of an event outbox consumer (issue 12).
+ *
+ * Until 1.1 a consumer needed booking_admin, which also runs the catalog,
+ * reads every reservation and resets the stats.  booking_consumer may
+ * read and acknowledge events and nothing else: EXECUTE on read_events
+ * and ack_events (SECURITY DEFINER, so no table privilege is needed) and
+ * USAGE on the schema to reach them.  Created like the other roles, only
+ * when missing (roles are cluster-wide).  booking_admin is a member, so
+ * admins keep the outbox they had.
+ * ---------------------------------------------------------------------
+ */
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles
+                    WHERE rolname OPERATOR(pg_catalog.=) 'booking_consumer') THEN
+        CREATE ROLE booking_consumer NOLOGIN;
+    END IF;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA booking TO booking_consumer;
+GRANT EXECUTE ON FUNCTION
+    booking.read_events(text, int),
+    booking.ack_events(text, bigint)
+    TO booking_consumer;
+GRANT booking_consumer TO booking_admin;

@@ -6,8 +6,9 @@
 -- Issue 4 (1.1): quote, calendar, and reading stay_rule and room_calendar
 -- for booking_reader; set_rules, clear_rules, rebuild_calendar and purge
 -- for booking_admin; the internal calendar_add for nobody but the owner.
+-- Issue 12 (1.2): booking_consumer, read_events and ack_events only.
 BEGIN;
-SELECT plan(165);
+SELECT plan(177);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -205,6 +206,57 @@ SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
 -- 12 tests above.
 SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'USAGE'),
           'PUBLIC has no USAGE on booking.reservation_id_seq');
+
+-- ---------------------------------------------------------------------
+-- booking_consumer (1.2, issue 12): an outbox consumer may execute
+-- read_events and ack_events and nothing else; booking_admin is a member
+-- (it keeps the outbox), the other roles are not.
+-- ---------------------------------------------------------------------
+SELECT has_role('booking_consumer', 'role booking_consumer exists');
+SELECT results_eq(
+    $$SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication, rolinherit
+        FROM pg_roles WHERE rolname = 'booking_consumer'$$,
+    $$VALUES (false, false, false, false, false, false, true)$$,
+    'booking_consumer is NOLOGIN, not superuser, no CREATEROLE/CREATEDB/BYPASSRLS/REPLICATION, INHERIT');
+SELECT is_member_of('booking_consumer', ARRAY['booking_admin'],
+                    'booking_admin is a member of booking_consumer');
+SELECT is_empty(
+    $$SELECT b.rolname::text FROM pg_auth_members m
+        JOIN pg_roles b ON b.oid = m.roleid
+       WHERE m.member = 'booking_consumer'::regrole$$,
+    'booking_consumer is a member of no role (it has only its own grants)');
+SELECT ok(NOT pg_has_role('booking_app', 'booking_consumer', 'USAGE')
+          AND NOT pg_has_role('booking_reader', 'booking_consumer', 'USAGE'),
+          'neither booking_app nor booking_reader has booking_consumer''s privileges');
+SELECT schema_privs_are('booking', 'booking_consumer', ARRAY['USAGE'],
+                        'booking_consumer has USAGE (only) on schema booking');
+SELECT ok(NOT has_type_privilege('booking_consumer', 'booking.booking_state', 'USAGE'),
+          'booking_consumer has no USAGE on type booking.booking_state');
+SELECT function_privs_are('booking', 'read_events', ARRAY['text', 'integer'], 'booking_consumer',
+                          ARRAY['EXECUTE'], 'booking_consumer has EXECUTE on booking.read_events');
+SELECT function_privs_are('booking', 'ack_events', ARRAY['text', 'bigint'], 'booking_consumer',
+                          ARRAY['EXECUTE'], 'booking_consumer has EXECUTE on booking.ack_events');
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND has_function_privilege('booking_consumer', p.oid, 'EXECUTE')
+         AND p.proname NOT IN ('read_events', 'ack_events')$$,
+    'booking_consumer can execute no booking function but read_events and ack_events');
+SELECT is_empty(
+    $$SELECT p.priv || ' ' || c.oid::regclass::text
+        FROM pg_class c
+       CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'),
+                          ('REFERENCES'), ('TRIGGER')) AS p(priv)
+       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+         AND has_table_privilege('booking_consumer', c.oid, p.priv)$$,
+    'booking_consumer has no privilege on any booking table or view (not even SELECT)');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text FROM pg_class c
+       WHERE c.relnamespace = 'booking'::regnamespace AND c.relkind = 'S'
+         AND (has_sequence_privilege('booking_consumer', c.oid, 'USAGE')
+              OR has_sequence_privilege('booking_consumer', c.oid, 'SELECT')
+              OR has_sequence_privilege('booking_consumer', c.oid, 'UPDATE'))$$,
+    'booking_consumer has no privilege on any booking sequence');
 
 -- ---------------------------------------------------------------------
 -- A role that was granted nothing can do nothing.
