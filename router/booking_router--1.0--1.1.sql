@@ -13,15 +13,15 @@
  *
  * What changes, and why:
  *
- *   One dispatcher.  In 1.0 each API function in schema booking carried
- *   its own copy of a ~20-line loop that made the PL/Proxy call, caught the
- *   error, classified it and decided whether to try again.  Here the
- *   policy lives once, in booking_router.retry, and booking_router.reroute
- *   gives every API function the same body from one template: the call
- *   (derived from the function's signature), and on an error the
- *   dispatcher's verdict, "once more" or the error the caller sees.
- *   The API functions keep their signatures, defaults, volatility and
- *   grants (reroute replaces only the body).
+ *   One dispatcher.  1.0 repeated one ~20-line block 18 times (in 17 API
+ *   functions of schema booking and in the search fallback): make the
+ *   PL/Proxy call, catch the error, classify it, decide whether to try
+ *   again.  Here the policy lives once, in booking_router.retry, and
+ *   booking_router.reroute gives every API function the same body from
+ *   one template: the call (derived from the function's signature), and
+ *   on an error the dispatcher's verdict, "once more" or the error the
+ *   caller sees.  The API functions keep their signatures, defaults,
+ *   volatility and grants (reroute replaces only the body).
  *
  *   Errors by SQLSTATE.  1.0 told a shard that cannot be reached from a
  *   shard's own error by matching PL/Proxy's message text, which changes
@@ -37,7 +37,7 @@
  *   The error contract is in router/README.md.
  *
  *   The shards' types.  The router declares booking.booking_state and
- *   booking.reservation itself (its API returns them, and it must exist
+ *   booking.reservation itself (its API returns them, and they must exist
  *   before any shard is known).  booking_router.check_shards() compares
  *   them with every shard's: labels and their order, columns, their order
  *   and their types, and fails naming every difference; add_shard and
@@ -158,11 +158,11 @@ $$;
  *   XX000, class 08, the rest of class 57P (connection_failed)
  *           the call did not complete and its outcome is unknown.  A read
  *           is made once more.  Otherwise the router pings the shards the
- *           call needed: any that cannot be reached -> 08001 "could not
- *           connect to booking shard k" (no shard issued the call's id or
- *           runs a call on every shard without it); all reachable, so the
- *           connection broke during the call -> 08006 "lost connection",
- *           which for a write means it may or may not have taken effect.
+ *           call needed, each on a connection of its own: any that cannot
+ *           be reached -> 08001 "could not connect to booking shard k";
+ *           all reachable, so the connection broke during the call ->
+ *           08006 "lost connection to booking shard k", which for a write
+ *           means it may or may not have taken effect.
  *   P0002   a routed call that came back without its row: the gate on
  *           booking.node_id (see check_gate) may have emptied it.  55000
  *           naming the shard if that shard has another node_id; made once
