@@ -124,7 +124,15 @@ CREATE TABLE booking.event_publisher (
 INSERT INTO booking.event_publisher DEFAULT VALUES;
 REVOKE ALL ON booking.event_publisher FROM PUBLIC;
 
-/* calendar_apply adds deltas[d] to free[d], leaving -1 (not on sale) alone. */
+/*
+ * From 1.2 on the calendar's writer is the publisher, which folds events
+ * in batches: a day on sale may be below zero until its next pass, so a
+ * day not on sale says -2147483648 instead of -1.
+ */
+UPDATE booking.room_calendar SET free = pg_catalog.array_replace(free, -1, -2147483648)
+ WHERE -1 OPERATOR(pg_catalog.=) ANY (free);
+
+/* calendar_apply adds deltas[d] to free[d], leaving days not on sale alone. */
 CREATE FUNCTION booking.calendar_apply(free int[], deltas int[]) RETURNS int[]
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_calendar_apply';

@@ -170,7 +170,15 @@ typedef struct BkCalendarDelta
 	int32		delta;
 } BkCalendarDelta;
 
+/*
+ * The calendar's "not on sale" day from 1.2 on.  Any other value, below
+ * zero too, is on sale: folds may run ahead of each other for a while.
+ */
+#define BK_NOT_ON_SALE		PG_INT32_MIN
+#define BK_NOT_ON_SALE_SQL	"(-2147483648)"
+
 extern bool bk_schema_has_calendar(void);
+extern bool bk_calendar_off_sale(int32 free);
 extern DateADT bk_first_of_month(DateADT day);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
 extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);

@@ -44,7 +44,7 @@ PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_calendar);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
 
-/* Adds the day deltas $4 to free[] of one calendar row, leaving -1 alone. */
+/* Adds the day deltas $4 to free[] of one calendar row, leaving days not on sale alone. */
 static BookingPlan fold_plan = {
 	"UPDATE booking.room_calendar SET free = booking.calendar_apply(free, $4)"
 	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
@@ -115,7 +115,7 @@ static BookingPlan refresh_lock_plan = {
  * minus the changes of the events not published yet (the fold adds those
  * when it publishes them).
  */
-#define REFRESH_UPDATE_SQL(pending) \
+#define REFRESH_UPDATE_SQL(pending, not_on_sale) \
 	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules," \
 	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests" \
 	"  FROM (" KEYS_SQL ") k" \
@@ -123,7 +123,7 @@ static BookingPlan refresh_lock_plan = {
 	"                           AND rt.code OPERATOR(pg_catalog.=) k.room_type" \
 	"  JOIN booking.property p ON p.property_id OPERATOR(pg_catalog.=) k.property_id" \
 	" CROSS JOIN LATERAL (" \
-	"       SELECT pg_catalog.array_agg(COALESCE(n.free, -1) ORDER BY g) AS free," \
+	"       SELECT pg_catalog.array_agg(COALESCE(n.free, " not_on_sale ") ORDER BY g) AS free," \
 	"              pg_catalog.array_agg(COALESCE(n.price, 0) ORDER BY g) AS price" \
 	"         FROM pg_catalog.generate_series(0, (k.month OPERATOR(pg_catalog.+) interval '1 month')::date" \
 	"                                            OPERATOR(pg_catalog.-) k.month OPERATOR(pg_catalog.-) 1) g" \
@@ -147,13 +147,13 @@ static BookingPlan refresh_lock_plan = {
 	"             AND e.end_night OPERATOR(pg_catalog.>) i.night), 0)"
 
 static BookingPlan refresh_update_plan = {
-	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL),
+	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* The same for a database at 1.1, whose writers keep the calendar in step. */
 static BookingPlan refresh_update_1_1_plan = {
-	REFRESH_UPDATE_SQL("0"),
+	REFRESH_UPDATE_SQL("0", "-1"),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
@@ -282,8 +282,11 @@ booking_calendar_add(PG_FUNCTION_ARGS)
 
 /*
  * booking_calendar_apply is calendar_apply(free, deltas): free with
- * deltas[d] added to free[d] for every day, except the days that are -1
- * (not on sale).
+ * deltas[d] added to free[d] for every day, except the days not on sale
+ * (BK_NOT_ON_SALE).  A day on sale may go below zero for a while: a
+ * publisher pass folds at most BK_PUBLISH_BATCH events, in event_id
+ * order, so it can fold a hold before the expiry that freed its unit;
+ * the next pass brings it back.
  */
 Datum
 booking_calendar_apply(PG_FUNCTION_ARGS)
@@ -305,7 +308,7 @@ booking_calendar_apply(PG_FUNCTION_ARGS)
 	days = (int32 *) ARR_DATA_PTR(free);
 	add = (int32 *) ARR_DATA_PTR(deltas);
 	for (int d = 0; d < n; d++)
-		if (days[d] >= 0)
+		if (days[d] != BK_NOT_ON_SALE)
 			days[d] += add[d];
 	PG_RETURN_ARRAYTYPE_P(free);
 }
@@ -444,6 +447,20 @@ bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
 			bk_same_text(deltas[i].room_type, room_type))
 			sum += deltas[i].delta;
 	return sum;
+}
+
+/*
+ * bk_calendar_off_sale says whether a calendar day holds the "not on sale"
+ * marker: BK_NOT_ON_SALE from 1.2 on, where a day on sale may be below
+ * zero until the publisher's next pass; -1 at 1.1, whose writers kept
+ * every day on sale at zero or more.
+ */
+bool
+bk_calendar_off_sale(int32 free)
+{
+	if (free == BK_NOT_ON_SALE)
+		return true;
+	return free < 0 && !bk_schema_has_event_deltas();
 }
 
 /*
@@ -615,7 +632,7 @@ booking_availability(PG_FUNCTION_ARGS)
 			Datum		values[4];
 			bool		nulls[4] = {false, false, false, false};
 
-			if (night < check_in || night >= check_out || days[d] < 0)
+			if (night < check_in || night >= check_out || bk_calendar_off_sale(days[d]))
 				continue;
 			values[0] = room_type;
 			values[1] = DateADTGetDatum(night);
@@ -707,15 +724,17 @@ booking_calendar(PG_FUNCTION_ARGS)
 		{
 			int32		free_units = 0;
 
-			if (d <= nfree && days[d - 1] >= 0)
+			bool		on_sale = d <= nfree && !bk_calendar_off_sale(days[d - 1]);
+
+			if (on_sale)
 				free_units = days[d - 1] +
 					bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
 										   bk_get_notnull(row, 1), month + d - 1);
-			if (d > nfree || days[d - 1] < 0)
+			if (!on_sale)
 				appendStringInfoString(&line, "  .");
 			else if (stop[d])
 				appendStringInfoString(&line, "  -");
-			else if (free_units == 0)
+			else if (free_units <= 0)
 				appendStringInfoString(&line, "  X");
 			else if (free_units > 99)
 				appendStringInfoString(&line, " 99");

@@ -42,11 +42,13 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -71,6 +73,10 @@ typedef struct BkTableCache
 	Oid		   *index_oids;
 	IndexInfo **index_info;
 	ExprState **check_exprs;
+	int			ndefaults;		/* columns the engine does not set, with a DEFAULT */
+	AttrNumber *default_attnums;
+	ExprState **default_exprs;
+	char	   *unsupported_trigger;	/* see find_unsupported_trigger; NULL: none */
 } BkTableCache;
 
 static BkTableCache tables[BK_TABLE_COUNT] = {
@@ -232,6 +238,81 @@ bk_index_oid(BkIndex index)
 }
 
 /*
+ * engine_column says whether attribute `attnum` of the table `cache`
+ * describes is one the engine writes itself (column_defs).
+ */
+static bool
+engine_column(BkTableCache *cache, AttrNumber attnum)
+{
+	for (int c = 0; c < BK_COLUMN_COUNT; c++)
+		if (&tables[column_defs[c].table] == cache && column_attnums[c] == attnum)
+			return true;
+	return false;
+}
+
+/*
+ * build_defaults compiles the DEFAULT of every column of `rel` the engine
+ * does not write (a column a DBA added, say), identity columns included,
+ * so that a row the engine inserts gets them as an INSERT would.  Stored
+ * generated columns are computed by ExecSimpleRelationInsert itself.
+ * Runs in the cache's memory context.
+ */
+static void
+build_defaults(BkTableCache *cache, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	cache->ndefaults = 0;
+	cache->default_attnums = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
+	cache->default_exprs = palloc(sizeof(ExprState *) * Max(desc->natts, 1));
+	for (AttrNumber attnum = 1; attnum <= desc->natts; attnum++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		Node	   *expr;
+
+		if (att->attisdropped || att->attgenerated || engine_column(cache, attnum))
+			continue;
+		expr = build_column_default(rel, attnum);
+		if (expr == NULL)
+			continue;
+		cache->default_attnums[cache->ndefaults] = attnum;
+		cache->default_exprs[cache->ndefaults] = ExecInitExpr(expression_planner((Expr *) expr), NULL);
+		cache->ndefaults++;
+	}
+}
+
+/*
+ * find_unsupported_trigger returns the name of a trigger on `rel` the
+ * engine's writes would silently skip, or NULL: a statement-level trigger
+ * on INSERT, UPDATE or DELETE, or a row trigger with transition tables
+ * (REFERENCING).  The engine writes rows one at a time, without a
+ * statement, so neither would ever see them.  Runs in the cache's memory
+ * context.
+ */
+static char *
+find_unsupported_trigger(Relation rel)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+
+	if (triggers == NULL)
+		return NULL;
+	for (int i = 0; i < triggers->numtriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+		int16		type = trigger->tgtype;
+		bool		on_writes = TRIGGER_FOR_INSERT(type) || TRIGGER_FOR_UPDATE(type) ||
+			TRIGGER_FOR_DELETE(type);
+
+		if (trigger->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (on_writes && (!TRIGGER_FOR_ROW(type) ||
+						  trigger->tgoldtable != NULL || trigger->tgnewtable != NULL))
+			return pstrdup(trigger->tgname);
+	}
+	return NULL;
+}
+
+/*
  * build_table_cache compiles, in a memory context of its own, what the
  * executor needs to write to `rel` and is the same on every call: its
  * CHECK constraints (as ExecRelCheck would) and its indexes' IndexInfo,
@@ -287,7 +368,6 @@ build_table_cache(BkTableCache *cache, Relation rel)
 		i++;
 		index_close(index, NoLock);
 	}
-	MemoryContextSwitchTo(old);
 
 	for (int c = 0; c < BK_COLUMN_COUNT; c++)
 		if (&tables[column_defs[c].table] == cache)
@@ -296,6 +376,9 @@ build_table_cache(BkTableCache *cache, Relation rel)
 
 			column_attnums[c] = attnum > 0 ? (AttrNumber) attnum : 0;
 		}
+	build_defaults(cache, rel);
+	cache->unsupported_trigger = find_unsupported_trigger(rel);
+	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
 		MemoryContextDelete(cache->context);
@@ -389,6 +472,17 @@ bk_direct_target(BkDirect *d, BkTable table)
 		return d->targets[table];
 
 	rel = bk_direct_relation(d, table);
+	if (cache->unsupported_trigger != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("booking cannot write to booking.%s while it has trigger \"%s\"",
+						cache->relname, cache->unsupported_trigger),
+				 errdetail("The engine writes the rows of its tables one at a time, without an "
+						   "SQL statement: a statement-level trigger, or a trigger with "
+						   "transition tables (REFERENCING), would never fire."),
+				 errhint("Make it a FOR EACH ROW trigger without REFERENCING, or read "
+						 "booking.read_events for the changes; then DROP TRIGGER %s ON booking.%s.",
+						 quote_identifier(cache->unsupported_trigger), cache->relname)));
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 0, NULL, 0);
 	rri->ri_ConstraintExprs = cache->check_exprs;
@@ -560,15 +654,30 @@ bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *ne
 }
 
 /*
- * bk_direct_insert inserts the row in `slot` (its tts_tid is set to where
- * it went): BEFORE ROW triggers, constraints, the heap, every index,
- * AFTER ROW triggers (foreign keys are checked at bk_direct_end).
+ * bk_direct_insert inserts the row in `slot`, a virtual slot holding the
+ * engine's columns (its tts_tid is set to where it went): the DEFAULTs of
+ * the other columns, BEFORE ROW triggers, constraints, the heap, every
+ * index, AFTER ROW triggers (foreign keys are checked at bk_direct_end).
  */
 void
 bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot)
 {
 	ResultRelInfo *rri = bk_direct_target(d, table);
+	BkTableCache *cache = &tables[table];
 
+	Assert(TTS_IS_VIRTUAL(slot));
+	if (cache->ndefaults > 0)
+	{
+		ExprContext *econtext = GetPerTupleExprContext(d->estate);
+
+		for (int i = 0; i < cache->ndefaults; i++)
+		{
+			AttrNumber	attnum = cache->default_attnums[i];
+
+			slot->tts_values[attnum - 1] = ExecEvalExpr(cache->default_exprs[i], econtext,
+														&slot->tts_isnull[attnum - 1]);
+		}
+	}
 	ExecSimpleRelationInsert(rri, d->estate, slot);
 	ResetPerTupleExprContext(d->estate);
 }

@@ -135,7 +135,7 @@ static BookingPlan read_plan = {
 };
 
 static BookingPlan ack_lookup_plan = {
-	"SELECT c.acked_position, e.position"
+	"SELECT c.acked_position, e.position, c.acked_event_id"
 	"  FROM booking.event_consumer c"
 	"  LEFT JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) $2"
 	" WHERE c.consumer OPERATOR(pg_catalog.=) $1 FOR UPDATE OF c",
@@ -568,7 +568,10 @@ booking_read_events(PG_FUNCTION_ARGS)
 /*
  * booking_ack_events is ack_events(consumer, upto): the consumer has
  * handled every event it read up to and including event `upto`.  Returns
- * how many events that newly acknowledges (0 for a repeat).
+ * how many events that newly acknowledges (0 for a repeat, also when
+ * purge() has deleted the event since: purge deletes only events every
+ * consumer has acknowledged, so a consumer that retries its last
+ * acknowledgement after a lost reply gets 0, not an error).
  */
 Datum
 booking_ack_events(PG_FUNCTION_ARGS)
@@ -596,11 +599,21 @@ booking_ack_events(PG_FUNCTION_ARGS)
 	acked = bk_get_int64(0, 1);
 	position = bk_get(0, 2, &isnull);
 	if (isnull)
+	{
+		bool		none_acked;
+		Datum		acked_event_id = bk_get(0, 3, &none_acked);
+
+		if (!none_acked && upto > 0 && upto <= DatumGetInt64(acked_event_id))
+		{
+			bk_finish();
+			PG_RETURN_INT32(0);		/* acknowledged already, and purged since */
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_NOT_FOUND),
 				 errmsg("event %lld has not been delivered", (long long) upto),
 				 errdetail("Consumer \"%s\" can only acknowledge an event_id that read_events returned.",
 						   consumer)));
+	}
 	if (DatumGetInt64(position) > acked)
 	{
 		args[1] = Int64GetDatum(acked);

@@ -54,16 +54,18 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 /*
  * The room calendar against the inventory (1.1 on): each day's free units
  * plus what the events not published yet add to it (`pending`, 1.2 on)
- * must be the inventory's.  The free and price a day should show are
+ * must be the inventory's; a day `not_on_sale` says -1, as a night
+ * without inventory does.  The free and price a day should show are
  * never NULL, and the catalog columns compared are all NOT NULL, so
  * "(a = b) IS NOT TRUE" and "NOT (a = b AND ...)" say what IS DISTINCT
  * FROM would, without looking = up by name.
  */
-#define CALENDAR_FREE_SQL(pending_join, pending) \
+#define CALENDAR_FREE_SQL(pending_join, pending, not_on_sale) \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, (c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
-	"                          c.free[d.i] OPERATOR(pg_catalog.+) " pending ", c.price[d.i]," \
+	"                          CASE WHEN " not_on_sale " THEN -1" \
+	"                               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END, c.price[d.i]," \
 	"                          COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)," \
 	"                          COALESCE(i.price, 0))" \
 	"   FROM booking.room_calendar c" \
@@ -73,7 +75,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"    AND i.room_type OPERATOR(pg_catalog.=) c.room_type" \
 	"    AND i.night OPERATOR(pg_catalog.=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
 	pending_join \
-	"  WHERE ((CASE WHEN c.free[d.i] OPERATOR(pg_catalog.<) 0 THEN -1" \
+	"  WHERE ((CASE WHEN " not_on_sale " THEN -1" \
 	"               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END) OPERATOR(pg_catalog.=)" \
 	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)) IS NOT TRUE" \
 	"     OR (c.price[d.i] OPERATOR(pg_catalog.=) COALESCE(i.price, 0)) IS NOT TRUE"
@@ -122,14 +124,15 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                           ((i.night OPERATOR(pg_catalog.-) c.month) OPERATOR(pg_catalog.+) 1))"
 
 static BookingPlan check_plan = {
-	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)")
+	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL)
 	CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
 /* For a database at 1.1, whose events carry no calendar changes. */
 static BookingPlan check_plan_1_1 = {
-	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0", "c.free[d.i] OPERATOR(pg_catalog.<) 0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 

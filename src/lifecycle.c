@@ -114,7 +114,9 @@ check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 re
  * payment key.  When a concurrent transaction committed the same key for
  * another reservation meanwhile (or since this transaction's snapshot,
  * under REPEATABLE READ), the unique index refuses it: that is BK004 too,
- * never a raw unique violation.
+ * never a raw unique violation.  While that transaction is still open the
+ * index waits for it; a wait that runs out of lock_timeout is BK007,
+ * naming the key.
  */
 static void
 update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char *value,
@@ -132,6 +134,9 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 
 		MemoryContextSwitchTo(context);
 		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+			bk_report_lock_timeout(edata, psprintf("%s \"%s\"", key->name, value),
+								   d->guc_nest_level >= 0);
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
 			edata->constraint_name == NULL ||
 			strcmp(edata->constraint_name, key->index_name) != 0)

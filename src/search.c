@@ -91,7 +91,7 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	{
 		int32		free_units = days[d];
 
-		if (free_units < 0)
+		if (bk_calendar_off_sale(free_units))
 			continue;			/* not on sale: the night is missing */
 		if (pending->n > 0)
 			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,

@@ -151,7 +151,9 @@ bk_purge_idempotency_keys(int32 max_rows)
  * booking_purge is purge(max_rows): the sweeper's housekeeping by hand,
  * for servers that do not preload the library: old idempotency keys,
  * publication of the committed events, acknowledged events.  Returns how
- * many keys and events it deleted or published.
+ * many keys and events it deleted or published.  It publishes only as a
+ * transaction of its own: the publisher's lock would otherwise stay held,
+ * holding every other publisher up, until the caller's transaction ends.
  */
 Datum
 booking_purge(PG_FUNCTION_ARGS)
@@ -162,7 +164,8 @@ booking_purge(PG_FUNCTION_ARGS)
 	max_rows = bk_require_positive(fcinfo, 0, "max_rows");
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
-	done += bk_publish_events();
+	if (!IsTransactionBlock())
+		done += bk_publish_events();
 	done += bk_purge_events(max_rows);
 	bk_finish();
 	PG_RETURN_INT32(done);

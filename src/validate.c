@@ -358,12 +358,15 @@ bk_validate_time_zone(const char *time_zone)
 /*
  * bk_now is the engine's clock for hold deadlines: the start of the
  * current statement, so a deadline test agrees with hold_expires_at values
- * set by the same call.
+ * set by the same call; never before the start of the transaction, in
+ * case a caller (a background worker that forgot
+ * SetCurrentStatementStartTimestamp, a procedure's COMMIT) left the
+ * statement's clock behind it.
  */
 TimestampTz
 bk_now(void)
 {
-	return GetCurrentStatementStartTimestamp();
+	return Max(GetCurrentStatementStartTimestamp(), GetCurrentTransactionStartTimestamp());
 }
 
 /*

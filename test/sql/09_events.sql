@@ -56,6 +56,27 @@ SELECT bool_and(position > 0) AS positioned,
        count(DISTINCT position) = count(*) AS unique_positions
   FROM booking.event;
 
+-- an acknowledged event that purge() has deleted, acknowledged again (a
+-- retry after a lost reply), newly acknowledges nothing; an id past the
+-- last acknowledged one is still not delivered
+SELECT max(event_id) AS last FROM booking.read_events('indexer', 10000) \gset
+SELECT booking.ack_events('indexer', :last) >= 1 AS acked;
+SELECT booking.ack_events('mailer', :last) >= 1 AS acked;
+UPDATE booking.event SET occurred_at = occurred_at - interval '8 days' WHERE event_id <= :last;
+SELECT booking.purge() > 0 AS purged;
+SELECT count(*) AS kept FROM booking.event WHERE event_id = :last;
+SELECT booking.ack_events('indexer', :last) AS acked_again;
+SELECT t.try(format('SELECT booking.ack_events(%L, %s)', 'indexer', :last + 1000));
+
+-- purge() inside a transaction block does not publish (the publisher's
+-- lock would be held until the block ends): this transaction's own event
+-- stays unpublished
+BEGIN;
+SELECT reservation_id AS r4 FROM booking.reserve_range(:p, 'E', current_date + 8, current_date + 9) \gset
+SELECT booking.purge() >= 0 AS purged;
+SELECT position IS NULL AS unpublished FROM booking.event WHERE reservation_id = :r4;
+ROLLBACK;
+
 -- bad input
 SELECT t.try($$SELECT * FROM booking.read_events(NULL, 1)$$);
 SELECT t.try($$SELECT * FROM booking.read_events('', 1)$$);

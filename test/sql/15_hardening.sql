@@ -192,3 +192,40 @@ DROP ROLE regress_booking_owner;
 DROP ROLE regress_booking_bystander;
 
 SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- a column a DBA adds to an engine table gets its DEFAULT (an identity
+-- too) on the rows the engine inserts, as an INSERT would give it
+SELECT booking.add_property('Extra Column Inn', 'Elvas', 'UTC') AS x \gset
+SELECT booking.add_room_type(:x, 'A', 'Alpha', 3, 2, 10);
+SELECT booking.open_inventory(:x, 'A', current_date + 1, current_date + 5);
+ALTER TABLE booking.reservation ADD COLUMN sales_channel text NOT NULL DEFAULT 'direct';
+ALTER TABLE booking.event ADD COLUMN audit_no bigint GENERATED ALWAYS AS IDENTITY;
+SELECT reservation_id AS xr FROM booking.reserve_range(:x, 'A', current_date + 1, current_date + 3) \gset
+SELECT sales_channel FROM booking.reservation WHERE reservation_id = :xr;
+SELECT count(*) AS numbered FROM booking.event WHERE reservation_id = :xr AND audit_no IS NOT NULL;
+ALTER TABLE booking.reservation DROP COLUMN sales_channel;
+ALTER TABLE booking.event DROP COLUMN audit_no;
+
+-- a statement-level trigger, or one with transition tables, would never
+-- see the engine's row-by-row writes: the engine refuses to write rather
+-- than skip it silently; a row trigger fires
+CREATE FUNCTION t.count_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE '% % on %', TG_WHEN, TG_OP, TG_TABLE_NAME;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_statement AFTER INSERT ON booking.reservation
+    FOR EACH STATEMENT EXECUTE FUNCTION t.count_writes();
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'A', current_date + 2, current_date + 3)$$, :x));
+DROP TRIGGER audit_statement ON booking.reservation;
+CREATE TRIGGER audit_transition AFTER UPDATE ON booking.reservation
+    REFERENCING NEW TABLE AS changed FOR EACH ROW EXECUTE FUNCTION t.count_writes();
+SELECT t.try(format($$SELECT booking.cancel_reservation(%s)$$, :xr));
+DROP TRIGGER audit_transition ON booking.reservation;
+CREATE TRIGGER audit_row AFTER UPDATE ON booking.reservation
+    FOR EACH ROW EXECUTE FUNCTION t.count_writes();
+SELECT state FROM booking.cancel_reservation(:xr);
+DROP TRIGGER audit_row ON booking.reservation;
+DROP FUNCTION t.count_writes();
+SELECT count(*) AS problems FROM booking.check_invariants();
