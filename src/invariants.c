@@ -54,13 +54,14 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 /*
  * The room calendar against the inventory (1.1 on): each day's free units
  * plus what the events not published yet add to it (`pending`, 1.2 on)
- * must be the inventory's; a day `not_on_sale` says -1, as a night
- * without inventory does.  The free and price a day should show are
+ * must be the inventory's; a day `not_on_sale` counts as `marker`, and a
+ * night without inventory must be one (-1 at 1.1, -2147483648 from 1.2).
+ * The problem shows either as -1 free, as 1.1 did.  The free and price a day should show are
  * never NULL, and the catalog columns compared are all NOT NULL, so
  * "(a = b) IS NOT TRUE" and "NOT (a = b AND ...)" say what IS DISTINCT
  * FROM would, without looking = up by name.
  */
-#define CALENDAR_FREE_SQL(pending_join, pending, not_on_sale) \
+#define CALENDAR_FREE_SQL(pending_join, pending, not_on_sale, marker) \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, (c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
@@ -75,9 +76,9 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"    AND i.room_type OPERATOR(pg_catalog.=) c.room_type" \
 	"    AND i.night OPERATOR(pg_catalog.=) ((c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1)" \
 	pending_join \
-	"  WHERE ((CASE WHEN " not_on_sale " THEN -1" \
+	"  WHERE ((CASE WHEN " not_on_sale " THEN " marker \
 	"               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END) OPERATOR(pg_catalog.=)" \
-	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)) IS NOT TRUE" \
+	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, " marker ")) IS NOT TRUE" \
 	"     OR (c.price[d.i] OPERATOR(pg_catalog.=) COALESCE(i.price, 0)) IS NOT TRUE"
 
 /*
@@ -125,14 +126,15 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 
 static BookingPlan check_plan = {
 	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
-												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL)
+												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
+												  BK_NOT_ON_SALE_SQL)
 	CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
 /* For a database at 1.1, whose events carry no calendar changes. */
 static BookingPlan check_plan_1_1 = {
-	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0", "c.free[d.i] OPERATOR(pg_catalog.<) 0") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0", "c.free[d.i] OPERATOR(pg_catalog.<) 0", "-1") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 

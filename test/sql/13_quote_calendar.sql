@@ -85,3 +85,12 @@ UPDATE booking.room_calendar SET free = booking.calendar_apply(free, '{2,0,0,5}'
 SELECT free[1:4] FROM booking.room_calendar WHERE property_id = :f;
 SELECT count(*) AS problems FROM booking.check_invariants() WHERE property_id = :f;
 SELECT booking.calendar_apply('{3,-2147483648,0,2}', '{-1,-1,-1,0}');
+
+-- a hold leaves the calendar row alone; availability adds the change not
+-- folded yet; publishing (read_events as a transaction of its own) folds it
+SELECT state FROM booking.reserve_range(:f, 'A', :'fm'::date + 1, :'fm'::date + 3);
+SELECT free[1:4] AS unfolded FROM booking.room_calendar WHERE property_id = :f;
+SELECT night - :'fm'::date AS day, available FROM booking.availability(:f, :'fm'::date, :'fm'::date + 4);
+SELECT count(*) >= 0 AS read FROM booking.read_events('fold-order-test', 100);
+SELECT free[1:4] AS folded FROM booking.room_calendar WHERE property_id = :f;
+SELECT count(*) AS problems FROM booking.check_invariants() WHERE property_id = :f;
