@@ -25,8 +25,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -43,14 +48,6 @@ PG_FUNCTION_INFO_V1(booking_calendar_apply);
 PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_calendar);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
-
-/* Adds the day deltas $4 to free[] of one calendar row, leaving days not on sale alone. */
-static BookingPlan fold_plan = {
-	"UPDATE booking.room_calendar SET free = booking.calendar_apply(free, $4)"
-	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
-	"   AND month OPERATOR(pg_catalog.=) $3",
-	4, {INT8OID, TEXTOID, DATEOID, INT4ARRAYOID}
-};
 
 /*
  * The calendar changes of the events not published yet that this snapshot
@@ -335,20 +332,83 @@ calendar_key_cmp(const void *a, const void *b)
 }
 
 /*
+ * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
+ * calendar row, leaving the days not on sale alone: it finds the row by
+ * its primary key, locks it (its newest version) and writes the new
+ * version without SPI.  Returns false when the row does not exist.
+ */
+static bool
+fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
+		   const int32 *day_deltas, int ndays)
+{
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
+	TupleTableSlot *locked = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_LOCKED);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_NEW);
+	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_ROOM_CALENDAR));
+	BkLockTarget what = {0, property_id, room_type};
+	ItemPointerData tid;
+	bool		exists;
+	int			free_column = bk_column(BK_ROOM_CALENDAR_FREE);
+	ArrayType  *free;
+	int32	   *days;
+	int			n;
+	bool		isnull = false;
+	Datum		value;
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
+	scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
+	exists = index_getnext_slot(scan, ForwardScanDirection, found);
+	if (exists)
+		tid = found->tts_tid;
+	index_endscan(scan);
+	ExecClearTuple(found);
+	if (!exists || !bk_direct_lock(d, BK_ROOM_CALENDAR, &tid, locked, LockWaitBlock, &what))
+		return false;
+
+	free = DatumGetArrayTypePCopy(bk_direct_get_notnull(locked, free_column));
+	if (ARR_NDIM(free) == 1 && !ARR_HASNULL(free) && ARR_ELEMTYPE(free) == INT4OID)
+	{
+		days = (int32 *) ARR_DATA_PTR(free);
+		n = Min(ARR_DIMS(free)[0], ndays);
+		for (int day = 0; day < n; day++)
+			if (days[day] != BK_NOT_ON_SALE)
+				days[day] += day_deltas[day];
+	}
+	value = PointerGetDatum(free);
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(locked, false, NULL), desc,
+												 1, &free_column, &value, &isnull),
+					   slot, true);
+	tid = locked->tts_tid;
+	ExecClearTuple(locked);
+	bk_direct_update(d, BK_ROOM_CALENDAR, &tid, slot);
+	ExecClearTuple(slot);
+	return true;
+}
+
+/*
  * bk_calendar_fold adds the calendar changes of events being published
- * to the room calendar: one UPDATE per (property, room type, month), in
- * the global order.  A month that has no calendar row (nights written
- * behind the engine's back) is recomputed from the inventory instead.
- * The caller holds the publisher's lock and is inside SPI.
+ * to the room calendar: one row update per (property, room type, month),
+ * in the global order, written without SPI (fold_month).  A month that
+ * has no calendar row (nights written behind the engine's back) is
+ * recomputed from the inventory instead, once the fold is done.  The
+ * caller holds the publisher's lock and is inside SPI.
  */
 void
 bk_calendar_fold(BkCalendarDelta *deltas, int n)
 {
 	int			i = 0;
+	BkDirect	d;
+	BkCalendarDelta *missing = palloc(sizeof(BkCalendarDelta) * Max(n, 1));
+	int			nmissing = 0;
 
 	if (!bk_schema_has_calendar())
 		return;
 	qsort(deltas, n, sizeof(BkCalendarDelta), calendar_key_cmp);
+	bk_direct_begin(&d, true);
 	while (i < n)
 	{
 		int			j = i;
@@ -365,35 +425,31 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 		for (DateADT month = bk_first_of_month(first); month < end; month = next_month(month))
 		{
 			int			ndays = next_month(month) - month;
-			Datum		day_deltas[31];
+			int32		day_deltas[31] = {0};
 			bool		any = false;
-			Datum		args[4];
 
-			for (int d = 0; d < lengthof(day_deltas); d++)
-				day_deltas[d] = Int32GetDatum(0);
 			for (int k = i; k < j; k++)
 				for (DateADT night = Max(deltas[k].first_night, month);
 					 night < Min(deltas[k].end_night, month + ndays); night++)
 				{
-					day_deltas[night - month] =
-						Int32GetDatum(DatumGetInt32(day_deltas[night - month]) + deltas[k].delta);
+					day_deltas[night - month] += deltas[k].delta;
 					any = true;
 				}
-			if (!any)
-				continue;
-			args[0] = Int64GetDatum(deltas[i].property_id);
-			args[1] = deltas[i].room_type;
-			args[2] = DateADTGetDatum(month);
-			args[3] = PointerGetDatum(construct_array(day_deltas, ndays, INT4OID, sizeof(int32),
-													  true, TYPALIGN_INT));
-			bk_exec(&fold_plan, args, NULL, 0);
-			if (SPI_processed == 0)
-				bk_calendar_refresh_range(deltas[i].property_id,
-										  TextDatumGetCString(deltas[i].room_type),
-										  month, next_month(month));
+			if (any && !fold_month(&d, deltas[i].property_id, deltas[i].room_type, month,
+								   day_deltas, ndays))
+			{
+				missing[nmissing] = deltas[i];
+				missing[nmissing].first_night = month;
+				missing[nmissing].end_night = next_month(month);
+				nmissing++;
+			}
 		}
 		i = j;
 	}
+	bk_direct_end(&d);
+	for (int m = 0; m < nmissing; m++)
+		bk_calendar_refresh_range(missing[m].property_id, TextDatumGetCString(missing[m].room_type),
+								  missing[m].first_night, missing[m].end_night);
 }
 
 /*
@@ -552,6 +608,7 @@ bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rul
 
 	if (!bk_schema_has_calendar())
 		return;
+	bk_publisher_lock();		/* the publisher locks calendar rows in its own order */
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = BoolGetDatum(has_rules);

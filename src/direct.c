@@ -85,6 +85,7 @@ static BkTableCache tables[BK_TABLE_COUNT] = {
 	[BK_INVENTORY] = {"inventory"},
 	[BK_RESERVATION] = {"reservation"},
 	[BK_EVENT] = {"event"},
+	[BK_ROOM_CALENDAR] = {"room_calendar"},
 };
 
 /* The indexes the engine scans, by name */
@@ -103,6 +104,7 @@ static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_RESERVATION_PAYMENT_REF_KEY] = {"reservation_payment_ref_key"},
 	[BK_RESERVATION_PAYMENT_INTENT_KEY] = {"reservation_payment_intent_key"},
 	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx"},
+	[BK_ROOM_CALENDAR_PKEY] = {"room_calendar_pkey"},
 	[BK_RESERVATION_ID_SEQ] = {"reservation_id_seq"},
 	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
 };
@@ -157,6 +159,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_EVENT_FIRST_NIGHT] = {BK_EVENT, "first_night"},
 	[BK_EVENT_END_NIGHT] = {BK_EVENT, "end_night"},
 	[BK_EVENT_FREE_DELTA] = {BK_EVENT, "free_delta"},
+	[BK_ROOM_CALENDAR_FREE] = {BK_ROOM_CALENDAR, "free"},
 };
 
 /* Their attribute numbers in the tables as they are now (0: unknown) */

@@ -50,6 +50,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -87,30 +88,6 @@ static BookingPlan next_position_plan = {
 static BookingPlan skip_positions_plan = {
 	"SELECT pg_catalog.setval('booking.event_position_seq'::pg_catalog.regclass, $1)",
 	1, {INT8OID}
-};
-
-/*
- * Positions $1, $1 + 1, ... for the unpublished events this snapshot sees
- * (committed, or this transaction's), in event_id order; returns the
- * calendar change of each that has one (none at 1.1).
- */
-#define PUBLISH_SQL(returning) \
-	"UPDATE booking.event e SET position = $1 OPERATOR(pg_catalog.+) r.rn OPERATOR(pg_catalog.-) 1" \
-	"  FROM (SELECT u.event_id, pg_catalog.row_number() OVER (ORDER BY u.event_id) AS rn" \
-	"          FROM booking.event u" \
-	"         WHERE u.position IS NULL" \
-	"         ORDER BY u.event_id LIMIT $2) r" \
-	" WHERE e.event_id OPERATOR(pg_catalog.=) r.event_id" \
-	" RETURNING e.property_id, " returning
-
-static BookingPlan publish_plan = {
-	PUBLISH_SQL("e.room_type, e.first_night, e.end_night, e.free_delta"),
-	2, {INT8OID, INT4OID}
-};
-
-static BookingPlan publish_1_1_plan = {
-	PUBLISH_SQL("NULL::text, NULL::date, NULL::date, NULL::int"),
-	2, {INT8OID, INT4OID}
 };
 
 /* The sweeper's wake-up call: the newest published event. */
@@ -154,16 +131,25 @@ static BookingPlan ack_plan = {
 
 /*
  * Published events every consumer has acknowledged (all of them when
- * there is no consumer) and older than $1, oldest first.
+ * there is no consumer) and older than $1: of the first $2 in position
+ * order, those old enough.  The cost is bounded by $2, whatever the size
+ * of the table: a filter on occurred_at over the whole position order
+ * would read every event kept, on every round, to find none (and when
+ * the oldest is not old enough, nothing is read).  An old
+ * event behind a younger one (positions follow commits, occurred_at the
+ * start of the writer's transaction) waits until that one is old too.
  */
 static BookingPlan purge_plan = {
 	"DELETE FROM booking.event WHERE event_id OPERATOR(pg_catalog.=) ANY (ARRAY("
 	"  SELECT event_id FROM booking.event"
-	"   WHERE position IS NOT NULL AND occurred_at OPERATOR(pg_catalog.<) $1"
+	"   WHERE position IS NOT NULL"
+	"     AND $1 OPERATOR(pg_catalog.>) (SELECT o.occurred_at FROM booking.event o"
+	"                                     WHERE o.position IS NOT NULL ORDER BY o.position LIMIT 1)"
 	"     AND position OPERATOR(pg_catalog.<=) COALESCE((SELECT pg_catalog.min(acked_position)"
 	"                                                      FROM booking.event_consumer),"
 	"                                                   9223372036854775807)"
-	"   ORDER BY position LIMIT $2))",
+	"   ORDER BY position LIMIT $2))"
+	"   AND occurred_at OPERATOR(pg_catalog.<) $1",
 	2, {TIMESTAMPTZOID, INT4OID}
 };
 
@@ -417,45 +403,96 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 }
 
 /*
- * publish positions the unpublished events this transaction sees and
- * folds their calendar changes into the room calendar; the caller holds
- * the publisher's lock.  Returns how many it published.
+ * publish positions the unpublished events this transaction sees
+ * (committed, or its own), up to BK_PUBLISH_BATCH of them, in event_id
+ * order, and folds their calendar changes into the room calendar; the
+ * caller holds the publisher's lock.  Returns how many it published.
+ *
+ * It walks event_unpublished_idx (event_id WHERE position IS NULL) and
+ * writes each position without SPI: the cost is one index entry and one
+ * row per event, whatever the size of the table.  (An UPDATE ... FROM
+ * over the unpublished ids was planned once per backend and could keep a
+ * plan made when the table was small: a sequential scan of every event,
+ * kept, per pass.)  No row lock: only the holder of the publisher's lock
+ * writes a position, and nothing else updates a committed event.
  */
 static int
 publish(void)
 {
-	Datum		args[2];
+	BkDirect	d;
 	int64		first;
-	int			published;
+	int			published = 0;
 	BkCalendarDelta *deltas;
 	int			ndeltas = 0;
+	int			max_deltas = 64;
+	bool		has_deltas;
+	IndexScanDesc scan;
+	TupleTableSlot *found;
+	TupleTableSlot *slot;
+	TupleDesc	desc;
+	int			position_column;
 
 	bk_exec(&next_position_plan, NULL, NULL, 1);
 	first = bk_get_int64(0, 1);
-	args[0] = Int64GetDatum(first);
-	args[1] = Int32GetDatum(BK_PUBLISH_BATCH);
-	bk_exec(bk_schema_has_event_deltas() ? &publish_plan : &publish_1_1_plan, args, NULL, 0);
-	published = (int) SPI_processed;
 
-	deltas = palloc(sizeof(BkCalendarDelta) * Max(published, 1));
-	for (int row = 0; row < published; row++)
+	bk_direct_begin(&d, true);
+	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
+	slot = bk_direct_slot(&d, BK_EVENT, BK_SLOT_NEW);
+	desc = RelationGetDescr(bk_direct_relation(&d, BK_EVENT));
+	position_column = bk_column(BK_EVENT_POSITION);
+	has_deltas = bk_has_column(BK_EVENT_FREE_DELTA);	/* known once the table is open */
+	deltas = palloc(sizeof(BkCalendarDelta) * max_deltas);
+	scan = bk_direct_scan(&d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
+	while (published < BK_PUBLISH_BATCH && index_getnext_slot(scan, ForwardScanDirection, found))
 	{
-		bool		isnull;
-		Datum		delta = bk_get(row, 5, &isnull);
+		Datum		position = Int64GetDatum(first + published);
+		bool		isnull = false;
+		ItemPointerData tid = found->tts_tid;
 
-		if (isnull)
-			continue;
-		deltas[ndeltas].property_id = bk_get_int64(row, 1);
-		deltas[ndeltas].room_type = SPI_datumTransfer(bk_get_notnull(row, 2), false, -1);
-		deltas[ndeltas].first_night = DatumGetDateADT(bk_get_notnull(row, 3));
-		deltas[ndeltas].end_night = DatumGetDateADT(bk_get_notnull(row, 4));
-		deltas[ndeltas].delta = DatumGetInt32(delta);
-		ndeltas++;
+		(void) slot_getattr(found, position_column, &isnull);
+		if (!isnull)
+			continue;			/* an index entry of an older version */
+		if (has_deltas)
+		{
+			bool		no_delta;
+			Datum		delta = slot_getattr(found, bk_column(BK_EVENT_FREE_DELTA), &no_delta);
+
+			if (!no_delta)
+			{
+				BkCalendarDelta *change;
+
+				if (ndeltas == max_deltas)
+				{
+					max_deltas *= 2;
+					deltas = repalloc(deltas, sizeof(BkCalendarDelta) * max_deltas);
+				}
+				change = &deltas[ndeltas++];
+
+				change->property_id = DatumGetInt64(bk_direct_get_notnull(found, bk_column(BK_EVENT_PROPERTY_ID)));
+				change->room_type = datumCopy(bk_direct_get_notnull(found, bk_column(BK_EVENT_ROOM_TYPE)),
+											  false, -1);
+				change->first_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_FIRST_NIGHT)));
+				change->end_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_END_NIGHT)));
+				change->delta = DatumGetInt32(delta);
+			}
+		}
+		isnull = false;
+		ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,
+													 1, &position_column, &position, &isnull),
+						   slot, true);
+		bk_direct_update(&d, BK_EVENT, &tid, slot);
+		ExecClearTuple(slot);
+		published++;
 	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+	bk_direct_end(&d);
+
 	if (published > 1)
 	{
-		args[0] = Int64GetDatum(first + published - 1);
-		bk_exec(&skip_positions_plan, args, NULL, 1);
+		Datum		last = Int64GetDatum(first + published - 1);
+
+		bk_exec(&skip_positions_plan, &last, NULL, 1);
 	}
 	if (ndeltas > 0)
 		bk_calendar_fold(deltas, ndeltas);
