@@ -35,7 +35,6 @@ typedef struct StayPlace
 {
 	char	   *time_zone;
 	bool		has_rules;
-	bool		dead_holds;		/* holds past their deadline lie on the stay */
 } StayPlace;
 
 /*
@@ -55,8 +54,7 @@ validate_key(Size len)
 
 /*
  * look_up_place reads the property's time zone and whether the room type
- * exists and has stay rules (BK005 when either is unknown), and whether
- * holds past their deadline overlap the stay.
+ * exists and has stay rules (BK005 when either is unknown).
  */
 static void
 look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace *place)
@@ -92,9 +90,6 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 	index_endscan(scan);
 	if (!found)
 		bk_report_no_room_type(stay->property_id, stay->room_type);
-
-	place->dead_holds = bk_dead_holds_exist(d, stay->property_id, room_type,
-											stay->check_in, stay->check_out);
 }
 
 /*
@@ -230,14 +225,6 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_direct_begin(&d, true);
 	look_up_place(&d, &stay, room_type, &place);
 	check_day_and_rules(&stay, &place);
-	if (place.dead_holds)
-	{
-		/* expire them in a unit of their own, then start afresh */
-		bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
-							 stay.check_out, LockWaitBlock);
-		bk_direct_end(&d);
-		bk_direct_begin(&d, true);
-	}
 
 	/*
 	 * Price the stay from the nights as they are, and write the
@@ -250,6 +237,23 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
 	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
 		report_no_availability(&stay, &shortage);	/* a night not on sale */
+	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, stay.rooms, &shortage) &&
+		bk_dead_holds_exist(&d, stay.property_id, room_type, stay.check_in, stay.check_out))
+	{
+		/*
+		 * Short of units, and holds past their deadline lie on the stay:
+		 * expire them in a unit of their own, waiting for their locks in
+		 * the global order, then start afresh.  (With units enough, the
+		 * sweeper expires them; nothing here waits on them.)
+		 */
+		bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
+							 stay.check_out, LockWaitBlock);
+		bk_direct_end(&d);
+		bk_direct_begin(&d, true);
+		bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
+		if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
+			report_no_availability(&stay, &shortage);
+	}
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
 						  stay.rooms, guest_id, hold_deadline(hold),
 						  bk_nights_total(&priced, stay.rooms), &r);

@@ -81,20 +81,24 @@ END
 $$;
 
 -- sync_calendar brings booking.room_calendar (extension 1.1: one row per
--- property, room type and month, free[d] = the day's free units or -1)
+-- property, room type and month, free[d] = the day's free units, or when
+-- the night is not on sale -1 at 1.1 and -2147483648 from 1.2 on)
 -- back in step with booking.inventory for the months in the temporary
 -- table touched_months: the bench's own direct writes (reset, make_holds)
 -- bypass the functions that keep it so, and check_invariants() compares
 -- the two.  Does nothing before 1.1.
 CREATE FUNCTION bench.sync_calendar() RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    not_on_sale int := CASE WHEN to_regclass('booking.event_publisher') IS NULL THEN -1
+                            ELSE -2147483648 END;
 BEGIN
     IF to_regclass('booking.room_calendar') IS NULL THEN
         RETURN;
     END IF;
     UPDATE booking.room_calendar c SET free = s.free
       FROM (SELECT c2.property_id, c2.room_type, c2.month,
-                   array_agg(coalesce(i.units - i.held - i.booked, -1) ORDER BY d) AS free
+                   array_agg(coalesce(i.units - i.held - i.booked, not_on_sale) ORDER BY d) AS free
               FROM (SELECT DISTINCT * FROM touched_months) t
               JOIN booking.room_calendar c2 USING (property_id, room_type, month)
              CROSS JOIN generate_series(1, array_length(c2.free, 1)) d
