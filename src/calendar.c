@@ -18,9 +18,9 @@
  *    This file also owns booking.availability() and booking.calendar(),
  *    which read it, and booking.rebuild_calendar().
  *
- * Lock order: calendar rows are locked in ascending (property_id,
- * room_type, month) order, only by the publisher (which locks nothing
- * else) and by those that hold the publisher's lock.
+ * Lock order: whoever writes calendar rows holds the publisher's lock
+ * first (the publisher, refresh_keys, set_has_rules), and refresh_keys
+ * locks them in ascending (property_id, room_type, month) order.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -334,8 +334,11 @@ calendar_key_cmp(const void *a, const void *b)
 /*
  * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
  * calendar row, leaving the days not on sale alone: it finds the row by
- * its primary key, locks it (its newest version) and writes the new
- * version without SPI.  Returns false when the row does not exist.
+ * its primary key and writes its new version without SPI.  No row lock:
+ * from 1.2 on whoever writes booking.room_calendar holds the publisher's
+ * lock first (the fold, refresh_keys, set_has_rules), so the version this
+ * unit's snapshot finds is the newest.  Returns false when the row does
+ * not exist.
  */
 static bool
 fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
@@ -344,16 +347,11 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
 	TupleTableSlot *found = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
-	TupleTableSlot *locked = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_LOCKED);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_NEW);
 	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_ROOM_CALENDAR));
-	BkLockTarget what = {0, property_id, room_type};
 	ItemPointerData tid;
-	bool		exists;
 	int			free_column = bk_column(BK_ROOM_CALENDAR_FREE);
 	ArrayType  *free;
-	int32	   *days;
-	int			n;
 	bool		isnull = false;
 	Datum		value;
 
@@ -361,29 +359,29 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
 	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
 	scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
-	exists = index_getnext_slot(scan, ForwardScanDirection, found);
-	if (exists)
-		tid = found->tts_tid;
-	index_endscan(scan);
-	ExecClearTuple(found);
-	if (!exists || !bk_direct_lock(d, BK_ROOM_CALENDAR, &tid, locked, LockWaitBlock, &what))
+	if (!index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		index_endscan(scan);
 		return false;
+	}
+	index_endscan(scan);
 
-	free = DatumGetArrayTypePCopy(bk_direct_get_notnull(locked, free_column));
+	free = DatumGetArrayTypePCopy(bk_direct_get_notnull(found, free_column));
 	if (ARR_NDIM(free) == 1 && !ARR_HASNULL(free) && ARR_ELEMTYPE(free) == INT4OID)
 	{
-		days = (int32 *) ARR_DATA_PTR(free);
-		n = Min(ARR_DIMS(free)[0], ndays);
+		int32	   *days = (int32 *) ARR_DATA_PTR(free);
+		int			n = Min(ARR_DIMS(free)[0], ndays);
+
 		for (int day = 0; day < n; day++)
 			if (days[day] != BK_NOT_ON_SALE)
 				days[day] += day_deltas[day];
 	}
 	value = PointerGetDatum(free);
-	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(locked, false, NULL), desc,
+	tid = found->tts_tid;
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,
 												 1, &free_column, &value, &isnull),
 					   slot, true);
-	tid = locked->tts_tid;
-	ExecClearTuple(locked);
+	ExecClearTuple(found);
 	bk_direct_update(d, BK_ROOM_CALENDAR, &tid, slot);
 	ExecClearTuple(slot);
 	return true;
