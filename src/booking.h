@@ -216,6 +216,7 @@ extern bytea *bk_request_digest(int64 property_id, const char *room_type,
 extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
 extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
+extern int	bk_purge_idempotency_keys(int32 max_rows);
 
 /* direct.c: reading and writing the tables without SPI */
 typedef enum BkTable
@@ -474,9 +475,6 @@ extern void bk_stat_add_on_commit(BkStat stat, uint64 n);
 extern void bk_stat_sweep_done(bool succeeded);
 extern Size BookingStatsShmemSize(void);
 extern void BookingStatsShmemInit(void);
-
-/* sweeper.c */
-extern int	bk_purge_idempotency_keys(int32 max_rows);
 
 /*
  * The sweeper, its launcher and what keeps them out of the way
