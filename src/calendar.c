@@ -203,54 +203,6 @@ static BookingPlan grid_rows_plan = {
 };
 
 /*
- * bk_schema_has_calendar says whether the database's booking schema has
- * the room calendar (version 1.1 on).  A database still at 1.0 after the
- * library was upgraded, before ALTER EXTENSION booking UPDATE, has not:
- * the engine then keeps no calendar and reads the nightly rows (compat.c).
- * Two syscache lookups, cheap enough to ask on every call.
- */
-bool
-bk_schema_has_calendar(void)
-{
-	Oid			namespace = get_namespace_oid("booking", true);
-
-	return OidIsValid(namespace) && OidIsValid(get_relname_relid("room_calendar", namespace));
-}
-
-/*
- * bk_first_of_month returns the first day of the month of `day`.
- */
-DateADT
-bk_first_of_month(DateADT day)
-{
-	int			year;
-	int			month;
-	int			mday;
-
-	j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
-	return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
-}
-
-/*
- * next_month returns the first day of the month after `first`.
- */
-static DateADT
-next_month(DateADT first)
-{
-	int			year;
-	int			month;
-	int			mday;
-
-	j2date(first + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
-	if (++month > 12)
-	{
-		month = 1;
-		year++;
-	}
-	return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
-}
-
-/*
  * booking_calendar_add is calendar_add(free, lo, hi, delta): free with
  * delta added to the elements lo..hi (1-based), except those that are -1
  * (not on sale).  Version 1.1's writers used it; kept for databases that
@@ -362,9 +314,9 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 			end = Max(end, deltas[j].end_night);
 			j++;
 		}
-		for (DateADT month = bk_first_of_month(first); month < end; month = next_month(month))
+		for (DateADT month = bk_first_of_month(first); month < end; month = bk_next_month(month))
 		{
-			int			ndays = next_month(month) - month;
+			int			ndays = bk_next_month(month) - month;
 			Datum		day_deltas[31];
 			bool		any = false;
 			Datum		args[4];
@@ -390,7 +342,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 			if (SPI_processed == 0)
 				bk_calendar_refresh_range(deltas[i].property_id,
 										  TextDatumGetCString(deltas[i].room_type),
-										  month, next_month(month));
+										  month, bk_next_month(month));
 		}
 		i = j;
 	}
@@ -498,7 +450,7 @@ bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT firs
 
 	if (!bk_schema_has_calendar())
 		return;
-	for (DateADT m = bk_first_of_month(first); m < end; m = next_month(m))
+	for (DateADT m = bk_first_of_month(first); m < end; m = bk_next_month(m))
 	{
 		if (n == max)
 		{
@@ -671,7 +623,7 @@ booking_calendar(PG_FUNCTION_ARGS)
 	bk_require_arg(fcinfo, 1, "month");
 	bk_validate_dates(PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(1));
 	month = bk_first_of_month(PG_GETARG_DATEADT(1));
-	end = next_month(month);
+	end = bk_next_month(month);
 	ndays = end - month;
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

@@ -358,7 +358,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	SET(BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
 	SET(BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
 	SET(BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
-	if (free_delta != 0 && bk_has_column(BK_EVENT_FREE_DELTA))
+	if (free_delta != 0 && bk_unit_has_event_deltas())
 	{
 		SET(BK_EVENT_ROOM_TYPE, r->room_type);
 		SET(BK_EVENT_FIRST_NIGHT, DateADTGetDatum(r->check_in));
@@ -371,7 +371,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	if (tid != NULL)
 		*tid = slot->tts_tid;
 	ExecClearTuple(slot);
-	if (free_delta != 0 && !bk_has_column(BK_EVENT_FREE_DELTA))
+	if (free_delta != 0 && !bk_unit_has_event_deltas())
 		bk_compat_calendar_shift(r->property_id, r->room_type, r->check_in, r->check_out,
 								 free_delta);
 
