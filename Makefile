@@ -27,6 +27,7 @@ OBJS = \
 	src/repair.o \
 	src/guard.o \
 	src/calendar.o \
+	src/calendar_read.o \
 	src/rules.o \
 	src/quote.o \
 	src/compat.o \

@@ -180,14 +180,16 @@ typedef struct BkCalendarDelta
 #define BK_NOT_ON_SALE		PG_INT32_MIN
 #define BK_NOT_ON_SALE_SQL	"(-2147483648)"
 
-extern bool bk_calendar_off_sale(int32 free);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
-extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
-extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
-									Datum room_type, DateADT night);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
+
+/* calendar_read.c */
+extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
+extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
+									Datum room_type, DateADT night);
+extern bool bk_calendar_off_sale(int32 free);
 
 /* compat.c: the schema's version, and serving databases at 1.0 and 1.1 */
 extern bool bk_schema_has_calendar(void);
