@@ -180,6 +180,8 @@ typedef struct BkCalendarDelta
 #define BK_NOT_ON_SALE		PG_INT32_MIN
 #define BK_NOT_ON_SALE_SQL	"(-2147483648)"
 
+extern bool bk_publisher_try_lock(void);
+extern void bk_publisher_lock(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
@@ -452,7 +454,6 @@ extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
 extern int	bk_publish_events(void);
-extern void bk_publisher_lock(void);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 

@@ -19,6 +19,9 @@
  *        changes, holding the publisher's lock (bk_calendar_refresh_range);
  *      - set_rules and clear_rules copy a room type's has_rules to its
  *        rows (bk_calendar_set_has_rules).
+ *    The publisher's lock, which keeps the folds and the recomputations
+ *    apart, is taken through this file too (bk_publisher_try_lock for the
+ *    publisher, bk_publisher_lock for the others).
  *
  * Lock order: calendar rows are locked in ascending (property_id,
  * room_type, month) order, only by the publisher (which locks nothing
@@ -38,6 +41,17 @@
 PG_FUNCTION_INFO_V1(booking_calendar_add);
 PG_FUNCTION_INFO_V1(booking_calendar_apply);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
+
+/* The publisher's lock: the one row of booking.event_publisher (1.2). */
+static BookingPlan publisher_try_lock_plan = {
+	"SELECT 1 FROM booking.event_publisher FOR UPDATE SKIP LOCKED",
+	0, {InvalidOid}
+};
+
+static BookingPlan publisher_lock_plan = {
+	"SELECT 1 FROM booking.event_publisher FOR UPDATE",
+	0, {InvalidOid}
+};
 
 /* Adds the day deltas $4 to free[] of one calendar row, leaving days not on sale alone. */
 static BookingPlan fold_plan = {
@@ -218,6 +232,40 @@ booking_calendar_apply(PG_FUNCTION_ARGS)
 		if (days[d] != BK_NOT_ON_SALE)
 			days[d] += add[d];
 	PG_RETURN_ARRAYTYPE_P(free);
+}
+
+/*
+ * The publisher's lock.  One transaction at a time hands out event
+ * positions and folds the events' changes into the calendar (events.c,
+ * which takes it with bk_publisher_try_lock and leaves the work to the
+ * holder when it is taken); whoever recomputes calendar months from the
+ * inventory and the changes not published yet waits for it
+ * (bk_publisher_lock), so that no fold runs meanwhile.  It lives here, with
+ * what it keeps consistent, so that the calendar's upkeep does not call
+ * back into the publisher.  Both are for databases at 1.2: a database at
+ * 1.1 has no booking.event_publisher (its publisher takes 1.1's lock,
+ * compat.c, and its calendar has no pending changes to keep apart).
+ *
+ * bk_publisher_try_lock takes the lock without waiting and keeps it until
+ * the end of the transaction; false when another transaction has it.
+ */
+bool
+bk_publisher_try_lock(void)
+{
+	bk_exec(&publisher_try_lock_plan, NULL, NULL, 1);
+	return SPI_processed > 0;
+}
+
+/*
+ * bk_publisher_lock waits for the publisher's lock (within
+ * booking.lock_timeout, else BK007) and keeps it until the end of the
+ * transaction; at 1.1 it takes nothing.
+ */
+void
+bk_publisher_lock(void)
+{
+	if (bk_schema_has_event_deltas())
+		bk_exec_locking(&publisher_lock_plan, NULL, NULL, 1, "the event publisher");
 }
 
 /*

@@ -35,7 +35,9 @@
  * REPEATABLE READ and SERIALIZABLE nothing is published (the next
  * publisher does it).  The publisher
  * takes a row lock on booking.event_publisher, a row nobody outside the
- * extension may lock.  With booking.notify_events on, every writing
+ * extension may lock: the publisher's lock, which calendar.c keeps
+ * because it is also what keeps the calendar's recomputations apart from
+ * the folds.  With booking.notify_events on, every writing
  * transaction also sends its own NOTIFY (PostgreSQL then commits
  * notifying transactions one at a time).
  *-------------------------------------------------------------------------
@@ -67,17 +69,6 @@ PG_FUNCTION_INFO_V1(booking_ack_events);
 #define BK_PUBLISH_BATCH	10000
 /* Most events one read_events call returns */
 #define BK_MAX_READ			10000
-
-/* The publisher's lock: the one row of booking.event_publisher. */
-static BookingPlan publish_lock_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE SKIP LOCKED",
-	0, {InvalidOid}
-};
-
-static BookingPlan publish_lock_wait_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE",
-	0, {InvalidOid}
-};
 
 static BookingPlan next_position_plan = {
 	"SELECT pg_catalog.nextval('booking.event_position_seq'::pg_catalog.regclass)",
@@ -476,22 +467,9 @@ bk_publish_events(void)
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish() : 0;
-	bk_exec(&publish_lock_plan, NULL, NULL, 1);
-	if (SPI_processed == 0)
+	if (!bk_publisher_try_lock())
 		return 0;
 	return publish();
-}
-
-/*
- * bk_publisher_lock waits for the publisher's lock and keeps it until the
- * end of the transaction: whoever recomputes the room calendar from the
- * inventory takes it, so that no fold runs meanwhile.
- */
-void
-bk_publisher_lock(void)
-{
-	if (bk_schema_has_event_deltas())
-		bk_exec_locking(&publish_lock_wait_plan, NULL, NULL, 1, "the event publisher");
 }
 
 /*
