@@ -495,7 +495,8 @@ extern bool BookingSweeperServesThisDatabase(void);
 extern bool BookingSweeperPaused(void);
 
 /* workerstate.c: the shared state of the launcher and the sweeper */
-extern void BookingShmemInit(void);
+extern Size bk_workerstate_shmem_size(void);
+extern void bk_workerstate_shmem_init(void);
 extern void bk_launcher_attach(void);
 extern pid_t bk_sweeper_current(Oid *dboid);
 extern uint64 bk_sweeper_attaches(void);

@@ -649,6 +649,16 @@ wakeup(bool round_due)
 }
 
 /*
+ * leave_fence_at_exit ends the sweeper's turn in the restore fence when it
+ * exits in the middle of a transaction, so that no loader waits for it.
+ */
+static void
+leave_fence_at_exit(int code, Datum arg)
+{
+	bk_fence_leave();
+}
+
+/*
  * start_up connects to database dboid, pins the settings before any SQL,
  * and attaches as the sweeper.  Exits when another sweeper is there.
  */
@@ -667,6 +677,8 @@ start_up(Oid dboid)
 		ereport(LOG, (errmsg("booking sweeper: another sweeper is running; exiting")));
 		proc_exit(0);
 	}
+	/* after bk_sweeper_attach's exit callback, so it runs before that one */
+	on_shmem_exit(leave_fence_at_exit, (Datum) 0);
 	StartTransactionCommand();
 	sweeper_dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
 	CommitTransactionCommand();
