@@ -43,15 +43,9 @@ PG_FUNCTION_INFO_V1(booking_calendar_apply);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
 
 /* The publisher's lock: the one row of booking.event_publisher (1.2). */
-static BookingPlan publisher_try_lock_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE SKIP LOCKED",
-	0, {InvalidOid}
-};
-
-static BookingPlan publisher_lock_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE",
-	0, {InvalidOid}
-};
+#define PUBLISHER_ROW_SQL "SELECT 1 FROM booking.event_publisher FOR UPDATE"
+static BookingPlan publisher_try_lock_plan = {PUBLISHER_ROW_SQL " SKIP LOCKED", 0, {InvalidOid}};
+static BookingPlan publisher_lock_plan = {PUBLISHER_ROW_SQL, 0, {InvalidOid}};
 
 /* Adds the day deltas $4 to free[] of one calendar row, leaving days not on sale alone. */
 static BookingPlan fold_plan = {

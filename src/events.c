@@ -11,7 +11,7 @@
  * events it publishes into it, in the same transaction, and readers of
  * the calendar add the deltas of the events not published yet (those
  * their snapshot sees), so they never answer from a state older than the
- * last commit (calendar.c).
+ * last commit (calendar.c keeps the calendar, calendar_read.c reads it).
  *
  * Why positions.  event_ids come from a sequence, so a transaction can
  * commit an event with a smaller id after another has committed a larger
