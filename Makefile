@@ -27,6 +27,7 @@ OBJS = \
 	src/repair.o \
 	src/guard.o \
 	src/calendar.o \
+	src/calendar_read.o \
 	src/rules.o \
 	src/quote.o \
 	src/compat.o \
@@ -40,10 +41,17 @@ DATA = $(wildcard sql/booking--*.sql)
 # (unused fmgr arguments, partial initialisers, ARR_DATA_PTR's ?: signedness).
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
+# The tests: regression files in test/sql, isolation specs in test/specs,
+# and the expected output of both in expected/ at the top.  pg_regress and
+# pg_isolation_regress look for <name>.out in <outputdir>/expected before
+# <inputdir>/expected, so both run with the top directory as their output
+# directory (pg_regress's default; PGXS gives the isolation tester
+# output_iso, overridden here): they write results/ and regression.diffs
+# here and find expected/ here, with no copy and no link.
 REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test
 ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test
+ISOLATION_OPTS = --inputdir=test --outputdir=.
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

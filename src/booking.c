@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * booking.c
- *    Module entry point: PG_MODULE_MAGIC, _PG_init and the booking.* GUCs.
+ *    Module entry point: PG_MODULE_MAGIC, _PG_init, the booking.* GUCs and
+ *    the library's one pair of shared memory hooks.
  *
  * Every GUC here is settable without preloading the library, so each
  * SQL-callable function works whether or not booking is in
@@ -10,6 +11,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/guc.h"
 
 #include "booking.h"
@@ -31,6 +35,9 @@ int			booking_sweeper_workers = 2;
 bool		booking_notify_events = false;
 
 void		_PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
  * DefineSweeperGucs registers the sweeper's settings that are not about
@@ -121,6 +128,38 @@ DefineGucs(void)
 }
 
 /*
+ * booking_shmem_request asks the postmaster for room for the library's
+ * three pieces of shared memory: the counters (stats.c), the launcher's
+ * and the sweeper's state (workerstate.c) and the restore fence
+ * (restore_fence.c).
+ */
+static void
+booking_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(BookingStatsShmemSize());
+	RequestAddinShmemSpace(bk_workerstate_shmem_size());
+	RequestAddinShmemSpace(bk_fence_shmem_size());
+}
+
+/*
+ * booking_shmem_startup attaches to (or creates) all three.
+ */
+static void
+booking_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	BookingStatsShmemInit();
+	bk_fence_shmem_init();
+	bk_workerstate_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
  * _PG_init only dispatches.  The GUCs come first, in every session; what
  * needs shared memory or the postmaster (the counters, the launcher and
  * its sweeper, the hooks that keep the sweeper out of restores and of DDL
@@ -134,7 +173,10 @@ _PG_init(void)
 	MarkGUCPrefixReserved("booking");
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
-	BookingShmemInit();
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = booking_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = booking_shmem_startup;
 	BookingHooksInit();
 	BookingLauncherRegister();
 }

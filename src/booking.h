@@ -142,9 +142,12 @@ extern void bk_validate_night_range(DateADT first, DateADT end, const char *what
 extern void bk_report_no_property(int64 property_id) pg_attribute_noreturn();
 extern void bk_report_no_room_type(int64 property_id, const char *room_type) pg_attribute_noreturn();
 extern void bk_report_no_reservation(int64 reservation_id) pg_attribute_noreturn();
+
+/* values.c */
 extern bool bk_same_text(Datum a, Datum b);
 extern Datum bk_int8_array(int64 *values, int n);
-
+extern DateADT bk_first_of_month(DateADT day);
+extern DateADT bk_next_month(DateADT first);
 
 /* inventory.c */
 /* The first night of a stay that lacks the units asked for */
@@ -177,22 +180,27 @@ typedef struct BkCalendarDelta
 #define BK_NOT_ON_SALE		PG_INT32_MIN
 #define BK_NOT_ON_SALE_SQL	"(-2147483648)"
 
-extern bool bk_schema_has_calendar(void);
-extern bool bk_calendar_off_sale(int32 free);
-extern DateADT bk_first_of_month(DateADT day);
+extern bool bk_publisher_try_lock(void);
+extern void bk_publisher_lock(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
-extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
-extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
-									Datum room_type, DateADT night);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
 
-/* compat.c */
+/* calendar_read.c */
+extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
+extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
+									Datum room_type, DateADT night);
+extern bool bk_calendar_off_sale(int32 free);
+
+/* compat.c: the schema's version, and serving databases at 1.0 and 1.1 */
+extern bool bk_schema_has_calendar(void);
+extern bool bk_schema_has_event_deltas(void);
+extern bool bk_unit_has_event_deltas(void);
+extern bool bk_unit_has_rules_flag(void);
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
 								   DateADT check_in, DateADT check_out);
 extern void bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results);
-extern bool bk_schema_has_event_deltas(void);
 extern void bk_compat_calendar_shift(int64 property_id, Datum room_type,
 									 DateADT check_in, DateADT check_out, int32 delta);
 extern bool bk_compat_publish_lock(void);
@@ -216,6 +224,7 @@ extern bytea *bk_request_digest(int64 property_id, const char *room_type,
 extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
 extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
+extern int	bk_purge_idempotency_keys(int32 max_rows);
 
 /* direct.c: reading and writing the tables without SPI */
 typedef enum BkTable
@@ -448,7 +457,6 @@ extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
 extern int	bk_publish_events(void);
-extern void bk_publisher_lock(void);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 
@@ -478,9 +486,6 @@ extern void bk_stat_sweep_done(bool succeeded);
 extern Size BookingStatsShmemSize(void);
 extern void BookingStatsShmemInit(void);
 
-/* sweeper.c */
-extern int	bk_purge_idempotency_keys(int32 max_rows);
-
 /*
  * The sweeper, its launcher and what keeps them out of the way
  * (workerstate.c, launcher.c, sweeper.c, restore_fence.c, hooks.c,
@@ -493,7 +498,8 @@ extern bool BookingSweeperServesThisDatabase(void);
 extern bool BookingSweeperPaused(void);
 
 /* workerstate.c: the shared state of the launcher and the sweeper */
-extern void BookingShmemInit(void);
+extern Size bk_workerstate_shmem_size(void);
+extern void bk_workerstate_shmem_init(void);
 extern void bk_launcher_attach(void);
 extern pid_t bk_sweeper_current(Oid *dboid);
 extern uint64 bk_sweeper_attaches(void);

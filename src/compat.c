@@ -1,12 +1,15 @@
 /*-------------------------------------------------------------------------
  * compat.c
- *    Serving a database whose extension is still at version 1.0 after the
- *    library was upgraded, until ALTER EXTENSION booking UPDATE runs: such
- *    a database has no room calendar, so availability() and search() read
- *    the nightly inventory rows, as 1.0 did; and a database at 1.1, whose
- *    events carry no calendar changes (see the end of this file).
- *    Everything else the library does checks bk_schema_has_calendar() or
- *    bk_schema_has_event_deltas() itself.
+ *    The schema's version, and serving a database whose extension is older
+ *    than the library until ALTER EXTENSION booking UPDATE runs.
+ *
+ * Whether the schema has the room calendar (1.1 on) and whether its
+ * events carry calendar changes (1.2) is asked here and nowhere else
+ * (bk_schema_has_*, and bk_unit_has_* on the write path).  A database
+ * still at 1.0 has no room calendar, so availability() and search() read
+ * the nightly inventory rows, as 1.0 did; in a database at 1.1, whose
+ * events carry no calendar changes, the writers keep the calendar in step
+ * and the publisher takes 1.1's lock (the end of this file).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -17,6 +20,57 @@
 #include "utils/lsyscache.h"
 
 #include "booking.h"
+
+/*
+ * Every path that differs between versions asks one of these, so the day
+ * support for an old version goes, they say what goes with it.
+ *
+ * bk_schema_has_calendar says whether the schema has the room calendar
+ * (version 1.1 on).  A database still at 1.0 after the library was
+ * upgraded has not: the engine then keeps no calendar and reads the
+ * nightly rows (below).  Two syscache lookups, cheap enough to ask on
+ * every call.
+ */
+bool
+bk_schema_has_calendar(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("room_calendar", namespace));
+}
+
+/*
+ * bk_schema_has_event_deltas says whether the events carry their calendar
+ * changes (version 1.2 on).
+ */
+bool
+bk_schema_has_event_deltas(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+	Oid			event = OidIsValid(namespace) ? get_relname_relid("event", namespace) : InvalidOid;
+
+	return OidIsValid(event) && get_attnum(event, "free_delta") != InvalidAttrNumber;
+}
+
+/*
+ * The same questions on the write path (direct.c), answered from the
+ * columns of a table that the current unit of direct work has opened,
+ * without a catalog lookup: bk_unit_has_event_deltas (booking.event
+ * opened) as bk_schema_has_event_deltas; bk_unit_has_rules_flag
+ * (booking.room_type opened) says whether room types carry has_rules
+ * (version 1.1 on).
+ */
+bool
+bk_unit_has_event_deltas(void)
+{
+	return bk_has_column(BK_EVENT_FREE_DELTA);
+}
+
+bool
+bk_unit_has_rules_flag(void)
+{
+	return bk_has_column(BK_ROOM_TYPE_HAS_RULES);
+}
 
 static BookingPlan availability_1_0_plan = {
 	"SELECT room_type, night, (units OPERATOR(pg_catalog.-) held) OPERATOR(pg_catalog.-) booked, price"
@@ -108,19 +162,6 @@ static BookingPlan publish_lock_1_1_plan = {
 	"  'booking.event'::pg_catalog.regclass::pg_catalog.oid::int, 0)",
 	0, {InvalidOid}
 };
-
-/*
- * bk_schema_has_event_deltas says whether the events carry their calendar
- * changes (version 1.2 on).
- */
-bool
-bk_schema_has_event_deltas(void)
-{
-	Oid			namespace = get_namespace_oid("booking", true);
-	Oid			event = OidIsValid(namespace) ? get_relname_relid("event", namespace) : InvalidOid;
-
-	return OidIsValid(event) && get_attnum(event, "free_delta") != InvalidAttrNumber;
-}
 
 /*
  * bk_compat_calendar_shift records in the room calendar of a 1.1 database

@@ -268,9 +268,10 @@ build_defaults(BkTableCache *cache, Relation rel)
 	cache->ndefaults = 0;
 	cache->default_attnums = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
 	cache->default_exprs = palloc(sizeof(ExprState *) * Max(desc->natts, 1));
-	for (AttrNumber attnum = 1; attnum <= desc->natts; attnum++)
+	for (int i = 0; i < desc->natts; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		AttrNumber	attnum = i + 1;
+		Form_pg_attribute att = TupleDescAttr(desc, i);
 		Node	   *expr;
 
 		if (att->attisdropped || att->attgenerated || engine_column(cache, attnum))

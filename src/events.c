@@ -11,7 +11,7 @@
  * events it publishes into it, in the same transaction, and readers of
  * the calendar add the deltas of the events not published yet (those
  * their snapshot sees), so they never answer from a state older than the
- * last commit (calendar.c).
+ * last commit (calendar.c keeps the calendar, calendar_read.c reads it).
  *
  * Why positions.  event_ids come from a sequence, so a transaction can
  * commit an event with a smaller id after another has committed a larger
@@ -35,7 +35,9 @@
  * REPEATABLE READ and SERIALIZABLE nothing is published (the next
  * publisher does it).  The publisher
  * takes a row lock on booking.event_publisher, a row nobody outside the
- * extension may lock.  With booking.notify_events on, every writing
+ * extension may lock: the publisher's lock, which calendar.c keeps
+ * because it is also what keeps the calendar's recomputations apart from
+ * the folds.  With booking.notify_events on, every writing
  * transaction also sends its own NOTIFY (PostgreSQL then commits
  * notifying transactions one at a time).
  *-------------------------------------------------------------------------
@@ -68,17 +70,6 @@ PG_FUNCTION_INFO_V1(booking_ack_events);
 #define BK_PUBLISH_BATCH	10000
 /* Most events one read_events call returns */
 #define BK_MAX_READ			10000
-
-/* The publisher's lock: the one row of booking.event_publisher. */
-static BookingPlan publish_lock_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE SKIP LOCKED",
-	0, {InvalidOid}
-};
-
-static BookingPlan publish_lock_wait_plan = {
-	"SELECT 1 FROM booking.event_publisher FOR UPDATE",
-	0, {InvalidOid}
-};
 
 static BookingPlan next_position_plan = {
 	"SELECT pg_catalog.nextval('booking.event_position_seq'::pg_catalog.regclass)",
@@ -344,7 +335,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	SET(BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
 	SET(BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
 	SET(BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
-	if (free_delta != 0 && bk_has_column(BK_EVENT_FREE_DELTA))
+	if (free_delta != 0 && bk_unit_has_event_deltas())
 	{
 		SET(BK_EVENT_ROOM_TYPE, r->room_type);
 		SET(BK_EVENT_FIRST_NIGHT, DateADTGetDatum(r->check_in));
@@ -357,7 +348,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	if (tid != NULL)
 		*tid = slot->tts_tid;
 	ExecClearTuple(slot);
-	if (free_delta != 0 && !bk_has_column(BK_EVENT_FREE_DELTA))
+	if (free_delta != 0 && !bk_unit_has_event_deltas())
 		bk_compat_calendar_shift(r->property_id, r->room_type, r->check_in, r->check_out,
 								 free_delta);
 
@@ -440,7 +431,7 @@ publish(void)
 	slot = bk_direct_slot(&d, BK_EVENT, BK_SLOT_NEW);
 	desc = RelationGetDescr(bk_direct_relation(&d, BK_EVENT));
 	position_column = bk_column(BK_EVENT_POSITION);
-	has_deltas = bk_has_column(BK_EVENT_FREE_DELTA);	/* known once the table is open */
+	has_deltas = bk_unit_has_event_deltas();	/* known once the table is open */
 	deltas = palloc(sizeof(BkCalendarDelta) * max_deltas);
 	scan = bk_direct_scan(&d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
 	while (published < BK_PUBLISH_BATCH && index_getnext_slot(scan, ForwardScanDirection, found))
@@ -513,22 +504,9 @@ bk_publish_events(void)
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish() : 0;
-	bk_exec(&publish_lock_plan, NULL, NULL, 1);
-	if (SPI_processed == 0)
+	if (!bk_publisher_try_lock())
 		return 0;
 	return publish();
-}
-
-/*
- * bk_publisher_lock waits for the publisher's lock and keeps it until the
- * end of the transaction: whoever recomputes the room calendar from the
- * inventory takes it, so that no fold runs meanwhile.
- */
-void
-bk_publisher_lock(void)
-{
-	if (bk_schema_has_event_deltas())
-		bk_exec_locking(&publish_lock_wait_plan, NULL, NULL, 1, "the event publisher");
 }
 
 /*

@@ -2,7 +2,9 @@
  * idempotency.c
  *    Idempotency keys for reserve_range.  A key is scoped by guest_id ('' for
  *    none) and remembers a SHA-256 digest of the call's arguments and the
- *    reservation the first call made.
+ *    reservation the first call made.  Keys older than
+ *    booking.idempotency_retention are deleted in batches
+ *    (bk_purge_idempotency_keys, for the sweeper and booking.purge()).
  *
  * The first call claims the key with INSERT ... ON CONFLICT DO NOTHING
  * before touching inventory.  A concurrent call with the same key waits on
@@ -37,6 +39,14 @@ static BookingPlan record_key_plan = {
 	"UPDATE booking.idempotency_key SET reservation_id = $3"
 	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
 	3, {TEXTOID, TEXTOID, INT8OID}
+};
+
+/* Keys older than $1, oldest first, at most $2 of them */
+static BookingPlan purge_keys_plan = {
+	"DELETE FROM booking.idempotency_key WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+	"  SELECT ctid FROM booking.idempotency_key"
+	"   WHERE created_at OPERATOR(pg_catalog.<) $1 ORDER BY created_at LIMIT $2))",
+	2, {TIMESTAMPTZOID, INT4OID}
 };
 
 /*
@@ -145,4 +155,20 @@ bk_record_key(const char *scope, const char *key, int64 reservation_id)
 	args[1] = CStringGetTextDatum(key);
 	args[2] = Int64GetDatum(reservation_id);
 	bk_exec(&record_key_plan, args, NULL, 0);
+}
+
+/*
+ * bk_purge_idempotency_keys deletes up to max_rows keys older than
+ * booking.idempotency_retention, oldest first.
+ */
+int
+bk_purge_idempotency_keys(int32 max_rows)
+{
+	Datum		args[2];
+
+	args[0] = TimestampTzGetDatum(bk_now() -
+								  (TimestampTz) booking_idempotency_retention_s * USECS_PER_SEC);
+	args[1] = Int32GetDatum(max_rows);
+	bk_exec(&purge_keys_plan, args, NULL, 0);
+	return (int) SPI_processed;
 }

@@ -83,7 +83,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 		bool		isnull = true;
 		Datum		has_rules = (Datum) 0;
 
-		if (bk_has_column(BK_ROOM_TYPE_HAS_RULES))
+		if (bk_unit_has_rules_flag())
 			has_rules = slot_getattr(slot, bk_column(BK_ROOM_TYPE_HAS_RULES), &isnull);
 		place->has_rules = !isnull && DatumGetBool(has_rules);
 	}

@@ -3,10 +3,11 @@
  *    booking.search(): the room types of a city that can take a whole stay,
  *    cheapest first.  It reads booking.room_calendar (calendar.c), at most
  *    two compact rows per room type for a stay of up to a month, plus the
- *    changes of free units not folded into them yet (a few events), and
- *    does the arithmetic here: every night open with enough free units, the sum
- *    of the nightly prices, the stay rules of the room types that have any
- *    (rules.c), then the contract's order and max_results.
+ *    changes of free units not folded into them yet (a few events,
+ *    calendar_read.c), and does the arithmetic here: every night open with
+ *    enough free units, the sum of the nightly prices, the stay rules of
+ *    the room types that have any (rules.c), then the contract's order and
+ *    max_results.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

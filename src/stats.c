@@ -56,7 +56,7 @@ static bool callbacks_registered = false;
 /*
  * BookingStatsShmemSize is the room the counters take in shared memory;
  * BookingStatsShmemInit attaches to them (or creates and zeroes them).
- * Both are called from workerstate.c's shared memory hooks, which the
+ * Both are called from booking.c's shared memory hooks, which the
  * library installs only when it is preloaded.
  */
 Size

@@ -40,7 +40,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
@@ -78,13 +77,6 @@ PG_FUNCTION_INFO_V1(booking_purge);
 #define PUBLISH_GAP_MS		10
 /* A failing step is logged again at most this often (same message) */
 #define RELOG_MS			60000
-
-static BookingPlan purge_keys_plan = {
-	"DELETE FROM booking.idempotency_key WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-	"  SELECT ctid FROM booking.idempotency_key"
-	"   WHERE created_at OPERATOR(pg_catalog.<) $1 ORDER BY created_at LIMIT $2))",
-	2, {TIMESTAMPTZOID, INT4OID}
-};
 
 /* How a step in a transaction of its own ended */
 typedef enum StepResult
@@ -138,22 +130,6 @@ static BackgroundWorkerHandle *helpers[MAX_HELPERS];
 
 /* True in an expiry helper: it leaves logging bad holds to the sweeper */
 static bool helper_mode = false;
-
-/*
- * bk_purge_idempotency_keys deletes up to max_rows keys older than
- * booking.idempotency_retention, oldest first.
- */
-int
-bk_purge_idempotency_keys(int32 max_rows)
-{
-	Datum		args[2];
-
-	args[0] = TimestampTzGetDatum(bk_now() -
-								  (TimestampTz) booking_idempotency_retention_s * USECS_PER_SEC);
-	args[1] = Int32GetDatum(max_rows);
-	bk_exec(&purge_keys_plan, args, NULL, 0);
-	return (int) SPI_processed;
-}
 
 /*
  * booking_purge is purge(max_rows): the sweeper's housekeeping by hand,
@@ -681,6 +657,16 @@ wakeup(bool round_due)
 }
 
 /*
+ * leave_fence_at_exit ends the sweeper's turn in the restore fence when it
+ * exits in the middle of a transaction, so that no loader waits for it.
+ */
+static void
+leave_fence_at_exit(int code, Datum arg)
+{
+	bk_fence_leave();
+}
+
+/*
  * start_up connects to database dboid, pins the settings before any SQL,
  * and attaches as the sweeper.  Exits when another sweeper is there.
  */
@@ -699,6 +685,8 @@ start_up(Oid dboid)
 		ereport(LOG, (errmsg("booking sweeper: another sweeper is running; exiting")));
 		proc_exit(0);
 	}
+	/* after bk_sweeper_attach's exit callback, so it runs before that one */
+	on_shmem_exit(leave_fence_at_exit, (Datum) 0);
 	StartTransactionCommand();
 	sweeper_dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(dboid));
 	CommitTransactionCommand();

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  * values.c
- *    Small helpers on Datums that several files need: comparing two text
- *    values byte for byte, building an int8[].
+ *    Small helpers on Datums and dates that several files need: comparing
+ *    two text values byte for byte, building an int8[], the first day of a
+ *    month.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "utils/datetime.h"
 
 #include "booking.h"
 
@@ -36,4 +38,37 @@ bk_int8_array(int64 *values, int n)
 		elems[i] = Int64GetDatum(values[i]);
 	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * bk_first_of_month returns the first day of the month of `day`.
+ */
+DateADT
+bk_first_of_month(DateADT day)
+{
+	int			year;
+	int			month;
+	int			mday;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
+	return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+/*
+ * bk_next_month returns the first day of the month after `first`.
+ */
+DateADT
+bk_next_month(DateADT first)
+{
+	int			year;
+	int			month;
+	int			mday;
+
+	j2date(first + POSTGRES_EPOCH_JDATE, &year, &month, &mday);
+	if (++month > 12)
+	{
+		month = 1;
+		year++;
+	}
+	return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
 }

@@ -3,10 +3,8 @@
  *    The shared state of the booking launcher and the sweeper it runs:
  *    which sweeper is serving which database (so that writers can wake it
  *    and DDL on that database can ask it to leave), whether it is paused
- *    for a restore, and how long the launcher must hold off.  Also the one
- *    pair of shared memory hooks of the library, which sizes and attaches
- *    this state, the counters (stats.c) and the restore fence
- *    (restore_fence.c).
+ *    for a restore, and how long the launcher must hold off.  booking.c's
+ *    shared memory hooks size and attach it (bk_workerstate_shmem_*).
  *
  * All of it exists only when the library is preloaded; every entry point
  * checks for NULL first, so a backend that loaded the library on demand
@@ -50,57 +48,30 @@ typedef struct BookingWorkerState
 } BookingWorkerState;
 
 static BookingWorkerState *state = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
 /*
- * booking_shmem_request asks the postmaster for room for the counters,
- * this state and the restore fence.
+ * bk_workerstate_shmem_size is the room this state takes.
  */
-static void
-booking_shmem_request(void)
+Size
+bk_workerstate_shmem_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(BookingStatsShmemSize());
-	RequestAddinShmemSpace(MAXALIGN(sizeof(BookingWorkerState)));
-	RequestAddinShmemSpace(bk_fence_shmem_size());
+	return MAXALIGN(sizeof(BookingWorkerState));
 }
 
 /*
- * booking_shmem_startup attaches to (or creates) all three.
+ * bk_workerstate_shmem_init attaches to (or creates) this state; called
+ * with AddinShmemInitLock held.
  */
-static void
-booking_shmem_startup(void)
+void
+bk_workerstate_shmem_init(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	BookingStatsShmemInit();
-	bk_fence_shmem_init();
 	state = ShmemInitStruct("booking worker state", sizeof(BookingWorkerState), &found);
 	if (!found)
 	{
 		memset(state, 0, sizeof(BookingWorkerState));
 		SpinLockInit(&state->mutex);
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/*
- * BookingShmemInit installs the shared memory hooks; called from _PG_init
- * while preloading only.
- */
-void
-BookingShmemInit(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = booking_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = booking_shmem_startup;
 }
 
 /*
@@ -236,7 +207,6 @@ bk_sweeper_current(Oid *dboid)
 static void
 sweeper_detach(int code, Datum arg)
 {
-	bk_fence_leave();
 	SpinLockAcquire(&state->mutex);
 	if (state->sweeper_pid == MyProcPid)
 	{

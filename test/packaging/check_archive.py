@@ -32,6 +32,17 @@ def main():
             problems.append("no sql/*.sql in the archive")
         if not any(f.startswith("src/") and f.endswith(".c") for f in inside):
             problems.append("no src/*.c in the archive")
+        # what `make installcheck` runs: every regression file and spec, with
+        # its expected output in expected/ at the top
+        tests = subprocess.run(["git", "-C", str(tree), "ls-files", "test/sql/*.sql", "test/specs/*.spec"],
+                               check=True, capture_output=True, text=True).stdout.split()
+        missing = [f for f in tests if f not in inside]
+        missing += [f"expected/{pathlib.Path(f).stem}.out" for f in tests
+                    if f"expected/{pathlib.Path(f).stem}.out" not in inside]
+        if missing:
+            problems.append(f"missing from the archive (make installcheck needs them): {missing}")
+        if not tests:
+            problems.append("no test/sql/*.sql or test/specs/*.spec in the tree")
         if "META.json" in inside and json.loads(z.read(f"{top}/META.json")) != meta:
             problems.append("the archive's META.json differs from the tree's")
         z.extractall(dest)
@@ -40,7 +51,8 @@ def main():
         sys.exit(1)
     print(f"packaging: {archive.name}: {len(names)} entries under {top}/, with META.json, booking.control, "
           f"the Makefile, {sum(f.startswith('sql/') for f in inside)} sql/ and "
-          f"{sum(f.startswith('src/') for f in inside)} src/ files")
+          f"{sum(f.startswith('src/') for f in inside)} src/ files, "
+          f"{len(tests)} tests with their expected/ output")
 
 
 if __name__ == "__main__":

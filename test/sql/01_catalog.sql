@@ -1,4 +1,7 @@
 -- Catalog: properties, room types, inventory, ids and node_of.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 
 -- Ids are n * 1024 + booking.node_id
 SELECT booking.add_property('Hotel Sol', 'Lisbon', 'Europe/Lisbon') AS sol \gset
@@ -22,7 +25,8 @@ SELECT time_zone FROM booking.property WHERE property_id = :azul;
 SELECT booking.add_room_type(:sol, 'KNG', 'King', 3, 2, 100);
 SELECT booking.add_room_type(:sol, 'FAM', 'Family', 1, 4, 150);
 SELECT booking.add_room_type(:azul, 'home', 'Whole house', 1);
-SELECT code, name, units, max_guests, base_price FROM booking.room_type ORDER BY property_id, code;
+SELECT code, name, units, max_guests, base_price FROM booking.room_type
+ WHERE property_id IN (:sol, :azul) ORDER BY property_id, code;
 SELECT t.try(format($$SELECT booking.add_room_type(%s, 'KNG', 'Again', 1)$$, :sol));
 SELECT t.try($$SELECT booking.add_room_type(999999, 'KNG', 'King', 1)$$);
 SELECT t.try(format($$SELECT booking.add_room_type(%s, 'X', 'X', -1)$$, :sol));

@@ -1,4 +1,7 @@
 -- reserve_range: holds, prices, all-or-nothing, validation.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Reserve Inn', 'Faro', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'DBL', 'Double', 2, 2, 90);
 SELECT booking.open_inventory(:p, 'DBL', current_date, current_date + 40);

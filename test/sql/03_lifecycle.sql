@@ -1,4 +1,7 @@
 -- confirm_booking and cancel_reservation, and their idempotency.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Life Hotel', 'Porto', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'TWN', 'Twin', 2, 2, 50);
 SELECT booking.open_inventory(:p, 'TWN', current_date, current_date + 30);

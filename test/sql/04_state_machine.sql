@@ -1,4 +1,7 @@
 -- The state machine trigger: every edge of booking_state, allowed or not.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('State House', 'Braga', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'S', 'Single', 50, 1, 10);
 SELECT booking.open_inventory(:p, 'S', current_date, current_date + 10);

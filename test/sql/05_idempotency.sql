@@ -1,5 +1,8 @@
 -- Idempotency keys: the first call decides; replays return it; other
 -- arguments under the same key fail BK004.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Retry Resort', 'Evora', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'K', 'King', 3, 2, 70);
 SELECT booking.add_room_type(:p, 'Q', 'Queen', 3, 2, 60);

@@ -1,5 +1,8 @@
 -- A hold's deadline: dead holds never block; late payments are honoured
 -- while the units can be had; expire_holds works in batches.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Deadline Hotel', 'Sintra', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'ONE', 'The only room', 1, 2, 200);
 SELECT booking.add_room_type(:p, 'TWO', 'Two rooms', 2, 2, 100);

@@ -1,5 +1,8 @@
 -- check_invariants finds what is wrong, and the CHECK constraints make
 -- oversell impossible even for a direct write.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Audit Inn', 'Tavira', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'R', 'Room', 2, 2, 10);
 SELECT booking.open_inventory(:p, 'R', current_date, current_date + 5);

@@ -1,5 +1,8 @@
 -- begin_payment: a guest who is paying keeps the room past the hold's
 -- first deadline; payment_pending counts as held.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT booking.add_property('Pay Palace', 'Coimbra', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'P', 'Room', 1, 2, 80);
 SELECT booking.add_room_type(:p, 'Q', 'Room', 5, 2, 80);

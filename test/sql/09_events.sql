@@ -1,8 +1,14 @@
 -- The event outbox: one event per state change, in the same transaction;
 -- each named consumer sees every event once, in order, until it acks.
--- Start from a clean slate: acknowledge what earlier files produced.
-SELECT count(*) > 0 AS had_events FROM booking.read_events('mailer', 10000);
-SELECT booking.ack_events('mailer', (SELECT max(event_id) FROM booking.event)) > 0 AS acked;
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
+-- Start from a clean slate: acknowledge whatever the files run before this
+-- one in the same database produced (nothing when it runs alone).
+SELECT count(*) >= 0 AS read_them FROM booking.read_events('mailer', 10000);
+SELECT CASE WHEN max(event_id) IS NULL THEN true
+            ELSE booking.ack_events('mailer', max(event_id)) >= 0 END AS acked
+  FROM booking.event;
 SELECT count(*) AS left_over FROM booking.read_events('mailer', 10000);
 
 SELECT booking.add_property('Event Hall', 'Aveiro', 'UTC') AS p \gset
@@ -66,7 +72,8 @@ UPDATE booking.event SET occurred_at = occurred_at - interval '8 days' WHERE eve
 SELECT booking.purge() > 0 AS purged;
 SELECT count(*) AS kept FROM booking.event WHERE event_id = :last;
 SELECT booking.ack_events('indexer', :last) AS acked_again;
-SELECT t.try(format('SELECT booking.ack_events(%L, %s)', 'indexer', :last + 1000));
+SELECT replace(t.try(format('SELECT booking.ack_events(%L, %s)', 'indexer', :last + 1000)),
+               (:last + 1000)::text, ':last + 1000') AS never_delivered;
 
 -- purge() inside a transaction block does not publish (the publisher's
 -- lock would be held until the block ends): this transaction's own event

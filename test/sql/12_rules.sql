@@ -2,6 +2,9 @@
 -- all judge the same way.
 -- The lead-time rules count days from the property's local today (UTC here):
 -- make current_date that same day.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SET timezone = 'UTC';
 SELECT booking.add_property('Rule Resort', 'Nazare', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'R', 'Room', 5, 2, 100);

@@ -1,6 +1,9 @@
 -- quote: per-night price and availability, the total, bookable and why;
 -- calendar: a grid a person can read.
 -- quote compares check-in with the property's local today (UTC here).
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SET timezone = 'UTC';
 SELECT booking.add_property('Quote Quinta', 'Obidos', 'UTC') AS p \gset
 SELECT booking.add_room_type(:p, 'Q', 'Room', 2, 2, 100);

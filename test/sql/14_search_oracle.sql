@@ -1,5 +1,8 @@
 -- search against a plain SQL oracle over random data, and search and
 -- quote against what reserve_range actually does.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 SELECT setseed(0.2026);
 CREATE TEMP TABLE props AS
 SELECT booking.add_property('Oracle ' || i, 'Oracle City', CASE WHEN i % 3 = 0 THEN 'Pacific/Kiritimati' ELSE 'UTC' END) AS p, i

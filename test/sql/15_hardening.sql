@@ -9,6 +9,9 @@
 -- extension's owner are refused while reservations are live, like DROP
 -- EXTENSION booking.  Texts of many kilobytes are made of md5 digests so
 -- that they do not compress below the btree limit.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
 CREATE FUNCTION t.long_text(n int) RETURNS text LANGUAGE sql AS $$
     SELECT left(string_agg(md5(i::text), ''), n) FROM generate_series(1, n / 32 + 1) i
 $$;

@@ -1,0 +1,308 @@
+/*-------------------------------------------------------------------------
+ * calendar_read.c
+ *    Reading the room calendar (booking.room_calendar, kept by calendar.c):
+ *    booking.availability() and booking.calendar(), and what every reader
+ *    of the calendar needs, search.c's too: the changes of the events this
+ *    snapshot sees that are not published yet, which a reader adds to the
+ *    calendar's days so that its answer is never older than the last
+ *    commit (bk_calendar_pending, bk_calendar_pending_on), and which days
+ *    are not on sale (bk_calendar_off_sale).
+ *
+ * Readers lock and write nothing: they run read-only, every statement in
+ * the snapshot of the query that called them (bk_connect_read_only).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_availability);
+PG_FUNCTION_INFO_V1(booking_calendar);
+
+/*
+ * The calendar changes of the events not published yet that this snapshot
+ * sees, on nights of [$1, $2), of property $3 (any when NULL).
+ */
+static BookingPlan pending_plan = {
+	"SELECT property_id, room_type, first_night, end_night, free_delta"
+	"  FROM booking.event"
+	" WHERE position IS NULL AND free_delta IS NOT NULL"
+	"   AND first_night OPERATOR(pg_catalog.<) $2 AND end_night OPERATOR(pg_catalog.>) $1"
+	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)",
+	3, {DATEOID, DATEOID, INT8OID}
+};
+
+/* A property's calendar rows of the months from $2 to before $3. */
+static BookingPlan month_rows_plan = {
+	"SELECT c.room_type, c.month, c.free, c.price"
+	"  FROM booking.room_calendar c"
+	" WHERE c.property_id OPERATOR(pg_catalog.=) $1"
+	"   AND c.month OPERATOR(pg_catalog.>=) $2 AND c.month OPERATOR(pg_catalog.<) $3"
+	" ORDER BY c.room_type, c.month",
+	3, {INT8OID, DATEOID, DATEOID}
+};
+
+/* Room types of a property with the stop-sell days of one month. */
+static BookingPlan grid_rows_plan = {
+	"SELECT rt.code, c.free,"
+	"       (SELECT pg_catalog.array_agg(s.night OPERATOR(pg_catalog.-) $2 OPERATOR(pg_catalog.+) 1)"
+	"          FROM booking.stay_rule s"
+	"         WHERE s.property_id OPERATOR(pg_catalog.=) rt.property_id"
+	"           AND s.room_type OPERATOR(pg_catalog.=) rt.code AND s.stop_sell"
+	"           AND s.night OPERATOR(pg_catalog.>=) $2"
+	"           AND s.night OPERATOR(pg_catalog.<) (($2::timestamp) OPERATOR(pg_catalog.+) interval '1 month')::date)"
+	"  FROM booking.room_type rt"
+	"  LEFT JOIN booking.room_calendar c"
+	"    ON c.property_id OPERATOR(pg_catalog.=) rt.property_id"
+	"   AND c.room_type OPERATOR(pg_catalog.=) rt.code AND c.month OPERATOR(pg_catalog.=) $2"
+	" WHERE rt.property_id OPERATOR(pg_catalog.=) $1"
+	" ORDER BY rt.code",
+	2, {INT8OID, DATEOID}
+};
+
+/*
+ * bk_calendar_pending returns the calendar changes of the events this
+ * snapshot sees that are not published yet, on nights of [first, end),
+ * of one property (or of all when property_id is 0), in the caller's
+ * memory; *n says how many.  The caller is inside SPI.
+ */
+BkCalendarDelta *
+bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', property_id == 0 ? 'n' : ' '};
+	BkCalendarDelta *deltas;
+
+	if (!bk_schema_has_event_deltas())
+	{
+		*n = 0;				/* 1.1: writers keep the calendar in step */
+		return NULL;
+	}
+	args[0] = DateADTGetDatum(first);
+	args[1] = DateADTGetDatum(end);
+	args[2] = Int64GetDatum(property_id);
+	bk_exec(&pending_plan, args, nulls, 0);
+	*n = (int) SPI_processed;
+	deltas = palloc(sizeof(BkCalendarDelta) * Max(*n, 1));
+	for (int row = 0; row < *n; row++)
+	{
+		deltas[row].property_id = bk_get_int64(row, 1);
+		deltas[row].room_type = SPI_datumTransfer(bk_get_notnull(row, 2), false, -1);
+		deltas[row].first_night = DatumGetDateADT(bk_get_notnull(row, 3));
+		deltas[row].end_night = DatumGetDateADT(bk_get_notnull(row, 4));
+		deltas[row].delta = bk_get_int32(row, 5);
+	}
+	return deltas;
+}
+
+/*
+ * bk_calendar_pending_on returns what the pending changes add to the free
+ * units of one room type on `night`.
+ */
+int32
+bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
+					   Datum room_type, DateADT night)
+{
+	int32		sum = 0;
+
+	for (int i = 0; i < n; i++)
+		if (deltas[i].property_id == property_id &&
+			night >= deltas[i].first_night && night < deltas[i].end_night &&
+			bk_same_text(deltas[i].room_type, room_type))
+			sum += deltas[i].delta;
+	return sum;
+}
+
+/*
+ * bk_calendar_off_sale says whether a calendar day holds the "not on sale"
+ * marker: BK_NOT_ON_SALE from 1.2 on, where a day on sale may be below
+ * zero until the publisher's next pass; -1 at 1.1, whose writers kept
+ * every day on sale at zero or more.
+ */
+bool
+bk_calendar_off_sale(int32 free)
+{
+	if (free == BK_NOT_ON_SALE)
+		return true;
+	return free < 0 && !bk_schema_has_event_deltas();
+}
+
+/*
+ * booking_availability is availability(property_id, check_in, check_out):
+ * one row per room type and open night of the range, with the free units
+ * and the night's price, read from the calendar and the changes not
+ * folded into it yet.
+ */
+Datum
+booking_availability(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	DateADT		check_in;
+	DateADT		check_out;
+	Datum		args[3];
+	BkCalendarDelta *pending;
+	int			npending;
+
+	bk_require_arg(fcinfo, 0, "property_id");
+	bk_require_arg(fcinfo, 1, "check_in");
+	bk_require_arg(fcinfo, 2, "check_out");
+	check_in = PG_GETARG_DATEADT(1);
+	check_out = PG_GETARG_DATEADT(2);
+	bk_validate_stay(check_in, check_out);
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	bk_connect_read_only();
+	bk_require_property(PG_GETARG_INT64(0));
+	if (!bk_schema_has_calendar())
+	{
+		bk_compat_availability(fcinfo, PG_GETARG_INT64(0), check_in, check_out);
+		bk_finish();
+		return (Datum) 0;
+	}
+	pending = bk_calendar_pending(check_in, check_out, PG_GETARG_INT64(0), &npending);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = DateADTGetDatum(bk_first_of_month(check_in));
+	args[2] = DateADTGetDatum(check_out);
+	bk_exec(&month_rows_plan, args, NULL, 0);
+
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		Datum		room_type = bk_get_notnull(row, 1);
+		DateADT		month = DatumGetDateADT(bk_get_notnull(row, 2));
+		ArrayType  *free = DatumGetArrayTypeP(bk_get_notnull(row, 3));
+		Datum	   *prices;
+		int			nprices;
+		int32	   *days = (int32 *) ARR_DATA_PTR(free);
+		int			ndays = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
+
+		deconstruct_array(DatumGetArrayTypeP(bk_get_notnull(row, 4)), NUMERICOID, -1, false,
+						  TYPALIGN_INT, &prices, NULL, &nprices);
+		for (int d = 0; d < ndays && d < nprices; d++)
+		{
+			DateADT		night = month + d;
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+
+			if (night < check_in || night >= check_out || bk_calendar_off_sale(days[d]))
+				continue;
+			values[0] = room_type;
+			values[1] = DateADTGetDatum(night);
+			values[2] = Int32GetDatum(days[d] +
+									  bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+															 room_type, night));
+			values[3] = prices[d];
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	bk_finish();
+	return (Datum) 0;
+}
+
+/*
+ * booking_calendar is calendar(property_id, month): a grid a person can
+ * read in psql.  The first row numbers the days; then one row per room
+ * type with, per day, the free units, X when sold out, - for stop-sell
+ * and . when the night is not on sale.
+ */
+Datum
+booking_calendar(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	DateADT		month;
+	DateADT		end;
+	int			ndays;
+	Datum		args[2];
+	StringInfoData line;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	BkCalendarDelta *pending;
+	int			npending;
+
+	bk_require_arg(fcinfo, 0, "property_id");
+	bk_require_arg(fcinfo, 1, "month");
+	bk_validate_dates(PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(1));
+	month = bk_first_of_month(PG_GETARG_DATEADT(1));
+	end = bk_next_month(month);
+	ndays = end - month;
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	bk_connect_read_only();
+	bk_require_property(PG_GETARG_INT64(0));
+
+	initStringInfo(&line);
+	for (int d = 1; d <= ndays; d++)
+		appendStringInfo(&line, "%3d", d);
+	values[0] = CStringGetTextDatum(bk_date_str(month));
+	values[1] = CStringGetTextDatum(line.data);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	pending = bk_calendar_pending(month, end, PG_GETARG_INT64(0), &npending);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = DateADTGetDatum(month);
+	bk_exec(&grid_rows_plan, args, NULL, 0);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		no_calendar;
+		bool		no_stops;
+		Datum		free_datum = bk_get(row, 2, &no_calendar);
+		Datum		stops_datum = bk_get(row, 3, &no_stops);
+		int32	   *days = NULL;
+		int			nfree = 0;
+		bool		stop[32] = {false};
+
+		if (!no_calendar)
+		{
+			ArrayType  *free = DatumGetArrayTypeP(free_datum);
+
+			days = (int32 *) ARR_DATA_PTR(free);
+			nfree = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
+		}
+		if (!no_stops)
+		{
+			Datum	   *stop_days;
+			int			nstops;
+
+			deconstruct_array(DatumGetArrayTypeP(stops_datum), INT4OID, sizeof(int32), true,
+							  TYPALIGN_INT, &stop_days, NULL, &nstops);
+			for (int i = 0; i < nstops; i++)
+				if (DatumGetInt32(stop_days[i]) >= 1 && DatumGetInt32(stop_days[i]) <= 31)
+					stop[DatumGetInt32(stop_days[i])] = true;
+		}
+
+		resetStringInfo(&line);
+		for (int d = 1; d <= ndays; d++)
+		{
+			int32		free_units = 0;
+
+			bool		on_sale = d <= nfree && !bk_calendar_off_sale(days[d - 1]);
+
+			if (on_sale)
+				free_units = days[d - 1] +
+					bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+										   bk_get_notnull(row, 1), month + d - 1);
+			if (!on_sale)
+				appendStringInfoString(&line, "  .");
+			else if (stop[d])
+				appendStringInfoString(&line, "  -");
+			else if (free_units <= 0)
+				appendStringInfoString(&line, "  X");
+			else if (free_units > 99)
+				appendStringInfoString(&line, " 99");
+			else
+				appendStringInfo(&line, "%3d", free_units);
+		}
+		values[0] = bk_get_notnull(row, 1);
+		values[1] = CStringGetTextDatum(line.data);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	bk_finish();
+	return (Datum) 0;
+}
