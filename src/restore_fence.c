@@ -18,10 +18,11 @@
  * running it makes the postmaster reset shared memory), and the sweeper
  * also checks that the PGPROC still belongs to that pid.
  *
- * The handshake.  The sweeper calls bk_fence_enter at the start of each
- * of its transactions and bk_fence_leave at the end; a new loader waits,
- * before its first row goes in, until any sweeper transaction that began
- * before it registered is over.  So no sweeper transaction ever sees rows
+ * The handshake.  The sweeper and its expiry helpers call bk_fence_enter
+ * at the start of each of their transactions and bk_fence_leave at the
+ * end, each marking its own slot; a new loader waits, before its first
+ * row goes in, until every such transaction that began before it
+ * registered is over.  So no sweeper transaction ever sees rows
  * of a load in progress: either it began before the load (and the load
  * waited for it) or it sees the loader and does nothing.
  *-------------------------------------------------------------------------
@@ -43,11 +44,18 @@
 /* Longest a new loader waits for a sweeper transaction already running */
 #define LOADER_WAIT_MS		30000
 
+/*
+ * One per backend, indexed by pgprocno: a loader's registration, or a
+ * sweeper's (or expiry helper's) transaction in progress.
+ */
 typedef struct LoaderSlot
 {
-	pid_t		pid;			/* 0: free */
+	pid_t		pid;			/* a loader: 0 when free */
 	Oid			dboid;
 	uint64		generation;		/* the fence generation it registered at */
+	bool		working;		/* a sweeper transaction is running here */
+	Oid			work_dboid;
+	uint64		work_generation;	/* the generation that transaction checked */
 } LoaderSlot;
 
 typedef struct BookingFence
@@ -56,9 +64,6 @@ typedef struct BookingFence
 	int			nslots;			/* MaxBackends: indexed by pgprocno */
 	int			nloaders;		/* slots in use */
 	uint64		generation;		/* bumped at every registration */
-	bool		sweeper_working;	/* a sweeper transaction is running */
-	Oid			sweeper_dboid;
-	uint64		sweeper_generation; /* the generation it checked */
 	LoaderSlot	slots[FLEXIBLE_ARRAY_MEMBER];
 } BookingFence;
 
@@ -114,17 +119,23 @@ loader_exit(int code, Datum arg)
 }
 
 /*
- * sweeper_in_flight says whether a sweeper transaction that began before
- * fence generation `generation` is still running in this database.
+ * sweeper_in_flight says whether a transaction of the sweeper or of one
+ * of its expiry helpers that began before fence generation `generation`
+ * is still running in this database (each worker marks its own slot, so
+ * one ending does not hide another still running).
  */
 static bool
 sweeper_in_flight(uint64 generation)
 {
-	bool		running;
+	bool		running = false;
 
 	SpinLockAcquire(&fence->mutex);
-	running = fence->sweeper_working && fence->sweeper_dboid == MyDatabaseId &&
-		fence->sweeper_generation < generation;
+	for (int i = 0; i < fence->nslots && !running; i++)
+	{
+		LoaderSlot *s = &fence->slots[i];
+
+		running = s->working && s->work_dboid == MyDatabaseId && s->work_generation < generation;
+	}
 	SpinLockRelease(&fence->mutex);
 	return running;
 }
@@ -208,7 +219,8 @@ live_loader(Oid dboid)
 }
 
 /*
- * bk_fence_enter is called by the sweeper at the start of a transaction.
+ * bk_fence_enter is called by the sweeper (or an expiry helper) at the
+ * start of a transaction.
  * Returns false, with the pid of a loader, when some backend is loading
  * its database: the sweeper must then do nothing.  Otherwise it is marked
  * working until bk_fence_leave.
@@ -218,15 +230,18 @@ bk_fence_enter(Oid dboid, pid_t *loader_pid)
 {
 	pid_t		loader;
 
+	int			slot = MyProc->pgprocno;
+
 	if (fence == NULL)
 		return true;
+	Assert(slot >= 0 && slot < fence->nslots);
 	SpinLockAcquire(&fence->mutex);
 	loader = fence->nloaders > 0 ? live_loader(dboid) : 0;
 	if (loader == 0)
 	{
-		fence->sweeper_working = true;
-		fence->sweeper_dboid = dboid;
-		fence->sweeper_generation = fence->generation;
+		fence->slots[slot].working = true;
+		fence->slots[slot].work_dboid = dboid;
+		fence->slots[slot].work_generation = fence->generation;
 	}
 	SpinLockRelease(&fence->mutex);
 	*loader_pid = loader;
@@ -234,15 +249,15 @@ bk_fence_enter(Oid dboid, pid_t *loader_pid)
 }
 
 /*
- * bk_fence_leave marks the end of a sweeper transaction (committed or
+ * bk_fence_leave marks the end of this worker's transaction (committed or
  * not); loaders waiting for it go on.
  */
 void
 bk_fence_leave(void)
 {
-	if (fence == NULL)
+	if (fence == NULL || MyProc == NULL)
 		return;
 	SpinLockAcquire(&fence->mutex);
-	fence->sweeper_working = false;
+	fence->slots[MyProc->pgprocno].working = false;
 	SpinLockRelease(&fence->mutex);
 }

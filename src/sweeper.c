@@ -657,8 +657,9 @@ wakeup(bool round_due)
 }
 
 /*
- * leave_fence_at_exit ends the sweeper's turn in the restore fence when it
- * exits in the middle of a transaction, so that no loader waits for it.
+ * leave_fence_at_exit ends the sweeper's (or a helper's) turn in the
+ * restore fence when it exits in the middle of a transaction, so that no
+ * loader waits for it.
  */
 static void
 leave_fence_at_exit(int code, Datum arg)
@@ -779,6 +780,7 @@ BookingExpiryHelperMain(Datum main_arg)
 	pin_settings();
 	pgstat_report_appname("booking expiry helper");
 	sweeper_dboid = DatumGetObjectId(main_arg);
+	on_shmem_exit(leave_fence_at_exit, (Datum) 0);
 	loop_context = AllocSetContextCreate(TopMemoryContext, "booking expiry helper",
 										 ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(loop_context);
