@@ -354,6 +354,8 @@ extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
 extern void bk_direct_end(BkDirect *d);
 extern Datum bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum);
+extern void bk_slot_new_row(TupleTableSlot *slot);
+extern void bk_slot_set(TupleTableSlot *slot, BkColumn column, Datum value);
 extern AttrNumber bk_column(BkColumn column);
 extern bool bk_has_column(BkColumn column);
 

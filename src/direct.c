@@ -720,6 +720,30 @@ bk_direct_end(BkDirect *d)
 }
 
 /*
+ * bk_slot_new_row empties a virtual slot for a new row: every column NULL
+ * until bk_slot_set gives it a value (the columns left NULL get their
+ * DEFAULT in bk_direct_insert).
+ */
+void
+bk_slot_new_row(TupleTableSlot *slot)
+{
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+}
+
+/*
+ * bk_slot_set sets one of the engine's columns in a row being built.
+ */
+void
+bk_slot_set(TupleTableSlot *slot, BkColumn column, Datum value)
+{
+	AttrNumber	attnum = bk_column(column);
+
+	slot->tts_values[attnum - 1] = value;
+	slot->tts_isnull[attnum - 1] = false;
+}
+
+/*
  * bk_direct_get returns column `attnum` of a slot; bk_direct_get_notnull
  * fails on NULL (a row the engine wrote always has the column).
  */

@@ -315,34 +315,25 @@ void
 bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
 			   ItemPointer tid)
 {
-	ResultRelInfo *rri = bk_direct_target(d, BK_EVENT);
-	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
 	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT, BK_SLOT_INSERT);
 	int64		event_id = nextval_internal(bk_index_oid(BK_EVENT_ID_SEQ), false);
 
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
-#define SET(col, value) \
-	do { \
-		slot->tts_values[bk_column(col) - 1] = (value); \
-		slot->tts_isnull[bk_column(col) - 1] = false; \
-	} while (0)
-	SET(BK_EVENT_EVENT_ID, Int64GetDatum(event_id));
-	SET(BK_EVENT_OCCURRED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
-	SET(BK_EVENT_KIND, CStringGetTextDatum(kind));
-	SET(BK_EVENT_RESERVATION_ID, Int64GetDatum(r->reservation_id));
-	SET(BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
-	SET(BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
-	SET(BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
+	bk_slot_new_row(slot);
+	bk_slot_set(slot, BK_EVENT_EVENT_ID, Int64GetDatum(event_id));
+	bk_slot_set(slot, BK_EVENT_OCCURRED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
+	bk_slot_set(slot, BK_EVENT_KIND, CStringGetTextDatum(kind));
+	bk_slot_set(slot, BK_EVENT_RESERVATION_ID, Int64GetDatum(r->reservation_id));
+	bk_slot_set(slot, BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
+	bk_slot_set(slot, BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
+	bk_slot_set(slot, BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
 	if (free_delta != 0 && bk_unit_has_event_deltas())
 	{
-		SET(BK_EVENT_ROOM_TYPE, r->room_type);
-		SET(BK_EVENT_FIRST_NIGHT, DateADTGetDatum(r->check_in));
-		SET(BK_EVENT_END_NIGHT, DateADTGetDatum(r->check_out));
-		SET(BK_EVENT_FREE_DELTA, Int32GetDatum(free_delta));
+		bk_slot_set(slot, BK_EVENT_ROOM_TYPE, r->room_type);
+		bk_slot_set(slot, BK_EVENT_FIRST_NIGHT, DateADTGetDatum(r->check_in));
+		bk_slot_set(slot, BK_EVENT_END_NIGHT, DateADTGetDatum(r->check_out));
+		bk_slot_set(slot, BK_EVENT_FREE_DELTA, Int32GetDatum(free_delta));
 	}
-#undef SET
 	ExecStoreVirtualTuple(slot);
 	bk_direct_insert(d, BK_EVENT, slot);
 	if (tid != NULL)

@@ -176,35 +176,26 @@ bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 					  const char *guest_id, TimestampTz hold_expires_at,
 					  Numeric total_price, BkReservation *r)
 {
-	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
-	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
 	Oid			state_type = bk_state_type(d);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		id = nextval_internal(bk_index_oid(BK_RESERVATION_ID_SEQ), false) * BOOKING_NODE_SPAN
 		+ booking_node_id;
 
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
-#define SET(col, value) \
-	do { \
-		slot->tts_values[bk_column(col) - 1] = (value); \
-		slot->tts_isnull[bk_column(col) - 1] = false; \
-	} while (0)
-	SET(BK_RESERVATION_RESERVATION_ID, Int64GetDatum(id));
-	SET(BK_RESERVATION_PROPERTY_ID, Int64GetDatum(property_id));
-	SET(BK_RESERVATION_ROOM_TYPE, room_type);
-	SET(BK_RESERVATION_CHECK_IN, DateADTGetDatum(check_in));
-	SET(BK_RESERVATION_CHECK_OUT, DateADTGetDatum(check_out));
-	SET(BK_RESERVATION_ROOMS, Int32GetDatum(rooms));
+	bk_slot_new_row(slot);
+	bk_slot_set(slot, BK_RESERVATION_RESERVATION_ID, Int64GetDatum(id));
+	bk_slot_set(slot, BK_RESERVATION_PROPERTY_ID, Int64GetDatum(property_id));
+	bk_slot_set(slot, BK_RESERVATION_ROOM_TYPE, room_type);
+	bk_slot_set(slot, BK_RESERVATION_CHECK_IN, DateADTGetDatum(check_in));
+	bk_slot_set(slot, BK_RESERVATION_CHECK_OUT, DateADTGetDatum(check_out));
+	bk_slot_set(slot, BK_RESERVATION_ROOMS, Int32GetDatum(rooms));
 	if (guest_id)
-		SET(BK_RESERVATION_GUEST_ID, CStringGetTextDatum(guest_id));
-	SET(BK_RESERVATION_STATE, ObjectIdGetDatum(bk_state_value(state_type, BK_HELD)));
-	SET(BK_RESERVATION_HOLD_EXPIRES_AT, TimestampTzGetDatum(hold_expires_at));
-	SET(BK_RESERVATION_TOTAL_PRICE, NumericGetDatum(total_price));
-	SET(BK_RESERVATION_CREATED_AT, TimestampTzGetDatum(now));
-	SET(BK_RESERVATION_UPDATED_AT, TimestampTzGetDatum(now));
-#undef SET
+		bk_slot_set(slot, BK_RESERVATION_GUEST_ID, CStringGetTextDatum(guest_id));
+	bk_slot_set(slot, BK_RESERVATION_STATE, ObjectIdGetDatum(bk_state_value(state_type, BK_HELD)));
+	bk_slot_set(slot, BK_RESERVATION_HOLD_EXPIRES_AT, TimestampTzGetDatum(hold_expires_at));
+	bk_slot_set(slot, BK_RESERVATION_TOTAL_PRICE, NumericGetDatum(total_price));
+	bk_slot_set(slot, BK_RESERVATION_CREATED_AT, TimestampTzGetDatum(now));
+	bk_slot_set(slot, BK_RESERVATION_UPDATED_AT, TimestampTzGetDatum(now));
 	ExecStoreVirtualTuple(slot);
 	bk_direct_insert(d, BK_RESERVATION, slot);
 	read_reservation(d, slot, r);

@@ -565,13 +565,17 @@ start_helpers(void)
  * expire_due expires every hold that is due, batch after batch; interrupts
  * are served between batches.  Returns how many it expired; *failed is set
  * when a batch failed before it could even pick its holds, *skipped when
- * the extension is missing or a loader is at work.
+ * the extension is missing or a loader is at work.  The sweeper and its
+ * expiry helpers both run it; only the sweeper starts helpers, publishes
+ * between batches and reports a failure (a helper leaves what it cannot
+ * do to the sweeper, which meets it too).
  */
 static int
 expire_due(bool *failed, bool *skipped)
 {
 	IdList		skip = {0};
 	int			expired = retry_known_bad();
+	const char *activity = helper_mode ? "booking: expiring holds (helper)" : "booking: expiring holds";
 
 	for (int i = 0; i < nbad; i++)
 		id_list_add(&skip, bad_holds[i].id);
@@ -586,7 +590,7 @@ expire_due(bool *failed, bool *skipped)
 		if (bk_sweeper_exit_requested())
 			break;
 		batch.skip = bk_int8_array(skip.ids, skip.n);
-		result = sweeper_xact(expire_batch_step, &batch, "booking: expiring holds", &edata);
+		result = sweeper_xact(expire_batch_step, &batch, activity, &edata);
 		if (result == STEP_SKIPPED)
 		{
 			*skipped = true;
@@ -604,13 +608,16 @@ expire_due(bool *failed, bool *skipped)
 			 * changes to add.
 			 */
 			if (!helper_mode)
+			{
 				start_helpers();
-			(void) sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
+				(void) sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
+			}
 			continue;
 		}
 		if (batch.npicked == 0)
 		{
-			report_failure("booking: expiring holds", edata);
+			if (!helper_mode)
+				report_failure("booking: expiring holds", edata);
 			FreeErrorData(edata);
 			*failed = true;
 			break;
@@ -770,7 +777,8 @@ BookingSweeperMain(Datum main_arg)
 void
 BookingExpiryHelperMain(Datum main_arg)
 {
-	IdList		skip = {0};
+	bool		failed = false;
+	bool		skipped = false;
 
 	helper_mode = true;
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -784,29 +792,6 @@ BookingExpiryHelperMain(Datum main_arg)
 	loop_context = AllocSetContextCreate(TopMemoryContext, "booking expiry helper",
 										 ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(loop_context);
-	for (;;)
-	{
-		ExpiryBatch batch = {0};
-		ErrorData  *edata = NULL;
-		StepResult result;
-
-		CHECK_FOR_INTERRUPTS();
-		if (bk_sweeper_exit_requested())
-			break;
-		batch.skip = bk_int8_array(skip.ids, skip.n);
-		result = sweeper_xact(expire_batch_step, &batch, "booking: expiring holds (helper)", &edata);
-		if (result == STEP_SKIPPED)
-			break;
-		if (result == STEP_DONE)
-		{
-			if (batch.npicked < booking_sweep_batch)
-				break;
-			continue;
-		}
-		if (batch.npicked == 0)
-			break;
-		FreeErrorData(edata);
-		(void) retry_one_by_one(&batch, &skip);
-	}
+	(void) expire_due(&failed, &skipped);
 	proc_exit(0);
 }
