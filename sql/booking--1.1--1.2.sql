@@ -163,7 +163,7 @@ CREATE INDEX reservation_hold_deadline_idx
     WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending}'::booking.booking_state[]);
 
 /* ---------------------------------------------------------------------
- * booking_consumer: the role of an event outbox consumer (issue 12).
+ * booking_consumer: the role of an event outbox consumer (new in 1.2).
  *
  * Until 1.1 a consumer needed booking_admin, which also runs the catalog,
  * reads every reservation and resets the stats.  booking_consumer may

@@ -18,7 +18,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-/* SQLSTATEs of the public contract (../shared/API.md, "Errors") */
+/* SQLSTATEs of the public contract (README.md, "Errors"; docs/reference.md) */
 #define ERRCODE_BOOKING_NO_AVAILABILITY			MAKE_SQLSTATE('B','K','0','0','1')
 #define ERRCODE_BOOKING_HOLD_EXPIRED			MAKE_SQLSTATE('B','K','0','0','2')
 #define ERRCODE_BOOKING_INVALID_TRANSITION		MAKE_SQLSTATE('B','K','0','0','3')

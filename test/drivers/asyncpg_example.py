@@ -46,7 +46,7 @@ async def connect(user):
 
 
 # --8<-- [start:errors]
-# API.md's table: the HTTP status a service answers for each SQLSTATE.
+# README.md's "Errors" table: the HTTP status a service answers for each SQLSTATE.
 HTTP_STATUS = {
     "BK001": 409,  # no_availability
     "BK002": 410,  # hold_expired: the payment came too late, refund it

@@ -49,7 +49,7 @@ const money = (cents) => `${cents / 100n}.${String(cents % 100n).padStart(2, '0'
 // --8<-- [end:types]
 
 // --8<-- [start:errors]
-// API.md's table: the HTTP status a service answers for each SQLSTATE.
+// README.md's "Errors" table: the HTTP status a service answers for each SQLSTATE.
 const HTTP_STATUS = {
   BK001: 409, // no_availability
   BK002: 410, // hold_expired: the payment came too late, refund it

@@ -1,9 +1,11 @@
 -- 01_schema.sql: the objects the extension installs and the CHECK
 -- constraints that make oversell impossible even for a buggy code path;
 -- the payment_pending state, the event outbox tables and the monitoring
--- views (issue 3); version 1.1's stay rules and room calendar (issue 4).
--- Contract: ../../shared/API.md ("Model", "Data safety"); schema:
--- sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql.
+-- views (all in 1.0); version 1.1's stay rules and room calendar.
+-- Contract: docs/reference.md ("The reservation", "Tables and views") and
+-- the promise at the top of README.md (no room-night is ever sold twice);
+-- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
+-- sql/booking--1.1--1.2.sql.
 BEGIN;
 SELECT plan(130);
 

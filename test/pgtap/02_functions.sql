@@ -1,8 +1,9 @@
 -- 02_functions.sql: the public functions, their exact signatures (names,
 -- argument names, defaults, result columns) and how they run: SECURITY
--- DEFINER with a pinned search_path.  Contract: ../../shared/API.md
--- ("Functions", "Privileges"); issue 3 for begin_payment, read_events,
--- ack_events, stats and stats_reset; issue 4 (version 1.1) for set_rules,
+-- DEFINER with a pinned search_path.  Contract: README.md ("Functions",
+-- "Privileges") and docs/reference.md (one entry per function); 1.0's
+-- payment step, event outbox and counters for begin_payment, read_events,
+-- ack_events, stats and stats_reset; version 1.1 for set_rules,
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
 -- calendar_add.
 BEGIN;

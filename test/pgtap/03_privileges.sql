@@ -1,12 +1,14 @@
 -- 03_privileges.sql: the three roles, and who may execute, read and write
--- what.  Contract: ../../shared/API.md ("Privileges"): nothing granted to
+-- what.  Contract: README.md ("Privileges"): nothing granted to
 -- PUBLIC; booking_reader < booking_app < booking_admin; no role but the
--- owner writes the tables directly.  Issue 3: begin_payment for
--- booking_app; the outbox, the stats and hold_ages for booking_admin.
--- Issue 4 (1.1): quote, calendar, and reading stay_rule and room_calendar
+-- owner writes the tables directly.  1.0's payment step, outbox and
+-- counters: begin_payment for booking_app; the outbox, the stats and
+-- hold_ages for booking_admin.
+-- 1.1: quote, calendar, and reading stay_rule and room_calendar
 -- for booking_reader; set_rules, clear_rules, rebuild_calendar and purge
 -- for booking_admin; the internal calendar_add for nobody but the owner.
--- Issue 12 (1.2): booking_consumer, read_events and ack_events only.
+-- 1.2 (the outbox consumer role): booking_consumer, read_events and
+-- ack_events only.
 BEGIN;
 SELECT plan(177);
 
@@ -84,9 +86,9 @@ SELECT schema_privs_are('booking', 'booking_admin', ARRAY['USAGE'],
                         'booking_admin has USAGE (only) on schema booking');
 
 -- ---------------------------------------------------------------------
--- EXECUTE: exactly API.md's Privileges table, for every function in the
--- schema (rank 1 = reader and up, 2 = app and up, 3 = admin, 4 = nobody).
--- node_of is not in the table; it is pure arithmetic on an id and the
+-- EXECUTE: exactly README.md's "Privileges" table and the notes under it,
+-- for every function in the schema (rank 1 = reader and up, 2 = app and
+-- up, 3 = admin, 4 = nobody).  node_of is pure arithmetic on an id; the
 -- install script grants it with the read functions.
 -- ---------------------------------------------------------------------
 CREATE TEMP TABLE fn_matrix (rank int, fname name, args name[]);
@@ -208,9 +210,10 @@ SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'US
           'PUBLIC has no USAGE on booking.reservation_id_seq');
 
 -- ---------------------------------------------------------------------
--- booking_consumer (1.2, issue 12): an outbox consumer may execute
--- read_events and ack_events and nothing else; booking_admin is a member
--- (it keeps the outbox), the other roles are not.
+-- booking_consumer (the outbox consumer role added in 1.2): an outbox
+-- consumer may execute read_events and ack_events and nothing else;
+-- booking_admin is a member (it keeps the outbox), the other roles are
+-- not.
 -- ---------------------------------------------------------------------
 SELECT has_role('booking_consumer', 'role booking_consumer exists');
 SELECT results_eq(

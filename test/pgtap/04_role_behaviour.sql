@@ -1,13 +1,14 @@
 -- 04_role_behaviour.sql: the privileges of 03 seen from the inside.  As
 -- booking_app a direct write to a table fails 42501 while the functions
 -- work; booking_reader can only look; booking_admin runs the catalog but
--- still cannot write a table.  Contract: ../../shared/API.md ("Privileges");
--- issue 3: booking_app begins payments but cannot read the event outbox or
--- the stats; booking_admin can, and the outbox and the counters record what
--- booking_app did.  Issue 4 (1.1): booking_reader quotes and reads the
--- calendar but cannot set rules; booking_admin sets and clears them,
--- rebuilds the calendar and purges; nobody calls calendar_add; a rule
--- booking_admin sets makes booking_app's reserve_range fail BK006.
+-- still cannot write a table.  Contract: README.md ("Privileges");
+-- 1.0's payment step, outbox and counters: booking_app begins payments
+-- but cannot read the event outbox or the stats; booking_admin can, and
+-- the outbox and the counters record what booking_app did.
+-- 1.1: booking_reader quotes and reads the calendar but cannot set
+-- rules; booking_admin sets and clears them, rebuilds the calendar and
+-- purges; nobody calls calendar_add; a rule booking_admin sets makes
+-- booking_app's reserve_range fail BK006.
 BEGIN;
 SELECT plan(111);
 

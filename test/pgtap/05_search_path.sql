@@ -3,17 +3,18 @@
 -- defines now(), statement_timestamp() and the =, <, >=, +, * operators the
 -- engine's SQL could use; each one records that it was called and gives a
 -- wrong answer.  Every function still gives the right answer and none of
--- the evil objects is ever called.  Contract: ../../shared/API.md
--- ("Privileges": "no caller's search_path can redirect it").  Issue 3 adds
--- begin_payment, read_events and the events every change writes, and evil
--- comparison operators on bigint, timestamptz and xid8 that their SQL uses.
--- Issue 4 (1.1) adds set_rules, clear_rules, quote, calendar, search with
+-- the evil objects is ever called.  Contract: README.md ("Privileges":
+-- "no caller's search_path can redirect a table, a function or an
+-- operator").  1.0's payment step and outbox add begin_payment,
+-- read_events and the events every change writes, and evil comparison
+-- operators on bigint, timestamptz and xid8 that their SQL uses.
+-- Version 1.1 adds set_rules, clear_rules, quote, calendar, search with
 -- rules, BK006, rebuild_calendar and purge; evil date and integer
 -- arithmetic and comparisons; and temporary tables named like the
 -- booking tables (pg_temp comes first for unqualified table names in the
--- caller's path, last in the functions' pinned one).  Issue 10 (1.2) adds
--- the DROP guard, an event trigger that runs as the superuser who types
--- DROP EXTENSION, under an evil enum operator.
+-- caller's path, last in the functions' pinned one).  The hardening of
+-- 1.2 adds the DROP guard, an event trigger that runs as the superuser
+-- who types DROP EXTENSION, under an evil enum operator.
 BEGIN;
 SELECT plan(74);
 
@@ -297,12 +298,13 @@ SELECT is((SELECT relpersistence::text FROM pg_class WHERE oid = to_regclass('st
           'control: an unqualified stay_rule names the empty temporary table');
 
 -- ---------------------------------------------------------------------
--- Issue 10: the DROP guard under a planted operator.  The guard is an
--- event trigger: it runs as whoever types DROP EXTENSION booking (here a
--- superuser, as it usually is) with that role's search_path, which here
--- starts with evil.  evil's = on enums has pg_catalog's signature
--- (anyenum, anyenum), so the schema first on the path wins for any
--- unqualified enum =, such as the guard's "state = ANY (...)" was.  It
+-- The hardening of 1.2: the DROP guard under a planted operator.  The
+-- guard is an event trigger: it runs as whoever types DROP EXTENSION
+-- booking (here a superuser, as it usually is) with that role's
+-- search_path, which here starts with evil.  evil's = on enums has
+-- pg_catalog's signature (anyenum, anyenum), so the schema first on the
+-- path wins for any unqualified enum =, such as the guard's
+-- "state = ANY (...)" was.  It
 -- counts its calls in sequences, which keep their count when the failed
 -- DROP rolls back, and separately the calls made as a superuser (who can,
 -- say, COPY ... TO PROGRAM).  The guard must never call it: not when it

@@ -1,7 +1,7 @@
 -- 06_gucs.sql: the booking.* settings the README documents, their
 -- defaults, units and who may change them; booking.node_id,
 -- booking.hold_ttl, booking.max_nights and booking.payment_extension at
--- work.  The sweeper's settings (issue 3) are read from the server's
+-- work.  The sweeper's settings (1.0) are read from the server's
 -- configuration (SIGHUP); booking.database (1.2: SIGHUP, a reload moves
 -- the sweeper) and booking.sweeper_lock_timeout exist whether or not the
 -- library is preloaded, so that no session warns about them.

@@ -1,5 +1,6 @@
 -- 07_concurrency.sql: races between sessions, asserted with pgTAP.
--- Issue 12, item 2.  The isolation specs (test/specs) play the same races
+-- Added in 1.2 (CHANGELOG.md: pgTAP tests that race sessions through
+-- dblink).  The isolation specs (test/specs) play the same races
 -- step by step; here they are assertions a pgTAP run reports one by one:
 --   - the last unit raced by two sessions (the loser fails BK001 and holds
 --     nothing; when the winner rolls back instead, the waiter gets it);

@@ -1,7 +1,8 @@
--- 08_consumer.sql: booking_consumer at work.  Issue 12: an outbox
--- consumer's login role, granted booking_consumer, reads and acknowledges
--- events and can do nothing else: no reserve, no search, no table, no
--- stats.  (03_privileges checks the grants themselves.)
+-- 08_consumer.sql: booking_consumer at work (the outbox consumer role
+-- added in 1.2): an outbox consumer's login role, granted
+-- booking_consumer, reads and acknowledges events and can do nothing
+-- else: no reserve, no search, no table, no stats.  (03_privileges checks
+-- the grants themselves.)
 --
 -- The consumer logs in for real: a LOGIN role granted booking_consumer,
 -- created and dropped through a dblink session FX (committed: another

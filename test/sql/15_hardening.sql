@@ -1,4 +1,5 @@
--- Issue 10: bad input reaching internals, and drops past the guard.
+-- The hardening of 1.2: bad input reaching internals, and drops past
+-- the guard.
 -- Every text argument has a documented maximum length (22023 beyond, never
 -- 54000 from an index); prices are finite, at least 0 and at most
 -- 1000000000 (never 22003 in quote); dates lie from 4713-01-01 BC to
