@@ -107,6 +107,7 @@ extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
 extern int	bk_lock_timeout_push(void);
 extern void bk_lock_timeout_pop(int nest_level);
+extern int	bk_row_lock_timeout(bool *booking_applied);
 extern Datum bk_get(uint64 row, int col, bool *isnull);
 extern Datum bk_get_notnull(uint64 row, int col);
 extern int32 bk_get_int32(uint64 row, int col);
@@ -324,7 +325,6 @@ typedef enum BkSlot
 /* One unit of direct work: what one SQL statement would be */
 typedef struct BkDirect
 {
-	int			guc_nest_level; /* booking.lock_timeout applied, or -1 */
 	EState	   *estate;
 	Snapshot	snapshot;
 	CommandId	cid;

@@ -421,8 +421,6 @@ bk_direct_begin(BkDirect *d, bool writes)
 		AfterTriggerBeginQuery();
 	}
 	d->cid = d->estate->es_output_cid;
-	/* booking.lock_timeout applies to this unit's lock waits only */
-	d->guc_nest_level = bk_lock_timeout_push();
 }
 
 /*
@@ -576,29 +574,41 @@ bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot
 	TM_FailureData tmfd;
 	TM_Result	result;
 	uint8		flags = xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+	bool		booking_timeout;
+	int			timeout = bk_row_lock_timeout(&booking_timeout);
 
-	if (LockTimeout == 0 || wait != LockWaitBlock)
+	if (timeout == 0 || wait != LockWaitBlock)
 		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
 								  LockTupleNoKeyExclusive, wait, flags, &tmfd);
 	else
 	{
-		/* a wait that runs out of lock_timeout is BK007, naming what it waited for */
+		/*
+		 * booking.lock_timeout bounds this row lock wait, and only it (not,
+		 * say, a wait to extend a table while the row is written): the
+		 * server's lock_timeout is set for the call to table_tuple_lock,
+		 * in which no user code runs, and put back however it ends.  A
+		 * wait that runs out is BK007, naming what it waited for.
+		 */
 		MemoryContext context = CurrentMemoryContext;
+		int			session_timeout = LockTimeout;
 
 		PG_TRY();
 		{
+			LockTimeout = timeout;
 			result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
 									  LockTupleNoKeyExclusive, wait, flags, &tmfd);
+			LockTimeout = session_timeout;
 		}
 		PG_CATCH();
 		{
 			ErrorData  *edata;
 
+			LockTimeout = session_timeout;
 			MemoryContextSwitchTo(context);
 			edata = CopyErrorData();
 			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 				PG_RE_THROW();
-			bk_report_lock_timeout(edata, bk_lock_target_text(what), d->guc_nest_level >= 0);
+			bk_report_lock_timeout(edata, bk_lock_target_text(what), booking_timeout);
 		}
 		PG_END_TRY();
 	}
@@ -715,7 +725,6 @@ bk_direct_end(BkDirect *d)
 			table_close(d->rels[t], NoLock);
 	FreeExecutorState(d->estate);
 	PopActiveSnapshot();
-	bk_lock_timeout_pop(d->guc_nest_level);
 	d->estate = NULL;
 }
 

@@ -115,14 +115,16 @@ check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 re
  * another reservation meanwhile (or since this transaction's snapshot,
  * under REPEATABLE READ), the unique index refuses it: that is BK004 too,
  * never a raw unique violation.  While that transaction is still open the
- * index waits for it; a wait that runs out of lock_timeout is BK007,
- * naming the key.
+ * index waits for it, under booking.lock_timeout (bk_lock_timeout_push:
+ * triggers run in this update, so through the GUC machinery); a wait
+ * that runs out is BK007, naming the key.
  */
 static void
 update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char *value,
 				int ncolumns, const BkColumn *columns, const Datum *values)
 {
 	MemoryContext context = CurrentMemoryContext;
+	int			nest_level = bk_lock_timeout_push();
 
 	PG_TRY();
 	{
@@ -136,7 +138,7 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 		edata = CopyErrorData();
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 			bk_report_lock_timeout(edata, psprintf("%s \"%s\"", key->name, value),
-								   d->guc_nest_level >= 0);
+								   nest_level >= 0);
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
 			edata->constraint_name == NULL ||
 			strcmp(edata->constraint_name, key->index_name) != 0)
@@ -145,6 +147,7 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 		report_key_taken(key, value, r->reservation_id);
 	}
 	PG_END_TRY();
+	bk_lock_timeout_pop(nest_level);
 }
 
 /*

@@ -134,6 +134,22 @@ bk_lock_timeout_push(void)
 }
 
 /*
+ * bk_row_lock_timeout returns the lock_timeout (ms, 0 for none) one row
+ * lock wait of the engine runs under: booking.lock_timeout when it is set
+ * and shorter than the session's own lock_timeout (or that one is 0),
+ * else the session's.  `booking_applied` says which.  For a caller that
+ * applies it to a single wait in which no user code runs (bk_direct_lock),
+ * without the cost of the GUC machinery.
+ */
+int
+bk_row_lock_timeout(bool *booking_applied)
+{
+	*booking_applied = booking_lock_timeout_ms > 0 &&
+		(LockTimeout == 0 || LockTimeout > booking_lock_timeout_ms);
+	return *booking_applied ? booking_lock_timeout_ms : LockTimeout;
+}
+
+/*
  * bk_lock_timeout_pop puts back the lock_timeout bk_lock_timeout_push
  * replaced.
  */

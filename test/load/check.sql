@@ -16,5 +16,6 @@ SELECT format('recount: %s %s inventory held=%s booked=%s, reservations say %s/%
 SELECT format('key %s answered %s different reservations', key, count(DISTINCT reservation_id))
   FROM ld.outcome WHERE key IS NOT NULL AND code = 'ok'
  GROUP BY key HAVING count(DISTINCT reservation_id) > 1;
-SELECT format('undocumented outcome: %s %s x%s: %s', op, code, count(*), min(message))
+SELECT format('undocumented outcome: %s %s x%s: %s (context: %s)', op, code, count(*), min(message),
+              replace(min(context), E'\n', ' / '))
   FROM ld.outcome WHERE NOT allowed GROUP BY op, code;

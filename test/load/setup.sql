@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION booking;
 CREATE SCHEMA ld;
 CREATE UNLOGGED TABLE ld.outcome (op text, code text, allowed boolean, reservation_id bigint,
-                                  key text, message text);
+                                  key text, message text, context text);
 CREATE TABLE ld.fixture AS SELECT booking.add_property('Load Hotel', 'Loadville', 'UTC') AS pid;
 SELECT booking.add_room_type(pid, 'HOT', 'Hot room', 3, 2, 200) FROM ld.fixture;
 SELECT booking.add_room_type(pid, 'WARM', 'Warm room', 20, 2, 100) FROM ld.fixture;
@@ -23,14 +23,16 @@ CREATE FUNCTION ld.try(op text, sql text, allowed text[], key text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     id bigint;
+    context text;
 BEGIN
     BEGIN
         EXECUTE sql INTO id;
         INSERT INTO ld.outcome VALUES (op, 'ok', true, id, key, NULL);
         RETURN 'ok';
     EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS context = PG_EXCEPTION_CONTEXT;
         INSERT INTO ld.outcome VALUES (op, SQLSTATE, SQLSTATE = ANY (allowed || '{BK007}'::text[]),
-                                       NULL, key, SQLERRM);
+                                       NULL, key, SQLERRM, context);
         RETURN SQLSTATE;
     END;
 END
