@@ -1,4 +1,4 @@
--- bench/search/dataset.sql: the issue-4 dataset.  2,000 properties in 20
+-- bench/search/dataset.sql: the search benchmark's dataset (version 1.1).  2,000 properties in 20
 -- cities, 5 room types each, 365 nights open from current_date
 -- (3.65 M inventory rows), about 5 % of nights sold out.
 \set ON_ERROR_STOP 1
