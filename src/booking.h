@@ -80,6 +80,28 @@ extern bool booking_notify_events;
 /* Live hold states: they count against inventory as `held` */
 #define BK_LIVE_HOLD_STATES "'{held,payment_pending}'::booking.booking_state[]"
 
+/* States that count against inventory at all: live holds and `confirmed` */
+#define BK_COUNTED_STATES "'{held,payment_pending,confirmed}'::booking.booking_state[]"
+
+/*
+ * The common table expression `expected`: what the reservations hold and
+ * book of each night they cover, recounted from booking.reservation.
+ * check_invariants judges booking.inventory against it, and
+ * repair_inventory rewrites drifted nights to it: one recount for both.
+ */
+#define BK_RECOUNT_CTE \
+	" expected AS (" \
+	"  SELECT r.property_id, r.room_type, r.check_in OPERATOR(pg_catalog.+) g AS night," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"             WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"             WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked" \
+	"    FROM booking.reservation r," \
+	"         pg_catalog.generate_series(0, (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"                                       OPERATOR(pg_catalog.-) 1) g" \
+	"   WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_COUNTED_STATES ")" \
+	"   GROUP BY 1, 2, 3)"
+
 /*
  * A prepared statement kept for the life of the backend.  Declare one as
  * `static BookingPlan plan = {"SQL", nargs, {types}};` and run it with

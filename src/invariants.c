@@ -16,21 +16,12 @@
 PG_FUNCTION_INFO_V1(booking_check_invariants);
 
 /*
- * The nightly counts against the reservations (every version).  Every
- * operator is pg_catalog's, written out (test/lint/sql-operators).
+ * The nightly counts against the reservations (BK_RECOUNT_CTE), at
+ * every version.  Every operator is pg_catalog's, written out
+ * (test/lint/sql-operators).
  */
 #define COUNTS_SQL \
-	" expected AS (" \
-	"  SELECT r.property_id, r.room_type, r.check_in OPERATOR(pg_catalog.+) g AS night," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
-	"             WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
-	"             WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked" \
-	"    FROM booking.reservation r," \
-	"         pg_catalog.generate_series(0, (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
-	"                                       OPERATOR(pg_catalog.-) 1) g" \
-	"   WHERE r.state OPERATOR(pg_catalog.<>) ALL ('{cancelled,expired}'::booking.booking_state[])" \
-	"   GROUP BY 1, 2, 3)" \
+	BK_RECOUNT_CTE \
 	" SELECT COALESCE(i.property_id, e.property_id), COALESCE(i.room_type, e.room_type)," \
 	"        COALESCE(i.night, e.night), p.problem" \
 	"   FROM booking.inventory i" \

@@ -25,24 +25,9 @@
 
 PG_FUNCTION_INFO_V1(booking_repair_inventory);
 
-#define LIVE_OR_BOOKED "'{held,payment_pending,confirmed}'::booking.booking_state[]"
-
-/* What the reservations hold and book of each night they cover */
-#define RECOUNT_CTE \
-	"expected AS (" \
-	"  SELECT r.property_id, r.room_type, r.check_in OPERATOR(pg_catalog.+) g AS night," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
-	"           WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
-	"           WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked" \
-	"    FROM booking.reservation r," \
-	"         pg_catalog.generate_series(0, r.check_out OPERATOR(pg_catalog.-) r.check_in OPERATOR(pg_catalog.-) 1) g" \
-	"   WHERE r.state OPERATOR(pg_catalog.=) ANY (" LIVE_OR_BOOKED ")" \
-	"   GROUP BY 1, 2, 3)"
-
 /* The nights that disagree, locked in the global order. */
 static BookingPlan lock_drifted_plan = {
-	"WITH " RECOUNT_CTE
+	"WITH" BK_RECOUNT_CTE
 	" SELECT pg_catalog.array_agg(property_id), pg_catalog.array_agg(room_type),"
 	"        pg_catalog.array_agg(night)"
 	"   FROM (SELECT i.property_id, i.room_type, i.night"
@@ -84,7 +69,7 @@ static BookingPlan fix_plan = {
 	"     AND r.room_type OPERATOR(pg_catalog.=) i.room_type"
 	"     AND r.check_in OPERATOR(pg_catalog.<=) i.night"
 	"     AND r.check_out OPERATOR(pg_catalog.>) i.night"
-	"     AND r.state OPERATOR(pg_catalog.=) ANY (" LIVE_OR_BOOKED ")"
+	"     AND r.state OPERATOR(pg_catalog.=) ANY (" BK_COUNTED_STATES ")"
 	"   GROUP BY i.property_id, i.room_type, i.night, i.units, i.held, i.booked),"
 	" d AS ("
 	"  SELECT * FROM c"
@@ -114,7 +99,7 @@ static BookingPlan fix_plan = {
 
 /* Nights the reservations cover that have no inventory row at all. */
 static BookingPlan missing_plan = {
-	"WITH " RECOUNT_CTE
+	"WITH" BK_RECOUNT_CTE
 	" SELECT e.property_id, e.room_type, e.night, NULL::int, e.held, NULL::int, e.booked, false,"
 	"        'not fixed: the reservations cover this night but it has no inventory row;"
 	" open it (open_inventory), then repair again'"
