@@ -48,6 +48,24 @@ bk_nights_lock(BkDirect *d, int64 property_id, Datum room_type,
 }
 
 /*
+ * scan_nights starts a scan of inventory_pkey over the nights [first, end)
+ * of one room type, in night order; `keys` (NIGHTS_SCAN_KEYS of them) must
+ * live as long as the scan.
+ */
+#define NIGHTS_SCAN_KEYS 4
+
+static IndexScanDesc
+scan_nights(BkDirect *d, int64 property_id, Datum room_type,
+			DateADT first, DateADT end, ScanKeyData *keys)
+{
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first));
+	ScanKeyInit(&keys[3], 3, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(end));
+	return bk_direct_scan(d, BK_INVENTORY, BK_INVENTORY_PKEY, keys, NIGHTS_SCAN_KEYS);
+}
+
+/*
  * bk_nights_lock_wait is bk_nights_lock with a wait policy: with
  * LockWaitSkip a night another transaction has locked is left out too,
  * for callers that may not wait (they hold nights above it).
@@ -56,7 +74,7 @@ void
 bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 					DateADT first, DateADT end, LockWaitPolicy wait, BkNights *nights)
 {
-	ScanKeyData keys[4];
+	ScanKeyData keys[NIGHTS_SCAN_KEYS];
 	IndexScanDesc scan;
 	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
 	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_LOCKED);
@@ -69,11 +87,7 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 	nights->n = 0;
 	nights->nights = palloc(sizeof(BkNight) * capacity);
 
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
-	ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first));
-	ScanKeyInit(&keys[3], 3, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(end));
-	scan = bk_direct_scan(d, BK_INVENTORY, BK_INVENTORY_PKEY, keys, 4);
+	scan = scan_nights(d, property_id, room_type, first, end, keys);
 
 	while (index_getnext_slot(scan, ForwardScanDirection, found))
 	{
@@ -124,18 +138,14 @@ void
 bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 			   DateADT first, DateADT end, BkNights *nights)
 {
-	ScanKeyData keys[4];
+	ScanKeyData keys[NIGHTS_SCAN_KEYS];
 	IndexScanDesc scan;
 	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
 	int			capacity = Max(end - first, 1);
 
 	nights->n = 0;
 	nights->nights = palloc0(sizeof(BkNight) * capacity);
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
-	ScanKeyInit(&keys[2], 3, BTGreaterEqualStrategyNumber, F_DATE_GE, DateADTGetDatum(first));
-	ScanKeyInit(&keys[3], 3, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(end));
-	scan = bk_direct_scan(d, BK_INVENTORY, BK_INVENTORY_PKEY, keys, 4);
+	scan = scan_nights(d, property_id, room_type, first, end, keys);
 	while (nights->n < capacity && index_getnext_slot(scan, ForwardScanDirection, found))
 	{
 		BkNight    *night = &nights->nights[nights->n++];
