@@ -119,10 +119,23 @@ ALTER TABLE booking.event
  * comes with every CREATE EXTENSION.
  */
 CREATE TABLE booking.event_publisher (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton)
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    -- every event not published yet has writer_xid >= scan_from (events.c)
+    scan_from xid8 NOT NULL DEFAULT '0'
 );
 INSERT INTO booking.event_publisher DEFAULT VALUES;
 REVOKE ALL ON booking.event_publisher FROM PUBLIC;
+
+/*
+ * The events not published yet, by the transaction that wrote them.  The
+ * publisher and the calendar's readers look only at writer_xid >=
+ * event_publisher.scan_from: every transaction older than that had ended
+ * when a pass began, so its events were published then.  (1.1 walked an
+ * index on event_id from its first entry: the entries of every event
+ * published since the last VACUUM, on every pass and every search.)
+ */
+DROP INDEX booking.event_unpublished_idx;
+CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) WHERE position IS NULL;
 
 /*
  * From 1.2 on the calendar's writer is the publisher, which folds events

@@ -11,6 +11,7 @@
 
 #include "access/genam.h"
 #include "access/skey.h"
+#include "access/transam.h"
 #include "executor/spi.h"
 #include "nodes/execnodes.h"
 #include "fmgr.h"
@@ -203,7 +204,7 @@ typedef struct BkCalendarDelta
 #define BK_NOT_ON_SALE		PG_INT32_MIN
 #define BK_NOT_ON_SALE_SQL	"(-2147483648)"
 
-extern bool bk_publisher_try_lock(void);
+extern bool bk_publisher_try_lock(FullTransactionId *scan_from);
 extern void bk_publisher_lock(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
@@ -270,7 +271,8 @@ typedef enum BkIndex
 	BK_RESERVATION_LIVE_HOLDS_IDX,
 	BK_RESERVATION_PAYMENT_REF_KEY,
 	BK_RESERVATION_PAYMENT_INTENT_KEY,
-	BK_EVENT_UNPUBLISHED_IDX,
+	BK_EVENT_UNPUBLISHED_IDX,	/* 1.1 */
+	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
 	/* and the sequences ids come from */
 	BK_RESERVATION_ID_SEQ,
@@ -480,7 +482,8 @@ extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r
 						   ItemPointer tid);
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
-extern int	bk_publish_events(void);
+extern int	bk_publish_events(bool from_start);
+extern void bk_events_loading(void);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 

@@ -40,6 +40,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/varlena.h"
+#include "utils/xid8.h"
 
 #include "booking.h"
 
@@ -48,7 +49,7 @@ PG_FUNCTION_INFO_V1(booking_calendar_apply);
 PG_FUNCTION_INFO_V1(booking_rebuild_calendar);
 
 /* The publisher's lock: the one row of booking.event_publisher (1.2). */
-#define PUBLISHER_ROW_SQL "SELECT 1 FROM booking.event_publisher FOR UPDATE"
+#define PUBLISHER_ROW_SQL "SELECT scan_from FROM booking.event_publisher FOR UPDATE"
 static BookingPlan publisher_try_lock_plan = {PUBLISHER_ROW_SQL " SKIP LOCKED", 0, {InvalidOid}};
 static BookingPlan publisher_lock_plan = {PUBLISHER_ROW_SQL, 0, {InvalidOid}};
 
@@ -238,13 +239,17 @@ booking_calendar_apply(PG_FUNCTION_ARGS)
  * compat.c, and its calendar has no pending changes to keep apart).
  *
  * bk_publisher_try_lock takes the lock without waiting and keeps it until
- * the end of the transaction; false when another transaction has it.
+ * the end of the transaction, and puts the row's scan_from in *scan_from
+ * (events.c); false when another transaction has it.
  */
 bool
-bk_publisher_try_lock(void)
+bk_publisher_try_lock(FullTransactionId *scan_from)
 {
 	bk_exec(&publisher_try_lock_plan, NULL, NULL, 1);
-	return SPI_processed > 0;
+	if (SPI_processed == 0)
+		return false;
+	*scan_from = DatumGetFullTransactionId(bk_get_notnull(0, 1));
+	return true;
 }
 
 /*

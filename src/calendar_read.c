@@ -27,12 +27,15 @@ PG_FUNCTION_INFO_V1(booking_calendar);
 
 /*
  * The calendar changes of the events not published yet that this snapshot
- * sees, on nights of [$1, $2), of property $3 (any when NULL).
+ * sees, on nights of [$1, $2), of property $3 (any when NULL).  Every one
+ * has writer_xid >= the publisher row's scan_from (events.c), so the walk
+ * of event_unpublished_xid_idx starts there.
  */
 static BookingPlan pending_plan = {
 	"SELECT property_id, room_type, first_night, end_night, free_delta"
 	"  FROM booking.event"
 	" WHERE position IS NULL AND free_delta IS NOT NULL"
+	"   AND writer_xid OPERATOR(pg_catalog.>=) (SELECT p.scan_from FROM booking.event_publisher p)"
 	"   AND first_night OPERATOR(pg_catalog.<) $2 AND end_night OPERATOR(pg_catalog.>) $1"
 	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)",
 	3, {DATEOID, DATEOID, INT8OID}

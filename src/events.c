@@ -23,6 +23,16 @@
  * events of one reservation are written under its row lock, so they are
  * published in the order they happened.
  *
+ * Finding them.  The events not published yet are indexed by writer_xid
+ * (event_unpublished_xid_idx), and the publisher row's scan_from is where
+ * they start: a pass moves it on to its snapshot's xmin (find_pending), so
+ * a pass, and a reader adding the changes not folded yet
+ * (calendar_read.c), reads what was written since and not every event
+ * published since the last VACUUM.  Rows loaded by a restore carry
+ * another cluster's xids: the loader resets scan_from
+ * (bk_events_loading), and the sweeper's rounds and purge() look from the
+ * start.
+ *
  * Who publishes.  Publishing must happen in a short transaction of its
  * own: positions handed out by a transaction that stays open would hold
  * every later event back.  The sweeper publishes, woken at the commit of
@@ -45,6 +55,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/sequence.h"
@@ -60,6 +71,14 @@
 #include "utils/snapmgr.h"
 #include "access/tableam.h"
 #include "utils/xid8.h"
+#include "utils/fmgroids.h"
+#include "lib/binaryheap.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "miscadmin.h"
+#include "access/stratnum.h"
+#include "access/transam.h"
 
 #include "booking.h"
 
@@ -74,6 +93,11 @@ PG_FUNCTION_INFO_V1(booking_ack_events);
 static BookingPlan next_position_plan = {
 	"SELECT pg_catalog.nextval('booking.event_position_seq'::pg_catalog.regclass)",
 	0, {InvalidOid}
+};
+
+static BookingPlan save_scan_from_plan = {
+	"UPDATE booking.event_publisher SET scan_from = $1",
+	1, {XID8OID}
 };
 
 static BookingPlan skip_positions_plan = {
@@ -384,38 +408,219 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 	ExecClearTuple(slot);
 }
 
+static BookingPlan rescan_from_start_plan = {
+	"UPDATE booking.event_publisher SET scan_from = '0'",
+	0, {InvalidOid}
+};
+
+/*
+ * bk_events_loading is called (hooks.c) when this backend starts loading
+ * rows into booking.event outside the engine: a restore.  Their
+ * writer_xid values come from another cluster and may be below
+ * scan_from, so the next publisher pass, and every reader, must look from
+ * the start: the publisher row says so in the loader's own transaction,
+ * which commits with the rows (and holds the publisher's lock until then).
+ */
+void
+bk_events_loading(void)
+{
+	static LocalTransactionId done_in = InvalidLocalTransactionId;
+
+	if (MyProc->lxid == done_in)
+		return;					/* once per transaction (an INSERT per row) */
+	if (!bk_schema_has_event_deltas())
+		return;					/* 1.1: the publisher walks every event anyway */
+	done_in = MyProc->lxid;
+	if (pg_class_aclcheck(get_relname_relid("event_publisher", get_rel_namespace(bk_table_oid(BK_EVENT))),
+						  GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		return;					/* the sweeper's rounds will find them */
+	bk_connect();
+	bk_exec(&rescan_from_start_plan, NULL, NULL, 0);
+	bk_finish();
+}
+
+/* The publisher row's new scan_from (the caller holds its lock) */
+static void
+save_scan_from(FullTransactionId scan_from)
+{
+	Datum		arg = FullTransactionIdGetDatum(scan_from);
+
+	bk_exec(&save_scan_from_plan, &arg, NULL, 0);
+}
+
+/* An event found not published yet: where it is, and the order it goes in */
+typedef struct PendingEvent
+{
+	int64		event_id;
+	FullTransactionId writer_xid;
+	ItemPointerData tid;
+} PendingEvent;
+
+/* A max-heap of PendingEvent pointers by event_id (binaryheap's order) */
+static int
+pending_event_cmp(Datum a, Datum b, void *arg)
+{
+	int64		x = ((PendingEvent *) DatumGetPointer(a))->event_id;
+	int64		y = ((PendingEvent *) DatumGetPointer(b))->event_id;
+
+	return (x > y) - (x < y);
+}
+
+static int
+pending_event_qsort_cmp(const void *a, const void *b)
+{
+	return pending_event_cmp(PointerGetDatum(*(PendingEvent *const *) a),
+							 PointerGetDatum(*(PendingEvent *const *) b), NULL);
+}
+
+/*
+ * widen_xid makes a full transaction id of `xid`, an xid of a snapshot
+ * taken in this transaction (so not older than one epoch).
+ */
+static FullTransactionId
+widen_xid(TransactionId xid)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+
+	if (xid > XidFromFullTransactionId(next))
+		epoch--;
+	return FullTransactionIdFromEpochAndXid(epoch, xid);
+}
+
+/*
+ * find_pending finds the events this transaction sees that are not
+ * published yet: the BK_PUBLISH_BATCH of them with the smallest event_ids,
+ * in event_id order, in an array of *n pointers.
+ *
+ * At 1.2 it walks event_unpublished_xid_idx from *scan_from on.  Every
+ * event not published yet has writer_xid >= scan_from: a transaction
+ * older than scan_from had ended when the last pass took its snapshot, so
+ * that pass saw its events (or it ended without any), and a transaction
+ * running now has an xid of at least the snapshot's xmin.  The walk costs
+ * what was written since, not every event published since the last
+ * VACUUM.  It sets *scan_from to what the next pass may start from: the
+ * snapshot's xmin, or the oldest writer_xid of an event this pass leaves
+ * for later.  At 1.1 (no such index) it walks event_unpublished_idx from
+ * its first entry, as 1.1 did.
+ */
+static PendingEvent **
+find_pending(BkDirect *d, FullTransactionId *scan_from, int *n)
+{
+	binaryheap *heap = binaryheap_allocate(BK_PUBLISH_BATCH, pending_event_cmp, NULL);
+	TupleTableSlot *found = bk_direct_slot(d, BK_EVENT, BK_SLOT_FOUND);
+	int			position_column = bk_column(BK_EVENT_POSITION);
+	bool		by_xid = scan_from != NULL;
+	FullTransactionId oldest_left = InvalidFullTransactionId;
+	PendingEvent *spare = palloc(sizeof(PendingEvent));
+	PendingEvent **events;
+	IndexScanDesc scan;
+	ScanKeyData key;
+
+	if (by_xid)
+	{
+		ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
+					FullTransactionIdGetDatum(*scan_from));
+		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &key, 1);
+	}
+	else
+		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
+	while (index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		PendingEvent *event = spare;
+		bool		isnull;
+
+		(void) slot_getattr(found, position_column, &isnull);
+		if (!isnull)
+			continue;			/* an index entry of an older version */
+		event->event_id = DatumGetInt64(bk_direct_get_notnull(found, bk_column(BK_EVENT_EVENT_ID)));
+		event->writer_xid = DatumGetFullTransactionId(bk_direct_get_notnull(found, bk_column(BK_EVENT_WRITER_XID)));
+		event->tid = found->tts_tid;
+		if (heap->bh_size < BK_PUBLISH_BATCH)
+		{
+			binaryheap_add_unordered(heap, PointerGetDatum(event));
+			spare = palloc(sizeof(PendingEvent));
+			if (heap->bh_size == BK_PUBLISH_BATCH)
+				binaryheap_build(heap);
+			continue;
+		}
+		if (!by_xid)
+			break;				/* in event_id order: the rest is for later */
+		/* the heap is full: keep the smaller event_id, leave the other */
+		if (event->event_id < ((PendingEvent *) DatumGetPointer(binaryheap_first(heap)))->event_id)
+		{
+			spare = (PendingEvent *) DatumGetPointer(binaryheap_first(heap));
+			binaryheap_replace_first(heap, PointerGetDatum(event));
+		}
+		if (!FullTransactionIdIsValid(oldest_left) ||
+			FullTransactionIdPrecedes(spare->writer_xid, oldest_left))
+			oldest_left = spare->writer_xid;
+	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+
+	*n = heap->bh_size;
+	events = palloc(sizeof(PendingEvent *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		events[i] = (PendingEvent *) DatumGetPointer(heap->bh_nodes[i]);
+	qsort(events, *n, sizeof(PendingEvent *), pending_event_qsort_cmp);
+	if (by_xid)
+	{
+		*scan_from = widen_xid(d->snapshot->xmin);
+		if (FullTransactionIdIsValid(oldest_left) && FullTransactionIdPrecedes(oldest_left, *scan_from))
+			*scan_from = oldest_left;
+	}
+	return events;
+}
+
 /*
  * publish positions the unpublished events this transaction sees
  * (committed, or its own), up to BK_PUBLISH_BATCH of them, in event_id
  * order, and folds their calendar changes into the room calendar; the
- * caller holds the publisher's lock.  Returns how many it published.
+ * caller holds the publisher's lock.  scan_from is the publisher row's
+ * (NULL at 1.1), which it moves on.  Returns how many it published.
  *
- * It walks event_unpublished_idx (event_id WHERE position IS NULL) and
- * writes each position without SPI: the cost is one index entry and one
- * row per event, whatever the size of the table.  (An UPDATE ... FROM
- * over the unpublished ids was planned once per backend and could keep a
- * plan made when the table was small: a sequential scan of every event,
- * kept, per pass.)  No row lock: only the holder of the publisher's lock
- * writes a position, and nothing else updates a committed event.
+ * It writes each position without SPI: the cost is one index walk
+ * (find_pending) and one row per event.  (An UPDATE ... FROM over the
+ * unpublished ids was planned once per backend and could keep a plan made
+ * when the table was small: a sequential scan of every event, kept, per
+ * pass.)  No row lock: only the holder of the publisher's lock writes a
+ * position, and nothing else updates a committed event.
  */
 static int
-publish(void)
+publish(FullTransactionId *scan_from)
 {
 	BkDirect	d;
 	int64		first;
-	int			published = 0;
+	PendingEvent **events;
+	int			nevents;
 	BkCalendarDelta *deltas;
 	int			ndeltas = 0;
-	int			max_deltas = 64;
 	bool		has_deltas;
-	IndexScanDesc scan;
 	TupleTableSlot *found;
 	TupleTableSlot *slot;
 	TupleDesc	desc;
 	int			position_column;
+	FullTransactionId scanned_from = scan_from ? *scan_from : InvalidFullTransactionId;
+
+	bk_direct_begin(&d, false);
+	events = find_pending(&d, scan_from, &nevents);
+	bk_direct_end(&d);
+	if (nevents == 0)
+	{
+		if (scan_from != NULL && !FullTransactionIdEquals(*scan_from, scanned_from))
+			save_scan_from(*scan_from);
+		return 0;
+	}
 
 	bk_exec(&next_position_plan, NULL, NULL, 1);
 	first = bk_get_int64(0, 1);
+	if (nevents > 1)
+	{
+		Datum		last = Int64GetDatum(first + nevents - 1);
+
+		bk_exec(&skip_positions_plan, &last, NULL, 1);
+	}
 
 	bk_direct_begin(&d, true);
 	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
@@ -423,17 +628,16 @@ publish(void)
 	desc = RelationGetDescr(bk_direct_relation(&d, BK_EVENT));
 	position_column = bk_column(BK_EVENT_POSITION);
 	has_deltas = bk_unit_has_event_deltas();	/* known once the table is open */
-	deltas = palloc(sizeof(BkCalendarDelta) * max_deltas);
-	scan = bk_direct_scan(&d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
-	while (published < BK_PUBLISH_BATCH && index_getnext_slot(scan, ForwardScanDirection, found))
+	deltas = palloc(sizeof(BkCalendarDelta) * nevents);
+	for (int i = 0; i < nevents; i++)
 	{
-		Datum		position = Int64GetDatum(first + published);
+		Datum		position = Int64GetDatum(first + i);
 		bool		isnull = false;
-		ItemPointerData tid = found->tts_tid;
 
-		(void) slot_getattr(found, position_column, &isnull);
-		if (!isnull)
-			continue;			/* an index entry of an older version */
+		if (!table_tuple_fetch_row_version(bk_direct_relation(&d, BK_EVENT), &events[i]->tid,
+										   SnapshotSelf, found))
+			elog(ERROR, "booking: event " INT64_FORMAT " is gone while it is published",
+				 events[i]->event_id);
 		if (has_deltas)
 		{
 			bool		no_delta;
@@ -441,14 +645,7 @@ publish(void)
 
 			if (!no_delta)
 			{
-				BkCalendarDelta *change;
-
-				if (ndeltas == max_deltas)
-				{
-					max_deltas *= 2;
-					deltas = repalloc(deltas, sizeof(BkCalendarDelta) * max_deltas);
-				}
-				change = &deltas[ndeltas++];
+				BkCalendarDelta *change = &deltas[ndeltas++];
 
 				change->property_id = DatumGetInt64(bk_direct_get_notnull(found, bk_column(BK_EVENT_PROPERTY_ID)));
 				change->room_type = datumCopy(bk_direct_get_notnull(found, bk_column(BK_EVENT_ROOM_TYPE)),
@@ -458,27 +655,20 @@ publish(void)
 				change->delta = DatumGetInt32(delta);
 			}
 		}
-		isnull = false;
 		ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,
 													 1, &position_column, &position, &isnull),
 						   slot, true);
-		bk_direct_update(&d, BK_EVENT, &tid, slot);
+		bk_direct_update(&d, BK_EVENT, &events[i]->tid, slot);
 		ExecClearTuple(slot);
-		published++;
 	}
-	index_endscan(scan);
 	ExecClearTuple(found);
 	bk_direct_end(&d);
 
-	if (published > 1)
-	{
-		Datum		last = Int64GetDatum(first + published - 1);
-
-		bk_exec(&skip_positions_plan, &last, NULL, 1);
-	}
+	if (scan_from != NULL && !FullTransactionIdEquals(*scan_from, scanned_from))
+		save_scan_from(*scan_from);
 	if (ndeltas > 0)
 		bk_calendar_fold(deltas, ndeltas);
-	return published;
+	return nevents;
 }
 
 /*
@@ -487,17 +677,27 @@ publish(void)
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
  * inside an SPI connection, in a short transaction of its own.  Returns
  * how many it published.
+ *
+ * from_start looks at every event not published yet, whatever its
+ * writer_xid: the sweeper's rounds and purge() do, so that an event put in
+ * by other means than the engine (a restore without the library
+ * preloaded, an INSERT by the owner) with a writer_xid from before
+ * scan_from is published within a round all the same.
  */
 int
-bk_publish_events(void)
+bk_publish_events(bool from_start)
 {
+	FullTransactionId scan_from;
+
 	if (IsolationUsesXactSnapshot())
 		return 0;
 	if (!bk_schema_has_event_deltas())
-		return bk_compat_publish_lock() ? publish() : 0;
-	if (!bk_publisher_try_lock())
+		return bk_compat_publish_lock() ? publish(NULL) : 0;
+	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
-	return publish();
+	if (from_start)
+		scan_from = FullTransactionIdFromU64(0);
+	return publish(&scan_from);
 }
 
 /*
@@ -561,11 +761,13 @@ booking_read_events(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
-		(void) bk_publish_events();
+		(void) bk_publish_events(false);
 	args[0] = CStringGetTextDatum(consumer);
 	args[1] = Int32GetDatum(max);
 	bk_exec(&register_consumer_plan, args, NULL, 0);
 	bk_exec(&read_plan, args, NULL, 0);
+	if (SPI_processed > 0 && !RecoveryInProgress())
+		XLogFlush(GetXLogInsertRecPtr());	/* the sweeper publishes asynchronously */
 	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;

@@ -149,7 +149,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
 	if (!IsTransactionBlock())
-		done += bk_publish_events();
+		done += bk_publish_events(true);
 	done += bk_purge_events(max_rows);
 	bk_finish();
 	PG_RETURN_INT32(done);
@@ -302,12 +302,21 @@ sweeper_xact(StepFn step, void *arg, const char *activity, ErrorData **error_out
 
 /*
  * publish_step gives positions to the committed events and, when it did,
- * sends one NOTIFY booking_events.
+ * sends one NOTIFY booking_events.  arg non-NULL: look from the start
+ * (bk_publish_events), as each round does.
  */
 static void
 publish_step(void *arg)
 {
-	if (bk_publish_events() > 0)
+	/*
+	 * Commit without waiting for the WAL flush: a pass lost in a crash
+	 * leaves its events unpublished, for the next pass.  read_events
+	 * flushes the WAL before it hands out a position, so no consumer ever
+	 * sees one that a crash could take back.
+	 */
+	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	if (bk_publish_events(arg != NULL) > 0)
 		bk_notify_published();
 }
 
@@ -644,7 +653,8 @@ wakeup(bool round_due)
 	bool		skipped = false;
 	StepResult published;
 
-	published = sweeper_xact(publish_step, NULL, "booking: publishing events", NULL);
+	published = sweeper_xact(publish_step, round_due ? (void *) &round_due : NULL,
+							 "booking: publishing events", NULL);
 	if (published == STEP_SKIPPED)
 		return;
 	failed = published == STEP_FAILED;

@@ -7,7 +7,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(130);
+SELECT plan(132);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -215,8 +215,12 @@ SELECT col_is_pk('booking', 'event', ARRAY['event_id'], 'event is keyed by event
 SELECT col_is_pk('booking', 'event_consumer', ARRAY['consumer'], 'event_consumer is keyed by consumer');
 SELECT col_is_unique('booking', 'event', ARRAY['position'],
                      'an event position is given once (unique)');
-SELECT has_index('booking', 'event', 'event_unpublished_idx', ARRAY['event_id'],
-                 'event has an index on the events still waiting for a position');
+SELECT has_index('booking', 'event', 'event_unpublished_xid_idx', ARRAY['writer_xid'],
+                 'event has an index on the events still waiting for a position, by writer');
+SELECT hasnt_index('booking', 'event', 'event_unpublished_idx',
+                   '1.1''s index of unpublished events by event_id is gone');
+SELECT col_not_null('booking', 'event_publisher', 'scan_from',
+                    'the publisher row says where unpublished events start (scan_from)');
 
 -- ---------------------------------------------------------------------
 -- The state enum and its trigger

@@ -91,3 +91,37 @@ SELECT t.try($$SELECT * FROM booking.read_events('mailer', 0)$$);
 SELECT t.try($$SELECT booking.ack_events('nobody', 1)$$);
 SELECT t.try($$SELECT booking.ack_events('mailer', -5)$$);
 SELECT t.try($$SELECT booking.ack_events('mailer', NULL)$$);
+
+-- Publishing looks only at events written from the publisher row's
+-- scan_from on: every transaction older than it had ended when the last
+-- pass began, so its events were published then
+SELECT booking.purge() >= 0 AS purged;
+SELECT scan_from > '0' AND scan_from <= pg_snapshot_xmin(pg_current_snapshot()) AS scan_from_moved_on
+  FROM booking.event_publisher;
+-- an event put in by other means than the engine, with a writer_xid from
+-- before scan_from (an INSERT inside a DO block, which is not a load):
+-- purge() and the sweeper's rounds look from the start, and publish it
+-- (event_ids below zero: the sequence never hands them out)
+\set ECHO none
+SELECT format($f$DO $do$ BEGIN
+    INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
+    VALUES (-1, 'by_hand', 0, %s, '{}', '3');
+END $do$$f$, :p) \gexec
+\set ECHO all
+SELECT scan_from > '0' AS not_a_load FROM booking.event_publisher;
+SELECT booking.purge() >= 1 AS purged;
+SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -1;
+
+-- A restore loads events whose writer_xid come from another cluster: the
+-- client's own INSERT (or COPY) into booking.event sets scan_from back to
+-- the start in the loader's transaction, so the publisher, and every
+-- reader of the calendar, see them at once.  (This session is a loader
+-- from here on: the sweeper of this database waits until it disconnects.)
+SELECT available AS free_before FROM booking.availability(:p, current_date + 6, current_date + 7) \gset
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid,
+                           room_type, first_night, end_night, free_delta)
+VALUES (-2, 'restored', 0, :p, '{}', '3', 'E', current_date + 6, current_date + 7, -1);
+SELECT scan_from = '0' AS looks_from_the_start FROM booking.event_publisher;
+SELECT :free_before - available AS counted_by_readers FROM booking.availability(:p, current_date + 6, current_date + 7);
+DELETE FROM booking.event WHERE event_id IN (-1, -2);
+SELECT available = :free_before AS back FROM booking.availability(:p, current_date + 6, current_date + 7);
