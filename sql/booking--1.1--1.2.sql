@@ -138,6 +138,26 @@ DROP INDEX booking.event_unpublished_idx;
 CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) WHERE position IS NULL;
 
 /*
+ * That rule holds only if writer_xid is the xid of the transaction that
+ * inserted the row.  The engine writes it so; a row put in by other means
+ * (a restore's COPY, which carries another cluster's xids, an INSERT by
+ * the owner) gets it here.  ENABLE ALWAYS: it fires under
+ * session_replication_role = replica too.  A restore with
+ * --disable-triggers bypasses it: the sweeper's rounds and purge() look
+ * at every unpublished event, whatever its writer_xid, and publish those.
+ */
+CREATE FUNCTION booking.event_local_writer() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_event_local_writer';
+REVOKE ALL ON FUNCTION booking.event_local_writer() FROM PUBLIC;
+CREATE TRIGGER event_local_writer
+    BEFORE INSERT ON booking.event
+    FOR EACH ROW
+    WHEN (NEW.writer_xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id())
+    EXECUTE FUNCTION booking.event_local_writer();
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+
+/*
  * From 1.2 on the calendar's writer is the publisher, which folds events
  * in batches: a day on sale may be below zero until its next pass, so a
  * day not on sale says -2147483648 instead of -1.

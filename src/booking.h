@@ -483,7 +483,6 @@ extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
 extern int	bk_publish_events(bool from_start);
-extern void bk_events_loading(void);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 

@@ -43,6 +43,8 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
+#include "nodes/makefuncs.h"
+#include "rewrite/rewriteManip.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -77,6 +79,8 @@ typedef struct BkTableCache
 	AttrNumber *default_attnums;
 	ExprState **default_exprs;
 	char	   *unsupported_trigger;	/* see find_unsupported_trigger; NULL: none */
+	int			ntriggers;
+	ExprState **trigger_when;	/* per trigger, in trigdesc order: its WHEN, or NULL */
 } BkTableCache;
 
 static BkTableCache tables[BK_TABLE_COUNT] = {
@@ -287,6 +291,36 @@ build_defaults(BkTableCache *cache, Relation rel)
 }
 
 /*
+ * build_trigger_when compiles the WHEN clause of every row trigger of `rel`
+ * as TriggerEnabled would (NEW as OUTER_VAR, OLD as INNER_VAR), so that a
+ * unit does not parse and compile them again for each call.  Runs in the
+ * cache's memory context.
+ */
+static void
+build_trigger_when(BkTableCache *cache, Relation rel)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+
+	cache->ntriggers = triggers != NULL ? triggers->numtriggers : 0;
+	cache->trigger_when = NULL;
+	for (int i = 0; i < cache->ntriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+		Node	   *qual;
+
+		if (trigger->tgqual == NULL)
+			continue;
+		if (cache->trigger_when == NULL)
+			cache->trigger_when = palloc0(sizeof(ExprState *) * cache->ntriggers);
+		qual = stringToNode(trigger->tgqual);
+		ChangeVarNodes(qual, PRS2_OLD_VARNO, INNER_VAR, 0);
+		ChangeVarNodes(qual, PRS2_NEW_VARNO, OUTER_VAR, 0);
+		qual = (Node *) make_ands_implicit((Expr *) qual);
+		cache->trigger_when[i] = ExecInitQual((List *) expression_planner((Expr *) qual), NULL);
+	}
+}
+
+/*
  * find_unsupported_trigger returns the name of a trigger on `rel` the
  * engine's writes would silently skip, or NULL: a statement-level trigger
  * on INSERT, UPDATE or DELETE, or a row trigger with transition tables
@@ -383,6 +417,7 @@ build_table_cache(BkTableCache *cache, Relation rel)
 		}
 	build_defaults(cache, rel);
 	cache->unsupported_trigger = find_unsupported_trigger(rel);
+	build_trigger_when(cache, rel);
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
@@ -489,6 +524,9 @@ bk_direct_target(BkDirect *d, BkTable table)
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 0, NULL, 0);
 	rri->ri_ConstraintExprs = cache->check_exprs;
+	if (cache->trigger_when != NULL && rri->ri_TrigDesc != NULL &&
+		rri->ri_TrigDesc->numtriggers == cache->ntriggers)
+		memcpy(rri->ri_TrigWhenExprs, cache->trigger_when, sizeof(ExprState *) * cache->ntriggers);
 	rri->ri_NumIndices = cache->nindexes;
 	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * Max(cache->nindexes, 1));
 	rri->ri_IndexRelationInfo = cache->index_info;

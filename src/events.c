@@ -28,10 +28,11 @@
  * they start: a pass moves it on to its snapshot's xmin (find_pending), so
  * a pass, and a reader adding the changes not folded yet
  * (calendar_read.c), reads what was written since and not every event
- * published since the last VACUUM.  Rows loaded by a restore carry
- * another cluster's xids: the loader resets scan_from
- * (bk_events_loading), and the sweeper's rounds and purge() look from the
- * start.
+ * published since the last VACUUM.  Rows put in by other means (a
+ * restore's COPY carries another cluster's xids) get this transaction's
+ * xid from the trigger event_local_writer; the sweeper's rounds and
+ * purge() look from the start anyway, for a restore that disabled
+ * triggers.
  *
  * Who publishes.  Publishing must happen in a short transaction of its
  * own: positions handed out by a transaction that stays open would hold
@@ -73,10 +74,8 @@
 #include "utils/xid8.h"
 #include "utils/fmgroids.h"
 #include "lib/binaryheap.h"
-#include "storage/proc.h"
-#include "utils/acl.h"
-#include "utils/lsyscache.h"
-#include "miscadmin.h"
+#include "commands/trigger.h"
+#include "utils/guc.h"
 #include "access/stratnum.h"
 #include "access/transam.h"
 
@@ -84,9 +83,12 @@
 
 PG_FUNCTION_INFO_V1(booking_read_events);
 PG_FUNCTION_INFO_V1(booking_ack_events);
+PG_FUNCTION_INFO_V1(booking_event_local_writer);
 
 /* Most events one publisher pass positions */
 #define BK_PUBLISH_BATCH	10000
+/* Index entries a pass that publishes nothing may walk before it moves scan_from on */
+#define BK_SCAN_FROM_SAVE_AFTER	64
 /* Most events one read_events call returns */
 #define BK_MAX_READ			10000
 
@@ -408,35 +410,38 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 	ExecClearTuple(slot);
 }
 
-static BookingPlan rescan_from_start_plan = {
-	"UPDATE booking.event_publisher SET scan_from = '0'",
-	0, {InvalidOid}
-};
-
 /*
- * bk_events_loading is called (hooks.c) when this backend starts loading
- * rows into booking.event outside the engine: a restore.  Their
- * writer_xid values come from another cluster and may be below
- * scan_from, so the next publisher pass, and every reader, must look from
- * the start: the publisher row says so in the loader's own transaction,
- * which commits with the rows (and holds the publisher's lock until then).
+ * booking_event_local_writer is the BEFORE INSERT row trigger
+ * event_local_writer on booking.event, which fires only for a row whose
+ * writer_xid is not this transaction's (its WHEN clause): a row put in by
+ * other means than the engine, such as a restore's COPY, which carries
+ * the xids of the cluster it was dumped from.  It gives the row this
+ * transaction's xid, so that the row is not below scan_from when it
+ * commits: the publisher and the readers find it at once.
  */
-void
-bk_events_loading(void)
+Datum
+booking_event_local_writer(PG_FUNCTION_ARGS)
 {
-	static LocalTransactionId done_in = InvalidLocalTransactionId;
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			column;
+	Datum		xid;
+	bool		isnull = false;
 
-	if (MyProc->lxid == done_in)
-		return;					/* once per transaction (an INSERT per row) */
-	if (!bk_schema_has_event_deltas())
-		return;					/* 1.1: the publisher walks every event anyway */
-	done_in = MyProc->lxid;
-	if (pg_class_aclcheck(get_relname_relid("event_publisher", get_rel_namespace(bk_table_oid(BK_EVENT))),
-						  GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
-		return;					/* the sweeper's rounds will find them */
-	bk_connect();
-	bk_exec(&rescan_from_start_plan, NULL, NULL, 0);
-	bk_finish();
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("booking.event_local_writer must be called as a BEFORE INSERT FOR EACH ROW trigger")));
+	desc = RelationGetDescr(trigdata->tg_relation);
+	column = SPI_fnumber(desc, "writer_xid");
+	if (column <= 0)
+		elog(ERROR, "booking.event_local_writer needs a column \"writer_xid\"");
+	xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple, desc,
+													 1, &column, &xid, &isnull));
 }
 
 /* The publisher row's new scan_from (the caller holds its lock) */
@@ -505,7 +510,7 @@ widen_xid(TransactionId xid)
  * its first entry, as 1.1 did.
  */
 static PendingEvent **
-find_pending(BkDirect *d, FullTransactionId *scan_from, int *n)
+find_pending(BkDirect *d, FullTransactionId *scan_from, bool from_start, int *n, int *visited)
 {
 	binaryheap *heap = binaryheap_allocate(BK_PUBLISH_BATCH, pending_event_cmp, NULL);
 	TupleTableSlot *found = bk_direct_slot(d, BK_EVENT, BK_SLOT_FOUND);
@@ -520,16 +525,18 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, int *n)
 	if (by_xid)
 	{
 		ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
-					FullTransactionIdGetDatum(*scan_from));
+					FullTransactionIdGetDatum(from_start ? FullTransactionIdFromU64(0) : *scan_from));
 		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &key, 1);
 	}
 	else
 		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
+	*visited = 0;
 	while (index_getnext_slot(scan, ForwardScanDirection, found))
 	{
 		PendingEvent *event = spare;
 		bool		isnull;
 
+		(*visited)++;
 		(void) slot_getattr(found, position_column, &isnull);
 		if (!isnull)
 			continue;			/* an index entry of an older version */
@@ -588,7 +595,7 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, int *n)
  * position, and nothing else updates a committed event.
  */
 static int
-publish(FullTransactionId *scan_from)
+publish(FullTransactionId *scan_from, bool from_start)
 {
 	BkDirect	d;
 	int64		first;
@@ -602,13 +609,20 @@ publish(FullTransactionId *scan_from)
 	TupleDesc	desc;
 	int			position_column;
 	FullTransactionId scanned_from = scan_from ? *scan_from : InvalidFullTransactionId;
+	int			visited;
 
 	bk_direct_begin(&d, false);
-	events = find_pending(&d, scan_from, &nevents);
+	events = find_pending(&d, scan_from, from_start, &nevents, &visited);
 	bk_direct_end(&d);
 	if (nevents == 0)
 	{
-		if (scan_from != NULL && !FullTransactionIdEquals(*scan_from, scanned_from))
+		/*
+		 * Nothing to publish: move scan_from on only when the walk was
+		 * long, so that an idle server writes nothing (saving it takes an
+		 * xid, which moves the next snapshot's xmin on again).
+		 */
+		if (scan_from != NULL && !from_start && visited > BK_SCAN_FROM_SAVE_AFTER &&
+			FullTransactionIdFollows(*scan_from, scanned_from))
 			save_scan_from(*scan_from);
 		return 0;
 	}
@@ -664,7 +678,7 @@ publish(FullTransactionId *scan_from)
 	ExecClearTuple(found);
 	bk_direct_end(&d);
 
-	if (scan_from != NULL && !FullTransactionIdEquals(*scan_from, scanned_from))
+	if (scan_from != NULL && FullTransactionIdFollows(*scan_from, scanned_from))
 		save_scan_from(*scan_from);
 	if (ndeltas > 0)
 		bk_calendar_fold(deltas, ndeltas);
@@ -679,10 +693,10 @@ publish(FullTransactionId *scan_from)
  * how many it published.
  *
  * from_start looks at every event not published yet, whatever its
- * writer_xid: the sweeper's rounds and purge() do, so that an event put in
- * by other means than the engine (a restore without the library
- * preloaded, an INSERT by the owner) with a writer_xid from before
- * scan_from is published within a round all the same.
+ * writer_xid: the sweeper's rounds and purge() do, so that an event whose
+ * writer_xid is below scan_from all the same (put in with the trigger
+ * event_local_writer disabled, as a restore with --disable-triggers does)
+ * is published within a round.
  */
 int
 bk_publish_events(bool from_start)
@@ -692,12 +706,10 @@ bk_publish_events(bool from_start)
 	if (IsolationUsesXactSnapshot())
 		return 0;
 	if (!bk_schema_has_event_deltas())
-		return bk_compat_publish_lock() ? publish(NULL) : 0;
+		return bk_compat_publish_lock() ? publish(NULL, from_start) : 0;
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
-	if (from_start)
-		scan_from = FullTransactionIdFromU64(0);
-	return publish(&scan_from);
+	return publish(&scan_from, from_start);
 }
 
 /*
@@ -760,8 +772,17 @@ booking_read_events(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	bk_connect();
-	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
-		(void) bk_publish_events(false);
+	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase() &&
+		bk_publish_events(false) > 0)
+	{
+		/*
+		 * The positions about to be returned are this transaction's own:
+		 * its commit must reach disk before the client can act on them,
+		 * whatever the session's synchronous_commit.
+		 */
+		(void) set_config_option("synchronous_commit", "on", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+	}
 	args[0] = CStringGetTextDatum(consumer);
 	args[1] = Int32GetDatum(max);
 	bk_exec(&register_consumer_plan, args, NULL, 0);

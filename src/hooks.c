@@ -4,8 +4,7 @@
  *      - COPY ... FROM into a booking table, or a top-level INSERT into
  *        one, by a backend that may write it, makes that backend a
  *        loader: the sweeper of its database waits until it disconnects
- *        (restore_fence.c); loading booking.event also tells the event
- *        publisher to look at every event again (events.c);
+ *        (restore_fence.c);
  *      - DROP DATABASE, CREATE DATABASE ... TEMPLATE, ALTER DATABASE ...
  *        RENAME and ALTER DATABASE ... SET TABLESPACE of the database the
  *        sweeper serves first get the sweeper out of it (workerstate.c),
@@ -59,8 +58,6 @@ note_load(Oid relid)
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 		return;
 	bk_fence_register_loader(relid);
-	if (relid == bk_table_oid(BK_EVENT))
-		bk_events_loading();
 }
 
 /*

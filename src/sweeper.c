@@ -137,7 +137,10 @@ static bool helper_mode = false;
  * publication of the committed events, acknowledged events.  Returns how
  * many keys and events it deleted or published.  It publishes only as a
  * transaction of its own: the publisher's lock would otherwise stay held,
- * holding every other publisher up, until the caller's transaction ends.
+ * holding every other publisher up, until the caller's transaction ends;
+ * and only where no sweeper serves the database, so that no caller (a
+ * statement that goes on after purge() returns, say) holds the sweeper's
+ * publishing up.
  */
 Datum
 booking_purge(PG_FUNCTION_ARGS)
@@ -148,7 +151,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	max_rows = bk_require_positive(fcinfo, 0, "max_rows");
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
-	if (!IsTransactionBlock())
+	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 		done += bk_publish_events(true);
 	done += bk_purge_events(max_rows);
 	bk_finish();

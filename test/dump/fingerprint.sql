@@ -2,6 +2,9 @@
 -- registers for dumping (pg_extension.extconfig), plus fx.keyed: its row
 -- count and the md5 of its rows in order; for a sequence, last_value and
 -- is_called.  The source and the restored database must print the same.
+-- Rows are compared without writer_xid: a restored event gets the
+-- restoring transaction's (the trigger event_local_writer), since another
+-- cluster's xid means nothing to this one's publisher.
 \set ON_ERROR_STOP 1
 CREATE TEMP TABLE fp (what text, fingerprint text);
 DO $$
@@ -17,7 +20,7 @@ BEGIN
             EXECUTE format('SELECT format(''last_value=%%s is_called=%%s'', last_value, is_called) FROM %s', rel)
                INTO fp;
         ELSE
-            EXECUTE format('SELECT format(''rows=%%s md5=%%s'', count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), ''''))) FROM %s t', rel)
+            EXECUTE format('SELECT format(''rows=%%s md5=%%s'', count(*), md5(coalesce(string_agg((to_jsonb(t) - ''writer_xid'')::text, E''\n'' ORDER BY (to_jsonb(t) - ''writer_xid'')::text), ''''))) FROM %s t', rel)
                INTO fp;
         END IF;
         INSERT INTO fp VALUES (rel::text, fp);

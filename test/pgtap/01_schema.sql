@@ -7,7 +7,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(132);
+SELECT plan(134);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -242,6 +242,14 @@ SELECT has_trigger('booking', 'reservation', 'reservation_state_machine',
 SELECT trigger_is('booking', 'reservation', 'reservation_state_machine',
                   'booking', 'enforce_state_transition',
                   'the state machine trigger calls booking.enforce_state_transition()');
+SELECT trigger_is('booking', 'event', 'event_local_writer',
+                  'booking', 'event_local_writer',
+                  'booking.event has the trigger that gives a row put in by other means this transaction''s writer_xid');
+SELECT ok((SELECT tgtype::int & 2 = 2 AND tgtype::int & 1 = 1 AND tgtype::int & 4 = 4   -- BEFORE ROW INSERT
+                  AND tgenabled = 'A' AND tgqual IS NOT NULL
+             FROM pg_trigger
+            WHERE tgrelid = 'booking.event'::regclass AND tgname = 'event_local_writer'),
+          'event_local_writer fires BEFORE INSERT FOR EACH ROW, ALWAYS (replica sessions too), WHEN writer_xid is not the transaction''s');
 SELECT ok((SELECT tgtype::int & 2 = 2 AND tgtype::int & 1 = 1   -- BEFORE, FOR EACH ROW
                   AND tgtype::int & 16 = 16                         -- UPDATE
              FROM pg_trigger

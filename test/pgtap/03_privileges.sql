@@ -10,7 +10,7 @@
 -- 1.2 (the outbox consumer role): booking_consumer, read_events and
 -- ack_events only.
 BEGIN;
-SELECT plan(177);
+SELECT plan(180);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -118,6 +118,7 @@ INSERT INTO fn_matrix VALUES
         (3, 'purge', ARRAY['integer']::name[]),
         (3, 'repair_inventory', ARRAY[]::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
+        (4, 'event_local_writer', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
         (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]),
         (4, 'calendar_apply', ARRAY['integer[]', 'integer[]']::name[]),
@@ -131,7 +132,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 84 tests above.
+-- 87 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
