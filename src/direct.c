@@ -76,10 +76,10 @@ typedef struct BkTableCache
 	IndexInfo **index_info;
 	ExprState **check_exprs;
 	int			ndefaults;		/* columns the engine does not set, with a DEFAULT */
+	int			ntriggers;		/* trigger_when's length */
 	AttrNumber *default_attnums;
 	ExprState **default_exprs;
 	char	   *unsupported_trigger;	/* see find_unsupported_trigger; NULL: none */
-	int			ntriggers;
 	ExprState **trigger_when;	/* per trigger, in trigdesc order: its WHEN, or NULL */
 } BkTableCache;
 

@@ -102,6 +102,11 @@ static BookingPlan save_scan_from_plan = {
 	1, {XID8OID}
 };
 
+static BookingPlan read_scan_from_plan = {
+	"SELECT scan_from FROM booking.event_publisher",
+	0, {InvalidOid}
+};
+
 static BookingPlan skip_positions_plan = {
 	"SELECT pg_catalog.setval('booking.event_position_seq'::pg_catalog.regclass, $1)",
 	1, {INT8OID}
@@ -686,6 +691,47 @@ publish(FullTransactionId *scan_from, bool from_start)
 }
 
 /*
+ * events_waiting says whether an event this transaction sees waits to be
+ * published: from scan_from on, or from the start.  Asked before the
+ * publisher's lock is taken, since locking a row takes an xid and writes
+ * WAL: a pass on an idle server would write every round.  A direct walk
+ * of event_unpublished_xid_idx, as find_pending's, never a plan the
+ * planner could have made while the table was small.
+ */
+static bool
+events_waiting(bool from_start)
+{
+	BkDirect	d;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *found;
+	FullTransactionId from = FullTransactionIdFromU64(0);
+	bool		waiting = false;
+
+	if (!from_start)
+	{
+		bk_exec(&read_scan_from_plan, NULL, NULL, 1);
+		if (SPI_processed > 0)
+			from = DatumGetFullTransactionId(bk_get_notnull(0, 1));
+	}
+	bk_direct_begin(&d, false);
+	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
+	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_XID8GE, FullTransactionIdGetDatum(from));
+	scan = bk_direct_scan(&d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &key, 1);
+	while (!waiting && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		bool		isnull;
+
+		(void) slot_getattr(found, bk_column(BK_EVENT_POSITION), &isnull);
+		waiting = isnull;		/* else an index entry of an older version */
+	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+	bk_direct_end(&d);
+	return waiting;
+}
+
+/*
  * bk_publish_events publishes the events that are ready, unless another
  * transaction is publishing right now (then it leaves the work to it) or
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
@@ -707,6 +753,8 @@ bk_publish_events(bool from_start)
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish(NULL, from_start) : 0;
+	if (!events_waiting(from_start))
+		return 0;
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
 	return publish(&scan_from, from_start);
