@@ -149,6 +149,8 @@ typedef struct BkStayRequest
 } BkStayRequest;
 
 extern void bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern struct TriggerData *bk_require_row_trigger(FunctionCallInfo fcinfo, uint32 operation,
+												   const char *name);
 extern void bk_check_text_length(Size len, const char *name, int max_bytes);
 extern char *bk_text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 int max_bytes, bool required, bool nonempty);

@@ -427,19 +427,13 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 Datum
 booking_event_local_writer(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata = bk_require_row_trigger(fcinfo, TRIGGER_EVENT_INSERT,
+												   "booking.event_local_writer");
 	TupleDesc	desc;
 	int			column;
 	Datum		xid;
 	bool		isnull = false;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("booking.event_local_writer must be called as a BEFORE INSERT FOR EACH ROW trigger")));
 	desc = RelationGetDescr(trigdata->tg_relation);
 	column = SPI_fnumber(desc, "writer_xid");
 	if (column <= 0)
@@ -499,6 +493,19 @@ widen_xid(TransactionId xid)
 }
 
 /*
+ * scan_unpublished starts a walk of event_unpublished_xid_idx over the
+ * events written from `from` on (`key` must live as long as the walk).
+ * Entries of older versions of published events come too: the caller
+ * skips those whose position is set.
+ */
+static IndexScanDesc
+scan_unpublished(BkDirect *d, FullTransactionId from, ScanKeyData *key)
+{
+	ScanKeyInit(key, 1, BTGreaterEqualStrategyNumber, F_XID8GE, FullTransactionIdGetDatum(from));
+	return bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, key, 1);
+}
+
+/*
  * find_pending finds the events this transaction sees that are not
  * published yet: the BK_PUBLISH_BATCH of them with the smallest event_ids,
  * in event_id order, in an array of *n pointers.
@@ -528,11 +535,7 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, bool from_start, int *n,
 	ScanKeyData key;
 
 	if (by_xid)
-	{
-		ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
-					FullTransactionIdGetDatum(from_start ? FullTransactionIdFromU64(0) : *scan_from));
-		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &key, 1);
-	}
+		scan = scan_unpublished(d, from_start ? FullTransactionIdFromU64(0) : *scan_from, &key);
 	else
 		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
 	*visited = 0;
@@ -716,8 +719,7 @@ events_waiting(bool from_start)
 	}
 	bk_direct_begin(&d, false);
 	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
-	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_XID8GE, FullTransactionIdGetDatum(from));
-	scan = bk_direct_scan(&d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &key, 1);
+	scan = scan_unpublished(&d, from, &key);
 	while (!waiting && index_getnext_slot(scan, ForwardScanDirection, found))
 	{
 		bool		isnull;

@@ -160,7 +160,8 @@ booking_state_names(PG_FUNCTION_ARGS)
 Datum
 booking_enforce_state_transition(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata = bk_require_row_trigger(fcinfo, TRIGGER_EVENT_UPDATE,
+												   "booking.enforce_state_transition");
 	TupleDesc	tupdesc;
 	int			state_attnum;
 	int			id_attnum;
@@ -171,14 +172,6 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 	Oid			enum_type;
 	BkState		from;
 	BkState		to;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("booking.enforce_state_transition must be called as a BEFORE UPDATE FOR EACH ROW trigger")));
 
 	tupdesc = trigdata->tg_relation->rd_att;
 	state_attnum = SPI_fnumber(tupdesc, "state");

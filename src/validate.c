@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "commands/trigger.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -38,6 +39,28 @@ bk_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be NULL", name),
 				 errhint("Pass a value for %s.", name)));
+}
+
+/*
+ * bk_require_row_trigger fails unless the function is called as a BEFORE
+ * ... FOR EACH ROW trigger on `operation` (TRIGGER_EVENT_INSERT or
+ * TRIGGER_EVENT_UPDATE), and returns its TriggerData.  `name` is the
+ * function's, for the message.
+ */
+TriggerData *
+bk_require_row_trigger(FunctionCallInfo fcinfo, TriggerEvent operation, const char *name)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		(trigdata->tg_event & TRIGGER_EVENT_OPMASK) != operation)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as a BEFORE %s FOR EACH ROW trigger", name,
+						operation == TRIGGER_EVENT_INSERT ? "INSERT" : "UPDATE")));
+	return trigdata;
 }
 
 /*
