@@ -119,18 +119,26 @@ typedef struct BookingPlan
 	SPIPlanPtr	plan;
 } BookingPlan;
 
+/* lockwait.c: a region that may wait for locks, bounded by booking.lock_timeout */
+typedef struct BkLockWait
+{
+	bool		armed;			/* the engine's timer runs for this region */
+	bool		expired;		/* and it fired */
+} BkLockWait;
+
+extern void bk_lock_wait_begin(BkLockWait *wait);
+extern bool bk_lock_wait_timed_out(BkLockWait *wait, ErrorData *edata);
+extern bool bk_lock_wait_end(BkLockWait *wait);
+extern void bk_report_lock_timeout(ErrorData *edata, const char *what, const BkLockWait *wait)
+			pg_attribute_noreturn();
+
 /* spi_util.c */
 extern void bk_connect(void);
 extern void bk_connect_read_only(void);
 extern void bk_finish(void);
-extern void bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
-			pg_attribute_noreturn();
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
-extern int	bk_lock_timeout_push(void);
-extern void bk_lock_timeout_pop(int nest_level);
-extern int	bk_row_lock_timeout(bool *booking_applied);
 extern Datum bk_get(uint64 row, int col, bool *isnull);
 extern Datum bk_get_notnull(uint64 row, int col);
 extern int32 bk_get_int32(uint64 row, int col);

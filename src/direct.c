@@ -601,8 +601,9 @@ bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkey
  * Returns false when the row was deleted meanwhile, or, with
  * LockWaitSkip, when another transaction has it locked.  Under REPEATABLE
  * READ and SERIALIZABLE a row changed or deleted after the snapshot fails
- * with 40001, as SELECT ... FOR UPDATE does.  Lock waits obey lock_timeout
- * (the caller turns 55P03 into BK007).
+ * with 40001, as SELECT ... FOR UPDATE does.  A blocking wait is bounded
+ * by booking.lock_timeout and the session's lock_timeout (lockwait.c):
+ * one that runs out is BK007, naming `what`.
  */
 bool
 bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
@@ -613,43 +614,38 @@ bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot
 	TM_FailureData tmfd;
 	TM_Result	result;
 	uint8		flags = xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-	bool		booking_timeout;
-	int			timeout = bk_row_lock_timeout(&booking_timeout);
 
-	if (timeout == 0 || wait != LockWaitBlock)
+	if (wait != LockWaitBlock || (booking_lock_timeout_ms <= 0 && LockTimeout == 0))
 		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
 								  LockTupleNoKeyExclusive, wait, flags, &tmfd);
 	else
 	{
 		/*
-		 * booking.lock_timeout bounds this row lock wait, and only it (not,
-		 * say, a wait to extend a table while the row is written): the
-		 * server's lock_timeout is set for the call to table_tuple_lock,
-		 * in which no user code runs, and put back however it ends.  A
-		 * wait that runs out is BK007, naming what it waited for.
+		 * A bounded wait (lockwait.c): one that runs out is BK007, naming
+		 * what it waited for.
 		 */
 		MemoryContext context = CurrentMemoryContext;
-		int			session_timeout = LockTimeout;
+		BkLockWait	lock_wait;
 
+		bk_lock_wait_begin(&lock_wait);
 		PG_TRY();
 		{
-			LockTimeout = timeout;
 			result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
 									  LockTupleNoKeyExclusive, wait, flags, &tmfd);
-			LockTimeout = session_timeout;
 		}
 		PG_CATCH();
 		{
 			ErrorData  *edata;
 
-			LockTimeout = session_timeout;
 			MemoryContextSwitchTo(context);
 			edata = CopyErrorData();
-			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			if (!bk_lock_wait_timed_out(&lock_wait, edata))
 				PG_RE_THROW();
-			bk_report_lock_timeout(edata, bk_lock_target_text(what), booking_timeout);
+			bk_report_lock_timeout(edata, bk_lock_target_text(what), &lock_wait);
 		}
 		PG_END_TRY();
+		if (bk_lock_wait_end(&lock_wait))
+			bk_report_lock_timeout(NULL, bk_lock_target_text(what), &lock_wait);
 	}
 	switch (result)
 	{

@@ -109,23 +109,30 @@ check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 re
 		report_key_taken(key, value, reservation_id);
 }
 
+/* key_text names a payment key and its value in a message: payment_ref "abc" */
+static char *
+key_text(const PaymentKey *key, const char *value)
+{
+	return psprintf("%s \"%s\"", key->name, value);
+}
+
 /*
  * update_with_key writes the reservation's new columns, one of which is a
  * payment key.  When a concurrent transaction committed the same key for
  * another reservation meanwhile (or since this transaction's snapshot,
  * under REPEATABLE READ), the unique index refuses it: that is BK004 too,
  * never a raw unique violation.  While that transaction is still open the
- * index waits for it, under booking.lock_timeout (bk_lock_timeout_push:
- * triggers run in this update, so through the GUC machinery); a wait
- * that runs out is BK007, naming the key.
+ * index waits for it, as a bounded wait (lockwait.c); a wait that runs
+ * out is BK007, naming the key.
  */
 static void
 update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char *value,
 				int ncolumns, const BkColumn *columns, const Datum *values)
 {
 	MemoryContext context = CurrentMemoryContext;
-	int			nest_level = bk_lock_timeout_push();
+	BkLockWait	lock_wait;
 
+	bk_lock_wait_begin(&lock_wait);
 	PG_TRY();
 	{
 		bk_reservation_update(d, r, ncolumns, columns, values, NULL);
@@ -136,9 +143,8 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 
 		MemoryContextSwitchTo(context);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
-			bk_report_lock_timeout(edata, psprintf("%s \"%s\"", key->name, value),
-								   nest_level >= 0);
+		if (bk_lock_wait_timed_out(&lock_wait, edata))
+			bk_report_lock_timeout(edata, key_text(key, value), &lock_wait);
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
 			edata->constraint_name == NULL ||
 			strcmp(edata->constraint_name, key->index_name) != 0)
@@ -147,7 +153,8 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 		report_key_taken(key, value, r->reservation_id);
 	}
 	PG_END_TRY();
-	bk_lock_timeout_pop(nest_level);
+	if (bk_lock_wait_end(&lock_wait))
+		bk_report_lock_timeout(NULL, key_text(key, value), &lock_wait);
 }
 
 /*

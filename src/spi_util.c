@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  * spi_util.c
  *    SPI helpers: plans prepared once and kept for the backend's life,
- *    execution that turns a lock wait over booking.lock_timeout (or the
- *    session's own lock_timeout) into BK007, and typed access to the
- *    current result.
+ *    execution of locking statements as bounded waits (lockwait.c), and
+ *    typed access to the current result.
  *
  * The plan cache re-analyses a kept statement whenever the search_path in
  * force differs from the one it was last analysed under, so the SQL here
@@ -22,7 +21,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "storage/proc.h"
 
 #include "booking.h"
 
@@ -108,109 +106,21 @@ bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count)
 }
 
 /*
- * bk_lock_timeout_push applies booking.lock_timeout to the lock waits that
- * follow, until bk_lock_timeout_pop: as the server's lock_timeout, when it
- * is set and shorter than the session's own lock_timeout (or that one is
- * 0, no limit).  A shorter session setting stays in force: the engine
- * never waits longer than the session asked.  Returns the GUC nest level
- * to give bk_lock_timeout_pop, or -1 when nothing was changed.  On an
- * error, the abort of the transaction (or subtransaction) restores the
- * setting by itself.
- */
-int
-bk_lock_timeout_push(void)
-{
-	char		timeout[32];
-	int			nest_level;
-
-	if (booking_lock_timeout_ms <= 0 ||
-		(LockTimeout > 0 && LockTimeout <= booking_lock_timeout_ms))
-		return -1;
-	snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
-	nest_level = NewGUCNestLevel();
-	(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nest_level;
-}
-
-/*
- * bk_row_lock_timeout returns the lock_timeout (ms, 0 for none) one row
- * lock wait of the engine runs under: booking.lock_timeout when it is set
- * and shorter than the session's own lock_timeout (or that one is 0),
- * else the session's.  `booking_applied` says which.  For a caller that
- * applies it to a single wait in which no user code runs (bk_direct_lock),
- * without the cost of the GUC machinery.
- */
-int
-bk_row_lock_timeout(bool *booking_applied)
-{
-	*booking_applied = booking_lock_timeout_ms > 0 &&
-		(LockTimeout == 0 || LockTimeout > booking_lock_timeout_ms);
-	return *booking_applied ? booking_lock_timeout_ms : LockTimeout;
-}
-
-/*
- * bk_lock_timeout_pop puts back the lock_timeout bk_lock_timeout_push
- * replaced.
- */
-void
-bk_lock_timeout_pop(int nest_level)
-{
-	if (nest_level >= 0)
-		AtEOXact_GUC(true, nest_level);
-}
-
-/*
- * bk_report_lock_timeout raises BK007 for a lock wait that ran out
- * (`edata`, a copy of a 55P03 error, e.g. from CopyErrorData in a
- * PG_CATCH block), naming what was being locked (`what`) and the setting
- * that fired, with its value: booking.lock_timeout when the engine
- * applied it for this wait (`booking_timeout_applied`: bk_lock_timeout_push
- * returned a nest level), else the session's own lock_timeout (with
- * neither set, the lock was asked for with NOWAIT, and no setting is
- * named).  It counts the timeout in booking.stats and clears the error
- * state, so it may be called straight from the PG_CATCH block, before
- * bk_lock_timeout_pop.
- */
-void
-bk_report_lock_timeout(ErrorData *edata, const char *what, bool booking_timeout_applied)
-{
-	char	   *setting = NULL;
-
-	FlushErrorState();
-	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
-	if (booking_timeout_applied)
-		setting = psprintf("booking.lock_timeout (%d ms)", booking_lock_timeout_ms);
-	else if (LockTimeout > 0)
-		setting = psprintf("the session's lock_timeout (%d ms)", LockTimeout);
-	ereport(ERROR,
-			(errcode(ERRCODE_BOOKING_BUSY),
-			 errmsg("booking is busy: could not lock %s in time", what),
-			 setting ?
-			 errdetail("Another transaction held the lock on %s longer than %s allows: %s.",
-					   what, setting, edata->message) :
-			 errdetail("Another transaction held the lock on %s: %s.", what, edata->message),
-			 errhint("Retry the call; nothing was changed.")));
-	pg_unreachable();
-}
-
-/*
- * bk_exec_locking runs a plan that takes row locks, under
- * booking.lock_timeout (bk_lock_timeout_push); a lock wait that runs out
- * becomes BK007 naming `what` was locked and the setting that fired
- * (bk_report_lock_timeout).
+ * bk_exec_locking runs a plan that takes row locks as a bounded wait
+ * (lockwait.c): a wait longer than booking.lock_timeout, or the session's
+ * lock_timeout, is BK007 naming `what` was locked and the setting that
+ * fired.
  */
 int
 bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 				long count, const char *what)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
-	volatile int nest_level;
+	BkLockWait	lock_wait;
 	volatile int ret = 0;
 
 	bk_prepare(plan);
-	nest_level = bk_lock_timeout_push();
-
+	bk_lock_wait_begin(&lock_wait);
 	PG_TRY();
 	{
 		ret = bk_exec(plan, values, nulls, count);
@@ -221,16 +131,16 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		if (!bk_lock_wait_timed_out(&lock_wait, edata))
 		{
 			FreeErrorData(edata);
 			PG_RE_THROW();
 		}
-		bk_report_lock_timeout(edata, what, nest_level >= 0);
+		bk_report_lock_timeout(edata, what, &lock_wait);
 	}
 	PG_END_TRY();
-
-	bk_lock_timeout_pop(nest_level);
+	if (bk_lock_wait_end(&lock_wait))
+		bk_report_lock_timeout(NULL, what, &lock_wait);
 	return ret;
 }
 
