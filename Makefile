@@ -34,7 +34,8 @@ OBJS = \
 	src/compat.o \
 	src/direct.o \
 	src/values.o \
-	src/reservation.o
+	src/reservation.o \
+	src/lookup.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -468,6 +468,12 @@ typedef struct BkReservation
 extern Oid	bk_state_type(BkDirect *d);
 extern bool bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait);
 extern char *bk_reservation_room_type(const BkReservation *r);
+extern char *bk_reservation_guest_id(BkDirect *d, const BkReservation *r);
+extern bool bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id);
+
+/* lookup.c */
+extern bool bk_guest_matches(const char *owner, const char *guest_id);
+extern char *bk_guest_arg(FunctionCallInfo fcinfo, int argno);
 extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 								  const BkColumn *columns, const Datum *values, const bool *nulls);
 extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);

@@ -48,12 +48,19 @@ static const PaymentKey payment_intent_key = {
 
 /*
  * lock_reservation locks reservation `id` and reads it; BK005 when there
- * is no such reservation.
+ * is no such reservation, and, when `guest_id` is given (lookup.c), when
+ * it is not that guest's, exactly as if it did not exist.  The owner is
+ * checked first on the snapshot's row, before the lock is asked for, so
+ * that a caller naming another guest's reservation neither waits for it
+ * nor learns from a BK007 that it exists; then again on the locked row.
  */
 static void
-lock_reservation(BkDirect *d, int64 id, BkReservation *r)
+lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r)
 {
-	if (!bk_reservation_lock(d, id, r, LockWaitBlock))
+	if (guest_id && !bk_reservation_owned_by(d, id, guest_id))
+		bk_report_no_reservation(id);
+	if (!bk_reservation_lock(d, id, r, LockWaitBlock) ||
+		(guest_id && !bk_guest_matches(bk_reservation_guest_id(d, r), guest_id)))
 		bk_report_no_reservation(id);
 }
 
@@ -202,7 +209,7 @@ confirmation_code(int64 reservation_id)
 
 /*
  * booking_begin_payment is begin_payment(reservation_id, payment_intent,
- * extend): the guest has started paying, so the hold must not run out
+ * extend, guest_id): the guest has started paying, so the hold must not run out
  * under them.  held: becomes payment_pending, its deadline pushed to at
  * least now + extend (booking.payment_extension when NULL).
  * payment_pending with the same intent: returned unchanged.  A hold that
@@ -222,10 +229,12 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	BK_RESERVATION_HOLD_EXPIRES_AT};
 	Datum		values[3];
 	Oid			state_type;
+	char	   *guest_id;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 	intent = require_payment_key(fcinfo, 1, "payment_intent");
+	guest_id = bk_guest_arg(fcinfo, 3);
 	if (PG_ARGISNULL(2))
 		deadline = bk_now() + (TimestampTz) booking_payment_extension_s * USECS_PER_SEC;
 	else
@@ -240,7 +249,7 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	}
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, &r);
+	lock_reservation(&d, id, guest_id, &r);
 
 	if (r.state == BK_PAYMENT_PENDING && r.payment_intent && strcmp(r.payment_intent, intent) == 0)
 		PG_RETURN_DATUM(unchanged(&d, &r));
@@ -278,7 +287,8 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 }
 
 /*
- * booking_confirm_booking is confirm_booking(reservation_id, payment_ref).
+ * booking_confirm_booking is confirm_booking(reservation_id, payment_ref,
+ * guest_id).
  *
  * held or payment_pending (before or after the deadline, the units are
  * still its own): the units move from held to booked.  expired (late
@@ -299,13 +309,15 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_PAYMENT_REF,
 	BK_RESERVATION_CONFIRMATION_CODE};
 	Datum		values[3];
+	char	   *guest_id;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 	payment_ref = require_payment_key(fcinfo, 1, "payment_ref");
+	guest_id = bk_guest_arg(fcinfo, 2);
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, &r);
+	lock_reservation(&d, id, guest_id, &r);
 
 	if (r.state == BK_CONFIRMED)
 	{
@@ -369,7 +381,8 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 }
 
 /*
- * booking_cancel_reservation is cancel_reservation(reservation_id, reason).
+ * booking_cancel_reservation is cancel_reservation(reservation_id, reason,
+ * guest_id).
  *
  * held or payment_pending: its held units are released; confirmed: its
  * booked units are.  cancelled or expired: returned unchanged (it holds
@@ -386,13 +399,15 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	BkColumn	columns[2] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON};
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
+	char	   *guest_id;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 	(void) bk_text_arg(fcinfo, 1, "reason", BOOKING_MAX_REASON_BYTES, false, false);
+	guest_id = bk_guest_arg(fcinfo, 2);
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, &r);
+	lock_reservation(&d, id, guest_id, &r);
 	if (!bk_state_counts(r.state))
 		PG_RETURN_DATUM(unchanged(&d, &r));
 

@@ -112,6 +112,47 @@ bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait
 }
 
 /*
+ * bk_reservation_guest_id returns the reservation's guest_id (NULL: none).
+ */
+char *
+bk_reservation_guest_id(BkDirect *d, const BkReservation *r)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(r->tuple, bk_column(BK_RESERVATION_GUEST_ID),
+									 RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)),
+									 &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/*
+ * bk_reservation_owned_by says whether reservation `id`, as the unit's
+ * snapshot sees it (nothing is locked), exists and is `guest_id`'s
+ * (bk_guest_matches).
+ */
+bool
+bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
+	bool		owned = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = bk_direct_scan(d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		owner = slot_getattr(slot, bk_column(BK_RESERVATION_GUEST_ID), &isnull);
+
+		owned = bk_guest_matches(isnull ? NULL : TextDatumGetCString(owner), guest_id);
+	}
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return owned;
+}
+
+/*
  * bk_reservation_update writes new values of `ncolumns` columns of a
  * locked reservation (the state trigger judges a change of state, the
  * unique indexes a payment_ref or payment_intent already used) and sets

@@ -7,7 +7,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(134);
+SELECT plan(135);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -15,10 +15,10 @@ SELECT plan(134);
 SELECT has_extension('booking', 'booking', 'extension booking is installed in schema booking');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'booking'), false,
           'the extension is not relocatable');
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '1.2',
-          'the installed version is 1.2');
-SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'booking'), '1.2',
-          'the default version is 1.2');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'booking'), '2.0',
+          'the installed version is 2.0');
+SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'booking'), '2.0',
+          'the default version is 2.0');
 SELECT results_eq(
     $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.0' AND target = '1.1'$$,
     $$VALUES ('1.0--1.1')$$,
@@ -27,6 +27,10 @@ SELECT results_eq(
     $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.1' AND target = '1.2'$$,
     $$VALUES ('1.1--1.2')$$,
     'and from 1.1 to 1.2 in one script (booking--1.1--1.2.sql)');
+SELECT results_eq(
+    $$SELECT path FROM pg_extension_update_paths('booking') WHERE source = '1.2' AND target = '2.0'$$,
+    $$VALUES ('1.2--2.0')$$,
+    'and from 1.2 to 2.0 in one script (booking--1.2--2.0.sql)');
 SELECT has_schema('booking', 'schema booking exists');
 
 -- ---------------------------------------------------------------------

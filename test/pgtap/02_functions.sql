@@ -7,7 +7,7 @@
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
 -- calendar_add.
 BEGIN;
-SELECT plan(132);
+SELECT plan(140);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -29,16 +29,16 @@ SELECT has_function('booking', 'search',
 SELECT has_function('booking', 'reserve_range',
                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
                     'booking.reserve_range(bigint, text, date, date, int, text, text, interval) exists');
-SELECT has_function('booking', 'confirm_booking', ARRAY['bigint', 'text'],
-                    'booking.confirm_booking(bigint, text) exists');
-SELECT has_function('booking', 'cancel_reservation', ARRAY['bigint', 'text'],
-                    'booking.cancel_reservation(bigint, text) exists');
+SELECT has_function('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
+                    'booking.confirm_booking(bigint, text, text) exists');
+SELECT has_function('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
+                    'booking.cancel_reservation(bigint, text, text) exists');
 SELECT has_function('booking', 'expire_holds', ARRAY['integer'],
                     'booking.expire_holds(int) exists');
 SELECT has_function('booking', 'check_invariants', ARRAY[]::name[],
                     'booking.check_invariants() exists');
-SELECT has_function('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
-                    'booking.begin_payment(bigint, text, interval) exists');
+SELECT has_function('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text'],
+                    'booking.begin_payment(bigint, text, interval, text) exists');
 SELECT has_function('booking', 'read_events', ARRAY['text', 'integer'],
                     'booking.read_events(text, int) exists');
 SELECT has_function('booking', 'ack_events', ARRAY['text', 'bigint'],
@@ -67,15 +67,15 @@ SELECT function_returns('booking', 'search',
 SELECT function_returns('booking', 'reserve_range',
                         ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
                         'booking.reservation', 'reserve_range returns booking.reservation');
-SELECT function_returns('booking', 'confirm_booking', ARRAY['bigint', 'text'],
+SELECT function_returns('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                         'booking.reservation', 'confirm_booking returns booking.reservation');
-SELECT function_returns('booking', 'cancel_reservation', ARRAY['bigint', 'text'],
+SELECT function_returns('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
                         'booking.reservation', 'cancel_reservation returns booking.reservation');
 SELECT function_returns('booking', 'expire_holds', ARRAY['integer'], 'integer',
                         'expire_holds returns int');
 SELECT function_returns('booking', 'check_invariants', ARRAY[]::name[], 'setof record',
                         'check_invariants returns a table');
-SELECT function_returns('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
+SELECT function_returns('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text'],
                         'booking.reservation', 'begin_payment returns booking.reservation');
 SELECT function_returns('booking', 'read_events', ARRAY['text', 'integer'], 'setof record',
                         'read_events returns a table');
@@ -114,12 +114,12 @@ SELECT is(pg_get_function_result('booking.search(text,date,date,int,int,int)'::r
 SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
           'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval',
           'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL)');
-SELECT is(pg_get_function_arguments('booking.confirm_booking(bigint,text)'::regprocedure),
-          'reservation_id bigint, payment_ref text',
-          'confirm_booking(reservation_id, payment_ref)');
-SELECT is(pg_get_function_arguments('booking.cancel_reservation(bigint,text)'::regprocedure),
-          'reservation_id bigint, reason text DEFAULT NULL::text',
-          'cancel_reservation(reservation_id, reason DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.confirm_booking(bigint,text,text)'::regprocedure),
+          'reservation_id bigint, payment_ref text, guest_id text DEFAULT NULL::text',
+          'confirm_booking(reservation_id, payment_ref, guest_id DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.cancel_reservation(bigint,text,text)'::regprocedure),
+          'reservation_id bigint, reason text DEFAULT NULL::text, guest_id text DEFAULT NULL::text',
+          'cancel_reservation(reservation_id, reason DEFAULT NULL, guest_id DEFAULT NULL)');
 SELECT is(pg_get_function_arguments('booking.expire_holds(int)'::regprocedure),
           'max_rows integer DEFAULT 1000',
           'expire_holds(max_rows DEFAULT 1000)');
@@ -128,9 +128,9 @@ SELECT is(pg_get_function_result('booking.check_invariants()'::regprocedure),
           'check_invariants returns TABLE(property_id, room_type, night, problem)');
 SELECT is(pg_get_function_arguments('booking.node_of(bigint)'::regprocedure),
           'id bigint', 'node_of(id)');
-SELECT is(pg_get_function_arguments('booking.begin_payment(bigint,text,interval)'::regprocedure),
-          'reservation_id bigint, payment_intent text, extend interval DEFAULT NULL::interval',
-          'begin_payment(reservation_id, payment_intent, extend DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.begin_payment(bigint,text,interval,text)'::regprocedure),
+          'reservation_id bigint, payment_intent text, extend interval DEFAULT NULL::interval, guest_id text DEFAULT NULL::text',
+          'begin_payment(reservation_id, payment_intent, extend DEFAULT NULL, guest_id DEFAULT NULL)');
 SELECT is(pg_get_function_arguments('booking.read_events(text,int)'::regprocedure),
           'consumer text, max integer DEFAULT 100',
           'read_events(consumer, max DEFAULT 100)');
@@ -171,15 +171,15 @@ SELECT is_definer('booking', 'search',
 SELECT is_definer('booking', 'reserve_range',
                   ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
                   'reserve_range is SECURITY DEFINER');
-SELECT is_definer('booking', 'confirm_booking', ARRAY['bigint', 'text'],
+SELECT is_definer('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                   'confirm_booking is SECURITY DEFINER');
-SELECT is_definer('booking', 'cancel_reservation', ARRAY['bigint', 'text'],
+SELECT is_definer('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
                   'cancel_reservation is SECURITY DEFINER');
 SELECT is_definer('booking', 'expire_holds', ARRAY['integer'],
                   'expire_holds is SECURITY DEFINER');
 SELECT is_definer('booking', 'check_invariants', ARRAY[]::name[],
                   'check_invariants is SECURITY DEFINER');
-SELECT is_definer('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'],
+SELECT is_definer('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text'],
                   'begin_payment is SECURITY DEFINER');
 SELECT is_definer('booking', 'read_events', ARRAY['text', 'integer'],
                   'read_events is SECURITY DEFINER');
@@ -204,9 +204,9 @@ SELECT results_eq(
             'booking.add_property(text,text,text)',
             'booking.add_room_type(bigint,text,text,integer,integer,numeric)',
             'booking.availability(bigint,date,date)',
-            'booking.cancel_reservation(bigint,text)',
+            'booking.cancel_reservation(bigint,text,text)',
             'booking.check_invariants()',
-            'booking.confirm_booking(bigint,text)',
+            'booking.confirm_booking(bigint,text,text)',
             'booking.expire_holds(integer)',
             'booking.open_inventory(bigint,text,date,date,integer,numeric)',
             'booking.reserve_range(bigint,text,date,date,integer,text,text,interval)',
@@ -222,7 +222,7 @@ SELECT results_eq(
     $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
         FROM unnest(ARRAY[
             'booking.ack_events(text,bigint)',
-            'booking.begin_payment(bigint,text,interval)',
+            'booking.begin_payment(bigint,text,interval,text)',
             'booking.read_events(text,integer)',
             'booking.stats()',
             'booking.stats_reset()']) AS f
@@ -266,9 +266,9 @@ SELECT volatility_is('booking', 'check_invariants', ARRAY[]::name[], 'stable',
 SELECT volatility_is('booking', 'reserve_range',
                      ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
                      'volatile', 'reserve_range is VOLATILE');
-SELECT volatility_is('booking', 'confirm_booking', ARRAY['bigint', 'text'], 'volatile',
+SELECT volatility_is('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'], 'volatile',
                      'confirm_booking is VOLATILE');
-SELECT volatility_is('booking', 'cancel_reservation', ARRAY['bigint', 'text'], 'volatile',
+SELECT volatility_is('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'], 'volatile',
                      'cancel_reservation is VOLATILE');
 SELECT volatility_is('booking', 'expire_holds', ARRAY['integer'], 'volatile',
                      'expire_holds is VOLATILE');
@@ -277,7 +277,7 @@ SELECT volatility_is('booking', 'add_property', ARRAY['text', 'text', 'text'], '
 SELECT volatility_is('booking', 'open_inventory',
                      ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric'], 'volatile',
                      'open_inventory is VOLATILE');
-SELECT volatility_is('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval'], 'volatile',
+SELECT volatility_is('booking', 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text'], 'volatile',
                      'begin_payment is VOLATILE');
 SELECT volatility_is('booking', 'read_events', ARRAY['text', 'integer'], 'volatile',
                      'read_events is VOLATILE (it registers the consumer and publishes events)');
@@ -294,7 +294,7 @@ SELECT ok(NOT (SELECT proisstrict FROM pg_proc
           'reserve_range is not STRICT (it answers NULL arguments with 22023, not NULL)');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
-       WHERE p.oid IN ('booking.begin_payment(bigint,text,interval)'::regprocedure,
+       WHERE p.oid IN ('booking.begin_payment(bigint,text,interval,text)'::regprocedure,
                        'booking.read_events(text,int)'::regprocedure,
                        'booking.ack_events(text,bigint)'::regprocedure)
          AND p.proisstrict$$,
@@ -418,6 +418,28 @@ SELECT throws_ok($$SELECT booking.purge(0)$$, '22023', 'max_rows must be at leas
                  'purge(0): 22023');
 SELECT is(booking.calendar_add('{3,-1,1,5,2}', 2, 4, -1), '{3,-1,0,4,2}'::int[],
           'calendar_add adds to days lo..hi and leaves -1 (not on sale) alone');
+
+-- ---------------------------------------------------------------------
+-- 2.0: the look-ups
+-- ---------------------------------------------------------------------
+SELECT is(pg_get_function_arguments('booking.get_reservation(bigint,text)'::regprocedure),
+          'reservation_id bigint, guest_id text DEFAULT NULL::text',
+          'get_reservation(reservation_id, guest_id DEFAULT NULL)');
+SELECT is(pg_get_function_result('booking.get_reservation(bigint,text)'::regprocedure),
+          'booking.reservation', 'get_reservation returns booking.reservation');
+SELECT is(pg_get_function_arguments('booking.find_reservation(text,text,text)'::regprocedure),
+          'confirmation_code text DEFAULT NULL::text, payment_intent text DEFAULT NULL::text, payment_ref text DEFAULT NULL::text',
+          'find_reservation(confirmation_code DEFAULT NULL, payment_intent DEFAULT NULL, payment_ref DEFAULT NULL)');
+SELECT is(pg_get_function_result('booking.find_reservation(text,text,text)'::regprocedure),
+          'booking.reservation', 'find_reservation returns booking.reservation');
+SELECT is_definer('booking', 'get_reservation', ARRAY['bigint', 'text'],
+                  'get_reservation is SECURITY DEFINER');
+SELECT is_definer('booking', 'find_reservation', ARRAY['text', 'text', 'text'],
+                  'find_reservation is SECURITY DEFINER');
+SELECT volatility_is('booking', 'get_reservation', ARRAY['bigint', 'text'], 'stable',
+                     'get_reservation is STABLE (it reads in the calling query''s snapshot)');
+SELECT volatility_is('booking', 'find_reservation', ARRAY['text', 'text', 'text'], 'stable',
+                     'find_reservation is STABLE');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -197,7 +197,25 @@ SELECT t.try($$SELECT * FROM booking.calendar(999999, current_date)$$);
 SELECT booking.rebuild_calendar() > 0 AS rebuilt;
 SELECT booking.purge() >= 0 AS purged;
 
--- 10. expire_holds and the books
+-- 10. ownership and look-ups (booking 2.0): get_reservation on the
+-- shard that issued the id, find_reservation asking each shard in turn
+SELECT reservation_id AS o1 FROM booking.reserve_range(:rio, 'DBL', current_date + 20, current_date + 21, 1, 'olga') \gset
+SELECT t.res(r) FROM booking.get_reservation(:o1, 'olga') r;
+SELECT regexp_replace(t.try(format($$SELECT booking.get_reservation(%s, 'mallory')$$, :o1)), 'id \d+', 'id N');
+SELECT t.try($$SELECT booking.get_reservation(424242, 'mallory')$$);
+SELECT regexp_replace(t.try(format($$SELECT booking.confirm_booking(%s, 'pay-olga', 'mallory')$$, :o1)), 'id \d+', 'id N');
+SELECT t.res(r) FROM booking.begin_payment(:o1, 'pi_olga', guest_id => 'olga') r;
+SELECT t.res(r) FROM booking.confirm_booking(:o1, 'pay-olga', 'olga') r;
+SELECT t.res(r) FROM booking.find_reservation(payment_ref => 'pay-olga') r;
+SELECT t.res(r) FROM booking.find_reservation(payment_intent => 'pi_olga') r;
+SELECT confirmation_code AS ocode FROM booking.get_reservation(:o1) \gset
+SELECT t.res(r) FROM booking.find_reservation(confirmation_code => lower(:'ocode')) r;
+SELECT t.try($$SELECT booking.find_reservation(payment_ref => 'pay-nobody')$$);
+SELECT t.try($$SELECT booking.find_reservation()$$);
+SELECT regexp_replace(t.try(format($$SELECT booking.cancel_reservation(%s, 'x', 'mallory')$$, :o1)), 'id \d+', 'id N');
+SELECT t.res(r) FROM booking.cancel_reservation(:o1, 'plans changed', 'olga') r;
+
+-- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e3 FROM booking.reserve_range(:sol, 'KNG', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset

@@ -1,0 +1,190 @@
+/*-------------------------------------------------------------------------
+ * booking_router--1.1--1.2.sql
+ *    Version 1.2 of booking_router: the booking 2.0 additions routed.
+ *    So far ownership and look-ups: guest_id on confirm_booking,
+ *    cancel_reservation and begin_payment; get_reservation on the shard
+ *    that issued the id; find_reservation on every shard in turn.
+ *
+ * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
+ * functions do not take).  As in 1.1, an API function's signature is
+ * created here and its body given by booking_router.reroute; a function
+ * whose arguments change is dropped and created again, with its grant.
+ *-------------------------------------------------------------------------
+ */
+
+\echo Use "ALTER EXTENSION booking_router UPDATE TO '1.2'" to load this file. \quit
+
+/* ---------------------------------------------------------------------
+ * guest_id on the calls that change a reservation
+ * ---------------------------------------------------------------------
+ */
+DROP FUNCTION booking.confirm_booking(bigint, text);
+DROP FUNCTION booking.cancel_reservation(bigint, text);
+DROP FUNCTION booking.begin_payment(bigint, text, interval);
+DROP FUNCTION booking_router.px_confirm_booking(int, int, bigint, text);
+DROP FUNCTION booking_router.px_cancel_reservation(int, int, bigint, text);
+DROP FUNCTION booking_router.px_begin_payment(int, int, bigint, text, interval);
+
+CREATE FUNCTION booking_router.px_confirm_booking(part int, expect int, reservation_id bigint,
+                                                  payment_ref text, guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+      FROM booking.confirm_booking(reservation_id, payment_ref, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_cancel_reservation(part int, expect int, reservation_id bigint,
+                                                     reason text, guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+      FROM booking.cancel_reservation(reservation_id, reason, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_begin_payment(part int, expect int, reservation_id bigint,
+                                                payment_intent text, extend interval, guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+      FROM booking.begin_payment(reservation_id, payment_intent, extend, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+/* The API functions: signatures here, bodies from reroute below. */
+CREATE FUNCTION booking.confirm_booking(reservation_id bigint, payment_ref text,
+                                        guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.cancel_reservation(reservation_id bigint, reason text DEFAULT NULL,
+                                           guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.begin_payment(reservation_id bigint, payment_intent text,
+                                      extend interval DEFAULT NULL, guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+SELECT booking_router.reroute(fn, 'booking.node_of(reservation_id)', writes => true)
+  FROM unnest('{"booking.confirm_booking(bigint, text, text)",
+                "booking.cancel_reservation(bigint, text, text)",
+                "booking.begin_payment(bigint, text, interval, text)"}'::regprocedure[]) fn;
+
+/* ---------------------------------------------------------------------
+ * get_reservation: on the shard that issued the id
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_get_reservation(part int, expect int, reservation_id bigint,
+                                                  guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+      FROM booking.get_reservation(reservation_id, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+CREATE FUNCTION booking.get_reservation(reservation_id bigint, guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql STABLE AS 'BEGIN END';
+SELECT booking_router.reroute('booking.get_reservation(bigint, text)',
+                              'booking.node_of(reservation_id)', writes => false);
+
+/* ---------------------------------------------------------------------
+ * find_reservation: a confirmation code, payment intent or payment
+ * reference says nothing of its shard, so each shard is asked in turn
+ * until one has it (the first whose answer is not BK005); a shard that
+ * cannot be reached fails the call as retry says (a read is tried once
+ * more).  When none has it, the answer is the shards' own BK005.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_find_reservation(part int, confirmation_code text,
+                                                   payment_intent text, payment_ref text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+      FROM booking.find_reservation(confirmation_code, payment_intent, payment_ref) r;
+$$;
+
+CREATE FUNCTION booking.find_reservation(confirmation_code text DEFAULT NULL,
+                                         payment_intent text DEFAULT NULL,
+                                         payment_ref text DEFAULT NULL)
+    RETURNS booking.reservation
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    -- booking_router: each shard in turn; errors but BK005 go to booking_router.retry
+    s record;
+    a booking_router.attempt;
+    e booking_router.error;
+    missing booking_router.error;
+BEGIN
+    FOR s IN SELECT l.shard FROM booking_router.shard_list() l ORDER BY l.shard LOOP
+        a := NULL;
+        LOOP
+            BEGIN
+                RETURN booking_router.px_find_reservation(s.shard, confirmation_code,
+                                                          payment_intent, payment_ref);
+            EXCEPTION WHEN OTHERS OR query_canceled THEN
+                GET STACKED DIAGNOSTICS e.sqlstate = RETURNED_SQLSTATE, e.message = MESSAGE_TEXT,
+                                        e.detail = PG_EXCEPTION_DETAIL, e.hint = PG_EXCEPTION_HINT;
+                IF e.sqlstate OPERATOR(pg_catalog.=) 'BK005' THEN
+                    missing := e;
+                    PERFORM booking_router.reconnect(s.shard);
+                    EXIT;
+                END IF;
+                a := booking_router.retry(ROW(s.shard, -1, false, COALESCE(a.failures, 0)), e);
+            END;
+        END LOOP;
+    END LOOP;
+    IF missing IS NULL THEN
+        /* no shards: the error every routed call gives */
+        a := booking_router.retry(ROW(0, -1, false, 0), ROW('55000', '', NULL, NULL));
+    END IF;
+    PERFORM booking_router.raise_error(missing.sqlstate, booking_router.plproxy_text(missing.message),
+                                       pg_catalog.regexp_replace(missing.detail, '^Remote detail: ', ''),
+                                       pg_catalog.regexp_replace(missing.hint, '^Remote hint: ', ''));
+    RETURN NULL;        /* not reached */
+END
+$$;
+
+/* ---------------------------------------------------------------------
+ * Grants: booking_app, as on the shards
+ * ---------------------------------------------------------------------
+ */
+REVOKE ALL ON FUNCTION
+    booking.confirm_booking(bigint, text, text),
+    booking.cancel_reservation(bigint, text, text),
+    booking.begin_payment(bigint, text, interval, text),
+    booking.get_reservation(bigint, text),
+    booking.find_reservation(text, text, text),
+    booking_router.px_confirm_booking(int, int, bigint, text, text),
+    booking_router.px_cancel_reservation(int, int, bigint, text, text),
+    booking_router.px_begin_payment(int, int, bigint, text, interval, text),
+    booking_router.px_get_reservation(int, int, bigint, text),
+    booking_router.px_find_reservation(int, text, text, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.confirm_booking(bigint, text, text),
+    booking.cancel_reservation(bigint, text, text),
+    booking.begin_payment(bigint, text, interval, text),
+    booking.get_reservation(bigint, text),
+    booking.find_reservation(text, text, text),
+    booking_router.px_confirm_booking(int, int, bigint, text, text),
+    booking_router.px_cancel_reservation(int, int, bigint, text, text),
+    booking_router.px_begin_payment(int, int, bigint, text, interval, text),
+    booking_router.px_get_reservation(int, int, bigint, text),
+    booking_router.px_find_reservation(int, text, text, text)
+    TO booking_app;
