@@ -3,7 +3,9 @@
  *    Version 1.2 of booking_router: the booking 2.0 additions routed.
  *    So far ownership and look-ups: guest_id on confirm_booking,
  *    cancel_reservation and begin_payment; get_reservation on the shard
- *    that issued the id; find_reservation on every shard in turn.
+ *    that issued the id; find_reservation on every shard in turn; and
+ *    guests: booking.reservation's new columns (group_id, guests), the
+ *    guests argument of reserve_range and quote.
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
@@ -13,6 +15,71 @@
  */
 
 \echo Use "ALTER EXTENSION booking_router UPDATE TO '1.2'" to load this file. \quit
+
+/* ---------------------------------------------------------------------
+ * booking.reservation as booking 2.0 returns it: two columns at the end.
+ * The router's copy of the type must equal the shards' (check_shards).
+ * ---------------------------------------------------------------------
+ */
+ALTER TYPE booking.reservation ADD ATTRIBUTE group_id bigint, ADD ATTRIBUTE guests int;
+
+/* ---------------------------------------------------------------------
+ * guests on reserve_range and quote
+ * ---------------------------------------------------------------------
+ */
+DROP FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval);
+DROP FUNCTION booking.quote(bigint, text, date, date, int);
+DROP FUNCTION booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval);
+DROP FUNCTION booking_router.px_quote(int, int, bigint, text, date, date, int);
+
+CREATE FUNCTION booking_router.px_reserve_range(part int, expect int,
+                                                property_id bigint, room_type text,
+                                                check_in date, check_out date,
+                                                rooms int, guest_id text,
+                                                idempotency_key text, hold interval, guests int)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
+      FROM booking.reserve_range(property_id, room_type, check_in, check_out, rooms,
+                                 guest_id, idempotency_key, hold, guests) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_quote(part int, expect int,
+                                        property_id bigint, room_type text,
+                                        check_in date, check_out date, rooms int, guests int)
+    RETURNS TABLE(night date, available int, price numeric, total_price numeric,
+                  bookable boolean, reason text)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT q.night, q.available, q.price, q.total_price, q.bookable, q.reason
+      FROM booking.quote(property_id, room_type, check_in, check_out, rooms, guests) q
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
+                                      check_in date, check_out date,
+                                      rooms int DEFAULT 1, guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL,
+                                      hold interval DEFAULT NULL, guests int DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.quote(property_id bigint, room_type text,
+                              check_in date, check_out date, rooms int DEFAULT 1,
+                              guests int DEFAULT NULL)
+    RETURNS TABLE(night date, available int, price numeric, total_price numeric,
+                  bookable boolean, reason text)
+    LANGUAGE plpgsql STABLE AS 'BEGIN END';
+SELECT booking_router.reroute('booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)',
+                              'booking.node_of(property_id)', writes => true);
+SELECT booking_router.reroute('booking.quote(bigint, text, date, date, int, int)',
+                              'booking.node_of(property_id)', writes => false);
 
 /* ---------------------------------------------------------------------
  * guest_id on the calls that change a reservation
@@ -32,7 +99,8 @@ CREATE FUNCTION booking_router.px_confirm_booking(part int, expect int, reservat
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
-           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
       FROM booking.confirm_booking(reservation_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -45,7 +113,8 @@ CREATE FUNCTION booking_router.px_cancel_reservation(part int, expect int, reser
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
-           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
       FROM booking.cancel_reservation(reservation_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -58,7 +127,8 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int, reservatio
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
-           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
       FROM booking.begin_payment(reservation_id, payment_intent, extend, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -90,7 +160,8 @@ CREATE FUNCTION booking_router.px_get_reservation(part int, expect int, reservat
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
-           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
       FROM booking.get_reservation(reservation_id, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -115,7 +186,8 @@ CREATE FUNCTION booking_router.px_find_reservation(part int, confirmation_code t
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
-           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
       FROM booking.find_reservation(confirmation_code, payment_intent, payment_ref) r;
 $$;
 
@@ -161,10 +233,14 @@ END
 $$;
 
 /* ---------------------------------------------------------------------
- * Grants: booking_app, as on the shards
+ * Grants: as on the shards
  * ---------------------------------------------------------------------
  */
 REVOKE ALL ON FUNCTION
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
+    booking.quote(bigint, text, date, date, int, int),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
+    booking_router.px_quote(int, int, bigint, text, date, date, int, int),
     booking.confirm_booking(bigint, text, text),
     booking.cancel_reservation(bigint, text, text),
     booking.begin_payment(bigint, text, interval, text),
@@ -186,5 +262,11 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_cancel_reservation(int, int, bigint, text, text),
     booking_router.px_begin_payment(int, int, bigint, text, interval, text),
     booking_router.px_get_reservation(int, int, bigint, text),
-    booking_router.px_find_reservation(int, text, text, text)
+    booking_router.px_find_reservation(int, text, text, text),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int)
     TO booking_app;
+GRANT EXECUTE ON FUNCTION
+    booking.quote(bigint, text, date, date, int, int),
+    booking_router.px_quote(int, int, bigint, text, date, date, int, int)
+    TO booking_reader;

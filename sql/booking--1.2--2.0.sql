@@ -2,7 +2,7 @@
  * booking--1.2--2.0.sql
  *    Version 2.0: what a hotel system is expected to do besides selling
  *    nights (../shared/API.md, "2.0 additions").  So far: ownership and
- *    look-ups.
+ *    look-ups; guests.
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
@@ -76,3 +76,46 @@ GRANT EXECUTE ON FUNCTION
     booking.get_reservation(bigint, text),
     booking.find_reservation(text, text, text)
     TO booking_app;
+
+/* ---------------------------------------------------------------------
+ * Guests: reserve_range and quote take an optional guests (at the end,
+ * DEFAULT NULL: not checked), which must fit rooms * max_guests (BK006,
+ * rule max_guests; quote gives it as the reason).  The reservation keeps
+ * it, in a column added at the end after group_id, the group a
+ * reservation belongs to (NULL: a lone reservation), as 2.0's columns
+ * are ordered.  search already took guests; it now counts them over all
+ * its rooms, as reserve_range does.
+ * ---------------------------------------------------------------------
+ */
+ALTER TABLE booking.reservation
+    ADD COLUMN group_id bigint,
+    ADD COLUMN guests int CONSTRAINT reservation_guests_positive
+        CHECK (guests OPERATOR(pg_catalog.>=) 1);
+
+DROP FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval);
+CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
+                                      check_in date, check_out date,
+                                      rooms int DEFAULT 1, guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL,
+                                      hold interval DEFAULT NULL,
+                                      guests int DEFAULT NULL)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_reserve_range';
+
+DROP FUNCTION booking.quote(bigint, text, date, date, int);
+CREATE FUNCTION booking.quote(property_id bigint, room_type text,
+                              check_in date, check_out date, rooms int DEFAULT 1,
+                              guests int DEFAULT NULL)
+    RETURNS TABLE(night date, available int, price numeric, total_price numeric,
+                  bookable boolean, reason text)
+    LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_quote';
+
+REVOKE ALL ON FUNCTION
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
+    booking.quote(bigint, text, date, date, int, int)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)
+    TO booking_app;
+GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int) TO booking_reader;

@@ -164,6 +164,7 @@ extern char *bk_text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 int max_bytes, bool required, bool nonempty);
 extern void bk_validate_price(Datum price, const char *name);
 extern int32 bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name);
+extern int32 bk_guests_arg(FunctionCallInfo fcinfo, int argno);
 extern void bk_stay_request(FunctionCallInfo fcinfo, BkStayRequest *stay);
 extern void bk_validate_stay(DateADT check_in, DateADT check_out);
 extern void bk_validate_dates(DateADT first, DateADT end);
@@ -234,7 +235,8 @@ extern bool bk_unit_has_event_deltas(void);
 extern bool bk_unit_has_rules_flag(void);
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
 								   DateADT check_in, DateADT check_out);
-extern void bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results);
+extern void bk_compat_search(FunctionCallInfo fcinfo, int32 guests_per_room, int32 rooms,
+							 int32 max_results);
 extern void bk_compat_calendar_shift(int64 property_id, Datum room_type,
 									 DateADT check_in, DateADT check_out, int32 delta);
 extern bool bk_compat_publish_lock(void);
@@ -247,6 +249,9 @@ typedef struct BkRuleViolation
 	char	   *detail;			/* a sentence for people */
 } BkRuleViolation;
 
+extern char *bk_guests_violation(int32 rooms, int32 guests, int32 max_guests);
+extern void bk_check_guests(int64 property_id, const char *room_type, int32 rooms,
+							int32 guests, int32 max_guests);
 extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out, DateADT today,
 								BkRuleViolation *violation);
@@ -254,7 +259,7 @@ extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
 /* idempotency.c */
 extern bytea *bk_request_digest(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out,
-								int32 rooms, Interval *hold);
+								int32 rooms, Interval *hold, int32 guests);
 extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
 extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
@@ -322,6 +327,7 @@ typedef enum BkColumn
 	BK_RESERVATION_UPDATED_AT,
 	BK_RESERVATION_CANCEL_REASON,
 	BK_RESERVATION_PAYMENT_INTENT,
+	BK_RESERVATION_GUESTS,		/* 2.0 */
 	BK_EVENT_EVENT_ID,
 	BK_EVENT_OCCURRED_AT,
 	BK_EVENT_KIND,
@@ -479,7 +485,7 @@ extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);
 extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 								  DateADT check_in, DateADT check_out, int32 rooms,
-								  const char *guest_id, TimestampTz hold_expires_at,
+								  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
 								  Numeric total_price, BkReservation *r);
 extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_fetch(int64 id);

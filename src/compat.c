@@ -120,15 +120,17 @@ bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
 
 /*
  * bk_compat_search answers search() with one SQL group-by over the
- * inventory rows (1.0 has no stay rules).  Arguments as for search().
+ * inventory rows (1.0 has no stay rules).  Arguments as for search(),
+ * the guests spread over the rooms (`guests_per_room`, rounded up).
  */
 void
-bk_compat_search(FunctionCallInfo fcinfo, int32 rooms, int32 max_results)
+bk_compat_search(FunctionCallInfo fcinfo, int32 guests_per_room, int32 rooms, int32 max_results)
 {
 	Datum		args[6];
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 3; i++)
 		args[i] = PG_GETARG_DATUM(i);
+	args[3] = Int32GetDatum(guests_per_room);
 	args[4] = Int32GetDatum(rooms);
 	args[5] = Int32GetDatum(max_results);
 	bk_exec(&search_1_0_plan, args, NULL, 0);

@@ -152,6 +152,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_RESERVATION_UPDATED_AT] = {BK_RESERVATION, "updated_at"},
 	[BK_RESERVATION_CANCEL_REASON] = {BK_RESERVATION, "cancel_reason"},
 	[BK_RESERVATION_PAYMENT_INTENT] = {BK_RESERVATION, "payment_intent"},
+	[BK_RESERVATION_GUESTS] = {BK_RESERVATION, "guests"},
 	[BK_EVENT_EVENT_ID] = {BK_EVENT, "event_id"},
 	[BK_EVENT_OCCURRED_AT] = {BK_EVENT, "occurred_at"},
 	[BK_EVENT_KIND] = {BK_EVENT, "kind"},

@@ -55,7 +55,8 @@ static BookingPlan purge_keys_plan = {
  */
 bytea *
 bk_request_digest(int64 property_id, const char *room_type,
-				  DateADT check_in, DateADT check_out, int32 rooms, Interval *hold)
+				  DateADT check_in, DateADT check_out, int32 rooms, Interval *hold,
+				  int32 guests)
 {
 	char	   *canonical;
 	pg_cryptohash_ctx *ctx;
@@ -70,6 +71,9 @@ bk_request_digest(int64 property_id, const char *room_type,
 		canonical = psprintf("reserve_range/1|%lld|%zu:%s|%d|%d|%d|default",
 							 (long long) property_id, strlen(room_type), room_type,
 							 (int) check_in, (int) check_out, rooms);
+	/* 2.0's guests, when given; without them the text is 1.x's, so keys recorded before still match */
+	if (guests > 0)
+		canonical = psprintf("%s|guests=%d", canonical, guests);
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0 ||
@@ -126,7 +130,7 @@ bk_claim_key(const char *scope, const char *key, bytea *digest,
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
 					 errmsg("idempotency key \"%s\" was already used with other arguments", key),
-					 errdetail("Guest \"%s\" first used this key for a reserve_range request with other arguments (property, room type, dates, rooms or hold).",
+					 errdetail("Guest \"%s\" first used this key for a reserve_range request with other arguments (property, room type, dates, rooms, hold or guests).",
 							   scope),
 					 errhint("Use a new idempotency key for a new request; repeat a request with exactly the same arguments.")));
 

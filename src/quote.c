@@ -21,7 +21,7 @@
 PG_FUNCTION_INFO_V1(booking_quote);
 
 static BookingPlan quote_lookup_plan = {
-	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false)"
+	"SELECT p.time_zone, rt.code IS NOT NULL, COALESCE(rt.has_rules, false), rt.max_guests"
 	"  FROM booking.property p"
 	"  LEFT JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) p.property_id"
 	"                                AND rt.code OPERATOR(pg_catalog.=) $2"
@@ -55,7 +55,7 @@ static BookingPlan quote_nights_plan = {
 
 /*
  * booking_quote is quote(property_id, room_type, check_in, check_out,
- * rooms): one row per night (night, available, price) with the stay's
+ * rooms, guests): one row per night (night, available, price) with the stay's
  * total_price, bookable and reason repeated on each.
  */
 Datum
@@ -81,8 +81,11 @@ booking_quote(PG_FUNCTION_ARGS)
 	bool	   *price_null;
 	BkRuleViolation violation;
 	BkStayRequest stay;
+	int32		guests;
+	int32		max_guests;
 
 	bk_stay_request(fcinfo, &stay);
+	guests = bk_guests_arg(fcinfo, 5);
 	property_id = stay.property_id;
 	room_type = stay.room_type;
 	check_in = stay.check_in;
@@ -104,6 +107,7 @@ booking_quote(PG_FUNCTION_ARGS)
 		bk_report_no_room_type(property_id, room_type);
 	time_zone = TextDatumGetCString(bk_get_notnull(0, 1));
 	has_rules = DatumGetBool(bk_get_notnull(0, 3));
+	max_guests = bk_get_int32(0, 4);
 	today = bk_local_today(time_zone);
 
 	/* the nights, copied out of SPI's result before the rules query */
@@ -132,6 +136,8 @@ booking_quote(PG_FUNCTION_ARGS)
 	if (check_in < today)
 		reason = psprintf("check_in %s is before the property's local today (%s)",
 						  bk_date_str(check_in), bk_date_str(today));
+	else if (guests > 0 && bk_guests_violation(rooms, guests, max_guests) != NULL)
+		reason = psprintf("max_guests: %s", bk_guests_violation(rooms, guests, max_guests));
 	else if (has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
 											   today, &violation))
 		reason = psprintf("%s: %s", violation.rule, violation.detail);

@@ -209,12 +209,12 @@ bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state)
 /*
  * bk_reservation_insert writes a new held reservation, its id taken from
  * booking.reservation_id_seq (n * 1024 + booking.node_id), and reads it
- * back into *r.
+ * back into *r.  `guests` 0: not given (NULL).
  */
 void
 bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 					  DateADT check_in, DateADT check_out, int32 rooms,
-					  const char *guest_id, TimestampTz hold_expires_at,
+					  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
 					  Numeric total_price, BkReservation *r)
 {
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
@@ -232,6 +232,8 @@ bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 	bk_slot_set(slot, BK_RESERVATION_ROOMS, Int32GetDatum(rooms));
 	if (guest_id)
 		bk_slot_set(slot, BK_RESERVATION_GUEST_ID, CStringGetTextDatum(guest_id));
+	if (guests > 0)
+		bk_slot_set(slot, BK_RESERVATION_GUESTS, Int32GetDatum(guests));
 	bk_slot_set(slot, BK_RESERVATION_STATE, ObjectIdGetDatum(bk_state_value(state_type, BK_HELD)));
 	bk_slot_set(slot, BK_RESERVATION_HOLD_EXPIRES_AT, TimestampTzGetDatum(hold_expires_at));
 	bk_slot_set(slot, BK_RESERVATION_TOTAL_PRICE, NumericGetDatum(total_price));

@@ -35,6 +35,7 @@ typedef struct StayPlace
 {
 	char	   *time_zone;
 	bool		has_rules;
+	int32		max_guests;		/* per room */
 } StayPlace;
 
 /*
@@ -86,6 +87,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 		if (bk_unit_has_rules_flag())
 			has_rules = slot_getattr(slot, bk_column(BK_ROOM_TYPE_HAS_RULES), &isnull);
 		place->has_rules = !isnull && DatumGetBool(has_rules);
+		place->max_guests = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_MAX_GUESTS)));
 	}
 	index_endscan(scan);
 	if (!found)
@@ -93,11 +95,13 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
 }
 
 /*
- * check_day_and_rules refuses a check-in before the property's local today
- * and a stay that breaks the room type's rules (BK006).
+ * check_day_and_rules refuses a check-in before the property's local today,
+ * more guests than the rooms take (BK006, rule max_guests: `guests` 0
+ * when the call did not say) and a stay that breaks the room type's rules
+ * (BK006).
  */
 static void
-check_day_and_rules(const BkStayRequest *stay, const StayPlace *place)
+check_day_and_rules(const BkStayRequest *stay, const StayPlace *place, int32 guests)
 {
 	DateADT		today = bk_local_today(place->time_zone);
 	BkRuleViolation violation;
@@ -111,6 +115,8 @@ check_day_and_rules(const BkStayRequest *stay, const StayPlace *place)
 						   bk_date_str(stay->check_in), bk_date_str(today),
 						   (long long) stay->property_id, place->time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
+	if (guests > 0)
+		bk_check_guests(stay->property_id, stay->room_type, stay->rooms, guests, place->max_guests);
 	if (!place->has_rules)
 		return;
 	bk_connect();
@@ -168,7 +174,7 @@ hold_deadline(Interval *hold)
 
 /*
  * booking_reserve_range is reserve_range(property_id, room_type, check_in,
- * check_out, rooms, guest_id, idempotency_key, hold).
+ * check_out, rooms, guest_id, idempotency_key, hold, guests).
  */
 Datum
 booking_reserve_range(PG_FUNCTION_ARGS)
@@ -177,6 +183,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	char	   *guest_id = NULL;
 	char	   *key = NULL;
 	Interval   *hold = NULL;
+	int32		guests;
 	const char *scope;
 	Datum		room_type;
 	StayPlace	place;
@@ -200,6 +207,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	if (hold)
 		bk_require_interval_within(hold, "hold",
 								   "Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.");
+	guests = bk_guests_arg(fcinfo, 8);
 	scope = guest_id ? guest_id : "";
 	room_type = CStringGetTextDatum(stay.room_type);
 
@@ -212,7 +220,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_connect();
 		first = bk_claim_key(scope, key,
 							 bk_request_digest(stay.property_id, stay.room_type, stay.check_in,
-											   stay.check_out, stay.rooms, hold),
+											   stay.check_out, stay.rooms, hold, guests),
 							 stay.property_id, &existing);
 		bk_finish();
 		if (!first)
@@ -224,7 +232,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 
 	bk_direct_begin(&d, true);
 	look_up_place(&d, &stay, room_type, &place);
-	check_day_and_rules(&stay, &place);
+	check_day_and_rules(&stay, &place, guests);
 
 	/*
 	 * Price the stay from the nights as they are, and write the
@@ -255,7 +263,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 			report_no_availability(&stay, &shortage);
 	}
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
-						  stay.rooms, guest_id, hold_deadline(hold),
+						  stay.rooms, guest_id, guests, hold_deadline(hold),
 						  bk_nights_total(&priced, stay.rooms), &r);
 	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
 	bk_direct_end(&d);

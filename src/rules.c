@@ -319,3 +319,39 @@ booking_clear_rules(PG_FUNCTION_ARGS)
 	bk_finish();
 	PG_RETURN_INT32(cleared);
 }
+
+/*
+ * bk_guests_violation says why `guests` do not fit in `rooms` rooms of a
+ * room type that takes `max_guests` each (2.0's max_guests rule: at most
+ * rooms * max_guests), or NULL when they fit.  quote gives it as a
+ * reason; reserve_range raises it (bk_check_guests); search leaves out
+ * the room types it would refuse.
+ */
+char *
+bk_guests_violation(int32 rooms, int32 guests, int32 max_guests)
+{
+	if ((int64) guests <= (int64) rooms * max_guests)
+		return NULL;
+	return psprintf("%d guest(s) do not fit in %d room(s) taking %d each",
+					guests, rooms, max_guests);
+}
+
+/*
+ * bk_check_guests raises BK006 (rule max_guests) when `guests` do not fit
+ * in `rooms` rooms of the room type.
+ */
+void
+bk_check_guests(int64 property_id, const char *room_type, int32 rooms, int32 guests,
+				int32 max_guests)
+{
+	char	   *why = bk_guests_violation(rooms, guests, max_guests);
+
+	if (why == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
+			 errmsg("the stay breaks the max_guests rule"),
+			 errdetail("Property %lld, room type \"%s\": %s.", (long long) property_id, room_type, why),
+			 errhint("Reserve %d room(s), or a room type that takes more guests.",
+					 (int) (((int64) guests + max_guests - 1) / max_guests))));
+}

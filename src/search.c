@@ -25,7 +25,9 @@
 PG_FUNCTION_INFO_V1(booking_search);
 
 /*
- * The calendar rows of the city's room types that take $4 guests, for the
+ * The calendar rows of the city's room types that take $4 guests per room
+ * (search's guests spread over its rooms, rounded up: so rooms *
+ * max_guests >= guests, reserve_range's max_guests rule), for the
  * months the stay [$2, $3) touches, at properties whose local today is not
  * after check-in; grouped by room type (byte order is enough to group, and
  * cheaper than the collation's), months in order.
@@ -123,6 +125,17 @@ offer_cmp(const void *a, const void *b)
 }
 
 /*
+ * guests_per_room is how many guests each of `rooms` rooms must take for
+ * `guests` to fit: a room type fits when max_guests is at least that,
+ * i.e. when rooms * max_guests >= guests (bk_guests_violation's rule).
+ */
+static int32
+guests_per_room(int32 guests, int32 rooms)
+{
+	return (int32) (((int64) guests + rooms - 1) / rooms);
+}
+
+/*
  * booking_search is search(city, check_in, check_out, guests, rooms,
  * max_results).
  */
@@ -132,6 +145,7 @@ booking_search(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 	DateADT		check_in;
 	DateADT		check_out;
+	int32		guests;
 	int32		rooms;
 	int32		max_results;
 	int32		nights;
@@ -150,7 +164,7 @@ booking_search(PG_FUNCTION_ARGS)
 	check_in = PG_GETARG_DATEADT(1);
 	check_out = PG_GETARG_DATEADT(2);
 	bk_validate_stay(check_in, check_out);
-	(void) bk_require_positive(fcinfo, 3, "guests");
+	guests = bk_require_positive(fcinfo, 3, "guests");
 	rooms = bk_require_positive(fcinfo, 4, "rooms");
 	max_results = bk_require_positive(fcinfo, 5, "max_results");
 	nights = check_out - check_in;
@@ -161,7 +175,7 @@ booking_search(PG_FUNCTION_ARGS)
 	bk_connect_read_only();
 	if (!bk_schema_has_calendar())
 	{
-		bk_compat_search(fcinfo, rooms, max_results);
+		bk_compat_search(fcinfo, guests_per_room(guests, rooms), rooms, max_results);
 		bk_finish();
 		return (Datum) 0;
 	}
@@ -169,7 +183,7 @@ booking_search(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(check_in);
 	args[2] = DateADTGetDatum(check_out);
-	args[3] = PG_GETARG_DATUM(3);
+	args[3] = Int32GetDatum(guests_per_room(guests, rooms));
 	args[4] = DateADTGetDatum(bk_first_of_month(check_in));
 	bk_exec(&search_rows_plan, args, NULL, 0);
 	nrows = SPI_processed;

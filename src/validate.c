@@ -83,6 +83,19 @@ bk_require_positive(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
+ * bk_guests_arg returns the optional guests argument `argno` (2.0): 0 when
+ * it is NULL (not checked) or when the SQL declaration, at a schema older
+ * than 2.0, has no such argument; 22023 when it is below 1.
+ */
+int32
+bk_guests_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	return bk_require_positive(fcinfo, argno, "guests");
+}
+
+/*
  * bk_check_text_length fails with 22023 when a text `len` bytes long, the
  * argument `name`, is longer than `max_bytes`.  The text itself is never
  * shown: it may be a guest's or a payment's reference, and it is long.

@@ -7,7 +7,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(135);
+SELECT plan(139);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -180,6 +180,15 @@ SELECT col_is_pk('booking', 'room_type', ARRAY['property_id', 'code'],
                  'room_type is keyed by (property_id, code)');
 SELECT col_is_pk('booking', 'inventory', ARRAY['property_id', 'room_type', 'night'],
                  'inventory is keyed by (property_id, room_type, night): starts with property_id');
+-- 2.0: the reservation's new columns come last, in the API's order
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'booking.reservation'::regclass AND attnum > 14 AND NOT attisdropped),
+          ARRAY['cancel_reason', 'payment_intent', 'group_id', 'guests'],
+          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id and guests');
+SELECT col_type_is('booking', 'reservation', 'guests', 'integer', 'reservation.guests is int (NULL: not given)');
+SELECT col_type_is('booking', 'reservation', 'group_id', 'bigint', 'reservation.group_id is bigint (NULL: a lone reservation)');
+SELECT col_has_check('booking', 'reservation', 'guests',
+                     'reservation.guests has a CHECK (reservation_guests_positive: at least 1)');
 SELECT col_is_pk('booking', 'reservation', ARRAY['reservation_id'],
                  'reservation is keyed by reservation_id');
 SELECT col_is_pk('booking', 'idempotency_key', ARRAY['scope', 'key'],

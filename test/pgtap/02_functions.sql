@@ -27,8 +27,8 @@ SELECT has_function('booking', 'search',
                     ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
                     'booking.search(text, date, date, int, int, int) exists');
 SELECT has_function('booking', 'reserve_range',
-                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
-                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval) exists');
+                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
+                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int) exists');
 SELECT has_function('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                     'booking.confirm_booking(bigint, text, text) exists');
 SELECT has_function('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
@@ -65,7 +65,7 @@ SELECT function_returns('booking', 'search',
                         ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
                         'setof record', 'search returns a table');
 SELECT function_returns('booking', 'reserve_range',
-                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
+                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
                         'booking.reservation', 'reserve_range returns booking.reservation');
 SELECT function_returns('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                         'booking.reservation', 'confirm_booking returns booking.reservation');
@@ -111,9 +111,9 @@ SELECT is(pg_get_function_arguments('booking.search(text,date,date,int,int,int)'
 SELECT is(pg_get_function_result('booking.search(text,date,date,int,int,int)'::regprocedure),
           'TABLE(property_id bigint, property_name text, room_type text, min_available integer, total_price numeric)',
           'search returns TABLE(property_id, property_name, room_type, min_available, total_price)');
-SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
-          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval',
-          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, guests integer DEFAULT NULL::integer',
+          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL, guests DEFAULT NULL)');
 SELECT is(pg_get_function_arguments('booking.confirm_booking(bigint,text,text)'::regprocedure),
           'reservation_id bigint, payment_ref text, guest_id text DEFAULT NULL::text',
           'confirm_booking(reservation_id, payment_ref, guest_id DEFAULT NULL)');
@@ -169,7 +169,7 @@ SELECT is_definer('booking', 'search',
                   ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
                   'search is SECURITY DEFINER');
 SELECT is_definer('booking', 'reserve_range',
-                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
+                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
                   'reserve_range is SECURITY DEFINER');
 SELECT is_definer('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                   'confirm_booking is SECURITY DEFINER');
@@ -209,7 +209,7 @@ SELECT results_eq(
             'booking.confirm_booking(bigint,text,text)',
             'booking.expire_holds(integer)',
             'booking.open_inventory(bigint,text,date,date,integer,numeric)',
-            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval)',
+            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer)',
             'booking.search(text,date,date,integer,integer,integer)']) AS f
        ORDER BY 1$$,
     'the ten API functions run with search_path = pg_catalog, pg_temp');
@@ -243,14 +243,14 @@ SELECT is_empty(
        WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
     'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp');
 SELECT is((SELECT pg_get_userbyid(proowner) FROM pg_proc
-            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
+            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
           (SELECT pg_get_userbyid(relowner) FROM pg_class
             WHERE oid = 'booking.inventory'::regclass),
           'reserve_range runs as the owner of the tables');
 SELECT is((SELECT count(*)::int FROM pg_class
             WHERE relnamespace = 'booking'::regnamespace AND relkind IN ('r', 'S')
               AND relowner <> (SELECT proowner FROM pg_proc
-                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure)),
+                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure)),
           0, 'every table and sequence belongs to the functions'' owner');
 
 -- ---------------------------------------------------------------------
@@ -264,7 +264,7 @@ SELECT volatility_is('booking', 'search',
 SELECT volatility_is('booking', 'check_invariants', ARRAY[]::name[], 'stable',
                      'check_invariants is STABLE');
 SELECT volatility_is('booking', 'reserve_range',
-                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval'],
+                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
                      'volatile', 'reserve_range is VOLATILE');
 SELECT volatility_is('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'], 'volatile',
                      'confirm_booking is VOLATILE');
@@ -290,7 +290,7 @@ SELECT volatility_is('booking', 'node_of', ARRAY['bigint'], 'immutable',
 SELECT is((SELECT proisstrict FROM pg_proc WHERE oid = 'booking.node_of(bigint)'::regprocedure),
           true, 'node_of is STRICT');
 SELECT ok(NOT (SELECT proisstrict FROM pg_proc
-                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval)'::regprocedure),
+                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
           'reserve_range is not STRICT (it answers NULL arguments with 22023, not NULL)');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -316,8 +316,8 @@ SELECT has_function('booking', 'set_rules',
                     'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int) exists');
 SELECT has_function('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
                     'booking.clear_rules(bigint, text, date, date) exists');
-SELECT has_function('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer'],
-                    'booking.quote(bigint, text, date, date, int) exists');
+SELECT has_function('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer'],
+                    'booking.quote(bigint, text, date, date, int, int) exists');
 SELECT has_function('booking', 'calendar', ARRAY['bigint', 'date'],
                     'booking.calendar(bigint, date) exists');
 SELECT has_function('booking', 'rebuild_calendar', ARRAY[]::name[],
@@ -343,10 +343,10 @@ SELECT is(pg_get_function_arguments('booking.clear_rules(bigint,text,date,date)'
           'clear_rules(property_id, room_type, first_night, end_night)');
 SELECT function_returns('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'], 'integer',
                         'clear_rules returns int (nights cleared)');
-SELECT is(pg_get_function_arguments('booking.quote(bigint,text,date,date,int)'::regprocedure),
-          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1',
-          'quote(property_id, room_type, check_in, check_out, rooms DEFAULT 1)');
-SELECT is(pg_get_function_result('booking.quote(bigint,text,date,date,int)'::regprocedure),
+SELECT is(pg_get_function_arguments('booking.quote(bigint,text,date,date,int,int)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guests integer DEFAULT NULL::integer',
+          'quote(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guests DEFAULT NULL)');
+SELECT is(pg_get_function_result('booking.quote(bigint,text,date,date,int,int)'::regprocedure),
           'TABLE(night date, available integer, price numeric, total_price numeric, bookable boolean, reason text)',
           'quote returns TABLE(night, available, price, total_price, bookable, reason)');
 SELECT is(pg_get_function_arguments('booking.calendar(bigint,date)'::regprocedure),
@@ -367,7 +367,7 @@ SELECT is_definer('booking', 'set_rules',
                   'set_rules is SECURITY DEFINER');
 SELECT is_definer('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
                   'clear_rules is SECURITY DEFINER');
-SELECT is_definer('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer'],
+SELECT is_definer('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer'],
                   'quote is SECURITY DEFINER');
 SELECT is_definer('booking', 'calendar', ARRAY['bigint', 'date'], 'calendar is SECURITY DEFINER');
 SELECT is_definer('booking', 'rebuild_calendar', ARRAY[]::name[], 'rebuild_calendar is SECURITY DEFINER');
@@ -385,7 +385,7 @@ SELECT results_eq(
             'booking.calendar(bigint,date)',
             'booking.clear_rules(bigint,text,date,date)',
             'booking.purge(integer)',
-            'booking.quote(bigint,text,date,date,integer)',
+            'booking.quote(bigint,text,date,date,integer,integer)',
             'booking.rebuild_calendar()',
             'booking.set_rules(bigint,text,date,date,integer,integer,boolean,boolean,boolean,integer,integer)']) AS f
        ORDER BY 1$$,

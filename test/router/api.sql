@@ -215,6 +215,13 @@ SELECT t.try($$SELECT booking.find_reservation()$$);
 SELECT regexp_replace(t.try(format($$SELECT booking.cancel_reservation(%s, 'x', 'mallory')$$, :o1)), 'id \d+', 'id N');
 SELECT t.res(r) FROM booking.cancel_reservation(:o1, 'plans changed', 'olga') r;
 
+-- guests (booking 2.0): at most rooms * max_guests, kept on the reservation;
+-- search counts them over all its rooms
+SELECT t.res(r), r.guests FROM booking.reserve_range(:rio, 'DBL', current_date + 24, current_date + 25, 2, guests => 3) r;
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 24, current_date + 25, guests => 3)$$, :rio));
+SELECT DISTINCT bookable, t.rel(reason) AS reason FROM booking.quote(:sol, 'KNG', current_date + 24, current_date + 25, 1, 3);
+SELECT property_name, room_type FROM booking.search('Lisbon', current_date + 26, current_date + 27, 5, 2) ORDER BY 1, 2;
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset

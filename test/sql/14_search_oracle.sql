@@ -30,8 +30,9 @@ SELECT count(*) > 0 AS rules_set FROM (
      WHERE n % 2 = 0) s;
 SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
 
--- the oracle: every night open and free enough, guests, no stop-sell,
--- check-in not before local today; ordered and cut like search
+-- the oracle: every night open and free enough, the guests fit the rooms
+-- (rooms * max_guests, reserve_range's max_guests rule since 2.0), no
+-- stop-sell, check-in not before local today; ordered and cut like search
 CREATE FUNCTION t.oracle(ci date, co date, guests int, rooms int, lim int)
 RETURNS TABLE(property_id bigint, room_type text, min_available int, total_price numeric)
 LANGUAGE sql AS $$
@@ -40,7 +41,7 @@ LANGUAGE sql AS $$
       JOIN booking.room_type rt ON rt.property_id = p.property_id
       JOIN booking.inventory i ON i.property_id = rt.property_id AND i.room_type = rt.code
                               AND i.night >= ci AND i.night < co
-     WHERE p.city = 'Oracle City' AND rt.max_guests >= guests
+     WHERE p.city = 'Oracle City' AND rt.max_guests * rooms >= guests
        AND (now() AT TIME ZONE p.time_zone)::date <= ci
        AND NOT EXISTS (SELECT 1 FROM booking.stay_rule s
                         WHERE s.property_id = rt.property_id AND s.room_type = rt.code
