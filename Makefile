@@ -35,7 +35,8 @@ OBJS = \
 	src/direct.o \
 	src/values.o \
 	src/reservation.o \
-	src/lookup.o
+	src/lookup.o \
+	src/night_prices.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

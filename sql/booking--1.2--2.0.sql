@@ -2,7 +2,7 @@
  * booking--1.2--2.0.sql
  *    Version 2.0: what a hotel system is expected to do besides selling
  *    nights (../shared/API.md, "2.0 additions").  So far: ownership and
- *    look-ups; guests.
+ *    look-ups; guests; the prices each night was sold at.
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
@@ -11,6 +11,36 @@
  */
 
 \echo Use "ALTER EXTENSION booking UPDATE TO '2.0'" to load this file. \quit
+
+/* ---------------------------------------------------------------------
+ * The functions this script gives new arguments are dropped and created
+ * again (an argument cannot be added in place).  The EXECUTE grants a
+ * DBA gave on them besides the extension's own roles are remembered here
+ * and, at the end, printed as a WARNING with the GRANT statements that
+ * give them again.  They are not given again here: a grant made by an
+ * extension script is recorded as the extension's own (pg_init_privs),
+ * which pg_dump leaves out, so a restore would lose it.  (An object that
+ * depends on an old signature, such as a SQL function whose body calls
+ * it, stops the update with 2BP01 naming it, and nothing changes: drop it
+ * first and create it again after; docs/operations.md, "Upgrading".)
+ * ---------------------------------------------------------------------
+ */
+CREATE TABLE booking.update_2_0_grants AS
+SELECT p.proname::text AS function_name,
+       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+            ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END AS grantee
+  FROM pg_catalog.pg_proc p
+ CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+ WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+           'booking.confirm_booking(bigint, text)',
+           'booking.cancel_reservation(bigint, text)',
+           'booking.begin_payment(bigint, text, interval)',
+           'booking.reserve_range(bigint, text, date, date, int, text, text, interval)',
+           'booking.quote(bigint, text, date, date, int)']::pg_catalog.regprocedure[])
+   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+   AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r
+                          WHERE r.rolname IN ('booking_reader', 'booking_app', 'booking_admin'));
 
 /* ---------------------------------------------------------------------
  * Ownership: confirm_booking, cancel_reservation and begin_payment take
@@ -119,3 +149,92 @@ REVOKE ALL ON FUNCTION
 GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int) TO booking_reader;
+
+/* ---------------------------------------------------------------------
+ * The price each night of a reservation was sold at, read as the view
+ * booking.reservation_night(reservation_id, night, price); total_price is
+ * their sum times rooms.  Kept as one row per reservation (the prices of
+ * its nights from first_night on, as an array) so that reserve_range
+ * writes one row, not one per night; the engine alone writes it.  A
+ * change of the stay (modify_reservation) keeps the prices of the nights
+ * it keeps.
+ * ---------------------------------------------------------------------
+ */
+CREATE TABLE booking.reservation_night_prices (
+    reservation_id bigint PRIMARY KEY,
+    first_night    date NOT NULL,
+    prices         numeric[] NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('booking.reservation_night_prices', '');
+
+CREATE VIEW booking.reservation_night AS
+SELECT p.reservation_id,
+       p.first_night OPERATOR(pg_catalog.+) (n.i OPERATOR(pg_catalog.-) 1) AS night,
+       p.prices[n.i] AS price
+  FROM booking.reservation_night_prices p
+ CROSS JOIN LATERAL pg_catalog.generate_subscripts(p.prices, 1) AS n(i);
+
+REVOKE ALL ON booking.reservation_night_prices, booking.reservation_night FROM PUBLIC;
+GRANT SELECT ON booking.reservation_night TO booking_admin;
+
+/*
+ * The reservations made before 2.0: each night at the price its
+ * inventory row has now when those prices add up to the reservation's
+ * total (the night was not repriced since), else the total spread evenly
+ * over the nights, in cents, the first night taking what rounding leaves,
+ * so that the sum times rooms is the total either way.
+ */
+INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
+SELECT r.reservation_id, r.check_in,
+       CASE WHEN i.n OPERATOR(pg_catalog.=) (r.check_out OPERATOR(pg_catalog.-) r.check_in)
+             AND (i.total OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.=) r.total_price
+            THEN i.prices
+            ELSE ARRAY(SELECT CASE WHEN g OPERATOR(pg_catalog.=) 0
+                                   THEN pg_catalog.round(r.total_price OPERATOR(pg_catalog./) r.rooms, 2)
+                                        OPERATOR(pg_catalog.-) (s.even OPERATOR(pg_catalog.*) (s.nights OPERATOR(pg_catalog.-) 1))
+                                   ELSE s.even END
+                         FROM pg_catalog.generate_series(0, s.nights OPERATOR(pg_catalog.-) 1) g
+                        ORDER BY g)
+       END
+  FROM booking.reservation r
+ CROSS JOIN LATERAL (SELECT r.check_out OPERATOR(pg_catalog.-) r.check_in AS nights,
+                            pg_catalog.trunc((r.total_price OPERATOR(pg_catalog./) r.rooms)
+                                             OPERATOR(pg_catalog./) (r.check_out OPERATOR(pg_catalog.-) r.check_in), 2) AS even) s
+ CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.sum(v.price) AS total,
+                            pg_catalog.array_agg(v.price ORDER BY v.night) AS prices
+                       FROM booking.inventory v
+                      WHERE v.property_id OPERATOR(pg_catalog.=) r.property_id
+                        AND v.room_type OPERATOR(pg_catalog.=) r.room_type
+                        AND v.night OPERATOR(pg_catalog.>=) r.check_in
+                        AND v.night OPERATOR(pg_catalog.<) r.check_out) i;
+
+/* ---------------------------------------------------------------------
+ * The remembered grants, as the statements that give them again.
+ * ---------------------------------------------------------------------
+ */
+DO $regrant$
+DECLARE
+    g record;
+    statements text := '';
+BEGIN
+    FOR g IN SELECT u.grantee,
+                    CASE u.function_name
+                        WHEN 'confirm_booking' THEN 'booking.confirm_booking(bigint, text, text)'
+                        WHEN 'cancel_reservation' THEN 'booking.cancel_reservation(bigint, text, text)'
+                        WHEN 'begin_payment' THEN 'booking.begin_payment(bigint, text, interval, text)'
+                        WHEN 'reserve_range' THEN 'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)'
+                        WHEN 'quote' THEN 'booking.quote(bigint, text, date, date, int, int)'
+                    END AS new_function
+               FROM booking.update_2_0_grants u
+    LOOP
+        statements := statements OPERATOR(pg_catalog.||)
+                      pg_catalog.format(E'\n    GRANT EXECUTE ON FUNCTION %s TO %s;', g.new_function, g.grantee);
+    END LOOP;
+    IF statements OPERATOR(pg_catalog.<>) '' THEN
+        RAISE WARNING 'booking 2.0 re-created functions on which roles of yours had EXECUTE'
+            USING DETAIL = 'confirm_booking, cancel_reservation, begin_payment, reserve_range and quote gained an argument, so they were dropped and created again, and grants of yours on them went with them.',
+                  HINT = 'Give them again, as the extension''s owner or a superuser:' OPERATOR(pg_catalog.||) statements;
+    END IF;
+END
+$regrant$;
+DROP TABLE booking.update_2_0_grants;

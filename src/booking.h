@@ -124,9 +124,12 @@ typedef struct BkLockWait
 {
 	bool		armed;			/* the engine's timer runs for this region */
 	bool		expired;		/* and it fired */
+	int			nest_level;		/* a statement's: the GUC nest level of its
+								 * lock_timeout, or -1 */
 } BkLockWait;
 
 extern void bk_lock_wait_begin(BkLockWait *wait);
+extern void bk_lock_wait_begin_statement(BkLockWait *wait);
 extern bool bk_lock_wait_timed_out(BkLockWait *wait, ErrorData *edata);
 extern bool bk_lock_wait_end(BkLockWait *wait);
 extern void bk_report_lock_timeout(ErrorData *edata, const char *what, const BkLockWait *wait)
@@ -231,6 +234,7 @@ extern bool bk_calendar_off_sale(int32 free);
 /* compat.c: the schema's version, and serving databases at 1.0 and 1.1 */
 extern bool bk_schema_has_calendar(void);
 extern bool bk_schema_has_event_deltas(void);
+extern bool bk_schema_has_night_prices(void);
 extern bool bk_unit_has_event_deltas(void);
 extern bool bk_unit_has_rules_flag(void);
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
@@ -274,6 +278,7 @@ typedef enum BkTable
 	BK_RESERVATION,
 	BK_EVENT,
 	BK_ROOM_CALENDAR,
+	BK_NIGHT_PRICES,			/* 2.0: booking.reservation_night_prices */
 	BK_TABLE_COUNT
 } BkTable;
 
@@ -341,6 +346,9 @@ typedef enum BkColumn
 	BK_EVENT_END_NIGHT,
 	BK_EVENT_FREE_DELTA,
 	BK_ROOM_CALENDAR_FREE,
+	BK_NIGHT_PRICES_RESERVATION_ID,
+	BK_NIGHT_PRICES_FIRST_NIGHT,
+	BK_NIGHT_PRICES_PRICES,
 	BK_COLUMN_COUNT
 } BkColumn;
 
@@ -476,6 +484,12 @@ extern bool bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWai
 extern char *bk_reservation_room_type(const BkReservation *r);
 extern char *bk_reservation_guest_id(BkDirect *d, const BkReservation *r);
 extern bool bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id);
+
+/* night_prices.c */
+extern bool bk_unit_has_night_prices(void);
+extern void bk_night_prices_insert(BkDirect *d, int64 reservation_id, const BkNights *nights,
+								   ItemPointer tid);
+extern void bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights);
 
 /* lookup.c */
 extern bool bk_guest_matches(const char *owner, const char *guest_id);

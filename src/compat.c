@@ -53,6 +53,19 @@ bk_schema_has_event_deltas(void)
 }
 
 /*
+ * bk_schema_has_night_prices says whether reservations keep the prices of
+ * their nights (version 2.0 on).
+ */
+bool
+bk_schema_has_night_prices(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) &&
+		OidIsValid(get_relname_relid("reservation_night_prices", namespace));
+}
+
+/*
  * The same questions on the write path (direct.c), answered from the
  * columns of a table that the current unit of direct work has opened,
  * without a catalog lookup: bk_unit_has_event_deltas (booking.event

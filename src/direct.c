@@ -90,6 +90,7 @@ static BkTableCache tables[BK_TABLE_COUNT] = {
 	[BK_RESERVATION] = {"reservation"},
 	[BK_EVENT] = {"event"},
 	[BK_ROOM_CALENDAR] = {"room_calendar"},
+	[BK_NIGHT_PRICES] = {"reservation_night_prices"},
 };
 
 /* The indexes the engine scans, by name */
@@ -153,6 +154,9 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_RESERVATION_CANCEL_REASON] = {BK_RESERVATION, "cancel_reason"},
 	[BK_RESERVATION_PAYMENT_INTENT] = {BK_RESERVATION, "payment_intent"},
 	[BK_RESERVATION_GUESTS] = {BK_RESERVATION, "guests"},
+	[BK_NIGHT_PRICES_RESERVATION_ID] = {BK_NIGHT_PRICES, "reservation_id"},
+	[BK_NIGHT_PRICES_FIRST_NIGHT] = {BK_NIGHT_PRICES, "first_night"},
+	[BK_NIGHT_PRICES_PRICES] = {BK_NIGHT_PRICES, "prices"},
 	[BK_EVENT_EVENT_ID] = {BK_EVENT, "event_id"},
 	[BK_EVENT_OCCURRED_AT] = {BK_EVENT, "occurred_at"},
 	[BK_EVENT_KIND] = {BK_EVENT, "kind"},

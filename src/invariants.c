@@ -3,8 +3,9 @@
  *    booking.check_invariants(): recounts every night's held and booked
  *    units from the reservations that cover it and reports each night
  *    where the inventory disagrees or is oversold, or where the room
- *    calendar (calendar.c) does not show what the inventory holds.  No
- *    rows means sound.
+ *    calendar (calendar.c) does not show what the inventory holds, and
+ *    (2.0) each reservation whose night prices do not make its
+ *    total_price.  No rows means sound.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -115,6 +116,41 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                       AND pg_catalog.array_length(c.free, 1) OPERATOR(pg_catalog.>=)" \
 	"                           ((i.night OPERATOR(pg_catalog.-) c.month) OPERATOR(pg_catalog.+) 1))"
 
+/*
+ * Each reservation's night prices against it (2.0 on): one price per
+ * night of its stay, adding up, times rooms, to its total_price.  The
+ * problem is shown on its first night.
+ */
+#define NIGHT_PRICES_SQL \
+	" UNION ALL" \
+	" SELECT r.property_id, r.room_type, r.check_in," \
+	"        CASE WHEN np.reservation_id IS NULL" \
+	"             THEN pg_catalog.format('reservation %s has no night prices', r.reservation_id)" \
+	"             WHEN np.first_night OPERATOR(pg_catalog.<>) r.check_in" \
+	"               OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"             THEN pg_catalog.format('reservation %s has night prices for %s nights from %s, its stay is %s nights from %s'," \
+	"                                    r.reservation_id, pg_catalog.cardinality(np.prices)," \
+	"                                    pg_catalog.to_char(np.first_night, 'YYYY-MM-DD')," \
+	"                                    r.check_out OPERATOR(pg_catalog.-) r.check_in," \
+	"                                    pg_catalog.to_char(r.check_in, 'YYYY-MM-DD'))" \
+	"             ELSE pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s), its total_price is %s'," \
+	"                                    r.reservation_id, t.sum, r.rooms, r.total_price) END" \
+	"   FROM booking.reservation r" \
+	"   LEFT JOIN booking.reservation_night_prices np ON np.reservation_id OPERATOR(pg_catalog.=) r.reservation_id" \
+	"  CROSS JOIN LATERAL (SELECT pg_catalog.sum(x) AS sum FROM pg_catalog.unnest(np.prices) x) t" \
+	"  WHERE np.reservation_id IS NULL" \
+	"     OR np.first_night OPERATOR(pg_catalog.<>) r.check_in" \
+	"     OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"     OR (t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.<>) r.total_price"
+
+static BookingPlan check_plan_2_0 = {
+	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
+												  BK_NOT_ON_SALE_SQL)
+	CALENDAR_REST_SQL NIGHT_PRICES_SQL "  ORDER BY 1, 2, 3, 4",
+	0, {InvalidOid}
+};
+
 static BookingPlan check_plan = {
 	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
@@ -145,7 +181,8 @@ booking_check_invariants(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	bk_connect_read_only();
 	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
-			bk_schema_has_event_deltas() ? &check_plan : &check_plan_1_1, NULL, NULL, 0);
+			!bk_schema_has_event_deltas() ? &check_plan_1_1 :
+			bk_schema_has_night_prices() ? &check_plan_2_0 : &check_plan, NULL, NULL, 0);
 	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;

@@ -139,7 +139,7 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 	MemoryContext context = CurrentMemoryContext;
 	BkLockWait	lock_wait;
 
-	bk_lock_wait_begin(&lock_wait);
+	bk_lock_wait_begin_statement(&lock_wait);
 	PG_TRY();
 	{
 		bk_reservation_update(d, r, ncolumns, columns, values, NULL);

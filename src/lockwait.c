@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  * lockwait.c
  *    The engine's bounded lock waits: booking.lock_timeout (which the
- *    sweeper sets to booking.sweeper_lock_timeout) on a timer of the
- *    engine's own, and BK007 when a wait runs out.
+ *    sweeper sets to booking.sweeper_lock_timeout), and BK007 when a wait
+ *    runs out.
  *
  * A bounded wait is a region of code that may wait for row or index locks:
  *
  *     BkLockWait lock_wait;
- *     bk_lock_wait_begin(&lock_wait);
+ *     bk_lock_wait_begin(&lock_wait)  or  bk_lock_wait_begin_statement(&lock_wait);
  *     PG_TRY();    ... the locking call ...
  *     PG_CATCH();  copy the error; bk_lock_wait_timed_out() says whether it
  *                  is the wait running out (then bk_report_lock_timeout),
@@ -16,25 +16,32 @@
  *     if (bk_lock_wait_end(&lock_wait))   the timer fired as the lock came
  *         bk_report_lock_timeout(NULL, what, &lock_wait);
  *
- * Why a timer of its own rather than PostgreSQL's lock_timeout set for the
- * region (as 1.1 did): PostgreSQL reports its lock timeout through an
- * indicator that the next lock wait's start resets.  When its timer fires
- * just as the lock is granted, and the same statement then waits again
- * (heap_lock_tuple waits for the tuple lock, then for the locker's
- * transaction; a unique index waits for each conflicting inserter in
- * turn), the cancel still pending is reported as "canceling statement due
- * to user request" (57014): a cancel nobody asked for, which PL/pgSQL's
- * WHEN OTHERS does not catch.  The load suite's 64 clients on two cores
- * met it about one run in three.  The engine's timer raises its own flag,
- * which nothing but bk_lock_wait_begin resets, so a cancel it caused is
- * always told apart from a user's.
+ * Two ways to bound it:
  *
- * The timer bounds the whole region from its start: for the row lock of
- * bk_direct_lock that is the wait itself; for a locking SQL statement it
- * is the statement, which does little else.  When the session's own
- * lock_timeout is shorter, it is PostgreSQL's lock timeout (55P03) that
- * fires, as in any other statement of the session, and the engine turns
- * it into BK007 too.
+ *   bk_lock_wait_begin, for one row lock (bk_direct_lock's call to
+ *   table_tuple_lock, which does nothing but lock): a timer of the
+ *   engine's own runs for the call.  PostgreSQL reports its own lock
+ *   timeout through an indicator that the next lock wait's start resets.
+ *   When its timer fired just as the lock was granted and heap_lock_tuple
+ *   then waited again (first for the tuple lock, then for the locker's
+ *   transaction), the cancel still pending came out as "canceling
+ *   statement due to user request" (57014): a cancel nobody asked for,
+ *   which PL/pgSQL's WHEN OTHERS does not catch.  The load suite's 64
+ *   clients on hot rows met it about one run in three.  The engine's
+ *   timer raises a flag of its own, which nothing but bk_lock_wait_begin
+ *   resets, so a cancel it caused is always told apart from a user's.
+ *
+ *   bk_lock_wait_begin_statement, for a statement that locks (through SPI,
+ *   or an update whose unique index may wait for another writer): there a
+ *   timer over the whole call would also count the statement's own work
+ *   (an open_inventory over ten years of nights takes longer than a short
+ *   booking.lock_timeout with nobody else there), so booking.lock_timeout
+ *   is set as the server's lock_timeout for the statement, which counts
+ *   each wait alone, as until 1.2.
+ *
+ * When the session's own lock_timeout is shorter, it is PostgreSQL's lock
+ * timeout (55P03) that fires, as in any other statement of the session,
+ * and the engine turns it into BK007 too.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -42,6 +49,7 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "utils/guc.h"
 #include "utils/timeout.h"
 
 #include "booking.h"
@@ -77,6 +85,7 @@ bk_lock_wait_begin(BkLockWait *wait)
 {
 	wait->armed = false;
 	wait->expired = false;
+	wait->nest_level = -1;
 	if (booking_lock_timeout_ms <= 0 ||
 		(LockTimeout > 0 && LockTimeout < booking_lock_timeout_ms))
 		return;
@@ -87,6 +96,31 @@ bk_lock_wait_begin(BkLockWait *wait)
 	lock_wait_expired = false;
 	enable_timeout_after(lock_wait_timeout, booking_lock_timeout_ms);
 	wait->armed = true;
+}
+
+/*
+ * bk_lock_wait_begin_statement starts a bounded wait over a statement:
+ * booking.lock_timeout becomes the server's lock_timeout until
+ * bk_lock_wait_end (or the abort of the transaction or subtransaction, on
+ * an error), when it is set and the session's own is not shorter (or is
+ * 0).  A shorter session setting stays in force: the engine never
+ * waits longer than the session asked.
+ */
+void
+bk_lock_wait_begin_statement(BkLockWait *wait)
+{
+	char		timeout[32];
+
+	wait->armed = false;
+	wait->expired = false;
+	wait->nest_level = -1;
+	if (booking_lock_timeout_ms <= 0 ||
+		(LockTimeout > 0 && LockTimeout < booking_lock_timeout_ms))
+		return;
+	snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
+	wait->nest_level = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
 /*
@@ -133,6 +167,9 @@ bool
 bk_lock_wait_end(BkLockWait *wait)
 {
 	disarm(wait);
+	if (wait->nest_level >= 0)
+		AtEOXact_GUC(true, wait->nest_level);
+	wait->nest_level = -1;
 	return wait->expired;
 }
 
@@ -141,7 +178,7 @@ bk_lock_wait_end(BkLockWait *wait)
  * (`edata`, a copy of the error, e.g. from CopyErrorData in a PG_CATCH
  * block; NULL when the engine's timer fired as the lock was granted), naming what was being locked (`what`) and the setting that
  * fired, with its value: booking.lock_timeout when the engine's timer
- * fired, else the session's own lock_timeout (with neither, the lock was
+ * fired or the statement ran under it, else the session's own lock_timeout (with neither, the lock was
  * asked for with NOWAIT, and the detail quotes PostgreSQL's message).  It
  * counts the timeout in booking.stats and clears the error state, so it
  * may be called straight from the PG_CATCH block.
@@ -153,7 +190,7 @@ bk_report_lock_timeout(ErrorData *edata, const char *what, const BkLockWait *wai
 
 	FlushErrorState();
 	bk_stat_add(BK_STAT_LOCK_TIMEOUTS, 1);
-	if (wait->expired)
+	if (wait->expired || wait->nest_level >= 0)
 		setting = psprintf("booking.lock_timeout (%d ms)", booking_lock_timeout_ms);
 	else if (LockTimeout > 0 && edata != NULL &&
 			 edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)

@@ -5,8 +5,9 @@
  *
  * Everything that can be done before the row locks is: argument checks,
  * the idempotency claim, the property and room type lookup, the "today"
- * rule and the stay rules, and writing the reservation row and its
- * `reserved` event, priced from the nights as they are.  Then the nights
+ * rule and the stay rules, and writing the reservation row, the prices
+ * of its nights (2.0) and its `reserved` event, priced from the nights
+ * as they are.  Then the nights
  * are locked in order, counted and changed, so the locks are held as
  * briefly as possible: from the lock to the commit.  The nights, the reservation
  * and the event are read and written without SPI (direct.c); the
@@ -193,6 +194,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	BkShortage	shortage;
 	BkReservation r;
 	ItemPointerData event_tid;
+	ItemPointerData prices_tid;
+	bool		keeps_prices;
 	Datum		result;
 
 	bk_stay_request(fcinfo, &stay);
@@ -265,6 +268,9 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
 						  stay.rooms, guest_id, guests, hold_deadline(hold),
 						  bk_nights_total(&priced, stay.rooms), &r);
+	keeps_prices = bk_unit_has_night_prices();
+	if (keeps_prices)
+		bk_night_prices_insert(&d, r.reservation_id, &priced, &prices_tid);
 	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
 	bk_direct_end(&d);
 
@@ -297,6 +303,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 
 		bk_reservation_update(&d, &r, 1, &column, &total, NULL);
 		bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
+		if (keeps_prices)
+			bk_night_prices_rewrite(&d, &prices_tid, &nights);
 	}
 	bk_nights_change(&d, &nights, stay.rooms, 0);
 	result = bk_reservation_datum(&d, &r);

@@ -120,7 +120,7 @@ bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 	volatile int ret = 0;
 
 	bk_prepare(plan);
-	bk_lock_wait_begin(&lock_wait);
+	bk_lock_wait_begin_statement(&lock_wait);
 	PG_TRY();
 	{
 		ret = bk_exec(plan, values, nulls, count);

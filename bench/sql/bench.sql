@@ -64,6 +64,12 @@ BEGIN
             CASE WHEN t LIKE 'booking.%' THEN 'booking.reservation_id_seq'
                  ELSE 'baseline.reservation_id_seq' END);
     END LOOP;
+    -- booking 2.0 keeps the price each night was sold at (100 here)
+    IF to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
+        INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
+        SELECT reservation_id, check_in, array_fill(100::numeric, ARRAY[check_out - check_in])
+          FROM booking.reservation WHERE guest_id = 'history';
+    END IF;
     INSERT INTO booking.idempotency_key (scope, key, request_digest, property_id, reservation_id, created_at)
     SELECT 'history', 'h-' || reservation_id, sha256(reservation_id::text::bytea), property_id,
            reservation_id, now() - interval '1 hour'
@@ -127,6 +133,10 @@ BEGIN
     DELETE FROM baseline.idempotency_key WHERE scope <> 'history';
     DELETE FROM booking.reservation
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'booking.reservation');
+    IF to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
+        DELETE FROM booking.reservation_night_prices
+         WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'booking.reservation');
+    END IF;
     DELETE FROM baseline.reservation
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'baseline.reservation');
     DELETE FROM baseline.lean_reservation
@@ -212,6 +222,16 @@ BEGIN
                now() - interval '20 minutes'
           FROM holds h$q$, res_table, dead, inv_table);
     GET DIAGNOSTICS made = ROW_COUNT;
+    IF engine = 0 AND to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
+        -- booking 2.0 keeps the price each night was sold at
+        INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
+        SELECT h.reservation_id, h.check_in,
+               ARRAY(SELECT i.price FROM booking.inventory i
+                      WHERE i.property_id = h.property_id AND i.room_type = h.room_type
+                        AND i.night >= h.check_in AND i.night < h.check_in + h.nights
+                      ORDER BY i.night)
+          FROM holds h;
+    END IF;
     EXECUTE format($q$
         UPDATE %s i SET held = i.held + s.rooms
           FROM (SELECT h.property_id, h.room_type, h.check_in + g AS night, count(*)::int AS rooms

@@ -7,7 +7,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(139);
+SELECT plan(143);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -189,6 +189,14 @@ SELECT col_type_is('booking', 'reservation', 'guests', 'integer', 'reservation.g
 SELECT col_type_is('booking', 'reservation', 'group_id', 'bigint', 'reservation.group_id is bigint (NULL: a lone reservation)');
 SELECT col_has_check('booking', 'reservation', 'guests',
                      'reservation.guests has a CHECK (reservation_guests_positive: at least 1)');
+SELECT has_table('booking', 'reservation_night_prices',
+                 'table booking.reservation_night_prices (2.0) keeps the prices each night was sold at');
+SELECT col_is_pk('booking', 'reservation_night_prices', ARRAY['reservation_id'],
+                 'one row of night prices per reservation');
+SELECT has_view('booking', 'reservation_night', 'view booking.reservation_night (2.0) exists');
+SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'booking.reservation_night'::regclass AND attnum > 0),
+          ARRAY['reservation_id', 'night', 'price'], 'reservation_night is (reservation_id, night, price)');
 SELECT col_is_pk('booking', 'reservation', ARRAY['reservation_id'],
                  'reservation is keyed by reservation_id');
 SELECT col_is_pk('booking', 'idempotency_key', ARRAY['scope', 'key'],

@@ -10,7 +10,7 @@
 -- 1.2 (the outbox consumer role): booking_consumer, read_events and
 -- ack_events only.
 BEGIN;
-SELECT plan(186);
+SELECT plan(193);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -175,10 +175,15 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('reservation'::name), ('idempotency_key'::name),
                ('event'::name), ('event_consumer'::name),
                ('stats'::name), ('hold_ages'::name),
-               ('stay_rule'::name), ('room_calendar'::name)) AS t(tname)
+               ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
--- 33 tests above.
+-- 2.0: the night prices' storage is the engine's alone (read through the view)
+SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::name[],
+                       format('%s has no privilege on booking.reservation_night_prices', r.rname))
+  FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
+               ('public'::name)) AS r(rname);
+-- 40 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
