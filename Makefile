@@ -36,7 +36,8 @@ OBJS = \
 	src/values.o \
 	src/reservation.o \
 	src/lookup.o \
-	src/night_prices.o
+	src/night_prices.o \
+	src/modify.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -172,6 +172,36 @@ SELECT booking_router.reroute('booking.get_reservation(bigint, text)',
                               'booking.node_of(reservation_id)', writes => false);
 
 /* ---------------------------------------------------------------------
+ * modify_reservation: on the shard that issued the reservation (a change
+ * stays at its property, so on its shard)
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reservation_id bigint,
+                                                     check_in date, check_out date, rooms int,
+                                                     room_type text, guests int,
+                                                     idempotency_key text, guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
+      FROM booking.modify_reservation(reservation_id, check_in, check_out, rooms, room_type,
+                                      guests, idempotency_key, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
+                                           check_in date DEFAULT NULL, check_out date DEFAULT NULL,
+                                           rooms int DEFAULT NULL, room_type text DEFAULT NULL,
+                                           guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
+                                           guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+SELECT booking_router.reroute('booking.modify_reservation(bigint, date, date, int, text, int, text, text)',
+                              'booking.node_of(reservation_id)', writes => true);
+
+/* ---------------------------------------------------------------------
  * find_reservation: a confirmation code, payment intent or payment
  * reference says nothing of its shard, so each shard is asked in turn
  * until one has it (the first whose answer is not BK005); a shard that
@@ -237,6 +267,8 @@ $$;
  * ---------------------------------------------------------------------
  */
 REVOKE ALL ON FUNCTION
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text),
     booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
     booking.quote(bigint, text, date, date, int, int),
     booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
@@ -264,7 +296,9 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_get_reservation(int, int, bigint, text),
     booking_router.px_find_reservation(int, text, text, text),
     booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
-    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int)
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION
     booking.quote(bigint, text, date, date, int, int),

@@ -2,7 +2,8 @@
  * booking--1.2--2.0.sql
  *    Version 2.0: what a hotel system is expected to do besides selling
  *    nights (../shared/API.md, "2.0 additions").  So far: ownership and
- *    look-ups; guests; the prices each night was sold at.
+ *    look-ups; guests; the prices each night was sold at; changing a
+ *    reservation (modify_reservation).
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
@@ -207,6 +208,25 @@ SELECT r.reservation_id, r.check_in,
                         AND v.room_type OPERATOR(pg_catalog.=) r.room_type
                         AND v.night OPERATOR(pg_catalog.>=) r.check_in
                         AND v.night OPERATOR(pg_catalog.<) r.check_out) i;
+
+/* ---------------------------------------------------------------------
+ * modify_reservation: change the dates, rooms, room type and guests of a
+ * held, payment_pending or confirmed reservation in one step, all or
+ * nothing (every NULL keeps the current value); its own units count as
+ * free, nights kept keep their price, one `modified` event.  booking_app.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
+                                           check_in date DEFAULT NULL, check_out date DEFAULT NULL,
+                                           rooms int DEFAULT NULL, room_type text DEFAULT NULL,
+                                           guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
+                                           guest_id text DEFAULT NULL)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_modify_reservation';
+REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text)
+    TO booking_app;
 
 /* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.

@@ -264,6 +264,7 @@ extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
 extern bytea *bk_request_digest(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out,
 								int32 rooms, Interval *hold, int32 guests);
+extern bytea *bk_text_digest(const char *canonical);
 extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
 extern void bk_record_key(const char *scope, const char *key, int64 reservation_id);
@@ -294,6 +295,7 @@ typedef enum BkIndex
 	BK_EVENT_UNPUBLISHED_IDX,	/* 1.1 */
 	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
+	BK_NIGHT_PRICES_PKEY,		/* 2.0 */
 	/* and the sequences ids come from */
 	BK_RESERVATION_ID_SEQ,
 	BK_EVENT_ID_SEQ,
@@ -483,13 +485,31 @@ extern Oid	bk_state_type(BkDirect *d);
 extern bool bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait);
 extern char *bk_reservation_room_type(const BkReservation *r);
 extern char *bk_reservation_guest_id(BkDirect *d, const BkReservation *r);
-extern bool bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id);
+extern bool bk_reservation_peek(BkDirect *d, int64 id, const char *guest_id, int64 *property_id);
+
+/* reserve.c: what a stay's call learns about its property and room type */
+typedef struct BkStayPlace
+{
+	char	   *time_zone;
+	bool		has_rules;
+	int32		max_guests;		/* per room */
+} BkStayPlace;
+
+extern void bk_validate_key(Size len);
+extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type,
+							 BkStayPlace *place);
 
 /* night_prices.c */
 extern bool bk_unit_has_night_prices(void);
 extern void bk_night_prices_insert(BkDirect *d, int64 reservation_id, const BkNights *nights,
 								   ItemPointer tid);
 extern void bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights);
+extern Datum *bk_night_prices_read(BkDirect *d, int64 id, DateADT *first, int *n, ItemPointer tid);
+extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
+								  const Datum *prices, int n);
+
+/* lifecycle.c */
+extern void bk_lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r);
 
 /* lookup.c */
 extern bool bk_guest_matches(const char *owner, const char *guest_id);
@@ -514,6 +534,7 @@ extern int	bk_expire_reservations(Datum ids_array);
 extern int	bk_expire_due_holds(int32 max_rows);
 
 /* events.c */
+extern void bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation *before);
 extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
 						   ItemPointer tid);
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,

@@ -111,6 +111,7 @@ static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx"},
 	[BK_EVENT_UNPUBLISHED_XID_IDX] = {"event_unpublished_xid_idx"},
 	[BK_ROOM_CALENDAR_PKEY] = {"room_calendar_pkey"},
+	[BK_NIGHT_PRICES_PKEY] = {"reservation_night_prices_pkey"},
 	[BK_RESERVATION_ID_SEQ] = {"reservation_id_seq"},
 	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
 };

@@ -293,6 +293,9 @@ text_value(const ReservationValues *row, BkColumn column)
 	return row->nulls[i] ? NULL : TextDatumGetCString(row->values[i]);
 }
 
+static void write_event(BkDirect *d, const char *kind, const BkReservation *r, Datum payload,
+						int32 free_delta, ItemPointer tid);
+
 /*
  * event_payload builds the payload of a `kind` event of a reservation as
  * it is after the change: what consumers need without another query.
@@ -347,6 +350,38 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 			   ItemPointer tid)
 {
 	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+
+	write_event(d, kind, r, event_payload(kind, r, rdesc), free_delta, tid);
+}
+
+/*
+ * bk_event_write_modified writes the `modified` event of reservation *r
+ * as it is now, its payload also carrying the reservation as it was,
+ * under "before".  It carries no calendar change: modify_reservation
+ * shifts the room calendar of both stays itself.
+ */
+void
+bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation *before)
+{
+	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+	Datum		path = CStringGetTextDatum("before");
+	ArrayType  *path_array = construct_array(&path, 1, TEXTOID, -1, false, TYPALIGN_INT);
+	Datum		payload = DirectFunctionCall4(jsonb_set,
+											  event_payload("modified", r, rdesc),
+											  PointerGetDatum(path_array),
+											  event_payload("modified", before, rdesc),
+											  BoolGetDatum(true));
+
+	write_event(d, "modified", r, payload, 0, NULL);
+}
+
+/*
+ * write_event writes one event with `payload`; see bk_event_write.
+ */
+static void
+write_event(BkDirect *d, const char *kind, const BkReservation *r, Datum payload,
+			int32 free_delta, ItemPointer tid)
+{
 	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT, BK_SLOT_INSERT);
 	int64		event_id = nextval_internal(bk_index_oid(BK_EVENT_ID_SEQ), false);
 
@@ -356,7 +391,7 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 	bk_slot_set(slot, BK_EVENT_KIND, CStringGetTextDatum(kind));
 	bk_slot_set(slot, BK_EVENT_RESERVATION_ID, Int64GetDatum(r->reservation_id));
 	bk_slot_set(slot, BK_EVENT_PROPERTY_ID, Int64GetDatum(r->property_id));
-	bk_slot_set(slot, BK_EVENT_PAYLOAD, event_payload(kind, r, rdesc));
+	bk_slot_set(slot, BK_EVENT_PAYLOAD, payload);
 	bk_slot_set(slot, BK_EVENT_WRITER_XID, FullTransactionIdGetDatum(GetTopFullTransactionId()));
 	if (free_delta != 0 && bk_unit_has_event_deltas())
 	{

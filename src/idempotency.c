@@ -59,8 +59,6 @@ bk_request_digest(int64 property_id, const char *room_type,
 				  int32 guests)
 {
 	char	   *canonical;
-	pg_cryptohash_ctx *ctx;
-	bytea	   *digest = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
 	if (hold)
 		canonical = psprintf("reserve_range/1|%lld|%zu:%s|%d|%d|%d|%d/%d/%lld",
@@ -74,6 +72,18 @@ bk_request_digest(int64 property_id, const char *room_type,
 	/* 2.0's guests, when given; without them the text is 1.x's, so keys recorded before still match */
 	if (guests > 0)
 		canonical = psprintf("%s|guests=%d", canonical, guests);
+	return bk_text_digest(canonical);
+}
+
+/*
+ * bk_text_digest is the SHA-256 of a call's canonical text, as stored
+ * with its idempotency key.
+ */
+bytea *
+bk_text_digest(const char *canonical)
+{
+	pg_cryptohash_ctx *ctx;
+	bytea	   *digest = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0 ||
@@ -130,7 +140,7 @@ bk_claim_key(const char *scope, const char *key, bytea *digest,
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
 					 errmsg("idempotency key \"%s\" was already used with other arguments", key),
-					 errdetail("Guest \"%s\" first used this key for a reserve_range request with other arguments (property, room type, dates, rooms, hold or guests).",
+					 errdetail("Guest \"%s\" first used this key for a call with other arguments (another function, or another reservation, property, room type, dates, rooms, hold or guests).",
 							   scope),
 					 errhint("Use a new idempotency key for a new request; repeat a request with exactly the same arguments.")));
 

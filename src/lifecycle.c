@@ -47,17 +47,19 @@ static const PaymentKey payment_intent_key = {
 };
 
 /*
- * lock_reservation locks reservation `id` and reads it; BK005 when there
+ * bk_lock_reservation locks reservation `id` and reads it; BK005 when there
  * is no such reservation, and, when `guest_id` is given (lookup.c), when
  * it is not that guest's, exactly as if it did not exist.  The owner is
  * checked first on the snapshot's row, before the lock is asked for, so
  * that a caller naming another guest's reservation neither waits for it
  * nor learns from a BK007 that it exists; then again on the locked row.
  */
-static void
-lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r)
+void
+bk_lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r)
 {
-	if (guest_id && !bk_reservation_owned_by(d, id, guest_id))
+	int64		property_id;
+
+	if (guest_id && !bk_reservation_peek(d, id, guest_id, &property_id))
 		bk_report_no_reservation(id);
 	if (!bk_reservation_lock(d, id, r, LockWaitBlock) ||
 		(guest_id && !bk_guest_matches(bk_reservation_guest_id(d, r), guest_id)))
@@ -249,7 +251,7 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 	}
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, guest_id, &r);
+	bk_lock_reservation(&d, id, guest_id, &r);
 
 	if (r.state == BK_PAYMENT_PENDING && r.payment_intent && strcmp(r.payment_intent, intent) == 0)
 		PG_RETURN_DATUM(unchanged(&d, &r));
@@ -317,7 +319,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	guest_id = bk_guest_arg(fcinfo, 2);
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, guest_id, &r);
+	bk_lock_reservation(&d, id, guest_id, &r);
 
 	if (r.state == BK_CONFIRMED)
 	{
@@ -407,7 +409,7 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	guest_id = bk_guest_arg(fcinfo, 2);
 
 	bk_direct_begin(&d, true);
-	lock_reservation(&d, id, guest_id, &r);
+	bk_lock_reservation(&d, id, guest_id, &r);
 	if (!bk_state_counts(r.state))
 		PG_RETURN_DATUM(unchanged(&d, &r));
 

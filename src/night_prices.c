@@ -13,10 +13,12 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/nbtree.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -35,15 +37,26 @@ bk_unit_has_night_prices(void)
 }
 
 /*
+ * array_of makes a numeric[] of `n` prices.
+ */
+static Datum
+array_of(const Datum *prices, int n)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array((Datum *) prices, n, NUMERICOID, typlen, typbyval, typalign));
+}
+
+/*
  * prices_array makes the numeric[] of the nights' prices, in night order.
  */
 static Datum
 prices_array(const BkNights *nights)
 {
 	Datum	   *prices = palloc(sizeof(Datum) * Max(nights->n, 1));
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
 	for (int i = 0; i < nights->n; i++)
 	{
@@ -51,8 +64,7 @@ prices_array(const BkNights *nights)
 			elog(ERROR, "booking: night %d of the stay has no price", i);
 		prices[i] = nights->nights[i].price;
 	}
-	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(prices, nights->n, NUMERICOID, typlen, typbyval, typalign));
+	return array_of(prices, nights->n);
 }
 
 /*
@@ -99,5 +111,96 @@ bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights)
 					   slot, true);
 	ExecClearTuple(found);
 	bk_direct_update(d, BK_NIGHT_PRICES, tid, slot);
+	ExecClearTuple(slot);
+}
+
+/*
+ * bk_night_prices_read returns the prices reservation `id` was sold at,
+ * one per night from *first on (*n of them), copied into the caller's
+ * memory, and where their row is (*tid), locked; NULL when it has none.
+ * The caller holds the reservation's lock, under which alone the row
+ * changes.
+ */
+Datum *
+bk_night_prices_read(BkDirect *d, int64 id, DateADT *first, int *n, ItemPointer tid)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_FOUND);
+	TupleTableSlot *locked = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_LOCKED);
+	BkLockTarget what = {id, 0, (Datum) 0};
+	Datum	   *prices = NULL;
+	bool		have = false;
+
+	/*
+	 * The unit's snapshot may be older than the reservation's lock (taken
+	 * after it, waiting for a change of the same reservation): the row it
+	 * finds is locked, which reads its newest version.
+	 */
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = bk_direct_scan(d, BK_NIGHT_PRICES, BK_NIGHT_PRICES_PKEY, &key, 1);
+	while (!have && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		ItemPointerData found_tid = found->tts_tid;
+
+		ExecClearTuple(found);
+		have = bk_direct_lock(d, BK_NIGHT_PRICES, &found_tid, locked, LockWaitBlock, &what);
+	}
+	index_endscan(scan);
+	if (have)
+	{
+		ArrayType  *array = DatumGetArrayTypePCopy(bk_direct_get_notnull(locked, bk_column(BK_NIGHT_PRICES_PRICES)));
+		bool	   *nulls;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		*first = DatumGetDateADT(bk_direct_get_notnull(locked, bk_column(BK_NIGHT_PRICES_FIRST_NIGHT)));
+		*tid = locked->tts_tid;
+		get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
+		deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign, &prices, &nulls, n);
+	}
+	ExecClearTuple(locked);
+	return prices;
+}
+
+/*
+ * bk_night_prices_write records `n` prices from `first` on as the ones
+ * reservation `id` was sold at: its row at `tid` rewritten (the caller
+ * holds the reservation's lock), or a new row when `tid` is NULL.
+ */
+void
+bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
+					  const Datum *prices, int n)
+{
+	Relation	rel = bk_direct_relation(d, BK_NIGHT_PRICES);
+	TupleTableSlot *slot;
+
+	if (tid == NULL)
+	{
+		slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_INSERT);
+		bk_slot_new_row(slot);
+		bk_slot_set(slot, BK_NIGHT_PRICES_RESERVATION_ID, Int64GetDatum(id));
+		bk_slot_set(slot, BK_NIGHT_PRICES_FIRST_NIGHT, DateADTGetDatum(first));
+		bk_slot_set(slot, BK_NIGHT_PRICES_PRICES, array_of(prices, n));
+		ExecStoreVirtualTuple(slot);
+		bk_direct_insert(d, BK_NIGHT_PRICES, slot);
+	}
+	else
+	{
+		TupleTableSlot *found = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_LOCKED);
+		int			columns[2] = {bk_column(BK_NIGHT_PRICES_FIRST_NIGHT), bk_column(BK_NIGHT_PRICES_PRICES)};
+		Datum		values[2] = {DateADTGetDatum(first), array_of(prices, n)};
+		bool		nulls[2] = {false, false};
+
+		slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_NEW);
+		if (!table_tuple_fetch_row_version(rel, tid, SnapshotAny, found))
+			elog(ERROR, "booking: the night prices of reservation %lld are gone", (long long) id);
+		ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL),
+													 RelationGetDescr(rel), 2, columns, values, nulls),
+						   slot, true);
+		ExecClearTuple(found);
+		bk_direct_update(d, BK_NIGHT_PRICES, tid, slot);
+	}
 	ExecClearTuple(slot);
 }

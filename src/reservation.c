@@ -126,17 +126,18 @@ bk_reservation_guest_id(BkDirect *d, const BkReservation *r)
 }
 
 /*
- * bk_reservation_owned_by says whether reservation `id`, as the unit's
- * snapshot sees it (nothing is locked), exists and is `guest_id`'s
- * (bk_guest_matches).
+ * bk_reservation_peek says whether reservation `id`, as the unit's
+ * snapshot sees it (nothing is locked), exists and, when `guest_id` is
+ * given, is that guest's (bk_guest_matches); its property is put in
+ * *property_id when it does.
  */
 bool
-bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id)
+bk_reservation_peek(BkDirect *d, int64 id, const char *guest_id, int64 *property_id)
 {
 	ScanKeyData key;
 	IndexScanDesc scan;
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
-	bool		owned = false;
+	bool		found = false;
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	scan = bk_direct_scan(d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
@@ -145,11 +146,14 @@ bk_reservation_owned_by(BkDirect *d, int64 id, const char *guest_id)
 		bool		isnull;
 		Datum		owner = slot_getattr(slot, bk_column(BK_RESERVATION_GUEST_ID), &isnull);
 
-		owned = bk_guest_matches(isnull ? NULL : TextDatumGetCString(owner), guest_id);
+		found = guest_id == NULL ||
+			bk_guest_matches(isnull ? NULL : TextDatumGetCString(owner), guest_id);
+		if (found)
+			*property_id = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_RESERVATION_PROPERTY_ID)));
 	}
 	index_endscan(scan);
 	ExecClearTuple(slot);
-	return owned;
+	return found;
 }
 
 /*

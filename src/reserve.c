@@ -31,20 +31,13 @@
 
 PG_FUNCTION_INFO_V1(booking_reserve_range);
 
-/* What reserve_range learns about the property and room type */
-typedef struct StayPlace
-{
-	char	   *time_zone;
-	bool		has_rules;
-	int32		max_guests;		/* per room */
-} StayPlace;
 
 /*
- * validate_key checks the length of an idempotency key, in bytes, read
+ * bk_validate_key checks the length of an idempotency key, in bytes, read
  * from the argument's header before the key is copied: 1 to 255.
  */
-static void
-validate_key(Size len)
+void
+bk_validate_key(Size len)
 {
 	if (len == 0 || len > BOOKING_MAX_KEY_BYTES)
 		ereport(ERROR,
@@ -55,11 +48,11 @@ validate_key(Size len)
 }
 
 /*
- * look_up_place reads the property's time zone and whether the room type
- * exists and has stay rules (BK005 when either is unknown).
+ * bk_look_up_place reads the property's time zone, and the room type's
+ * max_guests and whether it has stay rules (BK005 when either is unknown).
  */
-static void
-look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace *place)
+void
+bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStayPlace *place)
 {
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
@@ -102,7 +95,7 @@ look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, StayPlace
  * (BK006).
  */
 static void
-check_day_and_rules(const BkStayRequest *stay, const StayPlace *place, int32 guests)
+check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests)
 {
 	DateADT		today = bk_local_today(place->time_zone);
 	BkRuleViolation violation;
@@ -187,7 +180,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	int32		guests;
 	const char *scope;
 	Datum		room_type;
-	StayPlace	place;
+	BkStayPlace place;
 	BkDirect	d;
 	BkNights	priced;
 	BkNights	nights;
@@ -202,7 +195,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	guest_id = bk_text_arg(fcinfo, 5, "guest_id", BOOKING_MAX_REF_BYTES, false, false);
 	if (!PG_ARGISNULL(6))
 	{
-		validate_key(toast_raw_datum_size(PG_GETARG_DATUM(6)) - VARHDRSZ);
+		bk_validate_key(toast_raw_datum_size(PG_GETARG_DATUM(6)) - VARHDRSZ);
 		key = text_to_cstring(PG_GETARG_TEXT_PP(6));
 	}
 	if (!PG_ARGISNULL(7))
@@ -234,7 +227,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	}
 
 	bk_direct_begin(&d, true);
-	look_up_place(&d, &stay, room_type, &place);
+	bk_look_up_place(&d, &stay, room_type, &place);
 	check_day_and_rules(&stay, &place, guests);
 
 	/*

@@ -7,7 +7,7 @@
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
 -- calendar_add.
 BEGIN;
-SELECT plan(140);
+SELECT plan(143);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -440,6 +440,14 @@ SELECT volatility_is('booking', 'get_reservation', ARRAY['bigint', 'text'], 'sta
                      'get_reservation is STABLE (it reads in the calling query''s snapshot)');
 SELECT volatility_is('booking', 'find_reservation', ARRAY['text', 'text', 'text'], 'stable',
                      'find_reservation is STABLE');
+SELECT is(pg_get_function_arguments('booking.modify_reservation(bigint,date,date,int,text,int,text,text)'::regprocedure),
+          'reservation_id bigint, check_in date DEFAULT NULL::date, check_out date DEFAULT NULL::date, rooms integer DEFAULT NULL::integer, room_type text DEFAULT NULL::text, guests integer DEFAULT NULL::integer, idempotency_key text DEFAULT NULL::text, guest_id text DEFAULT NULL::text',
+          'modify_reservation(reservation_id, check_in, check_out, rooms, room_type, guests, idempotency_key, guest_id), all but the first DEFAULT NULL');
+SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,int,text,int,text,text)'::regprocedure),
+          'booking.reservation', 'modify_reservation returns booking.reservation');
+SELECT is_definer('booking', 'modify_reservation',
+                  ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text'],
+                  'modify_reservation is SECURITY DEFINER');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -10,7 +10,7 @@
 -- 1.2 (the outbox consumer role): booking_consumer, read_events and
 -- ack_events only.
 BEGIN;
-SELECT plan(193);
+SELECT plan(196);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -104,6 +104,7 @@ INSERT INTO fn_matrix VALUES
         (2, 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text']::name[]),
         (2, 'get_reservation', ARRAY['bigint', 'text']::name[]),
         (2, 'find_reservation', ARRAY['text', 'text', 'text']::name[]),
+        (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -134,7 +135,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 93 tests above.
+-- 96 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace

@@ -222,6 +222,13 @@ SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 24,
 SELECT DISTINCT bookable, t.rel(reason) AS reason FROM booking.quote(:sol, 'KNG', current_date + 24, current_date + 25, 1, 3);
 SELECT property_name, room_type FROM booking.search('Lisbon', current_date + 26, current_date + 27, 5, 2) ORDER BY 1, 2;
 
+-- modify_reservation (booking 2.0): on the reservation's shard
+SELECT reservation_id AS m1 FROM booking.reserve_range(:sol, 'KNG', current_date + 30, current_date + 32, 1, 'mia') \gset
+SELECT t.res(r) FROM booking.modify_reservation(:m1, check_out => current_date + 33, guest_id => 'mia') r;
+SELECT t.res(r) FROM booking.modify_reservation(:m1, room_type => 'FAM', guests => 3) r;
+SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :m1)), 'id \d+', 'id N');
+SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, rooms => 1, guest_id => 'mallory')$$, :m1)), 'id \d+', 'id N');
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset

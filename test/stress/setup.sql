@@ -216,6 +216,40 @@ BEGIN
 END
 $$;
 
+-- try_modify moves a random reservation (live or confirmed) by -2..+2
+-- nights and gives it 1..3 nights and 1..2 rooms (2.0's
+-- modify_reservation): BK001 when the new nights lack units (its own
+-- count as free), BK003 when it is cancelled or expired, 22023 when the
+-- move would start before today.  The answer must be the stay asked for.
+CREATE FUNCTION stress.try_modify()
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    allowed text[] := stress.allowed_conflicts(ARRAY['BK001', 'BK003', '22023']);
+    id bigint := stress.pick_reservation(0.4, 0.3);
+    shift int := (random() * 4)::int - 2;
+    nights int := 1 + (random() * 2)::int;
+    rooms int := 1 + (random() * 1)::int;
+    ci date;
+    r booking.reservation;
+BEGIN
+    IF id IS NULL THEN
+        RETURN 'none';
+    END IF;
+    SELECT check_in + shift INTO ci FROM booking.reservation WHERE reservation_id = id;
+    BEGIN
+        r := booking.modify_reservation(id, ci, ci + nights, rooms);
+        IF r.check_in IS DISTINCT FROM ci OR r.check_out IS DISTINCT FROM ci + nights
+           OR r.rooms IS DISTINCT FROM rooms THEN
+            RETURN stress.record('modify', 'WRONG_RESULT', allowed,
+                                 format('modify of %s answered %s..%s x%s', id, r.check_in, r.check_out, r.rooms));
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN stress.record('modify', SQLSTATE, allowed, SQLERRM);
+    END;
+    RETURN stress.record('modify', 'ok', allowed);
+END
+$$;
+
 -- try_cancel cancels a random reservation.  Cancel never fails on state:
 -- held, payment_pending and confirmed go to cancelled, cancelled and
 -- expired come back unchanged.

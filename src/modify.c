@@ -1,0 +1,529 @@
+/*-------------------------------------------------------------------------
+ * modify.c
+ *    booking.modify_reservation() (2.0): change the dates, rooms, room
+ *    type and guests of a held, payment_pending or confirmed reservation
+ *    in one step, all or nothing.
+ *
+ * The reservation's own units count as free: its old nights and its new
+ * ones are locked together, in the one global order (the reservation row,
+ * then the nights by (room_type, night), then the room calendar's months),
+ * so two changes and a reserve crossing each other cannot deadlock.  Each
+ * night then moves by the difference between what the new stay and the
+ * old one hold there; a night short of units fails BK001 and nothing
+ * changes.  Nights kept keep the price they were sold at
+ * (night_prices.c); nights added take today's.  The state and the hold
+ * deadline stay.  One `modified` event carries the reservation before and
+ * after; its calendar change spans two stays, which one event cannot
+ * carry, so it is folded into the room calendar here (shift_calendar).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_modify_reservation);
+
+/* What the call asks for; the unset parts keep the reservation's */
+typedef struct ChangeRequest
+{
+	bool		has_check_in;
+	DateADT		check_in;
+	bool		has_check_out;
+	DateADT		check_out;
+	int32		rooms;			/* 0: keep */
+	char	   *room_type;		/* NULL: keep */
+	int32		guests;			/* 0: keep */
+	char	   *key;			/* idempotency key, or NULL */
+	char	   *guest_id;		/* the owner, or NULL */
+} ChangeRequest;
+
+/* One stay: a room type, its nights [first, end), the rooms it holds */
+typedef struct Stay
+{
+	Datum		room_type;		/* text */
+	DateADT		first;
+	DateADT		end;
+	int32		rooms;
+} Stay;
+
+/*
+ * request_digest hashes the arguments of a modify_reservation call, for
+ * its idempotency key (another text than reserve_range's: a key used for
+ * one is refused for the other, BK004).
+ */
+static bytea *
+request_digest(int64 id, const ChangeRequest *req)
+{
+	char	   *canonical = psprintf("modify_reservation/1|%lld|%s|%s|%d|%zu:%s|%d",
+									 (long long) id,
+									 req->has_check_in ? bk_date_str(req->check_in) : "-",
+									 req->has_check_out ? bk_date_str(req->check_out) : "-",
+									 req->rooms,
+									 req->room_type ? strlen(req->room_type) : 0,
+									 req->room_type ? req->room_type : "-",
+									 req->guests);
+
+	return bk_text_digest(canonical);
+}
+
+/*
+ * read_request reads and checks the arguments (22023), before anything
+ * is looked at.
+ */
+static void
+read_request(FunctionCallInfo fcinfo, ChangeRequest *req)
+{
+	memset(req, 0, sizeof(*req));
+	bk_require_arg(fcinfo, 0, "reservation_id");
+	if (!PG_ARGISNULL(1))
+	{
+		req->has_check_in = true;
+		req->check_in = PG_GETARG_DATEADT(1);
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		req->has_check_out = true;
+		req->check_out = PG_GETARG_DATEADT(2);
+	}
+	if (!PG_ARGISNULL(3))
+		req->rooms = bk_require_positive(fcinfo, 3, "rooms");
+	req->room_type = bk_text_arg(fcinfo, 4, "room_type", BOOKING_MAX_CODE_BYTES, false, true);
+	req->guests = bk_guests_arg(fcinfo, 5);
+	if (!PG_ARGISNULL(6))
+	{
+		bk_validate_key(toast_raw_datum_size(PG_GETARG_DATUM(6)) - VARHDRSZ);
+		req->key = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	}
+	req->guest_id = bk_guest_arg(fcinfo, 7);
+}
+
+/*
+ * report_not_changeable raises BK003 for a reservation that holds nothing
+ * any more (cancelled or expired).
+ */
+static void
+report_not_changeable(const BkReservation *r)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
+			 errmsg("reservation %lld cannot be changed: it is %s",
+					(long long) r->reservation_id, bk_state_name(r->state)),
+			 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is %s and holds no rooms.",
+					   (long long) r->reservation_id, (long long) r->property_id,
+					   bk_reservation_room_type(r), bk_date_str(r->check_in),
+					   bk_date_str(r->check_out), bk_state_name(r->state)),
+			 errhint("Make a new reservation.")));
+}
+
+/*
+ * check_past refuses a change that touches the past: a stay that has
+ * begun (check-in before the property's local `today`) may change only
+ * its check-out, and not to before today (its past nights never change);
+ * any other stay may not be moved to a check-in before today.
+ */
+static void
+check_past(const BkReservation *r, const Stay *old, const Stay *new, int32 old_guests,
+		   int32 new_guests, DateADT today)
+{
+	if (old->first < today)
+	{
+		if (new->first != old->first || new->rooms != old->rooms ||
+			!bk_same_text(new->room_type, old->room_type) || new_guests != old_guests)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("reservation %lld has begun: only its check-out can change",
+							(long long) r->reservation_id),
+					 errdetail("Its stay began on %s; it is %s at the property.",
+							   bk_date_str(old->first), bk_date_str(today)),
+					 errhint("Change check_out alone.")));
+		if (new->end < today)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("check_out %s would change nights already past", bk_date_str(new->end)),
+					 errdetail("It is %s at the property; the nights before it stay as they were.",
+							   bk_date_str(today)),
+					 errhint("Choose a check-out on or after the property's local today.")));
+		return;
+	}
+	if (new->first < today)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("check_in is in the past"),
+				 errdetail("check_in is %s; it is %s at property %lld.",
+						   bk_date_str(new->first), bk_date_str(today), (long long) r->property_id),
+				 errhint("Choose a check-in on or after the property's local today.")));
+}
+
+/*
+ * check_rules judges the new stay as reserve_range would: the guests
+ * (BK006, max_guests) and, for a stay that has not begun, the room
+ * type's stay rules (BK006).
+ */
+static void
+check_rules(int64 property_id, const char *room_type, const Stay *new, int32 guests,
+			const BkStayPlace *place, bool begun, DateADT today)
+{
+	BkRuleViolation violation;
+	bool		allowed;
+
+	if (guests > 0)
+		bk_check_guests(property_id, room_type, new->rooms, guests, place->max_guests);
+	if (begun || !place->has_rules)
+		return;
+	bk_connect();
+	allowed = bk_check_stay_rules(property_id, room_type, new->first, new->end, today, &violation);
+	bk_finish();
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
+				 errmsg("the stay breaks the %s rule", violation.rule),
+				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
+						   (long long) property_id, room_type,
+						   bk_date_str(violation.night), violation.detail),
+				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
+}
+
+/*
+ * stay_order says whether stay a's nights come before b's in the global
+ * lock order: by room type (as inventory_pkey sorts them), then night.
+ */
+static bool
+stay_order(const Stay *a, const Stay *b)
+{
+	int			cmp = varstr_cmp(VARDATA_ANY(DatumGetPointer(a->room_type)),
+								 VARSIZE_ANY_EXHDR(DatumGetPointer(a->room_type)),
+								 VARDATA_ANY(DatumGetPointer(b->room_type)),
+								 VARSIZE_ANY_EXHDR(DatumGetPointer(b->room_type)),
+								 DEFAULT_COLLATION_OID);
+
+	return cmp < 0 || (cmp == 0 && a->first <= b->first);
+}
+
+/*
+ * held_in says how many rooms `stay` holds on `night` of `room_type`.
+ */
+static int32
+held_in(const Stay *stay, Datum room_type, DateADT night)
+{
+	if (night < stay->first || night >= stay->end || !bk_same_text(stay->room_type, room_type))
+		return 0;
+	return stay->rooms;
+}
+
+/*
+ * lock_stays locks the nights of both stays in the global order: one
+ * range when they are of one room type and touch, else the earlier stay's
+ * nights and then the later's.  The locked nights go to sets[0..*nsets).
+ */
+static void
+lock_stays(BkDirect *d, int64 property_id, const Stay *old, const Stay *new,
+		   BkNights *sets, Datum *set_types, int *nsets)
+{
+	const Stay *first = stay_order(old, new) ? old : new;
+	const Stay *second = first == old ? new : old;
+
+	if (bk_same_text(old->room_type, new->room_type) &&
+		new->first <= old->end && old->first <= new->end)
+	{
+		bk_nights_lock(d, property_id, old->room_type, Min(old->first, new->first),
+					   Max(old->end, new->end), &sets[0]);
+		set_types[0] = old->room_type;
+		*nsets = 1;
+		return;
+	}
+	bk_nights_lock(d, property_id, first->room_type, first->first, first->end, &sets[0]);
+	set_types[0] = first->room_type;
+	bk_nights_lock(d, property_id, second->room_type, second->first, second->end, &sets[1]);
+	set_types[1] = second->room_type;
+	*nsets = 2;
+}
+
+/*
+ * find_night returns the locked night `night` of room type `room_type`, or
+ * NULL when it has no inventory row.
+ */
+static BkNight *
+find_night(BkNights *sets, const Datum *set_types, int nsets, Datum room_type, DateADT night)
+{
+	for (int s = 0; s < nsets; s++)
+	{
+		if (!bk_same_text(set_types[s], room_type))
+			continue;
+		for (int i = 0; i < sets[s].n; i++)
+			if (sets[s].nights[i].night == night)
+				return &sets[s].nights[i];
+	}
+	return NULL;
+}
+
+/*
+ * check_units fails BK001 on the first night of the new stay that lacks
+ * units, counting the units the old stay holds there as free.
+ */
+static void
+check_units(int64 property_id, const char *room_type_name, BkNights *sets,
+			const Datum *set_types, int nsets, const Stay *old, const Stay *new)
+{
+	for (DateADT night = new->first; night < new->end; night++)
+	{
+		BkNight    *n = find_night(sets, set_types, nsets, new->room_type, night);
+		int32		free_units;
+
+		if (n == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
+					 errmsg("no availability: a night of the new stay is not on sale"),
+					 errdetail("Property %lld, room type \"%s\", night %s has no inventory.",
+							   (long long) property_id, room_type_name, bk_date_str(night)),
+					 errhint("Choose other dates; the reservation was not changed.")));
+		free_units = n->units - n->held - n->booked + held_in(old, new->room_type, night);
+		if (free_units < new->rooms)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
+					 errmsg("no availability: %d room(s) needed, %d free on one night of the new stay",
+							new->rooms, free_units),
+					 errdetail("Property %lld, room type \"%s\", night %s has %d unit(s) free (this reservation's own included).",
+							   (long long) property_id, room_type_name, bk_date_str(night), free_units),
+					 errhint("Choose other dates or fewer rooms; the reservation was not changed.")));
+	}
+}
+
+/*
+ * move_units changes every locked night by what the new stay holds there
+ * minus what the old one held: `held` for a live hold, `booked` for a
+ * confirmed reservation.
+ */
+static void
+move_units(BkDirect *d, BkNights *sets, const Datum *set_types, int nsets,
+		   const Stay *old, const Stay *new, bool live_hold)
+{
+	for (int s = 0; s < nsets; s++)
+		for (int i = 0; i < sets[s].n; i++)
+		{
+			BkNight    *n = &sets[s].nights[i];
+			int32		delta = held_in(new, set_types[s], n->night) - held_in(old, set_types[s], n->night);
+
+			if (delta != 0)
+				bk_night_change(d, n, live_hold ? delta : 0, live_hold ? 0 : delta);
+		}
+}
+
+/*
+ * price_new_stay fills prices[] (one per night of the new stay): a night
+ * the old stay had in the same room type keeps the price it was sold at
+ * (from `sold`, which starts at `sold_first`; NULL when the reservation
+ * has none, made before 2.0 and not updated), any other night takes its
+ * price now.  Returns the total: their sum times rooms.
+ */
+static Numeric
+price_new_stay(BkNights *sets, const Datum *set_types, int nsets, const Stay *old,
+			   const Stay *new, const Datum *sold, DateADT sold_first, int nsold, Datum *prices)
+{
+	Datum		sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+
+	for (DateADT night = new->first; night < new->end; night++)
+	{
+		int			k = night - new->first;
+		int			j = night - sold_first;
+
+		if (sold != NULL && held_in(old, new->room_type, night) > 0 && j >= 0 && j < nsold)
+			prices[k] = sold[j];
+		else
+		{
+			BkNight    *n = find_night(sets, set_types, nsets, new->room_type, night);
+
+			if (n == NULL || n->price_null)
+				elog(ERROR, "booking: night %s of the new stay has no price", bk_date_str(night));
+			prices[k] = n->price;
+		}
+		sum = DirectFunctionCall2(numeric_add, sum, prices[k]);
+	}
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, sum,
+											   DirectFunctionCall1(int4_numeric, Int32GetDatum(new->rooms))));
+}
+
+/*
+ * shift_calendar records both stays' changes in the room calendar: the
+ * old stay's units back, the new stay's taken.  One event carries one
+ * stay's change, so this change does not go through the outbox: it is
+ * folded here, as the publisher folds (bk_calendar_fold: direct writes,
+ * in the global order), under the publisher's lock, which every writer
+ * of the room calendar takes after the nights it changed.  Called after
+ * the change's unit ended (a fold is a unit of its own).
+ */
+static void
+shift_calendar(int64 property_id, const Stay *old, const Stay *new)
+{
+	BkCalendarDelta deltas[2];
+
+	deltas[0].property_id = property_id;
+	deltas[0].room_type = old->room_type;
+	deltas[0].first_night = old->first;
+	deltas[0].end_night = old->end;
+	deltas[0].delta = old->rooms;
+	deltas[1].property_id = property_id;
+	deltas[1].room_type = new->room_type;
+	deltas[1].first_night = new->first;
+	deltas[1].end_night = new->end;
+	deltas[1].delta = -new->rooms;
+	bk_connect();
+	bk_publisher_lock();
+	bk_calendar_fold(deltas, 2);
+	bk_finish();
+}
+
+/*
+ * booking_modify_reservation is modify_reservation(reservation_id,
+ * check_in, check_out, rooms, room_type, guests, idempotency_key,
+ * guest_id); every NULL keeps the reservation's value.
+ */
+Datum
+booking_modify_reservation(PG_FUNCTION_ARGS)
+{
+	ChangeRequest req;
+	int64		id;
+	int64		property_id = 0;
+	BkDirect	d;
+	BkReservation r;
+	BkReservation before;
+	Stay		old;
+	Stay		new;
+	int32		old_guests = 0;
+	int32		new_guests;
+	bool		isnull;
+	Datum		value;
+	BkStayPlace place;
+	BkStayRequest where;
+	DateADT		today;
+	BkNights	sets[2];
+	Datum		set_types[2];
+	int			nsets;
+	Datum	   *sold = NULL;
+	DateADT		sold_first = 0;
+	int			nsold = 0;
+	ItemPointerData sold_tid;
+	Datum	   *prices;
+	Numeric		total;
+	Datum		result;
+	const char *scope;
+
+	read_request(fcinfo, &req);
+	id = PG_GETARG_INT64(0);
+	scope = req.guest_id ? req.guest_id : "";
+
+	bk_direct_begin(&d, true);
+	if (!bk_reservation_peek(&d, id, req.guest_id, &property_id))
+		bk_report_no_reservation(id);
+	if (req.key)
+	{
+		int64		existing;
+		bool		first;
+
+		bk_connect();
+		first = bk_claim_key(scope, req.key, request_digest(id, &req), property_id, &existing);
+		bk_finish();
+		if (!first)
+		{
+			bk_direct_end(&d);
+			PG_RETURN_DATUM(bk_reservation_fetch(existing));
+		}
+	}
+	bk_lock_reservation(&d, id, req.guest_id, &r);
+	if (!bk_state_counts(r.state))
+		report_not_changeable(&r);
+
+	before = r;
+	old.room_type = r.room_type;
+	old.first = r.check_in;
+	old.end = r.check_out;
+	old.rooms = r.rooms;
+	if (bk_has_column(BK_RESERVATION_GUESTS))
+	{
+		value = heap_getattr(r.tuple, bk_column(BK_RESERVATION_GUESTS),
+							 RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION)), &isnull);
+		old_guests = isnull ? 0 : DatumGetInt32(value);
+	}
+	new.room_type = req.room_type ? CStringGetTextDatum(req.room_type) : old.room_type;
+	new.first = req.has_check_in ? req.check_in : old.first;
+	new.end = req.has_check_out ? req.check_out : old.end;
+	new.rooms = req.rooms > 0 ? req.rooms : old.rooms;
+	new_guests = req.guests > 0 ? req.guests : old_guests;
+
+	if (new.first == old.first && new.end == old.end && new.rooms == old.rooms &&
+		new_guests == old_guests && bk_same_text(new.room_type, old.room_type))
+	{
+		/* nothing to change: nothing is written */
+		result = bk_reservation_datum(&d, &r);
+		bk_direct_end(&d);
+		if (req.key)
+		{
+			bk_connect();
+			bk_record_key(scope, req.key, id);
+			bk_finish();
+		}
+		PG_RETURN_DATUM(result);
+	}
+
+	bk_validate_stay(new.first, new.end);
+	where.property_id = property_id;
+	where.room_type = TextDatumGetCString(new.room_type);
+	where.check_in = new.first;
+	where.check_out = new.end;
+	where.rooms = new.rooms;
+	bk_look_up_place(&d, &where, new.room_type, &place);
+	today = bk_local_today(place.time_zone);
+	check_past(&r, &old, &new, old_guests, new_guests, today);
+	check_rules(property_id, where.room_type, &new, new_guests, &place, old.first < today, today);
+
+	lock_stays(&d, property_id, &old, &new, sets, set_types, &nsets);
+	check_units(property_id, where.room_type, sets, set_types, nsets, &old, &new);
+	move_units(&d, sets, set_types, nsets, &old, &new, bk_state_is_live_hold(r.state));
+
+	if (bk_unit_has_night_prices())
+		sold = bk_night_prices_read(&d, id, &sold_first, &nsold, &sold_tid);
+	prices = palloc(sizeof(Datum) * (new.end - new.first));
+	total = price_new_stay(sets, set_types, nsets, &old, &new, sold, sold_first, nsold, prices);
+	{
+		BkColumn	columns[6] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
+			BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
+		BK_RESERVATION_GUESTS};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, new_guests == 0};
+
+		values[0] = DateADTGetDatum(new.first);
+		values[1] = DateADTGetDatum(new.end);
+		values[2] = Int32GetDatum(new.rooms);
+		values[3] = new.room_type;
+		values[4] = NumericGetDatum(total);
+		values[5] = Int32GetDatum(new_guests);
+		bk_reservation_update(&d, &r, bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5,
+							  columns, values, nulls);
+	}
+	r.check_in = new.first;
+	r.check_out = new.end;
+	r.rooms = new.rooms;
+	r.room_type = new.room_type;
+	if (bk_unit_has_night_prices())
+		bk_night_prices_write(&d, id, sold ? &sold_tid : NULL, new.first, prices,
+							  new.end - new.first);
+	bk_event_write_modified(&d, &r, &before);
+	result = bk_reservation_datum(&d, &r);
+	bk_direct_end(&d);
+	shift_calendar(property_id, &old, &new);
+
+	if (req.key)
+	{
+		bk_connect();
+		bk_record_key(scope, req.key, id);
+		bk_finish();
+	}
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,69 @@
+-- modify_reservation (2.0): dates, rooms, room type and guests of a held,
+-- payment_pending or confirmed reservation, in one step, all or nothing.
+\set ECHO none
+\i test/sql/setup.psql
+-- t.err: t.try with the id in a detail written N
+CREATE OR REPLACE FUNCTION t.err(sql text) RETURNS text LANGUAGE sql AS
+$$ SELECT regexp_replace(t.try(sql), 'id \d+', 'id N', 'g') $$;
+-- t.res: a reservation's stay, rooms, guests, total and state
+CREATE OR REPLACE FUNCTION t.res(r booking.reservation) RETURNS text LANGUAGE sql AS
+$$ SELECT format('%s %s D+%s..D+%s x%s guests=%s total=%s', r.state, r.room_type,
+                 r.check_in - current_date, r.check_out - current_date, r.rooms,
+                 coalesce(r.guests::text, '-'), r.total_price) $$;
+\set ECHO all
+SELECT booking.add_property('Change Hotel', 'Changeville', 'UTC') AS p \gset
+SELECT booking.add_room_type(:p, 'DBL', 'Double', 2, 2, 100);
+SELECT booking.add_room_type(:p, 'STE', 'Suite', 1, 4, 250);
+SELECT booking.open_inventory(:p, 'DBL', current_date, current_date + 40);
+SELECT booking.open_inventory(:p, 'STE', current_date, current_date + 40);
+
+SELECT reservation_id AS r FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 8, 1, 'eva') \gset
+SELECT t.res(r) FROM booking.get_reservation(:r) r;
+-- a night repriced after the sale: kept nights keep their price, added ones take today's
+SELECT booking.open_inventory(:p, 'DBL', current_date + 5, current_date + 10, price => 120);
+-- extend by a night: nights 5..7 stay at 100, night 8 at 120
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_out => current_date + 9, guest_id => 'eva') r;
+SELECT night - current_date AS d, price FROM booking.reservation_night WHERE reservation_id = :r ORDER BY night;
+SELECT * FROM t.inv(:p, 'DBL', 4, 10);
+-- its own units count as free: move by a night over its own nights with the type full
+SELECT reservation_id AS other FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 10) \gset
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_in => current_date + 6, check_out => current_date + 10) r;
+SELECT * FROM t.inv(:p, 'DBL', 4, 11);
+-- short of units: BK001 naming the first short night, nothing changed
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :r)) AS two_rooms;
+SELECT t.res(r) FROM booking.get_reservation(:r) r;
+-- another room type: the old nights freed, the new taken at today's price
+SELECT t.res(r) FROM booking.modify_reservation(:r, room_type => 'STE', guests => 3) r;
+SELECT * FROM t.inv(:p, 'DBL', 5, 11);
+SELECT * FROM t.inv(:p, 'STE', 5, 11);
+-- guests must fit: BK006
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, guests => 5)$$, :r)) AS too_many;
+-- changing nothing returns the reservation and writes nothing
+SELECT count(*) AS events_before FROM booking.event WHERE reservation_id = :r \gset
+SELECT t.res(r) FROM booking.modify_reservation(:r) r;
+SELECT t.res(r) FROM booking.modify_reservation(:r, room_type => 'STE', check_in => current_date + 6) r;
+SELECT count(*) = :events_before AS no_event FROM booking.event WHERE reservation_id = :r;
+-- one modified event per change, carrying before and after
+SELECT kind, payload->'before'->>'room_type' AS before_type, payload->>'room_type' AS after_type
+  FROM booking.event WHERE reservation_id = :r AND kind = 'modified' ORDER BY event_id;
+-- another guest: BK005 as if it did not exist
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 1, guest_id => 'mallory')$$, :r)) AS not_yours;
+-- a confirmed reservation moves its booked units
+SELECT state FROM booking.confirm_booking(:r, 'pay-eva');
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_out => current_date + 12) r;
+SELECT * FROM t.inv(:p, 'STE', 5, 13);
+-- idempotency: a repeat answers the same; the key with other arguments is BK004
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_out => current_date + 11, idempotency_key => 'chg-1') r;
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_out => current_date + 11, idempotency_key => 'chg-1') r;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 13, idempotency_key => 'chg-1')$$, :r)) AS key_reused;
+-- dates: check_in in the past, check_out before check_in: 22023
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_in => current_date - 1)$$, :r)) AS past;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 6)$$, :r)) AS empty_stay;
+-- a stay not on sale: BK001
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 45)$$, :r)) AS not_on_sale;
+-- cancelled: BK003
+SELECT state FROM booking.cancel_reservation(:r);
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 1, check_out => current_date + 8)$$, :r)) AS cancelled;
+SELECT t.err('SELECT booking.modify_reservation(42, rooms => 1)') AS missing;
+SELECT * FROM t.inv(:p, 'STE', 5, 13);
+SELECT count(*) AS problems FROM booking.check_invariants();
