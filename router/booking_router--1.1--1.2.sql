@@ -179,7 +179,7 @@ SELECT booking_router.reroute('booking.get_reservation(bigint, text)',
 CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reservation_id bigint,
                                                      check_in date, check_out date, rooms int,
                                                      room_type text, guests int,
-                                                     idempotency_key text, guest_id text)
+                                                     idempotency_key text, guest_id text, dry_run boolean)
     RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
     CLUSTER 'booking_shards';
     RUN ON part;
@@ -188,7 +188,7 @@ CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reser
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
            r.group_id, r.guests
       FROM booking.modify_reservation(reservation_id, check_in, check_out, rooms, room_type,
-                                      guests, idempotency_key, guest_id) r
+                                      guests, idempotency_key, guest_id, dry_run) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
@@ -196,9 +196,9 @@ CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
                                            check_in date DEFAULT NULL, check_out date DEFAULT NULL,
                                            rooms int DEFAULT NULL, room_type text DEFAULT NULL,
                                            guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
-                                           guest_id text DEFAULT NULL)
+                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false)
     RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
-SELECT booking_router.reroute('booking.modify_reservation(bigint, date, date, int, text, int, text, text)',
+SELECT booking_router.reroute('booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean)',
                               'booking.node_of(reservation_id)', writes => true);
 
 /* ---------------------------------------------------------------------
@@ -267,8 +267,8 @@ $$;
  * ---------------------------------------------------------------------
  */
 REVOKE ALL ON FUNCTION
-    booking.modify_reservation(bigint, date, date, int, text, int, text, text),
-    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text),
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean),
     booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
     booking.quote(bigint, text, date, date, int, int),
     booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
@@ -297,8 +297,8 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_find_reservation(int, text, text, text),
     booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
     booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
-    booking.modify_reservation(bigint, date, date, int, text, int, text, text),
-    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text)
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION
     booking.quote(bigint, text, date, date, int, int),

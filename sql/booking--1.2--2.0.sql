@@ -213,19 +213,21 @@ SELECT r.reservation_id, r.check_in,
  * modify_reservation: change the dates, rooms, room type and guests of a
  * held, payment_pending or confirmed reservation in one step, all or
  * nothing (every NULL keeps the current value); its own units count as
- * free, nights kept keep their price, one `modified` event.  booking_app.
+ * free, nights kept keep their price, one `modified` event.  dry_run
+ * (an extension of the API's signature, at the end) judges and prices
+ * the change without writing: a quote for a change.  booking_app.
  * ---------------------------------------------------------------------
  */
 CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
                                            check_in date DEFAULT NULL, check_out date DEFAULT NULL,
                                            rooms int DEFAULT NULL, room_type text DEFAULT NULL,
                                            guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
-                                           guest_id text DEFAULT NULL)
+                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false)
     RETURNS booking.reservation
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_modify_reservation';
-REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text)
+REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean)
     TO booking_app;
 
 /* ---------------------------------------------------------------------

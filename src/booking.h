@@ -212,6 +212,21 @@ typedef struct BkCalendarDelta
 } BkCalendarDelta;
 
 /*
+ * A `modified` event (2.0) carries the new stay's calendar change in its
+ * delta columns; the change it undoes, the old stay's units given back,
+ * is read from its payload's "before" (one event carries one range): the
+ * SQL below gives that second change as rows (property_id, room_type,
+ * first_night, end_night, free_delta) of the events of alias `e`.
+ */
+#define BK_MODIFIED_BEFORE_COLUMNS(e) \
+	e ".property_id, (" e ".payload OPERATOR(pg_catalog.->) 'before') OPERATOR(pg_catalog.->>) 'room_type'," \
+	" ((" e ".payload OPERATOR(pg_catalog.->) 'before') OPERATOR(pg_catalog.->>) 'check_in')::date," \
+	" ((" e ".payload OPERATOR(pg_catalog.->) 'before') OPERATOR(pg_catalog.->>) 'check_out')::date," \
+	" ((" e ".payload OPERATOR(pg_catalog.->) 'before') OPERATOR(pg_catalog.->>) 'rooms')::int"
+#define BK_MODIFIED_EVENT(e) \
+	e ".kind OPERATOR(pg_catalog.=) 'modified' AND " e ".free_delta IS NOT NULL"
+
+/*
  * The calendar's "not on sale" day from 1.2 on.  Any other value, below
  * zero too, is on sale: folds may run ahead of each other for a while.
  */
@@ -485,6 +500,7 @@ extern Oid	bk_state_type(BkDirect *d);
 extern bool bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait);
 extern char *bk_reservation_room_type(const BkReservation *r);
 extern char *bk_reservation_guest_id(BkDirect *d, const BkReservation *r);
+extern bool bk_reservation_read(BkDirect *d, int64 id, BkReservation *r);
 extern bool bk_reservation_peek(BkDirect *d, int64 id, const char *guest_id, int64 *property_id);
 
 /* reserve.c: what a stay's call learns about its property and room type */
@@ -504,7 +520,8 @@ extern bool bk_unit_has_night_prices(void);
 extern void bk_night_prices_insert(BkDirect *d, int64 reservation_id, const BkNights *nights,
 								   ItemPointer tid);
 extern void bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights);
-extern Datum *bk_night_prices_read(BkDirect *d, int64 id, DateADT *first, int *n, ItemPointer tid);
+extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
+								   ItemPointer tid);
 extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
 								  const Datum *prices, int n);
 

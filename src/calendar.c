@@ -124,15 +124,26 @@ static BookingPlan refresh_lock_plan = {
 	"                 AND i.night OPERATOR(pg_catalog.=) (k.month OPERATOR(pg_catalog.+) g)) n ON true) s" \
 	" WHERE " SAME_KEY("c", "k")
 
-/* What the events not published yet add to the free units of night i.night */
+/* What the events not published yet add to the free units of night i.night
+ * (a modified event's old stay given back included) */
 #define PENDING_ON_NIGHT_SQL \
-	"COALESCE((SELECT pg_catalog.sum(e.free_delta)::int" \
+	"(COALESCE((SELECT pg_catalog.sum(e.free_delta)::int" \
 	"            FROM booking.event e" \
 	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
 	"             AND e.property_id OPERATOR(pg_catalog.=) i.property_id" \
 	"             AND e.room_type OPERATOR(pg_catalog.=) i.room_type" \
 	"             AND e.first_night OPERATOR(pg_catalog.<=) i.night" \
-	"             AND e.end_night OPERATOR(pg_catalog.>) i.night), 0)"
+	"             AND e.end_night OPERATOR(pg_catalog.>) i.night), 0)" \
+	" OPERATOR(pg_catalog.+)" \
+	" COALESCE((SELECT pg_catalog.sum(b.rooms)::int" \
+	"            FROM (SELECT " BK_MODIFIED_BEFORE_COLUMNS("e") \
+	"                    FROM booking.event e" \
+	"                   WHERE e.position IS NULL AND " BK_MODIFIED_EVENT("e") \
+	"                     AND e.property_id OPERATOR(pg_catalog.=) i.property_id)" \
+	"                 b(property_id, room_type, first_night, end_night, rooms)" \
+	"           WHERE b.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"             AND b.first_night OPERATOR(pg_catalog.<=) i.night" \
+	"             AND b.end_night OPERATOR(pg_catalog.>) i.night), 0))"
 
 static BookingPlan refresh_update_plan = {
 	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),

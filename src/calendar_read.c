@@ -27,7 +27,8 @@ PG_FUNCTION_INFO_V1(booking_calendar);
 
 /*
  * The calendar changes of the events not published yet that this snapshot
- * sees, on nights of [$1, $2), of property $3 (any when NULL).  Every one
+ * sees, on nights of [$1, $2), of property $3 (any when NULL), a modified
+ * event's second one (its old stay given back) included.  Every one
  * has writer_xid >= the publisher row's scan_from (events.c), so the walk
  * of event_unpublished_xid_idx starts there.
  */
@@ -37,7 +38,14 @@ static BookingPlan pending_plan = {
 	" WHERE position IS NULL AND free_delta IS NOT NULL"
 	"   AND writer_xid OPERATOR(pg_catalog.>=) (SELECT p.scan_from FROM booking.event_publisher p)"
 	"   AND first_night OPERATOR(pg_catalog.<) $2 AND end_night OPERATOR(pg_catalog.>) $1"
-	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)",
+	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)"
+	" UNION ALL"
+	" SELECT * FROM (SELECT " BK_MODIFIED_BEFORE_COLUMNS("e")
+	"                  FROM booking.event e"
+	"                 WHERE e.position IS NULL AND " BK_MODIFIED_EVENT("e")
+	"                   AND e.writer_xid OPERATOR(pg_catalog.>=) (SELECT p.scan_from FROM booking.event_publisher p)"
+	"                   AND ($3::bigint IS NULL OR e.property_id OPERATOR(pg_catalog.=) $3)) b(property_id, room_type, first_night, end_night, free_delta)"
+	"  WHERE b.first_night OPERATOR(pg_catalog.<) $2 AND b.end_night OPERATOR(pg_catalog.>) $1",
 	3, {DATEOID, DATEOID, INT8OID}
 };
 

@@ -297,6 +297,47 @@ static void write_event(BkDirect *d, const char *kind, const BkReservation *r, D
 						int32 free_delta, ItemPointer tid);
 
 /*
+ * is_modified_event says whether the event in `slot` is a `modified` one.
+ */
+static bool
+is_modified_event(TupleTableSlot *slot)
+{
+	text	   *kind = DatumGetTextPP(bk_direct_get_notnull(slot, bk_column(BK_EVENT_KIND)));
+
+	return VARSIZE_ANY_EXHDR(kind) == 8 && memcmp(VARDATA_ANY(kind), "modified", 8) == 0;
+}
+
+/*
+ * before_field returns field `key` of a modified event's payload "before"
+ * (the reservation as it was), as text.
+ */
+static char *
+before_field(Datum payload, const char *key)
+{
+	Datum		before = DirectFunctionCall2(jsonb_object_field, payload, CStringGetTextDatum("before"));
+
+	return TextDatumGetCString(DirectFunctionCall2(jsonb_object_field_text, before,
+												   CStringGetTextDatum(key)));
+}
+
+/*
+ * modified_before fills *change with the second calendar change of the
+ * modified event in `slot`: its old stay's units given back, read from the
+ * payload's "before" (BK_MODIFIED_BEFORE_COLUMNS says the same in SQL).
+ */
+static void
+modified_before(TupleTableSlot *slot, int64 property_id, BkCalendarDelta *change)
+{
+	Datum		payload = bk_direct_get_notnull(slot, bk_column(BK_EVENT_PAYLOAD));
+
+	change->property_id = property_id;
+	change->room_type = CStringGetTextDatum(before_field(payload, "room_type"));
+	change->first_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(payload, "check_in"))));
+	change->end_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(payload, "check_out"))));
+	change->delta = pg_strtoint32(before_field(payload, "rooms"));
+}
+
+/*
  * event_payload builds the payload of a `kind` event of a reservation as
  * it is after the change: what consumers need without another query.
  */
@@ -357,8 +398,10 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 /*
  * bk_event_write_modified writes the `modified` event of reservation *r
  * as it is now, its payload also carrying the reservation as it was,
- * under "before".  It carries no calendar change: modify_reservation
- * shifts the room calendar of both stays itself.
+ * under "before".  Its calendar change is two: the new stay's units taken
+ * (its delta columns, as any event's) and the old stay's given back (read
+ * from "before" by the publisher and the readers:
+ * BK_MODIFIED_BEFORE_COLUMNS), so no writer locks the room calendar.
  */
 void
 bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation *before)
@@ -372,7 +415,7 @@ bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation
 											  event_payload("modified", before, rdesc),
 											  BoolGetDatum(true));
 
-	write_event(d, "modified", r, payload, 0, NULL);
+	write_event(d, "modified", r, payload, -r->rooms, NULL);
 }
 
 /*
@@ -685,7 +728,7 @@ publish(FullTransactionId *scan_from, bool from_start)
 	desc = RelationGetDescr(bk_direct_relation(&d, BK_EVENT));
 	position_column = bk_column(BK_EVENT_POSITION);
 	has_deltas = bk_unit_has_event_deltas();	/* known once the table is open */
-	deltas = palloc(sizeof(BkCalendarDelta) * nevents);
+	deltas = palloc(sizeof(BkCalendarDelta) * nevents * 2);	/* a modified event has two */
 	for (int i = 0; i < nevents; i++)
 	{
 		Datum		position = Int64GetDatum(first + i);
@@ -710,6 +753,8 @@ publish(FullTransactionId *scan_from, bool from_start)
 				change->first_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_FIRST_NIGHT)));
 				change->end_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_END_NIGHT)));
 				change->delta = DatumGetInt32(delta);
+				if (is_modified_event(found))
+					modified_before(found, change->property_id, &deltas[ndeltas++]);
 			}
 		}
 		ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,

@@ -82,10 +82,13 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	" pending AS (" \
 	"  SELECT e.property_id, e.room_type, e.first_night OPERATOR(pg_catalog.+) g AS night," \
 	"         pg_catalog.sum(e.free_delta)::int AS delta" \
-	"    FROM booking.event e," \
+	"    FROM (SELECT property_id, room_type, first_night, end_night, free_delta FROM booking.event" \
+	"           WHERE position IS NULL AND free_delta IS NOT NULL" \
+	"          UNION ALL" \
+	"          SELECT " BK_MODIFIED_BEFORE_COLUMNS("m") \
+	"            FROM booking.event m WHERE m.position IS NULL AND " BK_MODIFIED_EVENT("m") ") e," \
 	"         pg_catalog.generate_series(0, (e.end_night OPERATOR(pg_catalog.-) e.first_night)" \
 	"                                       OPERATOR(pg_catalog.-) 1) g" \
-	"   WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
 	"   GROUP BY 1, 2, 3),"
 
 #define PENDING_JOIN \

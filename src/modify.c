@@ -6,15 +6,16 @@
  *
  * The reservation's own units count as free: its old nights and its new
  * ones are locked together, in the one global order (the reservation row,
- * then the nights by (room_type, night), then the room calendar's months),
+ * then the nights by (room_type, night)),
  * so two changes and a reserve crossing each other cannot deadlock.  Each
  * night then moves by the difference between what the new stay and the
  * old one hold there; a night short of units fails BK001 and nothing
  * changes.  Nights kept keep the price they were sold at
  * (night_prices.c); nights added take today's.  The state and the hold
  * deadline stay.  One `modified` event carries the reservation before and
- * after; its calendar change spans two stays, which one event cannot
- * carry, so it is folded into the room calendar here (shift_calendar).
+ * after, and with them both calendar changes (the new stay taken, the old
+ * given back), which the publisher folds: no writer locks the room
+ * calendar.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -43,6 +44,7 @@ typedef struct ChangeRequest
 	int32		guests;			/* 0: keep */
 	char	   *key;			/* idempotency key, or NULL */
 	char	   *guest_id;		/* the owner, or NULL */
+	bool		dry_run;		/* judge and price the change, write nothing */
 } ChangeRequest;
 
 /* One stay: a room type, its nights [first, end), the rooms it holds */
@@ -103,6 +105,13 @@ read_request(FunctionCallInfo fcinfo, ChangeRequest *req)
 		req->key = text_to_cstring(PG_GETARG_TEXT_PP(6));
 	}
 	req->guest_id = bk_guest_arg(fcinfo, 7);
+	req->dry_run = PG_NARGS() > 8 && !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
+	if (req->dry_run && req->key)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a dry run takes no idempotency_key"),
+				 errdetail("A dry run changes nothing, so there is nothing to repeat."),
+				 errhint("Pass the key with the call that makes the change.")));
 }
 
 /*
@@ -126,7 +135,8 @@ report_not_changeable(const BkReservation *r)
 /*
  * check_past refuses a change that touches the past: a stay that has
  * begun (check-in before the property's local `today`) may change only
- * its check-out, and not to before today (its past nights never change);
+ * its check-out, and only where the nights it adds or drops are not past
+ * (a stay that has ended cannot grow into the past either);
  * any other stay may not be moved to a check-in before today.
  */
 static void
@@ -144,7 +154,7 @@ check_past(const BkReservation *r, const Stay *old, const Stay *new, int32 old_g
 					 errdetail("Its stay began on %s; it is %s at the property.",
 							   bk_date_str(old->first), bk_date_str(today)),
 					 errhint("Change check_out alone.")));
-		if (new->end < today)
+		if (new->end != old->end && Min(new->end, old->end) < today)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("check_out %s would change nights already past", bk_date_str(new->end)),
@@ -222,9 +232,20 @@ held_in(const Stay *stay, Datum room_type, DateADT night)
  * lock_stays locks the nights of both stays in the global order: one
  * range when they are of one room type and touch, else the earlier stay's
  * nights and then the later's.  The locked nights go to sets[0..*nsets).
+ * A dry run (`lock` false) reads them as the snapshot sees them instead.
  */
 static void
-lock_stays(BkDirect *d, int64 property_id, const Stay *old, const Stay *new,
+nights_of(BkDirect *d, int64 property_id, Datum room_type, DateADT first, DateADT end,
+		  bool lock, BkNights *nights)
+{
+	if (lock)
+		bk_nights_lock(d, property_id, room_type, first, end, nights);
+	else
+		bk_nights_read(d, property_id, room_type, first, end, nights);
+}
+
+static void
+lock_stays(BkDirect *d, int64 property_id, const Stay *old, const Stay *new, bool lock,
 		   BkNights *sets, Datum *set_types, int *nsets)
 {
 	const Stay *first = stay_order(old, new) ? old : new;
@@ -233,15 +254,15 @@ lock_stays(BkDirect *d, int64 property_id, const Stay *old, const Stay *new,
 	if (bk_same_text(old->room_type, new->room_type) &&
 		new->first <= old->end && old->first <= new->end)
 	{
-		bk_nights_lock(d, property_id, old->room_type, Min(old->first, new->first),
-					   Max(old->end, new->end), &sets[0]);
+		nights_of(d, property_id, old->room_type, Min(old->first, new->first),
+				  Max(old->end, new->end), lock, &sets[0]);
 		set_types[0] = old->room_type;
 		*nsets = 1;
 		return;
 	}
-	bk_nights_lock(d, property_id, first->room_type, first->first, first->end, &sets[0]);
+	nights_of(d, property_id, first->room_type, first->first, first->end, lock, &sets[0]);
 	set_types[0] = first->room_type;
-	bk_nights_lock(d, property_id, second->room_type, second->first, second->end, &sets[1]);
+	nights_of(d, property_id, second->room_type, second->first, second->end, lock, &sets[1]);
 	set_types[1] = second->room_type;
 	*nsets = 2;
 }
@@ -351,39 +372,41 @@ price_new_stay(BkNights *sets, const Datum *set_types, int nsets, const Stay *ol
 }
 
 /*
- * shift_calendar records both stays' changes in the room calendar: the
- * old stay's units back, the new stay's taken.  One event carries one
- * stay's change, so this change does not go through the outbox: it is
- * folded here, as the publisher folds (bk_calendar_fold: direct writes,
- * in the global order), under the publisher's lock, which every writer
- * of the room calendar takes after the nights it changed.  Called after
- * the change's unit ended (a fold is a unit of its own).
+ * dry_run_result is the reservation as the change would make it, built in
+ * memory, not written: what a dry run answers.
  */
-static void
-shift_calendar(int64 property_id, const Stay *old, const Stay *new)
+static Datum
+dry_run_result(BkDirect *d, const BkReservation *r, const Stay *new, int32 guests, Numeric total)
 {
-	BkCalendarDelta deltas[2];
+	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+	int			columns[6];
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, guests == 0};
+	int			n = bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5;
 
-	deltas[0].property_id = property_id;
-	deltas[0].room_type = old->room_type;
-	deltas[0].first_night = old->first;
-	deltas[0].end_night = old->end;
-	deltas[0].delta = old->rooms;
-	deltas[1].property_id = property_id;
-	deltas[1].room_type = new->room_type;
-	deltas[1].first_night = new->first;
-	deltas[1].end_night = new->end;
-	deltas[1].delta = -new->rooms;
-	bk_connect();
-	bk_publisher_lock();
-	bk_calendar_fold(deltas, 2);
-	bk_finish();
+	columns[0] = bk_column(BK_RESERVATION_CHECK_IN);
+	columns[1] = bk_column(BK_RESERVATION_CHECK_OUT);
+	columns[2] = bk_column(BK_RESERVATION_ROOMS);
+	columns[3] = bk_column(BK_RESERVATION_ROOM_TYPE);
+	columns[4] = bk_column(BK_RESERVATION_TOTAL_PRICE);
+	columns[5] = n == 6 ? bk_column(BK_RESERVATION_GUESTS) : 0;
+	values[0] = DateADTGetDatum(new->first);
+	values[1] = DateADTGetDatum(new->end);
+	values[2] = Int32GetDatum(new->rooms);
+	values[3] = new->room_type;
+	values[4] = NumericGetDatum(total);
+	values[5] = Int32GetDatum(guests);
+	return heap_copy_tuple_as_datum(heap_modify_tuple_by_cols(r->tuple, desc, n, columns, values, nulls),
+									desc);
 }
 
 /*
  * booking_modify_reservation is modify_reservation(reservation_id,
  * check_in, check_out, rooms, room_type, guests, idempotency_key,
- * guest_id); every NULL keeps the reservation's value.
+ * guest_id, dry_run); every NULL keeps the reservation's value.  A dry
+ * run judges and prices the change as the call would, from what the
+ * snapshot sees, locks nothing and writes nothing: it answers the
+ * reservation as it would be, or the error the call would raise.
  */
 Datum
 booking_modify_reservation(PG_FUNCTION_ARGS)
@@ -436,7 +459,13 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 			PG_RETURN_DATUM(bk_reservation_fetch(existing));
 		}
 	}
-	bk_lock_reservation(&d, id, req.guest_id, &r);
+	if (req.dry_run)
+	{
+		if (!bk_reservation_read(&d, id, &r))
+			bk_report_no_reservation(id);
+	}
+	else
+		bk_lock_reservation(&d, id, req.guest_id, &r);
 	if (!bk_state_counts(r.state))
 		report_not_changeable(&r);
 
@@ -483,14 +512,19 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	check_past(&r, &old, &new, old_guests, new_guests, today);
 	check_rules(property_id, where.room_type, &new, new_guests, &place, old.first < today, today);
 
-	lock_stays(&d, property_id, &old, &new, sets, set_types, &nsets);
+	lock_stays(&d, property_id, &old, &new, !req.dry_run, sets, set_types, &nsets);
 	check_units(property_id, where.room_type, sets, set_types, nsets, &old, &new);
-	move_units(&d, sets, set_types, nsets, &old, &new, bk_state_is_live_hold(r.state));
-
 	if (bk_unit_has_night_prices())
-		sold = bk_night_prices_read(&d, id, &sold_first, &nsold, &sold_tid);
+		sold = bk_night_prices_read(&d, id, !req.dry_run, &sold_first, &nsold, &sold_tid);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));
 	total = price_new_stay(sets, set_types, nsets, &old, &new, sold, sold_first, nsold, prices);
+	if (req.dry_run)
+	{
+		result = dry_run_result(&d, &r, &new, new_guests, total);
+		bk_direct_end(&d);
+		PG_RETURN_DATUM(result);
+	}
+	move_units(&d, sets, set_types, nsets, &old, &new, bk_state_is_live_hold(r.state));
 	{
 		BkColumn	columns[6] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
 			BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
@@ -517,7 +551,6 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	bk_event_write_modified(&d, &r, &before);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
-	shift_calendar(property_id, &old, &new);
 
 	if (req.key)
 	{

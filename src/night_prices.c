@@ -117,12 +117,13 @@ bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights)
 /*
  * bk_night_prices_read returns the prices reservation `id` was sold at,
  * one per night from *first on (*n of them), copied into the caller's
- * memory, and where their row is (*tid), locked; NULL when it has none.
+ * memory, and where their row is (*tid), locked when `lock` (a dry run
+ * reads without); NULL when it has none.
  * The caller holds the reservation's lock, under which alone the row
  * changes.
  */
 Datum *
-bk_night_prices_read(BkDirect *d, int64 id, DateADT *first, int *n, ItemPointer tid)
+bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n, ItemPointer tid)
 {
 	ScanKeyData key;
 	IndexScanDesc scan;
@@ -143,10 +144,17 @@ bk_night_prices_read(BkDirect *d, int64 id, DateADT *first, int *n, ItemPointer 
 	{
 		ItemPointerData found_tid = found->tts_tid;
 
+		if (!lock)
+		{
+			ExecCopySlot(locked, found);
+			have = true;
+			break;
+		}
 		ExecClearTuple(found);
 		have = bk_direct_lock(d, BK_NIGHT_PRICES, &found_tid, locked, LockWaitBlock, &what);
 	}
 	index_endscan(scan);
+	ExecClearTuple(found);
 	if (have)
 	{
 		ArrayType  *array = DatumGetArrayTypePCopy(bk_direct_get_notnull(locked, bk_column(BK_NIGHT_PRICES_PRICES)));

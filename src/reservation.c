@@ -112,6 +112,28 @@ bk_reservation_lock(BkDirect *d, int64 id, BkReservation *r, LockWaitPolicy wait
 }
 
 /*
+ * bk_reservation_read reads reservation `id` as the unit's snapshot sees
+ * it into *r, without locking it (a dry run); false when there is none.
+ */
+bool
+bk_reservation_read(BkDirect *d, int64 id, BkReservation *r)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_FOUND);
+	bool		done;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = bk_direct_scan(d, BK_RESERVATION, BK_RESERVATION_PKEY, &key, 1);
+	done = index_getnext_slot(scan, ForwardScanDirection, found);
+	if (done)
+		read_reservation(d, found, r);
+	index_endscan(scan);
+	ExecClearTuple(found);
+	return done;
+}
+
+/*
  * bk_reservation_guest_id returns the reservation's guest_id (NULL: none).
  */
 char *

@@ -440,13 +440,13 @@ SELECT volatility_is('booking', 'get_reservation', ARRAY['bigint', 'text'], 'sta
                      'get_reservation is STABLE (it reads in the calling query''s snapshot)');
 SELECT volatility_is('booking', 'find_reservation', ARRAY['text', 'text', 'text'], 'stable',
                      'find_reservation is STABLE');
-SELECT is(pg_get_function_arguments('booking.modify_reservation(bigint,date,date,int,text,int,text,text)'::regprocedure),
-          'reservation_id bigint, check_in date DEFAULT NULL::date, check_out date DEFAULT NULL::date, rooms integer DEFAULT NULL::integer, room_type text DEFAULT NULL::text, guests integer DEFAULT NULL::integer, idempotency_key text DEFAULT NULL::text, guest_id text DEFAULT NULL::text',
-          'modify_reservation(reservation_id, check_in, check_out, rooms, room_type, guests, idempotency_key, guest_id), all but the first DEFAULT NULL');
-SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,int,text,int,text,text)'::regprocedure),
+SELECT is(pg_get_function_arguments('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean)'::regprocedure),
+          'reservation_id bigint, check_in date DEFAULT NULL::date, check_out date DEFAULT NULL::date, rooms integer DEFAULT NULL::integer, room_type text DEFAULT NULL::text, guests integer DEFAULT NULL::integer, idempotency_key text DEFAULT NULL::text, guest_id text DEFAULT NULL::text, dry_run boolean DEFAULT false',
+          'modify_reservation(reservation_id, check_in, check_out, rooms, room_type, guests, idempotency_key, guest_id (DEFAULT NULL), dry_run DEFAULT false)');
+SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean)'::regprocedure),
           'booking.reservation', 'modify_reservation returns booking.reservation');
 SELECT is_definer('booking', 'modify_reservation',
-                  ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text'],
+                  ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean'],
                   'modify_reservation is SECURITY DEFINER');
 
 SELECT * FROM finish();

@@ -104,7 +104,7 @@ INSERT INTO fn_matrix VALUES
         (2, 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text']::name[]),
         (2, 'get_reservation', ARRAY['bigint', 'text']::name[]),
         (2, 'find_reservation', ARRAY['text', 'text', 'text']::name[]),
-        (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text']::name[]),
+        (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),

@@ -36,6 +36,16 @@ SELECT t.res(r) FROM booking.get_reservation(:r) r;
 SELECT t.res(r) FROM booking.modify_reservation(:r, room_type => 'STE', guests => 3) r;
 SELECT * FROM t.inv(:p, 'DBL', 5, 11);
 SELECT * FROM t.inv(:p, 'STE', 5, 11);
+-- a dry run: the reservation as the change would make it, priced, nothing
+-- written (no units moved, no event, no new prices); and the error the
+-- change would raise
+SELECT count(*) AS events_before_dry FROM booking.event WHERE reservation_id = :r \gset
+SELECT t.res(r) FROM booking.modify_reservation(:r, check_out => current_date + 11, dry_run => true) r;
+SELECT t.res(r) FROM booking.get_reservation(:r) r;
+SELECT * FROM t.inv(:p, 'STE', 9, 12);
+SELECT count(*) = :events_before_dry AS no_event FROM booking.event WHERE reservation_id = :r;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2, dry_run => true)$$, :r)) AS dry_short;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 1, idempotency_key => 'k', dry_run => true)$$, :r)) AS dry_with_key;
 -- guests must fit: BK006
 SELECT t.err(format($$SELECT booking.modify_reservation(%s, guests => 5)$$, :r)) AS too_many;
 -- changing nothing returns the reservation and writes nothing
@@ -65,5 +75,32 @@ SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current
 SELECT state FROM booking.cancel_reservation(:r);
 SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 1, check_out => current_date + 8)$$, :r)) AS cancelled;
 SELECT t.err('SELECT booking.modify_reservation(42, rooms => 1)') AS missing;
+
+-- stays that have begun or ended (made here behind the engine's back, as
+-- the owner: no call makes a stay in the past): only check-out changes,
+-- and never on nights already past
+INSERT INTO booking.inventory (property_id, room_type, night, units, held, booked, price)
+SELECT :p, 'DBL', current_date - g, 2, 0, 0, 100 FROM generate_series(1, 3) g;
+INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out, rooms,
+                                 guest_id, state, total_price, payment_ref, confirmation_code)
+VALUES (:r * 1000 + 1024, :p, 'DBL', current_date - 2, current_date + 1, 1, 'old', 'confirmed', 300, 'old-1', 'OLD-1'),
+       (:r * 1000 + 2048, :p, 'DBL', current_date - 3, current_date - 1, 1, 'old', 'confirmed', 200, 'old-2', 'OLD-2');
+INSERT INTO booking.reservation_night_prices
+VALUES (:r * 1000 + 1024, current_date - 2, ARRAY[100, 100, 100]), (:r * 1000 + 2048, current_date - 3, ARRAY[100, 100]);
+UPDATE booking.inventory SET booked = booked + 1
+ WHERE property_id = :p AND room_type = 'DBL' AND night >= current_date - 2 AND night < current_date + 1;
+UPDATE booking.inventory SET booked = booked + 1
+ WHERE property_id = :p AND room_type = 'DBL' AND night >= current_date - 3 AND night < current_date - 1;
+SELECT booking.rebuild_calendar() > 0 AS calendar_rebuilt;
+SELECT count(*) AS problems_before FROM booking.check_invariants();
+-- the begun stay stays a night longer: fine
+SELECT t.res(r) FROM booking.modify_reservation(:r * 1000 + 1024, check_out => current_date + 2) r;
+-- but it may not move its check-in, rooms or room type
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :r * 1000 + 1024)) AS begun_rooms;
+-- nor leave before today (that would give back a past night)
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date - 1)$$, :r * 1000 + 1024)) AS begun_past;
+-- a stay that has ended cannot grow into the past (or the future)
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 1)$$, :r * 1000 + 2048)) AS ended_grows;
+SELECT count(*) AS problems FROM booking.check_invariants();
 SELECT * FROM t.inv(:p, 'STE', 5, 13);
 SELECT count(*) AS problems FROM booking.check_invariants();
