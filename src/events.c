@@ -57,6 +57,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/sequence.h"
@@ -878,6 +879,24 @@ require_consumer(FunctionCallInfo fcinfo)
 }
 
 /*
+ * inserted_wal_end is where the WAL inserted so far ends, for XLogFlush.
+ * GetXLogInsertRecPtr gives where the next record goes, which, when the
+ * last one ended at a page boundary, is past the next page's header: a
+ * position nothing has written yet, which XLogFlush refuses ("xlog flush
+ * request ... is not satisfied").  There the end is the page boundary.
+ */
+static XLogRecPtr
+inserted_wal_end(void)
+{
+	XLogRecPtr	next = GetXLogInsertRecPtr();
+	uint32		in_page = next % XLOG_BLCKSZ;
+
+	if (in_page == SizeOfXLogShortPHD || in_page == SizeOfXLogLongPHD)
+		next -= in_page;
+	return next;
+}
+
+/*
  * booking_read_events is read_events(consumer, max): the next events the
  * consumer has not acknowledged, in order.  Reading does not acknowledge:
  * a consumer that crashes before ack_events reads the same events again.
@@ -918,7 +937,7 @@ booking_read_events(PG_FUNCTION_ARGS)
 	bk_exec(&register_consumer_plan, args, NULL, 0);
 	bk_exec(&read_plan, args, NULL, 0);
 	if (SPI_processed > 0 && !RecoveryInProgress())
-		XLogFlush(GetXLogInsertRecPtr());	/* the sweeper publishes asynchronously */
+		XLogFlush(inserted_wal_end());	/* the sweeper publishes asynchronously */
 	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;
