@@ -271,6 +271,8 @@ typedef struct BkRuleViolation
 extern char *bk_guests_violation(int32 rooms, int32 guests, int32 max_guests);
 extern void bk_check_guests(int64 property_id, const char *room_type, int32 rooms,
 							int32 guests, int32 max_guests);
+extern void bk_require_stay_rules(int64 property_id, const char *room_type, DateADT check_in,
+								  DateADT check_out, DateADT today);
 extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out, DateADT today,
 								BkRuleViolation *violation);
@@ -517,13 +519,12 @@ extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_
 
 /* night_prices.c */
 extern bool bk_unit_has_night_prices(void);
-extern void bk_night_prices_insert(BkDirect *d, int64 reservation_id, const BkNights *nights,
-								   ItemPointer tid);
-extern void bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights);
+extern void bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nights,
+									  ItemPointer tid, bool rewrite);
 extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
 								   ItemPointer tid);
-extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
-								  const Datum *prices, int n);
+extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
+								  DateADT first, const Datum *prices, int n);
 
 /* lifecycle.c */
 extern void bk_lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r);

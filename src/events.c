@@ -309,14 +309,12 @@ is_modified_event(TupleTableSlot *slot)
 }
 
 /*
- * before_field returns field `key` of a modified event's payload "before"
- * (the reservation as it was), as text.
+ * before_field returns field `key` of `before`, a modified event's
+ * payload "before" (the reservation as it was), as text.
  */
 static char *
-before_field(Datum payload, const char *key)
+before_field(Datum before, const char *key)
 {
-	Datum		before = DirectFunctionCall2(jsonb_object_field, payload, CStringGetTextDatum("before"));
-
 	return TextDatumGetCString(DirectFunctionCall2(jsonb_object_field_text, before,
 												   CStringGetTextDatum(key)));
 }
@@ -329,13 +327,15 @@ before_field(Datum payload, const char *key)
 static void
 modified_before(TupleTableSlot *slot, int64 property_id, BkCalendarDelta *change)
 {
-	Datum		payload = bk_direct_get_notnull(slot, bk_column(BK_EVENT_PAYLOAD));
+	Datum		before = DirectFunctionCall2(jsonb_object_field,
+											 bk_direct_get_notnull(slot, bk_column(BK_EVENT_PAYLOAD)),
+											 CStringGetTextDatum("before"));
 
 	change->property_id = property_id;
-	change->room_type = CStringGetTextDatum(before_field(payload, "room_type"));
-	change->first_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(payload, "check_in"))));
-	change->end_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(payload, "check_out"))));
-	change->delta = pg_strtoint32(before_field(payload, "rooms"));
+	change->room_type = CStringGetTextDatum(before_field(before, "room_type"));
+	change->first_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(before, "check_in"))));
+	change->end_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(before, "check_out"))));
+	change->delta = pg_strtoint32(before_field(before, "rooms"));
 }
 
 /*

@@ -75,6 +75,18 @@ lock_wait_timeout_handler(void)
 }
 
 /*
+ * booking_timeout_applies says whether booking.lock_timeout bounds the
+ * engine's lock waits: it is set, and the session's own lock_timeout is
+ * not shorter (then that one fires first, as PostgreSQL's).
+ */
+static bool
+booking_timeout_applies(void)
+{
+	return booking_lock_timeout_ms > 0 &&
+		(LockTimeout == 0 || LockTimeout >= booking_lock_timeout_ms);
+}
+
+/*
  * bk_lock_wait_begin starts a bounded wait.  The engine's timer runs when
  * booking.lock_timeout is set and the session's lock_timeout is not
  * shorter; inside a region that already runs it (a locking statement whose
@@ -86,8 +98,7 @@ bk_lock_wait_begin(BkLockWait *wait)
 	wait->armed = false;
 	wait->expired = false;
 	wait->nest_level = -1;
-	if (booking_lock_timeout_ms <= 0 ||
-		(LockTimeout > 0 && LockTimeout < booking_lock_timeout_ms))
+	if (!booking_timeout_applies())
 		return;
 	if (lock_wait_timeout == MAX_TIMEOUTS)
 		lock_wait_timeout = RegisterTimeout(USER_TIMEOUT, lock_wait_timeout_handler);
@@ -114,8 +125,7 @@ bk_lock_wait_begin_statement(BkLockWait *wait)
 	wait->armed = false;
 	wait->expired = false;
 	wait->nest_level = -1;
-	if (booking_lock_timeout_ms <= 0 ||
-		(LockTimeout > 0 && LockTimeout < booking_lock_timeout_ms))
+	if (!booking_timeout_applies())
 		return;
 	snprintf(timeout, sizeof(timeout), "%d", booking_lock_timeout_ms);
 	wait->nest_level = NewGUCNestLevel();

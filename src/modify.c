@@ -181,24 +181,10 @@ static void
 check_rules(int64 property_id, const char *room_type, const Stay *new, int32 guests,
 			const BkStayPlace *place, bool begun, DateADT today)
 {
-	BkRuleViolation violation;
-	bool		allowed;
-
 	if (guests > 0)
 		bk_check_guests(property_id, room_type, new->rooms, guests, place->max_guests);
-	if (begun || !place->has_rules)
-		return;
-	bk_connect();
-	allowed = bk_check_stay_rules(property_id, room_type, new->first, new->end, today, &violation);
-	bk_finish();
-	if (!allowed)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
-				 errmsg("the stay breaks the %s rule", violation.rule),
-				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
-						   (long long) property_id, room_type,
-						   bk_date_str(violation.night), violation.detail),
-				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
+	if (!begun && place->has_rules)
+		bk_require_stay_rules(property_id, room_type, new->first, new->end, today);
 }
 
 /*
@@ -372,6 +358,31 @@ price_new_stay(BkNights *sets, const Datum *set_types, int nsets, const Stay *ol
 }
 
 /*
+ * changed_columns fills the reservation columns a change writes (dates,
+ * rooms, room type, total_price and, from 2.0, guests: NULL when 0) and
+ * returns how many there are.
+ */
+static int
+changed_columns(const Stay *new, int32 guests, Numeric total, BkColumn *columns, Datum *values,
+				bool *nulls)
+{
+	static const BkColumn changed[6] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
+		BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
+	BK_RESERVATION_GUESTS};
+
+	memcpy(columns, changed, sizeof(changed));
+	values[0] = DateADTGetDatum(new->first);
+	values[1] = DateADTGetDatum(new->end);
+	values[2] = Int32GetDatum(new->rooms);
+	values[3] = new->room_type;
+	values[4] = NumericGetDatum(total);
+	values[5] = Int32GetDatum(guests);
+	memset(nulls, 0, sizeof(bool) * 6);
+	nulls[5] = guests == 0;
+	return bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5;
+}
+
+/*
  * dry_run_result is the reservation as the change would make it, built in
  * memory, not written: what a dry run answers.
  */
@@ -379,25 +390,30 @@ static Datum
 dry_run_result(BkDirect *d, const BkReservation *r, const Stay *new, int32 guests, Numeric total)
 {
 	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
-	int			columns[6];
+	BkColumn	columns[6];
+	int			attnums[6];
 	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, guests == 0};
-	int			n = bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5;
+	bool		nulls[6];
+	int			n = changed_columns(new, guests, total, columns, values, nulls);
 
-	columns[0] = bk_column(BK_RESERVATION_CHECK_IN);
-	columns[1] = bk_column(BK_RESERVATION_CHECK_OUT);
-	columns[2] = bk_column(BK_RESERVATION_ROOMS);
-	columns[3] = bk_column(BK_RESERVATION_ROOM_TYPE);
-	columns[4] = bk_column(BK_RESERVATION_TOTAL_PRICE);
-	columns[5] = n == 6 ? bk_column(BK_RESERVATION_GUESTS) : 0;
-	values[0] = DateADTGetDatum(new->first);
-	values[1] = DateADTGetDatum(new->end);
-	values[2] = Int32GetDatum(new->rooms);
-	values[3] = new->room_type;
-	values[4] = NumericGetDatum(total);
-	values[5] = Int32GetDatum(guests);
-	return heap_copy_tuple_as_datum(heap_modify_tuple_by_cols(r->tuple, desc, n, columns, values, nulls),
+	for (int i = 0; i < n; i++)
+		attnums[i] = bk_column(columns[i]);
+	return heap_copy_tuple_as_datum(heap_modify_tuple_by_cols(r->tuple, desc, n, attnums, values, nulls),
 									desc);
+}
+
+/*
+ * record_key records the call's idempotency key, when it has one, as
+ * answered by reservation `id`.
+ */
+static void
+record_key(const ChangeRequest *req, const char *scope, int64 id)
+{
+	if (req->key == NULL)
+		return;
+	bk_connect();
+	bk_record_key(scope, req->key, id);
+	bk_finish();
 }
 
 /*
@@ -492,12 +508,7 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 		/* nothing to change: nothing is written */
 		result = bk_reservation_datum(&d, &r);
 		bk_direct_end(&d);
-		if (req.key)
-		{
-			bk_connect();
-			bk_record_key(scope, req.key, id);
-			bk_finish();
-		}
+		record_key(&req, scope, id);
 		PG_RETURN_DATUM(result);
 	}
 
@@ -526,37 +537,23 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	}
 	move_units(&d, sets, set_types, nsets, &old, &new, bk_state_is_live_hold(r.state));
 	{
-		BkColumn	columns[6] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
-			BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
-		BK_RESERVATION_GUESTS};
+		BkColumn	columns[6];
 		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, new_guests == 0};
+		bool		nulls[6];
+		int			n = changed_columns(&new, new_guests, total, columns, values, nulls);
 
-		values[0] = DateADTGetDatum(new.first);
-		values[1] = DateADTGetDatum(new.end);
-		values[2] = Int32GetDatum(new.rooms);
-		values[3] = new.room_type;
-		values[4] = NumericGetDatum(total);
-		values[5] = Int32GetDatum(new_guests);
-		bk_reservation_update(&d, &r, bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5,
-							  columns, values, nulls);
+		bk_reservation_update(&d, &r, n, columns, values, nulls);
 	}
 	r.check_in = new.first;
 	r.check_out = new.end;
 	r.rooms = new.rooms;
 	r.room_type = new.room_type;
 	if (bk_unit_has_night_prices())
-		bk_night_prices_write(&d, id, sold ? &sold_tid : NULL, new.first, prices,
+		bk_night_prices_write(&d, id, &sold_tid, sold != NULL, new.first, prices,
 							  new.end - new.first);
 	bk_event_write_modified(&d, &r, &before);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
-
-	if (req.key)
-	{
-		bk_connect();
-		bk_record_key(scope, req.key, id);
-		bk_finish();
-	}
+	record_key(&req, scope, id);
 	PG_RETURN_DATUM(result);
 }

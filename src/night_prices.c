@@ -51,67 +51,26 @@ array_of(const Datum *prices, int n)
 }
 
 /*
- * prices_array makes the numeric[] of the nights' prices, in night order.
+ * bk_night_prices_of_nights records the prices of `nights` (every night
+ * of the stay, in order) as the ones reservation `id` was sold at, as
+ * bk_night_prices_write does: reserve_range writes them before it locks
+ * the nights and rewrites them (`rewrite`, the row at *tid) when a night
+ * was repriced meanwhile, which is sold at its price when locked.
  */
-static Datum
-prices_array(const BkNights *nights)
+void
+bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nights, ItemPointer tid,
+						  bool rewrite)
 {
 	Datum	   *prices = palloc(sizeof(Datum) * Max(nights->n, 1));
 
+	Assert(nights->n > 0);
 	for (int i = 0; i < nights->n; i++)
 	{
 		if (nights->nights[i].price_null)
 			elog(ERROR, "booking: night %d of the stay has no price", i);
 		prices[i] = nights->nights[i].price;
 	}
-	return array_of(prices, nights->n);
-}
-
-/*
- * bk_night_prices_insert records the prices of `nights` (every night of
- * the stay, in order) as the ones reservation `reservation_id` was sold
- * at; where the row went is put in *tid.
- */
-void
-bk_night_prices_insert(BkDirect *d, int64 reservation_id, const BkNights *nights, ItemPointer tid)
-{
-	TupleTableSlot *slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_INSERT);
-
-	Assert(nights->n > 0);
-	bk_slot_new_row(slot);
-	bk_slot_set(slot, BK_NIGHT_PRICES_RESERVATION_ID, Int64GetDatum(reservation_id));
-	bk_slot_set(slot, BK_NIGHT_PRICES_FIRST_NIGHT, DateADTGetDatum(nights->nights[0].night));
-	bk_slot_set(slot, BK_NIGHT_PRICES_PRICES, prices_array(nights));
-	ExecStoreVirtualTuple(slot);
-	bk_direct_insert(d, BK_NIGHT_PRICES, slot);
-	*tid = slot->tts_tid;
-	ExecClearTuple(slot);
-}
-
-/*
- * bk_night_prices_rewrite gives the row at `tid`, written by this
- * transaction, the prices of `nights` (reserve_range records the prices
- * before it locks the nights; a night repriced meanwhile is sold at the
- * price it had when locked).
- */
-void
-bk_night_prices_rewrite(BkDirect *d, ItemPointer tid, const BkNights *nights)
-{
-	TupleTableSlot *found = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_LOCKED);
-	TupleTableSlot *slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_NEW);
-	Relation	rel = bk_direct_relation(d, BK_NIGHT_PRICES);
-	int			column = bk_column(BK_NIGHT_PRICES_PRICES);
-	Datum		prices = prices_array(nights);
-	bool		isnull = false;
-
-	if (!table_tuple_fetch_row_version(rel, tid, SnapshotAny, found))
-		elog(ERROR, "booking: the night prices this call wrote are gone");
-	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL),
-												 RelationGetDescr(rel), 1, &column, &prices, &isnull),
-					   slot, true);
-	ExecClearTuple(found);
-	bk_direct_update(d, BK_NIGHT_PRICES, tid, slot);
-	ExecClearTuple(slot);
+	bk_night_prices_write(d, id, tid, rewrite, nights->nights[0].night, prices, nights->n);
 }
 
 /*
@@ -174,17 +133,18 @@ bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n, I
 
 /*
  * bk_night_prices_write records `n` prices from `first` on as the ones
- * reservation `id` was sold at: its row at `tid` rewritten (the caller
- * holds the reservation's lock), or a new row when `tid` is NULL.
+ * reservation `id` was sold at: with `rewrite`, in its row at *tid (the
+ * caller holds the reservation's lock, or wrote the row itself), else in
+ * a new row, whose place is put in *tid.
  */
 void
-bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
+bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite, DateADT first,
 					  const Datum *prices, int n)
 {
 	Relation	rel = bk_direct_relation(d, BK_NIGHT_PRICES);
 	TupleTableSlot *slot;
 
-	if (tid == NULL)
+	if (!rewrite)
 	{
 		slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_INSERT);
 		bk_slot_new_row(slot);
@@ -193,6 +153,7 @@ bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, DateADT first,
 		bk_slot_set(slot, BK_NIGHT_PRICES_PRICES, array_of(prices, n));
 		ExecStoreVirtualTuple(slot);
 		bk_direct_insert(d, BK_NIGHT_PRICES, slot);
+		*tid = slot->tts_tid;
 	}
 	else
 	{

@@ -98,8 +98,6 @@ static void
 check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests)
 {
 	DateADT		today = bk_local_today(place->time_zone);
-	BkRuleViolation violation;
-	bool		allowed;
 
 	if (stay->check_in < today)
 		ereport(ERROR,
@@ -111,20 +109,9 @@ check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 g
 				 errhint("Choose a check-in on or after the property's local today.")));
 	if (guests > 0)
 		bk_check_guests(stay->property_id, stay->room_type, stay->rooms, guests, place->max_guests);
-	if (!place->has_rules)
-		return;
-	bk_connect();
-	allowed = bk_check_stay_rules(stay->property_id, stay->room_type, stay->check_in,
-								  stay->check_out, today, &violation);
-	bk_finish();
-	if (!allowed)
-		ereport(ERROR,
-				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
-				 errmsg("the stay breaks the %s rule", violation.rule),
-				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
-						   (long long) stay->property_id, stay->room_type,
-						   bk_date_str(violation.night), violation.detail),
-				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
+	if (place->has_rules)
+		bk_require_stay_rules(stay->property_id, stay->room_type, stay->check_in,
+							  stay->check_out, today);
 }
 
 /*
@@ -263,7 +250,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 						  bk_nights_total(&priced, stay.rooms), &r);
 	keeps_prices = bk_unit_has_night_prices();
 	if (keeps_prices)
-		bk_night_prices_insert(&d, r.reservation_id, &priced, &prices_tid);
+		bk_night_prices_of_nights(&d, r.reservation_id, &priced, &prices_tid, false);
 	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
 	bk_direct_end(&d);
 
@@ -297,7 +284,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_reservation_update(&d, &r, 1, &column, &total, NULL);
 		bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
 		if (keeps_prices)
-			bk_night_prices_rewrite(&d, &prices_tid, &nights);
+			bk_night_prices_of_nights(&d, r.reservation_id, &nights, &prices_tid, true);
 	}
 	bk_nights_change(&d, &nights, stay.rooms, 0);
 	result = bk_reservation_datum(&d, &r);

@@ -355,3 +355,29 @@ bk_check_guests(int64 property_id, const char *room_type, int32 rooms, int32 gue
 			 errhint("Reserve %d room(s), or a room type that takes more guests.",
 					 (int) (((int64) guests + max_guests - 1) / max_guests))));
 }
+
+/*
+ * bk_require_stay_rules raises BK006 when the stay [check_in, check_out)
+ * of a room type breaks one of its stay rules (bk_check_stay_rules, as
+ * judged on the property's local `today`): what reserve_range and
+ * modify_reservation do with a stay of a room type that has rules.
+ */
+void
+bk_require_stay_rules(int64 property_id, const char *room_type, DateADT check_in,
+					  DateADT check_out, DateADT today)
+{
+	BkRuleViolation violation;
+	bool		allowed;
+
+	bk_connect();
+	allowed = bk_check_stay_rules(property_id, room_type, check_in, check_out, today, &violation);
+	bk_finish();
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
+				 errmsg("the stay breaks the %s rule", violation.rule),
+				 errdetail("Property %lld, room type \"%s\", night %s: %s.",
+						   (long long) property_id, room_type,
+						   bk_date_str(violation.night), violation.detail),
+				 errhint("booking.quote shows why a stay cannot be booked; choose other dates.")));
+}
