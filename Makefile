@@ -37,6 +37,9 @@ OBJS = \
 	src/reservation.o \
 	src/lookup.o \
 	src/night_prices.o \
+	src/night_runs.o \
+	src/group.o \
+	src/group_lifecycle.o \
 	src/modify.o
 
 DATA = $(wildcard sql/booking--*.sql)

@@ -3,7 +3,8 @@
  *    Version 2.0: what a hotel system is expected to do besides selling
  *    nights (../shared/API.md, "2.0 additions").  So far: ownership and
  *    look-ups; guests; the prices each night was sold at; changing a
- *    reservation (modify_reservation).
+ *    reservation (modify_reservation); groups (reserve_group,
+ *    confirm_group, cancel_group).
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
@@ -228,6 +229,60 @@ CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
     AS 'MODULE_PATHNAME', 'booking_modify_reservation';
 REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean)
+    TO booking_app;
+
+/* ---------------------------------------------------------------------
+ * Groups: reserve_group holds N lines (room types and dates of one
+ * property) all or nothing under one key and one deadline; each line is a
+ * reservation whose group_id is the group's first line's reservation_id
+ * (so the group routes by its id, as a reservation does).  confirm_group
+ * confirms every live line with one payment_ref; cancel_group cancels
+ * every line that still holds rooms.  booking_app.
+ *
+ * One payment_ref pays one reservation or one whole group: every line it
+ * confirms carries it, and the unique index now holds it once per payer,
+ * a lone reservation or a group's first line (which confirm_group gives
+ * the payment_ref even when that line was cancelled alone before), so a
+ * payment_ref stays impossible to use for two payers, concurrently too.
+ * ---------------------------------------------------------------------
+ */
+DROP INDEX booking.reservation_payment_ref_key;
+CREATE UNIQUE INDEX reservation_payment_ref_key ON booking.reservation (payment_ref)
+    WHERE payment_ref IS NOT NULL
+      AND (group_id IS NULL OR group_id OPERATOR(pg_catalog.=) reservation_id);
+/* A group's lines, for confirm_group and cancel_group */
+CREATE INDEX reservation_group_idx ON booking.reservation (group_id, reservation_id)
+    WHERE group_id IS NOT NULL;
+
+CREATE FUNCTION booking.reserve_group(property_id bigint, lines jsonb,
+                                      guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL,
+                                      hold interval DEFAULT NULL)
+    RETURNS SETOF booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 4
+    AS 'MODULE_PATHNAME', 'booking_reserve_group';
+CREATE FUNCTION booking.confirm_group(group_id bigint, payment_ref text,
+                                      guest_id text DEFAULT NULL)
+    RETURNS SETOF booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 4
+    AS 'MODULE_PATHNAME', 'booking_confirm_group';
+CREATE FUNCTION booking.cancel_group(group_id bigint, reason text DEFAULT NULL,
+                                     guest_id text DEFAULT NULL)
+    RETURNS SETOF booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 4
+    AS 'MODULE_PATHNAME', 'booking_cancel_group';
+REVOKE ALL ON FUNCTION
+    booking.reserve_group(bigint, jsonb, text, text, interval),
+    booking.confirm_group(bigint, text, text),
+    booking.cancel_group(bigint, text, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.reserve_group(bigint, jsonb, text, text, interval),
+    booking.confirm_group(bigint, text, text),
+    booking.cancel_group(bigint, text, text)
     TO booking_app;
 
 /* ---------------------------------------------------------------------

@@ -309,6 +309,7 @@ typedef enum BkIndex
 	BK_RESERVATION_LIVE_HOLDS_IDX,
 	BK_RESERVATION_PAYMENT_REF_KEY,
 	BK_RESERVATION_PAYMENT_INTENT_KEY,
+	BK_RESERVATION_GROUP_IDX,	/* 2.0 */
 	BK_EVENT_UNPUBLISHED_IDX,	/* 1.1 */
 	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
@@ -352,6 +353,7 @@ typedef enum BkColumn
 	BK_RESERVATION_CANCEL_REASON,
 	BK_RESERVATION_PAYMENT_INTENT,
 	BK_RESERVATION_GUESTS,		/* 2.0 */
+	BK_RESERVATION_GROUP_ID,	/* 2.0 */
 	BK_EVENT_EVENT_ID,
 	BK_EVENT_OCCURRED_AT,
 	BK_EVENT_KIND,
@@ -480,6 +482,31 @@ extern void bk_nights_require_all(const BkNights *nights, int64 reservation_id, 
 extern void bk_lock_nights(int64 property_id, const char *room_type,
 						   DateADT check_in, DateADT check_out);
 
+/* night_runs.c: the nights of several stays, locked together (2.0) */
+typedef struct BkStaySpan
+{
+	Datum		room_type;		/* text */
+	DateADT		first;
+	DateADT		end;
+} BkStaySpan;
+
+typedef struct BkNightRun
+{
+	Datum		room_type;		/* text */
+	DateADT		first;
+	DateADT		end;
+	BkNights	nights;			/* locked (or read) */
+	int32	   *held_delta;		/* per night of `nights`: the change to held */
+	int32	   *booked_delta;	/* and to booked */
+} BkNightRun;
+
+extern int	bk_night_runs(const BkStaySpan *spans, int n, BkNightRun **runs);
+extern void bk_night_runs_lock(BkDirect *d, int64 property_id, BkNightRun *runs, int nruns,
+							   bool lock);
+extern BkNightRun *bk_night_runs_slice(BkNightRun *runs, int nruns, Datum room_type,
+									   DateADT first, DateADT end, BkNights *slice, int *offset);
+extern void bk_night_runs_apply(BkDirect *d, BkNightRun *runs, int nruns);
+
 /* reservation.c: a reservation row, locked and written without SPI */
 typedef struct BkReservation
 {
@@ -516,6 +543,9 @@ typedef struct BkStayPlace
 extern void bk_validate_key(Size len);
 extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type,
 							 BkStayPlace *place);
+extern void bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place,
+								   int32 guests);
+extern TimestampTz bk_hold_deadline(Interval *hold);
 
 /* night_prices.c */
 extern bool bk_unit_has_night_prices(void);
@@ -526,8 +556,17 @@ extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *fi
 extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
 								  DateADT first, const Datum *prices, int n);
 
+/* group.c: what the group functions share (2.0) */
+extern int	bk_group_line_ids(BkDirect *d, int64 group_id, int64 **ids);
+extern void bk_group_result(FunctionCallInfo fcinfo);
+extern void bk_group_result_add(FunctionCallInfo fcinfo, const BkReservation *r);
+
 /* lifecycle.c */
 extern void bk_lock_reservation(BkDirect *d, int64 id, const char *guest_id, BkReservation *r);
+extern void bk_payment_ref_unused(BkDirect *d, const char *payment_ref, int64 payer_id);
+extern void bk_update_with_payment_ref(BkDirect *d, BkReservation *r, const char *payment_ref,
+									   int ncolumns, const BkColumn *columns, const Datum *values);
+extern char *bk_confirmation_code(int64 reservation_id);
 
 /* lookup.c */
 extern bool bk_guest_matches(const char *owner, const char *guest_id);
@@ -539,6 +578,13 @@ extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_typ
 								  DateADT check_in, DateADT check_out, int32 rooms,
 								  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
 								  Numeric total_price, BkReservation *r);
+extern int64 bk_reservation_new_id(void);
+extern void bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
+									   Datum room_type, DateADT check_in, DateADT check_out,
+									   int32 rooms, const char *guest_id, int32 guests,
+									   TimestampTz hold_expires_at, Numeric total_price,
+									   BkReservation *r);
+extern int64 bk_reservation_group_id(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_fetch(int64 id);
 

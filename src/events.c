@@ -373,6 +373,9 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 	json_text(&state, "payment_intent", payment_intent);
 	json_text(&state, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
 	json_text(&state, "cancel_reason", text_value(&row, BK_RESERVATION_CANCEL_REASON));
+	if (bk_has_column(BK_RESERVATION_GROUP_ID) && !row.nulls[bk_column(BK_RESERVATION_GROUP_ID) - 1])
+		json_numeric(&state, "group_id",
+					 DirectFunctionCall1(int8_numeric, row.values[bk_column(BK_RESERVATION_GROUP_ID) - 1]));
 	json_bool(&state, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
 	json_bool(&state, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
 	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);

@@ -9,7 +9,8 @@
  * and written without SPI (direct.c).  Each is idempotent: repeating a
  * begin_payment with the same payment_intent, a confirm with the same
  * payment_ref, or a cancel returns the reservation unchanged, moves no
- * units and writes no event.  A payment_ref (or payment_intent) belongs to
+ * units and writes no event.  A line of a group (2.0) is confirmed with
+ * its group (group_lifecycle.c), not alone.  A payment_ref (or payment_intent) belongs to
  * one reservation: the unique index decides between concurrent calls, and
  * its verdict is reported as BK004.  No message shows a payment_ref or
  * payment_intent the caller did not pass.
@@ -210,6 +211,38 @@ confirmation_code(int64 reservation_id)
 }
 
 /*
+ * bk_payment_ref_unused fails with BK004 when payment_ref already belongs
+ * to a payer other than `payer_id` (a lone reservation, or a group's
+ * first line), as this snapshot sees it: confirm_group's check.
+ */
+void
+bk_payment_ref_unused(BkDirect *d, const char *payment_ref, int64 payer_id)
+{
+	check_key_unused(d, &payment_ref_key, payment_ref, payer_id);
+}
+
+/*
+ * bk_update_with_payment_ref writes a reservation's new columns, one of
+ * which is its payment_ref: a concurrent payer that committed the same
+ * payment_ref is BK004 (update_with_key).
+ */
+void
+bk_update_with_payment_ref(BkDirect *d, BkReservation *r, const char *payment_ref,
+						   int ncolumns, const BkColumn *columns, const Datum *values)
+{
+	update_with_key(d, r, &payment_ref_key, payment_ref, ncolumns, columns, values);
+}
+
+/*
+ * bk_confirmation_code is the code a confirmed reservation is given.
+ */
+char *
+bk_confirmation_code(int64 reservation_id)
+{
+	return confirmation_code(reservation_id);
+}
+
+/*
  * booking_begin_payment is begin_payment(reservation_id, payment_intent,
  * extend, guest_id): the guest has started paying, so the hold must not run out
  * under them.  held: becomes payment_pending, its deadline pushed to at
@@ -333,6 +366,15 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 						   bk_date_str(r.check_in), bk_date_str(r.check_out)),
 				 errhint("Refund the second payment; the reservation is already paid.")));
 	}
+	if (bk_reservation_group_id(&d, &r) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
+				 errmsg("reservation %lld is a line of group %lld: it is confirmed with its group",
+						(long long) id, (long long) bk_reservation_group_id(&d, &r)),
+				 errdetail("One payment confirms a whole group; reservation %lld was not changed.",
+						   (long long) id),
+				 errhint("Call booking.confirm_group(%lld, payment_ref).",
+						 (long long) bk_reservation_group_id(&d, &r))));
 	if (!bk_state_is_live_hold(r.state) && r.state != BK_EXPIRED)
 		ereport(ERROR,
 				(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),

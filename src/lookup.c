@@ -32,7 +32,15 @@ PG_FUNCTION_INFO_V1(booking_find_reservation);
 static BookingPlan by_id_plan = {RESERVATION_BY("reservation_id"), 1, {INT8OID}};
 static BookingPlan by_confirmation_code_plan = {RESERVATION_BY("confirmation_code"), 1, {TEXTOID}};
 static BookingPlan by_payment_intent_plan = {RESERVATION_BY("payment_intent"), 1, {TEXTOID}};
-static BookingPlan by_payment_ref_plan = {RESERVATION_BY("payment_ref"), 1, {TEXTOID}};
+/*
+ * A payment_ref is held once per payer (reservation_payment_ref_key): a
+ * lone reservation, or a group's first line, which has the group's
+ * lowest reservation_id.
+ */
+static BookingPlan by_payment_ref_plan = {
+	RESERVATION_BY("payment_ref")
+	" AND (r.group_id IS NULL OR r.group_id OPERATOR(pg_catalog.=) r.reservation_id)", 1, {TEXTOID}
+};
 
 /*
  * bk_guest_matches says whether a reservation whose guest_id is
@@ -136,7 +144,7 @@ booking_find_reservation(PG_FUNCTION_ARGS)
 	static const char *const hints[3] = {
 		"A confirmation code is made when a reservation is confirmed.",
 		"A payment_intent is recorded by begin_payment; check that the call succeeded.",
-		"A payment_ref is recorded by confirm_booking; check that the call succeeded.",
+		"A payment_ref is recorded by confirm_booking and confirm_group; check that the call succeeded.",
 	};
 	BookingPlan *const plans[3] = {&by_confirmation_code_plan, &by_payment_intent_plan,
 	&by_payment_ref_plan};

@@ -148,6 +148,23 @@ bk_reservation_guest_id(BkDirect *d, const BkReservation *r)
 }
 
 /*
+ * bk_reservation_group_id returns the group the reservation is a line of
+ * (2.0), 0 when it is a lone reservation (or the schema has no groups).
+ */
+int64
+bk_reservation_group_id(BkDirect *d, const BkReservation *r)
+{
+	bool		isnull;
+	Datum		value;
+
+	if (!bk_has_column(BK_RESERVATION_GROUP_ID))
+		return 0;
+	value = heap_getattr(r->tuple, bk_column(BK_RESERVATION_GROUP_ID),
+						 RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)), &isnull);
+	return isnull ? 0 : DatumGetInt64(value);
+}
+
+/*
  * bk_reservation_peek says whether reservation `id`, as the unit's
  * snapshot sees it (nothing is locked), exists and, when `guest_id` is
  * given, is that guest's (bk_guest_matches); its property is put in
@@ -243,14 +260,40 @@ bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 					  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
 					  Numeric total_price, BkReservation *r)
 {
+	bk_reservation_insert_line(d, bk_reservation_new_id(), 0, property_id, room_type, check_in,
+							   check_out, rooms, guest_id, guests, hold_expires_at, total_price, r);
+}
+
+/*
+ * bk_reservation_new_id takes a new reservation id from
+ * booking.reservation_id_seq: n * 1024 + booking.node_id.
+ */
+int64
+bk_reservation_new_id(void)
+{
+	return nextval_internal(bk_index_oid(BK_RESERVATION_ID_SEQ), false) * BOOKING_NODE_SPAN
+		+ booking_node_id;
+}
+
+/*
+ * bk_reservation_insert_line is bk_reservation_insert with the id given
+ * (bk_reservation_new_id) and, for a line of a group (2.0), the group's id
+ * (0: none).
+ */
+void
+bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
+						   Datum room_type, DateADT check_in, DateADT check_out, int32 rooms,
+						   const char *guest_id, int32 guests, TimestampTz hold_expires_at,
+						   Numeric total_price, BkReservation *r)
+{
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
 	Oid			state_type = bk_state_type(d);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	int64		id = nextval_internal(bk_index_oid(BK_RESERVATION_ID_SEQ), false) * BOOKING_NODE_SPAN
-		+ booking_node_id;
 
 	bk_slot_new_row(slot);
 	bk_slot_set(slot, BK_RESERVATION_RESERVATION_ID, Int64GetDatum(id));
+	if (group_id != 0)
+		bk_slot_set(slot, BK_RESERVATION_GROUP_ID, Int64GetDatum(group_id));
 	bk_slot_set(slot, BK_RESERVATION_PROPERTY_ID, Int64GetDatum(property_id));
 	bk_slot_set(slot, BK_RESERVATION_ROOM_TYPE, room_type);
 	bk_slot_set(slot, BK_RESERVATION_CHECK_IN, DateADTGetDatum(check_in));

@@ -89,13 +89,13 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 }
 
 /*
- * check_day_and_rules refuses a check-in before the property's local today,
+ * bk_check_day_and_rules refuses a check-in before the property's local today,
  * more guests than the rooms take (BK006, rule max_guests: `guests` 0
  * when the call did not say) and a stay that breaks the room type's rules
  * (BK006).
  */
-static void
-check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests)
+void
+bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests)
 {
 	DateADT		today = bk_local_today(place->time_zone);
 
@@ -140,11 +140,11 @@ report_no_availability(const BkStayRequest *stay, const BkShortage *shortage)
 }
 
 /*
- * hold_deadline returns when a hold made now expires: now + hold, or
+ * bk_hold_deadline returns when a hold made now expires: now + hold, or
  * now + booking.hold_ttl.
  */
-static TimestampTz
-hold_deadline(Interval *hold)
+TimestampTz
+bk_hold_deadline(Interval *hold)
 {
 	if (hold)
 		return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
@@ -215,7 +215,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 
 	bk_direct_begin(&d, true);
 	bk_look_up_place(&d, &stay, room_type, &place);
-	check_day_and_rules(&stay, &place, guests);
+	bk_check_day_and_rules(&stay, &place, guests);
 
 	/*
 	 * Price the stay from the nights as they are, and write the
@@ -246,7 +246,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 			report_no_availability(&stay, &shortage);
 	}
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
-						  stay.rooms, guest_id, guests, hold_deadline(hold),
+						  stay.rooms, guest_id, guests, bk_hold_deadline(hold),
 						  bk_nights_total(&priced, stay.rooms), &r);
 	keeps_prices = bk_unit_has_night_prices();
 	if (keeps_prices)
