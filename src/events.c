@@ -207,72 +207,108 @@ events_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * json_key_text, json_key_null ... add one key and value to an object
- * being built.
+ * A payload is built as one JSON object value, its pairs put straight
+ * into an array in the order jsonb keeps keys in (shorter first, then
+ * bytewise), instead of going through
+ * pushJsonbValue's parse state, which copies every pair and sorts and
+ * de-duplicates them again: an event is written on every hot path.  The
+ * keys are the engine's own and never repeat.
  */
-static void
-json_key(JsonbParseState **state, const char *key)
-{
-	JsonbValue	k;
+#define PAYLOAD_MAX_KEYS 24
 
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	(void) pushJsonbValue(state, WJB_KEY, &k);
+typedef struct JsonObject
+{
+	int			n;
+	JsonbPair	pairs[PAYLOAD_MAX_KEYS];
+} JsonObject;
+
+/* json_pair adds one key (a literal) and returns its value to fill in */
+static JsonbValue *
+json_pair(JsonObject *object, const char *key)
+{
+	JsonbPair  *pair = &object->pairs[object->n];
+
+	Assert(object->n < PAYLOAD_MAX_KEYS);
+	pair->key.type = jbvString;
+	pair->key.val.string.val = (char *) key;
+	pair->key.val.string.len = strlen(key);
+	pair->order = object->n++;
+	return &pair->value;
 }
 
 static void
-json_value(JsonbParseState **state, JsonbValue *v)
+json_text(JsonObject *object, const char *key, const char *value)
 {
-	(void) pushJsonbValue(state, WJB_VALUE, v);
-}
+	JsonbValue *v = json_pair(object, key);
 
-static void
-json_text(JsonbParseState **state, const char *key, const char *value)
-{
-	JsonbValue	v;
-
-	json_key(state, key);
 	if (value == NULL)
-		v.type = jbvNull;
+		v->type = jbvNull;
 	else
 	{
-		v.type = jbvString;
-		v.val.string.val = (char *) value;
-		v.val.string.len = strlen(value);
+		v->type = jbvString;
+		v->val.string.val = (char *) value;
+		v->val.string.len = strlen(value);
 	}
-	json_value(state, &v);
 }
 
 static void
-json_numeric(JsonbParseState **state, const char *key, Datum numeric)
+json_numeric(JsonObject *object, const char *key, Datum numeric)
 {
-	JsonbValue	v;
+	JsonbValue *v = json_pair(object, key);
 
-	json_key(state, key);
-	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(numeric);
-	json_value(state, &v);
+	v->type = jbvNumeric;
+	v->val.numeric = DatumGetNumeric(numeric);
 }
 
 static void
-json_bool(JsonbParseState **state, const char *key, bool value)
+json_bool(JsonObject *object, const char *key, bool value)
 {
-	JsonbValue	v;
+	JsonbValue *v = json_pair(object, key);
 
-	json_key(state, key);
-	v.type = jbvBool;
-	v.val.boolean = value;
-	json_value(state, &v);
+	v->type = jbvBool;
+	v->val.boolean = value;
 }
 
 static void
-json_datetime(JsonbParseState **state, const char *key, Datum value, bool isnull, Oid type)
+json_datetime(JsonObject *object, const char *key, Datum value, bool isnull, Oid type)
 {
 	char		buf[MAXDATELEN + 1];
 
 	/* the string must outlive buf: the object is put together at its end */
-	json_text(state, key, isnull ? NULL : pstrdup(JsonEncodeDateTime(buf, value, type, NULL)));
+	json_text(object, key, isnull ? NULL : pstrdup(JsonEncodeDateTime(buf, value, type, NULL)));
+}
+
+/* json_key_cmp orders pairs as jsonb stores an object's keys */
+static int
+json_key_cmp(const void *a, const void *b)
+{
+	const JsonbValue *x = &((const JsonbPair *) a)->key;
+	const JsonbValue *y = &((const JsonbPair *) b)->key;
+
+	if (x->val.string.len != y->val.string.len)
+		return x->val.string.len < y->val.string.len ? -1 : 1;
+	return memcmp(x->val.string.val, y->val.string.val, x->val.string.len);
+}
+
+/*
+ * json_object_datum makes the jsonb.  Its pairs are added in jsonb's key
+ * order (one pass checks it; sorted here when they are not).
+ */
+static Datum
+json_object_datum(JsonObject *object)
+{
+	JsonbValue	value;
+
+	for (int i = 1; i < object->n; i++)
+		if (json_key_cmp(&object->pairs[i - 1], &object->pairs[i]) > 0)
+		{
+			qsort(object->pairs, object->n, sizeof(JsonbPair), json_key_cmp);
+			break;
+		}
+	value.type = jbvObject;
+	value.val.object.nPairs = object->n;
+	value.val.object.pairs = object->pairs;
+	return JsonbPGetDatum(JsonbValueToJsonb(&value));
 }
 
 /* A reservation row taken apart once, for the payload */
@@ -345,8 +381,7 @@ modified_before(TupleTableSlot *slot, int64 property_id, BkCalendarDelta *change
 static Datum
 event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *object;
+	JsonObject	object;
 	ReservationValues row;
 	char	   *payment_intent;
 	char	   *payment_ref;
@@ -359,27 +394,27 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 	payment_intent = text_value(&row, BK_RESERVATION_PAYMENT_INTENT);
 	payment_ref = text_value(&row, BK_RESERVATION_PAYMENT_REF);
 
-	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	json_text(&state, "state", bk_state_name(r->state));
-	json_text(&state, "room_type", TextDatumGetCString(r->room_type));
-	json_datetime(&state, "check_in", DateADTGetDatum(r->check_in), false, DATEOID);
-	json_datetime(&state, "check_out", DateADTGetDatum(r->check_out), false, DATEOID);
-	json_numeric(&state, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
-	json_text(&state, "guest_id", text_value(&row, BK_RESERVATION_GUEST_ID));
-	json_numeric(&state, "total_price", row.values[bk_column(BK_RESERVATION_TOTAL_PRICE) - 1]);
-	json_datetime(&state, "hold_expires_at", row.values[deadline], row.nulls[deadline],
-				  TIMESTAMPTZOID);
-	json_text(&state, "payment_ref", payment_ref);
-	json_text(&state, "payment_intent", payment_intent);
-	json_text(&state, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
-	json_text(&state, "cancel_reason", text_value(&row, BK_RESERVATION_CANCEL_REASON));
+	/* in jsonb's key order (json_object_datum): by length, then bytes */
+	object.n = 0;
+	json_numeric(&object, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
+	json_text(&object, "state", bk_state_name(r->state));
+	json_bool(&object, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
+	json_datetime(&object, "check_in", DateADTGetDatum(r->check_in), false, DATEOID);
 	if (bk_has_column(BK_RESERVATION_GROUP_ID) && !row.nulls[bk_column(BK_RESERVATION_GROUP_ID) - 1])
-		json_numeric(&state, "group_id",
+		json_numeric(&object, "group_id",
 					 DirectFunctionCall1(int8_numeric, row.values[bk_column(BK_RESERVATION_GROUP_ID) - 1]));
-	json_bool(&state, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
-	json_bool(&state, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
-	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbPGetDatum(JsonbValueToJsonb(object));
+	json_text(&object, "guest_id", text_value(&row, BK_RESERVATION_GUEST_ID));
+	json_datetime(&object, "check_out", DateADTGetDatum(r->check_out), false, DATEOID);
+	json_text(&object, "room_type", TextDatumGetCString(r->room_type));
+	json_text(&object, "payment_ref", payment_ref);
+	json_numeric(&object, "total_price", row.values[bk_column(BK_RESERVATION_TOTAL_PRICE) - 1]);
+	json_text(&object, "cancel_reason", text_value(&row, BK_RESERVATION_CANCEL_REASON));
+	json_text(&object, "payment_intent", payment_intent);
+	json_datetime(&object, "hold_expires_at", row.values[deadline], row.nulls[deadline],
+				  TIMESTAMPTZOID);
+	json_text(&object, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
+	json_bool(&object, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
+	return json_object_datum(&object);
 }
 
 /*
