@@ -3,7 +3,7 @@
 \ir common.psql
 
 \echo
-\echo '== 14. The books'
+\echo '== 15. The books'
 SELECT reservation_id, guest_id, room_type, rooms, check_in, check_out, state,
        total_price, payment_ref
   FROM booking.reservation

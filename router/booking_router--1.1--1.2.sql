@@ -3,9 +3,11 @@
  *    Version 1.2 of booking_router: the booking 2.0 additions routed.
  *    So far ownership and look-ups: guest_id on confirm_booking,
  *    cancel_reservation and begin_payment; get_reservation on the shard
- *    that issued the id; find_reservation on every shard in turn; and
+ *    that issued the id; find_reservation on every shard in turn;
  *    guests: booking.reservation's new columns (group_id, guests), the
- *    guests argument of reserve_range and quote.
+ *    guests argument of reserve_range and quote; modify_reservation; and
+ *    groups: reserve_group on its property's shard, confirm_group and
+ *    cancel_group on the shard that issued the group's id.
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
@@ -263,6 +265,95 @@ END
 $$;
 
 /* ---------------------------------------------------------------------
+ * Groups: reserve_group on its property's shard (all its lines are at
+ * that property); confirm_group and cancel_group on the shard that issued
+ * the group's id (a group's id is its first line's reservation_id, so
+ * node_of names the shard as it does for a reservation).  Each returns
+ * one row per line: the PL/Proxy functions are SETOF, so every row the
+ * shard returns comes back (a PL/Proxy function that is not SETOF wants
+ * exactly one row).
+ *
+ * Their calls are written out: reroute's default for rows sorts on the
+ * columns a RETURNS TABLE lists, which SETOF booking.reservation does not
+ * list.  The rows are sorted on reservation_id, which is line order (a
+ * group's lines get their ids in line order) and takes every row before
+ * it gives one; an empty answer is checked against the gate, as reroute's
+ * default does.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_reserve_group(part int, expect int, property_id bigint, lines jsonb,
+                                                guest_id text, idempotency_key text, hold interval)
+    RETURNS SETOF booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
+      FROM booking.reserve_group(property_id, lines, guest_id, idempotency_key, hold) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_confirm_group(part int, expect int, group_id bigint,
+                                                payment_ref text, guest_id text)
+    RETURNS SETOF booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
+      FROM booking.confirm_group(group_id, payment_ref, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_cancel_group(part int, expect int, group_id bigint,
+                                               reason text, guest_id text)
+    RETURNS SETOF booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests
+      FROM booking.cancel_group(group_id, reason, guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking.reserve_group(property_id bigint, lines jsonb,
+                                      guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL,
+                                      hold interval DEFAULT NULL)
+    RETURNS SETOF booking.reservation LANGUAGE plpgsql VOLATILE ROWS 4 AS 'BEGIN END';
+CREATE FUNCTION booking.confirm_group(group_id bigint, payment_ref text,
+                                      guest_id text DEFAULT NULL)
+    RETURNS SETOF booking.reservation LANGUAGE plpgsql VOLATILE ROWS 4 AS 'BEGIN END';
+CREATE FUNCTION booking.cancel_group(group_id bigint, reason text DEFAULT NULL,
+                                     guest_id text DEFAULT NULL)
+    RETURNS SETOF booking.reservation LANGUAGE plpgsql VOLATILE ROWS 4 AS 'BEGIN END';
+SELECT booking_router.reroute('booking.reserve_group(bigint, jsonb, text, text, interval)',
+                              'booking.node_of(property_id)', writes => true, call => '
+            RETURN QUERY SELECT * FROM booking_router.px_reserve_group(part, expect, $1, $2, $3, $4, $5) x
+                          ORDER BY x.reservation_id;
+            EXIT WHEN FOUND OR expect OPERATOR(pg_catalog.<) 0 OR NOT booking_router.check_gate(part);
+            expect := -1;       -- no shard issued this id: let the engine say so');
+SELECT booking_router.reroute('booking.confirm_group(bigint, text, text)',
+                              'booking.node_of(group_id)', writes => true, call => '
+            RETURN QUERY SELECT * FROM booking_router.px_confirm_group(part, expect, $1, $2, $3) x
+                          ORDER BY x.reservation_id;
+            EXIT WHEN FOUND OR expect OPERATOR(pg_catalog.<) 0 OR NOT booking_router.check_gate(part);
+            expect := -1;       -- no shard issued this id: let the engine say so');
+SELECT booking_router.reroute('booking.cancel_group(bigint, text, text)',
+                              'booking.node_of(group_id)', writes => true, call => '
+            RETURN QUERY SELECT * FROM booking_router.px_cancel_group(part, expect, $1, $2, $3) x
+                          ORDER BY x.reservation_id;
+            EXIT WHEN FOUND OR expect OPERATOR(pg_catalog.<) 0 OR NOT booking_router.check_gate(part);
+            expect := -1;       -- no shard issued this id: let the engine say so');
+
+/* ---------------------------------------------------------------------
  * Grants: as on the shards
  * ---------------------------------------------------------------------
  */
@@ -282,7 +373,13 @@ REVOKE ALL ON FUNCTION
     booking_router.px_cancel_reservation(int, int, bigint, text, text),
     booking_router.px_begin_payment(int, int, bigint, text, interval, text),
     booking_router.px_get_reservation(int, int, bigint, text),
-    booking_router.px_find_reservation(int, text, text, text)
+    booking_router.px_find_reservation(int, text, text, text),
+    booking.reserve_group(bigint, jsonb, text, text, interval),
+    booking.confirm_group(bigint, text, text),
+    booking.cancel_group(bigint, text, text),
+    booking_router.px_reserve_group(int, int, bigint, jsonb, text, text, interval),
+    booking_router.px_confirm_group(int, int, bigint, text, text),
+    booking_router.px_cancel_group(int, int, bigint, text, text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     booking.confirm_booking(bigint, text, text),
@@ -298,7 +395,13 @@ GRANT EXECUTE ON FUNCTION
     booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
     booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
     booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean),
-    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean)
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean),
+    booking.reserve_group(bigint, jsonb, text, text, interval),
+    booking.confirm_group(bigint, text, text),
+    booking.cancel_group(bigint, text, text),
+    booking_router.px_reserve_group(int, int, bigint, jsonb, text, text, interval),
+    booking_router.px_confirm_group(int, int, bigint, text, text),
+    booking_router.px_cancel_group(int, int, bigint, text, text)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION
     booking.quote(bigint, text, date, date, int, int),

@@ -61,6 +61,10 @@ rethrow_for_line(MemoryContext context, const GroupLine *line)
 
 	MemoryContextSwitchTo(context);
 	edata = CopyErrorData();
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_BOOKING_BUSY ||
+		edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		PG_RE_THROW();			/* about the call, not the line */
 	FlushErrorState();
 	if (line->stay.room_type)
 		edata->message = psprintf("line %d (room type \"%s\"): %s", line->number,

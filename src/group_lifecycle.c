@@ -195,6 +195,8 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 		{
 			changes[i] = true;
 			nchanges++;
+			if (r->state == BK_EXPIRED || !r->has_deadline || r->hold_expires_at <= bk_now())
+				nlate++;		/* paid after the deadline, as confirm_booking counts it */
 		}
 		else if (r->state != BK_CANCELLED)
 			report_line_not_confirmable(&group, i, "");
@@ -255,7 +257,6 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 		}
 		for (int k = 0; k < nights.n; k++)
 			run->booked_delta[offset + k] += r->rooms;
-		nlate++;
 	}
 	bk_night_runs_apply(&d, runs, nruns);
 

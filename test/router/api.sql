@@ -229,6 +229,50 @@ SELECT t.res(r) FROM booking.modify_reservation(:m1, room_type => 'FAM', guests 
 SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :m1)), 'id \d+', 'id N');
 SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, rooms => 1, guest_id => 'mallory')$$, :m1)), 'id \d+', 'id N');
 
+-- groups (booking 2.0): reserve_group on its property's shard, one row per
+-- line in line order; confirm_group and cancel_group on the shard of the
+-- group's id (its first line's reservation_id)
+SELECT t.res(r), r.guests, r.reservation_id = r.group_id AS first_line
+  FROM booking.reserve_group(:sol, jsonb_build_array(t.l('KNG', 50, 52, 2, 3), t.l('FAM', 50, 51), t.l('KNG', 51, 53)),
+                             'gina', 'grp-1') r;
+SELECT min(reservation_id) AS g1, max(reservation_id) AS g1_last, count(*) AS g1_lines,
+       count(DISTINCT group_id) AS g1_groups, min(group_id) = min(reservation_id) AS g1_first
+  FROM booking.reserve_group(:sol, jsonb_build_array(t.l('KNG', 50, 52, 2, 3), t.l('FAM', 50, 51), t.l('KNG', 51, 53)),
+                             'gina', 'grp-1') \gset
+SELECT :g1_lines AS same_key_same_lines, :g1_groups AS groups, :'g1_first' AS group_id_is_first_line;
+SELECT t.avail(:sol, 49, 53);
+SELECT t.try(format($$SELECT booking.reserve_group(%s, %L, 'gina', 'grp-1')$$, :sol, jsonb_build_array(t.l('FAM', 50, 51)))) AS key_other_lines;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, %L)$$, :sol, jsonb_build_array(t.l('KNG', 54, 55), t.l('FAM', 50, 51)))) AS line_2_full;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, %L)$$, :sol, jsonb_build_array(t.l('FAM', 54, 55), t.l('FAM', 54, 55)))) AS counted_together;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, %L)$$, :sol, jsonb_build_array(t.l('KNG', 54, 55), t.l('NOPE', 54, 55)))) AS unknown_room_type;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, %L)$$, :sol, jsonb_build_array(t.l('FAM', 54, 55, 1, 5)))) AS too_many_guests;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, '[]')$$, :sol)) AS no_lines;
+SELECT t.try(format($$SELECT booking.reserve_group(%s, '[{"room_type": "KNG", "check_in": "%s", "check_out": "%s", "room": 1}]')$$,
+                    :sol, current_date + 54, current_date + 55)) AS malformed;
+SELECT t.try(format($$SELECT booking.reserve_group(999999, %L)$$, jsonb_build_array(t.l('KNG', 54, 55)))) AS no_property;
+SELECT t.try($$SELECT booking.reserve_group(NULL, '[]')$$);
+SELECT t.avail(:sol, 54, 55);
+SELECT regexp_replace(t.try(format($$SELECT booking.confirm_booking(%s, 'pay-gina')$$, :g1_last)), 'confirm_group\(\d+', 'confirm_group(N') AS line_alone;
+SELECT t.try(format($$SELECT booking.confirm_group(%s, 'pay-gina', 'mallory')$$, :g1)) AS not_hers;
+SELECT t.res(r), r.group_id = :g1 AS in_group FROM booking.confirm_group(:g1, 'pay-gina', 'gina') r;
+SELECT t.res(r) FROM booking.confirm_group(:g1, 'pay-gina') r;
+SELECT t.try(format($$SELECT booking.confirm_group(%s, 'pay-other')$$, :g1)) AS other_ref;
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'pay-other')$$, :g1_last)) AS line_paid_otherwise;
+SELECT reservation_id AS lone FROM booking.reserve_range(:sol, 'KNG', current_date + 56, current_date + 57) \gset
+SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'pay-gina')$$, :lone)) AS ref_of_a_group;
+SELECT t.res(r) FROM booking.cancel_reservation(:lone) r;
+SELECT reservation_id = :g1 AS first_line, t.res(r) FROM booking.find_reservation(payment_ref => 'pay-gina') r;
+SELECT t.try(format($$SELECT booking.confirm_group(%s, 'pay-x')$$, :g1_last)) AS not_a_group_id;
+SELECT t.try($$SELECT booking.confirm_group(424242, 'pay-x')$$) AS no_group;
+SELECT t.try($$SELECT booking.cancel_group(424242)$$) AS no_group_cancel;
+SELECT t.try($$SELECT booking.confirm_group(NULL, 'pay-x')$$);
+SELECT t.res(r), r.group_id = :g1 AS in_group FROM booking.cancel_reservation(:g1_last, 'one room less', 'gina') r;
+SELECT t.try(format($$SELECT booking.cancel_group(%s, 'no', 'mallory')$$, :g1)) AS not_hers_cancel;
+SELECT t.res(r) FROM booking.cancel_group(:g1, 'trip off', 'gina') r;
+SELECT t.res(r) FROM booking.cancel_group(:g1) r;
+SELECT t.avail(:sol, 49, 53);
+SELECT t.try(format($$SELECT booking.confirm_group(%s, 'pay-late')$$, :g1)) AS all_cancelled;
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset

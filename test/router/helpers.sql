@@ -6,8 +6,8 @@
 CREATE SCHEMA t;
 
 -- t.rel rewrites every YYYY-MM-DD date in a message as D+n relative to
--- current_date, and every property or reservation id as N: the router's
--- ids differ from a single node's (each shard issues its own).
+-- current_date, and every property, reservation or group id as N: the
+-- router's ids differ from a single node's (each shard issues its own).
 CREATE FUNCTION t.rel(msg text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     m text[];
@@ -19,7 +19,7 @@ BEGIN
         msg := replace(msg, m[1], 'D' || CASE WHEN m[1]::date >= current_date THEN '+' ELSE '' END
                                       || (m[1]::date - current_date));
     END LOOP;
-    RETURN regexp_replace(msg, '([Rr]eservation|[Pp]roperty) \d+', '\1 N', 'g');
+    RETURN regexp_replace(msg, '([Rr]eservation|[Pp]roperty|[Gg]roup) \d+', '\1 N', 'g');
 END
 $$;
 
@@ -63,4 +63,13 @@ $$;
 CREATE FUNCTION t.avail(p bigint, first int, last int) RETURNS SETOF text LANGUAGE sql AS $$
     SELECT format('%s D+%s available=%s price=%s', a.room_type, a.night - current_date, a.available, a.price)
       FROM booking.availability(p, current_date + first, current_date + last) a
+$$;
+
+-- t.l is one line of a group (reserve_group's lines), its dates relative
+-- to current_date; rooms and guests left out when NULL.
+CREATE FUNCTION t.l(room_type text, ci int, co int, rooms int DEFAULT NULL, guests int DEFAULT NULL)
+    RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('room_type', room_type, 'check_in', current_date + ci,
+                                                'check_out', current_date + co, 'rooms', rooms,
+                                                'guests', guests))
 $$;
