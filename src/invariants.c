@@ -5,7 +5,8 @@
  *    where the inventory disagrees or is oversold, or where the room
  *    calendar (calendar.c) does not show what the inventory holds, and
  *    (2.0) each reservation whose night prices do not make its
- *    total_price.  No rows means sound.
+ *    total_price, and each line of a group that does not agree with its
+ *    group.  No rows means sound.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -146,11 +147,35 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"     OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
 	"     OR (t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.<>) r.total_price"
 
+/*
+ * Each line of a group against its group (2.0 on): the group's id is its
+ * first line's reservation_id, at the same property, and every confirmed
+ * line carries the payment_ref its first line holds for the group (the
+ * unique index holds it there once).  No payment_ref is shown.
+ */
+#define GROUPS_SQL \
+	" UNION ALL" \
+	" SELECT r.property_id, r.room_type, r.check_in," \
+	"        CASE WHEN f.reservation_id IS NULL" \
+	"             THEN pg_catalog.format('reservation %s is a line of group %s, which has no first line', r.reservation_id, r.group_id)" \
+	"             WHEN (f.group_id OPERATOR(pg_catalog.=) f.reservation_id) IS NOT TRUE" \
+	"               OR f.property_id OPERATOR(pg_catalog.<>) r.property_id" \
+	"             THEN pg_catalog.format('reservation %s is a line of group %s, whose first line %s is not that group''s at that property', r.reservation_id, r.group_id, f.reservation_id)" \
+	"             ELSE pg_catalog.format('reservation %s is a confirmed line of group %s without the payment_ref of its first line', r.reservation_id, r.group_id) END" \
+	"   FROM booking.reservation r" \
+	"   LEFT JOIN booking.reservation f ON f.reservation_id OPERATOR(pg_catalog.=) r.group_id" \
+	"  WHERE r.group_id IS NOT NULL" \
+	"    AND (f.reservation_id IS NULL" \
+	"      OR (f.group_id OPERATOR(pg_catalog.=) f.reservation_id) IS NOT TRUE" \
+	"      OR f.property_id OPERATOR(pg_catalog.<>) r.property_id" \
+	"      OR (r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state" \
+	"          AND (r.payment_ref OPERATOR(pg_catalog.=) f.payment_ref) IS NOT TRUE))"
+
 static BookingPlan check_plan_2_0 = {
 	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
 												  BK_NOT_ON_SALE_SQL)
-	CALENDAR_REST_SQL NIGHT_PRICES_SQL "  ORDER BY 1, 2, 3, 4",
+	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
