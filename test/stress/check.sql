@@ -57,11 +57,13 @@ SELECT format('FAIL idempotency: key %s has %s rows', key, count(*))
   FROM booking.idempotency_key
  GROUP BY scope, key
 HAVING count(*) > 1;
-SELECT format('FAIL payment_ref %s on %s reservations', payment_ref, count(*))
+-- (A payer is a lone reservation or a group: every confirmed line of a
+-- group carries the group's payment_ref.)
+SELECT format('FAIL payment_ref %s on %s payers', payment_ref, count(DISTINCT coalesce(group_id, reservation_id)))
   FROM booking.reservation
  WHERE payment_ref IS NOT NULL
  GROUP BY payment_ref
-HAVING count(*) > 1;
+HAVING count(DISTINCT coalesce(group_id, reservation_id)) > 1;
 SELECT format('FAIL confirmed reservation %s has no payment_ref', reservation_id)
   FROM booking.reservation
  WHERE state = 'confirmed' AND payment_ref IS NULL;
@@ -70,3 +72,20 @@ SELECT format('FAIL payment_intent %s on %s reservations', payment_intent, count
  WHERE payment_intent IS NOT NULL
  GROUP BY payment_intent
 HAVING count(*) > 1;
+
+-- 6. Groups (2.0): a group's id is its first line's reservation_id, its
+-- lines share one property and one guest, and they were paid with one
+-- payment_ref, which its first line carries.
+SELECT format('FAIL group %s: lowest line %s, %s properties, %s guests, %s payment_refs, first line''s ref %s',
+              group_id, min(reservation_id), count(DISTINCT property_id),
+              count(DISTINCT coalesce(guest_id, '')), count(DISTINCT payment_ref),
+              min(payment_ref) FILTER (WHERE reservation_id = group_id))
+  FROM booking.reservation
+ WHERE group_id IS NOT NULL
+ GROUP BY group_id
+HAVING min(reservation_id) <> group_id
+    OR count(DISTINCT property_id) > 1
+    OR count(DISTINCT coalesce(guest_id, '')) > 1
+    OR count(DISTINCT payment_ref) > 1
+    OR (count(payment_ref) > 0
+        AND min(payment_ref) FILTER (WHERE reservation_id = group_id) IS NULL);
