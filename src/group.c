@@ -28,6 +28,7 @@
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "mb/pg_wchar.h"
 #include "utils/numeric.h"
 
 #include "booking.h"
@@ -129,6 +130,25 @@ json_text_value(const GroupLine *line, const char *name, const JsonbValue *v, in
 }
 
 /*
+ * json_date reads a date written YYYY-MM-DD, and nothing else: not
+ * 'today', not a date whose meaning depends on the session's DateStyle,
+ * so that a retried call means the same nights (22023 otherwise).
+ */
+static DateADT
+json_date(const GroupLine *line, const char *name, const JsonbValue *v)
+{
+	char	   *text = json_text_value(line, name, v, 10);
+	bool		iso = strlen(text) == 10;
+
+	for (int i = 0; iso && i < 10; i++)
+		iso = (i == 4 || i == 7) ? text[i] == '-' : isdigit((unsigned char) text[i]);
+	if (!iso)
+		line_error(line, psprintf("%s must be a date written YYYY-MM-DD", name),
+				   psprintf("Line %d's %s is \"%s\".", line->number, name, text));
+	return DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(text)));
+}
+
+/*
  * read_line reads one line's object: room_type, check_in and check_out
  * (required), rooms (1 when left out) and guests (not checked when left
  * out); any other key is refused, so that a misspelt one is not ignored.
@@ -148,6 +168,14 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 	if (object->type != jbvBinary || !JsonContainerIsObject(object->val.binary.data))
 		line_error(line, "a line must be a JSON object",
 				   psprintf("Line %d of lines is not an object.", line->number));
+	/* the room type first, so that every error after names it */
+	{
+		JsonbValue	rt;
+
+		if (getKeyJsonValueFromContainer(object->val.binary.data, "room_type", 9, &rt) &&
+			rt.type == jbvString && rt.val.string.len <= BOOKING_MAX_CODE_BYTES)
+			line->stay.room_type = pnstrdup(rt.val.string.val, rt.val.string.len);
+	}
 	it = JsonbIteratorInit(object->val.binary.data);
 	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -164,8 +192,7 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 			line->stay.room_type = json_text_value(line, "room_type", &v, BOOKING_MAX_CODE_BYTES);
 		else if (strcmp(key, "check_in") == 0 || strcmp(key, "check_out") == 0)
 		{
-			char	   *text = json_text_value(line, key, &v, 64);
-			DateADT		day = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(text)));
+			DateADT		day = json_date(line, key, &v);
 
 			if (key[6] == 'i')
 			{
@@ -183,7 +210,8 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 		else if (strcmp(key, "guests") == 0)
 			line->guests = json_int(line, "guests", &v);
 		else
-			line_error(line, psprintf("unknown key \"%s\"", key),
+			line_error(line, psprintf("unknown key \"%.*s\"",
+									  pg_mbcliplen(key, strlen(key), 40), key),
 					   "A line has the keys room_type, check_in, check_out, rooms and guests.");
 	}
 	if (line->stay.room_type == NULL || !has_in || !has_out)
@@ -487,11 +515,17 @@ lock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, int *nru
 	if (shortage.missing)
 		report_short_line(short_line, &shortage, taken_before);
 
-	bk_direct_end(d);
-	bk_direct_begin(d, true);
+	/*
+	 * One unit per run: a dead hold may lie on two runs of one room type,
+	 * and the second run's pass must see what the first one changed.
+	 */
 	for (int r = 0; r < *nruns; r++)
+	{
+		bk_direct_end(d);
+		bk_direct_begin(d, true);
 		expired += bk_expire_dead_holds(d, property_id, runs[r].room_type, runs[r].first,
 										runs[r].end, LockWaitSkip);
+	}
 	if (expired == 0)
 		report_short_line(short_line, &shortage, taken_before);
 	bk_direct_end(d);

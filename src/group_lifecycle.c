@@ -142,7 +142,7 @@ report_line_not_confirmable(const LockedGroup *group, int i, const char *why)
 			 errdetail("Line %d is reservation %lld (%s to %s); no line of the group was changed.",
 					   i + 1, (long long) r->reservation_id, bk_date_str(r->check_in),
 					   bk_date_str(r->check_out)),
-			 errhint("Refund the payment, or cancel that line alone with cancel_reservation and confirm the rest.")));
+			 errhint("Refund the payment: the group was confirmed with another one, or that line cannot be paid for.")));
 }
 
 /*
@@ -253,7 +253,7 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 						 errdetail("Property %lld, room type \"%s\", night %s has %d unit(s) free, %d needed; no line of the group was changed.",
 								   (long long) r->property_id, bk_reservation_room_type(r),
 								   bk_date_str(day), Max(free_units, 0), r->rooms),
-						 errhint("Refund the payment, or cancel that line with cancel_reservation and confirm the rest.")));
+						 errhint("Refund the payment; the group stays as it was.  Reserve again for the rooms still wanted.")));
 		}
 		for (int k = 0; k < nights.n; k++)
 			run->booked_delta[offset + k] += r->rooms;

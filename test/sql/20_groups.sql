@@ -54,7 +54,7 @@ SELECT t.line(r, :g) FROM booking.reserve_group(:p,
 SELECT * FROM t.inv(:p, 'DBL', 5, 6);
 -- the same key with other lines, or for reserve_range: BK004
 SELECT t.err(format($$SELECT booking.reserve_group(%s, '[{"room_type": "DBL", "check_in": "%s", "check_out": "%s"}]', 'fam', 'fam-1', '20 minutes')$$,
-                    :p, current_date + 5, current_date + 8)) AS other_lines;
+                    :p, to_char(current_date + 5, 'YYYY-MM-DD'), to_char(current_date + 8, 'YYYY-MM-DD'))) AS other_lines;
 SELECT t.err(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 5, current_date + 8, 1, 'fam', 'fam-1')$$, :p)) AS other_function;
 
 -- lines that share a room type and nights are counted together: two DBL
@@ -94,7 +94,9 @@ SELECT t.err(format($$SELECT booking.reserve_group(%s, '%s')$$, :p, l)) AS malfo
       '[{"room_type": "DBL", "check_in": "2030-01-01", "check_out": "2030-01-02", "rooms": "2"}]',
       '[{"room_type": "DBL", "check_in": "2030-01-01", "check_out": "2030-01-02", "guests": 0}]',
       '[{"room_type": 7, "check_in": "2030-01-01", "check_out": "2030-01-02"}]',
-      '[{"room_type": "DBL", "check_in": "soon", "check_out": "2030-01-02"}]']) AS l;
+      '[{"room_type": "DBL", "check_in": "soon", "check_out": "2030-01-02"}]',
+      '[{"room_type": "DBL", "check_in": "today", "check_out": "2030-01-02"}]',
+      '[{"room_type": "DBL", "check_in": "2030-01-01", "check_out": "01/02/2030"}]']) AS l;
 SELECT t.err(format($$SELECT booking.reserve_group(%s, (SELECT jsonb_agg(t.l('DBL', 30, 31)) FROM generate_series(1, 101)))$$, :p)) AS too_many_lines;
 SELECT t.err($$SELECT booking.reserve_group(NULL, '[]')$$) AS no_property;
 SELECT count(*) AS nothing_held_by_refusals FROM booking.inventory
@@ -164,6 +166,22 @@ SELECT kind, count(*) FROM booking.event
 SELECT t.err(format($$SELECT booking.confirm_group(%s, 'pay-late')$$, :g)) AS all_cancelled;
 
 SELECT * FROM booking.check_invariants();
+-- dead holds: a group short of units expires the holds past their deadline
+-- on its nights (each once, when one lies on two runs of nights of a room
+-- type, or two lie on one night) and takes their units
+BEGIN;
+SELECT reservation_id AS dead FROM booking.reserve_range(:p, 'DBL', current_date + 36, current_date + 39, 2) \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 minute' WHERE reservation_id = :dead;
+SELECT t.line(r, NULL) FROM booking.reserve_group(:p, jsonb_build_array(t.l('DBL', 36, 37), t.l('DBL', 38, 39))) r;
+SELECT state FROM booking.reservation WHERE reservation_id = :dead;
+SELECT reservation_id AS dead1 FROM booking.reserve_range(:p, 'DBL', current_date + 29, current_date + 31) \gset
+SELECT reservation_id AS dead2 FROM booking.reserve_range(:p, 'DBL', current_date + 30, current_date + 33) \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 minute' WHERE reservation_id IN (:dead1, :dead2);
+SELECT t.line(r, NULL) FROM booking.reserve_group(:p, jsonb_build_array(t.l('DBL', 29, 30, 2), t.l('DBL', 32, 33, 2))) r;
+SELECT state, count(*) FROM booking.reservation WHERE reservation_id IN (:dead1, :dead2) GROUP BY state;
+SELECT * FROM t.inv(:p, 'DBL', 29, 33);
+COMMIT;
+
 -- check_invariants judges every line against its group: a confirmed line
 -- without its first line's payment_ref (written behind the engine's back)
 BEGIN;
