@@ -465,6 +465,10 @@ prepare_lines(BkDirect *d, GroupLine *lines, int n)
 {
 	MemoryContext context = CurrentMemoryContext;
 
+	/* the property is the call's, not a line's */
+	bk_connect();
+	bk_require_property(lines[0].stay.property_id);
+	bk_finish();
 	for (int i = 0; i < n; i++)
 	{
 		BkShortage	shortage;

@@ -85,11 +85,14 @@ unchanged(BkDirect *d, const BkReservation *r)
  * another reservation.
  */
 static void
-report_key_taken(const PaymentKey *key, const char *value, int64 reservation_id)
+report_key_taken(const PaymentKey *key, const char *value, int64 reservation_id, bool group)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
 			 errmsg("%s \"%s\" already belongs to another reservation", key->name, value),
+			 group ?
+			 errdetail("Another reservation or group has this %s; group %lld was not changed.",
+					   key->name, (long long) reservation_id) :
 			 errdetail("Another reservation has this %s; reservation %lld was not changed.",
 					   key->name, (long long) reservation_id),
 			 errhint("Each payment pays for one reservation; refund or use the payment's own reference.")));
@@ -101,7 +104,8 @@ report_key_taken(const PaymentKey *key, const char *value, int64 reservation_id)
  * it too is stopped by the unique index: see update_with_key.)
  */
 static void
-check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 reservation_id)
+check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 reservation_id,
+				 bool group)
 {
 	ScanKeyData skey;
 	IndexScanDesc scan;
@@ -116,7 +120,7 @@ check_key_unused(BkDirect *d, const PaymentKey *key, const char *value, int64 re
 	index_endscan(scan);
 	ExecClearTuple(slot);
 	if (taken)
-		report_key_taken(key, value, reservation_id);
+		report_key_taken(key, value, reservation_id, group);
 }
 
 /* key_text names a payment key and its value in a message: payment_ref "abc" */
@@ -137,7 +141,7 @@ key_text(const PaymentKey *key, const char *value)
  */
 static void
 update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char *value,
-				int ncolumns, const BkColumn *columns, const Datum *values)
+				int ncolumns, const BkColumn *columns, const Datum *values, bool group)
 {
 	MemoryContext context = CurrentMemoryContext;
 	BkLockWait	lock_wait;
@@ -160,7 +164,7 @@ update_with_key(BkDirect *d, BkReservation *r, const PaymentKey *key, const char
 			strcmp(edata->constraint_name, key->index_name) != 0)
 			PG_RE_THROW();
 		FlushErrorState();
-		report_key_taken(key, value, r->reservation_id);
+		report_key_taken(key, value, r->reservation_id, group);
 	}
 	PG_END_TRY();
 	if (bk_lock_wait_end(&lock_wait))
@@ -212,13 +216,13 @@ confirmation_code(int64 reservation_id)
 
 /*
  * bk_payment_ref_unused fails with BK004 when payment_ref already belongs
- * to a payer other than `payer_id` (a lone reservation, or a group's
- * first line), as this snapshot sees it: confirm_group's check.
+ * to a payer other than group `payer_id` (a lone reservation, or another
+ * group's first line), as this snapshot sees it: confirm_group's check.
  */
 void
 bk_payment_ref_unused(BkDirect *d, const char *payment_ref, int64 payer_id)
 {
-	check_key_unused(d, &payment_ref_key, payment_ref, payer_id);
+	check_key_unused(d, &payment_ref_key, payment_ref, payer_id, true);
 }
 
 /*
@@ -230,7 +234,7 @@ void
 bk_update_with_payment_ref(BkDirect *d, BkReservation *r, const char *payment_ref,
 						   int ncolumns, const BkColumn *columns, const Datum *values)
 {
-	update_with_key(d, r, &payment_ref_key, payment_ref, ncolumns, columns, values);
+	update_with_key(d, r, &payment_ref_key, payment_ref, ncolumns, columns, values, true);
 }
 
 /*
@@ -308,12 +312,12 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 						   " with another payment_intent"),
 				 errhint("A payment can begin only on a held reservation.")));
 
-	check_key_unused(&d, &payment_intent_key, intent, id);
+	check_key_unused(&d, &payment_intent_key, intent, id, false);
 	state_type = bk_state_type(&d);
 	values[0] = ObjectIdGetDatum(bk_state_value(state_type, BK_PAYMENT_PENDING));
 	values[1] = CStringGetTextDatum(intent);
 	values[2] = TimestampTzGetDatum(r.has_deadline ? Max(r.hold_expires_at, deadline) : deadline);
-	update_with_key(&d, &r, &payment_intent_key, intent, 3, columns, values);
+	update_with_key(&d, &r, &payment_intent_key, intent, 3, columns, values, false);
 	bk_event_write(&d, "payment_pending", &r, 0, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
@@ -386,7 +390,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 						   bk_state_name(r.state)),
 				 errhint("Refund the payment, or make a new reservation.")));
 
-	check_key_unused(&d, &payment_ref_key, payment_ref, id);
+	check_key_unused(&d, &payment_ref_key, payment_ref, id, false);
 	if (r.state == BK_EXPIRED || !r.has_deadline || r.hold_expires_at <= bk_now())
 		bk_stat_add_on_commit(BK_STAT_LATE_CONFIRMS, 1);
 
@@ -416,7 +420,7 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CONFIRMED));
 	values[1] = CStringGetTextDatum(payment_ref);
 	values[2] = CStringGetTextDatum(confirmation_code(id));
-	update_with_key(&d, &r, &payment_ref_key, payment_ref, 3, columns, values);
+	update_with_key(&d, &r, &payment_ref_key, payment_ref, 3, columns, values, false);
 	bk_event_write(&d, "confirmed", &r, free_delta, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);

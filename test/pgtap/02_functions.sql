@@ -5,9 +5,10 @@
 -- payment step, event outbox and counters for begin_payment, read_events,
 -- ack_events, stats and stats_reset; version 1.1 for set_rules,
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
--- calendar_add.
+-- calendar_add; 2.0 for the look-ups, modify_reservation and the groups
+-- (reserve_group, confirm_group, cancel_group).
 BEGIN;
-SELECT plan(143);
+SELECT plan(164);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -448,6 +449,86 @@ SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,in
 SELECT is_definer('booking', 'modify_reservation',
                   ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean'],
                   'modify_reservation is SECURITY DEFINER');
+
+-- ---------------------------------------------------------------------
+-- 2.0: groups.  reserve_group, confirm_group and cancel_group answer one
+-- booking.reservation per line (SETOF), run as the owner with the pinned
+-- search_path, write (VOLATILE) and answer NULL arguments with 22023.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'reserve_group', ARRAY['bigint', 'jsonb', 'text', 'text', 'interval'],
+                    'booking.reserve_group(bigint, jsonb, text, text, interval) exists');
+SELECT has_function('booking', 'confirm_group', ARRAY['bigint', 'text', 'text'],
+                    'booking.confirm_group(bigint, text, text) exists');
+SELECT has_function('booking', 'cancel_group', ARRAY['bigint', 'text', 'text'],
+                    'booking.cancel_group(bigint, text, text) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace
+              AND proname IN ('reserve_group', 'confirm_group', 'cancel_group')),
+          3, 'each group function has exactly one signature (no overloads)');
+SELECT is(pg_get_function_arguments('booking.reserve_group(bigint,jsonb,text,text,interval)'::regprocedure),
+          'property_id bigint, lines jsonb, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval',
+          'reserve_group(property_id, lines, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.confirm_group(bigint,text,text)'::regprocedure),
+          'group_id bigint, payment_ref text, guest_id text DEFAULT NULL::text',
+          'confirm_group(group_id, payment_ref, guest_id DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.cancel_group(bigint,text,text)'::regprocedure),
+          'group_id bigint, reason text DEFAULT NULL::text, guest_id text DEFAULT NULL::text',
+          'cancel_group(group_id, reason DEFAULT NULL, guest_id DEFAULT NULL)');
+SELECT function_returns('booking', 'reserve_group', ARRAY['bigint', 'jsonb', 'text', 'text', 'interval'],
+                        'setof booking.reservation', 'reserve_group returns setof booking.reservation');
+SELECT function_returns('booking', 'confirm_group', ARRAY['bigint', 'text', 'text'],
+                        'setof booking.reservation', 'confirm_group returns setof booking.reservation');
+SELECT function_returns('booking', 'cancel_group', ARRAY['bigint', 'text', 'text'],
+                        'setof booking.reservation', 'cancel_group returns setof booking.reservation');
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text, pg_get_function_result(p.oid)
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('reserve_group', 'confirm_group', 'cancel_group')
+       ORDER BY 1$$,
+    $$VALUES ('booking.cancel_group(bigint,text,text)', 'SETOF booking.reservation'),
+             ('booking.confirm_group(bigint,text,text)', 'SETOF booking.reservation'),
+             ('booking.reserve_group(bigint,jsonb,text,text,interval)', 'SETOF booking.reservation')$$,
+    'the three group functions return SETOF booking.reservation (one row per line)');
+SELECT is_definer('booking', 'reserve_group', ARRAY['bigint', 'jsonb', 'text', 'text', 'interval'],
+                  'reserve_group is SECURITY DEFINER');
+SELECT is_definer('booking', 'confirm_group', ARRAY['bigint', 'text', 'text'],
+                  'confirm_group is SECURITY DEFINER');
+SELECT is_definer('booking', 'cancel_group', ARRAY['bigint', 'text', 'text'],
+                  'cancel_group is SECURITY DEFINER');
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('reserve_group', 'confirm_group', 'cancel_group')
+       ORDER BY 1$$,
+    $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
+        FROM unnest(ARRAY[
+            'booking.cancel_group(bigint,text,text)',
+            'booking.confirm_group(bigint,text,text)',
+            'booking.reserve_group(bigint,jsonb,text,text,interval)']) AS f
+       ORDER BY 1$$,
+    'reserve_group, confirm_group and cancel_group run with search_path = pg_catalog, pg_temp (and no other setting)');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.provolatile::text COLLATE "default",
+             p.proisstrict, l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('reserve_group', 'confirm_group', 'cancel_group')
+       ORDER BY 1$$,
+    $$VALUES ('cancel_group', 'v', false, 'c'), ('confirm_group', 'v', false, 'c'),
+             ('reserve_group', 'v', false, 'c')$$,
+    'the group functions are VOLATILE, not STRICT, LANGUAGE c');
+SELECT throws_ok($$SELECT * FROM booking.reserve_group(NULL, '[]')$$, '22023',
+                 'property_id must not be NULL', 'reserve_group with a NULL property_id: 22023');
+SELECT throws_ok($$SELECT * FROM booking.reserve_group(1, NULL)$$, '22023',
+                 'lines must not be NULL', 'reserve_group with NULL lines: 22023');
+SELECT throws_ok($$SELECT * FROM booking.confirm_group(NULL, 'x')$$, '22023',
+                 'group_id must not be NULL', 'confirm_group with a NULL group_id: 22023');
+SELECT throws_ok($$SELECT * FROM booking.confirm_group(1, NULL)$$, '22023',
+                 'payment_ref must not be NULL', 'confirm_group with a NULL payment_ref: 22023');
+SELECT throws_ok($$SELECT * FROM booking.cancel_group(NULL)$$, '22023',
+                 'group_id must not be NULL', 'cancel_group with a NULL group_id: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

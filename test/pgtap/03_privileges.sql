@@ -9,8 +9,11 @@
 -- for booking_admin; the internal calendar_add for nobody but the owner.
 -- 1.2 (the outbox consumer role): booking_consumer, read_events and
 -- ack_events only.
+-- 2.0: get_reservation, find_reservation, modify_reservation and the
+-- groups (reserve_group, confirm_group, cancel_group) for booking_app;
+-- PUBLIC and booking_reader may not call them.
 BEGIN;
-SELECT plan(196);
+SELECT plan(207);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -105,6 +108,9 @@ INSERT INTO fn_matrix VALUES
         (2, 'get_reservation', ARRAY['bigint', 'text']::name[]),
         (2, 'find_reservation', ARRAY['text', 'text', 'text']::name[]),
         (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean']::name[]),
+        (2, 'reserve_group', ARRAY['bigint', 'jsonb', 'text', 'text', 'interval']::name[]),
+        (2, 'confirm_group', ARRAY['bigint', 'text', 'text']::name[]),
+        (2, 'cancel_group', ARRAY['bigint', 'text', 'text']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -135,7 +141,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 96 tests above.
+-- 105 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -151,6 +157,30 @@ SELECT results_eq(
     $$SELECT pg_get_userbyid(proowner)::text COLLATE "default", 'EXECUTE'::text COLLATE "default" FROM pg_proc
        WHERE oid = 'booking.calendar_add(int[],int,int,int)'::regprocedure$$,
     'calendar_add: the owner alone may execute it (no role, no PUBLIC)');
+-- 2.0 groups: granted to booking_app by name (booking_admin has it through
+-- booking_app), nothing to PUBLIC, booking_reader or booking_consumer.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.reserve_group(bigint,jsonb,text,text,interval)'::regprocedure,
+                       'booking.confirm_group(bigint,text,text)'::regprocedure,
+                       'booking.cancel_group(bigint,text,text)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('cancel_group', 'booking_app', 'EXECUTE', false),
+             ('confirm_group', 'booking_app', 'EXECUTE', false),
+             ('reserve_group', 'booking_app', 'EXECUTE', false)$$,
+    'reserve_group, confirm_group, cancel_group: EXECUTE granted to booking_app only (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p
+       CROSS JOIN (VALUES ('public'), ('booking_reader'), ('booking_consumer')) AS r(rolname)
+       WHERE p.oid IN ('booking.reserve_group(bigint,jsonb,text,text,interval)'::regprocedure,
+                       'booking.confirm_group(bigint,text,text)'::regprocedure,
+                       'booking.cancel_group(bigint,text,text)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_consumer can execute a group function');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
