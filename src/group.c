@@ -29,6 +29,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "mb/pg_wchar.h"
+#include "utils/datetime.h"
 #include "utils/numeric.h"
 
 #include "booking.h"
@@ -139,13 +140,25 @@ json_date(const GroupLine *line, const char *name, const JsonbValue *v)
 {
 	char	   *text = json_text_value(line, name, v, 10);
 	bool		iso = strlen(text) == 10;
+	int			year = 0;
+	int			month = 0;
+	int			day = 0;
 
 	for (int i = 0; iso && i < 10; i++)
 		iso = (i == 4 || i == 7) ? text[i] == '-' : isdigit((unsigned char) text[i]);
+	if (iso)
+	{
+		year = atoi(text);
+		month = atoi(text + 5);
+		day = atoi(text + 8);
+		iso = year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
+			day <= day_tab[isleap(year)][month - 1];
+	}
 	if (!iso)
 		line_error(line, psprintf("%s must be a date written YYYY-MM-DD", name),
-				   psprintf("Line %d's %s is \"%s\".", line->number, name, text));
-	return DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(text)));
+				   psprintf("Line %d's %s is \"%s\", not a day of the calendar written so.",
+							line->number, name, text));
+	return date2j(year, month, day) - POSTGRES_EPOCH_JDATE;
 }
 
 /*

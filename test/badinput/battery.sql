@@ -83,6 +83,21 @@ SELECT 'date', unnest(ARRAY['NULL', 'current_date', 'current_date + 1', 'current
                              '''infinity''', '''-infinity''', '''epoch''', '''2101-02-30''', '''0001-01-01''',
                              '''yesterday''', '''tomorrow'''])
 UNION ALL
+-- jsonb: reserve_group's lines, well formed and not
+SELECT 'jsonb', unnest(ARRAY['NULL', '''[]''', '''{}''', '''"A"''', '''[1]''', '''[null]''', '''[[]]''',
+    'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2))',
+    'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 3, ''rooms'', 2, ''guests'', 3), jsonb_build_object(''room_type'', ''B'', ''check_in'', current_date + 2, ''check_out'', current_date + 3))',
+    'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2, ''rooms'', 5), jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2))',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "rooms": -1}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "rooms": 1e300}]''',
+    '''[{"room_type": "A", "check_in": "infinity", "check_out": "2030-01-02"}]''',
+    '''[{"room_type": "A", "check_in": "2030-02-30", "check_out": "2030-03-02"}]''',
+    '''[{"room_type": "A", "check_in": "0001-01-01", "check_out": "9999-12-31"}]''',
+    '''[{"room_type": {"x": 1}, "check_in": [], "check_out": null, "guests": true}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "": 1}]''',
+    '(SELECT jsonb_agg(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2)) FROM generate_series(1, 101))',
+    '(SELECT jsonb_agg(jsonb_build_object(''room_type'', ''B'', ''check_in'', current_date + i, ''check_out'', current_date + i + 1)) FROM generate_series(1, 100) i)'])
+UNION ALL
 SELECT 'integer[]', unnest(ARRAY['NULL', '''{}''', '''{1,2,3}''', '''{-1,5,0}''', '''{1,NULL,3}''',
                                   '''{{1,2},{3,4}}''', '''[5:7]={1,2,3}''', '''{2147483647,2147483647}''',
                                   'array_fill(7, ARRAY[31])', '''{a}'''])
@@ -142,6 +157,7 @@ UPDATE bi.pool SET good = true
     OR (kind = 'text:code' AND expr IN ('''NEW''', '''N2'''))
     OR (kind = 'text:time_zone' AND expr IN ('''UTC''', '''Europe/Lisbon''', '''Pacific/Kiritimati'''))
     OR (kind = 'text:idempotency_key' AND expr IN ('''key-'' || (random() * 1e6)::int', 'NULL', 'repeat(''k'', 255)'))
+    OR (kind = 'jsonb' AND expr LIKE 'jsonb_build_array(%')
     OR (kind = 'integer[]' AND expr IN ('''{1,2,3}''', '''{-1,5,0}'''));
 -- unknown properties are not what a well-behaved client sends, nor are
 -- texts of kilobytes
@@ -187,6 +203,7 @@ CREATE FUNCTION bi.plain(typ text, argname text) RETURNS text LANGUAGE sql STABL
         WHEN typ = 'numeric' THEN '100'
         WHEN typ = 'boolean' THEN 'true'
         WHEN typ = 'interval' THEN '''15 minutes'''
+        WHEN typ = 'jsonb' THEN 'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2))'
         ELSE 'NULL'
     END
 $$;

@@ -97,6 +97,12 @@ SELECT t.err(format($$SELECT booking.reserve_group(%s, '%s')$$, :p, l)) AS malfo
       '[{"room_type": "DBL", "check_in": "soon", "check_out": "2030-01-02"}]',
       '[{"room_type": "DBL", "check_in": "today", "check_out": "2030-01-02"}]',
       '[{"room_type": "DBL", "check_in": "2030-01-01", "check_out": "01/02/2030"}]']) AS l;
+-- a day that is not in the calendar (2030 is not a leap year)
+DO $$ BEGIN
+    PERFORM booking.reserve_group(1, '[{"room_type": "DBL", "check_in": "2030-02-29", "check_out": "2030-03-02"}]');
+EXCEPTION WHEN invalid_parameter_value THEN
+    RAISE NOTICE '22023: %', SQLERRM;
+END $$;
 SELECT t.err(format($$SELECT booking.reserve_group(%s, (SELECT jsonb_agg(t.l('DBL', 30, 31)) FROM generate_series(1, 101)))$$, :p)) AS too_many_lines;
 SELECT t.err($$SELECT booking.reserve_group(NULL, '[]')$$) AS no_property;
 SELECT count(*) AS nothing_held_by_refusals FROM booking.inventory
