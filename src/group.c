@@ -197,7 +197,7 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
 			continue;
 		}
-		if (token != WJB_VALUE)
+		if (token != WJB_VALUE || key == NULL)
 			continue;
 		if (v.type == jbvNull && (strcmp(key, "rooms") == 0 || strcmp(key, "guests") == 0))
 			continue;			/* as if left out */
