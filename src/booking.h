@@ -500,6 +500,7 @@ typedef struct BkNightRun
 	int32	   *booked_delta;	/* and to booked */
 } BkNightRun;
 
+extern int	bk_room_type_cmp(Datum a, Datum b);
 extern int	bk_night_runs(const BkStaySpan *spans, int n, BkNightRun **runs);
 extern void bk_night_runs_lock(BkDirect *d, int64 property_id, BkNightRun *runs, int nruns,
 							   bool lock);

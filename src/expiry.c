@@ -18,13 +18,11 @@
 #include "postgres.h"
 
 #include "access/nbtree.h"
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
-#include "utils/varlena.h"
 
 #include "booking.h"
 
@@ -66,16 +64,11 @@ hold_cmp(const void *a, const void *b)
 {
 	const BkReservation *x = a;
 	const BkReservation *y = b;
-	text	   *tx;
-	text	   *ty;
 	int			c;
 
 	if (x->property_id != y->property_id)
 		return x->property_id < y->property_id ? -1 : 1;
-	tx = DatumGetTextPP(x->room_type);
-	ty = DatumGetTextPP(y->room_type);
-	c = varstr_cmp(VARDATA_ANY(tx), VARSIZE_ANY_EXHDR(tx),
-				   VARDATA_ANY(ty), VARSIZE_ANY_EXHDR(ty), DEFAULT_COLLATION_OID);
+	c = bk_room_type_cmp(x->room_type, y->room_type);
 	if (c != 0)
 		return c;
 	return x->check_in < y->check_in ? -1 : x->check_in > y->check_in;

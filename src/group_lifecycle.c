@@ -126,6 +126,26 @@ line_nights(BkNightRun *runs, int nruns, const BkReservation *r, BkNights *slice
 }
 
 /*
+ * add_line_deltas adds held and booked to the deltas of every night of
+ * one line, whose nights must all be locked (bk_nights_require_all).
+ */
+static void
+add_line_deltas(BkNightRun *runs, int nruns, const BkReservation *r, int32 held, int32 booked)
+{
+	BkNights	nights;
+	int			offset;
+	BkNightRun *run = line_nights(runs, nruns, r, &nights, &offset);
+
+	bk_nights_require_all(&nights, r->reservation_id, r->property_id,
+						  bk_reservation_room_type(r), r->check_in, r->check_out);
+	for (int k = 0; k < nights.n; k++)
+	{
+		run->held_delta[offset + k] += held;
+		run->booked_delta[offset + k] += booked;
+	}
+}
+
+/*
  * report_line_not_confirmable raises BK003 for a line in a state no
  * payment can confirm, naming it.
  */
@@ -164,7 +184,7 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 	char	   *payment_ref;
 	char	   *guest_id;
 	BkDirect	d;
-	LockedGroup		group;
+	LockedGroup group;
 	bool	   *changes;
 	int			nchanges = 0;
 	int			nconfirmed = 0;
@@ -221,19 +241,13 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 
 		if (!changes[i])
 			continue;
-		run = line_nights(runs, nruns, r, &nights, &offset);
 		if (bk_state_is_live_hold(r->state))
 		{
-			bk_nights_require_all(&nights, r->reservation_id, r->property_id,
-								  bk_reservation_room_type(r), r->check_in, r->check_out);
-			for (int k = 0; k < nights.n; k++)
-			{
-				run->held_delta[offset + k] -= r->rooms;
-				run->booked_delta[offset + k] += r->rooms;
-			}
+			add_line_deltas(runs, nruns, r, -r->rooms, r->rooms);
 			continue;
 		}
 		/* expired: its units must still be free, after the lines before it */
+		run = line_nights(runs, nruns, r, &nights, &offset);
 		for (DateADT day = r->check_in; day < r->check_out; day++)
 		{
 			int			k = day - r->check_in;
@@ -255,8 +269,7 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 								   bk_date_str(day), Max(free_units, 0), r->rooms),
 						 errhint("Refund the payment; the group stays as it was.  Reserve again for the rooms still wanted.")));
 		}
-		for (int k = 0; k < nights.n; k++)
-			run->booked_delta[offset + k] += r->rooms;
+		add_line_deltas(runs, nruns, r, 0, r->rooms);
 	}
 	bk_night_runs_apply(&d, runs, nruns);
 
@@ -300,7 +313,7 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	int64		group_id;
 	char	   *guest_id;
 	BkDirect	d;
-	LockedGroup		group;
+	LockedGroup group;
 	bool	   *changes;
 	int			nchanges = 0;
 	BkNightRun *runs;
@@ -327,23 +340,11 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	runs = lock_line_nights(&d, &group, changes, &nruns);
 	for (int i = 0; i < group.n; i++)
 	{
-		BkReservation *r = &group.lines[i];
-		BkNights	nights;
-		int			offset;
-		BkNightRun *run;
+		const BkReservation *r = &group.lines[i];
+		bool		live = bk_state_is_live_hold(r->state);
 
-		if (!changes[i])
-			continue;
-		run = line_nights(runs, nruns, r, &nights, &offset);
-		bk_nights_require_all(&nights, r->reservation_id, r->property_id,
-							  bk_reservation_room_type(r), r->check_in, r->check_out);
-		for (int k = 0; k < nights.n; k++)
-		{
-			if (bk_state_is_live_hold(r->state))
-				run->held_delta[offset + k] -= r->rooms;
-			else
-				run->booked_delta[offset + k] -= r->rooms;
-		}
+		if (changes[i])
+			add_line_deltas(runs, nruns, r, live ? -r->rooms : 0, live ? 0 : -r->rooms);
 	}
 	bk_night_runs_apply(&d, runs, nruns);
 

@@ -22,11 +22,9 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
-#include "catalog/pg_collation.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
-#include "utils/varlena.h"
 
 #include "booking.h"
 
@@ -188,22 +186,6 @@ check_rules(int64 property_id, const char *room_type, const Stay *new, int32 gue
 }
 
 /*
- * stay_order says whether stay a's nights come before b's in the global
- * lock order: by room type (as inventory_pkey sorts them), then night.
- */
-static bool
-stay_order(const Stay *a, const Stay *b)
-{
-	int			cmp = varstr_cmp(VARDATA_ANY(DatumGetPointer(a->room_type)),
-								 VARSIZE_ANY_EXHDR(DatumGetPointer(a->room_type)),
-								 VARDATA_ANY(DatumGetPointer(b->room_type)),
-								 VARSIZE_ANY_EXHDR(DatumGetPointer(b->room_type)),
-								 DEFAULT_COLLATION_OID);
-
-	return cmp < 0 || (cmp == 0 && a->first <= b->first);
-}
-
-/*
  * held_in says how many rooms `stay` holds on `night` of `room_type`.
  */
 static int32
@@ -215,60 +197,36 @@ held_in(const Stay *stay, Datum room_type, DateADT night)
 }
 
 /*
- * lock_stays locks the nights of both stays in the global order: one
- * range when they are of one room type and touch, else the earlier stay's
- * nights and then the later's.  The locked nights go to sets[0..*nsets).
- * A dry run (`lock` false) reads them as the snapshot sees them instead.
+ * lock_stays locks the nights of both stays together, in the global order
+ * (night_runs.c: one run when they are of one room type and touch), and
+ * returns the runs; a dry run (`lock` false) reads them as the snapshot
+ * sees them instead.
  */
-static void
-nights_of(BkDirect *d, int64 property_id, Datum room_type, DateADT first, DateADT end,
-		  bool lock, BkNights *nights)
-{
-	if (lock)
-		bk_nights_lock(d, property_id, room_type, first, end, nights);
-	else
-		bk_nights_read(d, property_id, room_type, first, end, nights);
-}
-
-static void
+static BkNightRun *
 lock_stays(BkDirect *d, int64 property_id, const Stay *old, const Stay *new, bool lock,
-		   BkNights *sets, Datum *set_types, int *nsets)
+		   int *nruns)
 {
-	const Stay *first = stay_order(old, new) ? old : new;
-	const Stay *second = first == old ? new : old;
+	BkStaySpan	spans[2] = {{old->room_type, old->first, old->end},
+	{new->room_type, new->first, new->end}};
+	BkNightRun *runs;
 
-	if (bk_same_text(old->room_type, new->room_type) &&
-		new->first <= old->end && old->first <= new->end)
-	{
-		nights_of(d, property_id, old->room_type, Min(old->first, new->first),
-				  Max(old->end, new->end), lock, &sets[0]);
-		set_types[0] = old->room_type;
-		*nsets = 1;
-		return;
-	}
-	nights_of(d, property_id, first->room_type, first->first, first->end, lock, &sets[0]);
-	set_types[0] = first->room_type;
-	nights_of(d, property_id, second->room_type, second->first, second->end, lock, &sets[1]);
-	set_types[1] = second->room_type;
-	*nsets = 2;
+	*nruns = bk_night_runs(spans, 2, &runs);
+	bk_night_runs_lock(d, property_id, runs, *nruns, lock);
+	return runs;
 }
 
 /*
- * find_night returns the locked night `night` of room type `room_type`, or
- * NULL when it has no inventory row.
+ * find_night returns the locked night `night` of the new stay's room
+ * type, or NULL when it has no inventory row.
  */
 static BkNight *
-find_night(BkNights *sets, const Datum *set_types, int nsets, Datum room_type, DateADT night)
+find_night(BkNightRun *runs, int nruns, Datum room_type, DateADT night)
 {
-	for (int s = 0; s < nsets; s++)
-	{
-		if (!bk_same_text(set_types[s], room_type))
-			continue;
-		for (int i = 0; i < sets[s].n; i++)
-			if (sets[s].nights[i].night == night)
-				return &sets[s].nights[i];
-	}
-	return NULL;
+	BkNights	slice;
+	int			offset;
+
+	(void) bk_night_runs_slice(runs, nruns, room_type, night, night + 1, &slice, &offset);
+	return slice.n == 1 ? &slice.nights[0] : NULL;
 }
 
 /*
@@ -276,12 +234,12 @@ find_night(BkNights *sets, const Datum *set_types, int nsets, Datum room_type, D
  * units, counting the units the old stay holds there as free.
  */
 static void
-check_units(int64 property_id, const char *room_type_name, BkNights *sets,
-			const Datum *set_types, int nsets, const Stay *old, const Stay *new)
+check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int nruns,
+			const Stay *old, const Stay *new)
 {
 	for (DateADT night = new->first; night < new->end; night++)
 	{
-		BkNight    *n = find_night(sets, set_types, nsets, new->room_type, night);
+		BkNight    *n = find_night(runs, nruns, new->room_type, night);
 		int32		free_units;
 
 		if (n == NULL)
@@ -309,18 +267,21 @@ check_units(int64 property_id, const char *room_type_name, BkNights *sets,
  * confirmed reservation.
  */
 static void
-move_units(BkDirect *d, BkNights *sets, const Datum *set_types, int nsets,
-		   const Stay *old, const Stay *new, bool live_hold)
+move_units(BkDirect *d, BkNightRun *runs, int nruns, const Stay *old, const Stay *new,
+		   bool live_hold)
 {
-	for (int s = 0; s < nsets; s++)
-		for (int i = 0; i < sets[s].n; i++)
+	for (int s = 0; s < nruns; s++)
+		for (int i = 0; i < runs[s].nights.n; i++)
 		{
-			BkNight    *n = &sets[s].nights[i];
-			int32		delta = held_in(new, set_types[s], n->night) - held_in(old, set_types[s], n->night);
+			DateADT		night = runs[s].nights.nights[i].night;
+			int32		delta = held_in(new, runs[s].room_type, night) - held_in(old, runs[s].room_type, night);
 
-			if (delta != 0)
-				bk_night_change(d, n, live_hold ? delta : 0, live_hold ? 0 : delta);
+			if (live_hold)
+				runs[s].held_delta[i] = delta;
+			else
+				runs[s].booked_delta[i] = delta;
 		}
+	bk_night_runs_apply(d, runs, nruns);
 }
 
 /*
@@ -331,8 +292,7 @@ move_units(BkDirect *d, BkNights *sets, const Datum *set_types, int nsets,
  * price now.  Returns the total: their sum times rooms.
  */
 static Numeric
-price_new_stay(BkNights *sets, const Datum *set_types, int nsets, const Stay *old,
-			   const Stay *new, const Datum *sold, DateADT sold_first, int nsold, Datum *prices)
+price_new_stay(BkNightRun *runs, int nruns, const Stay *old, const Stay *new, const Datum *sold, DateADT sold_first, int nsold, Datum *prices)
 {
 	Datum		sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 
@@ -345,7 +305,7 @@ price_new_stay(BkNights *sets, const Datum *set_types, int nsets, const Stay *ol
 			prices[k] = sold[j];
 		else
 		{
-			BkNight    *n = find_night(sets, set_types, nsets, new->room_type, night);
+			BkNight    *n = find_night(runs, nruns, new->room_type, night);
 
 			if (n == NULL || n->price_null)
 				elog(ERROR, "booking: night %s of the new stay has no price", bk_date_str(night));
@@ -442,9 +402,8 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	BkStayPlace place;
 	BkStayRequest where;
 	DateADT		today;
-	BkNights	sets[2];
-	Datum		set_types[2];
-	int			nsets;
+	BkNightRun *runs;
+	int			nruns;
 	Datum	   *sold = NULL;
 	DateADT		sold_first = 0;
 	int			nsold = 0;
@@ -523,19 +482,19 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	check_past(&r, &old, &new, old_guests, new_guests, today);
 	check_rules(property_id, where.room_type, &new, new_guests, &place, old.first < today, today);
 
-	lock_stays(&d, property_id, &old, &new, !req.dry_run, sets, set_types, &nsets);
-	check_units(property_id, where.room_type, sets, set_types, nsets, &old, &new);
+	runs = lock_stays(&d, property_id, &old, &new, !req.dry_run, &nruns);
+	check_units(property_id, where.room_type, runs, nruns, &old, &new);
 	if (bk_unit_has_night_prices())
 		sold = bk_night_prices_read(&d, id, !req.dry_run, &sold_first, &nsold, &sold_tid);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));
-	total = price_new_stay(sets, set_types, nsets, &old, &new, sold, sold_first, nsold, prices);
+	total = price_new_stay(runs, nruns, &old, &new, sold, sold_first, nsold, prices);
 	if (req.dry_run)
 	{
 		result = dry_run_result(&d, &r, &new, new_guests, total);
 		bk_direct_end(&d);
 		PG_RETURN_DATUM(result);
 	}
-	move_units(&d, sets, set_types, nsets, &old, &new, bk_state_is_live_hold(r.state));
+	move_units(&d, runs, nruns, &old, &new, bk_state_is_live_hold(r.state));
 	{
 		BkColumn	columns[6];
 		Datum		values[6];

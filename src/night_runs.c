@@ -18,10 +18,11 @@
 #include "booking.h"
 
 /*
- * room_type_cmp orders room types as inventory_pkey sorts them.
+ * bk_room_type_cmp orders room types (text) as inventory_pkey sorts
+ * them: the one global lock order's first key after the property.
  */
-static int
-room_type_cmp(Datum a, Datum b)
+int
+bk_room_type_cmp(Datum a, Datum b)
 {
 	text	   *ta = DatumGetTextPP(a);
 	text	   *tb = DatumGetTextPP(b);
@@ -35,7 +36,7 @@ span_cmp(const void *a, const void *b)
 {
 	const BkStaySpan *x = a;
 	const BkStaySpan *y = b;
-	int			c = room_type_cmp(x->room_type, y->room_type);
+	int			c = bk_room_type_cmp(x->room_type, y->room_type);
 
 	if (c != 0)
 		return c;
