@@ -39,6 +39,7 @@ OBJS = \
 	src/night_prices.o \
 	src/night_runs.o \
 	src/group.o \
+	src/pending_2_0.o \
 	src/group_lifecycle.o \
 	src/modify.o
 

@@ -4,7 +4,8 @@
  *    nights (../shared/API.md, "2.0 additions").  So far: ownership and
  *    look-ups; guests; the prices each night was sold at; changing a
  *    reservation (modify_reservation); groups (reserve_group,
- *    confirm_group, cancel_group).
+ *    confirm_group, cancel_group); rate plans, cancellation policies and
+ *    the stay (check_in, check_out, mark_no_show).
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
@@ -38,7 +39,10 @@ SELECT p.proname::text AS function_name,
            'booking.cancel_reservation(bigint, text)',
            'booking.begin_payment(bigint, text, interval)',
            'booking.reserve_range(bigint, text, date, date, int, text, text, interval)',
-           'booking.quote(bigint, text, date, date, int)']::pg_catalog.regprocedure[])
+           'booking.quote(bigint, text, date, date, int)',
+           'booking.search(text, date, date, int, int, int)',
+           'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int)',
+           'booking.clear_rules(bigint, text, date, date)']::pg_catalog.regprocedure[])
    AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
    AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
    AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r
@@ -130,7 +134,9 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       rooms int DEFAULT 1, guest_id text DEFAULT NULL,
                                       idempotency_key text DEFAULT NULL,
                                       hold interval DEFAULT NULL,
-                                      guests int DEFAULT NULL)
+                                      guests int DEFAULT NULL,
+                                      rate_plan text DEFAULT NULL,
+                                      children int DEFAULT 0)
     RETURNS booking.reservation
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_reserve_range';
@@ -138,19 +144,20 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
 DROP FUNCTION booking.quote(bigint, text, date, date, int);
 CREATE FUNCTION booking.quote(property_id bigint, room_type text,
                               check_in date, check_out date, rooms int DEFAULT 1,
-                              guests int DEFAULT NULL)
+                              guests int DEFAULT NULL, rate_plan text DEFAULT NULL,
+                              children int DEFAULT 0)
     RETURNS TABLE(night date, available int, price numeric, total_price numeric,
-                  bookable boolean, reason text)
+                  bookable boolean, reason text, extra numeric)
     LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_quote';
 
 REVOKE ALL ON FUNCTION
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
-    booking.quote(bigint, text, date, date, int, int)
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.quote(bigint, text, date, date, int, int, text, int)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)
+GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)
     TO booking_app;
-GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int) TO booking_reader;
+GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int, text, int) TO booking_reader;
 
 /* ---------------------------------------------------------------------
  * The price each night of a reservation was sold at, read as the view
@@ -223,12 +230,13 @@ CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
                                            check_in date DEFAULT NULL, check_out date DEFAULT NULL,
                                            rooms int DEFAULT NULL, room_type text DEFAULT NULL,
                                            guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
-                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false)
+                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false,
+                                           rate_plan text DEFAULT NULL, children int DEFAULT NULL)
     RETURNS booking.reservation
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_modify_reservation';
-REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean)
+REVOKE ALL ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int)
     TO booking_app;
 
 /* ---------------------------------------------------------------------
@@ -286,6 +294,232 @@ GRANT EXECUTE ON FUNCTION
     TO booking_app;
 
 /* ---------------------------------------------------------------------
+ * Rate plans, prices per guest, cancellation policies and the stay.
+ *
+ * A room type is sold under plans.  'BASE' is the inventory's own price
+ * and always there (it has no row).  booking.rate_plan holds the others:
+ * derived from a parent plan (parent x (1 + adjust_pct / 100) +
+ * adjust_amount, each step rounded half-up to cents, computed when a
+ * price is asked for, so a change of the parent's price is followed at
+ * once), or, with no parent, priced night by night by set_rates
+ * (booking.rate).  base_occupancy makes a plan priced per person:
+ * extra_adult per adult beyond base_occupancy x rooms and extra_child per
+ * child, per night, for the whole reservation.  A plan may name a
+ * cancellation policy (booking.cancel_policy: tiers of time before local
+ * check-in, read in order).  Stay rules may be given per plan
+ * (booking.plan_rule, as booking.stay_rule with the plan's code; 'BASE'
+ * too): a rule of a plan closes or restricts that plan only, on top of
+ * the room type's.
+ *
+ * A reservation records its plan, its children and, once cancelled or
+ * marked a no-show, the fee charged (cancellation_fee); the extras of a
+ * per-person plan are kept per night with its prices (extra: for the
+ * whole reservation), so total_price = sum(price) x rooms + sum(extra).
+ *
+ * The stay: check_in, check_out (early: the nights left are given back)
+ * and mark_no_show, in three new states.  ALTER TYPE ... ADD VALUE may
+ * run in this script's transaction as long as nothing in it uses the new
+ * labels, and nothing does: the engine names them from C only.
+ * ---------------------------------------------------------------------
+ */
+ALTER TYPE booking.booking_state ADD VALUE 'checked_in';
+ALTER TYPE booking.booking_state ADD VALUE 'checked_out';
+ALTER TYPE booking.booking_state ADD VALUE 'no_show';
+
+CREATE TABLE booking.cancel_policy (
+    property_id bigint NOT NULL REFERENCES booking.property,
+    code        text NOT NULL CHECK (code OPERATOR(pg_catalog.<>) ''),
+    tiers       jsonb NOT NULL,
+    no_show     jsonb,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (property_id, code)
+);
+
+CREATE TABLE booking.rate_plan (
+    property_id    bigint NOT NULL,
+    room_type      text NOT NULL,
+    code           text NOT NULL CHECK (code OPERATOR(pg_catalog.<>) ''),
+    name           text NOT NULL,
+    parent         text,            -- NULL: priced by set_rates; 'BASE' or a plan: derived
+    adjust_pct     numeric NOT NULL DEFAULT 0,
+    adjust_amount  numeric NOT NULL DEFAULT 0,
+    base_occupancy int CHECK (base_occupancy OPERATOR(pg_catalog.>=) 1),
+    extra_adult    numeric NOT NULL DEFAULT 0 CHECK (extra_adult OPERATOR(pg_catalog.>=) 0),
+    extra_child    numeric NOT NULL DEFAULT 0 CHECK (extra_child OPERATOR(pg_catalog.>=) 0),
+    meal_plan      text,
+    policy         text,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (property_id, room_type, code),
+    FOREIGN KEY (property_id, room_type) REFERENCES booking.room_type,
+    FOREIGN KEY (property_id, policy) REFERENCES booking.cancel_policy,
+    CONSTRAINT rate_plan_not_base CHECK (code OPERATOR(pg_catalog.<>) 'BASE'),
+    CONSTRAINT rate_plan_not_own_parent CHECK (parent OPERATOR(pg_catalog.<>) code),
+    CONSTRAINT rate_plan_adjust_needs_parent
+        CHECK (parent IS NOT NULL OR (adjust_pct OPERATOR(pg_catalog.=) 0
+                                      AND adjust_amount OPERATOR(pg_catalog.=) 0)),
+    CONSTRAINT rate_plan_pct_range CHECK (adjust_pct OPERATOR(pg_catalog.>=) -100)
+);
+
+CREATE TABLE booking.rate (
+    property_id bigint NOT NULL,
+    room_type   text NOT NULL,
+    rate_plan   text NOT NULL,
+    night       date NOT NULL,
+    price       numeric NOT NULL CHECK (price OPERATOR(pg_catalog.>=) 0),
+    PRIMARY KEY (property_id, room_type, rate_plan, night),
+    FOREIGN KEY (property_id, room_type, rate_plan) REFERENCES booking.rate_plan
+);
+
+CREATE TABLE booking.plan_rule (
+    property_id         bigint NOT NULL,
+    room_type           text NOT NULL,
+    rate_plan           text NOT NULL,
+    night               date NOT NULL,
+    min_stay            int CHECK (min_stay OPERATOR(pg_catalog.>=) 1),
+    max_stay            int CHECK (max_stay OPERATOR(pg_catalog.>=) 1),
+    closed_to_arrival   boolean NOT NULL DEFAULT false,
+    closed_to_departure boolean NOT NULL DEFAULT false,
+    stop_sell           boolean NOT NULL DEFAULT false,
+    min_advance         int CHECK (min_advance OPERATOR(pg_catalog.>=) 0),
+    max_advance         int CHECK (max_advance OPERATOR(pg_catalog.>=) 0),
+    PRIMARY KEY (property_id, room_type, rate_plan, night),
+    FOREIGN KEY (property_id, room_type) REFERENCES booking.room_type,
+    CONSTRAINT plan_rule_stay_bounds
+        CHECK (min_stay IS NULL OR max_stay IS NULL OR min_stay OPERATOR(pg_catalog.<=) max_stay),
+    CONSTRAINT plan_rule_advance_bounds
+        CHECK (min_advance IS NULL OR max_advance IS NULL
+               OR min_advance OPERATOR(pg_catalog.<=) max_advance)
+);
+
+/* What a reserve needs to know without a query: does the room type have plans, plan rules */
+ALTER TABLE booking.room_type
+    ADD COLUMN has_rate_plans boolean NOT NULL DEFAULT false,
+    ADD COLUMN has_plan_rules boolean NOT NULL DEFAULT false;
+
+ALTER TABLE booking.reservation
+    ADD COLUMN rate_plan text NOT NULL DEFAULT 'BASE',
+    ADD COLUMN children int NOT NULL DEFAULT 0
+        CONSTRAINT reservation_children_nonnegative CHECK (children OPERATOR(pg_catalog.>=) 0),
+    ADD COLUMN cancellation_fee numeric
+        CONSTRAINT reservation_fee_nonnegative CHECK (cancellation_fee OPERATOR(pg_catalog.>=) 0);
+
+ALTER TABLE booking.reservation_night_prices
+    ADD COLUMN extra numeric NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE VIEW booking.reservation_night AS
+SELECT p.reservation_id,
+       p.first_night OPERATOR(pg_catalog.+) (n.i OPERATOR(pg_catalog.-) 1) AS night,
+       p.prices[n.i] AS price,
+       p.extra
+  FROM booking.reservation_night_prices p
+ CROSS JOIN LATERAL pg_catalog.generate_subscripts(p.prices, 1) AS n(i);
+
+SELECT pg_catalog.pg_extension_config_dump('booking.cancel_policy', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.rate_plan', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.rate', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.plan_rule', '');
+REVOKE ALL ON booking.cancel_policy, booking.rate_plan, booking.rate, booking.plan_rule FROM PUBLIC;
+GRANT SELECT ON booking.cancel_policy, booking.rate_plan, booking.rate, booking.plan_rule
+    TO booking_reader;
+
+CREATE FUNCTION booking.add_rate_plan(property_id bigint, room_type text, code text, name text,
+                                      parent text DEFAULT NULL,
+                                      adjust_pct numeric DEFAULT 0, adjust_amount numeric DEFAULT 0,
+                                      base_occupancy int DEFAULT NULL,
+                                      extra_adult numeric DEFAULT 0, extra_child numeric DEFAULT 0,
+                                      meal_plan text DEFAULT NULL, policy text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_add_rate_plan';
+CREATE FUNCTION booking.set_rates(property_id bigint, room_type text, rate_plan text,
+                                  first_night date, end_night date, price numeric)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_set_rates';
+CREATE FUNCTION booking.add_policy(property_id bigint, code text, tiers jsonb,
+                                   no_show jsonb DEFAULT NULL)
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_add_policy';
+CREATE FUNCTION booking.cancel_quote(reservation_id bigint, at timestamptz DEFAULT NULL,
+                                     guest_id text DEFAULT NULL)
+    RETURNS TABLE(fee numeric, refund numeric, policy text, tier int)
+    LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_cancel_quote';
+CREATE FUNCTION booking.check_in(reservation_id bigint)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_check_in';
+CREATE FUNCTION booking.check_out(reservation_id bigint)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_check_out';
+CREATE FUNCTION booking.mark_no_show(reservation_id bigint)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_mark_no_show';
+
+/* search: rate_plan (NULL: the cheapest bookable plan) and children; plan_code at the end */
+DROP FUNCTION booking.search(text, date, date, int, int, int);
+CREATE FUNCTION booking.search(city text, check_in date, check_out date,
+                               guests int DEFAULT 1, rooms int DEFAULT 1,
+                               max_results int DEFAULT 50,
+                               rate_plan text DEFAULT NULL, children int DEFAULT 0)
+    RETURNS TABLE(property_id bigint, property_name text, room_type text,
+                  min_available int, total_price numeric, plan_code text)
+    LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 50
+    AS 'MODULE_PATHNAME', 'booking_search';
+
+/* set_rules and clear_rules: a plan's own rules when rate_plan is given */
+DROP FUNCTION booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int);
+CREATE FUNCTION booking.set_rules(property_id bigint, room_type text,
+                                  first_night date, end_night date,
+                                  min_stay int DEFAULT NULL, max_stay int DEFAULT NULL,
+                                  closed_to_arrival bool DEFAULT NULL,
+                                  closed_to_departure bool DEFAULT NULL,
+                                  stop_sell bool DEFAULT NULL,
+                                  min_advance int DEFAULT NULL, max_advance int DEFAULT NULL,
+                                  rate_plan text DEFAULT NULL)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_set_rules';
+DROP FUNCTION booking.clear_rules(bigint, text, date, date);
+CREATE FUNCTION booking.clear_rules(property_id bigint, room_type text,
+                                    first_night date, end_night date,
+                                    rate_plan text DEFAULT NULL)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_clear_rules';
+
+REVOKE ALL ON FUNCTION
+    booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking.set_rates(bigint, text, text, date, date, numeric),
+    booking.add_policy(bigint, text, jsonb, jsonb),
+    booking.cancel_quote(bigint, timestamptz, text),
+    booking.check_in(bigint),
+    booking.check_out(bigint),
+    booking.mark_no_show(bigint),
+    booking.search(text, date, date, int, int, int, text, int),
+    booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking.clear_rules(bigint, text, date, date, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.search(text, date, date, int, int, int, text, int) TO booking_reader;
+GRANT EXECUTE ON FUNCTION
+    booking.cancel_quote(bigint, timestamptz, text),
+    booking.check_in(bigint),
+    booking.check_out(bigint),
+    booking.mark_no_show(bigint)
+    TO booking_app;
+GRANT EXECUTE ON FUNCTION
+    booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking.set_rates(bigint, text, text, date, date, numeric),
+    booking.add_policy(bigint, text, jsonb, jsonb),
+    booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking.clear_rules(bigint, text, date, date, text)
+    TO booking_admin;
+
+/* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
  * ---------------------------------------------------------------------
  */
@@ -299,8 +533,11 @@ BEGIN
                         WHEN 'confirm_booking' THEN 'booking.confirm_booking(bigint, text, text)'
                         WHEN 'cancel_reservation' THEN 'booking.cancel_reservation(bigint, text, text)'
                         WHEN 'begin_payment' THEN 'booking.begin_payment(bigint, text, interval, text)'
-                        WHEN 'reserve_range' THEN 'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)'
-                        WHEN 'quote' THEN 'booking.quote(bigint, text, date, date, int, int)'
+                        WHEN 'reserve_range' THEN 'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)'
+                        WHEN 'quote' THEN 'booking.quote(bigint, text, date, date, int, int, text, int)'
+                        WHEN 'search' THEN 'booking.search(text, date, date, int, int, int, text, int)'
+                        WHEN 'set_rules' THEN 'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text)'
+                        WHEN 'clear_rules' THEN 'booking.clear_rules(bigint, text, date, date, text)'
                     END AS new_function
                FROM booking.update_2_0_grants u
     LOOP
@@ -309,7 +546,7 @@ BEGIN
     END LOOP;
     IF statements OPERATOR(pg_catalog.<>) '' THEN
         RAISE WARNING 'booking 2.0 re-created functions on which roles of yours had EXECUTE'
-            USING DETAIL = 'confirm_booking, cancel_reservation, begin_payment, reserve_range and quote gained an argument, so they were dropped and created again, and grants of yours on them went with them.',
+            USING DETAIL = 'confirm_booking, cancel_reservation, begin_payment, reserve_range, quote, search, set_rules and clear_rules gained an argument, so they were dropped and created again, and grants of yours on them went with them.',
                   HINT = 'Give them again, as the extension''s owner or a superuser:' OPERATOR(pg_catalog.||) statements;
     END IF;
 END

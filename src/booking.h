@@ -81,8 +81,17 @@ extern bool booking_notify_events;
 /* Live hold states: they count against inventory as `held` */
 #define BK_LIVE_HOLD_STATES "'{held,payment_pending}'::booking.booking_state[]"
 
-/* States that count against inventory at all: live holds and `confirmed` */
-#define BK_COUNTED_STATES "'{held,payment_pending,confirmed}'::booking.booking_state[]"
+/*
+ * Predicates on a state column: whether it counts against inventory at
+ * all (every state but cancelled and expired), and as booked (confirmed
+ * and, from 2.0, checked_in, checked_out and no_show).  Written by
+ * exclusion so that they also hold on a 1.x schema, whose enum lacks the
+ * states of the stay.
+ */
+#define BK_COUNTED_STATE(col) \
+	col " OPERATOR(pg_catalog.<>) ALL ('{cancelled,expired}'::booking.booking_state[])"
+#define BK_BOOKED_STATE(col) \
+	col " OPERATOR(pg_catalog.<>) ALL ('{held,payment_pending,cancelled,expired}'::booking.booking_state[])"
 
 /*
  * The common table expression `expected`: what the reservations hold and
@@ -96,11 +105,11 @@ extern bool booking_notify_events;
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
 	"             WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held," \
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
-	"             WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked" \
+	"             WHERE " BK_BOOKED_STATE("r.state") "), 0)::int AS booked" \
 	"    FROM booking.reservation r," \
 	"         pg_catalog.generate_series(0, (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
 	"                                       OPERATOR(pg_catalog.-) 1) g" \
-	"   WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_COUNTED_STATES ")" \
+	"   WHERE " BK_COUNTED_STATE("r.state") \
 	"   GROUP BY 1, 2, 3)"
 
 /*
@@ -186,6 +195,12 @@ extern bool bk_same_text(Datum a, Datum b);
 extern Datum bk_int8_array(int64 *values, int n);
 extern DateADT bk_first_of_month(DateADT day);
 extern DateADT bk_next_month(DateADT first);
+extern Datum bk_base_plan_text(void);
+extern Datum bk_numeric_zero(void);
+extern Numeric bk_round_cents(Numeric amount);
+
+/* The plan every room type has: the inventory's price (2.0) */
+#define BK_BASE_PLAN "BASE"
 
 /* inventory.c */
 /* The first night of a stay that lacks the units asked for */
@@ -297,6 +312,8 @@ typedef enum BkTable
 	BK_EVENT,
 	BK_ROOM_CALENDAR,
 	BK_NIGHT_PRICES,			/* 2.0: booking.reservation_night_prices */
+	BK_RATE_PLAN,				/* 2.0 */
+	BK_RATE,					/* 2.0 */
 	BK_TABLE_COUNT
 } BkTable;
 
@@ -314,6 +331,8 @@ typedef enum BkIndex
 	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
 	BK_NIGHT_PRICES_PKEY,		/* 2.0 */
+	BK_RATE_PLAN_PKEY,			/* 2.0 */
+	BK_RATE_PKEY,				/* 2.0 */
 	/* and the sequences ids come from */
 	BK_RESERVATION_ID_SEQ,
 	BK_EVENT_ID_SEQ,
@@ -329,6 +348,8 @@ typedef enum BkColumn
 	BK_ROOM_TYPE_CODE,
 	BK_ROOM_TYPE_MAX_GUESTS,
 	BK_ROOM_TYPE_HAS_RULES,
+	BK_ROOM_TYPE_HAS_RATE_PLANS,	/* 2.0 */
+	BK_ROOM_TYPE_HAS_PLAN_RULES,	/* 2.0 */
 	BK_INVENTORY_PROPERTY_ID,
 	BK_INVENTORY_ROOM_TYPE,
 	BK_INVENTORY_NIGHT,
@@ -354,6 +375,9 @@ typedef enum BkColumn
 	BK_RESERVATION_PAYMENT_INTENT,
 	BK_RESERVATION_GUESTS,		/* 2.0 */
 	BK_RESERVATION_GROUP_ID,	/* 2.0 */
+	BK_RESERVATION_RATE_PLAN,	/* 2.0 */
+	BK_RESERVATION_CHILDREN,	/* 2.0 */
+	BK_RESERVATION_CANCELLATION_FEE,	/* 2.0 */
 	BK_EVENT_EVENT_ID,
 	BK_EVENT_OCCURRED_AT,
 	BK_EVENT_KIND,
@@ -370,6 +394,17 @@ typedef enum BkColumn
 	BK_NIGHT_PRICES_RESERVATION_ID,
 	BK_NIGHT_PRICES_FIRST_NIGHT,
 	BK_NIGHT_PRICES_PRICES,
+	BK_NIGHT_PRICES_EXTRA,		/* 2.0: per night, for the whole reservation */
+	BK_RATE_PLAN_CODE,
+	BK_RATE_PLAN_PARENT,
+	BK_RATE_PLAN_ADJUST_PCT,
+	BK_RATE_PLAN_ADJUST_AMOUNT,
+	BK_RATE_PLAN_BASE_OCCUPANCY,
+	BK_RATE_PLAN_EXTRA_ADULT,
+	BK_RATE_PLAN_EXTRA_CHILD,
+	BK_RATE_PLAN_POLICY,
+	BK_RATE_NIGHT,
+	BK_RATE_PRICE,
 	BK_COLUMN_COUNT
 } BkColumn;
 
@@ -436,14 +471,21 @@ typedef enum BkState
 	BK_CANCELLED,
 	BK_EXPIRED,
 	BK_PAYMENT_PENDING,
+	BK_CHECKED_IN,				/* 2.0: the stay */
+	BK_CHECKED_OUT,
+	BK_NO_SHOW,
 	BK_STATE_COUNT
 } BkState;
+
+/* The states every schema has come before this one */
+#define BK_FIRST_STAY_STATE	BK_CHECKED_IN
 
 extern BkState bk_state_of(Oid enum_type, Oid value);
 extern Oid	bk_state_value(Oid enum_type, BkState state);
 extern const char *bk_state_name(BkState state);
 extern bool bk_state_is_live_hold(BkState state);
 extern bool bk_state_counts(BkState state);
+extern bool bk_state_is_booked(BkState state);
 
 /* inventory.c: the nights of one room type, locked */
 typedef struct BkNight
@@ -555,7 +597,7 @@ extern void bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nig
 extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
 								   ItemPointer tid);
 extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
-								  DateADT first, const Datum *prices, int n);
+								  DateADT first, const Datum *prices, int n, Numeric extra);
 
 /* group.c: what the group functions share (2.0) */
 extern int	bk_group_line_ids(BkDirect *d, int64 group_id, int64 **ids);
@@ -575,16 +617,23 @@ extern char *bk_guest_arg(FunctionCallInfo fcinfo, int argno);
 extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 								  const BkColumn *columns, const Datum *values, const bool *nulls);
 extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);
+/* What a reservation is sold under besides its stay (2.0); NULL: 'BASE', no children */
+typedef struct BkSaleTerms
+{
+	const char *rate_plan;		/* NULL: 'BASE' */
+	int32		children;
+} BkSaleTerms;
+
 extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 								  DateADT check_in, DateADT check_out, int32 rooms,
 								  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-								  Numeric total_price, BkReservation *r);
+								  Numeric total_price, const BkSaleTerms *terms, BkReservation *r);
 extern int64 bk_reservation_new_id(void);
 extern void bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
 									   Datum room_type, DateADT check_in, DateADT check_out,
 									   int32 rooms, const char *guest_id, int32 guests,
 									   TimestampTz hold_expires_at, Numeric total_price,
-									   BkReservation *r);
+									   const BkSaleTerms *terms, BkReservation *r);
 extern int64 bk_reservation_group_id(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_fetch(int64 id);
@@ -602,6 +651,10 @@ extern int	bk_expire_due_holds(int32 max_rows);
 extern void bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation *before);
 extern void bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
 						   ItemPointer tid);
+extern void bk_event_write_charged(BkDirect *d, const char *kind, const BkReservation *r,
+								   int32 free_delta, Numeric refund_amount);
+extern void bk_event_write_release(BkDirect *d, const char *kind, const BkReservation *r,
+								   DateADT first, DateADT end, Numeric refund_amount);
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
 extern int	bk_publish_events(bool from_start);

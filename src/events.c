@@ -377,9 +377,11 @@ modified_before(TupleTableSlot *slot, int64 property_id, BkCalendarDelta *change
 /*
  * event_payload builds the payload of a `kind` event of a reservation as
  * it is after the change: what consumers need without another query.
+ * From 2.0 it carries the rate plan, the children and, once charged, the
+ * cancellation_fee; refund_amount, when given, is what a cancel pays back.
  */
 static Datum
-event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
+event_payload(const char *kind, const BkReservation *r, TupleDesc desc, Numeric refund_amount)
 {
 	JsonObject	object;
 	ReservationValues row;
@@ -414,6 +416,17 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc)
 				  TIMESTAMPTZOID);
 	json_text(&object, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
 	json_bool(&object, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
+	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
+	{
+		int			fee = bk_column(BK_RESERVATION_CANCELLATION_FEE) - 1;
+
+		json_text(&object, "rate_plan", text_value(&row, BK_RESERVATION_RATE_PLAN));
+		json_numeric(&object, "children", DirectFunctionCall1(int4_numeric, row.values[bk_column(BK_RESERVATION_CHILDREN) - 1]));
+		if (!row.nulls[fee])
+			json_numeric(&object, "cancellation_fee", row.values[fee]);
+		if (refund_amount != NULL)
+			json_numeric(&object, "refund_amount", NumericGetDatum(refund_amount));
+	}
 	return json_object_datum(&object);
 }
 
@@ -431,7 +444,40 @@ bk_event_write(BkDirect *d, const char *kind, const BkReservation *r, int32 free
 {
 	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
 
-	write_event(d, kind, r, event_payload(kind, r, rdesc), free_delta, tid);
+	write_event(d, kind, r, event_payload(kind, r, rdesc, NULL), free_delta, tid);
+}
+
+/*
+ * bk_event_write_charged writes a `kind` event (cancelled, no_show) of
+ * reservation *r as it is now, as bk_event_write does, its payload also
+ * carrying refund_amount, what the guest gets back (2.0).
+ */
+void
+bk_event_write_charged(BkDirect *d, const char *kind, const BkReservation *r, int32 free_delta,
+					   Numeric refund_amount)
+{
+	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+
+	write_event(d, kind, r, event_payload(kind, r, rdesc, refund_amount), free_delta, NULL);
+}
+
+/*
+ * bk_event_write_release writes a `kind` event (checked_out, no_show) of
+ * reservation *r as it is now, whose calendar change is `rooms` units
+ * given back on the nights [first, end) that the stay no longer holds
+ * (2.0); refund_amount as for bk_event_write_charged, or NULL.
+ */
+void
+bk_event_write_release(BkDirect *d, const char *kind, const BkReservation *r,
+					   DateADT first, DateADT end, Numeric refund_amount)
+{
+	TupleDesc	rdesc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
+	Datum		payload = event_payload(kind, r, rdesc, refund_amount);
+	BkReservation released = *r;
+
+	released.check_in = first;
+	released.check_out = end;
+	write_event(d, kind, &released, payload, first < end ? r->rooms : 0, NULL);
 }
 
 /*
@@ -449,9 +495,9 @@ bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation
 	Datum		path = CStringGetTextDatum("before");
 	ArrayType  *path_array = construct_array(&path, 1, TEXTOID, -1, false, TYPALIGN_INT);
 	Datum		payload = DirectFunctionCall4(jsonb_set,
-											  event_payload("modified", r, rdesc),
+											  event_payload("modified", r, rdesc, NULL),
 											  PointerGetDatum(path_array),
-											  event_payload("modified", before, rdesc),
+											  event_payload("modified", before, rdesc, NULL),
 											  BoolGetDatum(true));
 
 	write_event(d, "modified", r, payload, -r->rooms, NULL);
@@ -519,7 +565,7 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT, BK_SLOT_NEW);
 	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_EVENT));
 	int			column = bk_column(BK_EVENT_PAYLOAD);
-	Datum		payload = event_payload(kind, r, RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)));
+	Datum		payload = event_payload(kind, r, RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)), NULL);
 	bool		isnull = false;
 
 	if (!table_tuple_fetch_row_version(bk_direct_relation(d, BK_EVENT), tid, SnapshotAny, found))

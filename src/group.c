@@ -626,7 +626,7 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 		bk_reservation_insert_line(&d, id, group_id, property_id, line->room_type,
 								   line->stay.check_in, line->stay.check_out, line->stay.rooms,
 								   guest_id, line->guests, deadline,
-								   bk_nights_total(&line->priced, line->stay.rooms), &line->r);
+								   bk_nights_total(&line->priced, line->stay.rooms), NULL, &line->r);
 		keeps_prices = bk_unit_has_night_prices();	/* known once the unit wrote a reservation */
 		if (keeps_prices)
 			bk_night_prices_of_nights(&d, id, &line->priced, &line->prices_tid, false);

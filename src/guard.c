@@ -37,7 +37,7 @@ PG_FUNCTION_INFO_V1(booking_guard_drop_extension);
 
 static BookingPlan live_reservations_plan = {
 	"SELECT pg_catalog.count(*) FROM booking.reservation"
-	" WHERE state OPERATOR(pg_catalog.=) ANY ('{held,payment_pending,confirmed}'::booking.booking_state[])",
+	" WHERE state::text OPERATOR(pg_catalog.<>) ALL ('{cancelled,expired,checked_out,no_show}'::text[])",
 	0, {InvalidOid}
 };
 

@@ -137,15 +137,16 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                                    pg_catalog.to_char(np.first_night, 'YYYY-MM-DD')," \
 	"                                    r.check_out OPERATOR(pg_catalog.-) r.check_in," \
 	"                                    pg_catalog.to_char(r.check_in, 'YYYY-MM-DD'))" \
-	"             ELSE pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s), its total_price is %s'," \
-	"                                    r.reservation_id, t.sum, r.rooms, r.total_price) END" \
+	"             ELSE pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s) + %s x %s night(s) of extras, its total_price is %s'," \
+	"                                    r.reservation_id, t.sum, r.rooms, np.extra, pg_catalog.cardinality(np.prices), r.total_price) END" \
 	"   FROM booking.reservation r" \
 	"   LEFT JOIN booking.reservation_night_prices np ON np.reservation_id OPERATOR(pg_catalog.=) r.reservation_id" \
 	"  CROSS JOIN LATERAL (SELECT pg_catalog.sum(x) AS sum FROM pg_catalog.unnest(np.prices) x) t" \
 	"  WHERE np.reservation_id IS NULL" \
 	"     OR np.first_night OPERATOR(pg_catalog.<>) r.check_in" \
 	"     OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
-	"     OR (t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.<>) r.total_price"
+	"     OR ((t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.+)" \
+	"         (np.extra OPERATOR(pg_catalog.*) pg_catalog.cardinality(np.prices))) OPERATOR(pg_catalog.<>) r.total_price"
 
 /*
  * Each line of a group against its group (2.0 on): the group's id is its
@@ -168,7 +169,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"    AND (f.reservation_id IS NULL" \
 	"      OR (f.group_id OPERATOR(pg_catalog.=) f.reservation_id) IS NOT TRUE" \
 	"      OR f.property_id OPERATOR(pg_catalog.<>) r.property_id" \
-	"      OR (r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state" \
+	"      OR (" BK_BOOKED_STATE("r.state") \
 	"          AND (r.payment_ref OPERATOR(pg_catalog.=) f.payment_ref) IS NOT TRUE))"
 
 static BookingPlan check_plan_2_0 = {

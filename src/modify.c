@@ -509,7 +509,7 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	r.room_type = new.room_type;
 	if (bk_unit_has_night_prices())
 		bk_night_prices_write(&d, id, &sold_tid, sold != NULL, new.first, prices,
-							  new.end - new.first);
+							  new.end - new.first, NULL);
 	bk_event_write_modified(&d, &r, &before);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);

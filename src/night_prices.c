@@ -6,7 +6,9 @@
  *    view booking.reservation_night (reservation_id, night, price): one
  *    insert per reservation instead of one per night keeps reserve_range's
  *    cost (docs/performance.md).  total_price is the sum of the prices
- *    times rooms; check_invariants() says where that does not hold.  A
+ *    times rooms, plus `extra` (a per-person plan's extras for the whole
+ *    reservation, the same each night) times the nights;
+ *    check_invariants() says where that does not hold.  A
  *    change of the stay keeps the prices of the nights it keeps.
  *-------------------------------------------------------------------------
  */
@@ -70,7 +72,7 @@ bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nights, ItemPoi
 			elog(ERROR, "booking: night %d of the stay has no price", i);
 		prices[i] = nights->nights[i].price;
 	}
-	bk_night_prices_write(d, id, tid, rewrite, nights->nights[0].night, prices, nights->n);
+	bk_night_prices_write(d, id, tid, rewrite, nights->nights[0].night, prices, nights->n, NULL);
 }
 
 /*
@@ -139,8 +141,10 @@ bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n, I
  */
 void
 bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite, DateADT first,
-					  const Datum *prices, int n)
+					  const Datum *prices, int n, Numeric extra)
 {
+	Datum		extra_datum = extra ? NumericGetDatum(extra) : bk_numeric_zero();
+
 	Relation	rel = bk_direct_relation(d, BK_NIGHT_PRICES);
 	TupleTableSlot *slot;
 
@@ -151,6 +155,7 @@ bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite, Date
 		bk_slot_set(slot, BK_NIGHT_PRICES_RESERVATION_ID, Int64GetDatum(id));
 		bk_slot_set(slot, BK_NIGHT_PRICES_FIRST_NIGHT, DateADTGetDatum(first));
 		bk_slot_set(slot, BK_NIGHT_PRICES_PRICES, array_of(prices, n));
+		bk_slot_set(slot, BK_NIGHT_PRICES_EXTRA, extra_datum);
 		ExecStoreVirtualTuple(slot);
 		bk_direct_insert(d, BK_NIGHT_PRICES, slot);
 		*tid = slot->tts_tid;
@@ -158,15 +163,16 @@ bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite, Date
 	else
 	{
 		TupleTableSlot *found = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_LOCKED);
-		int			columns[2] = {bk_column(BK_NIGHT_PRICES_FIRST_NIGHT), bk_column(BK_NIGHT_PRICES_PRICES)};
-		Datum		values[2] = {DateADTGetDatum(first), array_of(prices, n)};
-		bool		nulls[2] = {false, false};
+		int			columns[3] = {bk_column(BK_NIGHT_PRICES_FIRST_NIGHT), bk_column(BK_NIGHT_PRICES_PRICES),
+		bk_column(BK_NIGHT_PRICES_EXTRA)};
+		Datum		values[3] = {DateADTGetDatum(first), array_of(prices, n), extra_datum};
+		bool		nulls[3] = {false, false, false};
 
 		slot = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_NEW);
 		if (!table_tuple_fetch_row_version(rel, tid, SnapshotAny, found))
 			elog(ERROR, "booking: the night prices of reservation %lld are gone", (long long) id);
 		ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL),
-													 RelationGetDescr(rel), 2, columns, values, nulls),
+													 RelationGetDescr(rel), 3, columns, values, nulls),
 						   slot, true);
 		ExecClearTuple(found);
 		bk_direct_update(d, BK_NIGHT_PRICES, tid, slot);

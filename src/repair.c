@@ -58,7 +58,7 @@ static BookingPlan fix_plan = {
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER ("
 	"           WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held_after,"
 	"         COALESCE(pg_catalog.sum(r.rooms) FILTER ("
-	"           WHERE r.state OPERATOR(pg_catalog.=) 'confirmed'::booking.booking_state), 0)::int AS booked_after"
+	"           WHERE " BK_BOOKED_STATE("r.state") "), 0)::int AS booked_after"
 	"    FROM k"
 	"    JOIN booking.inventory i"
 	"      ON i.property_id OPERATOR(pg_catalog.=) k.property_id"
@@ -69,7 +69,7 @@ static BookingPlan fix_plan = {
 	"     AND r.room_type OPERATOR(pg_catalog.=) i.room_type"
 	"     AND r.check_in OPERATOR(pg_catalog.<=) i.night"
 	"     AND r.check_out OPERATOR(pg_catalog.>) i.night"
-	"     AND r.state OPERATOR(pg_catalog.=) ANY (" BK_COUNTED_STATES ")"
+	"     AND " BK_COUNTED_STATE("r.state")
 	"   GROUP BY i.property_id, i.room_type, i.night, i.units, i.held, i.booked),"
 	" d AS ("
 	"  SELECT * FROM c"

@@ -258,10 +258,11 @@ void
 bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 					  DateADT check_in, DateADT check_out, int32 rooms,
 					  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-					  Numeric total_price, BkReservation *r)
+					  Numeric total_price, const BkSaleTerms *terms, BkReservation *r)
 {
 	bk_reservation_insert_line(d, bk_reservation_new_id(), 0, property_id, room_type, check_in,
-							   check_out, rooms, guest_id, guests, hold_expires_at, total_price, r);
+							   check_out, rooms, guest_id, guests, hold_expires_at, total_price,
+							   terms, r);
 }
 
 /*
@@ -284,7 +285,7 @@ void
 bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
 						   Datum room_type, DateADT check_in, DateADT check_out, int32 rooms,
 						   const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-						   Numeric total_price, BkReservation *r)
+						   Numeric total_price, const BkSaleTerms *terms, BkReservation *r)
 {
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
 	Oid			state_type = bk_state_type(d);
@@ -308,6 +309,12 @@ bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property
 	bk_slot_set(slot, BK_RESERVATION_TOTAL_PRICE, NumericGetDatum(total_price));
 	bk_slot_set(slot, BK_RESERVATION_CREATED_AT, TimestampTzGetDatum(now));
 	bk_slot_set(slot, BK_RESERVATION_UPDATED_AT, TimestampTzGetDatum(now));
+	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
+	{
+		bk_slot_set(slot, BK_RESERVATION_RATE_PLAN,
+					terms && terms->rate_plan ? CStringGetTextDatum(terms->rate_plan) : bk_base_plan_text());
+		bk_slot_set(slot, BK_RESERVATION_CHILDREN, Int32GetDatum(terms ? terms->children : 0));
+	}
 	ExecStoreVirtualTuple(slot);
 	bk_direct_insert(d, BK_RESERVATION, slot);
 	read_reservation(d, slot, r);

@@ -247,7 +247,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	}
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
 						  stay.rooms, guest_id, guests, bk_hold_deadline(hold),
-						  bk_nights_total(&priced, stay.rooms), &r);
+						  bk_nights_total(&priced, stay.rooms), NULL, &r);
 	keeps_prices = bk_unit_has_night_prices();
 	if (keeps_prices)
 		bk_night_prices_of_nights(&d, r.reservation_id, &priced, &prices_tid, false);

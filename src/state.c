@@ -10,6 +10,8 @@
  *          │ ├──> cancelled
  *          │ ├──> expired ──> confirmed   (late payment, units re-acquired)
  *          │ └──> payment_pending ──> confirmed | cancelled | expired
+ *        confirmed ──> checked_in ──> checked_out          (2.0: the stay)
+ *        confirmed ──> no_show
  *
  *    Any other change of state fails with BK003; setting a row to the
  *    state it already has is allowed and changes nothing.  The trigger
@@ -40,6 +42,9 @@ static const char *const state_names[BK_STATE_COUNT] = {
 	[BK_CANCELLED] = "cancelled",
 	[BK_EXPIRED] = "expired",
 	[BK_PAYMENT_PENDING] = "payment_pending",
+	[BK_CHECKED_IN] = "checked_in",
+	[BK_CHECKED_OUT] = "checked_out",
+	[BK_NO_SHOW] = "no_show",
 };
 
 /* The machine's edges: allowed[from][to] */
@@ -47,8 +52,9 @@ static const bool allowed[BK_STATE_COUNT][BK_STATE_COUNT] = {
 	[BK_HELD] = {[BK_CONFIRMED] = true, [BK_CANCELLED] = true, [BK_EXPIRED] = true,
 	[BK_PAYMENT_PENDING] = true},
 	[BK_PAYMENT_PENDING] = {[BK_CONFIRMED] = true, [BK_CANCELLED] = true, [BK_EXPIRED] = true},
-	[BK_CONFIRMED] = {[BK_CANCELLED] = true},
+	[BK_CONFIRMED] = {[BK_CANCELLED] = true, [BK_CHECKED_IN] = true, [BK_NO_SHOW] = true},
 	[BK_EXPIRED] = {[BK_CONFIRMED] = true},
+	[BK_CHECKED_IN] = {[BK_CHECKED_OUT] = true},
 };
 
 /* The enum's OIDs, for the type they were read from */
@@ -57,7 +63,9 @@ static Oid	state_oids[BK_STATE_COUNT];
 
 /*
  * map_states reads the OIDs of booking_state's labels (type `enum_type`)
- * and fails if a label the engine knows is missing.
+ * and fails if a label the engine knows is missing.  The labels of the
+ * stay (2.0) may be missing: a database still at 1.x has none, and its
+ * functions never ask for them.
  */
 static void
 map_states(Oid enum_type)
@@ -78,7 +86,7 @@ map_states(Oid enum_type)
 				oids[s] = e->oid;
 	}
 	ReleaseSysCacheList(list);
-	for (int s = 0; s < BK_STATE_COUNT; s++)
+	for (int s = 0; s < BK_FIRST_STAY_STATE; s++)
 		if (!OidIsValid(oids[s]))
 			elog(ERROR, "booking: type booking_state has no label \"%s\"", state_names[s]);
 	memcpy(state_oids, oids, sizeof(oids));
@@ -107,6 +115,11 @@ Oid
 bk_state_value(Oid enum_type, BkState state)
 {
 	map_states(enum_type);
+	if (!OidIsValid(state_oids[state]))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("booking_state has no label \"%s\"", state_names[state]),
+				 errhint("Update the extension: ALTER EXTENSION booking UPDATE.")));
 	return state_oids[state];
 }
 
@@ -135,7 +148,18 @@ bk_state_is_live_hold(BkState state)
 bool
 bk_state_counts(BkState state)
 {
-	return bk_state_is_live_hold(state) || state == BK_CONFIRMED;
+	return state != BK_CANCELLED && state != BK_EXPIRED;
+}
+
+/*
+ * bk_state_is_booked says whether a state counts its units as booked:
+ * confirmed, and the states of the stay (checked_in, checked_out,
+ * no_show), whose nights stay sold.
+ */
+bool
+bk_state_is_booked(BkState state)
+{
+	return bk_state_counts(state) && !bk_state_is_live_hold(state);
 }
 
 /*
@@ -201,7 +225,7 @@ booking_enforce_state_transition(PG_FUNCTION_ARGS)
 				 errmsg("a reservation cannot go from %s to %s", state_names[from], state_names[to]),
 				 errdetail("Reservation %lld is %s.",
 						   id_null ? 0LL : (long long) DatumGetInt64(id), state_names[from]),
-				 errhint("Allowed: held to payment_pending, confirmed, cancelled or expired; payment_pending to confirmed, cancelled or expired; confirmed to cancelled; expired to confirmed (late payment).")));
+				 errhint("Allowed: held to payment_pending, confirmed, cancelled or expired; payment_pending to confirmed, cancelled or expired; confirmed to cancelled, checked_in or no_show; checked_in to checked_out; expired to confirmed (late payment).")));
 	}
 	PG_RETURN_NULL();			/* not reached */
 }

@@ -2,14 +2,16 @@
  * values.c
  *    Small helpers on Datums and dates that several files need: comparing
  *    two text values byte for byte, building an int8[], the first day of a
- *    month.
+ *    month, money rounded to cents.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/numeric.h"
 
 #include "booking.h"
 
@@ -71,4 +73,34 @@ bk_next_month(DateADT first)
 		year++;
 	}
 	return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+/*
+ * bk_base_plan_text is the text 'BASE', the plan every room type has: the
+ * inventory's own price (2.0).
+ */
+Datum
+bk_base_plan_text(void)
+{
+	return CStringGetTextDatum(BK_BASE_PLAN);
+}
+
+/*
+ * bk_numeric_zero is the numeric 0.
+ */
+Datum
+bk_numeric_zero(void)
+{
+	return NumericGetDatum(int64_to_numeric(0));
+}
+
+/*
+ * bk_round_cents rounds an amount half-up (away from zero) to cents, the
+ * one rounding every price and fee gets, once, where it is computed.
+ */
+Numeric
+bk_round_cents(Numeric amount)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(amount),
+											   Int32GetDatum(2)));
 }
