@@ -624,7 +624,8 @@ extern int32 bk_children_arg(FunctionCallInfo fcinfo, int argno);
 extern Numeric bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id,
 							  const char *room_type, DateADT night);
 extern void bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type,
-								 const BkPlan *plan, const BkNights *nights, Datum *prices);
+								 const BkPlan *plan, const BkNights *nights, Datum *prices,
+								 int *unpriced);
 extern Numeric bk_plan_extra(const BkPlan *plan, int32 rooms, int32 guests, int32 children);
 /* The price of a stay under a plan (reserve.c) */
 typedef struct BkStayPrice
