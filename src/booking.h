@@ -596,6 +596,8 @@ extern void bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nig
 									  ItemPointer tid, bool rewrite);
 extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
 								   ItemPointer tid);
+extern Datum *bk_night_prices_read_extra(BkDirect *d, int64 id, bool lock, DateADT *first,
+										 int *n, ItemPointer tid, Numeric *extra);
 extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
 								  DateADT first, const Datum *prices, int n, Numeric extra);
 
