@@ -41,7 +41,8 @@ OBJS = \
 	src/group.o \
 	src/pending_2_0.o \
 	src/group_lifecycle.o \
-	src/modify.o
+	src/modify.o \
+	src/policy.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

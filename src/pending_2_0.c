@@ -21,8 +21,6 @@
 
 PENDING(booking_add_rate_plan)
 PENDING(booking_set_rates)
-PENDING(booking_add_policy)
-PENDING(booking_cancel_quote)
 PENDING(booking_check_in)
 PENDING(booking_check_out)
 PENDING(booking_mark_no_show)
