@@ -160,15 +160,6 @@ parse_until(const char *text)
 }
 
 /*
- * interval_text writes an interval as PostgreSQL prints it.
- */
-static char *
-interval_text(Interval *span)
-{
-	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(span)));
-}
-
-/*
  * interval_compare compares two intervals as PostgreSQL orders them.
  */
 static int
@@ -185,7 +176,8 @@ interval_compare(Interval *a, Interval *b)
  * which is returned.
  */
 static Interval *
-check_charge_object(const JsonbValue *object, const char *where, bool with_until)
+check_charge_object(const JsonbValue *object, const char *where, bool with_until,
+					char **until_text)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -218,18 +210,19 @@ check_charge_object(const JsonbValue *object, const char *where, bool with_until
 			if (v.type != jbvString)
 				report_bad_policy(where, "until must be a string such as \"7 days\"", NULL);
 			text = pnstrdup(v.val.string.val, v.val.string.len);
+			/* as given, clipped, for messages */
+			*until_text = pnstrdup(text, pg_mbcliplen(text, strlen(text), 40));
 			until = parse_until(text);
 			if (until == NULL)
 				report_bad_policy(where, "until is not an interval",
-								  psprintf("until is \"%s\".",
-										   pnstrdup(text, pg_mbcliplen(text, strlen(text), 40))));
+								  psprintf("until is \"%s\".", *until_text));
 			most->day = MAX_UNTIL_DAYS;
 			if (interval_compare(until, zero) < 0)
 				report_bad_policy(where, "until must not be negative",
-								  psprintf("until is %s.", interval_text(until)));
+								  psprintf("until is \"%s\".", *until_text));
 			if (interval_compare(until, most) > 0)
 				report_bad_policy(where, psprintf("until must be at most %d days", MAX_UNTIL_DAYS),
-								  psprintf("until is %s.", interval_text(until)));
+								  psprintf("until is \"%s\".", *until_text));
 			continue;
 		}
 		if (strcmp(key, "charge_pct") != 0 && strcmp(key, "charge_nights") != 0 &&
@@ -283,6 +276,7 @@ check_tiers(Jsonb *tiers)
 {
 	int			n;
 	Interval   *previous = NULL;
+	char	   *previous_text = NULL;
 
 	if (!JB_ROOT_IS_ARRAY(tiers) || JB_ROOT_IS_SCALAR(tiers))
 		ereport(ERROR,
@@ -299,16 +293,18 @@ check_tiers(Jsonb *tiers)
 	{
 		JsonbValue *tier = getIthJsonbValueFromContainer(&tiers->root, i);
 		char	   *where = psprintf("tier %d", i + 1);
-		Interval   *until = check_charge_object(tier, where, true);
+		char	   *until_text = NULL;
+		Interval   *until = check_charge_object(tier, where, true, &until_text);
 
 		if (previous != NULL && interval_compare(until, previous) >= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("tiers out of order"),
-					 errdetail("Tier %d's until (%s) is not less than tier %d's (%s).",
-							   i + 1, interval_text(until), i, interval_text(previous)),
+					 errdetail("Tier %d's until (\"%s\") is not less than tier %d's (\"%s\").",
+							   i + 1, until_text, i, previous_text),
 					 errhint("List the tiers from the longest time before check-in to the shortest: the first whose until is at most the time left applies.")));
 		previous = until;
+		previous_text = until_text;
 	}
 }
 
@@ -337,13 +333,14 @@ booking_add_policy(PG_FUNCTION_ARGS)
 	{
 		Jsonb	   *no_show = PG_GETARG_JSONB_P(3);
 		JsonbValue	object;
+		char	   *unused = NULL;
 
 		if (JB_ROOT_IS_SCALAR(no_show) || !JB_ROOT_IS_OBJECT(no_show))
 			report_bad_policy("no_show", "must be a JSON object", NULL);
 		object.type = jbvBinary;
 		object.val.binary.data = &no_show->root;
 		object.val.binary.len = VARSIZE(no_show) - VARHDRSZ;
-		(void) check_charge_object(&object, "no_show", false);
+		(void) check_charge_object(&object, "no_show", false, &unused);
 		args[3] = JsonbPGetDatum(no_show);
 	}
 	else
@@ -438,6 +435,25 @@ bk_charge_facts(int64 id, bool read_only, BkChargeFacts *facts)
 }
 
 /*
+ * no_amount is 0.00: amounts print with two decimals.
+ */
+static Numeric
+no_amount(void)
+{
+	return bk_round_cents(int64_to_numeric(0));
+}
+
+/*
+ * amount_left is total - fee, in cents.
+ */
+static Numeric
+amount_left(Numeric total, Numeric fee)
+{
+	return bk_round_cents(DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(total),
+															  NumericGetDatum(fee))));
+}
+
+/*
  * numeric_min returns the smaller of a and b.
  */
 static Numeric
@@ -511,7 +527,7 @@ charge_fee(JsonbContainer *charge, const BkChargeFacts *f)
 		fee = v->val.numeric;
 	else
 		elog(ERROR, "booking: a charge of a cancellation policy has no charge_pct, charge_nights or charge_amount");
-	return numeric_min(bk_round_cents(fee), f->total_price);
+	return bk_round_cents(numeric_min(bk_round_cents(fee), f->total_price));
 }
 
 /*
@@ -566,14 +582,14 @@ bk_charge_of(const BkChargeFacts *facts, TimestampTz at, BkCharge *charge)
 	charge->tier = 0;
 	if (bk_state_is_live_hold(facts->state))
 	{
-		charge->fee = int64_to_numeric(0);
-		charge->refund = int64_to_numeric(0);
+		charge->fee = no_amount();
+		charge->refund = no_amount();
 		charge->policy = facts->policy;
 		return;
 	}
 	charge->policy = NULL;
-	charge->fee = int64_to_numeric(0);
-	charge->refund = facts->total_price;
+	charge->fee = no_amount();
+	charge->refund = bk_round_cents(facts->total_price);
 	if (facts->tiers == NULL)
 		return;
 	n = JB_ROOT_COUNT(facts->tiers);
@@ -586,9 +602,7 @@ bk_charge_of(const BkChargeFacts *facts, TimestampTz at, BkCharge *charge)
 	charge->policy = facts->policy;
 	charge->tier = i + 1;
 	charge->fee = charge_fee(tier_container(facts->tiers, i), facts);
-	charge->refund = DatumGetNumeric(DirectFunctionCall2(numeric_sub,
-														 NumericGetDatum(facts->total_price),
-														 NumericGetDatum(charge->fee)));
+	charge->refund = amount_left(facts->total_price, charge->fee);
 }
 
 /*
@@ -605,7 +619,7 @@ bk_no_show_charge_of(const BkChargeFacts *facts, BkCharge *charge)
 
 	charge->policy = NULL;
 	charge->tier = 0;
-	charge->fee = int64_to_numeric(0);
+	charge->fee = no_amount();
 	if (n > 0)
 	{
 		charge->policy = facts->policy;
@@ -617,9 +631,7 @@ bk_no_show_charge_of(const BkChargeFacts *facts, BkCharge *charge)
 			charge->fee = charge_fee(tier_container(facts->tiers, n - 1), facts);
 		}
 	}
-	charge->refund = DatumGetNumeric(DirectFunctionCall2(numeric_sub,
-														 NumericGetDatum(facts->total_price),
-														 NumericGetDatum(charge->fee)));
+	charge->refund = amount_left(facts->total_price, charge->fee);
 }
 
 /*
@@ -671,13 +683,13 @@ bk_cancel_charge(BkDirect *d, const BkReservation *r, TimestampTz at, BkCharge *
 
 	charge->policy = NULL;
 	charge->tier = 0;
-	charge->fee = int64_to_numeric(0);
+	charge->fee = no_amount();
 	if (bk_state_is_live_hold(r->state))
 	{
-		charge->refund = int64_to_numeric(0);
+		charge->refund = no_amount();
 		return;
 	}
-	charge->refund = isnull ? int64_to_numeric(0) : DatumGetNumeric(total);
+	charge->refund = isnull ? no_amount() : bk_round_cents(DatumGetNumeric(total));
 	if (!bk_has_column(BK_RESERVATION_RATE_PLAN) ||
 		is_base_plan(heap_getattr(r->tuple, bk_column(BK_RESERVATION_RATE_PLAN), desc, &isnull)))
 		return;
