@@ -40,6 +40,7 @@ OBJS = \
 	src/night_runs.o \
 	src/group.o \
 	src/pending_2_0.o \
+	src/rate_plan.o \
 	src/group_lifecycle.o \
 	src/modify.o \
 	src/policy.o

@@ -20,6 +20,8 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+struct BkSaleTerms;				/* reservation.c */
+
 /* SQLSTATEs of the public contract (README.md, "Errors"; docs/reference.md) */
 #define ERRCODE_BOOKING_NO_AVAILABILITY			MAKE_SQLSTATE('B','K','0','0','1')
 #define ERRCODE_BOOKING_HOLD_EXPIRED			MAKE_SQLSTATE('B','K','0','0','2')
@@ -292,11 +294,18 @@ extern void bk_require_stay_rules(int64 property_id, const char *room_type, Date
 extern bool bk_check_stay_rules(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out, DateADT today,
 								BkRuleViolation *violation);
+/* the rules of one rate plan (2.0; 'BASE' too), on top of the room type's */
+extern void bk_require_plan_rules(int64 property_id, const char *room_type, const char *plan,
+								  DateADT check_in, DateADT check_out, DateADT today);
+extern bool bk_check_plan_rules(int64 property_id, const char *room_type, const char *plan,
+								DateADT check_in, DateADT check_out, DateADT today,
+								BkRuleViolation *violation);
 
 /* idempotency.c */
 extern bytea *bk_request_digest(int64 property_id, const char *room_type,
 								DateADT check_in, DateADT check_out,
-								int32 rooms, Interval *hold, int32 guests);
+								int32 rooms, Interval *hold, int32 guests,
+								const struct BkSaleTerms *terms);
 extern bytea *bk_text_digest(const char *canonical);
 extern bool bk_claim_key(const char *scope, const char *key, bytea *digest,
 						 int64 property_id, int64 *existing_reservation);
@@ -581,6 +590,7 @@ typedef struct BkStayPlace
 {
 	char	   *time_zone;
 	bool		has_rules;
+	bool		has_plan_rules; /* 2.0: rules of its rate plans */
 	int32		max_guests;		/* per room */
 } BkStayPlace;
 
@@ -588,8 +598,51 @@ extern void bk_validate_key(Size len);
 extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type,
 							 BkStayPlace *place);
 extern void bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place,
-								   int32 guests);
+								   int32 guests, int32 children, const char *plan);
 extern TimestampTz bk_hold_deadline(Interval *hold);
+
+/* rate_plan.c: rate plans and what a stay costs under one (2.0) */
+typedef struct BkPlan
+{
+	char	   *code;			/* BK_BASE_PLAN for the inventory's price */
+	bool		is_base;
+	char	   *root;			/* the plan its prices come from */
+	bool		root_is_base;	/* the inventory's price; else booking.rate */
+	int			nsteps;			/* derivations from the root to this plan */
+	Numeric    *factor;			/* per step, root first: 1 + adjust_pct / 100 */
+	Numeric    *amount;			/* and adjust_amount */
+	int32		base_occupancy; /* 0: priced per room */
+	Numeric		extra_adult;
+	Numeric		extra_child;
+	char	   *policy;			/* NULL: none */
+} BkPlan;
+
+extern void bk_plan_base(BkPlan *plan);
+extern void bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *code,
+							BkPlan *plan);
+extern char *bk_rate_plan_arg(FunctionCallInfo fcinfo, int argno);
+extern int32 bk_children_arg(FunctionCallInfo fcinfo, int argno);
+extern Numeric bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id,
+							  const char *room_type, DateADT night);
+extern void bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type,
+								 const BkPlan *plan, const BkNights *nights, Datum *prices,
+								 int *unpriced);
+extern Numeric bk_plan_extra(const BkPlan *plan, int32 rooms, int32 guests, int32 children);
+/* The price of a stay under a plan (reserve.c) */
+typedef struct BkStayPrice
+{
+	Datum	   *prices;			/* each night's price of one room */
+	Numeric		extra;			/* per night, for the whole reservation; NULL: none */
+	Numeric		total;
+} BkStayPrice;
+
+extern void bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_type,
+						  const BkPlan *plan, int32 guests, int32 children,
+						  const BkNights *nights, BkStayPrice *price);
+extern Numeric bk_stay_total(const Datum *prices, int n, int32 rooms, Numeric extra);
+extern int	bk_numeric_sign(Numeric value);
+extern void bk_plans_check_prices(int64 property_id, const char *room_type, const char *root,
+								  DateADT first, DateADT end);
 
 /* night_prices.c */
 extern bool bk_unit_has_night_prices(void);

@@ -46,7 +46,10 @@ typedef struct GroupLine
 	BkStayRequest stay;
 	Datum		room_type;		/* stay.room_type as text */
 	int32		guests;			/* 0: not given */
+	BkSaleTerms terms;			/* 2.0: its rate plan and children */
+	BkPlan		plan;
 	BkNights	priced;			/* its nights as read before the lock */
+	BkStayPrice price;
 	BkReservation r;
 	ItemPointerData event_tid;
 	ItemPointerData prices_tid;
@@ -199,7 +202,8 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 		}
 		if (token != WJB_VALUE || key == NULL)
 			continue;
-		if (v.type == jbvNull && (strcmp(key, "rooms") == 0 || strcmp(key, "guests") == 0))
+		if (v.type == jbvNull && (strcmp(key, "rooms") == 0 || strcmp(key, "guests") == 0 ||
+								  strcmp(key, "rate_plan") == 0 || strcmp(key, "children") == 0))
 			continue;			/* as if left out */
 		if (strcmp(key, "room_type") == 0)
 			line->stay.room_type = json_text_value(line, "room_type", &v, BOOKING_MAX_CODE_BYTES);
@@ -222,10 +226,24 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 			line->stay.rooms = json_int(line, "rooms", &v);
 		else if (strcmp(key, "guests") == 0)
 			line->guests = json_int(line, "guests", &v);
+		else if (strcmp(key, "rate_plan") == 0)
+		{
+			char	   *plan = json_text_value(line, "rate_plan", &v, BOOKING_MAX_CODE_BYTES);
+
+			line->terms.rate_plan = strcmp(plan, BK_BASE_PLAN) == 0 ? NULL : plan;
+		}
+		else if (strcmp(key, "children") == 0)
+		{
+			if (v.type != jbvNumeric || numeric_is_nan(v.val.numeric) ||
+				bk_numeric_sign(v.val.numeric) < 0)
+				line_error(line, "children must be a whole number, 0 or more",
+						   psprintf("Line %d has children of another kind.", line->number));
+			line->terms.children = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		}
 		else
 			line_error(line, psprintf("unknown key \"%.*s\"",
 									  pg_mbcliplen(key, strlen(key), 40), key),
-					   "A line has the keys room_type, check_in, check_out, rooms and guests.");
+					   "A line has the keys room_type, check_in, check_out, rooms, guests, rate_plan and children.");
 	}
 	if (line->stay.room_type == NULL || !has_in || !has_out)
 		line_error(line, "room_type, check_in and check_out are required",
@@ -294,9 +312,17 @@ request_digest(int64 property_id, const GroupLine *lines, int n, Interval *hold)
 	else
 		appendStringInfoString(&text, "default");
 	for (int i = 0; i < n; i++)
+	{
 		appendStringInfo(&text, "|%zu:%s|%d|%d|%d|%d", strlen(lines[i].stay.room_type),
 						 lines[i].stay.room_type, (int) lines[i].stay.check_in,
 						 (int) lines[i].stay.check_out, lines[i].stay.rooms, lines[i].guests);
+		/* 2.0's plan and children, when not 'BASE' and none: older keys still match */
+		if (lines[i].terms.rate_plan)
+			appendStringInfo(&text, "|plan=%zu:%s", strlen(lines[i].terms.rate_plan),
+							 lines[i].terms.rate_plan);
+		if (lines[i].terms.children > 0)
+			appendStringInfo(&text, "|children=%d", lines[i].terms.children);
+	}
 	return bk_text_digest(text.data);
 }
 
@@ -462,11 +488,17 @@ prepare_line(BkDirect *d, GroupLine *line, BkShortage *shortage)
 	BkStayPlace place;
 
 	bk_look_up_place(d, &line->stay, line->room_type, &place);
-	bk_check_day_and_rules(&line->stay, &place, line->guests);
+	bk_plan_look_up(d, line->stay.property_id, line->room_type, line->terms.rate_plan, &line->plan);
+	bk_check_day_and_rules(&line->stay, &place, line->guests, line->terms.children,
+						   line->plan.code);
 	bk_nights_read(d, line->stay.property_id, line->room_type, line->stay.check_in,
 				   line->stay.check_out, &line->priced);
-	return !bk_nights_shortage(&line->priced, line->stay.check_in, line->stay.check_out, 0,
-							   shortage);
+	if (bk_nights_shortage(&line->priced, line->stay.check_in, line->stay.check_out, 0,
+						   shortage))
+		return false;
+	bk_price_stay(d, &line->stay, line->room_type, &line->plan, line->guests,
+				  line->terms.children, &line->priced, &line->price);
+	return true;
 }
 
 /*
@@ -625,11 +657,12 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 			group_id = id;
 		bk_reservation_insert_line(&d, id, group_id, property_id, line->room_type,
 								   line->stay.check_in, line->stay.check_out, line->stay.rooms,
-								   guest_id, line->guests, deadline,
-								   bk_nights_total(&line->priced, line->stay.rooms), NULL, &line->r);
+								   guest_id, line->guests, deadline, line->price.total, &line->terms,
+								   &line->r);
 		keeps_prices = bk_unit_has_night_prices();	/* known once the unit wrote a reservation */
 		if (keeps_prices)
-			bk_night_prices_of_nights(&d, id, &line->priced, &line->prices_tid, false);
+			bk_night_prices_write(&d, id, &line->prices_tid, false, line->stay.check_in,
+								  line->price.prices, line->priced.n, line->price.extra);
 		bk_event_write(&d, "reserved", &line->r, -line->stay.rooms, &line->event_tid);
 	}
 	bk_direct_end(&d);
@@ -649,13 +682,17 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 		{
 			/* open_inventory repriced a night meanwhile: the locked prices count */
 			BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
-			Datum		total = NumericGetDatum(bk_nights_total(&locked, line->stay.rooms));
+			Datum		total;
 
+			bk_price_stay(&d, &line->stay, line->room_type, &line->plan, line->guests,
+						  line->terms.children, &locked, &line->price);
+			total = NumericGetDatum(line->price.total);
 			bk_reservation_update(&d, &line->r, 1, &column, &total, NULL);
 			bk_event_rewrite_payload(&d, &line->event_tid, "reserved", &line->r);
 			if (keeps_prices)
-				bk_night_prices_of_nights(&d, line->r.reservation_id, &locked,
-										  &line->prices_tid, true);
+				bk_night_prices_write(&d, line->r.reservation_id, &line->prices_tid, true,
+									  line->stay.check_in, line->price.prices, locked.n,
+									  line->price.extra);
 		}
 	}
 	bk_night_runs_apply(&d, runs, nruns);

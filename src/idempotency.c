@@ -56,7 +56,7 @@ static BookingPlan purge_keys_plan = {
 bytea *
 bk_request_digest(int64 property_id, const char *room_type,
 				  DateADT check_in, DateADT check_out, int32 rooms, Interval *hold,
-				  int32 guests)
+				  int32 guests, const BkSaleTerms *terms)
 {
 	char	   *canonical;
 
@@ -72,6 +72,11 @@ bk_request_digest(int64 property_id, const char *room_type,
 	/* 2.0's guests, when given; without them the text is 1.x's, so keys recorded before still match */
 	if (guests > 0)
 		canonical = psprintf("%s|guests=%d", canonical, guests);
+	/* and the plan and children, when not 'BASE' and none */
+	if (terms && terms->rate_plan)
+		canonical = psprintf("%s|plan=%zu:%s", canonical, strlen(terms->rate_plan), terms->rate_plan);
+	if (terms && terms->children > 0)
+		canonical = psprintf("%s|children=%d", canonical, terms->children);
 	return bk_text_digest(canonical);
 }
 

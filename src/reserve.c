@@ -81,6 +81,13 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 		if (bk_unit_has_rules_flag())
 			has_rules = slot_getattr(slot, bk_column(BK_ROOM_TYPE_HAS_RULES), &isnull);
 		place->has_rules = !isnull && DatumGetBool(has_rules);
+		place->has_plan_rules = false;
+		if (bk_has_column(BK_ROOM_TYPE_HAS_PLAN_RULES))
+		{
+			Datum		has_plan_rules = slot_getattr(slot, bk_column(BK_ROOM_TYPE_HAS_PLAN_RULES), &isnull);
+
+			place->has_plan_rules = !isnull && DatumGetBool(has_plan_rules);
+		}
 		place->max_guests = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_MAX_GUESTS)));
 	}
 	index_endscan(scan);
@@ -90,12 +97,13 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 
 /*
  * bk_check_day_and_rules refuses a check-in before the property's local today,
- * more guests than the rooms take (BK006, rule max_guests: `guests` 0
- * when the call did not say) and a stay that breaks the room type's rules
- * (BK006).
+ * more guests (adults and children) than the rooms take (BK006, rule
+ * max_guests: `guests` 0 when the call did not say) and a stay that breaks
+ * the room type's rules or those of the plan it is sold under (BK006).
  */
 void
-bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests)
+bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests,
+					   int32 children, const char *plan)
 {
 	DateADT		today = bk_local_today(place->time_zone);
 
@@ -107,11 +115,15 @@ bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int3
 						   bk_date_str(stay->check_in), bk_date_str(today),
 						   (long long) stay->property_id, place->time_zone),
 				 errhint("Choose a check-in on or after the property's local today.")));
-	if (guests > 0)
-		bk_check_guests(stay->property_id, stay->room_type, stay->rooms, guests, place->max_guests);
+	if (guests > 0 || children > 0)
+		bk_check_guests(stay->property_id, stay->room_type, stay->rooms,
+						(int32) Min((int64) guests + children, PG_INT32_MAX), place->max_guests);
 	if (place->has_rules)
 		bk_require_stay_rules(stay->property_id, stay->room_type, stay->check_in,
 							  stay->check_out, today);
+	if (place->has_plan_rules)
+		bk_require_plan_rules(stay->property_id, stay->room_type, plan ? plan : BK_BASE_PLAN,
+							  stay->check_in, stay->check_out, today);
 }
 
 /*
@@ -154,8 +166,32 @@ bk_hold_deadline(Interval *hold)
 }
 
 /*
+ * bk_price_stay prices the stay's nights (read or locked, every night of the
+ * stay in order) under `plan`; 'BASE' without extras costs no more than
+ * it did before plans.
+ */
+void
+bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_type, const BkPlan *plan,
+			  int32 guests, int32 children, const BkNights *nights, BkStayPrice *price)
+{
+	price->prices = palloc(sizeof(Datum) * Max(nights->n, 1));
+	price->extra = bk_plan_extra(plan, stay->rooms, guests, children);
+	if (plan->is_base)
+	{
+		for (int i = 0; i < nights->n; i++)
+			price->prices[i] = nights->nights[i].price;
+		price->total = price->extra ? bk_stay_total(price->prices, nights->n, stay->rooms, price->extra)
+			: bk_nights_total(nights, stay->rooms);
+		return;
+	}
+	bk_plan_night_prices(d, stay->property_id, room_type, plan, nights, price->prices, NULL);
+	price->total = bk_stay_total(price->prices, nights->n, stay->rooms, price->extra);
+}
+
+/*
  * booking_reserve_range is reserve_range(property_id, room_type, check_in,
- * check_out, rooms, guest_id, idempotency_key, hold, guests).
+ * check_out, rooms, guest_id, idempotency_key, hold, guests, rate_plan,
+ * children).
  */
 Datum
 booking_reserve_range(PG_FUNCTION_ARGS)
@@ -165,14 +201,17 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	char	   *key = NULL;
 	Interval   *hold = NULL;
 	int32		guests;
+	BkSaleTerms terms;
 	const char *scope;
 	Datum		room_type;
 	BkStayPlace place;
+	BkPlan		plan;
 	BkDirect	d;
 	BkNights	priced;
 	BkNights	nights;
 	BkShortage	shortage;
 	BkReservation r;
+	BkStayPrice price;
 	ItemPointerData event_tid;
 	ItemPointerData prices_tid;
 	bool		keeps_prices;
@@ -191,6 +230,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_require_interval_within(hold, "hold",
 								   "Pass NULL to use booking.hold_ttl, or an interval such as '15 minutes'.");
 	guests = bk_guests_arg(fcinfo, 8);
+	terms.rate_plan = bk_rate_plan_arg(fcinfo, 9);
+	terms.children = bk_children_arg(fcinfo, 10);
 	scope = guest_id ? guest_id : "";
 	room_type = CStringGetTextDatum(stay.room_type);
 
@@ -203,7 +244,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_connect();
 		first = bk_claim_key(scope, key,
 							 bk_request_digest(stay.property_id, stay.room_type, stay.check_in,
-											   stay.check_out, stay.rooms, hold, guests),
+											   stay.check_out, stay.rooms, hold, guests, &terms),
 							 stay.property_id, &existing);
 		bk_finish();
 		if (!first)
@@ -215,7 +256,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 
 	bk_direct_begin(&d, true);
 	bk_look_up_place(&d, &stay, room_type, &place);
-	bk_check_day_and_rules(&stay, &place, guests);
+	bk_plan_look_up(&d, stay.property_id, room_type, terms.rate_plan, &plan);
+	bk_check_day_and_rules(&stay, &place, guests, terms.children, plan.code);
 
 	/*
 	 * Price the stay from the nights as they are, and write the
@@ -245,12 +287,14 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
 			report_no_availability(&stay, &shortage);
 	}
+	bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &priced, &price);
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
 						  stay.rooms, guest_id, guests, bk_hold_deadline(hold),
-						  bk_nights_total(&priced, stay.rooms), NULL, &r);
+						  price.total, &terms, &r);
 	keeps_prices = bk_unit_has_night_prices();
 	if (keeps_prices)
-		bk_night_prices_of_nights(&d, r.reservation_id, &priced, &prices_tid, false);
+		bk_night_prices_write(&d, r.reservation_id, &prices_tid, false, stay.check_in,
+							  price.prices, priced.n, price.extra);
 	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
 	bk_direct_end(&d);
 
@@ -279,12 +323,15 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	{
 		/* open_inventory repriced a night meanwhile: the locked prices count */
 		BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
-		Datum		total = NumericGetDatum(bk_nights_total(&nights, stay.rooms));
+		Datum		total;
 
+		bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &nights, &price);
+		total = NumericGetDatum(price.total);
 		bk_reservation_update(&d, &r, 1, &column, &total, NULL);
 		bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
 		if (keeps_prices)
-			bk_night_prices_of_nights(&d, r.reservation_id, &nights, &prices_tid, true);
+			bk_night_prices_write(&d, r.reservation_id, &prices_tid, true, stay.check_in,
+								  price.prices, nights.n, price.extra);
 	}
 	bk_nights_change(&d, &nights, stay.rooms, 0);
 	result = bk_reservation_datum(&d, &r);
