@@ -81,13 +81,14 @@ SELECT code, tiers, no_show FROM booking.cancel_policy WHERE property_id = :p OR
 -- the same code again: 23505
 SELECT t.try(format('SELECT booking.add_policy(%s, ''FLEX'', ''[{"until": "0", "charge_pct": 100}]'')', :p)) AS duplicate;
 
--- plans naming them (derived from 'BASE' at the same price)
-INSERT INTO booking.rate_plan (property_id, room_type, code, name, parent, policy) VALUES
-    (:p, 'DBL', 'FLEX', 'Flexible', 'BASE', 'FLEX'),
-    (:p, 'DBL', 'NR', 'Non-refundable', 'BASE', 'NONREF'),
-    (:p, 'DBL', 'CAPPED', 'Capped', 'BASE', 'CAP'),
-    (:p, 'DBL', 'NOPOL', 'No policy', 'BASE', NULL);
-UPDATE booking.room_type SET has_rate_plans = true WHERE property_id = :p AND code = 'DBL';
+-- plans naming them, derived from 'BASE' at the same price (FLEXPP per
+-- person: 15 per adult beyond 1 per room, 10 per child, each night)
+SELECT booking.add_rate_plan(:p, 'DBL', 'FLEX', 'Flexible', 'BASE', policy => 'FLEX');
+SELECT booking.add_rate_plan(:p, 'DBL', 'FLEXPP', 'Flexible, per person', 'BASE', base_occupancy => 1,
+                             extra_adult => 15, extra_child => 10, policy => 'FLEX');
+SELECT booking.add_rate_plan(:p, 'DBL', 'NR', 'Non-refundable', 'BASE', policy => 'NONREF');
+SELECT booking.add_rate_plan(:p, 'DBL', 'CAPPED', 'Capped', 'BASE', policy => 'CAP');
+SELECT booking.add_rate_plan(:p, 'DBL', 'NOPOL', 'No policy', 'BASE');
 
 -- ---------------------------------------------------------------------
 -- Tier boundaries across the end of daylight saving time: check-in on the
@@ -105,20 +106,23 @@ SELECT min(s) + 1 AS oct
  WHERE s + 1 > current_date + 10 \gset
 SELECT extract(dow FROM :'oct'::date) AS monday;
 SELECT (:'oct'::timestamp AT TIME ZONE 'Europe/Berlin') AS c_oct \gset
--- nights priced 100, 120 and 80.10: 2 rooms, total (100 + 120 + 80.10) x 2 = 600.20
+-- nights priced 100, 120 and 80.10; 2 rooms, 3 adults and 1 child under
+-- FLEXPP: extra per night 15 x (3 - 1 x 2) + 10 x 1 = 25;
+-- total (100 + 120 + 80.10) x 2 + 25 x 3 = 600.20 + 75 = 675.20
 SELECT booking.open_inventory(:p, 'DBL', :'oct', :'oct'::date + 1, 10, 100);
 SELECT booking.open_inventory(:p, 'DBL', :'oct'::date + 1, :'oct'::date + 2, 5, 120);
 SELECT booking.open_inventory(:p, 'DBL', :'oct'::date + 2, :'oct'::date + 3, 5, 80.10);
-SELECT reservation_id AS r1 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 3, 2, 'ann') \gset
-UPDATE booking.reservation SET rate_plan = 'FLEX' WHERE reservation_id = :r1;
+SELECT reservation_id AS r1 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 3, 2, 'ann',
+                                                      guests => 3, rate_plan => 'FLEXPP', children => 1) \gset
+SELECT night - :'oct'::date AS night, price, extra FROM booking.reservation_night WHERE reservation_id = :r1 ORDER BY night;
 -- a hold paid nothing: fee 0, refund 0, the plan's policy, no tier
 SELECT t.q(:r1, NULL) AS held;
 SELECT state, total_price FROM booking.confirm_booking(:r1, 'pay-r1');
--- the fee of each tier, hand-computed on total 600.20:
---   tier 1: 0 %                          -> fee 0.00,   refund 600.20
---   tier 2: 12.5 % of 600.20 = 75.025    -> fee 75.03 (half-up), refund 525.17
---   tier 3: the first 2 nights x 2 rooms -> (100 + 120) x 2 = 440.00, refund 160.20
---   tier 4: 100 %                        -> fee 600.20, refund 0.00
+-- the fee of each tier, hand-computed on total 675.20:
+--   tier 1: 0 %                       -> fee 0.00, refund 675.20
+--   tier 2: 12.5 % of 675.20 = 84.40  -> fee 84.40, refund 590.80
+--   tier 3: the first 2 nights        -> (100 + 120) x 2 rooms + 25 x 2 = 490.00, refund 185.20
+--   tier 4: 100 %                     -> fee 675.20, refund 0.00
 -- one second before each deadline, at it, and one second after
 SELECT o.what, t.q(:r1, :'c_oct'::timestamptz - o.before) AS quote
   FROM (VALUES ('C - 169 h - 1 s (tier 1)', interval '169 hours 1 second'),
@@ -151,8 +155,7 @@ SELECT min(s) + 1 AS mar
 SELECT extract(dow FROM :'mar'::date) AS monday;
 SELECT (:'mar'::timestamp AT TIME ZONE 'Europe/Berlin') AS c_mar \gset
 SELECT booking.open_inventory(:p, 'DBL', :'mar', :'mar'::date + 1, 5, 100);
-SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'DBL', :'mar', :'mar'::date + 1, 1, 'bob') \gset
-UPDATE booking.reservation SET rate_plan = 'FLEX' WHERE reservation_id = :r2;
+SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'DBL', :'mar', :'mar'::date + 1, 1, 'bob', rate_plan => 'FLEX') \gset
 SELECT state FROM booking.confirm_booking(:r2, 'pay-r2');
 SELECT o.what, t.q(:r2, :'c_mar'::timestamptz - o.before) AS quote
   FROM (VALUES ('C - 167 h = "7 days" deadline (tier 1)', interval '167 hours'),
@@ -167,8 +170,7 @@ SELECT o.what, t.q(:r2, :'c_mar'::timestamptz - o.before) AS quote
 -- ---------------------------------------------------------------------
 -- NONREF, 1 night at 100 on the October check-in: 100 % at any time
 --   -> fee 100.00, refund 0.00, tier 1 (before C: its deadline; after: the last)
-SELECT reservation_id AS r3 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'cat') \gset
-UPDATE booking.reservation SET rate_plan = 'NR' WHERE reservation_id = :r3;
+SELECT reservation_id AS r3 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'cat', rate_plan => 'NR') \gset
 SELECT state FROM booking.confirm_booking(:r3, 'pay-r3');
 SELECT t.q(:r3, :'c_oct'::timestamptz - interval '300 days') AS long_before,
        t.q(:r3, :'c_oct'::timestamptz + interval '1 hour') AS after_check_in;
@@ -176,15 +178,13 @@ SELECT t.q(:r3, :'c_oct'::timestamptz - interval '300 days') AS long_before,
 --   C - 11 days: tier 1, charge_nights 9 of 1 night -> 100.00, refund 0.00
 --   C - 3 days:  tier 2, charge_amount 50 -> 50.00, refund 50.00
 --   C - 1 hour:  tier 3, charge_amount 100000 capped at the total -> 100.00, refund 0.00
-SELECT reservation_id AS r4 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'dan') \gset
-UPDATE booking.reservation SET rate_plan = 'CAPPED' WHERE reservation_id = :r4;
+SELECT reservation_id AS r4 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'dan', rate_plan => 'CAPPED') \gset
 SELECT state FROM booking.confirm_booking(:r4, 'pay-r4');
 SELECT t.q(:r4, :'c_oct'::timestamptz - interval '264 hours') AS eleven_days,
        t.q(:r4, :'c_oct'::timestamptz - interval '72 hours') AS three_days,
        t.q(:r4, :'c_oct'::timestamptz - interval '1 hour') AS one_hour;
 -- a plan without a policy, and 'BASE': fee 0.00, refund the total (100.00; 100.10), no policy, no tier
-SELECT reservation_id AS r5 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'eve') \gset
-UPDATE booking.reservation SET rate_plan = 'NOPOL' WHERE reservation_id = :r5;
+SELECT reservation_id AS r5 FROM booking.reserve_range(:p, 'DBL', :'oct', :'oct'::date + 1, 1, 'eve', rate_plan => 'NOPOL') \gset
 SELECT state FROM booking.confirm_booking(:r5, 'pay-r5');
 SELECT t.q(:r5, :'c_oct'::timestamptz + interval '1 hour') AS no_policy;
 -- 'BASE': 1 night at 100.10 on D+5 (the nights D+5 and D+6 priced 100.10 here)
@@ -193,13 +193,13 @@ SELECT reservation_id AS r6 FROM booking.reserve_range(:p, 'DBL', current_date +
 SELECT rate_plan, state FROM booking.confirm_booking(:r6, 'pay-r6');
 SELECT t.q(:r6, now() + interval '10 days') AS base;
 -- cancel_quote wrote nothing
-SELECT count(*) AS charged FROM booking.reservation WHERE cancellation_fee IS NOT NULL;
+SELECT count(*) AS charged FROM booking.reservation WHERE property_id = :p AND cancellation_fee IS NOT NULL;
 
 -- ---------------------------------------------------------------------
 -- Ownership and states
 -- ---------------------------------------------------------------------
 -- the guest's own: a row; another guest's: BK005 word for word as a missing one
-SELECT fee, refund, policy, tier FROM booking.cancel_quote(:r1, :'c_oct'::timestamptz + interval '1 hour', 'ann');
+SELECT fee, refund, policy, tier FROM booking.cancel_quote(:r1, :'c_oct'::timestamptz + interval '1 hour', 'ann');  -- tier 4: 675.20
 SELECT t.err(format('SELECT booking.cancel_quote(%s, NULL, ''bob'')', :r1)) AS other_guest;
 SELECT t.err('SELECT booking.cancel_quote(999999999)') AS missing;
 SELECT t.try('SELECT booking.cancel_quote(NULL)') AS null_id;
@@ -214,8 +214,7 @@ SELECT t.try(format('SELECT booking.cancel_quote(%s)', :r6)) AS checked_in;
 -- 87 to 112 hours before 00:00 Berlin time of D+5 (wherever the day is),
 -- between "7 days" and "3 days": tier 2, 12.5 % of 200.20 = 25.025
 --   -> cancellation_fee 25.03 (half-up), refund_amount 175.17
-SELECT reservation_id AS r7 FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 7, 1, 'gus') \gset
-UPDATE booking.reservation SET rate_plan = 'FLEX' WHERE reservation_id = :r7;
+SELECT reservation_id AS r7 FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 7, 1, 'gus', rate_plan => 'FLEX') \gset
 SELECT state FROM booking.confirm_booking(:r7, 'pay-r7');
 SELECT t.q(:r7, NULL) AS quoted_now;
 SELECT state, total_price, cancellation_fee FROM booking.cancel_reservation(:r7, 'plans changed', 'gus');
@@ -228,8 +227,7 @@ SELECT count(*) AS cancelled_events FROM booking.event WHERE reservation_id = :r
 -- a cancelled reservation cannot be quoted: BK003
 SELECT t.try(format('SELECT booking.cancel_quote(%s)', :r7)) AS cancelled;
 -- a FLEX hold: fee 0.00, refund_amount 0.00 (nothing paid; no policy read)
-SELECT reservation_id AS r8 FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 7, 1, 'hal') \gset
-UPDATE booking.reservation SET rate_plan = 'FLEX' WHERE reservation_id = :r8;
+SELECT reservation_id AS r8 FROM booking.reserve_range(:p, 'DBL', current_date + 5, current_date + 7, 1, 'hal', rate_plan => 'FLEX') \gset
 SELECT state, cancellation_fee FROM booking.cancel_reservation(:r8);
 SELECT payload->'refund' AS refund, payload->'cancellation_fee' AS cancellation_fee,
        payload->'refund_amount' AS refund_amount
@@ -252,10 +250,10 @@ SELECT payload->'refund' AS refund, payload->'cancellation_fee' AS cancellation_
 -- line 1 FLEX (D+5..D+7, 200.20: tier 2 as above, fee 25.03, refund 175.17),
 -- line 2 'BASE' (D+5..D+6, 100.10: fee 0.00, refund 100.10)
 SELECT reservation_id AS g FROM booking.reserve_group(:p,
-    jsonb_build_array(jsonb_build_object('room_type', 'DBL', 'check_in', current_date + 5, 'check_out', current_date + 7),
+    jsonb_build_array(jsonb_build_object('room_type', 'DBL', 'check_in', current_date + 5, 'check_out', current_date + 7,
+                                         'rate_plan', 'FLEX'),
                       jsonb_build_object('room_type', 'DBL', 'check_in', current_date + 5, 'check_out', current_date + 6)),
     'jo') LIMIT 1 \gset
-UPDATE booking.reservation SET rate_plan = 'FLEX' WHERE reservation_id = :g;
 SELECT count(*) FROM booking.confirm_group(:g, 'pay-g');
 SELECT reservation_id = :g AS first_line, rate_plan, state, total_price, cancellation_fee
   FROM booking.cancel_group(:g, 'trip off');
