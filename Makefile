@@ -43,6 +43,7 @@ OBJS = \
 	src/rate_plan.o \
 	src/group_lifecycle.o \
 	src/modify.o \
+	src/policy.o \
 	src/stay.o
 
 DATA = $(wildcard sql/booking--*.sql)

@@ -19,9 +19,6 @@
 		PG_RETURN_NULL(); \
 	}
 
-PENDING(booking_add_policy)
-PENDING(booking_cancel_quote)
-
 /* plan rules: written with search's plans (rules.c) */
 #include "booking.h"
 

@@ -23,10 +23,8 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
-#include "utils/rel.h"
 
 #include "booking.h"
 
@@ -76,29 +74,6 @@ property_time_zone(BkDirect *d, const BkReservation *r)
 }
 
 /*
- * column_value returns a column of the reservation's row; *isnull says
- * whether it is NULL.
- */
-static Datum
-column_value(BkDirect *d, const BkReservation *r, BkColumn column, bool *isnull)
-{
-	return heap_getattr(r->tuple, bk_column(column),
-						RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)), isnull);
-}
-
-/* The reservation's total_price */
-static Numeric
-total_price(BkDirect *d, const BkReservation *r)
-{
-	bool		isnull;
-	Datum		total = column_value(d, r, BK_RESERVATION_TOTAL_PRICE, &isnull);
-
-	if (isnull)
-		elog(ERROR, "booking: reservation %lld has no total_price", (long long) r->reservation_id);
-	return DatumGetNumeric(total);
-}
-
-/*
  * report_wrong_day raises BK003 for a stay whose calendar does not allow
  * `what` today: `why` says which day it is.
  */
@@ -126,20 +101,6 @@ report_wrong_state(const BkReservation *r, const char *what, const char *why, co
 			 errmsg("reservation %lld cannot be %s", (long long) r->reservation_id, what),
 			 errdetail("It is %s: %s", bk_state_name(r->state), why),
 			 errhint("%s", hint)));
-}
-
-/*
- * no_show_charge is what a no-show of *r costs, computed on the
- * reservation as it is (before mark_no_show trims it): the policy's
- * no_show charge, else its last tier's; 0 without a policy.
- *
- * TODO(policy.c): wire the policy's no-show charge here once src/policy.c
- * exports it; until then a no-show is charged 0.
- */
-static Numeric
-no_show_charge(BkDirect *d, const BkReservation *r)
-{
-	return DatumGetNumeric(bk_numeric_zero());
 }
 
 /*
@@ -319,7 +280,7 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	DateADT		today;
 	DateADT		old_check_out;
 	DateADT		end;
-	Numeric		old_total;
+	BkCharge	charge;
 	Numeric		fee;
 	Numeric		total;
 	Numeric		refund;
@@ -344,12 +305,14 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 						 psprintf("Its check-in is %s", bk_date_str(r.check_in)),
 						 time_zone, today, "Mark a no-show on the arrival day or later.");
 
-	old_total = total_price(&d, &r);
-	fee = no_show_charge(&d, &r);
-	if (DatumGetBool(DirectFunctionCall2(numeric_gt, NumericGetDatum(fee), NumericGetDatum(old_total))))
-		fee = old_total;
-	refund = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(old_total),
-												 NumericGetDatum(fee)));
+	/*
+	 * The no-show charge of the reservation as it is, before the trim
+	 * (policy.c): the policy's no_show charge, else its last tier's; 0
+	 * without a policy.  It reads through SPI: before anything is written.
+	 */
+	bk_no_show_charge(r.reservation_id, &charge);
+	fee = charge.fee;
+	refund = charge.refund;
 
 	old_check_out = r.check_out;
 	end = r.check_in + 1;

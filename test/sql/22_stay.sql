@@ -38,7 +38,7 @@ $$ SELECT e.kind, e.free_delta, t.sd(e.first_night), t.sd(e.end_night), e.payloa
 \set ECHO all
 SET TimeZone = 'Pacific/Kiritimati';
 SELECT booking.add_property('Atoll Inn', 'Kiritimati', 'Pacific/Kiritimati') AS k \gset
-SELECT booking.add_room_type(:k, 'DBL', 'Double', 6, 2, 100);
+SELECT booking.add_room_type(:k, 'DBL', 'Double', 10, 2, 100);
 SELECT booking.open_inventory(:k, 'DBL', current_date, current_date + 10);
 SELECT booking.open_inventory(:k, 'DBL', current_date + 1, current_date + 3, NULL, 120);
 SELECT booking.add_property('Lagoon Lodge', 'Honolulu', 'Pacific/Honolulu') AS h \gset
@@ -103,11 +103,11 @@ SELECT * FROM booking.check_invariants();
 -- a repeat: unchanged, no second event
 SELECT t.st(r) AS repeat FROM booking.check_out(:r4) r;
 SELECT count(*) AS checked_out_events FROM booking.event WHERE reservation_id = :r4 AND kind = 'checked_out';
--- the nights it gave back are for sale again: 6 units on D+1, r2 books 1,
--- so 5 are free; before the check-out only 3 were
-SELECT t.st(r) AS resold FROM booking.reserve_range(:k, 'DBL', current_date + 1, current_date + 2, 5) r;
+-- the nights it gave back are for sale again: 10 units on D+1, r2 books 1,
+-- so 9 are free; before the check-out only 7 were
+SELECT t.st(r) AS resold FROM booking.reserve_range(:k, 'DBL', current_date + 1, current_date + 2, 9) r;
 SELECT (booking.cancel_reservation(reservation_id)).state AS resale
-  FROM booking.reservation WHERE property_id = :k AND state = 'held' AND rooms = 5;
+  FROM booking.reservation WHERE property_id = :k AND state = 'held' AND rooms = 9;
 -- a checked_out stay goes nowhere else: BK003
 SELECT t.try(format('SELECT booking.check_in(%s)', :r4)) AS check_in_again;
 SELECT t.try(format('SELECT booking.mark_no_show(%s)', :r4)) AS no_show_after_stay;
@@ -149,6 +149,36 @@ SELECT t.try(format('SELECT booking.mark_no_show(%s)', :r8)) AS again;
 SELECT t.try(format('SELECT booking.check_in(%s)', :r8)) AS check_in;
 SELECT t.try(format('SELECT booking.check_out(%s)', :r8)) AS check_out;
 SELECT t.try(format('SELECT booking.cancel_reservation(%s)', :r8)) AS cancel;
+
+-- the no-show charge comes from the plan's policy, computed on the
+-- reservation before the trim: its no_show charge, else its last tier's
+SELECT booking.add_policy(:k, 'NR', '[{"until": "0", "charge_pct": 100}]', '{"charge_nights": 1}');
+SELECT booking.add_policy(:k, 'FLEX', '[{"until": "2 days", "charge_pct": 0}, {"until": "0", "charge_pct": 50}]');
+SELECT booking.add_rate_plan(:k, 'DBL', 'NR', 'Non-refundable', 'BASE', policy => 'NR');
+SELECT booking.add_rate_plan(:k, 'DBL', 'FLEXPP', 'Flexible, per person', 'BASE', base_occupancy => 1,
+                             extra_adult => 15, policy => 'FLEX');
+-- n1: NR, 2 rooms D+0..D+3 at 100, 120, 120: total 340 x 2 = 680; the
+-- no_show charge is 1 night: 100 x 2 = 200, refund 480; kept D+0: 200
+SELECT reservation_id AS n1 FROM booking.reserve_range(:k, 'DBL', current_date, current_date + 3, 2,
+                                                      rate_plan => 'NR') \gset
+SELECT state FROM booking.confirm_booking(:n1, 'pay-stay-n1');
+SELECT t.st(r) AS before FROM booking.reservation r WHERE reservation_id = :n1;
+SELECT t.st(r) AS no_show_nr FROM booking.mark_no_show(:n1) r;
+SELECT * FROM t.ev(:n1);
+-- n2: FLEXPP, 1 room, 2 guests, D+0..D+2 at 100, 120, extra 15 x (2 - 1)
+-- = 15 a night: total 220 + 2 x 15 = 250; no no_show charge, so the last
+-- tier: 50 % of 250 = 125, refund 125; kept D+0: 100 + 15 = 115 (the fee,
+-- made on the stay as it was, is more than what is left of it)
+SELECT reservation_id AS n2 FROM booking.reserve_range(:k, 'DBL', current_date, current_date + 2, 1,
+                                                      guests => 2, rate_plan => 'FLEXPP') \gset
+SELECT state FROM booking.confirm_booking(:n2, 'pay-stay-n2');
+SELECT t.st(r) AS before FROM booking.reservation r WHERE reservation_id = :n2;
+SELECT * FROM t.nights(:n2);
+SELECT t.st(r) AS no_show_flex FROM booking.mark_no_show(:n2) r;
+SELECT * FROM t.nights(:n2);
+SELECT * FROM t.ev(:n2);
+SELECT * FROM t.inv(:k, 'DBL', 0, 4);
+SELECT * FROM booking.check_invariants();
 
 -- ---------------------------------------------------------------------
 -- Stays that began yesterday: at Honolulu it is D-1
