@@ -137,8 +137,6 @@ trim_prices(BkDirect *d, const BkReservation *r, DateADT end)
 	int			nsold = 0;
 	ItemPointerData tid;
 	Numeric		extra = NULL;
-	Datum		sum = bk_numeric_zero();
-	Datum		total;
 
 	sold = bk_night_prices_read_extra(d, r->reservation_id, true, &sold_first, &nsold, &tid, &extra);
 	if (sold != NULL && sold_first == r->check_in && nsold >= nkept)
@@ -153,16 +151,8 @@ trim_prices(BkDirect *d, const BkReservation *r, DateADT end)
 		for (int i = 0; i < nkept; i++)
 			kept[i] = nights.nights[i].price;
 	}
-	for (int i = 0; i < nkept; i++)
-		sum = DirectFunctionCall2(numeric_add, sum, kept[i]);
-	total = DirectFunctionCall2(numeric_mul, sum,
-								DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
-	if (extra != NULL)
-		total = DirectFunctionCall2(numeric_add, total,
-									DirectFunctionCall2(numeric_mul, NumericGetDatum(extra),
-														DirectFunctionCall1(int4_numeric, Int32GetDatum(nkept))));
 	bk_night_prices_write(d, r->reservation_id, &tid, sold != NULL, r->check_in, kept, nkept, extra);
-	return DatumGetNumeric(total);
+	return bk_stay_total(kept, nkept, r->rooms, extra);
 }
 
 /*
