@@ -42,7 +42,9 @@ OBJS = \
 	src/pending_2_0.o \
 	src/rate_plan.o \
 	src/group_lifecycle.o \
-	src/modify.o
+	src/modify.o \
+	src/policy.o \
+	src/stay.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

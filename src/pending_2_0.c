@@ -19,12 +19,6 @@
 		PG_RETURN_NULL(); \
 	}
 
-PENDING(booking_add_policy)
-PENDING(booking_cancel_quote)
-PENDING(booking_check_in)
-PENDING(booking_check_out)
-PENDING(booking_mark_no_show)
-
 /* plan rules: written with search's plans (rules.c) */
 #include "booking.h"
 
