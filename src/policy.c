@@ -198,8 +198,8 @@ check_charge_object(const JsonbValue *object, const char *where, bool with_until
 		if (token != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
-		token = JsonbIteratorNext(&it, &v, true);
-		Assert(token == WJB_VALUE);
+		if (JsonbIteratorNext(&it, &v, true) != WJB_VALUE)
+			elog(ERROR, "booking: a key of a JSON object without its value");
 		if (with_until && strcmp(key, "until") == 0)
 		{
 			char	   *text;
@@ -509,7 +509,7 @@ static Numeric
 charge_fee(JsonbContainer *charge, const BkChargeFacts *f)
 {
 	JsonbValue *v;
-	Numeric		fee;
+	Numeric		fee = NULL;
 
 	if ((v = getKeyJsonValueFromContainer(charge, "charge_pct", 10, NULL)) != NULL)
 		fee = numeric_times(numeric_times(f->total_price, v->val.numeric),
