@@ -41,6 +41,7 @@ OBJS = \
 	src/group.o \
 	src/pending_2_0.o \
 	src/rate_plan.o \
+	src/plan_check.o \
 	src/group_lifecycle.o \
 	src/modify.o \
 	src/policy.o \

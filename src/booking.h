@@ -641,6 +641,9 @@ extern void bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_typ
 						  const BkNights *nights, BkStayPrice *price);
 extern Numeric bk_stay_total(const Datum *prices, int n, int32 rooms, Numeric extra);
 extern int	bk_numeric_sign(Numeric value);
+
+
+/* plan_check.c: no plan derived from `root` may be negative on [first, end) */
 extern void bk_plans_check_prices(int64 property_id, const char *room_type, const char *root,
 								  DateADT first, DateADT end);
 

@@ -225,11 +225,10 @@ booking_quote(PG_FUNCTION_ARGS)
 		reason = psprintf("max_guests: %s",
 						  bk_guests_violation(rooms, (int32) Min((int64) guests + children, PG_INT32_MAX),
 											  max_guests));
-	else if (has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
-											   today, &violation))
-		reason = psprintf("%s: %s", violation.rule, violation.detail);
-	else if (has_plan_rules && !bk_check_plan_rules(property_id, room_type, plan.code, check_in,
-													check_out, today, &violation))
+	else if ((has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
+												today, &violation)) ||
+			 (has_plan_rules && !bk_check_plan_rules(property_id, room_type, plan.code, check_in,
+													 check_out, today, &violation)))
 		reason = psprintf("%s: %s", violation.rule, violation.detail);
 	else if (q.not_on_sale >= 0)
 		reason = psprintf("night %s is not on sale",
