@@ -24,22 +24,3 @@ PENDING(booking_cancel_quote)
 PENDING(booking_check_in)
 PENDING(booking_check_out)
 PENDING(booking_mark_no_show)
-
-/* plan rules: written with search's plans (rules.c) */
-#include "booking.h"
-
-void
-bk_require_plan_rules(int64 property_id, const char *room_type, const char *plan,
-					  DateADT check_in, DateADT check_out, DateADT today)
-{
-	elog(ERROR, "plan rules are not written yet");
-}
-
-bool
-bk_check_plan_rules(int64 property_id, const char *room_type, const char *plan,
-					DateADT check_in, DateADT check_out, DateADT today,
-					BkRuleViolation *violation)
-{
-	elog(ERROR, "plan rules are not written yet");
-	return false;
-}
