@@ -632,7 +632,9 @@ booking_search(PG_FUNCTION_ARGS)
 		values[2] = offer->room_type;
 		values[3] = Int32GetDatum(offer->min_available);
 		values[4] = offer->total_price;
-		values[5] = offer->plan_code != (Datum) 0 ? offer->plan_code : bk_base_plan_text();
+		values[5] = (Datum) 0;	/* plan_code: in the 2.0 definition only */
+		if (with_plans)
+			values[5] = offer->plan_code != (Datum) 0 ? offer->plan_code : bk_base_plan_text();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		nresults++;
 	}
