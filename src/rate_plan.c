@@ -285,15 +285,19 @@ read_rates(BkDirect *d, int64 property_id, Datum room_type, const char *root,
  * bk_plan_night_prices puts the plan's price of one room for each night
  * of `nights` (read from the inventory, in night order) into prices[].
  * A plan priced by set_rates without a price for one of the nights is not
- * for sale that night: BK006, naming the plan and the night.
+ * for sale that night: BK006, naming the plan and the night; or, when
+ * `unpriced` is given, the first such night's index is put there (-1:
+ * none) and its price left (Datum) 0.
  */
 void
 bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type, const BkPlan *plan,
-					 const BkNights *nights, Datum *prices)
+					 const BkNights *nights, Datum *prices, int *unpriced)
 {
 	Datum	   *roots = prices;
 	char	   *room_type_str = NULL;
 
+	if (unpriced != NULL)
+		*unpriced = -1;
 	if (nights->n == 0)
 		return;
 	if (!plan->root_is_base)
@@ -307,6 +311,13 @@ bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type, const BkPl
 
 		if (room_type_str == NULL && (plan->nsteps > 0 || root_price == (Datum) 0))
 			room_type_str = TextDatumGetCString(room_type);
+		if (root_price == (Datum) 0 && unpriced != NULL)
+		{
+			if (*unpriced < 0)
+				*unpriced = i;
+			prices[i] = (Datum) 0;
+			continue;
+		}
 		if (root_price == (Datum) 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
@@ -523,6 +534,7 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	Datum		extra_child;
 	Datum		args[12];
 	char		nulls[12];
+	const char *root = NULL;	/* where a derived plan's prices come from */
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	property_id = PG_GETARG_INT64(0);
@@ -567,12 +579,16 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	bk_require_property(property_id);
 	bk_require_room_type(property_id, room_type);
 
-	/* a plan cannot be its own parent, nor reach itself through parents */
+	/*
+	 * A plan cannot be its own parent, nor reach itself through parents;
+	 * the walk up from the parent finds the root its prices come from.
+	 */
 	if (parent != NULL)
 	{
 		char	   *current = parent;
 		int			depth = 0;
 
+		root = BK_BASE_PLAN;
 		while (current != NULL && strcmp(current, BK_BASE_PLAN) != 0)
 		{
 			char	   *next;
@@ -592,6 +608,8 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 					report_no_plan(property_id, room_type, parent);
 				break;
 			}
+			if (next == NULL)
+				root = current;	/* priced by set_rates */
 			if (++depth >= BK_MAX_PLAN_DEPTH)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -643,9 +661,8 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	nulls[11] = policy ? ' ' : 'n';
 	bk_exec(&insert_plan_plan, args, nulls, 0);
 	bk_exec(&flag_plans_plan, args, NULL, 0);
-	if (parent != NULL)
-		bk_plans_check_prices(property_id, room_type, parent,
-							  bk_local_today("UTC") - 1, 0);
+	if (root != NULL)
+		bk_plans_check_prices(property_id, room_type, root, bk_local_today("UTC") - 1, 0);
 	bk_finish();
 	PG_RETURN_VOID();
 }
