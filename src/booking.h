@@ -602,6 +602,10 @@ extern void bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace 
 extern TimestampTz bk_hold_deadline(Interval *hold);
 
 /* rate_plan.c: rate plans and what a stay costs under one (2.0) */
+
+/* Longest chain of derivations from a root plan (a guard: cycles are refused) */
+#define BK_MAX_PLAN_DEPTH	16
+
 typedef struct BkPlan
 {
 	char	   *code;			/* BK_BASE_PLAN for the inventory's price */
@@ -618,6 +622,8 @@ typedef struct BkPlan
 } BkPlan;
 
 extern void bk_plan_base(BkPlan *plan);
+extern void bk_report_no_plan(int64 property_id, const char *room_type, const char *code)
+			pg_attribute_noreturn();
 extern void bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *code,
 							BkPlan *plan);
 extern char *bk_rate_plan_arg(FunctionCallInfo fcinfo, int argno);

@@ -34,9 +34,6 @@
 PG_FUNCTION_INFO_V1(booking_add_rate_plan);
 PG_FUNCTION_INFO_V1(booking_set_rates);
 
-/* Longest chain of derivations from a root plan (a guard: cycles are refused) */
-#define BK_MAX_PLAN_DEPTH	16
-
 /*
  * bk_plan_base fills *plan with 'BASE': the inventory's price, per room,
  * no policy.
@@ -110,10 +107,10 @@ step_factor(Datum adjust_pct)
 }
 
 /*
- * report_no_plan raises BK005 for a plan the room type does not have.
+ * bk_report_no_plan raises BK005 for a plan the room type does not have.
  */
-static void
-report_no_plan(int64 property_id, const char *room_type, const char *code)
+void
+bk_report_no_plan(int64 property_id, const char *room_type, const char *code)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_BOOKING_NOT_FOUND),
@@ -189,7 +186,7 @@ bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *cod
 		index_endscan(scan);
 		ExecClearTuple(slot);
 		if (!found)
-			report_no_plan(property_id, TextDatumGetCString(room_type), current);
+			bk_report_no_plan(property_id, TextDatumGetCString(room_type), current);
 		if (isnull)
 			break;				/* `current` is priced by set_rates */
 		if (strcmp(current, BK_BASE_PLAN) == 0)
@@ -542,7 +539,7 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 			if (!plan_parent(property_id, room_type, current, &next))
 			{
 				if (current == parent)
-					report_no_plan(property_id, room_type, parent);
+					bk_report_no_plan(property_id, room_type, parent);
 				break;
 			}
 			if (next == NULL)
@@ -670,7 +667,7 @@ booking_set_rates(PG_FUNCTION_ARGS)
 		char	   *parent;
 
 		if (!plan_parent(property_id, room_type, plan, &parent))
-			report_no_plan(property_id, room_type, plan);
+			bk_report_no_plan(property_id, room_type, plan);
 		if (parent != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -324,12 +324,7 @@ rule_range_args(FunctionCallInfo fcinfo, int plan_argno, Datum *key)
 
 		bk_exec(&plan_exists_plan, args, NULL, 1);
 		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_BOOKING_NOT_FOUND),
-					 errmsg("rate plan \"%s\" does not exist", plan),
-					 errdetail("Property %lld, room type \"%s\" has no rate plan \"%s\".",
-							   (long long) PG_GETARG_INT64(0), room_type, plan),
-					 errhint("Add it with booking.add_rate_plan; 'BASE' is every room type's inventory price.")));
+			bk_report_no_plan(PG_GETARG_INT64(0), room_type, plan);
 	}
 	return &plan_rules;
 }

@@ -34,9 +34,6 @@
 
 PG_FUNCTION_INFO_V1(booking_search);
 
-/* Longest chain of derivations followed (rate_plan.c refuses longer ones) */
-#define SEARCH_MAX_PLAN_DEPTH 16
-
 /*
  * The calendar rows of the city's room types that take $4 guests per room
  * (search's guests spread over its rooms, rounded up: so rooms *
@@ -338,7 +335,7 @@ static bool
 plan_total(const RoomPlans *room, const PlanRow *plan, const Offer *offer, const PlanAsk *ask,
 		   Datum *total)
 {
-	const PlanRow *steps[SEARCH_MAX_PLAN_DEPTH];
+	const PlanRow *steps[BK_MAX_PLAN_DEPTH];
 	const PlanRow *current = plan;
 	const Datum *roots;
 	Datum	   *prices;
@@ -347,7 +344,7 @@ plan_total(const RoomPlans *room, const PlanRow *plan, const Offer *offer, const
 	/* walk up to the root: 'BASE' or a plan priced by set_rates */
 	while (current->parent != NULL)
 	{
-		if (nsteps >= SEARCH_MAX_PLAN_DEPTH)
+		if (nsteps >= BK_MAX_PLAN_DEPTH)
 			return false;
 		steps[nsteps++] = current;
 		if (strcmp(current->parent, BK_BASE_PLAN) == 0)
