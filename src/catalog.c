@@ -177,7 +177,7 @@ booking_add_room_type(PG_FUNCTION_ARGS)
 	args[2] = CStringGetTextDatum(name);
 	args[3] = Int32GetDatum(units);
 	args[4] = Int32GetDatum(max_guests);
-	args[5] = PG_GETARG_DATUM(5);
+	args[5] = NumericGetDatum(bk_round_cents(PG_GETARG_NUMERIC(5)));	/* money: cents */
 	bk_exec(&insert_room_type_plan, args, NULL, 0);
 	bk_finish();
 
@@ -246,7 +246,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		nulls[5] = 'n';
 	else
-		args[5] = PG_GETARG_DATUM(5);
+		args[5] = NumericGetDatum(bk_round_cents(PG_GETARG_NUMERIC(5)));	/* money: cents */
 
 	bk_exec(&upsert_nights_plan, args, nulls, 0);
 	written = (int) SPI_processed;

@@ -653,7 +653,7 @@ booking_set_rates(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = DateADTGetDatum(first_night);
 	args[3] = DateADTGetDatum(end_night);
-	args[4] = PG_GETARG_DATUM(5);
+	args[4] = NumericGetDatum(bk_round_cents(PG_GETARG_NUMERIC(5)));	/* money: cents */
 	args[5] = CStringGetTextDatum(plan);
 	if (strcmp(plan, BK_BASE_PLAN) == 0)
 	{

@@ -322,7 +322,14 @@ BEGIN
                  'cancel_reason', r.cancel_reason,
                  'void_authorization', p_kind IN ('expired', 'cancelled')
                                        AND r.payment_intent IS NOT NULL AND r.payment_ref IS NULL,
-                 'refund', p_kind = 'cancelled' AND r.payment_ref IS NOT NULL)
+                 'refund', p_kind = 'cancelled' AND r.payment_ref IS NOT NULL,
+                 'rate_plan', 'BASE', 'children', 0)
+               -- 2.0: a cancel's fee (none under 'BASE') and what goes back
+               || CASE WHEN p_kind = 'cancelled'
+                       THEN jsonb_build_object('cancellation_fee', 0.00, 'refund_amount',
+                                               CASE WHEN r.payment_ref IS NULL THEN 0.00
+                                                    ELSE r.total_price END)
+                       ELSE '{}'::jsonb END
           FROM baseline.reservation r
          WHERE r.reservation_id = ANY (p_ids)
          ORDER BY r.reservation_id
