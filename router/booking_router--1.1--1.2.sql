@@ -5,9 +5,15 @@
  *    cancel_reservation and begin_payment; get_reservation on the shard
  *    that issued the id; find_reservation on every shard in turn;
  *    guests: booking.reservation's new columns (group_id, guests), the
- *    guests argument of reserve_range and quote; modify_reservation; and
+ *    guests argument of reserve_range and quote; modify_reservation;
  *    groups: reserve_group on its property's shard, confirm_group and
- *    cancel_group on the shard that issued the group's id.
+ *    cancel_group on the shard that issued the group's id; and rate
+ *    plans, policies and the stay: add_rate_plan, set_rates, add_policy
+ *    on the property's shard, cancel_quote, check_in, check_out and
+ *    mark_no_show on the reservation's, rate_plan and children on
+ *    reserve_range, quote, search and modify_reservation, rate_plan on
+ *    set_rules and clear_rules, the reservation's rate_plan, children and
+ *    cancellation_fee and the states checked_in, checked_out, no_show.
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
