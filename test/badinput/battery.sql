@@ -44,7 +44,7 @@ SELECT booking.set_rules(v, 'A', current_date + 30, current_date + 31, stop_sell
   FROM bi.fx WHERE k LIKE 'pid%';
 INSERT INTO bi.fx SELECT 'planned', reservation_id FROM booking.confirm_booking(
     (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 12, current_date + 15,
-                                                      guests => 2, rate_plan => 'BB', children => 1)), 'fixture-plan-pay');
+                                                      guests => 1, rate_plan => 'BB', children => 1)), 'fixture-plan-pay');
 -- the stay, on the property's (UTC) days
 INSERT INTO bi.fx SELECT 'checked_in', reservation_id FROM booking.check_in((SELECT reservation_id FROM booking.confirm_booking(
     (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',

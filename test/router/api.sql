@@ -298,7 +298,7 @@ SELECT t.try(format($$SELECT booking.add_rate_plan(%s, 'DBL', 'X', 'X', 'BASE', 
 SELECT t.try(format($$SELECT booking.set_rates(%s, 'DBL', 'NOPE', current_date + 1, current_date + 2, 80)$$, :mar)) AS rates_unknown_plan;
 SELECT booking.set_rules(:mar, 'DBL', current_date + 20, current_date + 21, stop_sell => true, rate_plan => 'PROMO');
 SELECT night - current_date AS d, price, total_price, extra, bookable, t.rel(reason) AS reason
-  FROM booking.quote(:mar, 'DBL', current_date + 19, current_date + 21, 1, 3, 'BB', 1);
+  FROM booking.quote(:mar, 'DBL', current_date + 19, current_date + 21, 1, 2, 'BB', 1);
 SELECT night - current_date AS d, price, total_price, extra, bookable, t.rel(reason) AS reason
   FROM booking.quote(:mar, 'DBL', current_date + 19, current_date + 21, rate_plan => 'PROMO');
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 19, current_date + 21, rate_plan => 'PROMO')$$, :mar)) AS plan_closed;
@@ -307,9 +307,9 @@ SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 19,
 SELECT booking.clear_rules(:mar, 'DBL', current_date + 20, current_date + 21, 'PROMO');
 SELECT property_name, room_type, total_price, plan_code FROM booking.search('Porto', current_date + 3, current_date + 5);
 SELECT property_name, room_type, total_price, plan_code
-  FROM booking.search('Porto', current_date + 3, current_date + 5, 3, rate_plan => 'BB', children => 1);
+  FROM booking.search('Porto', current_date + 3, current_date + 5, 2, rate_plan => 'BB', children => 1);
 SELECT t.res(r), r.rate_plan, r.children, r.guests
-  FROM booking.reserve_range(:mar, 'DBL', current_date + 10, current_date + 12, 1, 'bea', guests => 3, rate_plan => 'BB', children => 1) r;
+  FROM booking.reserve_range(:mar, 'DBL', current_date + 10, current_date + 12, 1, 'bea', guests => 2, rate_plan => 'BB', children => 1) r;
 SELECT reservation_id AS p1 FROM booking.reserve_range(:mar, 'DBL', current_date + 1, current_date + 3, 1, 'pia', rate_plan => 'NR') \gset
 SELECT * FROM booking.cancel_quote(:p1);
 SELECT t.res(r), r.rate_plan FROM booking.confirm_booking(:p1, 'pay-pia') r;
