@@ -39,10 +39,12 @@ OBJS = \
 	src/night_prices.o \
 	src/night_runs.o \
 	src/group.o \
-	src/pending_2_0.o \
 	src/rate_plan.o \
+	src/plan_check.o \
 	src/group_lifecycle.o \
-	src/modify.o
+	src/modify.o \
+	src/policy.o \
+	src/stay.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -3,9 +3,9 @@
 \ir common.psql
 
 \echo
-\echo '== 15. The books'
-SELECT reservation_id, guest_id, room_type, rooms, check_in, check_out, state,
-       total_price, payment_ref
+\echo '== 16. The books'
+SELECT reservation_id, guest_id, room_type, rooms, rate_plan AS plan, check_in, check_out,
+       state, total_price, cancellation_fee AS fee, payment_ref
   FROM booking.reservation
  ORDER BY reservation_id;
 \echo '   booking.check_invariants(): every night''s held and booked equal the sum of the'

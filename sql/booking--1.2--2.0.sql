@@ -395,6 +395,9 @@ CREATE TABLE booking.plan_rule (
 ALTER TABLE booking.room_type
     ADD COLUMN has_rate_plans boolean NOT NULL DEFAULT false,
     ADD COLUMN has_plan_rules boolean NOT NULL DEFAULT false;
+/* search's plans query (src/search.c) finds the room types with plans through this, at no cost when there are none */
+CREATE INDEX room_type_plans_idx ON booking.room_type (property_id)
+    WHERE has_rate_plans OR has_plan_rules;
 
 ALTER TABLE booking.reservation
     ADD COLUMN rate_plan text NOT NULL DEFAULT 'BASE',

@@ -16,6 +16,7 @@
 #include "nodes/execnodes.h"
 #include "fmgr.h"
 #include "utils/date.h"
+#include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -601,6 +602,10 @@ extern void bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace 
 extern TimestampTz bk_hold_deadline(Interval *hold);
 
 /* rate_plan.c: rate plans and what a stay costs under one (2.0) */
+
+/* Longest chain of derivations from a root plan (a guard: cycles are refused) */
+#define BK_MAX_PLAN_DEPTH	16
+
 typedef struct BkPlan
 {
 	char	   *code;			/* BK_BASE_PLAN for the inventory's price */
@@ -617,6 +622,8 @@ typedef struct BkPlan
 } BkPlan;
 
 extern void bk_plan_base(BkPlan *plan);
+extern void bk_report_no_plan(int64 property_id, const char *room_type, const char *code)
+			pg_attribute_noreturn();
 extern void bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *code,
 							BkPlan *plan);
 extern char *bk_rate_plan_arg(FunctionCallInfo fcinfo, int argno);
@@ -624,7 +631,8 @@ extern int32 bk_children_arg(FunctionCallInfo fcinfo, int argno);
 extern Numeric bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id,
 							  const char *room_type, DateADT night);
 extern void bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type,
-								 const BkPlan *plan, const BkNights *nights, Datum *prices);
+								 const BkPlan *plan, const BkNights *nights, Datum *prices,
+								 int *unpriced);
 extern Numeric bk_plan_extra(const BkPlan *plan, int32 rooms, int32 guests, int32 children);
 /* The price of a stay under a plan (reserve.c) */
 typedef struct BkStayPrice
@@ -639,6 +647,9 @@ extern void bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_typ
 						  const BkNights *nights, BkStayPrice *price);
 extern Numeric bk_stay_total(const Datum *prices, int n, int32 rooms, Numeric extra);
 extern int	bk_numeric_sign(Numeric value);
+
+
+/* plan_check.c: no plan derived from `root` may be negative on [first, end) */
 extern void bk_plans_check_prices(int64 property_id, const char *room_type, const char *root,
 								  DateADT first, DateADT end);
 
@@ -648,6 +659,8 @@ extern void bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nig
 									  ItemPointer tid, bool rewrite);
 extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
 								   ItemPointer tid);
+extern Datum *bk_night_prices_read_extra(BkDirect *d, int64 id, bool lock, DateADT *first,
+										 int *n, ItemPointer tid, Numeric *extra);
 extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
 								  DateADT first, const Datum *prices, int n, Numeric extra);
 
@@ -690,6 +703,72 @@ extern int64 bk_reservation_group_id(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_fetch(int64 id);
 
+
+/*
+ * policy.c: cancellation policies and the charges they make (2.0).
+ *
+ * BkChargeFacts is what a charge is computed from: the reservation as it
+ * is, its property's time zone, its plan's policy (none for 'BASE' or a
+ * plan without one) and the prices its nights were sold at.
+ * bk_charge_facts reads them for reservation `id` in one SPI query,
+ * connecting and finishing itself, into the caller's memory (false: no
+ * such reservation): read_only in the calling query's snapshot (STABLE
+ * callers), else in a fresh snapshot, which sees the newest version of a
+ * reservation the caller has locked.  Inside a direct unit, call the SPI
+ * functions here with no index scan open, best before the unit writes.
+ *
+ * bk_charge_of: the charge of cancelling at `at`, no query.  A hold (held,
+ * payment_pending): fee 0, refund 0, policy = the plan's, tier 0.  No
+ * policy: fee 0, refund total_price, policy NULL, tier 0.  Else the first
+ * tier whose deadline (check_in 00:00 local minus until, in local time)
+ * is not past at `at`, or the last tier: fee rounded half-up to cents and
+ * capped at total_price, refund = total_price - fee, tier from 1.
+ *
+ * bk_no_show_charge_of: the charge of a no-show of the reservation as it
+ * is before mark_no_show trims it, no query, state not looked at: the
+ * policy's no_show object (tier 0), else its last tier (tier = n); no
+ * policy: fee 0, policy NULL.  refund = total_price - fee.
+ * bk_no_show_charge(id, charge): bk_charge_facts (fresh snapshot; the
+ * caller holds the row lock) + bk_no_show_charge_of.
+ *
+ * bk_cancel_charge: what cancel_reservation and cancel_group record for a
+ * locked reservation *r: a hold (fee 0, refund 0, policy not looked up),
+ * 'BASE' or a 1.x schema (fee 0, refund total_price) without any query;
+ * else bk_charge_facts (fresh snapshot) + bk_charge_of.
+ */
+typedef struct BkChargeFacts
+{
+	int64		reservation_id;
+	BkState		state;
+	DateADT		check_in;
+	DateADT		check_out;
+	int32		rooms;
+	Numeric		total_price;
+	char	   *guest_id;		/* NULL: none */
+	char	   *time_zone;		/* the property's */
+	char	   *policy;			/* the plan's policy code; NULL: none */
+	Jsonb	   *tiers;			/* the policy's tiers; NULL: no policy */
+	Jsonb	   *no_show;		/* the policy's no_show charge; NULL: none */
+	DateADT		prices_first;	/* the night prices[0] is for */
+	Datum	   *prices;			/* numeric, per night sold; NULL: none kept */
+	int			nprices;
+	Numeric		extra;			/* per night, for the whole reservation */
+} BkChargeFacts;
+
+typedef struct BkCharge
+{
+	Numeric		fee;
+	Numeric		refund;
+	char	   *policy;			/* the policy's code; NULL: none */
+	int32		tier;			/* from 1; 0: none (NULL in SQL) */
+} BkCharge;
+
+extern bool bk_charge_facts(int64 id, bool read_only, BkChargeFacts *facts);
+extern void bk_charge_of(const BkChargeFacts *facts, TimestampTz at, BkCharge *charge);
+extern void bk_no_show_charge_of(const BkChargeFacts *facts, BkCharge *charge);
+extern void bk_no_show_charge(int64 id, BkCharge *charge);
+extern void bk_cancel_charge(BkDirect *d, const BkReservation *r, TimestampTz at,
+							 BkCharge *charge);
 
 /* expiry.c */
 extern bool bk_dead_holds_exist(BkDirect *d, int64 property_id, Datum room_type,

@@ -389,6 +389,7 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc, Numeric 
 	char	   *payment_ref;
 	bool		gone = strcmp(kind, "expired") == 0 || strcmp(kind, "cancelled") == 0;
 	int			deadline = bk_column(BK_RESERVATION_HOLD_EXPIRES_AT) - 1;
+	bool		plans = bk_has_column(BK_RESERVATION_RATE_PLAN);
 
 	row.values = palloc(sizeof(Datum) * desc->natts);
 	row.nulls = palloc(sizeof(bool) * desc->natts);
@@ -396,37 +397,38 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc, Numeric 
 	payment_intent = text_value(&row, BK_RESERVATION_PAYMENT_INTENT);
 	payment_ref = text_value(&row, BK_RESERVATION_PAYMENT_REF);
 
-	/* in jsonb's key order (json_object_datum): by length, then bytes */
+	/*
+	 * In jsonb's key order (json_object_datum): by length, then bytes, so
+	 * that the object needs no sort.  2.0's keys (children, rate_plan,
+	 * refund_amount, cancellation_fee) are there when the schema has them.
+	 */
 	object.n = 0;
 	json_numeric(&object, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
 	json_text(&object, "state", bk_state_name(r->state));
 	json_bool(&object, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);
 	json_datetime(&object, "check_in", DateADTGetDatum(r->check_in), false, DATEOID);
+	if (plans)
+		json_numeric(&object, "children", DirectFunctionCall1(int4_numeric, row.values[bk_column(BK_RESERVATION_CHILDREN) - 1]));
 	if (bk_has_column(BK_RESERVATION_GROUP_ID) && !row.nulls[bk_column(BK_RESERVATION_GROUP_ID) - 1])
 		json_numeric(&object, "group_id",
 					 DirectFunctionCall1(int8_numeric, row.values[bk_column(BK_RESERVATION_GROUP_ID) - 1]));
 	json_text(&object, "guest_id", text_value(&row, BK_RESERVATION_GUEST_ID));
 	json_datetime(&object, "check_out", DateADTGetDatum(r->check_out), false, DATEOID);
+	if (plans)
+		json_text(&object, "rate_plan", text_value(&row, BK_RESERVATION_RATE_PLAN));
 	json_text(&object, "room_type", TextDatumGetCString(r->room_type));
 	json_text(&object, "payment_ref", payment_ref);
 	json_numeric(&object, "total_price", row.values[bk_column(BK_RESERVATION_TOTAL_PRICE) - 1]);
 	json_text(&object, "cancel_reason", text_value(&row, BK_RESERVATION_CANCEL_REASON));
+	if (refund_amount != NULL)
+		json_numeric(&object, "refund_amount", NumericGetDatum(refund_amount));
 	json_text(&object, "payment_intent", payment_intent);
 	json_datetime(&object, "hold_expires_at", row.values[deadline], row.nulls[deadline],
 				  TIMESTAMPTZOID);
+	if (plans && !row.nulls[bk_column(BK_RESERVATION_CANCELLATION_FEE) - 1])
+		json_numeric(&object, "cancellation_fee", row.values[bk_column(BK_RESERVATION_CANCELLATION_FEE) - 1]);
 	json_text(&object, "confirmation_code", text_value(&row, BK_RESERVATION_CONFIRMATION_CODE));
 	json_bool(&object, "void_authorization", gone && payment_intent != NULL && payment_ref == NULL);
-	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
-	{
-		int			fee = bk_column(BK_RESERVATION_CANCELLATION_FEE) - 1;
-
-		json_text(&object, "rate_plan", text_value(&row, BK_RESERVATION_RATE_PLAN));
-		json_numeric(&object, "children", DirectFunctionCall1(int4_numeric, row.values[bk_column(BK_RESERVATION_CHILDREN) - 1]));
-		if (!row.nulls[fee])
-			json_numeric(&object, "cancellation_fee", row.values[fee]);
-		if (refund_amount != NULL)
-			json_numeric(&object, "refund_amount", NumericGetDatum(refund_amount));
-	}
 	return json_object_datum(&object);
 }
 

@@ -305,7 +305,9 @@ booking_confirm_group(PG_FUNCTION_ARGS)
  * booking_cancel_group is cancel_group(group_id, reason, guest_id): every
  * line that still holds rooms (held, payment_pending or confirmed) is
  * cancelled and its units given back; lines cancelled or expired before
- * stay as they are, so a repeat returns the group unchanged.
+ * stay as they are, so a repeat returns the group unchanged.  Each line
+ * cancelled records its own cancellation_fee and refund_amount, as
+ * cancel_reservation does (policy.c).
  */
 Datum
 booking_cancel_group(PG_FUNCTION_ARGS)
@@ -319,6 +321,7 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	BkNightRun *runs;
 	int			nruns;
 	Oid			cancelled;
+	BkCharge   *charges;
 
 	bk_require_arg(fcinfo, 0, "group_id");
 	group_id = PG_GETARG_INT64(0);
@@ -337,6 +340,12 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	if (nchanges == 0)
 		return answer(fcinfo, &d, &group);
 
+	/* each line's fee at now, before any night is locked (policy.c) */
+	charges = palloc(sizeof(BkCharge) * group.n);
+	for (int i = 0; i < group.n; i++)
+		if (changes[i])
+			bk_cancel_charge(&d, &group.lines[i], bk_now(), &charges[i]);
+
 	runs = lock_line_nights(&d, &group, changes, &nruns);
 	for (int i = 0; i < group.n; i++)
 	{
@@ -352,16 +361,19 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	for (int i = 0; i < group.n; i++)
 	{
 		BkReservation *r = &group.lines[i];
-		BkColumn	columns[2] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON};
-		Datum		values[2];
-		bool		nulls[2] = {false, PG_ARGISNULL(1)};
+		BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON,
+		BK_RESERVATION_CANCELLATION_FEE};
+		Datum		values[3];
+		bool		nulls[3] = {false, PG_ARGISNULL(1), false};
 
 		if (!changes[i])
 			continue;
 		values[0] = ObjectIdGetDatum(cancelled);
 		values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
-		bk_reservation_update(&d, r, 2, columns, values, nulls);
-		bk_event_write(&d, "cancelled", r, r->rooms, NULL);
+		values[2] = NumericGetDatum(charges[i].fee);
+		bk_reservation_update(&d, r, bk_has_column(BK_RESERVATION_CANCELLATION_FEE) ? 3 : 2,
+							  columns, values, nulls);
+		bk_event_write_charged(&d, "cancelled", r, r->rooms, charges[i].refund);
 	}
 	bk_stat_add_on_commit(BK_STAT_CANCELS, nchanges);
 	return answer(fcinfo, &d, &group);

@@ -137,6 +137,9 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"                                    pg_catalog.to_char(np.first_night, 'YYYY-MM-DD')," \
 	"                                    r.check_out OPERATOR(pg_catalog.-) r.check_in," \
 	"                                    pg_catalog.to_char(r.check_in, 'YYYY-MM-DD'))" \
+	"             WHEN np.extra OPERATOR(pg_catalog.=) 0" \
+	"             THEN pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s), its total_price is %s'," \
+	"                                    r.reservation_id, t.sum, r.rooms, r.total_price)" \
 	"             ELSE pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s) + %s x %s night(s) of extras, its total_price is %s'," \
 	"                                    r.reservation_id, t.sum, r.rooms, np.extra, pg_catalog.cardinality(np.prices), r.total_price) END" \
 	"   FROM booking.reservation r" \

@@ -434,7 +434,9 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
  *
  * held or payment_pending: its held units are released; confirmed: its
  * booked units are.  cancelled or expired: returned unchanged (it holds
- * nothing).
+ * nothing).  From 2.0 the reservation records its cancellation_fee, the
+ * charge of its plan's policy at now (policy.c; 0 for a hold and for
+ * 'BASE'), and its cancelled event carries it and the refund_amount.
  */
 Datum
 booking_cancel_reservation(PG_FUNCTION_ARGS)
@@ -444,10 +446,12 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	BkDirect	d;
 	BkNights	nights;
 	Datum		result;
-	BkColumn	columns[2] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON};
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON,
+	BK_RESERVATION_CANCELLATION_FEE};
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
 	char	   *guest_id;
+	BkCharge	charge;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
@@ -458,6 +462,8 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	bk_lock_reservation(&d, id, guest_id, &r);
 	if (!bk_state_counts(r.state))
 		PG_RETURN_DATUM(unchanged(&d, &r));
+	/* the fee at now: no query for a hold or a 'BASE' reservation */
+	bk_cancel_charge(&d, &r, bk_now(), &charge);
 
 	bk_nights_lock(&d, r.property_id, r.room_type, r.check_in, r.check_out, &nights);
 	bk_nights_require_all(&nights, id, r.property_id, bk_reservation_room_type(&r),
@@ -470,8 +476,10 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CANCELLED));
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	nulls[1] = PG_ARGISNULL(1);
-	bk_reservation_update(&d, &r, 2, columns, values, nulls);
-	bk_event_write(&d, "cancelled", &r, r.rooms, NULL);
+	values[2] = NumericGetDatum(charge.fee);
+	bk_reservation_update(&d, &r, bk_has_column(BK_RESERVATION_CANCELLATION_FEE) ? 3 : 2,
+						  columns, values, nulls);
+	bk_event_write_charged(&d, "cancelled", &r, r.rooms, charge.refund);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * modify.c
  *    booking.modify_reservation() (2.0): change the dates, rooms, room
- *    type and guests of a held, payment_pending or confirmed reservation
- *    in one step, all or nothing.
+ *    type, guests, children and rate plan of a held, payment_pending or
+ *    confirmed reservation in one step, all or nothing, and the check-out
+ *    of a checked-in one.
  *
  * The reservation's own units count as free: its old nights and its new
  * ones are locked together, in the one global order (the reservation row,
@@ -11,7 +12,8 @@
  * night then moves by the difference between what the new stay and the
  * old one hold there; a night short of units fails BK001 and nothing
  * changes.  Nights kept keep the price they were sold at
- * (night_prices.c); nights added take today's.  The state and the hold
+ * (night_prices.c); nights added take the plan's price today, and a
+ * change of plan prices every night anew.  The state and the hold
  * deadline stay.  One `modified` event carries the reservation before and
  * after, and with them both calendar changes (the new stay taken, the old
  * given back), which the publisher folds: no writer locks the room
@@ -43,6 +45,9 @@ typedef struct ChangeRequest
 	char	   *key;			/* idempotency key, or NULL */
 	char	   *guest_id;		/* the owner, or NULL */
 	bool		dry_run;		/* judge and price the change, write nothing */
+	bool		has_rate_plan;	/* 2.0: a plan was given */
+	char	   *rate_plan;		/* and which (NULL: 'BASE') */
+	int32		children;		/* -1: keep */
 } ChangeRequest;
 
 /* One stay: a room type, its nights [first, end), the rooms it holds */
@@ -71,6 +76,11 @@ request_digest(int64 id, const ChangeRequest *req)
 									 req->room_type ? req->room_type : "-",
 									 req->guests);
 
+	/* 2.0's plan and children, when given: without them the text is as before */
+	if (req->has_rate_plan)
+		canonical = psprintf("%s|plan=%s", canonical, req->rate_plan ? req->rate_plan : BK_BASE_PLAN);
+	if (req->children >= 0)
+		canonical = psprintf("%s|children=%d", canonical, req->children);
 	return bk_text_digest(canonical);
 }
 
@@ -104,6 +114,14 @@ read_request(FunctionCallInfo fcinfo, ChangeRequest *req)
 	}
 	req->guest_id = bk_guest_arg(fcinfo, 7);
 	req->dry_run = PG_NARGS() > 8 && !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
+	req->children = -1;
+	if (PG_NARGS() > 10)
+	{
+		req->has_rate_plan = !PG_ARGISNULL(9);
+		req->rate_plan = bk_rate_plan_arg(fcinfo, 9);
+		if (!PG_ARGISNULL(10))
+			req->children = bk_children_arg(fcinfo, 10);
+	}
 	if (req->dry_run && req->key)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -171,18 +189,40 @@ check_past(const BkReservation *r, const Stay *old, const Stay *new, int32 old_g
 }
 
 /*
- * check_rules judges the new stay as reserve_range would: the guests
- * (BK006, max_guests) and, for a stay that has not begun, the room
- * type's stay rules (BK006).
+ * check_rules judges the new stay as reserve_range would: the guests,
+ * children included (BK006, max_guests) and, for a stay that has not
+ * begun, the room type's stay rules and its plan's (BK006).
  */
 static void
 check_rules(int64 property_id, const char *room_type, const Stay *new, int32 guests,
-			const BkStayPlace *place, bool begun, DateADT today)
+			int32 children, const char *plan, const BkStayPlace *place, bool begun,
+			DateADT today)
 {
-	if (guests > 0)
-		bk_check_guests(property_id, room_type, new->rooms, guests, place->max_guests);
+	if (guests > 0 || children > 0)
+		bk_check_guests(property_id, room_type, new->rooms,
+						(int32) Min((int64) guests + children, PG_INT32_MAX), place->max_guests);
 	if (!begun && place->has_rules)
 		bk_require_stay_rules(property_id, room_type, new->first, new->end, today);
+	if (!begun && place->has_plan_rules)
+		bk_require_plan_rules(property_id, room_type, plan, new->first, new->end, today);
+}
+
+/*
+ * report_checked_in_change raises BK003 for a change of a checked-in stay
+ * other than its check-out.
+ */
+static void
+report_checked_in_change(const BkReservation *r)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
+			 errmsg("reservation %lld is checked in: only its check-out can change",
+					(long long) r->reservation_id),
+			 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is checked_in.",
+					   (long long) r->reservation_id, (long long) r->property_id,
+					   bk_reservation_room_type(r), bk_date_str(r->check_in),
+					   bk_date_str(r->check_out)),
+			 errhint("Change check_out alone, or check the guest out with booking.check_out.")));
 }
 
 /*
@@ -285,17 +325,34 @@ move_units(BkDirect *d, BkNightRun *runs, int nruns, const Stay *old, const Stay
 }
 
 /*
- * price_new_stay fills prices[] (one per night of the new stay): a night
- * the old stay had in the same room type keeps the price it was sold at
- * (from `sold`, which starts at `sold_first`; NULL when the reservation
- * has none, made before 2.0 and not updated), any other night takes its
- * price now.  Returns the total: their sum times rooms.
+ * price_new_stay fills prices[] (one per night of the new stay): under
+ * the same plan, a night the old stay had in the same room type keeps the
+ * price it was sold at (from `sold`, which starts at `sold_first`; NULL
+ * when the reservation has none, made before 2.0 and not updated, or when
+ * the plan changes), any other night takes the plan's price now.  Returns
+ * the total: their sum times rooms, plus the extras times the nights.
  */
 static Numeric
-price_new_stay(BkNightRun *runs, int nruns, const Stay *old, const Stay *new, const Datum *sold, DateADT sold_first, int nsold, Datum *prices)
+price_new_stay(BkDirect *d, int64 property_id, BkNightRun *runs, int nruns, const Stay *old,
+			   const Stay *new, const BkPlan *plan, Numeric extra,
+			   const Datum *sold, DateADT sold_first, int nsold, Datum *prices)
 {
-	Datum		sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	BkNights	slice;
+	int			offset;
+	Datum	   *now_prices = palloc(sizeof(Datum) * (new->end - new->first));
 
+	(void) bk_night_runs_slice(runs, nruns, new->room_type, new->first, new->end, &slice, &offset);
+	if (slice.n != new->end - new->first)
+		elog(ERROR, "booking: the new stay lacks nights");
+	for (int i = 0; i < slice.n; i++)
+		if (slice.nights[i].price_null)
+			elog(ERROR, "booking: night %s of the new stay has no price",
+				 bk_date_str(slice.nights[i].night));
+	if (plan->is_base)
+		for (int i = 0; i < slice.n; i++)
+			now_prices[i] = slice.nights[i].price;
+	else
+		bk_plan_night_prices(d, property_id, new->room_type, plan, &slice, now_prices, NULL);
 	for (DateADT night = new->first; night < new->end; night++)
 	{
 		int			k = night - new->first;
@@ -304,17 +361,9 @@ price_new_stay(BkNightRun *runs, int nruns, const Stay *old, const Stay *new, co
 		if (sold != NULL && held_in(old, new->room_type, night) > 0 && j >= 0 && j < nsold)
 			prices[k] = sold[j];
 		else
-		{
-			BkNight    *n = find_night(runs, nruns, new->room_type, night);
-
-			if (n == NULL || n->price_null)
-				elog(ERROR, "booking: night %s of the new stay has no price", bk_date_str(night));
-			prices[k] = n->price;
-		}
-		sum = DirectFunctionCall2(numeric_add, sum, prices[k]);
+			prices[k] = now_prices[k];
 	}
-	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, sum,
-											   DirectFunctionCall1(int4_numeric, Int32GetDatum(new->rooms))));
+	return bk_stay_total(prices, new->end - new->first, new->rooms, extra);
 }
 
 /*
@@ -323,12 +372,12 @@ price_new_stay(BkNightRun *runs, int nruns, const Stay *old, const Stay *new, co
  * returns how many there are.
  */
 static int
-changed_columns(const Stay *new, int32 guests, Numeric total, BkColumn *columns, Datum *values,
-				bool *nulls)
+changed_columns(const Stay *new, int32 guests, const BkSaleTerms *terms, Numeric total,
+				BkColumn *columns, Datum *values, bool *nulls)
 {
-	static const BkColumn changed[6] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
+	static const BkColumn changed[8] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
 		BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
-	BK_RESERVATION_GUESTS};
+	BK_RESERVATION_GUESTS, BK_RESERVATION_RATE_PLAN, BK_RESERVATION_CHILDREN};
 
 	memcpy(columns, changed, sizeof(changed));
 	values[0] = DateADTGetDatum(new->first);
@@ -337,8 +386,12 @@ changed_columns(const Stay *new, int32 guests, Numeric total, BkColumn *columns,
 	values[3] = new->room_type;
 	values[4] = NumericGetDatum(total);
 	values[5] = Int32GetDatum(guests);
-	memset(nulls, 0, sizeof(bool) * 6);
+	values[6] = terms->rate_plan ? CStringGetTextDatum(terms->rate_plan) : bk_base_plan_text();
+	values[7] = Int32GetDatum(terms->children);
+	memset(nulls, 0, sizeof(bool) * 8);
 	nulls[5] = guests == 0;
+	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
+		return 8;
 	return bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5;
 }
 
@@ -347,14 +400,15 @@ changed_columns(const Stay *new, int32 guests, Numeric total, BkColumn *columns,
  * memory, not written: what a dry run answers.
  */
 static Datum
-dry_run_result(BkDirect *d, const BkReservation *r, const Stay *new, int32 guests, Numeric total)
+dry_run_result(BkDirect *d, const BkReservation *r, const Stay *new, int32 guests,
+			   const BkSaleTerms *terms, Numeric total)
 {
 	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
-	BkColumn	columns[6];
-	int			attnums[6];
-	Datum		values[6];
-	bool		nulls[6];
-	int			n = changed_columns(new, guests, total, columns, values, nulls);
+	BkColumn	columns[8];
+	int			attnums[8];
+	Datum		values[8];
+	bool		nulls[8];
+	int			n = changed_columns(new, guests, terms, total, columns, values, nulls);
 
 	for (int i = 0; i < n; i++)
 		attnums[i] = bk_column(columns[i]);
@@ -379,7 +433,8 @@ record_key(const ChangeRequest *req, const char *scope, int64 id)
 /*
  * booking_modify_reservation is modify_reservation(reservation_id,
  * check_in, check_out, rooms, room_type, guests, idempotency_key,
- * guest_id, dry_run); every NULL keeps the reservation's value.  A dry
+ * guest_id, dry_run, rate_plan, children); every NULL keeps the
+ * reservation's value.  A checked-in stay may change its check-out only.  A dry
  * run judges and prices the change as the call would, from what the
  * snapshot sees, locks nothing and writes nothing: it answers the
  * reservation as it would be, or the error the call would raise.
@@ -412,6 +467,11 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	Numeric		total;
 	Datum		result;
 	const char *scope;
+	BkSaleTerms old_terms = {NULL, 0};
+	BkSaleTerms new_terms;
+	BkPlan		plan;
+	Numeric		extra;
+	bool		keep_sold;
 
 	read_request(fcinfo, &req);
 	id = PG_GETARG_INT64(0);
@@ -441,7 +501,7 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	}
 	else
 		bk_lock_reservation(&d, id, req.guest_id, &r);
-	if (!bk_state_counts(r.state))
+	if (!bk_state_counts(r.state) || r.state == BK_CHECKED_OUT || r.state == BK_NO_SHOW)
 		report_not_changeable(&r);
 
 	before = r;
@@ -455,14 +515,39 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 							 RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION)), &isnull);
 		old_guests = isnull ? 0 : DatumGetInt32(value);
 	}
+	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
+	{
+		TupleDesc	desc = RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION));
+		char	   *code;
+
+		code = TextDatumGetCString(heap_getattr(r.tuple, bk_column(BK_RESERVATION_RATE_PLAN), desc, &isnull));
+		old_terms.rate_plan = strcmp(code, BK_BASE_PLAN) == 0 ? NULL : code;
+		old_terms.children = DatumGetInt32(heap_getattr(r.tuple, bk_column(BK_RESERVATION_CHILDREN), desc, &isnull));
+	}
+	else if (req.has_rate_plan || req.children >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("rate plans need the extension at version 2.0"),
+				 errhint("ALTER EXTENSION booking UPDATE.")));
+	new_terms.rate_plan = req.has_rate_plan ? req.rate_plan : old_terms.rate_plan;
+	new_terms.children = req.children >= 0 ? req.children : old_terms.children;
 	new.room_type = req.room_type ? CStringGetTextDatum(req.room_type) : old.room_type;
 	new.first = req.has_check_in ? req.check_in : old.first;
 	new.end = req.has_check_out ? req.check_out : old.end;
 	new.rooms = req.rooms > 0 ? req.rooms : old.rooms;
 	new_guests = req.guests > 0 ? req.guests : old_guests;
 
+	if (r.state == BK_CHECKED_IN &&
+		(new.first != old.first || new.rooms != old.rooms || new_guests != old_guests ||
+		 !bk_same_text(new.room_type, old.room_type) || new_terms.children != old_terms.children ||
+		 (new_terms.rate_plan == NULL) != (old_terms.rate_plan == NULL) ||
+		 (new_terms.rate_plan && strcmp(new_terms.rate_plan, old_terms.rate_plan) != 0)))
+		report_checked_in_change(&r);
 	if (new.first == old.first && new.end == old.end && new.rooms == old.rooms &&
-		new_guests == old_guests && bk_same_text(new.room_type, old.room_type))
+		new_guests == old_guests && bk_same_text(new.room_type, old.room_type) &&
+		new_terms.children == old_terms.children &&
+		(new_terms.rate_plan == NULL) == (old_terms.rate_plan == NULL) &&
+		(new_terms.rate_plan == NULL || strcmp(new_terms.rate_plan, old_terms.rate_plan) == 0))
 	{
 		/* nothing to change: nothing is written */
 		result = bk_reservation_datum(&d, &r);
@@ -478,28 +563,36 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	where.check_out = new.end;
 	where.rooms = new.rooms;
 	bk_look_up_place(&d, &where, new.room_type, &place);
+	bk_plan_look_up(&d, property_id, new.room_type, new_terms.rate_plan, &plan);
 	today = bk_local_today(place.time_zone);
 	check_past(&r, &old, &new, old_guests, new_guests, today);
-	check_rules(property_id, where.room_type, &new, new_guests, &place, old.first < today, today);
+	check_rules(property_id, where.room_type, &new, new_guests, new_terms.children, plan.code,
+				&place, old.first < today, today);
+	extra = bk_plan_extra(&plan, new.rooms, new_guests, new_terms.children);
 
 	runs = lock_stays(&d, property_id, &old, &new, !req.dry_run, &nruns);
 	check_units(property_id, where.room_type, runs, nruns, &old, &new);
 	if (bk_unit_has_night_prices())
 		sold = bk_night_prices_read(&d, id, !req.dry_run, &sold_first, &nsold, &sold_tid);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));
-	total = price_new_stay(runs, nruns, &old, &new, sold, sold_first, nsold, prices);
+	keep_sold = true;
+	if ((new_terms.rate_plan == NULL) != (old_terms.rate_plan == NULL) ||
+		(new_terms.rate_plan && strcmp(new_terms.rate_plan, old_terms.rate_plan) != 0))
+		keep_sold = false;		/* another plan: every night at its price */
+	total = price_new_stay(&d, property_id, runs, nruns, &old, &new, &plan, extra,
+						   keep_sold ? sold : NULL, sold_first, nsold, prices);
 	if (req.dry_run)
 	{
-		result = dry_run_result(&d, &r, &new, new_guests, total);
+		result = dry_run_result(&d, &r, &new, new_guests, &new_terms, total);
 		bk_direct_end(&d);
 		PG_RETURN_DATUM(result);
 	}
 	move_units(&d, runs, nruns, &old, &new, bk_state_is_live_hold(r.state));
 	{
-		BkColumn	columns[6];
-		Datum		values[6];
-		bool		nulls[6];
-		int			n = changed_columns(&new, new_guests, total, columns, values, nulls);
+		BkColumn	columns[8];
+		Datum		values[8];
+		bool		nulls[8];
+		int			n = changed_columns(&new, new_guests, &new_terms, total, columns, values, nulls);
 
 		bk_reservation_update(&d, &r, n, columns, values, nulls);
 	}
@@ -509,7 +602,7 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	r.room_type = new.room_type;
 	if (bk_unit_has_night_prices())
 		bk_night_prices_write(&d, id, &sold_tid, sold != NULL, new.first, prices,
-							  new.end - new.first, NULL);
+							  new.end - new.first, extra);
 	bk_event_write_modified(&d, &r, &before);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);

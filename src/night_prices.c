@@ -86,6 +86,19 @@ bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nights, ItemPoi
 Datum *
 bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n, ItemPointer tid)
 {
+	return bk_night_prices_read_extra(d, id, lock, first, n, tid, NULL);
+}
+
+/*
+ * bk_night_prices_read_extra is bk_night_prices_read, also putting the
+ * reservation's extra (per night, for the whole reservation) in *extra
+ * when it is given: copied into the caller's memory, NULL when there is
+ * no row.
+ */
+Datum *
+bk_night_prices_read_extra(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
+						   ItemPointer tid, Numeric *extra)
+{
 	ScanKeyData key;
 	IndexScanDesc scan;
 	TupleTableSlot *found = bk_direct_slot(d, BK_NIGHT_PRICES, BK_SLOT_FOUND);
@@ -126,10 +139,14 @@ bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n, I
 
 		*first = DatumGetDateADT(bk_direct_get_notnull(locked, bk_column(BK_NIGHT_PRICES_FIRST_NIGHT)));
 		*tid = locked->tts_tid;
+		if (extra != NULL)
+			*extra = DatumGetNumericCopy(bk_direct_get_notnull(locked, bk_column(BK_NIGHT_PRICES_EXTRA)));
 		get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
 		deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign, &prices, &nulls, n);
 	}
 	ExecClearTuple(locked);
+	if (!have && extra != NULL)
+		*extra = NULL;
 	return prices;
 }
 

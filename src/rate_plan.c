@@ -34,9 +34,6 @@
 PG_FUNCTION_INFO_V1(booking_add_rate_plan);
 PG_FUNCTION_INFO_V1(booking_set_rates);
 
-/* Longest chain of derivations from a root plan (a guard: cycles are refused) */
-#define BK_MAX_PLAN_DEPTH	16
-
 /*
  * bk_plan_base fills *plan with 'BASE': the inventory's price, per room,
  * no policy.
@@ -110,10 +107,10 @@ step_factor(Datum adjust_pct)
 }
 
 /*
- * report_no_plan raises BK005 for a plan the room type does not have.
+ * bk_report_no_plan raises BK005 for a plan the room type does not have.
  */
-static void
-report_no_plan(int64 property_id, const char *room_type, const char *code)
+void
+bk_report_no_plan(int64 property_id, const char *room_type, const char *code)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_BOOKING_NOT_FOUND),
@@ -189,7 +186,7 @@ bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *cod
 		index_endscan(scan);
 		ExecClearTuple(slot);
 		if (!found)
-			report_no_plan(property_id, TextDatumGetCString(room_type), current);
+			bk_report_no_plan(property_id, TextDatumGetCString(room_type), current);
 		if (isnull)
 			break;				/* `current` is priced by set_rates */
 		if (strcmp(current, BK_BASE_PLAN) == 0)
@@ -285,15 +282,19 @@ read_rates(BkDirect *d, int64 property_id, Datum room_type, const char *root,
  * bk_plan_night_prices puts the plan's price of one room for each night
  * of `nights` (read from the inventory, in night order) into prices[].
  * A plan priced by set_rates without a price for one of the nights is not
- * for sale that night: BK006, naming the plan and the night.
+ * for sale that night: BK006, naming the plan and the night; or, when
+ * `unpriced` is given, the first such night's index is put there (-1:
+ * none) and its price left (Datum) 0.
  */
 void
 bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type, const BkPlan *plan,
-					 const BkNights *nights, Datum *prices)
+					 const BkNights *nights, Datum *prices, int *unpriced)
 {
 	Datum	   *roots = prices;
 	char	   *room_type_str = NULL;
 
+	if (unpriced != NULL)
+		*unpriced = -1;
 	if (nights->n == 0)
 		return;
 	if (!plan->root_is_base)
@@ -307,6 +308,13 @@ bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type, const BkPl
 
 		if (room_type_str == NULL && (plan->nsteps > 0 || root_price == (Datum) 0))
 			room_type_str = TextDatumGetCString(room_type);
+		if (root_price == (Datum) 0 && unpriced != NULL)
+		{
+			if (*unpriced < 0)
+				*unpriced = i;
+			prices[i] = (Datum) 0;
+			continue;
+		}
 		if (root_price == (Datum) 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_RESTRICTION_VIOLATION),
@@ -363,69 +371,6 @@ bk_stay_total(const Datum *prices, int n, int32 rooms, Numeric extra)
 								  DirectFunctionCall2(numeric_mul, NumericGetDatum(extra),
 													  NumericGetDatum(int64_to_numeric(n))));
 	return DatumGetNumeric(sum);
-}
-
-/*
- * The first negative price a plan derived from plan $3 (directly or
- * through other plans) would have on a night from $4 on (before $5 when
- * given), each step rounded as bk_plan_derive rounds.
- */
-static BookingPlan negative_derived_plan = {
-	"WITH RECURSIVE roots AS ("
-	"  SELECT i.night, i.price FROM booking.inventory i"
-	"   WHERE $3 OPERATOR(pg_catalog.=) 'BASE'"
-	"     AND i.property_id OPERATOR(pg_catalog.=) $1 AND i.room_type OPERATOR(pg_catalog.=) $2"
-	"     AND i.night OPERATOR(pg_catalog.>=) $4 AND ($5 IS NULL OR i.night OPERATOR(pg_catalog.<) $5)"
-	"  UNION ALL"
-	"  SELECT r.night, r.price FROM booking.rate r"
-	"   WHERE r.property_id OPERATOR(pg_catalog.=) $1 AND r.room_type OPERATOR(pg_catalog.=) $2"
-	"     AND r.rate_plan OPERATOR(pg_catalog.=) $3"
-	"     AND r.night OPERATOR(pg_catalog.>=) $4 AND ($5 IS NULL OR r.night OPERATOR(pg_catalog.<) $5)),"
-	" derived (code, night, price, depth) AS ("
-	"  SELECT $3, night, price, 0 FROM roots"
-	"  UNION ALL"
-	"  SELECT p.code, d.night,"
-	"         pg_catalog.round(((d.price OPERATOR(pg_catalog.*) (100 OPERATOR(pg_catalog.+) p.adjust_pct))"
-	"                           OPERATOR(pg_catalog.*) 0.01) OPERATOR(pg_catalog.+) p.adjust_amount, 2),"
-	"         d.depth OPERATOR(pg_catalog.+) 1"
-	"    FROM derived d JOIN booking.rate_plan p"
-	"      ON p.property_id OPERATOR(pg_catalog.=) $1 AND p.room_type OPERATOR(pg_catalog.=) $2"
-	"     AND p.parent OPERATOR(pg_catalog.=) d.code"
-	"   WHERE d.depth OPERATOR(pg_catalog.<) 16 AND d.price OPERATOR(pg_catalog.>=) 0)"
-	" SELECT code, night, price FROM derived WHERE price OPERATOR(pg_catalog.<) 0"
-	" ORDER BY night, code LIMIT 1",
-	5, {INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID}
-};
-
-/*
- * bk_plans_check_prices fails with 22023 when a plan derived from plan
- * `root` would have a negative price on a night of [first, end) (end 0:
- * every night from first on).  Called inside SPI by whatever changed a
- * root's prices or added a plan.
- */
-void
-bk_plans_check_prices(int64 property_id, const char *room_type, const char *root,
-					  DateADT first, DateADT end)
-{
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', end == 0 ? 'n' : ' '};
-
-	args[0] = Int64GetDatum(property_id);
-	args[1] = CStringGetTextDatum(room_type);
-	args[2] = CStringGetTextDatum(root);
-	args[3] = DateADTGetDatum(first);
-	args[4] = DateADTGetDatum(end);
-	bk_exec(&negative_derived_plan, args, nulls, 1);
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rate plan \"%s\" would have a negative price for night %s",
-						TextDatumGetCString(bk_get_notnull(0, 1)),
-						bk_date_str(DatumGetDateADT(bk_get_notnull(0, 2)))),
-				 errdetail("Property %lld, room type \"%s\": the plan's price would be %s.",
-						   (long long) property_id, room_type,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, bk_get_notnull(0, 3)))),
-				 errhint("Every plan's price must be 0 or more: change the adjustment or the prices it derives from.")));
 }
 
 /* ---------------------------------------------------------------------
@@ -523,6 +468,7 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	Datum		extra_child;
 	Datum		args[12];
 	char		nulls[12];
+	const char *root = NULL;	/* where a derived plan's prices come from */
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	property_id = PG_GETARG_INT64(0);
@@ -567,12 +513,16 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	bk_require_property(property_id);
 	bk_require_room_type(property_id, room_type);
 
-	/* a plan cannot be its own parent, nor reach itself through parents */
+	/*
+	 * A plan cannot be its own parent, nor reach itself through parents;
+	 * the walk up from the parent finds the root its prices come from.
+	 */
 	if (parent != NULL)
 	{
 		char	   *current = parent;
 		int			depth = 0;
 
+		root = BK_BASE_PLAN;
 		while (current != NULL && strcmp(current, BK_BASE_PLAN) != 0)
 		{
 			char	   *next;
@@ -589,9 +539,11 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 			if (!plan_parent(property_id, room_type, current, &next))
 			{
 				if (current == parent)
-					report_no_plan(property_id, room_type, parent);
+					bk_report_no_plan(property_id, room_type, parent);
 				break;
 			}
+			if (next == NULL)
+				root = current;	/* priced by set_rates */
 			if (++depth >= BK_MAX_PLAN_DEPTH)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -643,9 +595,8 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 	nulls[11] = policy ? ' ' : 'n';
 	bk_exec(&insert_plan_plan, args, nulls, 0);
 	bk_exec(&flag_plans_plan, args, NULL, 0);
-	if (parent != NULL)
-		bk_plans_check_prices(property_id, room_type, parent,
-							  bk_local_today("UTC") - 1, 0);
+	if (root != NULL)
+		bk_plans_check_prices(property_id, room_type, root, bk_local_today("UTC") - 1, 0);
 	bk_finish();
 	PG_RETURN_VOID();
 }
@@ -716,7 +667,7 @@ booking_set_rates(PG_FUNCTION_ARGS)
 		char	   *parent;
 
 		if (!plan_parent(property_id, room_type, plan, &parent))
-			report_no_plan(property_id, room_type, plan);
+			bk_report_no_plan(property_id, room_type, plan);
 		if (parent != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -184,7 +184,7 @@ bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_type, const BkP
 			: bk_nights_total(nights, stay->rooms);
 		return;
 	}
-	bk_plan_night_prices(d, stay->property_id, room_type, plan, nights, price->prices);
+	bk_plan_night_prices(d, stay->property_id, room_type, plan, nights, price->prices, NULL);
 	price->total = bk_stay_total(price->prices, nights->n, stay->rooms, price->extra);
 }
 

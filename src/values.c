@@ -11,6 +11,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "booking.h"
@@ -82,7 +83,16 @@ bk_next_month(DateADT first)
 Datum
 bk_base_plan_text(void)
 {
-	return CStringGetTextDatum(BK_BASE_PLAN);
+	static text *base = NULL;
+
+	if (base == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		base = cstring_to_text(BK_BASE_PLAN);
+		MemoryContextSwitchTo(old);
+	}
+	return PointerGetDatum(base);
 }
 
 /*

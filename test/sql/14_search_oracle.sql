@@ -108,3 +108,206 @@ SELECT sum(offered) > 0 AS some_offers, sum(offered) = sum(reserved) AS every_of
   FROM cases c, LATERAL t.agree(c.ci, c.co, c.r)
  WHERE c.k <= 40;
 SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
+
+-- Rate plans (2.0): every room type is offered under its cheapest bookable
+-- plan.  Plans on the same properties:
+--   B (max 2) at even i: NR = BASE - 12.5 % (half cents round up), NR2 = NR
+--     - 5 % + 3 (a 2-step chain); NR2 stop-sold by a plan rule on three
+--     nights, NR closed to arrival on two and min_stay 3 on one;
+--   C (max 4) at i % 3 = 1: SR priced by set_rates (30 + i) with one night
+--     missing (20 + i), and SRD = SR + 10 %, which inherits the gap;
+--   C at i % 3 = 2: PP = BASE - 30 %, per person: base_occupancy 1,
+--     extra_adult 25, extra_child 15.5 per night;
+--   A at i = 1 and 2: no plans, but BASE itself stop-sold by a plan rule on
+--     nights 5 to 9 (the room type drops out there);
+--   ties: EQ = BASE + 0 on B at i = 5 (BASE wins), PZ = PP's twin on C at
+--     i % 3 = 2 (PP wins: by code).
+SELECT count(*) FROM (
+    SELECT booking.add_rate_plan(p, 'B', 'NR', 'Non refundable', parent => 'BASE', adjust_pct => -12.5),
+           booking.add_rate_plan(p, 'B', 'NR2', 'Non refundable, member', parent => 'NR',
+                                 adjust_pct => -5, adjust_amount => 3)
+      FROM props WHERE i % 2 = 0) s;
+SELECT count(*) FROM (
+    SELECT booking.add_rate_plan(p, 'C', 'SR', 'Special rate'),
+           booking.set_rates(p, 'C', 'SR', current_date + 1, current_date + 20 + i, 30 + i),
+           booking.set_rates(p, 'C', 'SR', current_date + 21 + i, current_date + 70, 30 + i),
+           booking.add_rate_plan(p, 'C', 'SRD', 'Special rate, breakfast', parent => 'SR', adjust_pct => 10)
+      FROM props WHERE i % 3 = 1) s;
+SELECT count(*) FROM (
+    SELECT booking.add_rate_plan(p, 'C', 'PP', 'Per person', parent => 'BASE', adjust_pct => -30,
+                                 base_occupancy => 1, extra_adult => 25, extra_child => 15.5)
+      FROM props WHERE i % 3 = 2) s;
+SELECT count(*) FROM (
+    SELECT booking.add_rate_plan(p, 'B', 'EQ', 'Same as BASE', parent => 'BASE')
+      FROM props WHERE i = 5
+    UNION ALL
+    SELECT booking.add_rate_plan(p, 'C', 'PZ', 'Per person, twin', parent => 'BASE', adjust_pct => -30,
+                                 base_occupancy => 1, extra_adult => 25, extra_child => 15.5)
+      FROM props WHERE i % 3 = 2) s;
+SELECT count(*) FROM (
+    SELECT booking.set_rules(p, 'B', current_date + 10 + i, current_date + 13 + i, stop_sell => true, rate_plan => 'NR2'),
+           booking.set_rules(p, 'B', current_date + 4 + i, current_date + 6 + i, closed_to_arrival => true, rate_plan => 'NR'),
+           booking.set_rules(p, 'B', current_date + 15, current_date + 16, min_stay => 3, rate_plan => 'NR')
+      FROM props WHERE i % 2 = 0) s;
+SELECT count(*) FROM (
+    SELECT booking.set_rules(p, 'A', current_date + 5, current_date + 10, stop_sell => true, rate_plan => 'BASE')
+      FROM props WHERE i IN (1, 2)) s;
+SELECT count(*) AS room_types, count(*) FILTER (WHERE has_rate_plans) AS with_plans,
+       count(*) FILTER (WHERE has_plan_rules) AS with_plan_rules
+  FROM booking.room_type WHERE property_id IN (SELECT p FROM props);
+
+-- the oracle: the nightly price of every plan, derived step by step from
+-- the inventory (BASE) or set_rates, each step rounded; the plans with a
+-- price every night and no plan rule against the stay (stop_sell, closed
+-- to arrival or departure, min_stay: the kinds set above); the per-person
+-- extras; the cheapest per room type ('BASE' first on ties, then by code)
+CREATE FUNCTION t.plan_oracle(ci date, co date, g int, r int, lim int, want text, kids int)
+RETURNS TABLE(property_id bigint, room_type text, min_available int, total_price numeric, plan_code text)
+LANGUAGE sql AS $$
+    WITH RECURSIVE
+    rts AS (
+        SELECT rt.property_id, rt.code, min(i.units - i.held - i.booked) AS free
+          FROM booking.property p
+          JOIN booking.room_type rt ON rt.property_id = p.property_id
+          JOIN booking.inventory i ON i.property_id = rt.property_id AND i.room_type = rt.code
+                                  AND i.night >= ci AND i.night < co
+         WHERE p.city = 'Oracle City' AND rt.max_guests * r >= g + kids
+           AND (now() AT TIME ZONE p.time_zone)::date <= ci
+           AND NOT EXISTS (SELECT 1 FROM booking.stay_rule s
+                            WHERE s.property_id = rt.property_id AND s.room_type = rt.code
+                              AND s.stop_sell AND s.night >= ci AND s.night < co)
+         GROUP BY rt.property_id, rt.code
+        HAVING count(*) = co - ci AND min(i.units - i.held - i.booked) >= r),
+    priced(property_id, room_type, plan, night, price, depth) AS (
+        SELECT i.property_id, i.room_type, 'BASE'::text, i.night, i.price, 0
+          FROM rts JOIN booking.inventory i ON i.property_id = rts.property_id AND i.room_type = rts.code
+                                           AND i.night >= ci AND i.night < co
+        UNION ALL
+        SELECT x.property_id, x.room_type, x.rate_plan, x.night, x.price, 0
+          FROM rts JOIN booking.rate x ON x.property_id = rts.property_id AND x.room_type = rts.code
+                                      AND x.night >= ci AND x.night < co
+        UNION ALL
+        SELECT d.property_id, d.room_type, rp.code, d.night,
+               round(d.price * (1 + rp.adjust_pct / 100) + rp.adjust_amount, 2), d.depth + 1
+          FROM priced d
+          JOIN booking.rate_plan rp ON rp.property_id = d.property_id AND rp.room_type = d.room_type
+                                   AND rp.parent = d.plan
+         WHERE d.depth < 16),
+    totals AS (
+        SELECT pr.property_id, pr.room_type, pr.plan,
+               sum(pr.price) * r
+               + (co - ci) * CASE WHEN rp.base_occupancy IS NULL THEN 0
+                                  ELSE round(rp.extra_adult * greatest(0, g - rp.base_occupancy * r)
+                                             + rp.extra_child * kids, 2) END AS total
+          FROM priced pr
+          LEFT JOIN booking.rate_plan rp ON rp.property_id = pr.property_id AND rp.room_type = pr.room_type
+                                        AND rp.code = pr.plan
+         WHERE want IS NULL OR pr.plan = want
+         GROUP BY pr.property_id, pr.room_type, pr.plan, rp.base_occupancy, rp.extra_adult, rp.extra_child
+        HAVING count(*) = co - ci AND min(pr.price) >= 0),
+    bookable AS (
+        SELECT * FROM totals x
+         WHERE NOT EXISTS (SELECT 1 FROM booking.plan_rule q
+                            WHERE q.property_id = x.property_id AND q.room_type = x.room_type
+                              AND q.rate_plan = x.plan
+                              AND ((q.stop_sell AND q.night >= ci AND q.night < co)
+                                   OR (q.night = ci AND (q.closed_to_arrival OR co - ci < q.min_stay))
+                                   OR (q.night = co AND q.closed_to_departure)))),
+    cheapest AS (
+        SELECT DISTINCT ON (b.property_id, b.room_type) b.*
+          FROM bookable b
+         ORDER BY b.property_id, b.room_type, b.total, b.plan <> 'BASE', b.plan COLLATE "C")
+    SELECT c.property_id, c.room_type, rts.free::int, c.total, c.plan
+      FROM cheapest c JOIN rts ON rts.property_id = c.property_id AND rts.code = c.room_type
+     ORDER BY c.total, c.property_id, c.room_type
+     LIMIT lim
+$$;
+CREATE TEMP TABLE plan_cases AS
+SELECT k, current_date + a AS ci, current_date + a + n AS co, g, r, lim, want, kids
+  FROM (SELECT k, (random() * 45)::int AS a, 1 + (random() * 7)::int AS n,
+               1 + (random() * 3)::int AS g, 1 + (random() * 1.2)::int AS r,
+               CASE WHEN random() < 0.2 THEN 3 ELSE 1000 END AS lim,
+               CASE WHEN random() < 0.7 THEN NULL
+                    ELSE (ARRAY['BASE', 'NR', 'NR2', 'SR', 'SRD', 'PP', 'EQ', 'NOPE'])[1 + (random() * 7)::int] END AS want,
+               (random() * 2.4)::int AS kids
+          FROM generate_series(1, 200) k) x;
+-- every case: search and the oracle give the same rows (both ways) and in the same order
+CREATE TEMP TABLE plan_compared AS
+SELECT c.k,
+       (SELECT count(*) FROM (SELECT s.property_id, s.room_type, s.min_available, s.total_price, s.plan_code
+                                FROM booking.search('Oracle City', c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) s
+                              EXCEPT
+                              SELECT * FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids)) x) AS only_search,
+       (SELECT count(*) FROM (SELECT * FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids)
+                              EXCEPT
+                              SELECT s.property_id, s.room_type, s.min_available, s.total_price, s.plan_code
+                                FROM booking.search('Oracle City', c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) s) x) AS only_oracle,
+       (SELECT array_agg(ROW(s.property_id, s.room_type, s.total_price, s.plan_code)::text)
+          FROM booking.search('Oracle City', c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) s)
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(ROW(o.property_id, o.room_type, o.total_price, o.plan_code)::text)
+          FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) o) AS same_order
+  FROM plan_cases c;
+SELECT count(*) AS cases, sum(only_search) AS only_in_search, sum(only_oracle) AS only_in_oracle,
+       count(*) FILTER (WHERE same_order) AS same_order
+  FROM plan_compared;
+-- the cases reach what they should: every plan wins somewhere, the gap of
+-- SR and the plan rules turn offers to other plans, children are counted
+CREATE TEMP TABLE plan_offers AS
+SELECT c.*, o.*
+  FROM plan_cases c, LATERAL t.plan_oracle(c.ci, c.co, c.g, c.r, 1000, c.want, c.kids) o;
+SELECT plan_code, count(*) > 0 AS offered FROM plan_offers GROUP BY 1 ORDER BY 1;
+SELECT count(*) > 0 AS sr_gap_gives_another_plan
+  FROM plan_offers o JOIN props ON props.p = o.property_id
+ WHERE o.room_type = 'C' AND props.i % 3 = 1 AND o.want IS NULL
+   AND current_date + 20 + props.i >= o.ci AND current_date + 20 + props.i < o.co;
+SELECT count(*) > 0 AS nr2_closed_gives_another_plan
+  FROM plan_offers o JOIN props ON props.p = o.property_id
+ WHERE o.room_type = 'B' AND props.i % 2 = 0 AND o.want IS NULL AND o.plan_code <> 'NR2'
+   AND o.ci < current_date + 13 + props.i AND o.co > current_date + 10 + props.i;
+SELECT count(*) > 0 AS base_closed_drops_room_type
+  FROM plan_cases c, props
+ WHERE props.i IN (1, 2) AND c.ci < current_date + 10 AND c.co > current_date + 5 AND c.g + c.kids <= c.r
+   AND NOT EXISTS (SELECT 1 FROM booking.search('Oracle City', c.ci, c.co, c.g, c.r, 1000, c.want, c.kids) s
+                    WHERE s.property_id = props.p AND s.room_type = 'A')
+   AND EXISTS (SELECT 1 FROM booking.inventory i
+                WHERE i.property_id = props.p AND i.room_type = 'A' AND i.night >= c.ci AND i.night < c.co
+               HAVING count(*) = c.co - c.ci AND min(i.units - i.held - i.booked) >= c.r);
+SELECT count(*) FILTER (WHERE kids > 0 AND plan_code = 'PP') > 0 AS pp_with_children,
+       count(*) FILTER (WHERE want IS NULL AND plan_code IN ('EQ', 'PZ')) = 0 AS ties_to_base_then_code,
+       count(*) FILTER (WHERE want IS NULL AND property_id = (SELECT p FROM props WHERE i = 5)
+                          AND room_type = 'B' AND plan_code = 'BASE') > 0 AS base_beats_its_twin,
+       count(*) FILTER (WHERE want = 'NOPE') = 0 AS unknown_plan_offers_nothing,
+       count(*) FILTER (WHERE want IS NOT NULL AND plan_code <> want) = 0 AS only_the_plan_asked
+  FROM plan_offers;
+
+-- what search offers under a plan, reserve_range sells at that price
+CREATE FUNCTION t.plan_agree(ci date, co date, g int, r int, want text, kids int)
+RETURNS TABLE(offered int, same_price int) LANGUAGE plpgsql AS $$
+DECLARE
+    o record;
+    res booking.reservation;
+BEGIN
+    offered := 0; same_price := 0;
+    FOR o IN SELECT * FROM booking.search('Oracle City', ci, co, g, r, 1000, want, kids) LOOP
+        offered := offered + 1;
+        BEGIN
+            res := booking.reserve_range(o.property_id, o.room_type, ci, co, r, guests => g,
+                                         rate_plan => o.plan_code, children => kids);
+            IF res.total_price = o.total_price AND res.rate_plan = o.plan_code THEN
+                same_price := same_price + 1;
+            ELSE
+                RAISE WARNING 'search % %: % under %, reserve_range % under %', o.property_id, o.room_type,
+                    o.total_price, o.plan_code, res.total_price, res.rate_plan;
+            END IF;
+            RAISE EXCEPTION 'undo' USING ERRCODE = 'P0001';
+        EXCEPTION WHEN raise_exception THEN NULL;
+        END;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+SELECT sum(offered) > 100 AS many_offers, sum(offered) = sum(same_price) AS every_offer_sells_at_its_price
+  FROM plan_cases c, LATERAL t.plan_agree(c.ci, c.co, c.g, c.r, c.want, c.kids)
+ WHERE c.k <= 60;
+SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
