@@ -5,9 +5,15 @@
  *    cancel_reservation and begin_payment; get_reservation on the shard
  *    that issued the id; find_reservation on every shard in turn;
  *    guests: booking.reservation's new columns (group_id, guests), the
- *    guests argument of reserve_range and quote; modify_reservation; and
+ *    guests argument of reserve_range and quote; modify_reservation;
  *    groups: reserve_group on its property's shard, confirm_group and
- *    cancel_group on the shard that issued the group's id.
+ *    cancel_group on the shard that issued the group's id; and rate
+ *    plans, policies and the stay: add_rate_plan, set_rates, add_policy
+ *    on the property's shard, cancel_quote, check_in, check_out and
+ *    mark_no_show on the reservation's, rate_plan and children on
+ *    reserve_range, quote, search and modify_reservation, rate_plan on
+ *    set_rules and clear_rules, the reservation's rate_plan, children and
+ *    cancellation_fee and the states checked_in, checked_out, no_show.
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
@@ -19,11 +25,19 @@
 \echo Use "ALTER EXTENSION booking_router UPDATE TO '1.2'" to load this file. \quit
 
 /* ---------------------------------------------------------------------
- * booking.reservation as booking 2.0 returns it: two columns at the end.
+ * booking.reservation as booking 2.0 returns it: five columns at the end.
  * The router's copy of the type must equal the shards' (check_shards).
  * ---------------------------------------------------------------------
  */
-ALTER TYPE booking.reservation ADD ATTRIBUTE group_id bigint, ADD ATTRIBUTE guests int;
+ALTER TYPE booking.reservation ADD ATTRIBUTE group_id bigint, ADD ATTRIBUTE guests int,
+    ADD ATTRIBUTE rate_plan text, ADD ATTRIBUTE children int, ADD ATTRIBUTE cancellation_fee numeric;
+
+/* The stay's three states, at the end of the enum as on the shards (no
+ * statement of this script uses them, so they may be added in its
+ * transaction). */
+ALTER TYPE booking.booking_state ADD VALUE 'checked_in';
+ALTER TYPE booking.booking_state ADD VALUE 'checked_out';
+ALTER TYPE booking.booking_state ADD VALUE 'no_show';
 
 /* ---------------------------------------------------------------------
  * guests on reserve_range and quote
@@ -38,30 +52,33 @@ CREATE FUNCTION booking_router.px_reserve_range(part int, expect int,
                                                 property_id bigint, room_type text,
                                                 check_in date, check_out date,
                                                 rooms int, guest_id text,
-                                                idempotency_key text, hold interval, guests int)
+                                                idempotency_key text, hold interval, guests int,
+                                                rate_plan text, children int)
     RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
     CLUSTER 'booking_shards';
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.reserve_range(property_id, room_type, check_in, check_out, rooms,
-                                 guest_id, idempotency_key, hold, guests) r
+                                 guest_id, idempotency_key, hold, guests, rate_plan, children) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
 
 CREATE FUNCTION booking_router.px_quote(part int, expect int,
                                         property_id bigint, room_type text,
-                                        check_in date, check_out date, rooms int, guests int)
+                                        check_in date, check_out date, rooms int, guests int,
+                                        rate_plan text, children int)
     RETURNS TABLE(night date, available int, price numeric, total_price numeric,
-                  bookable boolean, reason text)
+                  bookable boolean, reason text, extra numeric)
     LANGUAGE plproxy SET client_min_messages = warning AS $$
     CLUSTER 'booking_shards';
     RUN ON part;
-    SELECT q.night, q.available, q.price, q.total_price, q.bookable, q.reason
-      FROM booking.quote(property_id, room_type, check_in, check_out, rooms, guests) q
+    SELECT q.night, q.available, q.price, q.total_price, q.bookable, q.reason, q.extra
+      FROM booking.quote(property_id, room_type, check_in, check_out, rooms, guests,
+                         rate_plan, children) q
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
@@ -70,17 +87,19 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       check_in date, check_out date,
                                       rooms int DEFAULT 1, guest_id text DEFAULT NULL,
                                       idempotency_key text DEFAULT NULL,
-                                      hold interval DEFAULT NULL, guests int DEFAULT NULL)
+                                      hold interval DEFAULT NULL, guests int DEFAULT NULL,
+                                      rate_plan text DEFAULT NULL, children int DEFAULT 0)
     RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
 CREATE FUNCTION booking.quote(property_id bigint, room_type text,
                               check_in date, check_out date, rooms int DEFAULT 1,
-                              guests int DEFAULT NULL)
+                              guests int DEFAULT NULL, rate_plan text DEFAULT NULL,
+                              children int DEFAULT 0)
     RETURNS TABLE(night date, available int, price numeric, total_price numeric,
-                  bookable boolean, reason text)
+                  bookable boolean, reason text, extra numeric)
     LANGUAGE plpgsql STABLE AS 'BEGIN END';
-SELECT booking_router.reroute('booking.reserve_range(bigint, text, date, date, int, text, text, interval, int)',
+SELECT booking_router.reroute('booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)',
                               'booking.node_of(property_id)', writes => true);
-SELECT booking_router.reroute('booking.quote(bigint, text, date, date, int, int)',
+SELECT booking_router.reroute('booking.quote(bigint, text, date, date, int, int, text, int)',
                               'booking.node_of(property_id)', writes => false);
 
 /* ---------------------------------------------------------------------
@@ -102,7 +121,7 @@ CREATE FUNCTION booking_router.px_confirm_booking(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.confirm_booking(reservation_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -116,7 +135,7 @@ CREATE FUNCTION booking_router.px_cancel_reservation(part int, expect int, reser
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.cancel_reservation(reservation_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -130,7 +149,7 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int, reservatio
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.begin_payment(reservation_id, payment_intent, extend, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -163,7 +182,7 @@ CREATE FUNCTION booking_router.px_get_reservation(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.get_reservation(reservation_id, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -181,16 +200,17 @@ SELECT booking_router.reroute('booking.get_reservation(bigint, text)',
 CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reservation_id bigint,
                                                      check_in date, check_out date, rooms int,
                                                      room_type text, guests int,
-                                                     idempotency_key text, guest_id text, dry_run boolean)
+                                                     idempotency_key text, guest_id text, dry_run boolean,
+                                                     rate_plan text, children int)
     RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
     CLUSTER 'booking_shards';
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.modify_reservation(reservation_id, check_in, check_out, rooms, room_type,
-                                      guests, idempotency_key, guest_id, dry_run) r
+                                      guests, idempotency_key, guest_id, dry_run, rate_plan, children) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
@@ -198,9 +218,10 @@ CREATE FUNCTION booking.modify_reservation(reservation_id bigint,
                                            check_in date DEFAULT NULL, check_out date DEFAULT NULL,
                                            rooms int DEFAULT NULL, room_type text DEFAULT NULL,
                                            guests int DEFAULT NULL, idempotency_key text DEFAULT NULL,
-                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false)
+                                           guest_id text DEFAULT NULL, dry_run boolean DEFAULT false,
+                                           rate_plan text DEFAULT NULL, children int DEFAULT NULL)
     RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
-SELECT booking_router.reroute('booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean)',
+SELECT booking_router.reroute('booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int)',
                               'booking.node_of(reservation_id)', writes => true);
 
 /* ---------------------------------------------------------------------
@@ -219,7 +240,7 @@ CREATE FUNCTION booking_router.px_find_reservation(part int, confirmation_code t
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.find_reservation(confirmation_code, payment_intent, payment_ref) r;
 $$;
 
@@ -289,7 +310,7 @@ CREATE FUNCTION booking_router.px_reserve_group(part int, expect int, property_i
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.reserve_group(property_id, lines, guest_id, idempotency_key, hold) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -303,7 +324,7 @@ CREATE FUNCTION booking_router.px_confirm_group(part int, expect int, group_id b
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.confirm_group(group_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -317,7 +338,7 @@ CREATE FUNCTION booking_router.px_cancel_group(part int, expect int, group_id bi
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
       FROM booking.cancel_group(group_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -354,16 +375,295 @@ SELECT booking_router.reroute('booking.cancel_group(bigint, text, text)',
             expect := -1;       -- no shard issued this id: let the engine say so');
 
 /* ---------------------------------------------------------------------
+ * Rate plans, policies and the stay.  A property's plans, rates and
+ * policies live with it: add_rate_plan, set_rates and add_policy on
+ * shard node_of(property_id), as set_rules and clear_rules, which gained
+ * rate_plan (a plan's own rules).  cancel_quote, check_in, check_out and
+ * mark_no_show on the shard that issued the reservation's id.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_add_rate_plan(part int, expect int, property_id bigint,
+                                                room_type text, code text, name text, parent text,
+                                                adjust_pct numeric, adjust_amount numeric,
+                                                base_occupancy int, extra_adult numeric,
+                                                extra_child numeric, meal_plan text, policy text)
+    RETURNS void LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.add_rate_plan(property_id, room_type, code, name, parent, adjust_pct,
+                                 adjust_amount, base_occupancy, extra_adult, extra_child,
+                                 meal_plan, policy)
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_set_rates(part int, expect int, property_id bigint,
+                                            room_type text, rate_plan text,
+                                            first_night date, end_night date, price numeric)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.set_rates(property_id, room_type, rate_plan, first_night, end_night, price)
+           AS px_set_rates
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_add_policy(part int, expect int, property_id bigint,
+                                             code text, tiers jsonb, no_show jsonb)
+    RETURNS void LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.add_policy(property_id, code, tiers, no_show)
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_cancel_quote(part int, expect int, reservation_id bigint,
+                                               "at" timestamptz, guest_id text)
+    RETURNS TABLE(fee numeric, refund numeric, policy text, tier int)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT q.fee, q.refund, q.policy, q.tier
+      FROM booking.cancel_quote(reservation_id, $4, guest_id) q
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_check_in(part int, expect int, reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+      FROM booking.check_in(reservation_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_check_out(part int, expect int, reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+      FROM booking.check_out(reservation_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_mark_no_show(part int, expect int, reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+      FROM booking.mark_no_show(reservation_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking.add_rate_plan(property_id bigint, room_type text, code text, name text,
+                                      parent text DEFAULT NULL,
+                                      adjust_pct numeric DEFAULT 0, adjust_amount numeric DEFAULT 0,
+                                      base_occupancy int DEFAULT NULL,
+                                      extra_adult numeric DEFAULT 0, extra_child numeric DEFAULT 0,
+                                      meal_plan text DEFAULT NULL, policy text DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.set_rates(property_id bigint, room_type text, rate_plan text,
+                                  first_night date, end_night date, price numeric)
+    RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.add_policy(property_id bigint, code text, tiers jsonb,
+                                   no_show jsonb DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.cancel_quote(reservation_id bigint, "at" timestamptz DEFAULT NULL,
+                                     guest_id text DEFAULT NULL)
+    RETURNS TABLE(fee numeric, refund numeric, policy text, tier int)
+    LANGUAGE plpgsql STABLE AS 'BEGIN END';
+CREATE FUNCTION booking.check_in(reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.check_out(reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.mark_no_show(reservation_id bigint)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+SELECT booking_router.reroute(fn, 'booking.node_of(property_id)', writes => true)
+  FROM unnest('{"booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text)",
+                "booking.set_rates(bigint, text, text, date, date, numeric)",
+                "booking.add_policy(bigint, text, jsonb, jsonb)"}'::regprocedure[]) fn;
+SELECT booking_router.reroute('booking.cancel_quote(bigint, timestamptz, text)',
+                              'booking.node_of(reservation_id)', writes => false);
+SELECT booking_router.reroute(fn, 'booking.node_of(reservation_id)', writes => true)
+  FROM unnest('{"booking.check_in(bigint)",
+                "booking.check_out(bigint)",
+                "booking.mark_no_show(bigint)"}'::regprocedure[]) fn;
+
+/* set_rules and clear_rules: rate_plan at the end (NULL: the room type's rules) */
+DROP FUNCTION booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int);
+DROP FUNCTION booking.clear_rules(bigint, text, date, date);
+DROP FUNCTION booking_router.px_set_rules(int, int, bigint, text, date, date, int, int, bool, bool, bool, int, int);
+DROP FUNCTION booking_router.px_clear_rules(int, int, bigint, text, date, date);
+
+CREATE FUNCTION booking_router.px_set_rules(part int, expect int,
+                                            property_id bigint, room_type text,
+                                            first_night date, end_night date,
+                                            min_stay int, max_stay int,
+                                            closed_to_arrival bool, closed_to_departure bool,
+                                            stop_sell bool, min_advance int, max_advance int,
+                                            rate_plan text)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.set_rules(property_id, room_type, first_night, end_night, min_stay, max_stay,
+                             closed_to_arrival, closed_to_departure, stop_sell,
+                             min_advance, max_advance, rate_plan) AS px_set_rules
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_clear_rules(part int, expect int,
+                                              property_id bigint, room_type text,
+                                              first_night date, end_night date, rate_plan text)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.clear_rules(property_id, room_type, first_night, end_night, rate_plan)
+           AS px_clear_rules
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking.set_rules(property_id bigint, room_type text,
+                                  first_night date, end_night date,
+                                  min_stay int DEFAULT NULL, max_stay int DEFAULT NULL,
+                                  closed_to_arrival bool DEFAULT NULL,
+                                  closed_to_departure bool DEFAULT NULL,
+                                  stop_sell bool DEFAULT NULL,
+                                  min_advance int DEFAULT NULL, max_advance int DEFAULT NULL,
+                                  rate_plan text DEFAULT NULL)
+    RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.clear_rules(property_id bigint, room_type text,
+                                    first_night date, end_night date,
+                                    rate_plan text DEFAULT NULL)
+    RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+SELECT booking_router.reroute(fn, 'booking.node_of(property_id)', writes => true)
+  FROM unnest('{"booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text)",
+                "booking.clear_rules(bigint, text, date, date, text)"}'::regprocedure[]) fn;
+
+/*
+ * search: rate_plan (NULL: each room type's cheapest bookable plan) and
+ * children at the end, the plan of each offer in plan_code.  On every
+ * shard at once, merged as before: by (total_price, property_id,
+ * room_type), plan_code last (one offer per room type, so it never
+ * decides), max_results applied once; search_each when that fails.
+ */
+DROP FUNCTION booking.search(text, date, date, int, int, int);
+DROP FUNCTION booking_router.search_each(text, date, date, int, int, int);
+DROP FUNCTION booking_router.px_search(text, date, date, int, int, int);
+DROP FUNCTION booking_router.px_search_on(int, text, date, date, int, int, int);
+ALTER TYPE booking_router.search_row ADD ATTRIBUTE plan_code text;
+
+CREATE FUNCTION booking_router.px_search(city text, check_in date, check_out date,
+                                         guests int, rooms int, max_results int,
+                                         rate_plan text, children int)
+    RETURNS TABLE(property_id bigint, property_name text, room_type text,
+                  min_available int, total_price numeric, plan_code text)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER booking_router.search_cluster();
+    RUN ON ALL;
+    SELECT s.property_id, s.property_name, s.room_type, s.min_available, s.total_price, s.plan_code
+      FROM booking.search(city, check_in, check_out, guests, rooms, max_results,
+                          rate_plan, children) s;
+$$;
+
+CREATE FUNCTION booking_router.px_search_on(part int, city text, check_in date, check_out date,
+                                            guests int, rooms int, max_results int,
+                                            rate_plan text, children int)
+    RETURNS TABLE(property_id bigint, property_name text, room_type text,
+                  min_available int, total_price numeric, plan_code text)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER booking_router.search_cluster();
+    RUN ON part;
+    SELECT s.property_id, s.property_name, s.room_type, s.min_available, s.total_price, s.plan_code
+      FROM booking.search(city, check_in, check_out, guests, rooms, max_results,
+                          rate_plan, children) s;
+$$;
+
+/* as 1.1's search_each, with the two arguments passed on */
+CREATE FUNCTION booking_router.search_each(city text, check_in date, check_out date,
+                                           guests int, rooms int, max_results int,
+                                           rate_plan text, children int)
+    RETURNS SETOF booking_router.search_row
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    partial boolean := COALESCE(NULLIF(current_setting('booking_router.partial_search', true), '')::boolean, true);
+    s record;
+    e booking_router.error;
+    answered int := 0;
+BEGIN
+    FOR s IN SELECT l.shard FROM booking_router.shard_list() l LOOP
+        BEGIN
+            /* PL/Proxy has every row of a shard before it returns one: an error leaves none */
+            RETURN QUERY SELECT * FROM booking_router.px_search_on(s.shard, city, check_in, check_out,
+                                                                   guests, rooms, max_results,
+                                                                   rate_plan, children);
+            answered := answered + 1;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e.sqlstate = RETURNED_SQLSTATE, e.message = MESSAGE_TEXT,
+                                    e.detail = PG_EXCEPTION_DETAIL, e.hint = PG_EXCEPTION_HINT;
+            IF NOT (partial AND booking_router.connection_failed(e.sqlstate)) THEN
+                /* failures 1: no try left, so retry raises */
+                PERFORM booking_router.retry(ROW(s.shard, -1, false, 1)::booking_router.attempt, e);
+            END IF;
+            RAISE NOTICE 'search answered without booking %: it cannot be reached',
+                booking_router.shard_name(s.shard)
+                USING DETAIL = booking_router.plproxy_text(e.message),
+                      HINT = 'Properties on that shard are missing from this answer.';
+        END;
+    END LOOP;
+    IF answered = 0 THEN
+        PERFORM booking_router.retry(ROW(NULL, -1, false, 1)::booking_router.attempt, e);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION booking.search(city text, check_in date, check_out date,
+                               guests int DEFAULT 1, rooms int DEFAULT 1,
+                               max_results int DEFAULT 50,
+                               rate_plan text DEFAULT NULL, children int DEFAULT 0)
+    RETURNS TABLE(property_id bigint, property_name text, room_type text,
+                  min_available int, total_price numeric, plan_code text)
+    LANGUAGE plpgsql STABLE ROWS 50 AS 'BEGIN END';
+SELECT booking_router.reroute('booking.search(text, date, date, int, int, int, text, int)', NULL,
+                              writes => false, call => '
+            IF a.failures IS NULL THEN      -- no failure yet
+                RETURN QUERY SELECT * FROM booking_router.px_search($1, $2, $3, $4, $5, $6, $7, $8) s
+                              ORDER BY s.total_price, s.property_id, s.room_type, s.plan_code
+                              LIMIT GREATEST($6, 1);    -- LIMIT 0 would not even ask the shards
+            ELSE
+                RETURN QUERY SELECT * FROM booking_router.search_each($1, $2, $3, $4, $5, $6, $7, $8) s
+                              ORDER BY s.total_price, s.property_id, s.room_type, s.plan_code
+                              LIMIT GREATEST($6, 1);
+            END IF;
+            RETURN;');
+
+/* ---------------------------------------------------------------------
  * Grants: as on the shards
  * ---------------------------------------------------------------------
  */
 REVOKE ALL ON FUNCTION
-    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean),
-    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean),
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
-    booking.quote(bigint, text, date, date, int, int),
-    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
-    booking_router.px_quote(int, int, bigint, text, date, date, int, int),
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean, text, int),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.quote(bigint, text, date, date, int, int, text, int),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking_router.px_quote(int, int, bigint, text, date, date, int, int, text, int),
     booking.confirm_booking(bigint, text, text),
     booking.cancel_reservation(bigint, text, text),
     booking.begin_payment(bigint, text, interval, text),
@@ -379,7 +679,29 @@ REVOKE ALL ON FUNCTION
     booking.cancel_group(bigint, text, text),
     booking_router.px_reserve_group(int, int, bigint, jsonb, text, text, interval),
     booking_router.px_confirm_group(int, int, bigint, text, text),
-    booking_router.px_cancel_group(int, int, bigint, text, text)
+    booking_router.px_cancel_group(int, int, bigint, text, text),
+    booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking.set_rates(bigint, text, text, date, date, numeric),
+    booking.add_policy(bigint, text, jsonb, jsonb),
+    booking.cancel_quote(bigint, timestamptz, text),
+    booking.check_in(bigint),
+    booking.check_out(bigint),
+    booking.mark_no_show(bigint),
+    booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking.clear_rules(bigint, text, date, date, text),
+    booking.search(text, date, date, int, int, int, text, int),
+    booking_router.px_add_rate_plan(int, int, bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking_router.px_set_rates(int, int, bigint, text, text, date, date, numeric),
+    booking_router.px_add_policy(int, int, bigint, text, jsonb, jsonb),
+    booking_router.px_cancel_quote(int, int, bigint, timestamptz, text),
+    booking_router.px_check_in(int, int, bigint),
+    booking_router.px_check_out(int, int, bigint),
+    booking_router.px_mark_no_show(int, int, bigint),
+    booking_router.px_set_rules(int, int, bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking_router.px_clear_rules(int, int, bigint, text, date, date, text),
+    booking_router.px_search(text, date, date, int, int, int, text, int),
+    booking_router.px_search_on(int, text, date, date, int, int, int, text, int),
+    booking_router.search_each(text, date, date, int, int, int, text, int)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     booking.confirm_booking(bigint, text, text),
@@ -392,18 +714,44 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_begin_payment(int, int, bigint, text, interval, text),
     booking_router.px_get_reservation(int, int, bigint, text),
     booking_router.px_find_reservation(int, text, text, text),
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int),
-    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int),
-    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean),
-    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int),
+    booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean, text, int),
     booking.reserve_group(bigint, jsonb, text, text, interval),
     booking.confirm_group(bigint, text, text),
     booking.cancel_group(bigint, text, text),
     booking_router.px_reserve_group(int, int, bigint, jsonb, text, text, interval),
     booking_router.px_confirm_group(int, int, bigint, text, text),
-    booking_router.px_cancel_group(int, int, bigint, text, text)
+    booking_router.px_cancel_group(int, int, bigint, text, text),
+    booking.cancel_quote(bigint, timestamptz, text),
+    booking.check_in(bigint),
+    booking.check_out(bigint),
+    booking.mark_no_show(bigint),
+    booking_router.px_cancel_quote(int, int, bigint, timestamptz, text),
+    booking_router.px_check_in(int, int, bigint),
+    booking_router.px_check_out(int, int, bigint),
+    booking_router.px_mark_no_show(int, int, bigint)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION
-    booking.quote(bigint, text, date, date, int, int),
-    booking_router.px_quote(int, int, bigint, text, date, date, int, int)
+    booking.quote(bigint, text, date, date, int, int, text, int),
+    booking_router.px_quote(int, int, bigint, text, date, date, int, int, text, int)
     TO booking_reader;
+GRANT EXECUTE ON FUNCTION
+    booking.search(text, date, date, int, int, int, text, int),
+    booking_router.px_search(text, date, date, int, int, int, text, int),
+    booking_router.px_search_on(int, text, date, date, int, int, int, text, int),
+    booking_router.search_each(text, date, date, int, int, int, text, int)
+    TO booking_reader;
+GRANT EXECUTE ON FUNCTION
+    booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking.set_rates(bigint, text, text, date, date, numeric),
+    booking.add_policy(bigint, text, jsonb, jsonb),
+    booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking.clear_rules(bigint, text, date, date, text),
+    booking_router.px_add_rate_plan(int, int, bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text),
+    booking_router.px_set_rates(int, int, bigint, text, text, date, date, numeric),
+    booking_router.px_add_policy(int, int, bigint, text, jsonb, jsonb),
+    booking_router.px_set_rules(int, int, bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
+    booking_router.px_clear_rules(int, int, bigint, text, date, date, text)
+    TO booking_admin;

@@ -11,7 +11,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION booking;
 CREATE SCHEMA bi;
 
--- Fixture.
+-- Fixture.  2.0: a cancellation policy, rate plans (derived, per person,
+-- priced night by night), a plan rule, and reservations under a plan and
+-- in the stay's states (checked_in, checked_out, no_show).
 CREATE TABLE bi.fx (k text PRIMARY KEY, v bigint);
 INSERT INTO bi.fx SELECT 'pid', booking.add_property('Bad Input Inn', 'Edgetown', 'UTC');
 INSERT INTO bi.fx SELECT 'pid_east', booking.add_property('Dateline Lodge', 'Edgetown', 'Pacific/Kiritimati');
@@ -29,6 +31,35 @@ INSERT INTO bi.fx SELECT 'pending', reservation_id FROM booking.begin_payment(
 INSERT INTO bi.fx SELECT 'expired', reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'B', current_date + 20, current_date + 22, 1, NULL, NULL, '1 microsecond');
 SELECT pg_sleep(0.01);
 SELECT booking.expire_holds();
+SELECT booking.add_policy(v, 'FLEX', '[{"until": "7 days", "charge_pct": 0}, {"until": "1 day", "charge_nights": 1},
+                                      {"until": "0", "charge_pct": 100}]', '{"charge_nights": 1}')
+  FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.add_rate_plan(v, 'A', 'NR', 'Non-refundable', 'BASE', -10, policy => 'FLEX') FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.add_rate_plan(v, 'A', 'BB', 'Bed and breakfast', 'NR', adjust_amount => 15, base_occupancy => 1,
+                             extra_adult => 20, extra_child => 10, meal_plan => 'breakfast')
+  FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.add_rate_plan(v, 'A', 'OWN', 'Own rates') FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.set_rates(v, 'A', 'OWN', current_date, current_date + 60, 90) FROM bi.fx WHERE k LIKE 'pid%';
+SELECT booking.set_rules(v, 'A', current_date + 30, current_date + 31, stop_sell => true, rate_plan => 'OWN')
+  FROM bi.fx WHERE k LIKE 'pid%';
+INSERT INTO bi.fx SELECT 'planned', reservation_id FROM booking.confirm_booking(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 12, current_date + 15,
+                                                      guests => 1, rate_plan => 'BB', children => 1)), 'fixture-plan-pay');
+-- the stay, on the property's (UTC) days
+INSERT INTO bi.fx SELECT 'checked_in', reservation_id FROM booking.check_in((SELECT reservation_id FROM booking.confirm_booking(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
+                                                      (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 3)),
+    'fixture-stay-pay')));
+INSERT INTO bi.fx SELECT 'checked_out', reservation_id FROM booking.check_out((SELECT reservation_id FROM booking.check_in(
+    (SELECT reservation_id FROM booking.confirm_booking(
+        (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
+                                                          (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 2)),
+        'fixture-out-pay')))));
+INSERT INTO bi.fx SELECT 'no_show', reservation_id FROM booking.mark_no_show((SELECT reservation_id FROM booking.confirm_booking(
+    (SELECT reservation_id FROM booking.reserve_range((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
+                                                      (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 2,
+                                                      rate_plan => 'NR')),
+    'fixture-no-show-pay')));
 INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
 SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
 
@@ -98,6 +129,70 @@ SELECT 'jsonb', unnest(ARRAY['NULL', '''[]''', '''{}''', '''"A"''', '''[1]''', '
     '(SELECT jsonb_agg(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2)) FROM generate_series(1, 101))',
     '(SELECT jsonb_agg(jsonb_build_object(''room_type'', ''B'', ''check_in'', current_date + i, ''check_out'', current_date + i + 1)) FROM generate_series(1, 100) i)'])
 UNION ALL
+-- jsonb: reserve_group's lines with a plan and children (2.0)
+SELECT 'jsonb:lines', unnest(ARRAY[
+    'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 2, ''rate_plan'', ''NR''))',
+    'jsonb_build_array(jsonb_build_object(''room_type'', ''A'', ''check_in'', current_date + 1, ''check_out'', current_date + 3, ''guests'', 2, ''children'', 1, ''rate_plan'', ''BB''), jsonb_build_object(''room_type'', ''B'', ''check_in'', current_date + 2, ''check_out'', current_date + 3))',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "rate_plan": "NOPE"}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "rate_plan": ""}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "rate_plan": 7}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "children": -1}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "children": 1e300}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "children": 1.5}]''',
+    '''[{"room_type": "B", "check_in": "2030-01-01", "check_out": "2030-01-02", "guests": 1, "children": 1}]''',
+    '''[{"room_type": "A", "check_in": "2030-01-01", "check_out": "2030-01-02", "children": null, "rate_plan": null}]'''])
+UNION ALL
+-- jsonb: add_policy's tiers (2.0), well formed and not
+SELECT 'jsonb:tiers', unnest(ARRAY[
+    '''[{"until": "7 days", "charge_pct": 0}, {"until": "1 day", "charge_nights": 1}, {"until": "0", "charge_pct": 100}]''',
+    '''[{"until": "36 hours", "charge_amount": 25.5}, {"until": "0", "charge_pct": 50}]''',
+    '''[{"until": "0", "charge_nights": 2}]''',
+    '''[]''', '''{}''', '''[{}]''', '''[null]''', '''"7 days"''',
+    '''[{"until": "1 day", "charge_pct": 10}, {"until": "2 days", "charge_pct": 50}]''',
+    '''[{"until": "1 day", "charge_pct": 10}, {"until": "1 day", "charge_pct": 50}]''',
+    '''[{"until": "1 day", "charge_pct": 10, "charge_nights": 1}]''',
+    '''[{"until": "1 day"}]''', '''[{"charge_pct": 10}]''',
+    '''[{"until": "-1 day", "charge_pct": 10}]''', '''[{"until": "1 fortnight", "charge_pct": 10}]''',
+    '''[{"until": "infinity", "charge_pct": 10}]''', '''[{"until": "177999999 years", "charge_pct": 10}]''',
+    '''[{"until": "1 month -40 days", "charge_pct": 10}]''', '''[{"until": 7, "charge_pct": 10}]''',
+    '''[{"until": "0", "charge_pct": 100.01}]''', '''[{"until": "0", "charge_pct": -1}]''',
+    '''[{"until": "0", "charge_pct": "NaN"}]''', '''[{"until": "0", "charge_pct": 1e300}]''',
+    '''[{"until": "0", "charge_nights": 1.5}]''', '''[{"until": "0", "charge_nights": -1}]''',
+    '''[{"until": "0", "charge_nights": 99999999999}]''', '''[{"until": "0", "charge_amount": -0.01}]''',
+    '''[{"until": "0", "charge_amount": 1e131071}]''', '''[{"until": "0", "charge_amount": "10"}]''',
+    '''[{"until": "0", "charge_pct": 10, "note": "x"}]''',
+    '(SELECT jsonb_agg(jsonb_build_object(''until'', (21 - i) || '' days'', ''charge_pct'', i)) FROM generate_series(1, 21) i)',
+    '(SELECT jsonb_agg(jsonb_build_object(''until'', (20 - i) || '' days'', ''charge_pct'', i)) FROM generate_series(1, 20) i)'])
+UNION ALL
+-- jsonb: add_policy's no_show (one charge, no until)
+SELECT 'jsonb:no_show', unnest(ARRAY['NULL', '''{"charge_nights": 1}''', '''{"charge_pct": 100}''', '''{"charge_amount": 40}''',
+                                     '''{}''', '''[]''', '''[{"charge_pct": 100}]''', '''{"until": "0", "charge_pct": 100}''',
+                                     '''{"charge_pct": 100, "charge_nights": 1}''', '''{"charge_pct": 101}''',
+                                     '''{"charge_nights": -1}''', '''"all"''', '''null'''])
+UNION ALL
+-- timestamptz: cancel_quote's at (2.0)
+SELECT 'timestamp with time zone', unnest(ARRAY['NULL', 'now()', 'now() + interval ''1 day''', 'now() - interval ''30 days''',
+                                                 'now() + interval ''400 days''', '''infinity''', '''-infinity''',
+                                                 '''epoch''', '''4714-11-24 00:00:00+00 BC''', '''294276-12-31 23:59:59+00''',
+                                                 'current_date::timestamptz', '(current_date + 3)::timestamptz - interval ''1 microsecond'''])
+UNION ALL
+-- numeric: a plan's adjustments, extras and prices (2.0)
+SELECT 'numeric:adjust_pct', unnest(ARRAY['0', '-10', '12.5', '-100', '-100.01', '-99.999', '1e6', '''NaN''', '''Infinity''',
+                                          '''-Infinity''', '1e-100', '9.99e131071'])
+UNION ALL
+SELECT 'numeric:adjust_amount', unnest(ARRAY['0', '15', '-5', '0.005', '-0.005', '15.555', '-1e9', '1e100', '''NaN''',
+                                             '''-Infinity'''])
+UNION ALL
+SELECT k, unnest(ARRAY['0', '20', '10.5', '0.005', '-0.01', '1e100', '''NaN''', '''Infinity'''])
+  FROM unnest(ARRAY['numeric:extra_adult', 'numeric:extra_child']) k
+UNION ALL
+SELECT 'numeric:price', unnest(ARRAY['90', '0', '79.995', '0.001', '-1', '''NaN''', '''Infinity''', '1e100'])
+UNION ALL
+-- integer: children and a plan's base occupancy (2.0)
+SELECT 'integer:children', unnest(ARRAY['0', '0', '1', '2', '-1', '5', '2147483647', 'NULL'])
+UNION ALL
+SELECT 'integer:base_occupancy', unnest(ARRAY['1', '2', 'NULL', '0', '-1', '2147483647'])
+UNION ALL
 SELECT 'integer[]', unnest(ARRAY['NULL', '''{}''', '''{1,2,3}''', '''{-1,5,0}''', '''{1,NULL,3}''',
                                   '''{{1,2},{3,4}}''', '''[5:7]={1,2,3}''', '''{2147483647,2147483647}''',
                                   'array_fill(7, ARRAY[31])', '''{a}'''])
@@ -136,11 +231,25 @@ SELECT 'text:city', unnest(ARRAY['''Edgetown''', '''edgetown''', '''Nowhere'''])
 UNION ALL
 SELECT 'text:guest_id', unnest(ARRAY['''g1''', '''g2'''])
 UNION ALL
+-- rate plans and policies (2.0): codes that exist, 'BASE' (implicit, no
+-- row), unknown ones, a case that differs, 32 and 33 bytes
+SELECT 'text:rate_plan', unnest(ARRAY['''BASE''', '''NR''', '''BB''', '''OWN''', 'NULL', '''NOPE''', '''base''', '''''',
+                                      'repeat(''p'', 32)', 'repeat(''p'', 33)'])
+UNION ALL
+SELECT 'text:parent', unnest(ARRAY['''BASE''', '''NR''', '''BB''', '''OWN''', 'NULL', '''NOPE''', '''''', '''NEW'''])
+UNION ALL
+SELECT 'text:policy', unnest(ARRAY['''FLEX''', 'NULL', '''NOPE''', '''flex''', ''''''])
+UNION ALL
+SELECT 'text:code', unnest(ARRAY['''BASE''', '''NR''', '''FLEX''', 'repeat(''c'', 32)', 'repeat(''c'', 33)'])
+UNION ALL
+SELECT 'text:meal_plan', unnest(ARRAY['''breakfast''', 'NULL', '''''', 'repeat(''m'', 1001)'])
+UNION ALL
 -- the long text in the pool of every argument whose value reaches an
 -- index (drawn 65% of the time from its own pool), as well as in 'text'
 SELECT k, 'bi.long_text(2800)'
   FROM unnest(ARRAY['text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city',
-                    'text:guest_id', 'text:room_type', 'text:code']) k;
+                    'text:guest_id', 'text:room_type', 'text:code', 'text:rate_plan', 'text:parent',
+                    'text:policy', 'text:meal_plan']) k;
 
 -- The values a well-behaved client would send: "mostly valid" calls draw
 -- from these, so that calls get past the first check into the deep code.
@@ -148,6 +257,21 @@ ALTER TABLE bi.pool ADD COLUMN good boolean NOT NULL DEFAULT false;
 UPDATE bi.pool SET good = true
  WHERE kind IN ('bigint:property_id', 'bigint:reservation_id', 'bigint:upto', 'boolean', 'text:room_type',
                 'text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city', 'text:guest_id')
+    OR (kind IN ('text:rate_plan', 'text:parent') AND expr IN ('''BASE''', '''NR''', '''BB''', '''OWN''', 'NULL'))
+    OR (kind = 'text:policy' AND expr IN ('''FLEX''', 'NULL'))
+    OR (kind = 'text:meal_plan' AND expr IN ('''breakfast''', 'NULL'))
+    OR (kind = 'jsonb:lines' AND expr LIKE 'jsonb_build_array(%')
+    OR (kind = 'jsonb:tiers' AND expr IN (
+        '''[{"until": "7 days", "charge_pct": 0}, {"until": "1 day", "charge_nights": 1}, {"until": "0", "charge_pct": 100}]''',
+        '''[{"until": "36 hours", "charge_amount": 25.5}, {"until": "0", "charge_pct": 50}]''',
+        '''[{"until": "0", "charge_nights": 2}]'''))
+    OR (kind = 'jsonb:no_show' AND expr IN ('NULL', '''{"charge_nights": 1}''', '''{"charge_pct": 100}''', '''{"charge_amount": 40}'''))
+    OR (kind = 'timestamp with time zone' AND expr IN ('NULL', 'now()', 'now() + interval ''1 day''', 'now() - interval ''30 days'''))
+    OR (kind IN ('numeric:adjust_pct', 'numeric:adjust_amount') AND expr IN ('0', '-10', '12.5', '15', '-5'))
+    OR (kind IN ('numeric:extra_adult', 'numeric:extra_child') AND expr IN ('0', '20', '10.5'))
+    OR (kind = 'numeric:price' AND expr IN ('90', '0'))
+    OR (kind = 'integer:children' AND expr IN ('0', '1', '2', 'NULL'))
+    OR (kind = 'integer:base_occupancy' AND expr IN ('1', '2', 'NULL'))
     OR (kind = 'bigint' AND expr IN ('1', '1024', '1025'))
     OR (kind = 'integer' AND expr IN ('1', '2', '3', '5', '100'))
     OR (kind = 'numeric' AND expr IN ('0', '100', '99.99', 'NULL'))

@@ -1,13 +1,15 @@
 -- 01_schema.sql: the objects the extension installs and the CHECK
 -- constraints that make oversell impossible even for a buggy code path;
 -- the payment_pending state, the event outbox tables and the monitoring
--- views (all in 1.0); version 1.1's stay rules and room calendar.
+-- views (all in 1.0); version 1.1's stay rules and room calendar; 2.0's
+-- rate plans, rates, cancellation policies, plan rules and the stay's
+-- states and columns.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(143);
+SELECT plan(155);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -183,8 +185,14 @@ SELECT col_is_pk('booking', 'inventory', ARRAY['property_id', 'room_type', 'nigh
 -- 2.0: the reservation's new columns come last, in the API's order
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'booking.reservation'::regclass AND attnum > 14 AND NOT attisdropped),
-          ARRAY['cancel_reason', 'payment_intent', 'group_id', 'guests'],
-          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id and guests');
+          ARRAY['cancel_reason', 'payment_intent', 'group_id', 'guests', 'rate_plan', 'children',
+                'cancellation_fee'],
+          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id, guests, rate_plan, children, cancellation_fee');
+SELECT col_type_is('booking', 'reservation', 'rate_plan', 'text', 'reservation.rate_plan is text');
+SELECT col_default_is('booking', 'reservation', 'rate_plan', 'BASE',
+                      'reservation.rate_plan defaults to BASE (the inventory''s price)');
+SELECT col_type_is('booking', 'reservation', 'cancellation_fee', 'numeric',
+                   'reservation.cancellation_fee is numeric (NULL until cancelled or marked a no-show)');
 SELECT col_type_is('booking', 'reservation', 'guests', 'integer', 'reservation.guests is int (NULL: not given)');
 SELECT col_type_is('booking', 'reservation', 'group_id', 'bigint', 'reservation.group_id is bigint (NULL: a lone reservation)');
 SELECT col_has_check('booking', 'reservation', 'guests',
@@ -196,7 +204,8 @@ SELECT col_is_pk('booking', 'reservation_night_prices', ARRAY['reservation_id'],
 SELECT has_view('booking', 'reservation_night', 'view booking.reservation_night (2.0) exists');
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'booking.reservation_night'::regclass AND attnum > 0),
-          ARRAY['reservation_id', 'night', 'price'], 'reservation_night is (reservation_id, night, price)');
+          ARRAY['reservation_id', 'night', 'price', 'extra'],
+          'reservation_night is (reservation_id, night, price, extra): extra is the per-person plan''s extras of the night');
 SELECT col_is_pk('booking', 'reservation', ARRAY['reservation_id'],
                  'reservation is keyed by reservation_id');
 SELECT col_is_pk('booking', 'idempotency_key', ARRAY['scope', 'key'],
@@ -254,8 +263,9 @@ SELECT results_eq(
     $$VALUES ('held'), ('confirmed'), ('cancelled'), ('expired')$$,
     'booking_state starts with held, confirmed, cancelled, expired, in that order');
 SELECT enum_has_labels('booking', 'booking_state',
-                       ARRAY['held', 'confirmed', 'cancelled', 'expired', 'payment_pending'],
-                       'booking_state is exactly held, confirmed, cancelled, expired, payment_pending (appended last)');
+                       ARRAY['held', 'confirmed', 'cancelled', 'expired', 'payment_pending',
+                             'checked_in', 'checked_out', 'no_show'],
+                       'booking_state is exactly held, confirmed, cancelled, expired, payment_pending, then 2.0''s checked_in, checked_out, no_show (appended last)');
 SELECT is(booking.state_names(), enum_range(NULL::booking.booking_state)::text[],
           'the C side knows exactly the labels of booking_state, in the enum''s order (state_names())');
 SELECT has_trigger('booking', 'reservation', 'reservation_state_machine',
@@ -614,6 +624,27 @@ SELECT is_empty(
 SELECT is(booking.node_of(5 * 1024 + 7), 7, 'node_of(5 * 1024 + 7) = 7');
 SELECT is(booking.node_of(1023 * 1024), 0, 'node_of(1023 * 1024) = 0');
 SELECT is(booking.node_of(1023), 1023, 'node_of(1023) = 1023');
+
+-- ---------------------------------------------------------------------
+-- 2.0: rate plans, rates, cancellation policies and plan rules
+-- ---------------------------------------------------------------------
+SELECT has_table('booking', 'rate_plan', 'table booking.rate_plan exists');
+SELECT col_is_pk('booking', 'rate_plan', ARRAY['property_id', 'room_type', 'code'],
+                 'rate_plan is keyed by (property_id, room_type, code)');
+SELECT has_table('booking', 'rate', 'table booking.rate exists');
+SELECT col_is_pk('booking', 'rate', ARRAY['property_id', 'room_type', 'rate_plan', 'night'],
+                 'rate is keyed by (property_id, room_type, rate_plan, night): one price per plan and night');
+SELECT has_table('booking', 'cancel_policy', 'table booking.cancel_policy exists');
+SELECT col_is_pk('booking', 'cancel_policy', ARRAY['property_id', 'code'],
+                 'cancel_policy is keyed by (property_id, code)');
+SELECT has_table('booking', 'plan_rule', 'table booking.plan_rule exists');
+SELECT col_is_pk('booking', 'plan_rule', ARRAY['property_id', 'room_type', 'rate_plan', 'night'],
+                 'plan_rule is keyed by (property_id, room_type, rate_plan, night)');
+SELECT is((SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute
+            WHERE attrelid = 'booking.room_type'::regclass AND attname IN ('has_rate_plans', 'has_plan_rules')
+              AND atttypid = 'boolean'::regtype AND attnotnull),
+          ARRAY['has_plan_rules', 'has_rate_plans'],
+          'room_type has the booleans has_rate_plans and has_plan_rules (NOT NULL)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,10 +5,14 @@
 -- payment step, event outbox and counters for begin_payment, read_events,
 -- ack_events, stats and stats_reset; version 1.1 for set_rules,
 -- clear_rules, quote, calendar, rebuild_calendar, purge and the internal
--- calendar_add; 2.0 for the look-ups, modify_reservation and the groups
--- (reserve_group, confirm_group, cancel_group).
+-- calendar_add; 2.0 for the look-ups, modify_reservation, the groups
+-- (reserve_group, confirm_group, cancel_group), and rate plans, policies
+-- and the stay (add_rate_plan, set_rates, add_policy, cancel_quote,
+-- check_in, check_out, mark_no_show; rate_plan and children on
+-- reserve_range, quote, search and modify_reservation, rate_plan on
+-- set_rules and clear_rules).
 BEGIN;
-SELECT plan(164);
+SELECT plan(189);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -25,11 +29,11 @@ SELECT has_function('booking', 'open_inventory',
 SELECT has_function('booking', 'availability', ARRAY['bigint', 'date', 'date'],
                     'booking.availability(bigint, date, date) exists');
 SELECT has_function('booking', 'search',
-                    ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
-                    'booking.search(text, date, date, int, int, int) exists');
+                    ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
+                    'booking.search(text, date, date, int, int, int, text, int) exists');
 SELECT has_function('booking', 'reserve_range',
-                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
-                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int) exists');
+                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
+                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int) exists');
 SELECT has_function('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                     'booking.confirm_booking(bigint, text, text) exists');
 SELECT has_function('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
@@ -63,10 +67,10 @@ SELECT function_returns('booking', 'open_inventory',
 SELECT function_returns('booking', 'availability', ARRAY['bigint', 'date', 'date'],
                         'setof record', 'availability returns a table');
 SELECT function_returns('booking', 'search',
-                        ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
+                        ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
                         'setof record', 'search returns a table');
 SELECT function_returns('booking', 'reserve_range',
-                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
+                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
                         'booking.reservation', 'reserve_range returns booking.reservation');
 SELECT function_returns('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                         'booking.reservation', 'confirm_booking returns booking.reservation');
@@ -106,15 +110,15 @@ SELECT is(pg_get_function_arguments('booking.availability(bigint,date,date)'::re
 SELECT is(pg_get_function_result('booking.availability(bigint,date,date)'::regprocedure),
           'TABLE(room_type text, night date, available integer, price numeric)',
           'availability returns TABLE(room_type, night, available, price)');
-SELECT is(pg_get_function_arguments('booking.search(text,date,date,int,int,int)'::regprocedure),
-          'city text, check_in date, check_out date, guests integer DEFAULT 1, rooms integer DEFAULT 1, max_results integer DEFAULT 50',
-          'search(city, check_in, check_out, guests DEFAULT 1, rooms DEFAULT 1, max_results DEFAULT 50)');
-SELECT is(pg_get_function_result('booking.search(text,date,date,int,int,int)'::regprocedure),
-          'TABLE(property_id bigint, property_name text, room_type text, min_available integer, total_price numeric)',
-          'search returns TABLE(property_id, property_name, room_type, min_available, total_price)');
-SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
-          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, guests integer DEFAULT NULL::integer',
-          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL, guests DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.search(text,date,date,int,int,int,text,int)'::regprocedure),
+          'city text, check_in date, check_out date, guests integer DEFAULT 1, rooms integer DEFAULT 1, max_results integer DEFAULT 50, rate_plan text DEFAULT NULL::text, children integer DEFAULT 0',
+          'search(city, check_in, check_out, guests DEFAULT 1, rooms DEFAULT 1, max_results DEFAULT 50, rate_plan DEFAULT NULL, children DEFAULT 0)');
+SELECT is(pg_get_function_result('booking.search(text,date,date,int,int,int,text,int)'::regprocedure),
+          'TABLE(property_id bigint, property_name text, room_type text, min_available integer, total_price numeric, plan_code text)',
+          'search returns TABLE(property_id, property_name, room_type, min_available, total_price, plan_code)');
+SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, guests integer DEFAULT NULL::integer, rate_plan text DEFAULT NULL::text, children integer DEFAULT 0',
+          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL, guests DEFAULT NULL, rate_plan DEFAULT NULL, children DEFAULT 0)');
 SELECT is(pg_get_function_arguments('booking.confirm_booking(bigint,text,text)'::regprocedure),
           'reservation_id bigint, payment_ref text, guest_id text DEFAULT NULL::text',
           'confirm_booking(reservation_id, payment_ref, guest_id DEFAULT NULL)');
@@ -167,10 +171,10 @@ SELECT is_definer('booking', 'open_inventory',
 SELECT is_definer('booking', 'availability', ARRAY['bigint', 'date', 'date'],
                   'availability is SECURITY DEFINER');
 SELECT is_definer('booking', 'search',
-                  ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'],
+                  ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
                   'search is SECURITY DEFINER');
 SELECT is_definer('booking', 'reserve_range',
-                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
+                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
                   'reserve_range is SECURITY DEFINER');
 SELECT is_definer('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                   'confirm_booking is SECURITY DEFINER');
@@ -210,8 +214,8 @@ SELECT results_eq(
             'booking.confirm_booking(bigint,text,text)',
             'booking.expire_holds(integer)',
             'booking.open_inventory(bigint,text,date,date,integer,numeric)',
-            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer)',
-            'booking.search(text,date,date,integer,integer,integer)']) AS f
+            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer,text,integer)',
+            'booking.search(text,date,date,integer,integer,integer,text,integer)']) AS f
        ORDER BY 1$$,
     'the ten API functions run with search_path = pg_catalog, pg_temp');
 SELECT results_eq(
@@ -244,14 +248,14 @@ SELECT is_empty(
        WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
     'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp');
 SELECT is((SELECT pg_get_userbyid(proowner) FROM pg_proc
-            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
+            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
           (SELECT pg_get_userbyid(relowner) FROM pg_class
             WHERE oid = 'booking.inventory'::regclass),
           'reserve_range runs as the owner of the tables');
 SELECT is((SELECT count(*)::int FROM pg_class
             WHERE relnamespace = 'booking'::regnamespace AND relkind IN ('r', 'S')
               AND relowner <> (SELECT proowner FROM pg_proc
-                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure)),
+                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure)),
           0, 'every table and sequence belongs to the functions'' owner');
 
 -- ---------------------------------------------------------------------
@@ -260,12 +264,12 @@ SELECT is((SELECT count(*)::int FROM pg_class
 SELECT volatility_is('booking', 'availability', ARRAY['bigint', 'date', 'date'], 'stable',
                      'availability is STABLE');
 SELECT volatility_is('booking', 'search',
-                     ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer'], 'stable',
+                     ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'], 'stable',
                      'search is STABLE');
 SELECT volatility_is('booking', 'check_invariants', ARRAY[]::name[], 'stable',
                      'check_invariants is STABLE');
 SELECT volatility_is('booking', 'reserve_range',
-                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer'],
+                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
                      'volatile', 'reserve_range is VOLATILE');
 SELECT volatility_is('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'], 'volatile',
                      'confirm_booking is VOLATILE');
@@ -291,7 +295,7 @@ SELECT volatility_is('booking', 'node_of', ARRAY['bigint'], 'immutable',
 SELECT is((SELECT proisstrict FROM pg_proc WHERE oid = 'booking.node_of(bigint)'::regprocedure),
           true, 'node_of is STRICT');
 SELECT ok(NOT (SELECT proisstrict FROM pg_proc
-                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int)'::regprocedure),
+                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
           'reserve_range is not STRICT (it answers NULL arguments with 22023, not NULL)');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -313,12 +317,12 @@ SELECT throws_ok($$SELECT booking.ack_events('tap', NULL)$$, '22023',
 -- ---------------------------------------------------------------------
 SELECT has_function('booking', 'set_rules',
                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
-                          'boolean', 'boolean', 'integer', 'integer'],
-                    'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int) exists');
-SELECT has_function('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
-                    'booking.clear_rules(bigint, text, date, date) exists');
-SELECT has_function('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer'],
-                    'booking.quote(bigint, text, date, date, int, int) exists');
+                          'boolean', 'boolean', 'integer', 'integer', 'text'],
+                    'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text) exists');
+SELECT has_function('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date', 'text'],
+                    'booking.clear_rules(bigint, text, date, date, text) exists');
+SELECT has_function('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'text', 'integer'],
+                    'booking.quote(bigint, text, date, date, int, int, text, int) exists');
 SELECT has_function('booking', 'calendar', ARRAY['bigint', 'date'],
                     'booking.calendar(bigint, date) exists');
 SELECT has_function('booking', 'rebuild_calendar', ARRAY[]::name[],
@@ -332,24 +336,24 @@ SELECT is((SELECT count(*)::int FROM pg_proc
                               'rebuild_calendar', 'purge', 'calendar_add')),
           7, 'each 1.1 function has exactly one signature (no overloads)');
 
-SELECT is(pg_get_function_arguments('booking.set_rules(bigint,text,date,date,int,int,bool,bool,bool,int,int)'::regprocedure),
-          'property_id bigint, room_type text, first_night date, end_night date, min_stay integer DEFAULT NULL::integer, max_stay integer DEFAULT NULL::integer, closed_to_arrival boolean DEFAULT NULL::boolean, closed_to_departure boolean DEFAULT NULL::boolean, stop_sell boolean DEFAULT NULL::boolean, min_advance integer DEFAULT NULL::integer, max_advance integer DEFAULT NULL::integer',
-          'set_rules(property_id, room_type, first_night, end_night, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance), every rule DEFAULT NULL');
+SELECT is(pg_get_function_arguments('booking.set_rules(bigint,text,date,date,int,int,bool,bool,bool,int,int,text)'::regprocedure),
+          'property_id bigint, room_type text, first_night date, end_night date, min_stay integer DEFAULT NULL::integer, max_stay integer DEFAULT NULL::integer, closed_to_arrival boolean DEFAULT NULL::boolean, closed_to_departure boolean DEFAULT NULL::boolean, stop_sell boolean DEFAULT NULL::boolean, min_advance integer DEFAULT NULL::integer, max_advance integer DEFAULT NULL::integer, rate_plan text DEFAULT NULL::text',
+          'set_rules(property_id, room_type, first_night, end_night, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell, min_advance, max_advance, rate_plan), every rule and rate_plan DEFAULT NULL');
 SELECT function_returns('booking', 'set_rules',
                         ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
-                              'boolean', 'boolean', 'integer', 'integer'],
+                              'boolean', 'boolean', 'integer', 'integer', 'text'],
                         'integer', 'set_rules returns int (nights written)');
-SELECT is(pg_get_function_arguments('booking.clear_rules(bigint,text,date,date)'::regprocedure),
-          'property_id bigint, room_type text, first_night date, end_night date',
-          'clear_rules(property_id, room_type, first_night, end_night)');
-SELECT function_returns('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'], 'integer',
+SELECT is(pg_get_function_arguments('booking.clear_rules(bigint,text,date,date,text)'::regprocedure),
+          'property_id bigint, room_type text, first_night date, end_night date, rate_plan text DEFAULT NULL::text',
+          'clear_rules(property_id, room_type, first_night, end_night, rate_plan DEFAULT NULL)');
+SELECT function_returns('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date', 'text'], 'integer',
                         'clear_rules returns int (nights cleared)');
-SELECT is(pg_get_function_arguments('booking.quote(bigint,text,date,date,int,int)'::regprocedure),
-          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guests integer DEFAULT NULL::integer',
-          'quote(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guests DEFAULT NULL)');
-SELECT is(pg_get_function_result('booking.quote(bigint,text,date,date,int,int)'::regprocedure),
-          'TABLE(night date, available integer, price numeric, total_price numeric, bookable boolean, reason text)',
-          'quote returns TABLE(night, available, price, total_price, bookable, reason)');
+SELECT is(pg_get_function_arguments('booking.quote(bigint,text,date,date,int,int,text,int)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guests integer DEFAULT NULL::integer, rate_plan text DEFAULT NULL::text, children integer DEFAULT 0',
+          'quote(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guests DEFAULT NULL, rate_plan DEFAULT NULL, children DEFAULT 0)');
+SELECT is(pg_get_function_result('booking.quote(bigint,text,date,date,int,int,text,int)'::regprocedure),
+          'TABLE(night date, available integer, price numeric, total_price numeric, bookable boolean, reason text, extra numeric)',
+          'quote returns TABLE(night, available, price, total_price, bookable, reason, extra)');
 SELECT is(pg_get_function_arguments('booking.calendar(bigint,date)'::regprocedure),
           'property_id bigint, month date', 'calendar(property_id, month)');
 SELECT is(pg_get_function_result('booking.calendar(bigint,date)'::regprocedure),
@@ -364,11 +368,11 @@ SELECT function_returns('booking', 'calendar_add', ARRAY['integer[]', 'integer',
 
 SELECT is_definer('booking', 'set_rules',
                   ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
-                        'boolean', 'boolean', 'integer', 'integer'],
+                        'boolean', 'boolean', 'integer', 'integer', 'text'],
                   'set_rules is SECURITY DEFINER');
-SELECT is_definer('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date'],
+SELECT is_definer('booking', 'clear_rules', ARRAY['bigint', 'text', 'date', 'date', 'text'],
                   'clear_rules is SECURITY DEFINER');
-SELECT is_definer('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer'],
+SELECT is_definer('booking', 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'text', 'integer'],
                   'quote is SECURITY DEFINER');
 SELECT is_definer('booking', 'calendar', ARRAY['bigint', 'date'], 'calendar is SECURITY DEFINER');
 SELECT is_definer('booking', 'rebuild_calendar', ARRAY[]::name[], 'rebuild_calendar is SECURITY DEFINER');
@@ -384,11 +388,11 @@ SELECT results_eq(
     $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
         FROM unnest(ARRAY[
             'booking.calendar(bigint,date)',
-            'booking.clear_rules(bigint,text,date,date)',
+            'booking.clear_rules(bigint,text,date,date,text)',
             'booking.purge(integer)',
-            'booking.quote(bigint,text,date,date,integer,integer)',
+            'booking.quote(bigint,text,date,date,integer,integer,text,integer)',
             'booking.rebuild_calendar()',
-            'booking.set_rules(bigint,text,date,date,integer,integer,boolean,boolean,boolean,integer,integer)']) AS f
+            'booking.set_rules(bigint,text,date,date,integer,integer,boolean,boolean,boolean,integer,integer,text)']) AS f
        ORDER BY 1$$,
     'set_rules, clear_rules, quote, calendar, rebuild_calendar and purge run with search_path = pg_catalog, pg_temp');
 SELECT results_eq(
@@ -441,13 +445,13 @@ SELECT volatility_is('booking', 'get_reservation', ARRAY['bigint', 'text'], 'sta
                      'get_reservation is STABLE (it reads in the calling query''s snapshot)');
 SELECT volatility_is('booking', 'find_reservation', ARRAY['text', 'text', 'text'], 'stable',
                      'find_reservation is STABLE');
-SELECT is(pg_get_function_arguments('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean)'::regprocedure),
-          'reservation_id bigint, check_in date DEFAULT NULL::date, check_out date DEFAULT NULL::date, rooms integer DEFAULT NULL::integer, room_type text DEFAULT NULL::text, guests integer DEFAULT NULL::integer, idempotency_key text DEFAULT NULL::text, guest_id text DEFAULT NULL::text, dry_run boolean DEFAULT false',
-          'modify_reservation(reservation_id, check_in, check_out, rooms, room_type, guests, idempotency_key, guest_id (DEFAULT NULL), dry_run DEFAULT false)');
-SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean)'::regprocedure),
+SELECT is(pg_get_function_arguments('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean,text,int)'::regprocedure),
+          'reservation_id bigint, check_in date DEFAULT NULL::date, check_out date DEFAULT NULL::date, rooms integer DEFAULT NULL::integer, room_type text DEFAULT NULL::text, guests integer DEFAULT NULL::integer, idempotency_key text DEFAULT NULL::text, guest_id text DEFAULT NULL::text, dry_run boolean DEFAULT false, rate_plan text DEFAULT NULL::text, children integer DEFAULT NULL::integer',
+          'modify_reservation(reservation_id, check_in, check_out, rooms, room_type, guests, idempotency_key, guest_id (DEFAULT NULL), dry_run DEFAULT false, rate_plan, children (DEFAULT NULL))');
+SELECT is(pg_get_function_result('booking.modify_reservation(bigint,date,date,int,text,int,text,text,boolean,text,int)'::regprocedure),
           'booking.reservation', 'modify_reservation returns booking.reservation');
 SELECT is_definer('booking', 'modify_reservation',
-                  ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean'],
+                  ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean', 'text', 'integer'],
                   'modify_reservation is SECURITY DEFINER');
 
 -- ---------------------------------------------------------------------
@@ -529,6 +533,101 @@ SELECT throws_ok($$SELECT * FROM booking.confirm_group(1, NULL)$$, '22023',
                  'payment_ref must not be NULL', 'confirm_group with a NULL payment_ref: 22023');
 SELECT throws_ok($$SELECT * FROM booking.cancel_group(NULL)$$, '22023',
                  'group_id must not be NULL', 'cancel_group with a NULL group_id: 22023');
+
+-- ---------------------------------------------------------------------
+-- 2.0: rate plans, policies and the stay.  One signature each, the
+-- API's argument names and defaults, SECURITY DEFINER with the pinned
+-- search_path, LANGUAGE c, not STRICT; cancel_quote STABLE (it writes
+-- nothing), the others VOLATILE.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'add_rate_plan',
+                    ARRAY['bigint', 'text', 'text', 'text', 'text', 'numeric', 'numeric', 'integer',
+                          'numeric', 'numeric', 'text', 'text'],
+                    'booking.add_rate_plan(bigint, text, text, text, text, numeric, numeric, int, numeric, numeric, text, text) exists');
+SELECT has_function('booking', 'set_rates', ARRAY['bigint', 'text', 'text', 'date', 'date', 'numeric'],
+                    'booking.set_rates(bigint, text, text, date, date, numeric) exists');
+SELECT has_function('booking', 'add_policy', ARRAY['bigint', 'text', 'jsonb', 'jsonb'],
+                    'booking.add_policy(bigint, text, jsonb, jsonb) exists');
+SELECT has_function('booking', 'cancel_quote', ARRAY['bigint', 'timestamp with time zone', 'text'],
+                    'booking.cancel_quote(bigint, timestamptz, text) exists');
+SELECT has_function('booking', 'check_in', ARRAY['bigint'], 'booking.check_in(bigint) exists');
+SELECT has_function('booking', 'check_out', ARRAY['bigint'], 'booking.check_out(bigint) exists');
+SELECT has_function('booking', 'mark_no_show', ARRAY['bigint'], 'booking.mark_no_show(bigint) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace
+              AND proname IN ('add_rate_plan', 'set_rates', 'add_policy', 'cancel_quote',
+                              'check_in', 'check_out', 'mark_no_show',
+                              'reserve_range', 'quote', 'search', 'modify_reservation',
+                              'set_rules', 'clear_rules')),
+          13, 'each new or changed 2.0 function has exactly one signature (no overloads left behind)');
+SELECT is(pg_get_function_arguments('booking.add_rate_plan(bigint,text,text,text,text,numeric,numeric,int,numeric,numeric,text,text)'::regprocedure),
+          'property_id bigint, room_type text, code text, name text, parent text DEFAULT NULL::text, adjust_pct numeric DEFAULT 0, adjust_amount numeric DEFAULT 0, base_occupancy integer DEFAULT NULL::integer, extra_adult numeric DEFAULT 0, extra_child numeric DEFAULT 0, meal_plan text DEFAULT NULL::text, policy text DEFAULT NULL::text',
+          'add_rate_plan(property_id, room_type, code, name, parent DEFAULT NULL, adjust_pct DEFAULT 0, adjust_amount DEFAULT 0, base_occupancy DEFAULT NULL, extra_adult DEFAULT 0, extra_child DEFAULT 0, meal_plan DEFAULT NULL, policy DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.set_rates(bigint,text,text,date,date,numeric)'::regprocedure),
+          'property_id bigint, room_type text, rate_plan text, first_night date, end_night date, price numeric',
+          'set_rates(property_id, room_type, rate_plan, first_night, end_night, price)');
+SELECT is(pg_get_function_arguments('booking.add_policy(bigint,text,jsonb,jsonb)'::regprocedure),
+          'property_id bigint, code text, tiers jsonb, no_show jsonb DEFAULT NULL::jsonb',
+          'add_policy(property_id, code, tiers, no_show DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.cancel_quote(bigint,timestamptz,text)'::regprocedure),
+          'reservation_id bigint, at timestamp with time zone DEFAULT NULL::timestamp with time zone, guest_id text DEFAULT NULL::text',
+          'cancel_quote(reservation_id, at DEFAULT NULL, guest_id DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.check_in(bigint)'::regprocedure),
+          'reservation_id bigint', 'check_in(reservation_id)');
+SELECT is(pg_get_function_arguments('booking.check_out(bigint)'::regprocedure),
+          'reservation_id bigint', 'check_out(reservation_id)');
+SELECT is(pg_get_function_arguments('booking.mark_no_show(bigint)'::regprocedure),
+          'reservation_id bigint', 'mark_no_show(reservation_id)');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_function_result(p.oid)
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('add_rate_plan', 'set_rates', 'add_policy', 'cancel_quote',
+                           'check_in', 'check_out', 'mark_no_show')
+       ORDER BY 1$$,
+    $$VALUES ('add_policy', 'void'), ('add_rate_plan', 'void'),
+             ('cancel_quote', 'TABLE(fee numeric, refund numeric, policy text, tier integer)'),
+             ('check_in', 'booking.reservation'), ('check_out', 'booking.reservation'),
+             ('mark_no_show', 'booking.reservation'), ('set_rates', 'integer')$$,
+    'add_rate_plan and add_policy return void, set_rates int (nights priced), cancel_quote TABLE(fee, refund, policy, tier), the stay booking.reservation');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.proconfig::text[] COLLATE "default"
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('add_rate_plan', 'set_rates', 'add_policy', 'cancel_quote',
+                           'check_in', 'check_out', 'mark_no_show')
+       ORDER BY 1$$,
+    $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
+        FROM unnest(ARRAY['add_policy', 'add_rate_plan', 'cancel_quote', 'check_in', 'check_out',
+                          'mark_no_show', 'set_rates']) AS f
+       ORDER BY 1$$,
+    'the seven run with search_path = pg_catalog, pg_temp (and no other setting)');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.provolatile::text COLLATE "default",
+             p.proisstrict, l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('add_rate_plan', 'set_rates', 'add_policy', 'cancel_quote',
+                           'check_in', 'check_out', 'mark_no_show')
+       ORDER BY 1$$,
+    $$VALUES ('add_policy', 'v', false, 'c'), ('add_rate_plan', 'v', false, 'c'),
+             ('cancel_quote', 's', false, 'c'), ('check_in', 'v', false, 'c'),
+             ('check_out', 'v', false, 'c'), ('mark_no_show', 'v', false, 'c'),
+             ('set_rates', 'v', false, 'c')$$,
+    'cancel_quote is STABLE, the other six VOLATILE; none STRICT; all LANGUAGE c');
+SELECT is_definer('booking', 'add_rate_plan',
+                  ARRAY['bigint', 'text', 'text', 'text', 'text', 'numeric', 'numeric', 'integer',
+                        'numeric', 'numeric', 'text', 'text'],
+                  'add_rate_plan is SECURITY DEFINER');
+SELECT is_definer('booking', 'set_rates', ARRAY['bigint', 'text', 'text', 'date', 'date', 'numeric'],
+                  'set_rates is SECURITY DEFINER');
+SELECT is_definer('booking', 'add_policy', ARRAY['bigint', 'text', 'jsonb', 'jsonb'],
+                  'add_policy is SECURITY DEFINER');
+SELECT is_definer('booking', 'cancel_quote', ARRAY['bigint', 'timestamp with time zone', 'text'],
+                  'cancel_quote is SECURITY DEFINER');
+SELECT is_definer('booking', 'check_in', ARRAY['bigint'], 'check_in is SECURITY DEFINER');
+SELECT is_definer('booking', 'check_out', ARRAY['bigint'], 'check_out is SECURITY DEFINER');
+SELECT is_definer('booking', 'mark_no_show', ARRAY['bigint'], 'mark_no_show is SECURITY DEFINER');
 
 SELECT * FROM finish();
 ROLLBACK;

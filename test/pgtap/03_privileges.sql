@@ -12,8 +12,15 @@
 -- 2.0: get_reservation, find_reservation, modify_reservation and the
 -- groups (reserve_group, confirm_group, cancel_group) for booking_app;
 -- PUBLIC and booking_reader may not call them.
+-- 2.0 rate plans, policies and the stay: cancel_quote, check_in,
+-- check_out and mark_no_show for booking_app; add_rate_plan, set_rates
+-- and add_policy for booking_admin (with set_rules and clear_rules, which
+-- gained rate_plan); search, quote and reserve_range, reserve_group's
+-- lines and modify_reservation take rate_plan and children.  The tables
+-- rate_plan, rate, cancel_policy and plan_rule are read by booking_reader
+-- and up and written by nobody but the owner.
 BEGIN;
-SELECT plan(207);
+SELECT plan(243);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -97,20 +104,26 @@ SELECT schema_privs_are('booking', 'booking_admin', ARRAY['USAGE'],
 CREATE TEMP TABLE fn_matrix (rank int, fname name, args name[]);
 INSERT INTO fn_matrix VALUES
         (1, 'availability', ARRAY['bigint', 'date', 'date']::name[]),
-        (1, 'search', ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer']::name[]),
+        (1, 'search', ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer']::name[]),
         (1, 'node_of', ARRAY['bigint']::name[]),
-        (1, 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer']::name[]),
+        (1, 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'text', 'integer']::name[]),
         (1, 'calendar', ARRAY['bigint', 'date']::name[]),
-        (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer']::name[]),
+        (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer',
+                                   'text', 'integer']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'cancel_reservation', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text']::name[]),
         (2, 'get_reservation', ARRAY['bigint', 'text']::name[]),
         (2, 'find_reservation', ARRAY['text', 'text', 'text']::name[]),
-        (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean']::name[]),
+        (2, 'modify_reservation', ARRAY['bigint', 'date', 'date', 'integer', 'text', 'integer', 'text', 'text', 'boolean',
+                                        'text', 'integer']::name[]),
         (2, 'reserve_group', ARRAY['bigint', 'jsonb', 'text', 'text', 'interval']::name[]),
         (2, 'confirm_group', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'cancel_group', ARRAY['bigint', 'text', 'text']::name[]),
+        (2, 'cancel_quote', ARRAY['bigint', 'timestamp with time zone', 'text']::name[]),
+        (2, 'check_in', ARRAY['bigint']::name[]),
+        (2, 'check_out', ARRAY['bigint']::name[]),
+        (2, 'mark_no_show', ARRAY['bigint']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -121,8 +134,12 @@ INSERT INTO fn_matrix VALUES
         (3, 'stats', ARRAY[]::name[]),
         (3, 'stats_reset', ARRAY[]::name[]),
         (3, 'set_rules', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
-                               'boolean', 'boolean', 'integer', 'integer']::name[]),
-        (3, 'clear_rules', ARRAY['bigint', 'text', 'date', 'date']::name[]),
+                               'boolean', 'boolean', 'integer', 'integer', 'text']::name[]),
+        (3, 'clear_rules', ARRAY['bigint', 'text', 'date', 'date', 'text']::name[]),
+        (3, 'add_rate_plan', ARRAY['bigint', 'text', 'text', 'text', 'text', 'numeric', 'numeric', 'integer',
+                                   'numeric', 'numeric', 'text', 'text']::name[]),
+        (3, 'set_rates', ARRAY['bigint', 'text', 'text', 'date', 'date', 'numeric']::name[]),
+        (3, 'add_policy', ARRAY['bigint', 'text', 'jsonb', 'jsonb']::name[]),
         (3, 'rebuild_calendar', ARRAY[]::name[]),
         (3, 'purge', ARRAY['integer']::name[]),
         (3, 'repair_inventory', ARRAY[]::name[]),
@@ -141,7 +158,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 105 tests above.
+-- 126 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -181,6 +198,40 @@ SELECT is_empty(
                        'booking.cancel_group(bigint,text,text)'::regprocedure)
          AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
     'neither PUBLIC nor booking_reader nor booking_consumer can execute a group function');
+-- 2.0 the stay and cancel_quote: granted to booking_app by name, nothing
+-- to PUBLIC, booking_reader or booking_consumer; the plans and policies
+-- are booking_admin's.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.cancel_quote(bigint,timestamptz,text)'::regprocedure,
+                       'booking.check_in(bigint)'::regprocedure,
+                       'booking.check_out(bigint)'::regprocedure,
+                       'booking.mark_no_show(bigint)'::regprocedure,
+                       'booking.add_rate_plan(bigint,text,text,text,text,numeric,numeric,int,numeric,numeric,text,text)'::regprocedure,
+                       'booking.set_rates(bigint,text,text,date,date,numeric)'::regprocedure,
+                       'booking.add_policy(bigint,text,jsonb,jsonb)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('add_policy', 'booking_admin', 'EXECUTE', false),
+             ('add_rate_plan', 'booking_admin', 'EXECUTE', false),
+             ('cancel_quote', 'booking_app', 'EXECUTE', false),
+             ('check_in', 'booking_app', 'EXECUTE', false),
+             ('check_out', 'booking_app', 'EXECUTE', false),
+             ('mark_no_show', 'booking_app', 'EXECUTE', false),
+             ('set_rates', 'booking_admin', 'EXECUTE', false)$$,
+    'cancel_quote and the stay to booking_app, add_rate_plan, set_rates, add_policy to booking_admin (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p
+       CROSS JOIN (VALUES ('public'), ('booking_reader'), ('booking_consumer')) AS r(rolname)
+       WHERE p.oid IN ('booking.cancel_quote(bigint,timestamptz,text)'::regprocedure,
+                       'booking.check_in(bigint)'::regprocedure,
+                       'booking.check_out(bigint)'::regprocedure,
+                       'booking.mark_no_show(bigint)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_consumer can run cancel_quote or the stay');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
@@ -188,17 +239,20 @@ SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
 
 -- ---------------------------------------------------------------------
 -- Tables and views: reader and app read the catalog (property,
--- room_type, inventory, and in 1.1 stay_rule and room_calendar); admin
+-- room_type, inventory, in 1.1 stay_rule and room_calendar, in 2.0
+-- rate_plan, rate, cancel_policy and plan_rule); admin
 -- also reads reservations, keys, the event
 -- outbox and its consumers, and the stats and hold_ages views; nobody
 -- writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
-                       CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar')
+                       CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar',
+                                           'rate_plan', 'rate', 'cancel_policy', 'plan_rule')
                                  OR r.rname = 'booking_admin'
                             THEN ARRAY['SELECT'] ELSE ARRAY[]::name[] END,
                        format('%s may %s booking.%s', r.rname,
-                              CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar')
+                              CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar',
+                                           'rate_plan', 'rate', 'cancel_policy', 'plan_rule')
                                  OR r.rname = 'booking_admin'
                                    THEN 'only SELECT from' ELSE 'do nothing with' END,
                               t.tname))
@@ -206,7 +260,8 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('reservation'::name), ('idempotency_key'::name),
                ('event'::name), ('event_consumer'::name),
                ('stats'::name), ('hold_ages'::name),
-               ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name)) AS t(tname)
+               ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
+               ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -214,7 +269,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 40 tests above.
+-- 52 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -236,6 +291,11 @@ SELECT ok(NOT has_table_privilege('public', 'booking.stats', 'SELECT'),
 SELECT ok(NOT has_table_privilege('public', 'booking.stay_rule', 'SELECT')
           AND NOT has_table_privilege('public', 'booking.room_calendar', 'SELECT'),
           'PUBLIC cannot read booking.stay_rule nor booking.room_calendar');
+SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.rate', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.cancel_policy', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.plan_rule', 'SELECT'),
+          'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],

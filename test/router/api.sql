@@ -273,6 +273,72 @@ SELECT t.res(r) FROM booking.cancel_group(:g1) r;
 SELECT t.avail(:sol, 49, 53);
 SELECT t.try(format($$SELECT booking.confirm_group(%s, 'pay-late')$$, :g1)) AS all_cancelled;
 
+-- rate plans, policies and the stay (booking 2.0): a property's plans,
+-- rates and policies on its shard; quote, reserve_range and search under a
+-- plan, with children; cancel_quote and the stay on the reservation's
+-- shard.  Hotel Mar keeps UTC days, so its "today" is :today.
+\set today '(now() AT TIME ZONE ''UTC'')::date'
+SELECT booking.add_property('Hotel Mar', 'Porto', 'UTC') AS mar \gset
+SELECT booking.add_room_type(:mar, 'DBL', 'Double', 5, 3, 100);
+SELECT booking.open_inventory(:mar, 'DBL', current_date, current_date + 40);
+SELECT booking.add_policy(:mar, 'FLEX', '[{"until": "2 days", "charge_pct": 0}, {"until": "0", "charge_nights": 1}]',
+                          '{"charge_nights": 1}');
+SELECT booking.add_rate_plan(:mar, 'DBL', 'NR', 'Non-refundable', 'BASE', adjust_pct => -10, policy => 'FLEX');
+SELECT booking.add_rate_plan(:mar, 'DBL', 'BB', 'Bed and breakfast', 'BASE', adjust_amount => 15,
+                             base_occupancy => 2, extra_adult => 20, extra_child => 10, meal_plan => 'breakfast');
+SELECT booking.add_rate_plan(:mar, 'DBL', 'PROMO', 'Promotion');
+SELECT booking.set_rates(:mar, 'DBL', 'PROMO', current_date + 1, current_date + 30, 80);
+SELECT t.try(format($$SELECT booking.add_policy(%s, 'FLEX', '[{"until": "0", "charge_pct": 100}]')$$, :mar)) AS policy_twice;
+SELECT t.try(format($$SELECT booking.add_policy(%s, 'BAD', '[{"until": "1 day", "charge_pct": 10}, {"until": "2 days", "charge_pct": 50}]')$$, :mar)) AS out_of_order;
+SELECT t.try(format($$SELECT booking.add_policy(%s, 'BAD', '[{"until": "1 day", "charge_pct": 10, "charge_nights": 1}]')$$, :mar)) AS two_charges;
+SELECT t.try($$SELECT booking.add_policy(999999, 'P', '[{"until": "0", "charge_pct": 100}]')$$) AS no_property;
+SELECT t.try(format($$SELECT booking.add_rate_plan(%s, 'DBL', 'NR', 'Again', 'BASE')$$, :mar)) AS plan_twice;
+SELECT t.try(format($$SELECT booking.add_rate_plan(%s, 'DBL', 'X', 'X', 'NOPE')$$, :mar)) AS unknown_parent;
+SELECT t.try(format($$SELECT booking.add_rate_plan(%s, 'DBL', 'X', 'X', 'BASE', policy => 'NOPE')$$, :mar)) AS unknown_policy;
+SELECT t.try(format($$SELECT booking.set_rates(%s, 'DBL', 'NOPE', current_date + 1, current_date + 2, 80)$$, :mar)) AS rates_unknown_plan;
+SELECT booking.set_rules(:mar, 'DBL', current_date + 20, current_date + 21, stop_sell => true, rate_plan => 'PROMO');
+SELECT night - current_date AS d, price, total_price, extra, bookable, t.rel(reason) AS reason
+  FROM booking.quote(:mar, 'DBL', current_date + 19, current_date + 21, 1, 2, 'BB', 1);
+SELECT night - current_date AS d, price, total_price, extra, bookable, t.rel(reason) AS reason
+  FROM booking.quote(:mar, 'DBL', current_date + 19, current_date + 21, rate_plan => 'PROMO');
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 19, current_date + 21, rate_plan => 'PROMO')$$, :mar)) AS plan_closed;
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 19, current_date + 21, rate_plan => 'NOPE')$$, :mar)) AS unknown_plan;
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'DBL', current_date + 19, current_date + 21, guests => 2, children => 2)$$, :mar)) AS too_many_guests;
+SELECT booking.clear_rules(:mar, 'DBL', current_date + 20, current_date + 21, 'PROMO');
+SELECT property_name, room_type, total_price, plan_code FROM booking.search('Porto', current_date + 3, current_date + 5);
+SELECT property_name, room_type, total_price, plan_code
+  FROM booking.search('Porto', current_date + 3, current_date + 5, 2, rate_plan => 'BB', children => 1);
+SELECT t.res(r), r.rate_plan, r.children, r.guests
+  FROM booking.reserve_range(:mar, 'DBL', current_date + 10, current_date + 12, 1, 'bea', guests => 2, rate_plan => 'BB', children => 1) r;
+SELECT reservation_id AS p1 FROM booking.reserve_range(:mar, 'DBL', current_date + 1, current_date + 3, 1, 'pia', rate_plan => 'NR') \gset
+SELECT * FROM booking.cancel_quote(:p1);
+SELECT t.res(r), r.rate_plan FROM booking.confirm_booking(:p1, 'pay-pia') r;
+SELECT * FROM booking.cancel_quote(:p1, now() - interval '3 days');
+SELECT * FROM booking.cancel_quote(:p1, guest_id => 'pia');
+SELECT regexp_replace(t.try(format($$SELECT * FROM booking.cancel_quote(%s, guest_id => 'mallory')$$, :p1)), 'id \d+', 'id N') AS not_hers;
+SELECT t.try($$SELECT * FROM booking.cancel_quote(424242)$$) AS no_reservation;
+SELECT t.res(r), r.cancellation_fee FROM booking.cancel_reservation(:p1, 'plans changed', 'pia') r;
+SELECT regexp_replace(t.try(format($$SELECT * FROM booking.cancel_quote(%s)$$, :p1)), 'id \d+', 'id N') AS cancelled;
+SELECT reservation_id AS s1 FROM booking.reserve_range(:mar, 'DBL', :today, :today + 3, 1, 'sam') \gset
+SELECT regexp_replace(t.try(format($$SELECT booking.check_in(%s)$$, :s1)), 'id \d+', 'id N') AS held_check_in;
+SELECT state FROM booking.confirm_booking(:s1, 'pay-sam');
+SELECT regexp_replace(t.try(format($$SELECT booking.check_out(%s)$$, :s1)), 'id \d+', 'id N') AS not_checked_in;
+SELECT state, check_out - :today AS nights FROM booking.check_in(:s1);
+SELECT state, check_out - :today AS nights FROM booking.check_in(:s1);
+SELECT regexp_replace(t.try(format($$SELECT booking.mark_no_show(%s)$$, :s1)), 'id \d+', 'id N') AS checked_in_no_show;
+SELECT state, check_out - :today AS nights, total_price FROM booking.check_out(:s1);
+SELECT state, check_out - :today AS nights, total_price FROM booking.check_out(:s1);
+SELECT reservation_id AS s2 FROM booking.reserve_range(:mar, 'DBL', :today + 5, :today + 6, 1, 'tom') \gset
+SELECT state FROM booking.confirm_booking(:s2, 'pay-tom');
+SELECT regexp_replace(t.try(format($$SELECT booking.check_in(%s)$$, :s2)), 'id \d+', 'id N') AS too_early;
+SELECT regexp_replace(t.try(format($$SELECT booking.mark_no_show(%s)$$, :s2)), 'id \d+', 'id N') AS no_show_too_early;
+SELECT reservation_id AS s3 FROM booking.reserve_range(:mar, 'DBL', :today, :today + 2, 1, 'nia', rate_plan => 'NR') \gset
+SELECT state FROM booking.confirm_booking(:s3, 'pay-nia');
+SELECT state, check_out - :today AS nights, total_price, cancellation_fee FROM booking.mark_no_show(:s3);
+SELECT t.try($$SELECT booking.check_in(424242)$$) AS no_reservation;
+SELECT t.try($$SELECT booking.check_in(NULL)$$);
+SELECT t.avail(:mar, 0, 3);
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
