@@ -98,10 +98,11 @@ line_error(const GroupLine *line, const char *message, const char *detail)
 }
 
 /*
- * json_int reads a whole number in int32's range (22023 otherwise).
+ * json_int reads a whole number from `min` to int32's largest (22023
+ * otherwise).
  */
 static int32
-json_int(const GroupLine *line, const char *name, const JsonbValue *v)
+json_int(const GroupLine *line, const char *name, const JsonbValue *v, int32 min)
 {
 	Datum		n;
 
@@ -111,9 +112,9 @@ json_int(const GroupLine *line, const char *name, const JsonbValue *v)
 	n = NumericGetDatum(v->val.numeric);
 	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, n,
 										  DirectFunctionCall2(numeric_trunc, n, Int32GetDatum(0)))) ||
-		DatumGetBool(DirectFunctionCall2(numeric_lt, n, DirectFunctionCall1(int4_numeric, Int32GetDatum(1)))) ||
+		DatumGetBool(DirectFunctionCall2(numeric_lt, n, DirectFunctionCall1(int4_numeric, Int32GetDatum(min)))) ||
 		DatumGetBool(DirectFunctionCall2(numeric_gt, n, DirectFunctionCall1(int4_numeric, Int32GetDatum(PG_INT32_MAX)))))
-		line_error(line, psprintf("%s must be a whole number of at least 1", name),
+		line_error(line, psprintf("%s must be a whole number of at least %d", name, min),
 				   psprintf("Line %d's %s is %s.", line->number, name,
 							DatumGetCString(DirectFunctionCall1(numeric_out, n))));
 	return DatumGetInt32(DirectFunctionCall1(numeric_int4, n));
@@ -223,9 +224,9 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 			}
 		}
 		else if (strcmp(key, "rooms") == 0)
-			line->stay.rooms = json_int(line, "rooms", &v);
+			line->stay.rooms = json_int(line, "rooms", &v, 1);
 		else if (strcmp(key, "guests") == 0)
-			line->guests = json_int(line, "guests", &v);
+			line->guests = json_int(line, "guests", &v, 1);
 		else if (strcmp(key, "rate_plan") == 0)
 		{
 			char	   *plan = json_text_value(line, "rate_plan", &v, BOOKING_MAX_CODE_BYTES);
@@ -233,13 +234,7 @@ read_line(const JsonbValue *object, int64 property_id, GroupLine *line)
 			line->terms.rate_plan = strcmp(plan, BK_BASE_PLAN) == 0 ? NULL : plan;
 		}
 		else if (strcmp(key, "children") == 0)
-		{
-			if (v.type != jbvNumeric || numeric_is_nan(v.val.numeric) ||
-				bk_numeric_sign(v.val.numeric) < 0)
-				line_error(line, "children must be a whole number, 0 or more",
-						   psprintf("Line %d has children of another kind.", line->number));
-			line->terms.children = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		}
+			line->terms.children = json_int(line, "children", &v, 0);
 		else
 			line_error(line, psprintf("unknown key \"%.*s\"",
 									  pg_mbcliplen(key, strlen(key), 40), key),

@@ -145,7 +145,7 @@ bk_claim_key(const char *scope, const char *key, bytea *digest,
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
 					 errmsg("idempotency key \"%s\" was already used with other arguments", key),
-					 errdetail("Guest \"%s\" first used this key for a call with other arguments (another function, or another reservation, property, room type, dates, rooms, hold or guests).",
+					 errdetail("Guest \"%s\" first used this key for a call with other arguments (another function, or another reservation, property, room type, dates, rooms, hold, guests, rate plan or children).",
 							   scope),
 					 errhint("Use a new idempotency key for a new request; repeat a request with exactly the same arguments.")));
 

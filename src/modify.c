@@ -132,7 +132,8 @@ read_request(FunctionCallInfo fcinfo, ChangeRequest *req)
 
 /*
  * report_not_changeable raises BK003 for a reservation that holds nothing
- * any more (cancelled or expired).
+ * any more (cancelled or expired) or whose stay is over (checked_out,
+ * no_show).
  */
 static void
 report_not_changeable(const BkReservation *r)
@@ -141,10 +142,11 @@ report_not_changeable(const BkReservation *r)
 			(errcode(ERRCODE_BOOKING_INVALID_TRANSITION),
 			 errmsg("reservation %lld cannot be changed: it is %s",
 					(long long) r->reservation_id, bk_state_name(r->state)),
-			 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is %s and holds no rooms.",
+			 errdetail("Reservation %lld (property %lld, room type \"%s\", %s to %s) is %s: %s.",
 					   (long long) r->reservation_id, (long long) r->property_id,
 					   bk_reservation_room_type(r), bk_date_str(r->check_in),
-					   bk_date_str(r->check_out), bk_state_name(r->state)),
+					   bk_date_str(r->check_out), bk_state_name(r->state),
+					   bk_state_counts(r->state) ? "its stay is over" : "it holds no rooms"),
 			 errhint("Make a new reservation.")));
 }
 

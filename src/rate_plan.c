@@ -208,7 +208,8 @@ bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *cod
 /*
  * bk_plan_derive returns the plan's price of a night whose root price is
  * root_price: each derivation step applied and rounded half-up to cents.
- * A negative price is a configuration error (22023).
+ * A price below 0 or above BOOKING_MAX_PRICE is a configuration error
+ * (22023; plan_check.c refuses the changes that would make one).
  */
 Numeric
 bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id, const char *room_type,
@@ -224,10 +225,12 @@ bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id, const ch
 													NumericGetDatum(plan->amount[i])));
 		price = bk_round_cents(price);
 	}
-	if (bk_numeric_sign(price) < 0)
+	if (bk_numeric_sign(price) < 0 ||
+		DatumGetBool(DirectFunctionCall2(numeric_gt, NumericGetDatum(price),
+										 NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rate plan \"%s\" derives a negative price for night %s",
+				 errmsg("rate plan \"%s\" derives a price out of range for night %s",
 						plan->code, bk_date_str(night)),
 				 errdetail("Property %lld, room type \"%s\": the plan's price would be %s.",
 						   (long long) property_id, room_type,
@@ -429,8 +432,9 @@ plan_parent(int64 property_id, const char *room_type, const char *code, char **p
 }
 
 /*
- * numeric_arg reads a numeric argument that must be finite and within
- * [min, BOOKING_MAX_PRICE] in absolute value (NULL: 0).
+ * numeric_arg reads a numeric argument (NULL: 0): a price (0 to
+ * BOOKING_MAX_PRICE), or with allow_negative an adjustment (finite, at
+ * most BOOKING_MAX_PRICE either way).
  */
 static Datum
 numeric_arg(FunctionCallInfo fcinfo, int argno, const char *name, bool allow_negative)
@@ -440,10 +444,19 @@ numeric_arg(FunctionCallInfo fcinfo, int argno, const char *name, bool allow_neg
 	if (PG_ARGISNULL(argno))
 		return bk_numeric_zero();
 	value = PG_GETARG_DATUM(argno);
-	if (allow_negative && bk_numeric_sign(DatumGetNumeric(value)) < 0)
-		bk_validate_price(DirectFunctionCall1(numeric_uminus, value), name);
-	else
+	if (!allow_negative)
 		bk_validate_price(value, name);
+	else if (numeric_is_nan(DatumGetNumeric(value)) || numeric_is_inf(DatumGetNumeric(value)) ||
+			 DatumGetBool(DirectFunctionCall2(numeric_gt,
+											  DirectFunctionCall1(numeric_abs, value),
+											  NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a number from -%lld to %lld", name,
+						(long long) BOOKING_MAX_PRICE, (long long) BOOKING_MAX_PRICE),
+				 errdetail("%s is %s.", name,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, value))),
+				 errhint("NaN and infinity are not adjustments.")));
 	return value;
 }
 

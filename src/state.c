@@ -68,12 +68,12 @@ static Oid	state_oids[BK_STATE_COUNT];
  * functions never ask for them.
  */
 static void
-map_states(Oid enum_type)
+map_states(Oid enum_type, bool again)
 {
 	CatCList   *list;
 	Oid			oids[BK_STATE_COUNT] = {InvalidOid};
 
-	if (enum_type == mapped_type)
+	if (enum_type == mapped_type && !again)
 		return;
 	list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(enum_type));
 	for (int i = 0; i < list->n_members; i++)
@@ -95,15 +95,23 @@ map_states(Oid enum_type)
 
 /*
  * bk_state_of returns the state an enum value (of type enum_type) stands
- * for; a label the engine does not know is an internal error.
+ * for; a label the engine does not know is an internal error.  The
+ * mapping is kept per backend; a value it lacks makes it read the labels
+ * again once, since ALTER EXTENSION UPDATE adds labels to the same type
+ * while other sessions keep running.
  */
 BkState
 bk_state_of(Oid enum_type, Oid value)
 {
-	map_states(enum_type);
-	for (int s = 0; s < BK_STATE_COUNT; s++)
-		if (state_oids[s] == value)
-			return (BkState) s;
+	map_states(enum_type, false);
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int s = 0; s < BK_STATE_COUNT; s++)
+			if (state_oids[s] == value)
+				return (BkState) s;
+		/* a label added since the mapping (ALTER EXTENSION UPDATE): map again */
+		map_states(enum_type, true);
+	}
 	elog(ERROR, "booking: unknown booking_state value %u", value);
 	return BK_HELD;				/* not reached */
 }
@@ -114,7 +122,9 @@ bk_state_of(Oid enum_type, Oid value)
 Oid
 bk_state_value(Oid enum_type, BkState state)
 {
-	map_states(enum_type);
+	map_states(enum_type, false);
+	if (!OidIsValid(state_oids[state]))
+		map_states(enum_type, true);	/* added since the mapping? */
 	if (!OidIsValid(state_oids[state]))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
