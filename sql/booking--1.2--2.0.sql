@@ -407,7 +407,7 @@ ALTER TABLE booking.reservation
         CONSTRAINT reservation_fee_nonnegative CHECK (cancellation_fee OPERATOR(pg_catalog.>=) 0);
 
 ALTER TABLE booking.reservation_night_prices
-    ADD COLUMN extra numeric NOT NULL DEFAULT 0;
+    ADD COLUMN extra numeric NOT NULL DEFAULT 0.00;
 
 CREATE OR REPLACE VIEW booking.reservation_night AS
 SELECT p.reservation_id,
@@ -416,6 +416,21 @@ SELECT p.reservation_id,
        p.extra
   FROM booking.reservation_night_prices p
  CROSS JOIN LATERAL pg_catalog.generate_subscripts(p.prices, 1) AS n(i);
+
+/*
+ * Money is in cents from 2.0 on: what is on sale is rounded half-up to
+ * cents here (1.x stored prices as given); reservations keep the amounts
+ * they were sold at, and a refund is never more than was paid.
+ */
+UPDATE booking.room_type SET base_price = pg_catalog.round(base_price, 2)
+ WHERE pg_catalog.scale(base_price) OPERATOR(pg_catalog.<>) 2;
+UPDATE booking.inventory SET price = pg_catalog.round(price, 2)
+ WHERE pg_catalog.scale(price) OPERATOR(pg_catalog.<>) 2;
+UPDATE booking.room_calendar
+   SET price = ARRAY(SELECT pg_catalog.round(u.x, 2)
+                       FROM pg_catalog.unnest(price) WITH ORDINALITY AS u(x, i) ORDER BY u.i)
+ WHERE EXISTS (SELECT 1 FROM pg_catalog.unnest(price) AS v(x)
+                WHERE pg_catalog.scale(v.x) OPERATOR(pg_catalog.<>) 2);
 
 SELECT pg_catalog.pg_extension_config_dump('booking.cancel_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.rate_plan', '');

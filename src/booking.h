@@ -200,6 +200,7 @@ extern DateADT bk_first_of_month(DateADT day);
 extern DateADT bk_next_month(DateADT first);
 extern Datum bk_base_plan_text(void);
 extern Datum bk_numeric_zero(void);
+extern Datum bk_cents_zero(void);
 extern Numeric bk_round_cents(Numeric amount);
 
 /* The plan every room type has: the inventory's price (2.0) */
@@ -216,7 +217,7 @@ typedef struct BkShortage
 
 /* catalog.c */
 extern void bk_require_property(int64 property_id);
-extern void bk_require_room_type(int64 property_id, const char *room_type);
+extern void bk_lock_room_type(int64 property_id, const char *room_type);
 
 /* calendar.c */
 /* A change of free units on the nights [first_night, end_night) */

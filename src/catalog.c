@@ -91,14 +91,35 @@ room_type_exists(int64 property_id, const char *room_type)
 	return SPI_processed > 0;
 }
 
+/* The room type's row, locked against other changes of its catalog */
+static BookingPlan lock_room_type_plan = {
+	"SELECT 1 FROM booking.room_type"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND code OPERATOR(pg_catalog.=) $2"
+	"   FOR NO KEY UPDATE",
+	2, {INT8OID, TEXTOID}
+};
+
 /*
- * bk_require_room_type fails with BK005 unless the property has the room
- * type (a property that does not exist has none).
+ * bk_lock_room_type fails with BK005 unless the property has the room
+ * type (a property that does not exist has none), and locks its row
+ * (FOR NO KEY UPDATE, which reservations' foreign keys do not wait for)
+ * until the end of the transaction.  Every change of a room type's
+ * catalog takes it first (open_inventory, set_rates, add_rate_plan,
+ * set_rules, clear_rules), so that two of them are judged one after the
+ * other: a flag recomputed from the rules, or the check that no derived
+ * plan goes negative, then sees the other's committed change.
  */
 void
-bk_require_room_type(int64 property_id, const char *room_type)
+bk_lock_room_type(int64 property_id, const char *room_type)
 {
-	if (!room_type_exists(property_id, room_type))
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(property_id);
+	args[1] = CStringGetTextDatum(room_type);
+	bk_exec_locking(&lock_room_type_plan, args, NULL, 1,
+					psprintf("room type \"%s\" of property %lld", room_type,
+							 (long long) property_id));
+	if (SPI_processed == 0)
 		bk_report_no_room_type(property_id, room_type);
 }
 
@@ -220,7 +241,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	bk_require_property(property_id);
-	bk_require_room_type(property_id, room_type);
+	bk_lock_room_type(property_id, room_type);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 

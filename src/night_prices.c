@@ -160,7 +160,7 @@ void
 bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite, DateADT first,
 					  const Datum *prices, int n, Numeric extra)
 {
-	Datum		extra_datum = extra ? NumericGetDatum(extra) : bk_numeric_zero();
+	Datum		extra_datum = extra ? NumericGetDatum(extra) : bk_cents_zero();
 
 	Relation	rel = bk_direct_relation(d, BK_NIGHT_PRICES);
 	TupleTableSlot *slot;

@@ -444,13 +444,25 @@ no_amount(void)
 }
 
 /*
- * amount_left is total - fee, in cents.
+ * cents_down is an amount to give back, in cents, rounded down: never
+ * more than was paid (a reservation made before 2.0 may have a total with
+ * fractions of a cent).
+ */
+static Numeric
+cents_down(Numeric amount)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_trunc, NumericGetDatum(amount),
+											   Int32GetDatum(2)));
+}
+
+/*
+ * amount_left is total - fee, what goes back, in cents (cents_down).
  */
 static Numeric
 amount_left(Numeric total, Numeric fee)
 {
-	return bk_round_cents(DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(total),
-															  NumericGetDatum(fee))));
+	return cents_down(DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(total),
+														  NumericGetDatum(fee))));
 }
 
 /*
@@ -589,7 +601,7 @@ bk_charge_of(const BkChargeFacts *facts, TimestampTz at, BkCharge *charge)
 	}
 	charge->policy = NULL;
 	charge->fee = no_amount();
-	charge->refund = bk_round_cents(facts->total_price);
+	charge->refund = cents_down(facts->total_price);
 	if (facts->tiers == NULL)
 		return;
 	n = JB_ROOT_COUNT(facts->tiers);
@@ -689,7 +701,7 @@ bk_cancel_charge(BkDirect *d, const BkReservation *r, TimestampTz at, BkCharge *
 		charge->refund = no_amount();
 		return;
 	}
-	charge->refund = isnull ? no_amount() : bk_round_cents(DatumGetNumeric(total));
+	charge->refund = isnull ? no_amount() : cents_down(DatumGetNumeric(total));
 	if (!bk_has_column(BK_RESERVATION_RATE_PLAN) ||
 		is_base_plan(heap_getattr(r->tuple, bk_column(BK_RESERVATION_RATE_PLAN), desc, &isnull)))
 		return;

@@ -261,7 +261,7 @@ booking_quote(PG_FUNCTION_ARGS)
 		values[4] = BoolGetDatum(reason == NULL);
 		values[5] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 		nulls[5] = (reason == NULL);
-		values[6] = extra ? NumericGetDatum(extra) : bk_numeric_zero();
+		values[6] = extra ? NumericGetDatum(extra) : bk_cents_zero();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	bk_finish();

@@ -524,7 +524,7 @@ booking_add_rate_plan(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	bk_require_property(property_id);
-	bk_require_room_type(property_id, room_type);
+	bk_lock_room_type(property_id, room_type);
 
 	/*
 	 * A plan cannot be its own parent, nor reach itself through parents;
@@ -661,7 +661,7 @@ booking_set_rates(PG_FUNCTION_ARGS)
 
 	bk_connect();
 	bk_require_property(property_id);
-	bk_require_room_type(property_id, room_type);
+	bk_lock_room_type(property_id, room_type);
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 	args[2] = DateADTGetDatum(first_night);

@@ -314,7 +314,7 @@ rule_range_args(FunctionCallInfo fcinfo, int plan_argno, Datum *key)
 	for (int i = 0; i < 4; i++)
 		key[i] = PG_GETARG_DATUM(i);
 	key[4] = (Datum) 0;
-	bk_require_room_type(PG_GETARG_INT64(0), room_type);
+	bk_lock_room_type(PG_GETARG_INT64(0), room_type);
 	if (plan == NULL)
 		return &stay_rules;
 	key[4] = CStringGetTextDatum(plan);

@@ -55,8 +55,9 @@ static BookingPlan search_rows_plan = {
 };
 
 /*
- * The rate plans of the city's room types that have plans or plan rules
- * (2.0), in the order of search_rows_plan: a row per plan, or one row
+ * The rate plans of the offers' room types ($1: their properties) that
+ * have plans or plan rules (2.0), in the order of search_rows_plan: a
+ * row per plan, or one row
  * with a NULL plan for a room type with plan rules and no plan; for a plan
  * priced by set_rates, its prices of the stay's nights [$2, $3) in night
  * order (fewer than the nights: not for sale on one of them).
@@ -71,13 +72,15 @@ static BookingPlan search_plans_plan = {
 	"             AND r.rate_plan OPERATOR(pg_catalog.=) rp.code"
 	"             AND r.night OPERATOR(pg_catalog.>=) $2 AND r.night OPERATOR(pg_catalog.<) $3)"
 	"       END"
-	"  FROM booking.property p"
-	"  JOIN booking.room_type rt ON rt.property_id OPERATOR(pg_catalog.=) p.property_id"
+	"  FROM booking.room_type rt"
 	"  LEFT JOIN booking.rate_plan rp ON rp.property_id OPERATOR(pg_catalog.=) rt.property_id"
 	"                                AND rp.room_type OPERATOR(pg_catalog.=) rt.code"
-	" WHERE p.city OPERATOR(pg_catalog.=) $1 AND (rt.has_rate_plans OR rt.has_plan_rules)"
+	" WHERE rt.property_id OPERATOR(pg_catalog.=) ANY ($1) AND (rt.has_rate_plans OR rt.has_plan_rules)"
 	" ORDER BY rt.property_id, rt.code COLLATE \"C\"",
-	3, {TEXTOID, DATEOID, DATEOID}
+	3, {INT8ARRAYOID, DATEOID, DATEOID},
+	CURSOR_OPT_CUSTOM_PLAN		/* planned for the ids at hand: a generic
+								 * plan made on a small table would stay a
+								 * sequential scan (docs/performance.md) */
 };
 
 /* A room type that can take the stay */
@@ -457,18 +460,25 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 }
 
 /*
- * choose_plans reads the plans of the city's room types (one query) and
- * gives every offer (in search_rows_plan's order) its plan.
+ * choose_plans reads the plans of the offers' room types (one query,
+ * through room_type_plans_idx for the offers' properties only) and gives
+ * every offer (in search_rows_plan's order) its plan.
  */
 static void
-choose_plans(Offer *offers, int noffers, Datum city, const PlanAsk *ask)
+choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
 {
 	Datum		args[3];
 	RoomPlans  *rooms;
 	int			nrooms;
 	int			next = 0;
+	int64	   *property_ids = palloc(sizeof(int64) * Max(noffers, 1));
+	int			nproperties = 0;
 
-	args[0] = city;
+	/* the offers' properties, each once (offers come grouped by property) */
+	for (int i = 0; i < noffers; i++)
+		if (nproperties == 0 || property_ids[nproperties - 1] != offers[i].property_id)
+			property_ids[nproperties++] = offers[i].property_id;
+	args[0] = bk_int8_array(property_ids, nproperties);
 	args[1] = DateADTGetDatum(ask->check_in);
 	args[2] = DateADTGetDatum(ask->check_out);
 	bk_exec(&search_plans_plan, args, NULL, 0);
@@ -601,7 +611,7 @@ booking_search(PG_FUNCTION_ARGS)
 		PlanAsk		ask = {rate_plan, check_in, check_out, nights, rooms, guests, children};
 		int			kept = 0;
 
-		choose_plans(offers, noffers, PG_GETARG_DATUM(0), &ask);
+		choose_plans(offers, noffers, &ask);
 		for (int i = 0; i < noffers; i++)
 			if (!offers[i].dropped)
 				offers[kept++] = offers[i];

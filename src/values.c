@@ -105,6 +105,25 @@ bk_numeric_zero(void)
 }
 
 /*
+ * bk_cents_zero is the amount 0.00 (made once): what an amount that is
+ * nothing prints as.
+ */
+Datum
+bk_cents_zero(void)
+{
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = bk_round_cents(int64_to_numeric(0));
+		MemoryContextSwitchTo(old);
+	}
+	return NumericGetDatum(zero);
+}
+
+/*
  * bk_round_cents rounds an amount half-up (away from zero) to cents, the
  * one rounding every price and fee gets, once, where it is computed.
  */
