@@ -184,6 +184,8 @@ bk_nights_same_prices(const BkNights *a, const BkNights *b)
  * bk_nights_shortage looks at the nights bk_nights_lock recorded for
  * [check_in, check_out) and reports the first that is missing or has
  * fewer than `rooms` free units.  Returns false when every night has them.
+ * With `rooms` 0 only a missing night counts (an overbooked night has
+ * fewer than 0 free units, 2.0).
  */
 bool
 bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
@@ -198,10 +200,10 @@ bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
 
 		if (night->night != expected)
 			break;
-		if (available < rooms)
+		if (available < rooms && rooms > 0)
 		{
 			shortage->night = night->night;
-			shortage->available = available;
+			shortage->available = Max(available, 0);	/* overbooked: none free */
 			shortage->missing = false;
 			return true;
 		}
