@@ -876,8 +876,8 @@ typedef struct BkOverbooked		/* the nights a channel booking left over their uni
 	DateADT    *nights;
 	int32	   *over;			/* by how many units each */
 } BkOverbooked;
-extern Datum bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices,
-								   Numeric total, BkOverbooked *over);
+extern bool bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices,
+								  Numeric total, BkOverbooked *over, Datum *result);
 extern void bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null);
 extern void bk_event_write_payload(BkDirect *d, const char *kind, const BkReservation *r,
 								   Datum payload);

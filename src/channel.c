@@ -23,6 +23,10 @@
  *    events; priced at the given total_price spread evenly over the
  *    nights in cents (the first night takes the rounding), else at the
  *    nights' BASE prices;
+ *  - 'new' or 'modified' of a booking whose reservation is live changes
+ *    its stay through modify_reservation's core (modify.c) in overbook
+ *    mode; the channel's total_price, when given, prices the nights as
+ *    above, else nights kept keep their price and new ones take today's;
  *  - 'cancelled' cancels it through cancel_reservation's core
  *    (lifecycle.c, bk_cancel_locked); of a booking never seen: BK005;
  *  - a night never opened for sale is BK005, and nothing is applied.
@@ -375,22 +379,23 @@ cancel_booking(const ChannelRevision *rev, int64 id)
 }
 
 /*
- * modify_booking changes the booking's live reservation to the revision's
- * stay through modify_reservation's core (modify.c), taking nights short
- * of units, and returns it.
+ * modify_booking changes the booking's reservation to the revision's stay
+ * through modify_reservation's core (modify.c), taking nights short of
+ * units, into *result.  Returns false, changing nothing, when the
+ * reservation holds nothing any more (cancelled, expired).
  */
-static Datum
-modify_booking(const ChannelRevision *rev, int64 id)
+static bool
+modify_booking(const ChannelRevision *rev, int64 id, Datum *result)
 {
 	Datum	   *prices = NULL;
 	Numeric		total = NULL;
 	BkOverbooked over;
-	Datum		result;
 
 	if (rev->total_price)
 		prices = spread_total(rev->total_price, rev->stay.rooms,
 							  rev->stay.check_out - rev->stay.check_in, &total);
-	result = bk_modify_overbooking(id, &rev->stay, prices, total, &over);
+	if (!bk_modify_overbooking(id, &rev->stay, prices, total, &over, result))
+		return false;
 	if (over.n > 0)
 	{
 		BkDirect	d;
@@ -403,24 +408,7 @@ modify_booking(const ChannelRevision *rev, int64 id)
 							   overbooked_payload(rev, over.nights, over.over, over.n));
 		bk_direct_end(&d);
 	}
-	return result;
-}
-
-/*
- * live_reservation says whether reservation `id` still holds or books
- * its units (not cancelled, not expired).
- */
-static bool
-live_reservation(int64 id)
-{
-	BkDirect	d;
-	BkReservation r;
-	bool		live;
-
-	bk_direct_begin(&d, false);
-	live = bk_reservation_read(&d, id, &r) && bk_state_counts(r.state);
-	bk_direct_end(&d);
-	return live;
+	return true;
 }
 
 /*
@@ -473,11 +461,8 @@ booking_apply_channel_booking(PG_FUNCTION_ARGS)
 		id = state.reservation_id;
 		result = cancel_booking(&rev, id);
 	}
-	else if (state.reservation_id != 0 && live_reservation(state.reservation_id))
-	{
+	else if (state.reservation_id != 0 && modify_booking(&rev, state.reservation_id, &result))
 		id = state.reservation_id;
-		result = modify_booking(&rev, id);
-	}
 	else
 		result = create_reservation(&rev, state.reservation_id != 0, &id);
 

@@ -6,7 +6,9 @@
  *    calendar (calendar.c) does not show what the inventory holds, and
  *    (2.0) each reservation whose night prices do not make its
  *    total_price, and each line of a group that does not agree with its
- *    group.  No rows means sound.
+ *    group.  No rows means sound.  (2.0) A night a channel overbooked is
+ *    reported as such ('overbooked: ...'), one overbooked by more than it
+ *    needs as corrupt.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

@@ -706,12 +706,14 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
  * changes reservation `id` to `stay` through modify_reservation's core in
  * overbook mode, at `prices` (one per night of the stay, making `total`;
  * NULL: priced as modify_reservation prices), and returns the reservation
- * as it is now; *over gets the nights left over their units.  A
- * reservation that can no longer change (its stay is over) is BK003.
+ * as it is now in *result; *over gets the nights left over their units.
+ * Returns false, changing nothing, when the reservation holds nothing any
+ * more (cancelled or expired: the caller books anew); one whose stay is
+ * over (checked_out, no_show) is BK003.
  */
-Datum
+bool
 bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices, Numeric total,
-					  BkOverbooked *over)
+					  BkOverbooked *over, Datum *result)
 {
 	BkDirect	d;
 	BkReservation r;
@@ -730,7 +732,12 @@ bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices, 
 
 	bk_direct_begin(&d, true);
 	bk_lock_reservation(&d, id, NULL, &r);
-	if (!bk_state_counts(r.state) || r.state == BK_CHECKED_OUT || r.state == BK_NO_SHOW)
+	if (!bk_state_counts(r.state))
+	{
+		bk_direct_end(&d);
+		return false;
+	}
+	if (r.state == BK_CHECKED_OUT || r.state == BK_NO_SHOW)
 		report_not_changeable(&r);
 	if (r.property_id != stay->property_id)
 		ereport(ERROR,
@@ -739,5 +746,6 @@ bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices, 
 				 errdetail("Reservation %lld is at property %lld; the revision names property %lld.",
 						   (long long) id, (long long) r.property_id, (long long) stay->property_id),
 				 errhint("Cancel it and book the other property anew.")));
-	return modify_locked(&d, &r, r.property_id, &req, &mode);
+	*result = modify_locked(&d, &r, r.property_id, &req, &mode);
+	return true;
 }
