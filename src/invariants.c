@@ -39,8 +39,9 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"           AND i.overbooked OPERATOR(pg_catalog.=) ((i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
 	"       pg_catalog.format('overbooked: %s unit(s) over: held %s + booked %s > units %s', i.overbooked, i.held, i.booked, i.units) END)," \
 	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
-	"       pg_catalog.format('overbooked is %s but held %s + booked %s exceed units %s by %s', i.overbooked, i.held, i.booked, i.units," \
-	"                         GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units)) END),"
+	"       pg_catalog.format('overbooked is %s but the night needs %s (held %s + booked %s, units %s)', i.overbooked," \
+	"                         GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units)," \
+	"                         i.held, i.booked, i.units) END),"
 
 #define COUNTS_SQL COUNTS_SQL_OF(COUNTS_OVERSOLD_SQL)
 #define COUNTS_SQL_OF(oversold) \

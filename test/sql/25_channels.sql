@@ -171,4 +171,23 @@ SELECT t.try(format($$SELECT booking.apply_channel_booking('bcom', 'Z5', 1, 'new
 SELECT t.try(format($$SELECT booking.apply_channel_booking('bcom', 'Z5', 1, 'new', %s, 'DBL',
     current_date + 10, current_date + 11, 1, -5)$$, :p));
 
+-- pay-down by an expiry: a hold on D+14's last unit, a channel booking
+-- over it, then the hold dies and is expired
+SELECT (booking.reserve_range(:p, 'DBL', current_date + 14, current_date + 15, guest_id => 'late')).state;
+SELECT (booking.apply_channel_booking('exp', 'X11', 1, 'new', :p, 'DBL', current_date + 14,
+                                      current_date + 15)).state;
+SELECT * FROM t.chan_inv(:p, 'DBL', 14, 15);
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 minute' WHERE guest_id = 'late';
+SELECT booking.expire_holds() AS expired;
+SELECT * FROM t.chan_inv(:p, 'DBL', 14, 15);
+
+-- a night overbooked by more than it needs is corrupt: reported, and
+-- repair_inventory pays it down to what the night needs
+UPDATE booking.inventory SET overbooked = 2
+ WHERE property_id = :p AND room_type = 'DBL' AND night = current_date + 14;
+SELECT night - current_date AS d, problem FROM booking.check_invariants() WHERE property_id = :p;
+SELECT night - current_date AS d, held_before, held_after, booked_before, booked_after, fixed
+  FROM booking.repair_inventory() WHERE property_id = :p;
+SELECT * FROM t.chan_inv(:p, 'DBL', 14, 15);
+
 SELECT night - current_date AS d, problem FROM booking.check_invariants() WHERE property_id = :p;
