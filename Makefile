@@ -44,7 +44,8 @@ OBJS = \
 	src/group_lifecycle.o \
 	src/modify.o \
 	src/policy.o \
-	src/stay.o
+	src/stay.o \
+	src/channel.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

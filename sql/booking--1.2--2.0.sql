@@ -538,6 +538,53 @@ GRANT EXECUTE ON FUNCTION
     TO booking_admin;
 
 /* ---------------------------------------------------------------------
+ * Channels.  A booking made on a channel (an OTA) is applied by
+ * apply_channel_booking, revision by revision, and is never refused for
+ * lack of units: a night it takes beyond units is counted in
+ * inventory.overbooked, which only that path raises and which every
+ * unit coming free on the night pays down first.  channel_booking is the
+ * latest revision applied of each (channel, external_id) and the
+ * reservation it made; its row is what serialises two revisions of one
+ * booking.
+ * ---------------------------------------------------------------------
+ */
+ALTER TABLE booking.inventory
+    ADD COLUMN overbooked int NOT NULL DEFAULT 0
+        CONSTRAINT inventory_overbooked_nonnegative CHECK (overbooked OPERATOR(pg_catalog.>=) 0),
+    DROP CONSTRAINT inventory_no_oversell,
+    ADD CONSTRAINT inventory_no_oversell
+        CHECK ((held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.<=) (units OPERATOR(pg_catalog.+) overbooked));
+
+CREATE TABLE booking.channel_booking (
+    channel        text NOT NULL,
+    external_id    text NOT NULL,
+    revision       bigint NOT NULL,
+    status         text NOT NULL,
+    reservation_id bigint,
+    digest         bytea,
+    applied_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (channel, external_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('booking.channel_booking', '');
+REVOKE ALL ON booking.channel_booking FROM PUBLIC;
+GRANT SELECT ON booking.channel_booking TO booking_admin;
+
+CREATE FUNCTION booking.apply_channel_booking(channel text, external_id text, revision bigint,
+                                              status text, property_id bigint, room_type text,
+                                              check_in date, check_out date, rooms int DEFAULT 1,
+                                              total_price numeric DEFAULT NULL,
+                                              guest_id text DEFAULT NULL)
+    RETURNS booking.reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_apply_channel_booking';
+REVOKE ALL ON FUNCTION
+    booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text)
+    TO booking_app;
+
+/* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
  * ---------------------------------------------------------------------
  */

@@ -368,6 +368,7 @@ typedef enum BkColumn
 	BK_INVENTORY_HELD,
 	BK_INVENTORY_BOOKED,
 	BK_INVENTORY_PRICE,
+	BK_INVENTORY_OVERBOOKED,	/* 2.0: channels */
 	BK_RESERVATION_RESERVATION_ID,
 	BK_RESERVATION_PROPERTY_ID,
 	BK_RESERVATION_ROOM_TYPE,
@@ -507,6 +508,7 @@ typedef struct BkNight
 	int32		units;
 	int32		held;
 	int32		booked;
+	int32		overbooked;		/* 2.0: units sold beyond units (channels) */
 	Datum		price;			/* numeric, inside tuple */
 	bool		price_null;
 } BkNight;
@@ -864,5 +866,21 @@ extern void BookingHooksInit(void);
 extern int	bk_pick_due_holds(int32 max_rows, Datum skip_ids,
 							  MemoryContext keep, int64 **ids);
 extern int	bk_expire_due_hold(int64 reservation_id);
+
+/* channel.c: channel bookings and overbooking (2.0); with the overbooking
+ * helpers of inventory.c and compat.c */
+extern int32 bk_night_overbook(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta);
+extern bool bk_schema_has_overbooked(void);
+typedef struct BkOverbooked		/* the nights a channel booking left over their units */
+{
+	int			n;
+	DateADT    *nights;
+	int32	   *over;			/* by how many units each */
+} BkOverbooked;
+extern bool bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices,
+								  Numeric total, BkOverbooked *over, Datum *result);
+extern void bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null);
+extern void bk_event_write_payload(BkDirect *d, const char *kind, const BkReservation *r,
+								   Datum payload);
 
 #endif							/* BOOKING_H */

@@ -205,9 +205,10 @@ booking_availability(PG_FUNCTION_ARGS)
 				continue;
 			values[0] = room_type;
 			values[1] = DateADTGetDatum(night);
-			values[2] = Int32GetDatum(days[d] +
-									  bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
-															 room_type, night));
+			/* an overbooked night (channels, 2.0) is below zero: none free */
+			values[2] = Int32GetDatum(Max(0, days[d] +
+										  bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+																 room_type, night)));
 			values[3] = prices[d];
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}

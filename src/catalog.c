@@ -56,12 +56,43 @@ static BookingPlan upsert_nights_plan = {
 	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, NUMERICOID}
 };
 
+/*
+ * The same from 2.0, where a night may be overbooked (channels): units
+ * coming free pay overbooked down first, as on every other path
+ * (inventory.c, night_write).
+ */
+static BookingPlan upsert_nights_2_0_plan = {
+	"INSERT INTO booking.inventory AS i (property_id, room_type, night, units, price)"
+	" SELECT $1, $2, $3 OPERATOR(pg_catalog.+) g, COALESCE($5, rt.units), COALESCE($6, rt.base_price)"
+	"   FROM booking.room_type rt,"
+	"        pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
+	"  WHERE rt.property_id OPERATOR(pg_catalog.=) $1 AND rt.code OPERATOR(pg_catalog.=) $2"
+	" ON CONFLICT (property_id, room_type, night) DO UPDATE"
+	"    SET units = COALESCE($5, i.units), price = COALESCE($6, i.price),"
+	"        overbooked = GREATEST(0, LEAST(i.overbooked,"
+	"                     (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) COALESCE($5, i.units)))",
+	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, NUMERICOID}
+};
+
 /* Nights of [$3, $4) holding or booking more than $5 units, locked. */
 static BookingPlan overcommitted_nights_plan = {
 	"SELECT night, held, booked FROM booking.inventory"
 	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
 	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
 	"   AND (held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.>) $5"
+	" ORDER BY night LIMIT 1",
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
+};
+
+/*
+ * From 2.0: more than $5 units plus what the night is overbooked by
+ * (lowering units may not overbook a night further; only a channel does).
+ */
+static BookingPlan overcommitted_nights_2_0_plan = {
+	"SELECT night, held, booked FROM booking.inventory"
+	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
+	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
+	"   AND (held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.>) ($5 OPERATOR(pg_catalog.+) overbooked)"
 	" ORDER BY night LIMIT 1",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
 };
@@ -222,6 +253,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	Datum		args[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			written;
+	bool		overbooked;
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	room_type = bk_text_arg(fcinfo, 1, "room_type", BOOKING_MAX_CODE_BYTES, true, true);
@@ -242,6 +274,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	bk_connect();
 	bk_require_property(property_id);
 	bk_lock_room_type(property_id, room_type);
+	overbooked = bk_schema_has_overbooked();
 	args[0] = Int64GetDatum(property_id);
 	args[1] = CStringGetTextDatum(room_type);
 
@@ -251,7 +284,8 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 	{
 		args[4] = PG_GETARG_DATUM(4);
-		bk_exec(&overcommitted_nights_plan, args, NULL, 1);
+		bk_exec(overbooked ? &overcommitted_nights_2_0_plan : &overcommitted_nights_plan,
+				args, NULL, 1);
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
@@ -269,7 +303,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	else
 		args[5] = NumericGetDatum(bk_round_cents(PG_GETARG_NUMERIC(5)));	/* money: cents */
 
-	bk_exec(&upsert_nights_plan, args, nulls, 0);
+	bk_exec(overbooked ? &upsert_nights_2_0_plan : &upsert_nights_plan, args, nulls, 0);
 	written = (int) SPI_processed;
 	bk_calendar_refresh_range(property_id, room_type, first_night, end_night);
 	if (!PG_ARGISNULL(5) && bk_schema_has_night_prices())

@@ -66,6 +66,19 @@ bk_schema_has_night_prices(void)
 }
 
 /*
+ * bk_schema_has_overbooked says whether the nights count the units a
+ * channel sold beyond their units (inventory.overbooked, version 2.0 on).
+ */
+bool
+bk_schema_has_overbooked(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+	Oid			inventory = OidIsValid(namespace) ? get_relname_relid("inventory", namespace) : InvalidOid;
+
+	return OidIsValid(inventory) && get_attnum(inventory, "overbooked") != InvalidAttrNumber;
+}
+
+/*
  * The same questions on the write path (direct.c), answered from the
  * columns of a table that the current unit of direct work has opened,
  * without a catalog lookup: bk_unit_has_event_deltas (booking.event

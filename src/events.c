@@ -506,6 +506,16 @@ bk_event_write_modified(BkDirect *d, const BkReservation *r, const BkReservation
 }
 
 /*
+ * bk_event_write_payload writes a `kind` event of reservation *r with the
+ * payload given (jsonb) and no calendar change: channel.c's `overbooked`.
+ */
+void
+bk_event_write_payload(BkDirect *d, const char *kind, const BkReservation *r, Datum payload)
+{
+	write_event(d, kind, r, payload, 0, NULL);
+}
+
+/*
  * write_event writes one event with `payload`; see bk_event_write.
  */
 static void

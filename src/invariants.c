@@ -6,7 +6,9 @@
  *    calendar (calendar.c) does not show what the inventory holds, and
  *    (2.0) each reservation whose night prices do not make its
  *    total_price, and each line of a group that does not agree with its
- *    group.  No rows means sound.
+ *    group.  No rows means sound.  (2.0) A night a channel overbooked is
+ *    reported as such ('overbooked: ...'), one overbooked by more than it
+ *    needs as corrupt.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -20,9 +22,29 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 /*
  * The nightly counts against the reservations (BK_RECOUNT_CTE), at
  * every version.  Every operator is pg_catalog's, written out
- * (test/lint/sql-operators).
+ * (test/lint/sql-operators).  `oversold` is the check of a night's
+ * capacity and `overbooked` more problems: from 2.0 (channels) a night
+ * may hold and book up to units + overbooked; a night overbooked is its
+ * own problem, and one overbooked by more than it needs is corrupt
+ * (every unit coming free pays overbooked down first).
  */
-#define COUNTS_SQL \
+#define COUNTS_OVERSOLD_SQL \
+	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) i.units THEN" \
+	"       pg_catalog.format('oversold: held %s + booked %s > units %s', i.held, i.booked, i.units) END),"
+
+#define COUNTS_OVERSOLD_2_0_SQL \
+	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) (i.units OPERATOR(pg_catalog.+) i.overbooked) THEN" \
+	"       pg_catalog.format('oversold: held %s + booked %s > units %s + overbooked %s', i.held, i.booked, i.units, i.overbooked) END)," \
+	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) 0" \
+	"           AND i.overbooked OPERATOR(pg_catalog.=) ((i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
+	"       pg_catalog.format('overbooked: %s unit(s) over: held %s + booked %s > units %s', i.overbooked, i.held, i.booked, i.units) END)," \
+	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
+	"       pg_catalog.format('overbooked is %s but the night needs %s (held %s + booked %s, units %s)', i.overbooked," \
+	"                         GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units)," \
+	"                         i.held, i.booked, i.units) END),"
+
+#define COUNTS_SQL COUNTS_SQL_OF(COUNTS_OVERSOLD_SQL)
+#define COUNTS_SQL_OF(oversold) \
 	BK_RECOUNT_CTE \
 	" SELECT COALESCE(i.property_id, e.property_id), COALESCE(i.room_type, e.room_type)," \
 	"        COALESCE(i.night, e.night), p.problem" \
@@ -33,8 +55,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"  CROSS JOIN LATERAL (VALUES" \
 	"    (CASE WHEN i.night IS NULL THEN" \
 	"       pg_catalog.format('reservations hold %s and book %s units of a night with no inventory row', e.held, e.booked) END)," \
-	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) i.units THEN" \
-	"       pg_catalog.format('oversold: held %s + booked %s > units %s', i.held, i.booked, i.units) END)," \
+	oversold \
 	"    (CASE WHEN i.held OPERATOR(pg_catalog.<) 0 OR i.booked OPERATOR(pg_catalog.<) 0 THEN" \
 	"       pg_catalog.format('negative count: held %s, booked %s', i.held, i.booked) END)," \
 	"    (CASE WHEN i.night IS NOT NULL AND i.held OPERATOR(pg_catalog.<>) COALESCE(e.held, 0) THEN" \
@@ -176,7 +197,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"          AND (r.payment_ref OPERATOR(pg_catalog.=) f.payment_ref) IS NOT TRUE))"
 
 static BookingPlan check_plan_2_0 = {
-	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
 												  BK_NOT_ON_SALE_SQL)
 	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL "  ORDER BY 1, 2, 3, 4",
@@ -214,7 +235,7 @@ booking_check_invariants(PG_FUNCTION_ARGS)
 	bk_connect_read_only();
 	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
 			!bk_schema_has_event_deltas() ? &check_plan_1_1 :
-			bk_schema_has_night_prices() ? &check_plan_2_0 : &check_plan, NULL, NULL, 0);
+			bk_schema_has_overbooked() ? &check_plan_2_0 : &check_plan, NULL, NULL, 0);
 	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;

@@ -120,6 +120,8 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 		night->units = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_UNITS)));
 		night->held = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_HELD)));
 		night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
+		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
+			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
 		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
 									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
 									&night->price_null);
@@ -154,6 +156,8 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 		night->units = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_UNITS)));
 		night->held = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_HELD)));
 		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));
+		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
+			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
 		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
 	}
 	index_endscan(scan);
@@ -180,6 +184,8 @@ bk_nights_same_prices(const BkNights *a, const BkNights *b)
  * bk_nights_shortage looks at the nights bk_nights_lock recorded for
  * [check_in, check_out) and reports the first that is missing or has
  * fewer than `rooms` free units.  Returns false when every night has them.
+ * With `rooms` 0 only a missing night counts (an overbooked night has
+ * fewer than 0 free units, 2.0).
  */
 bool
 bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
@@ -194,10 +200,10 @@ bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
 
 		if (night->night != expected)
 			break;
-		if (available < rooms)
+		if (available < rooms && rooms > 0)
 		{
 			shortage->night = night->night;
-			shortage->available = available;
+			shortage->available = Max(available, 0);	/* overbooked: none free */
 			shortage->missing = false;
 			return true;
 		}
@@ -228,31 +234,75 @@ bk_nights_total(const BkNights *nights, int32 rooms)
 }
 
 /*
- * bk_night_change adds held_delta to held and booked_delta to booked on
- * one night locked by this transaction.  The CHECK constraints on
- * booking.inventory refuse any result that would oversell or go negative.
- * A night is written once per unit: a second change in the same unit
- * would be an update of a row this command already updated.
+ * night_write adds held_delta to held and booked_delta to booked on one
+ * night locked by this transaction, and sets overbooked (2.0) by the one
+ * rule every writer of a night follows:
+ *  - the engine's own paths (overbook false) never raise it, and pay it
+ *    down first whenever units come free: overbooked := max(0,
+ *    min(overbooked, held + booked - units)), so that an overbooked night
+ *    has no free unit until it is back within its units;
+ *  - a channel booking (overbook true) raises it to exactly what the
+ *    night needs: max(overbooked, held + booked - units).
+ * The CHECK constraints on booking.inventory refuse any result that would
+ * oversell (held + booked > units + overbooked) or go negative.  A night
+ * is written once per unit: a second change in the same unit would be an
+ * update of a row this command already updated.
  */
-void
-bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
+static void
+night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, bool overbook)
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_INVENTORY);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_NEW);
-	int			columns[2] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED)};
-	bool		nulls[2] = {false, false};
-	Datum		values[2];
+	int			columns[3] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED), 0};
+	bool		nulls[3] = {false, false, false};
+	Datum		values[3];
+	int			ncolumns = 2;
+	int32		beyond;
 
 	night->held += held_delta;
 	night->booked += booked_delta;
 	values[0] = Int32GetDatum(night->held);
 	values[1] = Int32GetDatum(night->booked);
-	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, 2, columns, values, nulls),
+	if (bk_has_column(BK_INVENTORY_OVERBOOKED))
+	{
+		beyond = night->held + night->booked - night->units;
+		if (overbook)
+			night->overbooked = Max(night->overbooked, beyond);
+		else
+			night->overbooked = Max(0, Min(night->overbooked, beyond));
+		columns[2] = bk_column(BK_INVENTORY_OVERBOOKED);
+		values[2] = Int32GetDatum(night->overbooked);
+		ncolumns = 3;
+	}
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
 					   slot, true);
 	bk_direct_update(d, BK_INVENTORY, &night->tid, slot);
 	night->tid = slot->tts_tid;
 	ExecClearTuple(slot);
+}
+
+/*
+ * bk_night_change is night_write on the engine's own paths: never beyond
+ * units, paying overbooked down as units come free.
+ */
+void
+bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
+{
+	night_write(d, night, held_delta, booked_delta, false);
+}
+
+/*
+ * bk_night_overbook is night_write for a channel booking (channel.c):
+ * the night takes the units whether it has them or not, and overbooked
+ * rises by what it lacks.  Returns by how many units the night is over
+ * its units afterwards (0 when it had them).
+ */
+int32
+bk_night_overbook(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
+{
+	night_write(d, night, held_delta, booked_delta, true);
+	return night->overbooked;
 }
 
 /*

@@ -444,14 +444,8 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	int64		id;
 	BkReservation r;
 	BkDirect	d;
-	BkNights	nights;
 	Datum		result;
-	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON,
-	BK_RESERVATION_CANCELLATION_FEE};
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
 	char	   *guest_id;
-	BkCharge	charge;
 
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
@@ -462,26 +456,47 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	bk_lock_reservation(&d, id, guest_id, &r);
 	if (!bk_state_counts(r.state))
 		PG_RETURN_DATUM(unchanged(&d, &r));
-	/* the fee at now: no query for a hold or a 'BASE' reservation */
-	bk_cancel_charge(&d, &r, bk_now(), &charge);
-
-	bk_nights_lock(&d, r.property_id, r.room_type, r.check_in, r.check_out, &nights);
-	bk_nights_require_all(&nights, id, r.property_id, bk_reservation_room_type(&r),
-						  r.check_in, r.check_out);
-	if (bk_state_is_live_hold(r.state))
-		bk_nights_change(&d, &nights, -r.rooms, 0);
-	else
-		bk_nights_change(&d, &nights, 0, -r.rooms);
-
-	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CANCELLED));
-	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
-	nulls[1] = PG_ARGISNULL(1);
-	values[2] = NumericGetDatum(charge.fee);
-	bk_reservation_update(&d, &r, bk_has_column(BK_RESERVATION_CANCELLATION_FEE) ? 3 : 2,
-						  columns, values, nulls);
-	bk_event_write_charged(&d, "cancelled", &r, r.rooms, charge.refund);
+	bk_cancel_locked(&d, &r, PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1));
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * bk_cancel_locked cancels reservation *r, locked by the caller and
+ * holding or booking units (bk_state_counts): its units go back (paying
+ * down an overbooked night first, inventory.c), it records its
+ * cancellation_fee and reason (text, or reason_null) and writes its
+ * `cancelled` event.  cancel_reservation's core, and a channel's
+ * cancelled revision's (channel.c).
+ */
+void
+bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null)
+{
+	BkNights	nights;
+	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CANCEL_REASON,
+	BK_RESERVATION_CANCELLATION_FEE};
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	BkCharge	charge;
+
+	/* the fee at now: no query for a hold or a 'BASE' reservation */
+	bk_cancel_charge(d, r, bk_now(), &charge);
+
+	bk_nights_lock(d, r->property_id, r->room_type, r->check_in, r->check_out, &nights);
+	bk_nights_require_all(&nights, r->reservation_id, r->property_id, bk_reservation_room_type(r),
+						  r->check_in, r->check_out);
+	if (bk_state_is_live_hold(r->state))
+		bk_nights_change(d, &nights, -r->rooms, 0);
+	else
+		bk_nights_change(d, &nights, 0, -r->rooms);
+
+	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(d), BK_CANCELLED));
+	values[1] = reason;
+	nulls[1] = reason_null;
+	values[2] = NumericGetDatum(charge.fee);
+	bk_reservation_update(d, r, bk_has_column(BK_RESERVATION_CANCELLATION_FEE) ? 3 : 2,
+						  columns, values, nulls);
+	bk_event_write_charged(d, "cancelled", r, r->rooms, charge.refund);
 }

@@ -18,6 +18,12 @@
  * after, and with them both calendar changes (the new stay taken, the old
  * given back), which the publisher folds: no writer locks the room
  * calendar.
+ *
+ * A channel's modified revision (channel.c) changes the stay through the
+ * same core (modify_locked) in "overbook" mode: no rule or past check, a
+ * night short of units is taken anyway and overbooked rises
+ * (inventory.c, bk_night_overbook), a night never opened is BK005, and
+ * the channel's total_price, when it gives one, prices the nights.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,6 +55,20 @@ typedef struct ChangeRequest
 	char	   *rate_plan;		/* and which (NULL: 'BASE') */
 	int32		children;		/* -1: keep */
 } ChangeRequest;
+
+/*
+ * How the core changes the stay: as modify_reservation (overbook false),
+ * or as a channel's revision (true): taking nights short of units, at the
+ * prices given (NULL: priced as modify_reservation prices), reporting in
+ * *over the nights left over their units.
+ */
+typedef struct ChangeMode
+{
+	bool		overbook;
+	const Datum *prices;		/* one per night of the new stay, or NULL */
+	Numeric		total;			/* with prices */
+	BkOverbooked *over;			/* overbook: filled */
+} ChangeMode;
 
 /* One stay: a room type, its nights [first, end), the rooms it holds */
 typedef struct Stay
@@ -273,17 +293,26 @@ find_night(BkNightRun *runs, int nruns, Datum room_type, DateADT night)
 
 /*
  * check_units fails BK001 on the first night of the new stay that lacks
- * units, counting the units the old stay holds there as free.
+ * units, counting the units the old stay holds there as free.  With
+ * `overbook` (a channel) only a night without inventory fails, BK005.
  */
 static void
 check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int nruns,
-			const Stay *old, const Stay *new)
+			const Stay *old, const Stay *new, bool overbook)
 {
 	for (DateADT night = new->first; night < new->end; night++)
 	{
 		BkNight    *n = find_night(runs, nruns, new->room_type, night);
 		int32		free_units;
 
+		if (n == NULL && overbook)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_NOT_FOUND),
+					 errmsg("night %s of room type \"%s\" at property %lld was never opened for sale",
+							bk_date_str(night), room_type_name, (long long) property_id),
+					 errhint("Open the nights with booking.open_inventory, then apply the revision again.")));
+		if (overbook)
+			continue;
 		if (n == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
@@ -310,7 +339,7 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
  */
 static void
 move_units(BkDirect *d, BkNightRun *runs, int nruns, const Stay *old, const Stay *new,
-		   bool live_hold)
+		   bool live_hold, const ChangeMode *mode)
 {
 	for (int s = 0; s < nruns; s++)
 		for (int i = 0; i < runs[s].nights.n; i++)
@@ -323,7 +352,35 @@ move_units(BkDirect *d, BkNightRun *runs, int nruns, const Stay *old, const Stay
 			else
 				runs[s].booked_delta[i] = delta;
 		}
-	bk_night_runs_apply(d, runs, nruns);
+	if (!mode->overbook)
+	{
+		bk_night_runs_apply(d, runs, nruns);
+		return;
+	}
+	/* a channel: nights taken may go over their units, those given back pay down */
+	mode->over->n = 0;
+	mode->over->nights = palloc(sizeof(DateADT) * Max(new->end - new->first, 1));
+	mode->over->over = palloc(sizeof(int32) * Max(new->end - new->first, 1));
+	for (int s = 0; s < nruns; s++)
+		for (int i = 0; i < runs[s].nights.n; i++)
+		{
+			BkNight    *night = &runs[s].nights.nights[i];
+			int32		held = runs[s].held_delta[i];
+			int32		booked = runs[s].booked_delta[i];
+
+			if (held + booked > 0)
+			{
+				int32		by = bk_night_overbook(d, night, held, booked);
+
+				if (by > 0)
+				{
+					mode->over->nights[mode->over->n] = night->night;
+					mode->over->over[mode->over->n++] = by;
+				}
+			}
+			else if (held != 0 || booked != 0)
+				bk_night_change(d, night, held, booked);
+		}
 }
 
 /*
@@ -432,6 +489,9 @@ record_key(const ChangeRequest *req, const char *scope, int64 id)
 	bk_finish();
 }
 
+static Datum modify_locked(BkDirect *d, BkReservation *rp, int64 property_id,
+							const ChangeRequest *req, const ChangeMode *mode);
+
 /*
  * booking_modify_reservation is modify_reservation(reservation_id,
  * check_in, check_out, rooms, room_type, guests, idempotency_key,
@@ -449,31 +509,9 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	int64		property_id = 0;
 	BkDirect	d;
 	BkReservation r;
-	BkReservation before;
-	Stay		old;
-	Stay		new;
-	int32		old_guests = 0;
-	int32		new_guests;
-	bool		isnull;
-	Datum		value;
-	BkStayPlace place;
-	BkStayRequest where;
-	DateADT		today;
-	BkNightRun *runs;
-	int			nruns;
-	Datum	   *sold = NULL;
-	DateADT		sold_first = 0;
-	int			nsold = 0;
-	ItemPointerData sold_tid;
-	Datum	   *prices;
-	Numeric		total;
 	Datum		result;
 	const char *scope;
-	BkSaleTerms old_terms = {NULL, 0};
-	BkSaleTerms new_terms;
-	BkPlan		plan;
-	Numeric		extra;
-	bool		keep_sold;
+	static const ChangeMode plain = {false, NULL, NULL, NULL};
 
 	read_request(fcinfo, &req);
 	id = PG_GETARG_INT64(0);
@@ -506,6 +544,47 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	if (!bk_state_counts(r.state) || r.state == BK_CHECKED_OUT || r.state == BK_NO_SHOW)
 		report_not_changeable(&r);
 
+	result = modify_locked(&d, &r, property_id, &req, &plain);
+	record_key(&req, scope, id);
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * modify_locked changes reservation *r, locked (read, for a dry run) by
+ * the caller in unit *d, as req asks and mode says, ends the unit and
+ * returns the reservation as it is now (as it would be, for a dry run).
+ */
+static Datum
+modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeRequest *req,
+			  const ChangeMode *mode)
+{
+	BkReservation r = *rp;
+	int64		id = r.reservation_id;
+	BkReservation before;
+	Stay		old;
+	Stay		new;
+	int32		old_guests = 0;
+	int32		new_guests;
+	bool		isnull;
+	Datum		value;
+	BkStayPlace place;
+	BkStayRequest where;
+	DateADT		today;
+	BkNightRun *runs;
+	int			nruns;
+	Datum	   *sold = NULL;
+	DateADT		sold_first = 0;
+	int			nsold = 0;
+	ItemPointerData sold_tid;
+	Datum	   *prices;
+	Numeric		total;
+	Datum		result;
+	BkSaleTerms old_terms = {NULL, 0};
+	BkSaleTerms new_terms;
+	BkPlan		plan;
+	Numeric		extra;
+	bool		keep_sold;
+
 	before = r;
 	old.room_type = r.room_type;
 	old.first = r.check_in;
@@ -514,30 +593,30 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	if (bk_has_column(BK_RESERVATION_GUESTS))
 	{
 		value = heap_getattr(r.tuple, bk_column(BK_RESERVATION_GUESTS),
-							 RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION)), &isnull);
+							 RelationGetDescr(bk_direct_relation(d, BK_RESERVATION)), &isnull);
 		old_guests = isnull ? 0 : DatumGetInt32(value);
 	}
 	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
 	{
-		TupleDesc	desc = RelationGetDescr(bk_direct_relation(&d, BK_RESERVATION));
+		TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
 		char	   *code;
 
 		code = TextDatumGetCString(heap_getattr(r.tuple, bk_column(BK_RESERVATION_RATE_PLAN), desc, &isnull));
 		old_terms.rate_plan = strcmp(code, BK_BASE_PLAN) == 0 ? NULL : code;
 		old_terms.children = DatumGetInt32(heap_getattr(r.tuple, bk_column(BK_RESERVATION_CHILDREN), desc, &isnull));
 	}
-	else if (req.has_rate_plan || req.children >= 0)
+	else if (req->has_rate_plan || req->children >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("rate plans need the extension at version 2.0"),
 				 errhint("ALTER EXTENSION booking UPDATE.")));
-	new_terms.rate_plan = req.has_rate_plan ? req.rate_plan : old_terms.rate_plan;
-	new_terms.children = req.children >= 0 ? req.children : old_terms.children;
-	new.room_type = req.room_type ? CStringGetTextDatum(req.room_type) : old.room_type;
-	new.first = req.has_check_in ? req.check_in : old.first;
-	new.end = req.has_check_out ? req.check_out : old.end;
-	new.rooms = req.rooms > 0 ? req.rooms : old.rooms;
-	new_guests = req.guests > 0 ? req.guests : old_guests;
+	new_terms.rate_plan = req->has_rate_plan ? req->rate_plan : old_terms.rate_plan;
+	new_terms.children = req->children >= 0 ? req->children : old_terms.children;
+	new.room_type = req->room_type ? CStringGetTextDatum(req->room_type) : old.room_type;
+	new.first = req->has_check_in ? req->check_in : old.first;
+	new.end = req->has_check_out ? req->check_out : old.end;
+	new.rooms = req->rooms > 0 ? req->rooms : old.rooms;
+	new_guests = req->guests > 0 ? req->guests : old_guests;
 
 	if (r.state == BK_CHECKED_IN &&
 		(new.first != old.first || new.rooms != old.rooms || new_guests != old_guests ||
@@ -552,10 +631,9 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 		(new_terms.rate_plan == NULL || strcmp(new_terms.rate_plan, old_terms.rate_plan) == 0))
 	{
 		/* nothing to change: nothing is written */
-		result = bk_reservation_datum(&d, &r);
-		bk_direct_end(&d);
-		record_key(&req, scope, id);
-		PG_RETURN_DATUM(result);
+		result = bk_reservation_datum(d, &r);
+		bk_direct_end(d);
+		return result;
 	}
 
 	bk_validate_stay(new.first, new.end);
@@ -564,50 +642,110 @@ booking_modify_reservation(PG_FUNCTION_ARGS)
 	where.check_in = new.first;
 	where.check_out = new.end;
 	where.rooms = new.rooms;
-	bk_look_up_place(&d, &where, new.room_type, &place);
-	bk_plan_look_up(&d, property_id, new.room_type, new_terms.rate_plan, &plan);
+	bk_look_up_place(d, &where, new.room_type, &place);
+	bk_plan_look_up(d, property_id, new.room_type, new_terms.rate_plan, &plan);
 	today = bk_local_today(place.time_zone);
-	check_past(&r, &old, &new, old_guests, new_guests, today);
-	check_rules(property_id, where.room_type, &new, new_guests, new_terms.children, plan.code,
-				&place, old.first < today, today);
+	if (!mode->overbook)
+	{
+		check_past(&r, &old, &new, old_guests, new_guests, today);
+		check_rules(property_id, where.room_type, &new, new_guests, new_terms.children, plan.code,
+					&place, old.first < today, today);
+	}
 	extra = bk_plan_extra(&plan, new.rooms, new_guests, new_terms.children);
 
-	runs = lock_stays(&d, property_id, &old, &new, !req.dry_run, &nruns);
-	check_units(property_id, where.room_type, runs, nruns, &old, &new);
+	runs = lock_stays(d, property_id, &old, &new, !req->dry_run, &nruns);
+	check_units(property_id, where.room_type, runs, nruns, &old, &new, mode->overbook);
 	if (bk_unit_has_night_prices())
-		sold = bk_night_prices_read(&d, id, !req.dry_run, &sold_first, &nsold, &sold_tid);
+		sold = bk_night_prices_read(d, id, !req->dry_run, &sold_first, &nsold, &sold_tid);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));
 	keep_sold = true;
 	if ((new_terms.rate_plan == NULL) != (old_terms.rate_plan == NULL) ||
 		(new_terms.rate_plan && strcmp(new_terms.rate_plan, old_terms.rate_plan) != 0))
 		keep_sold = false;		/* another plan: every night at its price */
-	total = price_new_stay(&d, property_id, runs, nruns, &old, &new, &plan, extra,
-						   keep_sold ? sold : NULL, sold_first, nsold, prices);
-	if (req.dry_run)
+	if (mode->prices)
 	{
-		result = dry_run_result(&d, &r, &new, new_guests, &new_terms, total);
-		bk_direct_end(&d);
-		PG_RETURN_DATUM(result);
+		/* a channel's total: its prices, no extras */
+		memcpy(prices, mode->prices, sizeof(Datum) * (new.end - new.first));
+		total = mode->total;
+		extra = NULL;
 	}
-	move_units(&d, runs, nruns, &old, &new, bk_state_is_live_hold(r.state));
+	else
+		total = price_new_stay(d, property_id, runs, nruns, &old, &new, &plan, extra,
+							   keep_sold ? sold : NULL, sold_first, nsold, prices);
+	if (req->dry_run)
+	{
+		result = dry_run_result(d, &r, &new, new_guests, &new_terms, total);
+		bk_direct_end(d);
+		return result;
+	}
+	move_units(d, runs, nruns, &old, &new, bk_state_is_live_hold(r.state), mode);
 	{
 		BkColumn	columns[8];
 		Datum		values[8];
 		bool		nulls[8];
 		int			n = changed_columns(&new, new_guests, &new_terms, total, columns, values, nulls);
 
-		bk_reservation_update(&d, &r, n, columns, values, nulls);
+		bk_reservation_update(d, &r, n, columns, values, nulls);
 	}
 	r.check_in = new.first;
 	r.check_out = new.end;
 	r.rooms = new.rooms;
 	r.room_type = new.room_type;
 	if (bk_unit_has_night_prices())
-		bk_night_prices_write(&d, id, &sold_tid, sold != NULL, new.first, prices,
+		bk_night_prices_write(d, id, &sold_tid, sold != NULL, new.first, prices,
 							  new.end - new.first, extra);
-	bk_event_write_modified(&d, &r, &before);
-	result = bk_reservation_datum(&d, &r);
-	bk_direct_end(&d);
-	record_key(&req, scope, id);
-	PG_RETURN_DATUM(result);
+	bk_event_write_modified(d, &r, &before);
+	result = bk_reservation_datum(d, &r);
+	bk_direct_end(d);
+	*rp = r;
+	return result;
+}
+
+/*
+ * bk_modify_overbooking is a channel's modified revision (channel.c):
+ * changes reservation `id` to `stay` through modify_reservation's core in
+ * overbook mode, at `prices` (one per night of the stay, making `total`;
+ * NULL: priced as modify_reservation prices), and returns the reservation
+ * as it is now in *result; *over gets the nights left over their units.
+ * Returns false, changing nothing, when the reservation holds nothing any
+ * more (cancelled or expired: the caller books anew); one whose stay is
+ * over (checked_out, no_show) is BK003.
+ */
+bool
+bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Datum *prices, Numeric total,
+					  BkOverbooked *over, Datum *result)
+{
+	BkDirect	d;
+	BkReservation r;
+	ChangeRequest req;
+	ChangeMode	mode = {true, prices, total, over};
+
+	over->n = 0;
+	memset(&req, 0, sizeof(req));
+	req.has_check_in = true;
+	req.check_in = stay->check_in;
+	req.has_check_out = true;
+	req.check_out = stay->check_out;
+	req.rooms = stay->rooms;
+	req.room_type = stay->room_type;
+	req.children = -1;
+
+	bk_direct_begin(&d, true);
+	bk_lock_reservation(&d, id, NULL, &r);
+	if (!bk_state_counts(r.state))
+	{
+		bk_direct_end(&d);
+		return false;
+	}
+	if (r.state == BK_CHECKED_OUT || r.state == BK_NO_SHOW)
+		report_not_changeable(&r);
+	if (r.property_id != stay->property_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a channel booking cannot move to another property"),
+				 errdetail("Reservation %lld is at property %lld; the revision names property %lld.",
+						   (long long) id, (long long) r.property_id, (long long) stay->property_id),
+				 errhint("Cancel it and book the other property anew.")));
+	*result = modify_locked(&d, &r, r.property_id, &req, &mode);
+	return true;
 }

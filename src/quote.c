@@ -43,11 +43,12 @@ static BookingPlan quote_lookup_2_0_plan = {
 
 /*
  * The nights of the stay: free units, counting the units of holds past
- * their deadline as free (reserve_range would reclaim them), and price.
+ * their deadline as free (reserve_range would reclaim them), never below
+ * zero (an overbooked night, 2.0), and price.
  */
 static BookingPlan quote_nights_plan = {
 	"SELECT $3 OPERATOR(pg_catalog.+) g,"
-	"       ((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)"
+	"       CASE WHEN i.night IS NOT NULL THEN GREATEST(0, ((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)"
 	"       OPERATOR(pg_catalog.+)"
 	"       COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r"
 	"                  WHERE r.property_id OPERATOR(pg_catalog.=) $1"
@@ -55,7 +56,7 @@ static BookingPlan quote_nights_plan = {
 	"                    AND r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")"
 	"                    AND r.hold_expires_at OPERATOR(pg_catalog.<=) $5"
 	"                    AND r.check_in OPERATOR(pg_catalog.<=) ($3 OPERATOR(pg_catalog.+) g)"
-	"                    AND r.check_out OPERATOR(pg_catalog.>) ($3 OPERATOR(pg_catalog.+) g)), 0),"
+	"                    AND r.check_out OPERATOR(pg_catalog.>) ($3 OPERATOR(pg_catalog.+) g)), 0)) END,"
 	"       i.price"
 	"  FROM pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
 	"  LEFT JOIN booking.inventory i"

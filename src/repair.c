@@ -25,75 +25,100 @@
 
 PG_FUNCTION_INFO_V1(booking_repair_inventory);
 
-/* The nights that disagree, locked in the global order. */
-static BookingPlan lock_drifted_plan = {
-	"WITH" BK_RECOUNT_CTE
-	" SELECT pg_catalog.array_agg(property_id), pg_catalog.array_agg(room_type),"
-	"        pg_catalog.array_agg(night)"
-	"   FROM (SELECT i.property_id, i.room_type, i.night"
-	"           FROM booking.inventory i"
-	"           LEFT JOIN expected e"
-	"             ON e.property_id OPERATOR(pg_catalog.=) i.property_id"
-	"            AND e.room_type OPERATOR(pg_catalog.=) i.room_type"
-	"            AND e.night OPERATOR(pg_catalog.=) i.night"
-	"          WHERE i.held OPERATOR(pg_catalog.<>) COALESCE(e.held, 0)"
-	"             OR i.booked OPERATOR(pg_catalog.<>) COALESCE(e.booked, 0)"
-	"          ORDER BY i.property_id, i.room_type, i.night"
-	"            FOR UPDATE OF i) d",
-	0, {InvalidOid}
+/*
+ * The nights that disagree, locked in the global order; from 2.0 also
+ * those overbooked by more than they need (every unit coming free pays
+ * overbooked down first, so such a night is corrupt).
+ */
+#define LOCK_DRIFTED_SQL(overbooked_drift) \
+	"WITH" BK_RECOUNT_CTE \
+	" SELECT pg_catalog.array_agg(property_id), pg_catalog.array_agg(room_type)," \
+	"        pg_catalog.array_agg(night)" \
+	"   FROM (SELECT i.property_id, i.room_type, i.night" \
+	"           FROM booking.inventory i" \
+	"           LEFT JOIN expected e" \
+	"             ON e.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"            AND e.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"            AND e.night OPERATOR(pg_catalog.=) i.night" \
+	"          WHERE i.held OPERATOR(pg_catalog.<>) COALESCE(e.held, 0)" \
+	"             OR i.booked OPERATOR(pg_catalog.<>) COALESCE(e.booked, 0)" \
+	overbooked_drift \
+	"          ORDER BY i.property_id, i.room_type, i.night" \
+	"            FOR UPDATE OF i) d"
+
+#define OVERBOOKED_DRIFT(row, held, booked) \
+	" OR " row ".overbooked OPERATOR(pg_catalog.>) GREATEST(0, (" held " OPERATOR(pg_catalog.+) " booked ")" \
+	"                                                OPERATOR(pg_catalog.-) " row ".units)"
+
+static BookingPlan lock_drifted_plan = {LOCK_DRIFTED_SQL(""), 0, {InvalidOid}};
+static BookingPlan lock_drifted_2_0_plan = {
+	LOCK_DRIFTED_SQL(OVERBOOKED_DRIFT("i", "i.held", "i.booked")), 0, {InvalidOid}
 };
 
 /*
  * The locked nights $1/$2/$3, recounted under the lock; those that still
  * disagree and fit their units are fixed.  One row per night that still
- * disagrees, fixed or not.
+ * disagrees, fixed or not.  From 2.0 a night fits units + overbooked,
+ * and its overbooked is paid down to what the recount needs (never
+ * raised: only a channel booking raises it).
  */
+#define FIX_SQL(overbooked_column, overbooked_drift, capacity, set_overbooked) \
+	"WITH k AS (" \
+	"  SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))" \
+	"    AS k(property_id, room_type, night))," \
+	" c AS (" \
+	"  SELECT i.property_id, i.room_type, i.night, i.units" overbooked_column "," \
+	"         i.held AS held_before, i.booked AS booked_before," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"           WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held_after," \
+	"         COALESCE(pg_catalog.sum(r.rooms) FILTER (" \
+	"           WHERE " BK_BOOKED_STATE("r.state") "), 0)::int AS booked_after" \
+	"    FROM k" \
+	"    JOIN booking.inventory i" \
+	"      ON i.property_id OPERATOR(pg_catalog.=) k.property_id" \
+	"     AND i.room_type OPERATOR(pg_catalog.=) k.room_type" \
+	"     AND i.night OPERATOR(pg_catalog.=) k.night" \
+	"    LEFT JOIN booking.reservation r" \
+	"      ON r.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"     AND r.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"     AND r.check_in OPERATOR(pg_catalog.<=) i.night" \
+	"     AND r.check_out OPERATOR(pg_catalog.>) i.night" \
+	"     AND " BK_COUNTED_STATE("r.state") \
+	"   GROUP BY i.property_id, i.room_type, i.night, i.units" overbooked_column ", i.held, i.booked)," \
+	" d AS (" \
+	"  SELECT * FROM c" \
+	"   WHERE c.held_before OPERATOR(pg_catalog.<>) c.held_after" \
+	"      OR c.booked_before OPERATOR(pg_catalog.<>) c.booked_after" overbooked_drift ")," \
+	" u AS (" \
+	"  UPDATE booking.inventory i SET held = d.held_after, booked = d.booked_after" set_overbooked \
+	"    FROM d" \
+	"   WHERE i.property_id OPERATOR(pg_catalog.=) d.property_id" \
+	"     AND i.room_type OPERATOR(pg_catalog.=) d.room_type" \
+	"     AND i.night OPERATOR(pg_catalog.=) d.night" \
+	"     AND d.held_after OPERATOR(pg_catalog.+) d.booked_after OPERATOR(pg_catalog.<=) " capacity \
+	"  RETURNING i.property_id, i.room_type, i.night)" \
+	" SELECT d.property_id, d.room_type, d.night, d.held_before, d.held_after," \
+	"        d.booked_before, d.booked_after, u.night IS NOT NULL AS fixed," \
+	"        CASE WHEN u.night IS NULL THEN pg_catalog.format(" \
+	"          'not fixed: the reservations hold %s and book %s units but the night has only %s;" \
+	" raise its units (open_inventory) or cancel a reservation, then repair again'," \
+	"          d.held_after, d.booked_after, d.units) END AS reason" \
+	"   FROM d LEFT JOIN u" \
+	"     ON u.property_id OPERATOR(pg_catalog.=) d.property_id" \
+	"    AND u.room_type OPERATOR(pg_catalog.=) d.room_type" \
+	"    AND u.night OPERATOR(pg_catalog.=) d.night" \
+	"  ORDER BY d.property_id, d.room_type, d.night"
+
 static BookingPlan fix_plan = {
-	"WITH k AS ("
-	"  SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))"
-	"    AS k(property_id, room_type, night)),"
-	" c AS ("
-	"  SELECT i.property_id, i.room_type, i.night, i.units,"
-	"         i.held AS held_before, i.booked AS booked_before,"
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER ("
-	"           WHERE r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")), 0)::int AS held_after,"
-	"         COALESCE(pg_catalog.sum(r.rooms) FILTER ("
-	"           WHERE " BK_BOOKED_STATE("r.state") "), 0)::int AS booked_after"
-	"    FROM k"
-	"    JOIN booking.inventory i"
-	"      ON i.property_id OPERATOR(pg_catalog.=) k.property_id"
-	"     AND i.room_type OPERATOR(pg_catalog.=) k.room_type"
-	"     AND i.night OPERATOR(pg_catalog.=) k.night"
-	"    LEFT JOIN booking.reservation r"
-	"      ON r.property_id OPERATOR(pg_catalog.=) i.property_id"
-	"     AND r.room_type OPERATOR(pg_catalog.=) i.room_type"
-	"     AND r.check_in OPERATOR(pg_catalog.<=) i.night"
-	"     AND r.check_out OPERATOR(pg_catalog.>) i.night"
-	"     AND " BK_COUNTED_STATE("r.state")
-	"   GROUP BY i.property_id, i.room_type, i.night, i.units, i.held, i.booked),"
-	" d AS ("
-	"  SELECT * FROM c"
-	"   WHERE c.held_before OPERATOR(pg_catalog.<>) c.held_after"
-	"      OR c.booked_before OPERATOR(pg_catalog.<>) c.booked_after),"
-	" u AS ("
-	"  UPDATE booking.inventory i SET held = d.held_after, booked = d.booked_after"
-	"    FROM d"
-	"   WHERE i.property_id OPERATOR(pg_catalog.=) d.property_id"
-	"     AND i.room_type OPERATOR(pg_catalog.=) d.room_type"
-	"     AND i.night OPERATOR(pg_catalog.=) d.night"
-	"     AND d.held_after OPERATOR(pg_catalog.+) d.booked_after OPERATOR(pg_catalog.<=) d.units"
-	"  RETURNING i.property_id, i.room_type, i.night)"
-	" SELECT d.property_id, d.room_type, d.night, d.held_before, d.held_after,"
-	"        d.booked_before, d.booked_after, u.night IS NOT NULL AS fixed,"
-	"        CASE WHEN u.night IS NULL THEN pg_catalog.format("
-	"          'not fixed: the reservations hold %s and book %s units but the night has only %s;"
-	" raise its units (open_inventory) or cancel a reservation, then repair again',"
-	"          d.held_after, d.booked_after, d.units) END AS reason"
-	"   FROM d LEFT JOIN u"
-	"     ON u.property_id OPERATOR(pg_catalog.=) d.property_id"
-	"    AND u.room_type OPERATOR(pg_catalog.=) d.room_type"
-	"    AND u.night OPERATOR(pg_catalog.=) d.night"
-	"  ORDER BY d.property_id, d.room_type, d.night",
+	FIX_SQL("", "", "d.units", ""),
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
+};
+
+static BookingPlan fix_2_0_plan = {
+	FIX_SQL(", i.overbooked", OVERBOOKED_DRIFT("c", "c.held_after", "c.booked_after"),
+			"(d.units OPERATOR(pg_catalog.+) d.overbooked)",
+			", overbooked = GREATEST(0, LEAST(d.overbooked,"
+			" (d.held_after OPERATOR(pg_catalog.+) d.booked_after) OPERATOR(pg_catalog.-) d.units))"),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
 };
 
@@ -163,17 +188,19 @@ booking_repair_inventory(PG_FUNCTION_ARGS)
 {
 	Datum		keys[3];
 	bool		isnull;
+	bool		overbooked;
 
 	InitMaterializedSRF(fcinfo, 0);
 	bk_connect();
-	bk_exec_locking(&lock_drifted_plan, NULL, NULL, 1, "the inventory nights to repair");
+	overbooked = bk_schema_has_overbooked();
+	bk_exec_locking(overbooked ? &lock_drifted_2_0_plan : &lock_drifted_plan, NULL, NULL, 1, "the inventory nights to repair");
 	keys[0] = bk_get(0, 1, &isnull);
 	if (!isnull)
 	{
 		keys[0] = bk_copy_result_datum(0, 1);
 		keys[1] = bk_copy_result_datum(0, 2);
 		keys[2] = bk_copy_result_datum(0, 3);
-		bk_exec(&fix_plan, keys, NULL, 0);
+		bk_exec(overbooked ? &fix_2_0_plan : &fix_plan, keys, NULL, 0);
 		bk_return_rows(fcinfo);
 		refresh_calendar();
 	}

@@ -72,7 +72,8 @@ SELECT count(*) AS problems FROM booking.check_invariants();
 
 -- a day on sale may dip below zero while the publisher folds its batches
 -- out of order (a hold before the expiry that freed its unit): it stays
--- on sale and the next fold brings it back; a night without inventory
+-- on sale (availability shows no unit below zero: 0) and the next fold
+-- brings it back; a night without inventory
 -- keeps the "not on sale" marker through any fold
 SELECT booking.add_property('Fold Order Inn', 'Tomar', 'UTC') AS f \gset
 SELECT booking.add_room_type(:f, 'A', 'Alpha', 1, 2, 10);
