@@ -13,7 +13,10 @@
  *    mark_no_show on the reservation's, rate_plan and children on
  *    reserve_range, quote, search and modify_reservation, rate_plan on
  *    set_rules and clear_rules, the reservation's rate_plan, children and
- *    cancellation_fee and the states checked_in, checked_out, no_show.
+ *    cancellation_fee and the states checked_in, checked_out, no_show;
+ *    and channels: apply_channel_booking on the property's shard (the
+ *    channel_booking row and the reservation it makes live with the
+ *    property).
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
@@ -504,6 +507,44 @@ SELECT booking_router.reroute(fn, 'booking.node_of(reservation_id)', writes => t
                 "booking.check_out(bigint)",
                 "booking.mark_no_show(bigint)"}'::regprocedure[]) fn;
 
+/* ---------------------------------------------------------------------
+ * Channels.  A channel's booking is at one property: apply_channel_booking
+ * runs on shard node_of(property_id), where its channel_booking row, the
+ * reservation it makes and the nights it may overbook live.  Every
+ * revision of one (channel, external_id) names the same property, so
+ * every revision reaches the shard that holds the row.  booking.reservation
+ * is unchanged.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_apply_channel_booking(part int, expect int, channel text,
+                                                        external_id text, revision bigint,
+                                                        status text, property_id bigint,
+                                                        room_type text, check_in date,
+                                                        check_out date, rooms int,
+                                                        total_price numeric, guest_id text)
+    RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
+           r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
+           r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+      FROM booking.apply_channel_booking(channel, external_id, revision, status, property_id,
+                                         room_type, check_in, check_out, rooms, total_price,
+                                         guest_id) r
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking.apply_channel_booking(channel text, external_id text, revision bigint,
+                                              status text, property_id bigint, room_type text,
+                                              check_in date, check_out date, rooms int DEFAULT 1,
+                                              total_price numeric DEFAULT NULL,
+                                              guest_id text DEFAULT NULL)
+    RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+SELECT booking_router.reroute('booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text)',
+                              'booking.node_of(property_id)', writes => true);
+
 /* set_rules and clear_rules: rate_plan at the end (NULL: the room type's rules) */
 DROP FUNCTION booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int);
 DROP FUNCTION booking.clear_rules(bigint, text, date, date);
@@ -701,7 +742,9 @@ REVOKE ALL ON FUNCTION
     booking_router.px_clear_rules(int, int, bigint, text, date, date, text),
     booking_router.px_search(text, date, date, int, int, int, text, int),
     booking_router.px_search_on(int, text, date, date, int, int, int, text, int),
-    booking_router.search_each(text, date, date, int, int, int, text, int)
+    booking_router.search_each(text, date, date, int, int, int, text, int),
+    booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text),
+    booking_router.px_apply_channel_booking(int, int, text, text, bigint, text, bigint, text, date, date, int, numeric, text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     booking.confirm_booking(bigint, text, text),
@@ -731,7 +774,9 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_cancel_quote(int, int, bigint, timestamptz, text),
     booking_router.px_check_in(int, int, bigint),
     booking_router.px_check_out(int, int, bigint),
-    booking_router.px_mark_no_show(int, int, bigint)
+    booking_router.px_mark_no_show(int, int, bigint),
+    booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text),
+    booking_router.px_apply_channel_booking(int, int, text, text, bigint, text, bigint, text, date, date, int, numeric, text)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION
     booking.quote(bigint, text, date, date, int, int, text, int),

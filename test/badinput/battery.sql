@@ -12,8 +12,9 @@ CREATE EXTENSION booking;
 CREATE SCHEMA bi;
 
 -- Fixture.  2.0: a cancellation policy, rate plans (derived, per person,
--- priced night by night), a plan rule, and reservations under a plan and
--- in the stay's states (checked_in, checked_out, no_show).
+-- priced night by night), a plan rule, reservations under a plan and
+-- in the stay's states (checked_in, checked_out, no_show), and a channel's
+-- booking.
 CREATE TABLE bi.fx (k text PRIMARY KEY, v bigint);
 INSERT INTO bi.fx SELECT 'pid', booking.add_property('Bad Input Inn', 'Edgetown', 'UTC');
 INSERT INTO bi.fx SELECT 'pid_east', booking.add_property('Dateline Lodge', 'Edgetown', 'Pacific/Kiritimati');
@@ -60,6 +61,10 @@ INSERT INTO bi.fx SELECT 'no_show', reservation_id FROM booking.mark_no_show((SE
                                                       (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 2,
                                                       rate_plan => 'NR')),
     'fixture-no-show-pay')));
+-- a channel's booking (2.0), revision 1
+INSERT INTO bi.fx SELECT 'channel', reservation_id FROM booking.apply_channel_booking(
+    'fixture-ota', 'FX-1', 1, 'new', (SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 40, current_date + 42,
+    guest_id => 'g1');
 INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
 SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
 
@@ -244,12 +249,31 @@ SELECT 'text:code', unnest(ARRAY['''BASE''', '''NR''', '''FLEX''', 'repeat(''c''
 UNION ALL
 SELECT 'text:meal_plan', unnest(ARRAY['''breakfast''', 'NULL', '''''', 'repeat(''m'', 1001)'])
 UNION ALL
+-- channels (2.0): the fixture's channel and booking, others, and the
+-- limits (channel 1..64 bytes, external_id 1..200 bytes); statuses known
+-- and not; revisions at, below and above the fixture's 1, negative, huge
+SELECT 'text:channel', unnest(ARRAY['''fixture-ota''', '''ota''', '''''', 'NULL', 'repeat(''c'', 64)', 'repeat(''c'', 65)',
+                                    'repeat(''é'', 32)', 'repeat(''é'', 32) || ''x''', ''' '''])
+UNION ALL
+SELECT 'text:external_id', unnest(ARRAY['''FX-1''', '''x-'' || (random() * 1e6)::int', '''''', 'NULL',
+                                        'repeat(''e'', 200)', 'repeat(''e'', 201)', 'repeat(''é'', 100)',
+                                        'repeat(''é'', 100) || ''x''', '''fx-1'''])
+UNION ALL
+SELECT 'text:status', unnest(ARRAY['''new''', '''modified''', '''cancelled''', 'NULL', '''''', '''NEW''', '''new ''',
+                                   '''confirmed''', '''canceled''', '''held'''])
+UNION ALL
+SELECT 'bigint:revision', unnest(ARRAY['0', '1', '2', '5', '-1', 'NULL', '9223372036854775807',
+                                       '-9223372036854775808', '(extract(epoch FROM now()) * 1000)::bigint'])
+UNION ALL
+SELECT 'numeric:total_price', unnest(ARRAY['NULL', '250', '0', '0.01', '100.005', '-0.01', '''NaN''', '''Infinity''',
+                                           '''-Infinity''', '1e100', '1000000000.01', '9.99e131071'])
+UNION ALL
 -- the long text in the pool of every argument whose value reaches an
 -- index (drawn 65% of the time from its own pool), as well as in 'text'
 SELECT k, 'bi.long_text(2800)'
   FROM unnest(ARRAY['text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city',
                     'text:guest_id', 'text:room_type', 'text:code', 'text:rate_plan', 'text:parent',
-                    'text:policy', 'text:meal_plan']) k;
+                    'text:policy', 'text:meal_plan', 'text:channel', 'text:external_id', 'text:status']) k;
 
 -- The values a well-behaved client would send: "mostly valid" calls draw
 -- from these, so that calls get past the first check into the deep code.
@@ -272,6 +296,11 @@ UPDATE bi.pool SET good = true
     OR (kind = 'numeric:price' AND expr IN ('90', '0'))
     OR (kind = 'integer:children' AND expr IN ('0', '1', '2', 'NULL'))
     OR (kind = 'integer:base_occupancy' AND expr IN ('1', '2', 'NULL'))
+    OR (kind = 'text:channel' AND expr IN ('''fixture-ota''', '''ota'''))
+    OR (kind = 'text:external_id' AND expr IN ('''FX-1''', '''x-'' || (random() * 1e6)::int'))
+    OR (kind = 'text:status' AND expr IN ('''new''', '''modified''', '''cancelled'''))
+    OR (kind = 'bigint:revision' AND expr IN ('0', '1', '2', '5', '(extract(epoch FROM now()) * 1000)::bigint'))
+    OR (kind = 'numeric:total_price' AND expr IN ('NULL', '250', '0.01'))
     OR (kind = 'bigint' AND expr IN ('1', '1024', '1025'))
     OR (kind = 'integer' AND expr IN ('1', '2', '3', '5', '100'))
     OR (kind = 'numeric' AND expr IN ('0', '100', '99.99', 'NULL'))

@@ -3,13 +3,14 @@
 -- the payment_pending state, the event outbox tables and the monitoring
 -- views (all in 1.0); version 1.1's stay rules and room calendar; 2.0's
 -- rate plans, rates, cancellation policies, plan rules and the stay's
--- states and columns.
+-- states and columns; 2.0's channels: inventory.overbooked (the CHECK
+-- becomes held + booked <= units + overbooked) and booking.channel_booking.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(155);
+SELECT plan(166);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -363,10 +364,11 @@ SELECT results_eq(
        ORDER BY conname$$,
     $$VALUES ('inventory_booked_nonnegative', 'CHECK ((booked >= 0))'),
              ('inventory_held_nonnegative', 'CHECK ((held >= 0))'),
-             ('inventory_no_oversell', 'CHECK (((held + booked) <= units))'),
+             ('inventory_no_oversell', 'CHECK (((held + booked) <= (units + overbooked)))'),
+             ('inventory_overbooked_nonnegative', 'CHECK ((overbooked >= 0))'),
              ('inventory_price_nonnegative', 'CHECK ((price >= (0)::numeric))'),
              ('inventory_units_nonnegative', 'CHECK ((units >= 0))')$$,
-    'inventory CHECKs: held >= 0, booked >= 0, held + booked <= units, units >= 0, price >= 0');
+    'inventory CHECKs: held >= 0, booked >= 0, held + booked <= units + overbooked (2.0), overbooked >= 0, units >= 0, price >= 0');
 SELECT ok((SELECT bool_and(convalidated) FROM pg_constraint
             WHERE conrelid = 'booking.inventory'::regclass AND contype = 'c'),
           'every inventory CHECK is validated');
@@ -430,6 +432,28 @@ SELECT lives_ok(
     $$UPDATE booking.inventory SET held = 0, booked = 2
        WHERE property_id = 1023 * 1024 AND room_type = 'DBL' AND night = current_date + 30$$,
     'a night exactly full (held + booked = units) is allowed');
+-- 2.0: overbooked widens the CHECK by exactly its own amount, and only
+-- apply_channel_booking writes it; as the superuser, directly:
+SELECT lives_ok(
+    $$UPDATE booking.inventory SET held = 1, booked = 2, overbooked = 1
+       WHERE property_id = 1023 * 1024 AND room_type = 'DBL' AND night = current_date + 30$$,
+    'a night one unit over with overbooked = 1 (held + booked = units + overbooked) is allowed');
+SELECT throws_ok(
+    $$UPDATE booking.inventory SET booked = booked + 1
+       WHERE property_id = 1023 * 1024 AND room_type = 'DBL' AND night = current_date + 30$$,
+    '23514',
+    'new row for relation "inventory" violates check constraint "inventory_no_oversell"',
+    'one more unit than units + overbooked fails 23514 (inventory_no_oversell)');
+SELECT throws_ok(
+    $$UPDATE booking.inventory SET overbooked = -1, held = 0, booked = 0
+       WHERE property_id = 1023 * 1024 AND room_type = 'DBL' AND night = current_date + 30$$,
+    '23514',
+    'new row for relation "inventory" violates check constraint "inventory_overbooked_nonnegative"',
+    'a negative overbooked fails 23514 (inventory_overbooked_nonnegative)');
+SELECT lives_ok(
+    $$UPDATE booking.inventory SET held = 0, booked = 2, overbooked = 0
+       WHERE property_id = 1023 * 1024 AND room_type = 'DBL' AND night = current_date + 30$$,
+    'the night back to exactly full, overbooked 0');
 SELECT throws_ok(
     $$INSERT INTO booking.inventory (property_id, room_type, night, units, price)
       VALUES (1023 * 1024, 'NOPE', current_date + 30, 2, 100)$$,
@@ -645,6 +669,41 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute
               AND atttypid = 'boolean'::regtype AND attnotnull),
           ARRAY['has_plan_rules', 'has_rate_plans'],
           'room_type has the booleans has_rate_plans and has_plan_rules (NOT NULL)');
+
+-- ---------------------------------------------------------------------
+-- 2.0: channels.  inventory.overbooked (at the end, NOT NULL DEFAULT 0)
+-- and booking.channel_booking, the latest revision applied of each
+-- (channel, external_id)
+-- ---------------------------------------------------------------------
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull,
+             pg_get_expr(d.adbin, d.adrelid) COLLATE "default"
+        FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE a.attrelid = 'booking.inventory'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+         AND a.attnum > (SELECT attnum FROM pg_attribute
+                          WHERE attrelid = 'booking.inventory'::regclass AND attname = 'price')$$,
+    $$VALUES ('overbooked', 'integer', true, '0')$$,
+    'booking.inventory gains overbooked int NOT NULL DEFAULT 0 after price, its last column');
+SELECT has_table('booking', 'channel_booking', 'table booking.channel_booking exists');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
+        FROM pg_attribute
+       WHERE attrelid = 'booking.channel_booking'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum LIMIT 7$$,
+    $$VALUES ('channel', 'text'), ('external_id', 'text'), ('revision', 'bigint'),
+             ('status', 'text'), ('reservation_id', 'bigint'), ('digest', 'bytea'),
+             ('applied_at', 'timestamp with time zone')$$,
+    'booking.channel_booking is (channel, external_id, revision, status, reservation_id, digest, applied_at)');
+SELECT col_is_pk('booking', 'channel_booking', ARRAY['channel', 'external_id'],
+                 'channel_booking is keyed by (channel, external_id): one row per booking of a channel');
+SELECT col_not_null('booking', 'channel_booking', 'revision', 'channel_booking.revision is NOT NULL');
+SELECT col_not_null('booking', 'channel_booking', 'status', 'channel_booking.status is NOT NULL');
+SELECT is_empty(
+    $$VALUES ('booking.channel_booking')
+      EXCEPT
+      SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
+    'pg_extension_config_dump registers channel_booking (2.0)');
 
 SELECT * FROM finish();
 ROLLBACK;

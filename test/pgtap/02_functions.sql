@@ -10,9 +10,9 @@
 -- and the stay (add_rate_plan, set_rates, add_policy, cancel_quote,
 -- check_in, check_out, mark_no_show; rate_plan and children on
 -- reserve_range, quote, search and modify_reservation, rate_plan on
--- set_rules and clear_rules).
+-- set_rules and clear_rules); 2.0's channels: apply_channel_booking.
 BEGIN;
-SELECT plan(189);
+SELECT plan(201);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -628,6 +628,50 @@ SELECT is_definer('booking', 'cancel_quote', ARRAY['bigint', 'timestamp with tim
 SELECT is_definer('booking', 'check_in', ARRAY['bigint'], 'check_in is SECURITY DEFINER');
 SELECT is_definer('booking', 'check_out', ARRAY['bigint'], 'check_out is SECURITY DEFINER');
 SELECT is_definer('booking', 'mark_no_show', ARRAY['bigint'], 'mark_no_show is SECURITY DEFINER');
+
+-- ---------------------------------------------------------------------
+-- 2.0: channels.  apply_channel_booking: one signature, the API's
+-- argument names and defaults, returns booking.reservation, SECURITY
+-- DEFINER with the pinned search_path, VOLATILE, not STRICT, LANGUAGE c;
+-- a required argument NULL or a status it does not know: 22023.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'apply_channel_booking',
+                    ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date', 'integer',
+                          'numeric', 'text'],
+                    'booking.apply_channel_booking(text, text, bigint, text, bigint, text, date, date, int, numeric, text) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace AND proname = 'apply_channel_booking'),
+          1, 'apply_channel_booking has exactly one signature');
+SELECT is(pg_get_function_arguments('booking.apply_channel_booking(text,text,bigint,text,bigint,text,date,date,int,numeric,text)'::regprocedure),
+          'channel text, external_id text, revision bigint, status text, property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, total_price numeric DEFAULT NULL::numeric, guest_id text DEFAULT NULL::text',
+          'apply_channel_booking(channel, external_id, revision, status, property_id, room_type, check_in, check_out, rooms DEFAULT 1, total_price DEFAULT NULL, guest_id DEFAULT NULL)');
+SELECT function_returns('booking', 'apply_channel_booking',
+                        ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date', 'integer',
+                              'numeric', 'text'],
+                        'booking.reservation', 'apply_channel_booking returns booking.reservation (one row)');
+SELECT results_eq(
+    $$SELECT p.proconfig::text[] COLLATE "default", p.provolatile::text COLLATE "default",
+             p.proisstrict, p.proretset, l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace AND p.proname = 'apply_channel_booking'$$,
+    $$VALUES (ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, false, 'c')$$,
+    'apply_channel_booking runs with search_path = pg_catalog, pg_temp (and no other setting), VOLATILE, not STRICT, not a set, LANGUAGE c');
+SELECT is_definer('booking', 'apply_channel_booking',
+                  ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date', 'integer',
+                        'numeric', 'text'],
+                  'apply_channel_booking is SECURITY DEFINER');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking(NULL, 'x', 1, 'new', 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', 'channel must not be NULL', 'apply_channel_booking with a NULL channel: 22023');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', NULL, 1, 'new', 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', 'external_id must not be NULL', 'apply_channel_booking with a NULL external_id: 22023');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', NULL, 'new', 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', 'revision must not be NULL', 'apply_channel_booking with a NULL revision: 22023');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', 1, NULL, 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', 'status must not be NULL', 'apply_channel_booking with a NULL status: 22023');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', 1, 'confirmed', 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', NULL, 'apply_channel_booking with a status other than new, modified, cancelled: 22023');
+SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', -1, 'new', 1, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', NULL, 'apply_channel_booking with a negative revision: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

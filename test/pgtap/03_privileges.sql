@@ -19,8 +19,12 @@
 -- lines and modify_reservation take rate_plan and children.  The tables
 -- rate_plan, rate, cancel_policy and plan_rule are read by booking_reader
 -- and up and written by nobody but the owner.
+-- 2.0 channels: apply_channel_booking for booking_app (PUBLIC,
+-- booking_reader and booking_consumer may not call it); the table
+-- channel_booking is read by booking_admin only and written by nobody but
+-- the owner.
 BEGIN;
-SELECT plan(243);
+SELECT plan(252);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -124,6 +128,8 @@ INSERT INTO fn_matrix VALUES
         (2, 'check_in', ARRAY['bigint']::name[]),
         (2, 'check_out', ARRAY['bigint']::name[]),
         (2, 'mark_no_show', ARRAY['bigint']::name[]),
+        (2, 'apply_channel_booking', ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date',
+                                           'integer', 'numeric', 'text']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -158,7 +164,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 126 tests above.
+-- 129 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -232,6 +238,21 @@ SELECT is_empty(
                        'booking.mark_no_show(bigint)'::regprocedure)
          AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
     'neither PUBLIC nor booking_reader nor booking_consumer can run cancel_quote or the stay');
+-- 2.0 channels: apply_channel_booking granted to booking_app by name,
+-- nothing to PUBLIC, booking_reader or booking_consumer.
+SELECT results_eq(
+    $$SELECT pg_get_userbyid(a.grantee)::text COLLATE "default", a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid = 'booking.apply_channel_booking(text,text,bigint,text,bigint,text,date,date,int,numeric,text)'::regprocedure
+         AND a.grantee <> p.proowner$$,
+    $$VALUES ('booking_app', 'EXECUTE', false)$$,
+    'apply_channel_booking: EXECUTE granted to booking_app only (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname FROM (VALUES ('public'), ('booking_reader'), ('booking_consumer')) AS r(rolname)
+       WHERE has_function_privilege(r.rolname,
+                 'booking.apply_channel_booking(text,text,bigint,text,bigint,text,date,date,int,numeric,text)'::regprocedure,
+                 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_consumer can run apply_channel_booking');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
@@ -242,8 +263,8 @@ SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
 -- room_type, inventory, in 1.1 stay_rule and room_calendar, in 2.0
 -- rate_plan, rate, cancel_policy and plan_rule); admin
 -- also reads reservations, keys, the event
--- outbox and its consumers, and the stats and hold_ages views; nobody
--- writes.
+-- outbox and its consumers, the stats and hold_ages views, and (2.0) the
+-- channels' bookings (channel_booking); nobody writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
                        CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar',
@@ -261,7 +282,8 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('event'::name), ('event_consumer'::name),
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
-               ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name)) AS t(tname)
+               ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
+               ('channel_booking'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -269,7 +291,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 52 tests above.
+-- 55 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -296,6 +318,8 @@ SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
           AND NOT has_table_privilege('public', 'booking.cancel_policy', 'SELECT')
           AND NOT has_table_privilege('public', 'booking.plan_rule', 'SELECT'),
           'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
+SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT'),
+          'PUBLIC cannot read booking.channel_booking');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],

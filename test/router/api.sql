@@ -339,6 +339,42 @@ SELECT t.try($$SELECT booking.check_in(424242)$$) AS no_reservation;
 SELECT t.try($$SELECT booking.check_in(NULL)$$);
 SELECT t.avail(:mar, 0, 3);
 
+-- channels (booking 2.0): apply_channel_booking on the property's shard.
+-- Revisions in order, out of order and repeated; a booking on a sold-out
+-- night overbooks it (availability shows 0, check_invariants says by how
+-- much) and is paid down when the engine's own reservation there is
+-- cancelled; the errors.
+SELECT booking.add_property('Casa Canal', 'Aveiro', 'UTC') AS canal \gset
+SELECT booking.add_room_type(:canal, 'TWN', 'Twin', 1, 2, 70);
+SELECT booking.open_inventory(:canal, 'TWN', current_date, current_date + 20);
+SELECT t.res(r), r.rate_plan FROM booking.apply_channel_booking('ota', 'BC-1', 1, 'new', :canal, 'TWN',
+                                                                current_date + 2, current_date + 4,
+                                                                guest_id => 'ota-guest') r;
+SELECT t.res(r) FROM booking.apply_channel_booking('ota', 'BC-1', 1, 'new', :canal, 'TWN',
+                                                   current_date + 2, current_date + 4, guest_id => 'ota-guest') r;
+SELECT t.try(format($$SELECT booking.apply_channel_booking('ota', 'BC-1', 1, 'new', %s, 'TWN', current_date + 2, current_date + 5, guest_id => 'ota-guest')$$, :canal)) AS same_revision_other_content;
+SELECT t.res(r) FROM booking.apply_channel_booking('ota', 'BC-1', 3, 'modified', :canal, 'TWN',
+                                                   current_date + 3, current_date + 6, total_price => 225,
+                                                   guest_id => 'ota-guest') r;
+SELECT t.res(r) FROM booking.apply_channel_booking('ota', 'BC-1', 2, 'modified', :canal, 'TWN',
+                                                   current_date + 2, current_date + 3, guest_id => 'ota-guest') r;
+SELECT reservation_id AS own FROM booking.reserve_range(:canal, 'TWN', current_date + 8, current_date + 9, 1, 'walk-in') \gset
+SELECT state FROM booking.confirm_booking(:own, 'pay-walk-in');
+SELECT t.res(r) FROM booking.apply_channel_booking('ota', 'BC-2', 0, 'new', :canal, 'TWN',
+                                                   current_date + 8, current_date + 10) r;
+SELECT t.avail(:canal, 7, 11);
+SELECT t.rel(problem) FROM booking.check_invariants() WHERE problem LIKE 'overbooked%';
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'TWN', current_date + 8, current_date + 9)$$, :canal)) AS engine_keeps_its_promise;
+SELECT t.res(r) FROM booking.cancel_reservation(:own, 'walked away') r;
+SELECT t.avail(:canal, 7, 11);
+SELECT t.res(r) FROM booking.apply_channel_booking('ota', 'BC-1', 4, 'cancelled', :canal, 'TWN',
+                                                   current_date + 3, current_date + 6, guest_id => 'ota-guest') r;
+SELECT t.try(format($$SELECT booking.apply_channel_booking('ota', 'NEVER', 1, 'cancelled', %s, 'TWN', current_date + 2, current_date + 3)$$, :canal)) AS cancel_unknown;
+SELECT t.try(format($$SELECT booking.apply_channel_booking('ota', 'BC-3', 1, 'new', %s, 'TWN', current_date + 19, current_date + 21)$$, :canal)) AS not_on_sale;
+SELECT t.try(format($$SELECT booking.apply_channel_booking('ota', 'BC-3', 1, 'confirmed', %s, 'TWN', current_date + 2, current_date + 3)$$, :canal)) AS bad_status;
+SELECT t.try($$SELECT booking.apply_channel_booking('ota', 'BC-3', 1, 'new', 424242, 'TWN', current_date + 2, current_date + 3)$$) AS no_property;
+SELECT t.try($$SELECT booking.apply_channel_booking(NULL, 'BC-3', 1, 'new', 424242, 'TWN', current_date + 2, current_date + 3)$$) AS null_channel;
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
