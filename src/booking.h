@@ -201,6 +201,7 @@ extern DateADT bk_next_month(DateADT first);
 extern Datum bk_base_plan_text(void);
 extern Datum bk_numeric_zero(void);
 extern Datum bk_cents_zero(void);
+extern Datum bk_hundredth(void);
 extern Numeric bk_round_cents(Numeric amount);
 
 /* The plan every room type has: the inventory's price (2.0) */
@@ -287,6 +288,7 @@ typedef struct BkRuleViolation
 	char	   *detail;			/* a sentence for people */
 } BkRuleViolation;
 
+extern int32 bk_party_size(int32 guests, int32 children);
 extern char *bk_guests_violation(int32 rooms, int32 guests, int32 max_guests);
 extern void bk_check_guests(int64 property_id, const char *room_type, int32 rooms,
 							int32 guests, int32 max_guests);
@@ -631,6 +633,8 @@ extern void bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, con
 							BkPlan *plan);
 extern char *bk_rate_plan_arg(FunctionCallInfo fcinfo, int argno);
 extern int32 bk_children_arg(FunctionCallInfo fcinfo, int argno);
+extern Numeric bk_plan_step_factor(Datum adjust_pct);
+extern Numeric bk_plan_step(Numeric price, Numeric factor, Numeric amount);
 extern Numeric bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id,
 							  const char *room_type, DateADT night);
 extern void bk_plan_night_prices(BkDirect *d, int64 property_id, Datum room_type,

@@ -222,7 +222,7 @@ check_rules(int64 property_id, const char *room_type, const Stay *new, int32 gue
 {
 	if (guests > 0 || children > 0)
 		bk_check_guests(property_id, room_type, new->rooms,
-						(int32) Min((int64) guests + children, PG_INT32_MAX), place->max_guests);
+						bk_party_size(guests, children), place->max_guests);
 	if (!begun && place->has_rules)
 		bk_require_stay_rules(property_id, room_type, new->first, new->end, today);
 	if (!begun && place->has_plan_rules)

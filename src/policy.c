@@ -525,9 +525,7 @@ charge_fee(JsonbContainer *charge, const BkChargeFacts *f)
 
 	if ((v = getKeyJsonValueFromContainer(charge, "charge_pct", 10, NULL)) != NULL)
 		fee = numeric_times(numeric_times(f->total_price, v->val.numeric),
-							DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum("0.01"),
-																ObjectIdGetDatum(InvalidOid),
-																Int32GetDatum(-1))));
+							DatumGetNumeric(bk_hundredth()));
 	else if ((v = getKeyJsonValueFromContainer(charge, "charge_nights", 13, NULL)) != NULL)
 	{
 		bool		overflow = false;

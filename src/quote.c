@@ -150,6 +150,7 @@ booking_quote(PG_FUNCTION_ARGS)
 	Numeric		extra = NULL;
 	int			unpriced = -1;
 	bool		has_extra_column;
+	char	   *too_many;
 
 	bk_stay_request(fcinfo, &stay);
 	guests = bk_guests_arg(fcinfo, 5);
@@ -221,11 +222,9 @@ booking_quote(PG_FUNCTION_ARGS)
 		reason = psprintf("check_in %s is before the property's local today (%s)",
 						  bk_date_str(check_in), bk_date_str(today));
 	else if ((guests > 0 || children > 0) &&
-			 bk_guests_violation(rooms, (int32) Min((int64) guests + children, PG_INT32_MAX),
-								 max_guests) != NULL)
-		reason = psprintf("max_guests: %s",
-						  bk_guests_violation(rooms, (int32) Min((int64) guests + children, PG_INT32_MAX),
-											  max_guests));
+			 (too_many = bk_guests_violation(rooms, bk_party_size(guests, children),
+											 max_guests)) != NULL)
+		reason = psprintf("max_guests: %s", too_many);
 	else if ((has_rules && !bk_check_stay_rules(property_id, room_type, check_in, check_out,
 												today, &violation)) ||
 			 (has_plan_rules && !bk_check_plan_rules(property_id, room_type, plan.code, check_in,

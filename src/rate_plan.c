@@ -83,27 +83,31 @@ bk_children_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * numeric_const makes a numeric from a C string.
+ * bk_plan_step_factor is a derivation's 1 + adjust_pct / 100, computed as
+ * (100 + adjust_pct) x 0.01 so that it is exact.
  */
-static Numeric
-numeric_const(const char *value)
-{
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(value),
-											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-}
-
-/*
- * step_factor is 1 + adjust_pct / 100, computed as (100 + adjust_pct) x
- * 0.01 so that it is exact.
- */
-static Numeric
-step_factor(Datum adjust_pct)
+Numeric
+bk_plan_step_factor(Datum adjust_pct)
 {
 	Datum		hundred = NumericGetDatum(int64_to_numeric(100));
 
 	return DatumGetNumeric(DirectFunctionCall2(numeric_mul,
 											   DirectFunctionCall2(numeric_add, hundred, adjust_pct),
-											   NumericGetDatum(numeric_const("0.01"))));
+											   bk_hundredth()));
+}
+
+/*
+ * bk_plan_step is one derivation applied to a parent's price: price x
+ * factor + amount, rounded half-up to cents.
+ */
+Numeric
+bk_plan_step(Numeric price, Numeric factor, Numeric amount)
+{
+	Datum		derived = DirectFunctionCall2(numeric_mul, NumericGetDatum(price),
+											  NumericGetDatum(factor));
+
+	derived = DirectFunctionCall2(numeric_add, derived, NumericGetDatum(amount));
+	return bk_round_cents(DatumGetNumeric(derived));
 }
 
 /*
@@ -177,7 +181,7 @@ bk_plan_look_up(BkDirect *d, int64 property_id, Datum room_type, const char *cod
 									plan->code, BK_MAX_PLAN_DEPTH),
 							 errdetail("Property %lld, room type \"%s\".",
 									   (long long) property_id, TextDatumGetCString(room_type))));
-				factors[depth] = step_factor(bk_direct_get_notnull(slot, bk_column(BK_RATE_PLAN_ADJUST_PCT)));
+				factors[depth] = bk_plan_step_factor(bk_direct_get_notnull(slot, bk_column(BK_RATE_PLAN_ADJUST_PCT)));
 				amounts[depth] = DatumGetNumericCopy(bk_direct_get_notnull(slot, bk_column(BK_RATE_PLAN_ADJUST_AMOUNT)));
 				depth++;
 				current = TextDatumGetCString(parent);
@@ -218,13 +222,7 @@ bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id, const ch
 	Numeric		price = DatumGetNumeric(root_price);
 
 	for (int i = 0; i < plan->nsteps; i++)
-	{
-		price = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(price),
-													NumericGetDatum(plan->factor[i])));
-		price = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(price),
-													NumericGetDatum(plan->amount[i])));
-		price = bk_round_cents(price);
-	}
+		price = bk_plan_step(price, plan->factor[i], plan->amount[i]);
 	if (bk_numeric_sign(price) < 0 ||
 		DatumGetBool(DirectFunctionCall2(numeric_gt, NumericGetDatum(price),
 										 NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))

@@ -117,7 +117,7 @@ bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int3
 				 errhint("Choose a check-in on or after the property's local today.")));
 	if (guests > 0 || children > 0)
 		bk_check_guests(stay->property_id, stay->room_type, stay->rooms,
-						(int32) Min((int64) guests + children, PG_INT32_MAX), place->max_guests);
+						bk_party_size(guests, children), place->max_guests);
 	if (place->has_rules)
 		bk_require_stay_rules(stay->property_id, stay->room_type, stay->check_in,
 							  stay->check_out, today);

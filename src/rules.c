@@ -427,6 +427,16 @@ booking_clear_rules(PG_FUNCTION_ARGS)
 }
 
 /*
+ * bk_party_size is how many guests a stay takes: its adults and its
+ * children (2.0), each 0 when not given, at most int32's largest.
+ */
+int32
+bk_party_size(int32 guests, int32 children)
+{
+	return (int32) Min((int64) guests + children, PG_INT32_MAX);
+}
+
+/*
  * bk_guests_violation says why `guests` do not fit in `rooms` rooms of a
  * room type that takes `max_guests` each (2.0's max_guests rule: at most
  * rooms * max_guests), or NULL when they fit.  quote gives it as a

@@ -257,8 +257,6 @@ read_room_plans(int32 nights, RoomPlans **out)
 	uint64		nrows = SPI_processed;
 	RoomPlans  *rooms = palloc(sizeof(RoomPlans) * Max(nrows, 1));
 	int			nrooms = 0;
-	Datum		hundredth = DirectFunctionCall3(numeric_in, CStringGetDatum("0.01"),
-												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 
 	for (uint64 row = 0; row < nrows; row++)
 	{
@@ -288,12 +286,7 @@ read_room_plans(int32 nights, RoomPlans **out)
 		plan->code = TextDatumGetCString(value);
 		value = bk_get(row, 5, &isnull);
 		plan->parent = isnull ? NULL : TextDatumGetCString(value);
-		/* as rate_plan.c's step_factor: (100 + adjust_pct) x 0.01, exact */
-		plan->factor = DatumGetNumeric(DirectFunctionCall2(numeric_mul,
-														   DirectFunctionCall2(numeric_add,
-																			   NumericGetDatum(int64_to_numeric(100)),
-																			   NumericGetDatum(numeric_or_zero(row, 6))),
-														   hundredth));
+		plan->factor = bk_plan_step_factor(NumericGetDatum(numeric_or_zero(row, 6)));
 		plan->amount = numeric_or_zero(row, 7);
 		bk_plan_base(&plan->person);
 		value = bk_get(row, 8, &isnull);
@@ -369,13 +362,7 @@ plan_total(const RoomPlans *room, const PlanRow *plan, const Offer *offer, const
 
 		/* from the root down, each step rounded, as bk_plan_derive */
 		for (int k = nsteps - 1; k >= 0; k--)
-		{
-			price = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(price),
-														NumericGetDatum(steps[k]->factor)));
-			price = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(price),
-														NumericGetDatum(steps[k]->amount)));
-			price = bk_round_cents(price);
-		}
+			price = bk_plan_step(price, steps[k]->factor, steps[k]->amount);
 		if (nsteps > 0 && bk_numeric_sign(price) < 0)
 			return false;
 		prices[i] = NumericGetDatum(price);

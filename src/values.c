@@ -124,6 +124,27 @@ bk_cents_zero(void)
 }
 
 /*
+ * bk_hundredth is the number 0.01 (made once): a percentage times it is
+ * a fraction, exactly.
+ */
+Datum
+bk_hundredth(void)
+{
+	static Numeric hundredth = NULL;
+
+	if (hundredth == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		hundredth = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum("0.01"),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+		MemoryContextSwitchTo(old);
+	}
+	return NumericGetDatum(hundredth);
+}
+
+/*
  * bk_round_cents rounds an amount half-up (away from zero) to cents, the
  * one rounding every price and fee gets, once, where it is computed.
  */
