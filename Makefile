@@ -45,7 +45,8 @@ OBJS = \
 	src/modify.o \
 	src/policy.o \
 	src/stay.o \
-	src/channel.o
+	src/channel.o \
+	src/ari.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -585,6 +585,55 @@ GRANT EXECUTE ON FUNCTION
     TO booking_app;
 
 /* ---------------------------------------------------------------------
+ * The ARI feed (src/ari.c).  ari_night has one row per (property, room
+ * type, night) that changed, with the change_id of its latest change,
+ * drawn under the publisher's lock so that change_ids follow commits;
+ * read_ari joins the values as they are now.  ari_consumer is each
+ * consumer's acknowledgement.  The publisher records the nights of the
+ * events it publishes (when a consumer exists); open_inventory,
+ * set_rates on BASE, set_rules, clear_rules and repair_inventory record
+ * theirs.
+ * ---------------------------------------------------------------------
+ */
+CREATE SEQUENCE booking.ari_change_id_seq;
+
+CREATE TABLE booking.ari_night (
+    property_id bigint NOT NULL,
+    room_type   text NOT NULL,
+    night       date NOT NULL,
+    change_id   bigint NOT NULL,
+    PRIMARY KEY (property_id, room_type, night)
+);
+CREATE UNIQUE INDEX ari_night_change_idx ON booking.ari_night (change_id);
+
+CREATE TABLE booking.ari_consumer (
+    consumer        text PRIMARY KEY CHECK (consumer OPERATOR(pg_catalog.<>) ''),
+    acked_change_id bigint NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+SELECT pg_catalog.pg_extension_config_dump('booking.ari_night', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.ari_consumer', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.ari_change_id_seq', '');
+REVOKE ALL ON booking.ari_night, booking.ari_consumer, booking.ari_change_id_seq FROM PUBLIC;
+GRANT SELECT ON booking.ari_night, booking.ari_consumer TO booking_admin;
+
+CREATE FUNCTION booking.read_ari(consumer text, max int DEFAULT 1000)
+    RETURNS TABLE(change_id bigint, property_id bigint, room_type text, night date,
+                  available int, price numeric, closed boolean)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    ROWS 100
+    AS 'MODULE_PATHNAME', 'booking_read_ari';
+CREATE FUNCTION booking.ack_ari(consumer text, upto bigint)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_ack_ari';
+REVOKE ALL ON FUNCTION booking.read_ari(text, int), booking.ack_ari(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.read_ari(text, int), booking.ack_ari(text, bigint)
+    TO booking_consumer;
+
+/* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
  * ---------------------------------------------------------------------
  */

@@ -887,4 +887,8 @@ extern void bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool r
 extern void bk_event_write_payload(BkDirect *d, const char *kind, const BkReservation *r,
 								   Datum payload);
 
+/* ari.c: the ARI feed of changed nights for channels (2.0) */
+extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);
+extern void bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end);
+
 #endif							/* BOOKING_H */

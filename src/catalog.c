@@ -306,6 +306,7 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	bk_exec(overbooked ? &upsert_nights_2_0_plan : &upsert_nights_plan, args, nulls, 0);
 	written = (int) SPI_processed;
 	bk_calendar_refresh_range(property_id, room_type, first_night, end_night);
+	bk_ari_note_range(property_id, room_type, first_night, end_night);
 	if (!PG_ARGISNULL(5) && bk_schema_has_night_prices())
 		bk_plans_check_prices(property_id, room_type, BK_BASE_PLAN, first_night, end_night);
 	bk_finish();

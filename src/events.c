@@ -866,7 +866,10 @@ publish(FullTransactionId *scan_from, bool from_start)
 	if (scan_from != NULL && FullTransactionIdFollows(*scan_from, scanned_from))
 		save_scan_from(*scan_from);
 	if (ndeltas > 0)
+	{
 		bk_calendar_fold(deltas, ndeltas);
+		bk_ari_record_deltas(deltas, ndeltas);	/* the ARI feed (ari.c) */
+	}
 	return nevents;
 }
 

@@ -672,6 +672,7 @@ booking_set_rates(PG_FUNCTION_ARGS)
 		bk_exec(&set_base_prices_plan, args, NULL, 0);
 		written = (int) SPI_processed;
 		bk_calendar_refresh_range(property_id, room_type, first_night, end_night);
+		bk_ari_note_range(property_id, room_type, first_night, end_night);
 	}
 	else
 	{

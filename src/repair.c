@@ -174,7 +174,10 @@ refresh_calendar(void)
 		}
 	}
 	for (int i = 0; i < spans; i++)
+	{
 		bk_calendar_refresh_range(props[i], types[i], firsts[i], lasts[i] + 1);
+		bk_ari_note_range(props[i], types[i], firsts[i], lasts[i] + 1);
+	}
 }
 
 /*

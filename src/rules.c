@@ -339,8 +339,14 @@ update_flag(RuleTable *table, Datum *key)
 {
 	bk_exec(&table->flag, key, NULL, 0);
 	if (table == &stay_rules)
-		bk_calendar_set_has_rules(DatumGetInt64(key[0]), TextDatumGetCString(key[1]),
-								  DatumGetBool(bk_get_notnull(0, 1)));
+	{
+		bool		has_rules = DatumGetBool(bk_get_notnull(0, 1));
+
+		bk_calendar_set_has_rules(DatumGetInt64(key[0]), TextDatumGetCString(key[1]), has_rules);
+		/* a room type's stop_sell is the ARI feed's closed */
+		bk_ari_note_range(DatumGetInt64(key[0]), TextDatumGetCString(key[1]),
+						  DatumGetDateADT(key[2]), DatumGetDateADT(key[3]));
+	}
 }
 
 /*

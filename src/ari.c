@@ -1,0 +1,324 @@
+/*-------------------------------------------------------------------------
+ * ari.c
+ *    The ARI feed (availability, rates, inventory) for channels:
+ *    booking.read_ari() gives a consumer every (property, room type,
+ *    night) whose availability, BASE price or closed state changed since
+ *    its last booking.ack_ari(), each once, with its values as they are
+ *    now; ten holds on one night are one row.
+ *
+ * The log.  booking.ari_night has one row per (property, room type,
+ * night) that ever changed, with the change_id of its latest change; a
+ * change gives the row a new change_id from booking.ari_change_id_seq
+ * (an upsert), so a consumer reads `change_id > acknowledged` in
+ * change_id order and sees each night once.  Values are not logged: they
+ * are read from booking.inventory and booking.stay_rule when the feed is
+ * read, so a row always carries the night's latest state.
+ *
+ * Who writes it.  Writers of reservations pay nothing: every event
+ * already carries the nights whose free units it changed (events.c), and
+ * the publisher, when it publishes events, records their nights here in
+ * its own transaction (bk_ari_record_deltas), when some consumer exists.
+ * Changes that write no event record their nights themselves, whether a
+ * consumer exists or not (they are rare): open_inventory, set_rates on
+ * BASE, set_rules and clear_rules of a room type, repair_inventory
+ * (bk_ari_note_range).
+ *
+ * Why it never skips a change (the outbox's position rule).  Every
+ * change_id is drawn while holding the publisher's lock (calendar.c),
+ * kept until commit: the publisher holds it while it publishes, the
+ * others take it before they record.  So change_ids are drawn in commit
+ * order, and no transaction can see a change_id while a smaller one is
+ * uncommitted: a consumer that acknowledged `upto` never misses a change
+ * that commits later, since that one's change_id is larger.
+ *
+ * A consumer comes into being with its first read_ari, at the latest
+ * change_id committed: its feed starts at that moment.  The publisher
+ * looks for consumers after it has chosen the events it publishes, so an
+ * event it publishes without recording (no consumer yet) had committed
+ * before a consumer created meanwhile, and is in any snapshot taken
+ * after that consumer's first read.  So a snapshot taken with
+ * availability() after the first read_ari, updated with the feed from
+ * then on, is the live state.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_read_ari);
+PG_FUNCTION_INFO_V1(booking_ack_ari);
+
+/* Most rows one read_ari call returns */
+#define BK_MAX_ARI_READ		10000
+
+/*
+ * Records the nights of the ranges given as four parallel arrays
+ * (property_id[], room_type[], first_night[], end_night[]): each night
+ * once, with a new change_id.  The caller holds the publisher's lock.
+ */
+static BookingPlan record_plan = {
+	"INSERT INTO booking.ari_night AS a (property_id, room_type, night, change_id)"
+	" SELECT n.property_id, n.room_type, n.night,"
+	"        pg_catalog.nextval('booking.ari_change_id_seq'::pg_catalog.regclass)"
+	"   FROM (SELECT DISTINCT r.property_id, r.room_type, g.night::date AS night"
+	"           FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                           pg_catalog.unnest($3::date[]), pg_catalog.unnest($4::date[]))"
+	"                AS r(property_id, room_type, first_night, end_night),"
+	"                pg_catalog.generate_series(r.first_night::timestamp,"
+	"                                           (r.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
+	"                                           interval '1 day') AS g(night)"
+	"          ORDER BY 1, 2, 3) n"
+	" ON CONFLICT (property_id, room_type, night)"
+	" DO UPDATE SET change_id = excluded.change_id",
+	4, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID, DATEARRAYOID}
+};
+
+static BookingPlan any_consumer_plan = {
+	"SELECT EXISTS (SELECT FROM booking.ari_consumer)",
+	0, {InvalidOid}
+};
+
+/* A new consumer starts at the latest change committed. */
+static BookingPlan register_plan = {
+	"INSERT INTO booking.ari_consumer (consumer, acked_change_id)"
+	" SELECT $1, COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_night"
+	" ON CONFLICT DO NOTHING",
+	1, {TEXTOID}
+};
+
+/*
+ * The nights changed since the consumer's acknowledgement, with their
+ * values now: the units nobody holds, has booked or has set aside (never
+ * below 0: an overbooked night has none), the BASE price, and whether the
+ * night is closed (stop_sell, or no longer on sale).
+ */
+static BookingPlan read_plan = {
+	"SELECT a.change_id, a.property_id, a.room_type, a.night,"
+	"       COALESCE(pg_catalog.int4larger(0, (i.units OPERATOR(pg_catalog.-) i.held)"
+	"                                         OPERATOR(pg_catalog.-) i.booked), 0),"
+	"       i.price,"
+	"       i.night IS NULL OR COALESCE(s.stop_sell, false)"
+	"  FROM booking.ari_consumer c"
+	"  JOIN booking.ari_night a ON a.change_id OPERATOR(pg_catalog.>) c.acked_change_id"
+	"  LEFT JOIN booking.inventory i"
+	"    ON i.property_id OPERATOR(pg_catalog.=) a.property_id"
+	"   AND i.room_type OPERATOR(pg_catalog.=) a.room_type AND i.night OPERATOR(pg_catalog.=) a.night"
+	"  LEFT JOIN booking.stay_rule s"
+	"    ON s.property_id OPERATOR(pg_catalog.=) a.property_id"
+	"   AND s.room_type OPERATOR(pg_catalog.=) a.room_type AND s.night OPERATOR(pg_catalog.=) a.night"
+	" WHERE c.consumer OPERATOR(pg_catalog.=) $1"
+	" ORDER BY a.change_id LIMIT $2",
+	2, {TEXTOID, INT4OID}
+};
+
+static BookingPlan ack_lookup_plan = {
+	"SELECT c.acked_change_id,"
+	"       (SELECT COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_night)"
+	"  FROM booking.ari_consumer c WHERE c.consumer OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	1, {TEXTOID}
+};
+
+static BookingPlan ack_plan = {
+	"WITH acked AS ("
+	"  UPDATE booking.ari_consumer SET acked_change_id = $3, updated_at = pg_catalog.now()"
+	"   WHERE consumer OPERATOR(pg_catalog.=) $1)"
+	" SELECT pg_catalog.count(*)::int FROM booking.ari_night"
+	"  WHERE change_id OPERATOR(pg_catalog.>) $2 AND change_id OPERATOR(pg_catalog.<=) $3",
+	3, {TEXTOID, INT8OID, INT8OID}
+};
+
+/*
+ * bk_schema_has_ari says whether the database has the feed's tables
+ * (version 2.0 on).
+ */
+static bool
+bk_schema_has_ari(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("ari_night", namespace));
+}
+
+/* record runs record_plan over n ranges. */
+static void
+record(const int64 *property_ids, const Datum *room_types, const DateADT *firsts,
+	   const DateADT *ends, int n)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *starts = palloc(sizeof(Datum) * n);
+	Datum	   *stops = palloc(sizeof(Datum) * n);
+	Datum		args[4];
+
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = Int64GetDatum(property_ids[i]);
+		starts[i] = DateADTGetDatum(firsts[i]);
+		stops[i] = DateADTGetDatum(ends[i]);
+	}
+	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array((Datum *) room_types, n, TEXTOID, -1, false,
+											  TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(starts, n, DATEOID, sizeof(DateADT), true,
+											  TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(stops, n, DATEOID, sizeof(DateADT), true,
+											  TYPALIGN_INT));
+	bk_exec(&record_plan, args, NULL, 0);
+}
+
+/*
+ * bk_ari_record_deltas records the nights of the calendar changes of the
+ * events being published, when some consumer reads the feed.  The caller
+ * is the publisher: it holds the publisher's lock and has chosen its
+ * events (see the file header for why the consumers are looked for only
+ * now).
+ */
+void
+bk_ari_record_deltas(const BkCalendarDelta *deltas, int n)
+{
+	int64	   *ids;
+	Datum	   *codes;
+	DateADT    *firsts;
+	DateADT    *ends;
+	int			m = 0;
+
+	if (n == 0 || !bk_schema_has_ari())
+		return;
+	bk_exec(&any_consumer_plan, NULL, NULL, 1);
+	if (!DatumGetBool(bk_get_notnull(0, 1)))
+		return;
+	ids = palloc(sizeof(int64) * n);
+	codes = palloc(sizeof(Datum) * n);
+	firsts = palloc(sizeof(DateADT) * n);
+	ends = palloc(sizeof(DateADT) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (deltas[i].end_night <= deltas[i].first_night)
+			continue;
+		ids[m] = deltas[i].property_id;
+		codes[m] = deltas[i].room_type;
+		firsts[m] = deltas[i].first_night;
+		ends[m] = deltas[i].end_night;
+		m++;
+	}
+	if (m > 0)
+		record(ids, codes, firsts, ends, m);
+}
+
+/*
+ * bk_ari_note_range records the nights [first, end) of one room type,
+ * changed by a call that writes no event (open_inventory, set_rates on
+ * BASE, set_rules, clear_rules, repair_inventory, blocks).  It takes the
+ * publisher's lock (waiting, within booking.lock_timeout) and keeps it
+ * to the end of the transaction.  The caller is inside SPI.
+ */
+void
+bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end)
+{
+	Datum		code;
+
+	if (end <= first || !bk_schema_has_ari())
+		return;
+	bk_publisher_lock();
+	code = CStringGetTextDatum(room_type);
+	record(&property_id, &code, &first, &end, 1);
+}
+
+/* require_consumer returns the consumer argument: 1 to 200 bytes. */
+static char *
+require_consumer(FunctionCallInfo fcinfo)
+{
+	return bk_text_arg(fcinfo, 0, "consumer", BOOKING_MAX_REF_BYTES, true, true);
+}
+
+/*
+ * booking_read_ari is read_ari(consumer, max): the nights changed since
+ * the consumer's acknowledgement, at most max of them, in change_id
+ * order, with their values now.  The first call of a consumer creates it
+ * and returns nothing: its feed starts there.  Reading acknowledges
+ * nothing.  Like read_events, it publishes first when it is a transaction
+ * of its own and no sweeper serves the database, so that the feed is not
+ * behind the last commit.
+ */
+Datum
+booking_read_ari(PG_FUNCTION_ARGS)
+{
+	char	   *consumer = require_consumer(fcinfo);
+	int32		max;
+	Datum		args[2];
+
+	bk_require_arg(fcinfo, 1, "max");
+	max = PG_GETARG_INT32(1);
+	if (max < 1 || max > BK_MAX_ARI_READ)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must be between 1 and %d", BK_MAX_ARI_READ),
+				 errdetail("max is %d.", max)));
+	InitMaterializedSRF(fcinfo, 0);
+
+	bk_connect();
+	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
+		(void) bk_publish_events(false);
+	args[0] = CStringGetTextDatum(consumer);
+	args[1] = Int32GetDatum(max);
+	bk_exec(&register_plan, args, NULL, 0);
+	bk_exec(&read_plan, args, NULL, 0);
+	bk_return_rows(fcinfo);
+	bk_finish();
+	return (Datum) 0;
+}
+
+/*
+ * booking_ack_ari is ack_ari(consumer, upto): the consumer has applied
+ * every row it read up to and including change_id upto.  Returns how many
+ * nights that newly acknowledges: 0 for a repeat or an upto at or below
+ * the acknowledged one (acknowledging never goes back).  An upto beyond
+ * the latest change committed was never delivered: BK005.
+ */
+Datum
+booking_ack_ari(PG_FUNCTION_ARGS)
+{
+	char	   *consumer = require_consumer(fcinfo);
+	int64		upto;
+	int64		acked;
+	int64		latest;
+	Datum		args[3];
+	int			newly_acked = 0;
+
+	bk_require_arg(fcinfo, 1, "upto");
+	upto = PG_GETARG_INT64(1);
+
+	bk_connect();
+	args[0] = CStringGetTextDatum(consumer);
+	bk_exec(&ack_lookup_plan, args, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("ARI consumer \"%s\" does not exist", consumer),
+				 errhint("A consumer comes into being with its first booking.read_ari call.")));
+	acked = bk_get_int64(0, 1);
+	latest = bk_get_int64(0, 2);
+	if (upto > latest)
+		ereport(ERROR,
+				(errcode(ERRCODE_BOOKING_NOT_FOUND),
+				 errmsg("change %lld has not been delivered", (long long) upto),
+				 errdetail("The latest change is %lld.", (long long) latest),
+				 errhint("Acknowledge a change_id that read_ari returned.")));
+	if (upto > acked)
+	{
+		args[1] = Int64GetDatum(acked);
+		args[2] = Int64GetDatum(upto);
+		bk_exec(&ack_plan, args, NULL, 1);
+		newly_acked = bk_get_int32(0, 1);
+	}
+	bk_finish();
+	PG_RETURN_INT32(newly_acked);
+}
