@@ -10,9 +10,10 @@
 -- and the stay (add_rate_plan, set_rates, add_policy, cancel_quote,
 -- check_in, check_out, mark_no_show; rate_plan and children on
 -- reserve_range, quote, search and modify_reservation, rate_plan on
--- set_rules and clear_rules); 2.0's channels: apply_channel_booking.
+-- set_rules and clear_rules); 2.0's channels: apply_channel_booking, read_ari
+-- and ack_ari.
 BEGIN;
-SELECT plan(201);
+SELECT plan(211);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -672,6 +673,40 @@ SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', 1, 'c
                  '22023', NULL, 'apply_channel_booking with a status other than new, modified, cancelled: 22023');
 SELECT throws_ok($$SELECT * FROM booking.apply_channel_booking('ota', 'x', -1, 'new', 1, 'DBL', current_date + 1, current_date + 2)$$,
                  '22023', NULL, 'apply_channel_booking with a negative revision: 22023');
+
+-- ---------------------------------------------------------------------
+-- 2.0: the ARI feed.  read_ari(consumer, max DEFAULT 1000) returns
+-- (change_id, property_id, room_type, night, available, price, closed);
+-- ack_ari(consumer, upto) returns int; both SECURITY DEFINER with the
+-- pinned search_path, VOLATILE (read_ari creates its consumer), not
+-- STRICT, LANGUAGE c.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'read_ari', ARRAY['text', 'integer'], 'booking.read_ari(text, int) exists');
+SELECT has_function('booking', 'ack_ari', ARRAY['text', 'bigint'], 'booking.ack_ari(text, bigint) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace AND proname IN ('read_ari', 'ack_ari')),
+          2, 'read_ari and ack_ari have exactly one signature each');
+SELECT is(pg_get_function_arguments('booking.read_ari(text,int)'::regprocedure),
+          'consumer text, max integer DEFAULT 1000', 'read_ari(consumer, max DEFAULT 1000)');
+SELECT is(pg_get_function_result('booking.read_ari(text,int)'::regprocedure),
+          'TABLE(change_id bigint, property_id bigint, room_type text, night date, available integer, price numeric, closed boolean)',
+          'read_ari returns (change_id, property_id, room_type, night, available, price, closed)');
+SELECT is(pg_get_function_arguments('booking.ack_ari(text,bigint)'::regprocedure),
+          'consumer text, upto bigint', 'ack_ari(consumer, upto)');
+SELECT function_returns('booking', 'ack_ari', ARRAY['text', 'bigint'], 'integer', 'ack_ari returns int');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.proconfig::text[] COLLATE "default",
+             p.provolatile::text COLLATE "default", p.proisstrict, p.prosecdef, l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace AND p.proname IN ('read_ari', 'ack_ari')
+       ORDER BY p.proname$$,
+    $$VALUES ('ack_ari', ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, true, 'c'),
+             ('read_ari', ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, true, 'c')$$,
+    'read_ari and ack_ari: SECURITY DEFINER, search_path = pg_catalog, pg_temp, VOLATILE, not STRICT, LANGUAGE c');
+SELECT throws_ok($$SELECT * FROM booking.read_ari(NULL)$$,
+                 '22023', 'consumer must not be NULL', 'read_ari with a NULL consumer: 22023');
+SELECT throws_ok($$SELECT booking.ack_ari('nobody-at-all', 1)$$,
+                 'BK005', 'ARI consumer "nobody-at-all" does not exist', 'ack_ari of an unknown consumer: BK005');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -22,9 +22,10 @@
 -- 2.0 channels: apply_channel_booking for booking_app (PUBLIC,
 -- booking_reader and booking_consumer may not call it); the table
 -- channel_booking is read by booking_admin only and written by nobody but
--- the owner.
+-- the owner.  The ARI feed: read_ari and ack_ari for booking_consumer (and
+-- so booking_admin); ari_night and ari_consumer read by booking_admin only.
 BEGIN;
-SELECT plan(252);
+SELECT plan(270);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -137,6 +138,8 @@ INSERT INTO fn_matrix VALUES
         (3, 'check_invariants', ARRAY[]::name[]),
         (3, 'read_events', ARRAY['text', 'integer']::name[]),
         (3, 'ack_events', ARRAY['text', 'bigint']::name[]),
+        (3, 'read_ari', ARRAY['text', 'integer']::name[]),
+        (3, 'ack_ari', ARRAY['text', 'bigint']::name[]),
         (3, 'stats', ARRAY[]::name[]),
         (3, 'stats_reset', ARRAY[]::name[]),
         (3, 'set_rules', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'boolean',
@@ -164,7 +167,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 129 tests above.
+-- 135 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -253,6 +256,26 @@ SELECT is_empty(
                  'booking.apply_channel_booking(text,text,bigint,text,bigint,text,date,date,int,numeric,text)'::regprocedure,
                  'EXECUTE')$$,
     'neither PUBLIC nor booking_reader nor booking_consumer can run apply_channel_booking');
+-- 2.0 the ARI feed: read_ari and ack_ari granted to booking_consumer by
+-- name (booking_admin has them through it), nothing to PUBLIC,
+-- booking_reader or booking_app.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.read_ari(text,int)'::regprocedure, 'booking.ack_ari(text,bigint)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('ack_ari', 'booking_consumer', 'EXECUTE', false),
+             ('read_ari', 'booking_consumer', 'EXECUTE', false)$$,
+    'read_ari, ack_ari: EXECUTE granted to booking_consumer only (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p
+       CROSS JOIN (VALUES ('public'), ('booking_reader'), ('booking_app')) AS r(rolname)
+       WHERE p.oid IN ('booking.read_ari(text,int)'::regprocedure, 'booking.ack_ari(text,bigint)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_app can read or acknowledge the ARI feed');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
@@ -283,7 +306,7 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
-               ('channel_booking'::name)) AS t(tname)
+               ('channel_booking'::name), ('ari_night'::name), ('ari_consumer'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -291,7 +314,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 55 tests above.
+-- 61 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -320,12 +343,16 @@ SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
           'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
 SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT'),
           'PUBLIC cannot read booking.channel_booking');
+SELECT ok(NOT has_table_privilege('public', 'booking.ari_night', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.ari_consumer', 'SELECT'),
+          'PUBLIC cannot read booking.ari_night nor booking.ari_consumer');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
                           format('%s has no privilege on booking.%s', r.rname, s.sname))
   FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name),
-               ('event_id_seq'::name), ('event_position_seq'::name)) AS s(sname)
+               ('event_id_seq'::name), ('event_position_seq'::name),
+               ('ari_change_id_seq'::name)) AS s(sname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, s.sname;
 -- 12 tests above.
@@ -366,8 +393,8 @@ SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
          AND has_function_privilege('booking_consumer', p.oid, 'EXECUTE')
-         AND p.proname NOT IN ('read_events', 'ack_events')$$,
-    'booking_consumer can execute no booking function but read_events and ack_events');
+         AND p.proname NOT IN ('read_events', 'ack_events', 'read_ari', 'ack_ari')$$,
+    'booking_consumer can execute no booking function but read_events, ack_events and (2.0) read_ari, ack_ari');
 SELECT is_empty(
     $$SELECT p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
