@@ -585,26 +585,26 @@ GRANT EXECUTE ON FUNCTION
     TO booking_app;
 
 /* ---------------------------------------------------------------------
- * The ARI feed (src/ari.c).  ari_night has one row per (property, room
- * type, night) that changed, with the change_id of its latest change,
- * drawn under the publisher's lock so that change_ids follow commits;
- * read_ari joins the values as they are now.  ari_consumer is each
- * consumer's acknowledgement.  The publisher records the nights of the
- * events it publishes (when a consumer exists); open_inventory,
- * set_rates on BASE, set_rules, clear_rules and repair_inventory record
- * theirs.
+ * The ARI feed (src/ari.c).  ari_change is an insert-only log of changed
+ * nights, a range of one room type per row, its change_id drawn under the
+ * publisher's lock so that change_ids follow commits; read_ari expands the
+ * consumer's next changes to nights and joins their values as they are
+ * now.  ari_consumer is each consumer's acknowledgement.  The publisher
+ * records the nights of the events it publishes (when a consumer
+ * exists); open_inventory, set_rates on BASE, set_rules, clear_rules and
+ * repair_inventory record theirs.
  * ---------------------------------------------------------------------
  */
 CREATE SEQUENCE booking.ari_change_id_seq;
 
-CREATE TABLE booking.ari_night (
+CREATE TABLE booking.ari_change (
+    change_id   bigint PRIMARY KEY,
     property_id bigint NOT NULL,
     room_type   text NOT NULL,
-    night       date NOT NULL,
-    change_id   bigint NOT NULL,
-    PRIMARY KEY (property_id, room_type, night)
+    first_night date NOT NULL,
+    end_night   date NOT NULL,
+    CHECK (end_night OPERATOR(pg_catalog.>) first_night)
 );
-CREATE UNIQUE INDEX ari_night_change_idx ON booking.ari_night (change_id);
 
 CREATE TABLE booking.ari_consumer (
     consumer        text PRIMARY KEY CHECK (consumer OPERATOR(pg_catalog.<>) ''),
@@ -613,11 +613,11 @@ CREATE TABLE booking.ari_consumer (
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
-SELECT pg_catalog.pg_extension_config_dump('booking.ari_night', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.ari_change', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.ari_consumer', '');
 SELECT pg_catalog.pg_extension_config_dump('booking.ari_change_id_seq', '');
-REVOKE ALL ON booking.ari_night, booking.ari_consumer, booking.ari_change_id_seq FROM PUBLIC;
-GRANT SELECT ON booking.ari_night, booking.ari_consumer TO booking_admin;
+REVOKE ALL ON booking.ari_change, booking.ari_consumer, booking.ari_change_id_seq FROM PUBLIC;
+GRANT SELECT ON booking.ari_change, booking.ari_consumer TO booking_admin;
 
 CREATE FUNCTION booking.read_ari(consumer text, max int DEFAULT 1000)
     RETURNS TABLE(change_id bigint, property_id bigint, room_type text, night date,

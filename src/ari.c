@@ -6,13 +6,19 @@
  *    its last booking.ack_ari(), each once, with its values as they are
  *    now; ten holds on one night are one row.
  *
- * The log.  booking.ari_night has one row per (property, room type,
- * night) that ever changed, with the change_id of its latest change; a
- * change gives the row a new change_id from booking.ari_change_id_seq
- * (an upsert), so a consumer reads `change_id > acknowledged` in
- * change_id order and sees each night once.  Values are not logged: they
- * are read from booking.inventory and booking.stay_rule when the feed is
- * read, so a row always carries the night's latest state.
+ * The log.  booking.ari_change is insert-only: one row per change, the
+ * nights [first_night, end_night) of one room type, with a change_id from
+ * booking.ari_change_id_seq.  read_ari takes the consumer's next changes
+ * in change_id order, expands them to nights and gives each night once,
+ * under the latest change_id among them, with its values as they are now
+ * (read from booking.inventory and booking.stay_rule, not logged), so a
+ * row always carries the night's latest state.  It never splits one
+ * change between two reads: acknowledging a change_id acknowledges every
+ * night of every change up to it.  (A table of one row per night, updated
+ * in place, cost the publisher four index updates per night and the
+ * writers 17 % of their throughput: bench/ari/run, docs/performance.md.)
+ * purge() and the sweeper delete the changes every consumer has
+ * acknowledged, always keeping the latest, where a new consumer starts.
  *
  * Who writes it.  Writers of reservations pay nothing: every event
  * already carries the nights whose free units it changed (events.c), and
@@ -56,28 +62,23 @@
 PG_FUNCTION_INFO_V1(booking_read_ari);
 PG_FUNCTION_INFO_V1(booking_ack_ari);
 
-/* Most rows one read_ari call returns */
+/* The largest max of read_ari (a single change may return more nights) */
 #define BK_MAX_ARI_READ		10000
 
 /*
- * Records the nights of the ranges given as four parallel arrays
- * (property_id[], room_type[], first_night[], end_night[]): each night
+ * Records the ranges given as four parallel arrays (property_id[],
+ * room_type[], first_night[], end_night[]) as changes, each distinct one
  * once, with a new change_id.  The caller holds the publisher's lock.
  */
 static BookingPlan record_plan = {
-	"INSERT INTO booking.ari_night AS a (property_id, room_type, night, change_id)"
-	" SELECT n.property_id, n.room_type, n.night,"
-	"        pg_catalog.nextval('booking.ari_change_id_seq'::pg_catalog.regclass)"
-	"   FROM (SELECT DISTINCT r.property_id, r.room_type, g.night::date AS night"
-	"           FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
-	"                           pg_catalog.unnest($3::date[]), pg_catalog.unnest($4::date[]))"
-	"                AS r(property_id, room_type, first_night, end_night),"
-	"                pg_catalog.generate_series(r.first_night::timestamp,"
-	"                                           (r.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
-	"                                           interval '1 day') AS g(night)"
-	"          ORDER BY 1, 2, 3) n"
-	" ON CONFLICT (property_id, room_type, night)"
-	" DO UPDATE SET change_id = excluded.change_id",
+	"INSERT INTO booking.ari_change (change_id, property_id, room_type, first_night, end_night)"
+	" SELECT pg_catalog.nextval('booking.ari_change_id_seq'::pg_catalog.regclass), r.*"
+	"   FROM (SELECT DISTINCT * FROM ROWS FROM (pg_catalog.unnest($1::bigint[]),"
+	"                                           pg_catalog.unnest($2::text[]),"
+	"                                           pg_catalog.unnest($3::date[]),"
+	"                                           pg_catalog.unnest($4::date[]))"
+	"                                 AS r(property_id, room_type, first_night, end_night)"
+	"          ORDER BY 1, 2, 3, 4) r",
 	4, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID, DATEARRAYOID}
 };
 
@@ -89,39 +90,56 @@ static BookingPlan any_consumer_plan = {
 /* A new consumer starts at the latest change committed. */
 static BookingPlan register_plan = {
 	"INSERT INTO booking.ari_consumer (consumer, acked_change_id)"
-	" SELECT $1, COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_night"
+	" SELECT $1, COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_change"
 	" ON CONFLICT DO NOTHING",
 	1, {TEXTOID}
 };
 
 /*
- * The nights changed since the consumer's acknowledgement, with their
- * values now: the units nobody holds, has booked or has set aside (never
- * below 0: an overbooked night has none), the BASE price, and whether the
- * night is closed (stop_sell, or no longer on sale).
+ * The consumer's next changes, at most $2 of them, in change_id order:
+ * as many as have $2 nights in all (at least one, whole), expanded to
+ * their nights, each night once under its latest change_id, with its
+ * values now: the units nobody holds or has booked (never below 0: an
+ * overbooked night has none), the BASE price, and whether the night is
+ * closed (stop_sell, or no longer on sale).
  */
+#define NIGHTS(a) "(" a ".end_night OPERATOR(pg_catalog.-) " a ".first_night)"
 static BookingPlan read_plan = {
-	"SELECT a.change_id, a.property_id, a.room_type, a.night,"
-	"       COALESCE(pg_catalog.int4larger(0, (i.units OPERATOR(pg_catalog.-) i.held)"
-	"                                         OPERATOR(pg_catalog.-) i.booked), 0),"
-	"       i.price,"
-	"       i.night IS NULL OR COALESCE(s.stop_sell, false)"
-	"  FROM booking.ari_consumer c"
-	"  JOIN booking.ari_night a ON a.change_id OPERATOR(pg_catalog.>) c.acked_change_id"
-	"  LEFT JOIN booking.inventory i"
-	"    ON i.property_id OPERATOR(pg_catalog.=) a.property_id"
-	"   AND i.room_type OPERATOR(pg_catalog.=) a.room_type AND i.night OPERATOR(pg_catalog.=) a.night"
-	"  LEFT JOIN booking.stay_rule s"
-	"    ON s.property_id OPERATOR(pg_catalog.=) a.property_id"
-	"   AND s.room_type OPERATOR(pg_catalog.=) a.room_type AND s.night OPERATOR(pg_catalog.=) a.night"
-	" WHERE c.consumer OPERATOR(pg_catalog.=) $1"
-	" ORDER BY a.change_id LIMIT $2",
+	"WITH next AS ("
+	"  SELECT a.change_id, a.property_id, a.room_type, a.first_night, a.end_night,"
+	"         pg_catalog.sum(" NIGHTS("a") ") OVER (ORDER BY a.change_id) AS nights_so_far,"
+	"         pg_catalog.row_number() OVER (ORDER BY a.change_id) AS n"
+	"    FROM (SELECT x.* FROM booking.ari_change x, booking.ari_consumer c"
+	"           WHERE c.consumer OPERATOR(pg_catalog.=) $1"
+	"             AND x.change_id OPERATOR(pg_catalog.>) c.acked_change_id"
+	"           ORDER BY x.change_id LIMIT $2) a),"
+	" nights AS ("
+	"  SELECT k.property_id, k.room_type, g.night::date AS night, pg_catalog.max(k.change_id) AS change_id"
+	"    FROM next k,"
+	"         pg_catalog.generate_series(k.first_night::timestamp,"
+	"                                    (k.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
+	"                                    interval '1 day') AS g(night)"
+	"   WHERE k.nights_so_far OPERATOR(pg_catalog.<=) $2 OR k.n OPERATOR(pg_catalog.=) 1"
+	"   GROUP BY 1, 2, 3)"
+	" SELECT a.change_id, a.property_id, a.room_type, a.night,"
+	"        COALESCE(pg_catalog.int4larger(0, (i.units OPERATOR(pg_catalog.-) i.held)"
+	"                                          OPERATOR(pg_catalog.-) i.booked), 0),"
+	"        i.price,"
+	"        i.night IS NULL OR COALESCE(s.stop_sell, false)"
+	"   FROM nights a"
+	"   LEFT JOIN booking.inventory i"
+	"     ON i.property_id OPERATOR(pg_catalog.=) a.property_id"
+	"    AND i.room_type OPERATOR(pg_catalog.=) a.room_type AND i.night OPERATOR(pg_catalog.=) a.night"
+	"   LEFT JOIN booking.stay_rule s"
+	"     ON s.property_id OPERATOR(pg_catalog.=) a.property_id"
+	"    AND s.room_type OPERATOR(pg_catalog.=) a.room_type AND s.night OPERATOR(pg_catalog.=) a.night"
+	"  ORDER BY a.change_id, a.property_id, a.room_type, a.night",
 	2, {TEXTOID, INT4OID}
 };
 
 static BookingPlan ack_lookup_plan = {
 	"SELECT c.acked_change_id,"
-	"       (SELECT COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_night)"
+	"       (SELECT COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_change)"
 	"  FROM booking.ari_consumer c WHERE c.consumer OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 	1, {TEXTOID}
 };
@@ -130,9 +148,29 @@ static BookingPlan ack_plan = {
 	"WITH acked AS ("
 	"  UPDATE booking.ari_consumer SET acked_change_id = $3, updated_at = pg_catalog.now()"
 	"   WHERE consumer OPERATOR(pg_catalog.=) $1)"
-	" SELECT pg_catalog.count(*)::int FROM booking.ari_night"
-	"  WHERE change_id OPERATOR(pg_catalog.>) $2 AND change_id OPERATOR(pg_catalog.<=) $3",
+	" SELECT pg_catalog.count(DISTINCT (a.property_id, a.room_type, g.night))::int"
+	"   FROM booking.ari_change a,"
+	"        pg_catalog.generate_series(a.first_night::timestamp,"
+	"                                   (a.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
+	"                                   interval '1 day') AS g(night)"
+	"  WHERE a.change_id OPERATOR(pg_catalog.>) $2 AND a.change_id OPERATOR(pg_catalog.<=) $3",
 	3, {TEXTOID, INT8OID, INT8OID}
+};
+
+/*
+ * The changes every consumer has acknowledged (all of them without a
+ * consumer), the first $1 of them, but never the latest: a consumer
+ * created next starts there.
+ */
+static BookingPlan purge_plan = {
+	"DELETE FROM booking.ari_change WHERE change_id OPERATOR(pg_catalog.=) ANY (ARRAY("
+	"  SELECT change_id FROM booking.ari_change"
+	"   WHERE change_id OPERATOR(pg_catalog.<) (SELECT pg_catalog.max(change_id) FROM booking.ari_change)"
+	"     AND change_id OPERATOR(pg_catalog.<=) COALESCE((SELECT pg_catalog.min(acked_change_id)"
+	"                                                        FROM booking.ari_consumer),"
+	"                                                     9223372036854775807)"
+	"   ORDER BY change_id LIMIT $1))",
+	1, {INT4OID}
 };
 
 /*
@@ -144,7 +182,7 @@ bk_schema_has_ari(void)
 {
 	Oid			namespace = get_namespace_oid("booking", true);
 
-	return OidIsValid(namespace) && OidIsValid(get_relname_relid("ari_night", namespace));
+	return OidIsValid(namespace) && OidIsValid(get_relname_relid("ari_change", namespace));
 }
 
 /* record runs record_plan over n ranges. */
@@ -230,6 +268,21 @@ bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateA
 	bk_publisher_lock();
 	code = CStringGetTextDatum(room_type);
 	record(&property_id, &code, &first, &end, 1);
+}
+
+/*
+ * bk_ari_purge deletes up to max_rows changes every consumer has
+ * acknowledged (the sweeper's housekeeping and purge()); returns how many.
+ */
+int
+bk_ari_purge(int32 max_rows)
+{
+	Datum		arg = Int32GetDatum(max_rows);
+
+	if (!bk_schema_has_ari())
+		return 0;
+	bk_exec(&purge_plan, &arg, NULL, 0);
+	return (int) SPI_processed;
 }
 
 /* require_consumer returns the consumer argument: 1 to 200 bytes. */

@@ -890,5 +890,6 @@ extern void bk_event_write_payload(BkDirect *d, const char *kind, const BkReserv
 /* ari.c: the ARI feed of changed nights for channels (2.0) */
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);
 extern void bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end);
+extern int	bk_ari_purge(int32 max_rows);
 
 #endif							/* BOOKING_H */

@@ -134,8 +134,9 @@ static bool helper_mode = false;
 /*
  * booking_purge is purge(max_rows): the sweeper's housekeeping by hand,
  * for servers that do not preload the library: old idempotency keys,
- * publication of the committed events, acknowledged events.  Returns how
- * many keys and events it deleted or published.  It publishes only as a
+ * publication of the committed events, acknowledged events and (2.0)
+ * ARI changes every consumer acknowledged.  Returns how many keys,
+ * events and changes it deleted or published.  It publishes only as a
  * transaction of its own: the publisher's lock would otherwise stay held,
  * holding every other publisher up, until the caller's transaction ends;
  * and only where no sweeper serves the database, so that no caller (a
@@ -154,6 +155,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 		done += bk_publish_events(true);
 	done += bk_purge_events(max_rows);
+	done += bk_ari_purge(max_rows);
 	bk_finish();
 	PG_RETURN_INT32(done);
 }
@@ -324,14 +326,15 @@ publish_step(void *arg)
 }
 
 /*
- * housekeeping_step deletes old idempotency keys and the events everyone
- * has acknowledged, up to booking.sweep_batch of each.
+ * housekeeping_step deletes old idempotency keys, and the events and ARI
+ * changes everyone has acknowledged, up to booking.sweep_batch of each.
  */
 static void
 housekeeping_step(void *arg)
 {
 	(void) bk_purge_idempotency_keys(booking_sweep_batch);
 	(void) bk_purge_events(booking_sweep_batch);
+	(void) bk_ari_purge(booking_sweep_batch);
 }
 
 /*

@@ -23,7 +23,7 @@
 -- booking_reader and booking_consumer may not call it); the table
 -- channel_booking is read by booking_admin only and written by nobody but
 -- the owner.  The ARI feed: read_ari and ack_ari for booking_consumer (and
--- so booking_admin); ari_night and ari_consumer read by booking_admin only.
+-- so booking_admin); ari_change and ari_consumer read by booking_admin only.
 BEGIN;
 SELECT plan(270);
 
@@ -306,7 +306,7 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
-               ('channel_booking'::name), ('ari_night'::name), ('ari_consumer'::name)) AS t(tname)
+               ('channel_booking'::name), ('ari_change'::name), ('ari_consumer'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -343,9 +343,9 @@ SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
           'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
 SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT'),
           'PUBLIC cannot read booking.channel_booking');
-SELECT ok(NOT has_table_privilege('public', 'booking.ari_night', 'SELECT')
+SELECT ok(NOT has_table_privilege('public', 'booking.ari_change', 'SELECT')
           AND NOT has_table_privilege('public', 'booking.ari_consumer', 'SELECT'),
-          'PUBLIC cannot read booking.ari_night nor booking.ari_consumer');
+          'PUBLIC cannot read booking.ari_change nor booking.ari_consumer');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],

@@ -29,7 +29,7 @@ BEGIN
     PERFORM t.ari_settle();
     FOR r IN SELECT * FROM booking.read_ari(c, m) LOOP
         rt := r.room_type; d := r.night - current_date; available := r.available;
-        price := r.price; closed := r.closed; ordered := r.change_id > prev;
+        price := r.price; closed := r.closed; ordered := r.change_id >= prev;
         prev := r.change_id;
         RETURN NEXT;
     END LOOP;
@@ -127,13 +127,21 @@ SELECT booking.set_rules(:p, 'DBL', current_date + 12, current_date + 13, stop_s
 SELECT booking.set_rates(:p, 'DBL', 'FLEX', current_date + 12, current_date + 13, 130);
 SELECT * FROM t.ari('bcom');
 
--- max: the first rows in change_id order; acknowledging them leaves the
--- rest for the next read
-SELECT booking.set_rates(:p, 'SGL', 'BASE', current_date + 10, current_date + 15, 65);
+-- max: the first changes in change_id order, as many as make max nights;
+-- acknowledging them leaves the rest for the next read (five changes of
+-- one night each: 2, then 3)
+SELECT sum(booking.set_rates(:p, 'SGL', 'BASE', current_date + d, current_date + d + 1, 60 + d))
+  FROM generate_series(10, 14) d;
 SELECT * FROM t.ari('bcom', 2);
 SELECT t.ari_ack('bcom') AS acked;
 SELECT * FROM t.ari('bcom', 1000);
 SELECT t.ari_ack('bcom') AS acked;
+-- one change is never split: a change of 5 nights comes whole, even
+-- with max 2, and one ack takes all of it
+SELECT booking.set_rates(:p, 'SGL', 'BASE', current_date + 10, current_date + 15, 65);
+SELECT * FROM t.ari('bcom', 2);
+SELECT t.ari_ack('bcom') AS acked;
+SELECT count(*) FROM t.ari('bcom');
 
 -- each consumer has its own acknowledgement: a second consumer created
 -- now sees only what changes from now on
@@ -181,7 +189,7 @@ SELECT t.try($$SELECT * FROM booking.read_ari(repeat('x', 201), 10)$$);
 SELECT t.try($$SELECT booking.ack_ari('nobody', 1)$$);
 SELECT t.try($$SELECT booking.ack_ari('bcom', NULL)$$);
 SELECT regexp_replace(t.try(format('SELECT booking.ack_ari(%L, %s)', 'bcom',
-                                   (SELECT max(change_id) + 1 FROM booking.ari_night))),
+                                   (SELECT max(change_id) + 1 FROM booking.ari_change))),
                       '\m\d+\M', 'N', 'g') AS beyond_latest;
 -- acknowledging never goes back
 SELECT booking.ack_ari('bcom', 1) AS acked_backwards;
