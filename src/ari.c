@@ -148,12 +148,8 @@ static BookingPlan ack_plan = {
 	"WITH acked AS ("
 	"  UPDATE booking.ari_consumer SET acked_change_id = $3, updated_at = pg_catalog.now()"
 	"   WHERE consumer OPERATOR(pg_catalog.=) $1)"
-	" SELECT pg_catalog.count(DISTINCT (a.property_id, a.room_type, g.night))::int"
-	"   FROM booking.ari_change a,"
-	"        pg_catalog.generate_series(a.first_night::timestamp,"
-	"                                   (a.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
-	"                                   interval '1 day') AS g(night)"
-	"  WHERE a.change_id OPERATOR(pg_catalog.>) $2 AND a.change_id OPERATOR(pg_catalog.<=) $3",
+	" SELECT pg_catalog.count(*)::int FROM booking.ari_change"
+	"  WHERE change_id OPERATOR(pg_catalog.>) $2 AND change_id OPERATOR(pg_catalog.<=) $3",
 	3, {TEXTOID, INT8OID, INT8OID}
 };
 
@@ -332,8 +328,10 @@ booking_read_ari(PG_FUNCTION_ARGS)
 /*
  * booking_ack_ari is ack_ari(consumer, upto): the consumer has applied
  * every row it read up to and including change_id upto.  Returns how many
- * nights that newly acknowledges: 0 for a repeat or an upto at or below
- * the acknowledged one (acknowledging never goes back).  An upto beyond
+ * changes that newly acknowledges (a count of the log's rows, which costs
+ * an index range, where counting their distinct nights cost as much as
+ * reading them again): 0 for a repeat or an upto at or below the
+ * acknowledged one (acknowledging never goes back).  An upto beyond
  * the latest change committed was never delivered: BK005.
  */
 Datum

@@ -55,7 +55,8 @@ SELECT (booking.reserve_range(:p, 'DBL', current_date + 11, current_date + 13, 1
 SELECT * FROM t.ari('bcom');
 -- reading acknowledges nothing: the same rows again
 SELECT count(*) FROM t.ari('bcom');
--- ack_ari acknowledges them (2 nights), then nothing is left; again: 0
+-- ack_ari acknowledges them (it counts changes: one, the hold's two
+-- nights), then nothing is left; again: 0
 SELECT t.ari_ack('bcom') AS acked;
 SELECT * FROM t.ari('bcom');
 SELECT booking.ack_ari('bcom', (SELECT upto FROM t.ari_last WHERE consumer = 'bcom')) AS acked_again;
@@ -137,7 +138,7 @@ SELECT t.ari_ack('bcom') AS acked;
 SELECT * FROM t.ari('bcom', 1000);
 SELECT t.ari_ack('bcom') AS acked;
 -- one change is never split: a change of 5 nights comes whole, even
--- with max 2, and one ack takes all of it
+-- with max 2, and one ack (of that one change) takes all of it
 SELECT booking.set_rates(:p, 'SGL', 'BASE', current_date + 10, current_date + 15, 65);
 SELECT * FROM t.ari('bcom', 2);
 SELECT t.ari_ack('bcom') AS acked;
