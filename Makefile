@@ -45,7 +45,9 @@ OBJS = \
 	src/modify.o \
 	src/policy.o \
 	src/stay.o \
-	src/channel.o
+	src/channel.o \
+	src/ical_parse.o \
+	src/ical.o
 
 DATA = $(wildcard sql/booking--*.sql)
 
