@@ -611,10 +611,10 @@ booking_ical_import(PG_FUNCTION_ARGS)
 		step->check_in = ev->check_in;
 		step->check_out = ev->check_out;
 		step->reservation_id = s ? s->reservation_id : 0;
-		if (ev->check_out <= today)
-			step->action = "unchanged"; /* history */
-		else if (s && s->live && s->check_in == ev->check_in &&
-				 s->check_out == ev->check_out && s->rooms == 1)
+		/* history (a stay that ended), or the stay as it is */
+		if (ev->check_out <= today ||
+			(s && s->live && s->check_in == ev->check_in &&
+			 s->check_out == ev->check_out && s->rooms == 1))
 			step->action = "unchanged";
 		else if (s && s->live && s->revision >= 0)
 		{
