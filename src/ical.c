@@ -29,9 +29,9 @@
  *      room type), in external_id order: two imports of one source meet
  *      here first and one waits for the other before it holds anything
  *      else;
- *   2. the reservation rows of the bookings it modifies or cancels, in
- *      reservation_id order (reservation rows come before nights,
- *      docs/architecture.md);
+ *   2. the reservation rows of the bookings it modifies, cancels or
+ *      makes again, in reservation_id order (reservation rows come before
+ *      nights, docs/architecture.md);
  *   3. ALL the room type's nights over the union of every stay touched,
  *      old and new, in one ascending sweep (bk_nights_lock), as
  *      reserve_range locks its own stay's nights;
@@ -670,9 +670,15 @@ booking_ical_import(PG_FUNCTION_ARGS)
 			end = any_nights ? Max(end, step->check_out) : step->check_out;
 			any_nights = true;
 		}
+		/*
+		 * Every reservation a revision may lock, a cancelled one that is
+		 * made again too (channel.c locks it to see that it holds nothing):
+		 * once the nights are held, no reservation row may be waited for.
+		 */
+		if (s && s->has_reservation)
+			res_ids[nres++] = s->reservation_id;
 		if (s && s->live && s->has_reservation)
 		{
-			res_ids[nres++] = s->reservation_id;
 			first = any_nights ? Min(first, s->check_in) : s->check_in;
 			end = any_nights ? Max(end, s->check_out) : s->check_out;
 			any_nights = true;
