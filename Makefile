@@ -46,7 +46,9 @@ OBJS = \
 	src/policy.o \
 	src/stay.o \
 	src/channel.o \
-	src/ari.o
+	src/ari.o \
+	src/ical_parse.o \
+	src/ical.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -634,6 +634,30 @@ GRANT EXECUTE ON FUNCTION booking.read_ari(text, int), booking.ack_ari(text, big
     TO booking_consumer;
 
 /* ---------------------------------------------------------------------
+ * iCal.  ical_export writes a room type's unavailable nights as an
+ * RFC 5545 calendar (one VEVENT per run of nights with no free unit,
+ * stop-sold or not on sale); ical_import applies a calendar from outside
+ * as one source's channel bookings (channel = source, external_id =
+ * UID), all or nothing: new UIDs created, changed ones modified, live
+ * ones missing from the file cancelled, nights beyond units overbooked.
+ * At most booking.ical_max_events events per calendar.
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking.ical_export(property_id bigint, room_type text)
+    RETURNS text
+    LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_ical_export';
+REVOKE ALL ON FUNCTION booking.ical_export(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.ical_export(bigint, text) TO booking_reader;
+
+CREATE FUNCTION booking.ical_import(property_id bigint, room_type text, source text, ics text)
+    RETURNS TABLE(uid text, action text, reservation_id bigint)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_ical_import';
+REVOKE ALL ON FUNCTION booking.ical_import(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.ical_import(bigint, text, text, text) TO booking_app;
+
+/* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
  * ---------------------------------------------------------------------
  */

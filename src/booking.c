@@ -31,6 +31,7 @@ int			booking_sweep_batch = 500;
 int			booking_event_retention_s = 7 * 24 * 60 * 60;
 char	   *booking_database = NULL;
 int			booking_sweeper_lock_timeout_ms = 200;
+int			booking_ical_max_events = 10000;
 int			booking_sweeper_workers = 2;
 bool		booking_notify_events = false;
 
@@ -99,6 +100,11 @@ DefineGucs(void)
 							NULL,
 							&booking_idempotency_retention_s, 24 * 60 * 60, 60, INT_MAX,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.ical_max_events",
+							"Most events one ical_import reads from a calendar.",
+							"A calendar with more is refused (54000) as soon as the reader meets one too many, and nothing is applied.",
+							&booking_ical_max_events, 10000, 1, INT_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("booking.notify_events",
 							 "Sends NOTIFY booking_events with the event id from every transaction that writes an event.",
 							 "Off by default: PostgreSQL commits notifying transactions one at a time.  Either way the sweeper sends one NOTIFY per round in which it published events, within milliseconds of the commit.",

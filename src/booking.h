@@ -886,6 +886,34 @@ extern bool bk_modify_overbooking(int64 id, const BkStayRequest *stay, const Dat
 extern void bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null);
 extern void bk_event_write_payload(BkDirect *d, const char *kind, const BkReservation *r,
 								   Datum payload);
+/* Longest channel name, in bytes (an iCal import's source too) */
+#define BOOKING_MAX_CHANNEL_BYTES 64
+typedef struct BkChannelRevision	/* one revision of a channel booking, checked */
+{
+	char	   *channel;
+	char	   *external_id;
+	int64		revision;
+	char	   *status;			/* 'new', 'modified' or 'cancelled' */
+	BkStayRequest stay;
+	Numeric		total_price;	/* rounded to cents; NULL: the nights' prices */
+	char	   *guest_id;		/* NULL: none */
+} BkChannelRevision;
+extern Datum bk_channel_apply(const BkChannelRevision *rev, bool *isnull, int64 *reservation_id,
+							  bool *overbooked);
+
+/* ical_parse.c: the RFC 5545 reader of ical_import (ical.c) */
+extern int	booking_ical_max_events;
+typedef struct BkIcalEvent		/* one VEVENT as a stay of the property */
+{
+	char	   *uid;
+	char	   *summary;		/* NULL: none */
+	int			lineno;			/* of its BEGIN:VEVENT */
+	bool		cancelled;		/* STATUS:CANCELLED */
+	DateADT		check_in;
+	DateADT		check_out;
+} BkIcalEvent;
+extern BkIcalEvent *bk_ical_parse(const char *ics, int len, const char *time_zone,
+								  int max_events, int *n);
 
 /* ari.c: the ARI feed of changed nights for channels (2.0) */
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);

@@ -46,19 +46,8 @@
 
 PG_FUNCTION_INFO_V1(booking_apply_channel_booking);
 
-#define BOOKING_MAX_CHANNEL_BYTES 64
-
-/* A revision's arguments, checked */
-typedef struct ChannelRevision
-{
-	char	   *channel;
-	char	   *external_id;
-	int64		revision;
-	char	   *status;
-	BkStayRequest stay;
-	Numeric		total_price;	/* rounded to cents; NULL: the nights' prices */
-	char	   *guest_id;		/* NULL: none */
-} ChannelRevision;
+/* A revision's arguments, checked (booking.h: ical.c applies them too) */
+typedef BkChannelRevision ChannelRevision;
 
 /* What channel_booking says of the booking, under its row lock */
 typedef struct ChannelState
@@ -276,7 +265,7 @@ overbooked_payload(const ChannelRevision *rev, const DateADT *nights, const int3
  * returns it (the datum) and its id.  Never refused for lack of units.
  */
 static Datum
-create_reservation(const ChannelRevision *rev, bool replaces, int64 *id)
+create_reservation(const ChannelRevision *rev, bool replaces, int64 *id, bool *overbooked)
 {
 	Datum		room_type = CStringGetTextDatum(rev->stay.room_type);
 	BkStayPlace place;
@@ -353,6 +342,7 @@ create_reservation(const ChannelRevision *rev, bool replaces, int64 *id)
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	*id = r.reservation_id;
+	*overbooked = nover > 0;
 	return result;
 }
 
@@ -385,7 +375,7 @@ cancel_booking(const ChannelRevision *rev, int64 id)
  * reservation holds nothing any more (cancelled, expired).
  */
 static bool
-modify_booking(const ChannelRevision *rev, int64 id, Datum *result)
+modify_booking(const ChannelRevision *rev, int64 id, Datum *result, bool *overbooked)
 {
 	Datum	   *prices = NULL;
 	Numeric		total = NULL;
@@ -396,6 +386,7 @@ modify_booking(const ChannelRevision *rev, int64 id, Datum *result)
 							  rev->stay.check_out - rev->stay.check_in, &total);
 	if (!bk_modify_overbooking(id, &rev->stay, prices, total, &over, result))
 		return false;
+	*overbooked = over.n > 0;
 	if (over.n > 0)
 	{
 		BkDirect	d;
@@ -412,6 +403,78 @@ modify_booking(const ChannelRevision *rev, int64 id, Datum *result)
 }
 
 /*
+ * bk_channel_apply applies one checked revision: claims and locks its
+ * channel_booking row, then creates, modifies or cancels its reservation
+ * (or, for a revision at or below the one applied, changes nothing), and
+ * records the revision.  Returns the reservation (*isnull when there is
+ * none), its id in *reservation_id (0: none) and in *overbooked whether
+ * this revision took nights beyond their units.  apply_channel_booking
+ * and ical_import (ical.c) both apply revisions through it.
+ */
+Datum
+bk_channel_apply(const BkChannelRevision *rev, bool *isnull, int64 *reservation_id,
+				 bool *overbooked)
+{
+	ChannelState state;
+	bytea	   *digest;
+	int64		id;
+	Datum		result;
+
+	*isnull = false;
+	*overbooked = false;
+	digest = revision_digest(rev);
+
+	bk_connect();
+	claim_booking(rev, &state);
+	bk_finish();
+
+	if (state.seen && rev->revision <= state.revision)
+	{
+		if (rev->revision == state.revision &&
+			(state.digest == NULL || VARSIZE_ANY(state.digest) != VARSIZE_ANY(digest) ||
+			 memcmp(VARDATA_ANY(state.digest), VARDATA_ANY(digest), VARSIZE_ANY_EXHDR(digest)) != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
+					 errmsg("revision %lld of channel booking \"%s\" of channel \"%s\" was applied with other content",
+							(long long) rev->revision, rev->external_id, rev->channel),
+					 errdetail("A revision is applied once; the same revision must say the same."),
+					 errhint("Send the channel's changes as a higher revision.")));
+		*reservation_id = state.reservation_id;
+		if (state.reservation_id == 0)
+		{
+			*isnull = true;
+			return (Datum) 0;
+		}
+		return bk_reservation_fetch(state.reservation_id);
+	}
+
+	if (strcmp(rev->status, "cancelled") == 0)
+	{
+		if (state.reservation_id == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_NOT_FOUND),
+					 errmsg("channel booking \"%s\" of channel \"%s\" was never booked",
+							rev->external_id, rev->channel),
+					 errdetail("Revision %lld cancels it; no earlier revision made it.",
+							   (long long) rev->revision),
+					 errhint("Apply its new revision first, or ignore the cancellation.")));
+		id = state.reservation_id;
+		result = cancel_booking(rev, id);
+	}
+	else if (state.reservation_id != 0 &&
+			 modify_booking(rev, state.reservation_id, &result, overbooked))
+		id = state.reservation_id;
+	else
+		result = create_reservation(rev, state.reservation_id != 0, &id, overbooked);
+
+	bk_connect();
+	record_revision(rev, id, digest);
+	bk_finish();
+	*reservation_id = id;
+	return result;
+}
+
+/*
  * booking_apply_channel_booking is apply_channel_booking(channel,
  * external_id, revision, status, property_id, room_type, check_in,
  * check_out, rooms, total_price, guest_id).
@@ -420,54 +483,14 @@ Datum
 booking_apply_channel_booking(PG_FUNCTION_ARGS)
 {
 	ChannelRevision rev;
-	ChannelState state;
-	bytea	   *digest;
+	bool		isnull;
 	int64		id;
+	bool		overbooked;
 	Datum		result;
 
 	read_revision(fcinfo, &rev);
-	digest = revision_digest(&rev);
-
-	bk_connect();
-	claim_booking(&rev, &state);
-	bk_finish();
-
-	if (state.seen && rev.revision <= state.revision)
-	{
-		if (rev.revision == state.revision &&
-			(state.digest == NULL || VARSIZE_ANY(state.digest) != VARSIZE_ANY(digest) ||
-			 memcmp(VARDATA_ANY(state.digest), VARDATA_ANY(digest), VARSIZE_ANY_EXHDR(digest)) != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_BOOKING_IDEMPOTENCY_MISMATCH),
-					 errmsg("revision %lld of channel booking \"%s\" of channel \"%s\" was applied with other content",
-							(long long) rev.revision, rev.external_id, rev.channel),
-					 errdetail("A revision is applied once; the same revision must say the same."),
-					 errhint("Send the channel's changes as a higher revision.")));
-		if (state.reservation_id == 0)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(bk_reservation_fetch(state.reservation_id));
-	}
-
-	if (strcmp(rev.status, "cancelled") == 0)
-	{
-		if (state.reservation_id == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_BOOKING_NOT_FOUND),
-					 errmsg("channel booking \"%s\" of channel \"%s\" was never booked",
-							rev.external_id, rev.channel),
-					 errdetail("Revision %lld cancels it; no earlier revision made it.",
-							   (long long) rev.revision),
-					 errhint("Apply its new revision first, or ignore the cancellation.")));
-		id = state.reservation_id;
-		result = cancel_booking(&rev, id);
-	}
-	else if (state.reservation_id != 0 && modify_booking(&rev, state.reservation_id, &result))
-		id = state.reservation_id;
-	else
-		result = create_reservation(&rev, state.reservation_id != 0, &id);
-
-	bk_connect();
-	record_revision(&rev, id, digest);
-	bk_finish();
+	result = bk_channel_apply(&rev, &isnull, &id, &overbooked);
+	if (isnull)
+		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
 }

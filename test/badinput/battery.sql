@@ -268,12 +268,35 @@ UNION ALL
 SELECT 'numeric:total_price', unnest(ARRAY['NULL', '250', '0', '0.01', '100.005', '-0.01', '''NaN''', '''Infinity''',
                                            '''-Infinity''', '1e100', '1000000000.01', '9.99e131071'])
 UNION ALL
+-- iCal (2.0): sources as channels (1..64 bytes); calendars good (two
+-- events, one of them on the fixture's nights), empty, recurring,
+-- malformed (no ':', an END that does not match, an unknown TZID, DTEND
+-- before DTSTART, a UID twice), far in the future or the past, and a
+-- calendar of 20,000 events (over booking.ical_max_events)
+SELECT 'text:source', unnest(ARRAY['''airbnb''', '''bcom-ical''', '''''', 'NULL', 'repeat(''s'', 64)', 'repeat(''s'', 65)',
+                                   'repeat(''é'', 32)', 'repeat(''é'', 32) || ''x''', '''fixture-ota'''])
+UNION ALL
+SELECT 'text:ics', unnest(ARRAY[
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;VALUE=DATE:' || to_char(current_date + 1, 'YYYYMMDD') || E'\r\nDTEND;VALUE=DATE:' || to_char(current_date + 3, 'YYYYMMDD') || E'\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:b@x\r\nDTSTART:' || to_char(current_date + 5, 'YYYYMMDD') || E'T233000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:r@x\r\nDTSTART;VALUE=DATE:' || to_char(current_date + 1, 'YYYYMMDD') || E'\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;VALUE=DATE 20300101\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nEND:VTODO\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;TZID=Nowhere/Town:20300101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;VALUE=DATE:20300105\r\nDTEND;VALUE=DATE:20300101\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;VALUE=DATE:20300105\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTART;VALUE=DATE:20300106\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:far@x\r\nDTSTART;VALUE=DATE:99991230\r\nDTEND;VALUE=DATE:99991231\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:old@x\r\nDTSTART;VALUE=DATE:00010101\r\nDTEND;VALUE=DATE:00010102\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'$q$,
+    $q$E'BEGIN:VCALENDAR\r\n' || repeat(E'BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n', 20000) || E'END:VCALENDAR\r\n'$q$,
+    $q$E' \r\nBEGIN:VCALENDAR'$q$, $q$''$q$, 'NULL'])
+UNION ALL
 -- the long text in the pool of every argument whose value reaches an
 -- index (drawn 65% of the time from its own pool), as well as in 'text'
 SELECT k, 'bi.long_text(2800)'
   FROM unnest(ARRAY['text:payment_ref', 'text:payment_intent', 'text:consumer', 'text:city',
                     'text:guest_id', 'text:room_type', 'text:code', 'text:rate_plan', 'text:parent',
-                    'text:policy', 'text:meal_plan', 'text:channel', 'text:external_id', 'text:status']) k;
+                    'text:policy', 'text:meal_plan', 'text:channel', 'text:external_id', 'text:status',
+                    'text:source']) k;
 
 -- The values a well-behaved client would send: "mostly valid" calls draw
 -- from these, so that calls get past the first check into the deep code.
@@ -299,6 +322,8 @@ UPDATE bi.pool SET good = true
     OR (kind = 'text:channel' AND expr IN ('''fixture-ota''', '''ota'''))
     OR (kind = 'text:external_id' AND expr IN ('''FX-1''', '''x-'' || (random() * 1e6)::int'))
     OR (kind = 'text:status' AND expr IN ('''new''', '''modified''', '''cancelled'''))
+    OR (kind = 'text:source' AND expr IN ('''airbnb''', '''bcom-ical'''))
+    OR (kind = 'text:ics' AND expr LIKE '%UID:a@x%' AND expr LIKE '%T233000Z%')
     OR (kind = 'bigint:revision' AND expr IN ('0', '1', '2', '5', '(extract(epoch FROM now()) * 1000)::bigint'))
     OR (kind = 'numeric:total_price' AND expr IN ('NULL', '250', '0.01'))
     OR (kind = 'bigint' AND expr IN ('1', '1024', '1025'))
@@ -493,7 +518,10 @@ BEGIN
             INSERT INTO bi.call (fn, call_sql, args_sql, expect)
             VALUES (f.proname,
                     format('SELECT count(*) FROM booking.%I(%s) AS f', f.proname, array_to_string(args, ', ')),
-                    NULL, '22023');
+                    NULL,
+                    -- a calendar has no length cap (booking.ical_max_events
+                    -- bounds it): 2,800 random bytes are no iCalendar
+                    CASE WHEN f.proargnames[a] = 'ics' THEN '22P02' ELSE '22023' END);
         END LOOP;
     END LOOP;
 

@@ -5,6 +5,8 @@
 --   a SQLSTATE of the public contract: BK001..BK007, 22023;
 --   23505 from add_room_type, add_rate_plan and add_policy (a code the
 --     property or room type already has);
+--   22P02 (a malformed calendar), 0A000 (a recurring event) and 54000
+--     (over booking.ical_max_events) from ical_import (2.0);
 --   a call with an exact expectation (trigger functions called directly:
 --     0A000; the state machine trigger on a terminal row: BK003);
 --   an error the server itself raises while evaluating the arguments,
@@ -41,6 +43,7 @@ SELECT c.n, c.fn, c.call_sql, o.sqlstate, o.message,
            WHEN o.sqlstate = '00000' THEN 'success'
            WHEN o.sqlstate IN ('BK001', 'BK002', 'BK003', 'BK004', 'BK005', 'BK006', 'BK007', '22023') THEN 'contract'
            WHEN o.sqlstate = '23505' AND c.fn IN ('add_room_type', 'add_rate_plan', 'add_policy') THEN 'contract'
+           WHEN o.sqlstate IN ('22P02', '0A000', '54000') AND c.fn = 'ical_import' THEN 'contract'
            WHEN bi.args_outcome(c.args_sql) = o.sqlstate || '|' || o.message THEN 'server rejected the argument'
            WHEN o.sqlstate = '54000' THEN 'bad: limit inside the engine'
            WHEN o.sqlstate = '22008' THEN 'bad: datetime overflow inside the engine'

@@ -10,10 +10,10 @@
 -- and the stay (add_rate_plan, set_rates, add_policy, cancel_quote,
 -- check_in, check_out, mark_no_show; rate_plan and children on
 -- reserve_range, quote, search and modify_reservation, rate_plan on
--- set_rules and clear_rules); 2.0's channels: apply_channel_booking, read_ari
--- and ack_ari.
+-- set_rules and clear_rules); 2.0's channels: apply_channel_booking, read_ari,
+-- ack_ari, ical_export and ical_import.
 BEGIN;
-SELECT plan(211);
+SELECT plan(222);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -707,6 +707,46 @@ SELECT throws_ok($$SELECT * FROM booking.read_ari(NULL)$$,
                  '22023', 'consumer must not be NULL', 'read_ari with a NULL consumer: 22023');
 SELECT throws_ok($$SELECT booking.ack_ari('nobody-at-all', 1)$$,
                  'BK005', 'ARI consumer "nobody-at-all" does not exist', 'ack_ari of an unknown consumer: BK005');
+
+-- ---------------------------------------------------------------------
+-- 2.0: iCal.  ical_export and ical_import: one signature each, the API's
+-- argument names and result, SECURITY DEFINER with the pinned
+-- search_path, not STRICT, LANGUAGE c; export STABLE, import VOLATILE
+-- and a set; a required argument NULL: 22023.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'ical_export', ARRAY['bigint', 'text'],
+                    'booking.ical_export(bigint, text) exists');
+SELECT has_function('booking', 'ical_import', ARRAY['bigint', 'text', 'text', 'text'],
+                    'booking.ical_import(bigint, text, text, text) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace AND proname IN ('ical_export', 'ical_import')),
+          2, 'ical_export and ical_import have exactly one signature each');
+SELECT is(pg_get_function_arguments('booking.ical_export(bigint,text)'::regprocedure),
+          'property_id bigint, room_type text', 'ical_export(property_id, room_type)');
+SELECT function_returns('booking', 'ical_export', ARRAY['bigint', 'text'], 'text',
+                        'ical_export returns text');
+SELECT is(pg_get_function_arguments('booking.ical_import(bigint,text,text,text)'::regprocedure),
+          'property_id bigint, room_type text, source text, ics text',
+          'ical_import(property_id, room_type, source, ics)');
+SELECT is(pg_get_function_result('booking.ical_import(bigint,text,text,text)'::regprocedure),
+          'TABLE(uid text, action text, reservation_id bigint)',
+          'ical_import returns TABLE(uid text, action text, reservation_id bigint)');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.proconfig::text[] COLLATE "default",
+             p.provolatile::text COLLATE "default", p.proisstrict, p.proretset, p.prosecdef,
+             l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace AND p.proname IN ('ical_export', 'ical_import')
+       ORDER BY p.proname$$,
+    $$VALUES ('ical_export', ARRAY['search_path=pg_catalog, pg_temp'], 's', false, false, true, 'c'),
+             ('ical_import', ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, true, true, 'c')$$,
+    'ical_export (STABLE) and ical_import (VOLATILE, a set): SECURITY DEFINER, search_path = pg_catalog, pg_temp, not STRICT, LANGUAGE c');
+SELECT throws_ok($$SELECT booking.ical_export(NULL, 'DBL')$$,
+                 '22023', 'property_id must not be NULL', 'ical_export with a NULL property_id: 22023');
+SELECT throws_ok($$SELECT * FROM booking.ical_import(1, 'DBL', NULL, 'BEGIN:VCALENDAR')$$,
+                 '22023', 'source must not be NULL', 'ical_import with a NULL source: 22023');
+SELECT throws_ok($$SELECT * FROM booking.ical_import(1, 'DBL', 'air', NULL)$$,
+                 '22023', 'ics must not be NULL', 'ical_import with a NULL ics: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

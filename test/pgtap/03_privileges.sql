@@ -24,8 +24,9 @@
 -- channel_booking is read by booking_admin only and written by nobody but
 -- the owner.  The ARI feed: read_ari and ack_ari for booking_consumer (and
 -- so booking_admin); ari_change and ari_consumer read by booking_admin only.
+-- 2.0 iCal: ical_export for booking_reader, ical_import for booking_app.
 BEGIN;
-SELECT plan(270);
+SELECT plan(278);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -113,6 +114,7 @@ INSERT INTO fn_matrix VALUES
         (1, 'node_of', ARRAY['bigint']::name[]),
         (1, 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'text', 'integer']::name[]),
         (1, 'calendar', ARRAY['bigint', 'date']::name[]),
+        (1, 'ical_export', ARRAY['bigint', 'text']::name[]),
         (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer',
                                    'text', 'integer']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text', 'text']::name[]),
@@ -131,6 +133,7 @@ INSERT INTO fn_matrix VALUES
         (2, 'mark_no_show', ARRAY['bigint']::name[]),
         (2, 'apply_channel_booking', ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date',
                                            'integer', 'numeric', 'text']::name[]),
+        (2, 'ical_import', ARRAY['bigint', 'text', 'text', 'text']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -276,6 +279,30 @@ SELECT is_empty(
        WHERE p.oid IN ('booking.read_ari(text,int)'::regprocedure, 'booking.ack_ari(text,bigint)'::regprocedure)
          AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
     'neither PUBLIC nor booking_reader nor booking_app can read or acknowledge the ARI feed');
+-- 2.0 iCal: ical_export granted to booking_reader, ical_import to
+-- booking_app, by name; nothing to PUBLIC; booking_consumer neither.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.ical_export(bigint,text)'::regprocedure,
+                       'booking.ical_import(bigint,text,text,text)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('ical_export', 'booking_reader', 'EXECUTE', false),
+             ('ical_import', 'booking_app', 'EXECUTE', false)$$,
+    'ical_export: EXECUTE granted to booking_reader, ical_import to booking_app (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p, (VALUES ('public'), ('booking_consumer')) AS r(rolname)
+       WHERE p.oid IN ('booking.ical_export(bigint,text)'::regprocedure,
+                       'booking.ical_import(bigint,text,text,text)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')
+      UNION ALL
+      SELECT 'booking_reader ical_import'
+       WHERE has_function_privilege('booking_reader', 'booking.ical_import(bigint,text,text,text)'::regprocedure,
+                                    'EXECUTE')$$,
+    'neither PUBLIC nor booking_consumer can run ical_export or ical_import; booking_reader cannot import');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),

@@ -5,15 +5,24 @@
 -- configuration (SIGHUP); booking.database (1.2: SIGHUP, a reload moves
 -- the sweeper) and booking.sweeper_lock_timeout exist whether or not the
 -- library is preloaded, so that no session warns about them.
--- booking.notify_events, off by default, superuser only.  1.2: the room
+-- booking.notify_events, off by default, superuser only.  2.0:
+-- booking.ical_max_events, superuser only.  1.2: the room
 -- calendar is folded from the events, off the writers' path, and never
 -- answers stale.
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 
 -- Calling any function loads the library (and defines the GUCs) even
 -- when booking is not in shared_preload_libraries.
 SELECT booking.node_of(0) AS loaded \gset
+
+-- 2.0: booking.ical_max_events, superuser only, 10000 (1..INT_MAX)
+SELECT results_eq(
+    $$SELECT setting COLLATE "default", context COLLATE "default", vartype COLLATE "default",
+             min_val COLLATE "default", max_val COLLATE "default"
+        FROM pg_settings WHERE name = 'booking.ical_max_events'$$,
+    $$VALUES ('10000', 'superuser', 'integer', '1', '2147483647')$$,
+    'booking.ical_max_events: 10000 by default, 1..2147483647, superuser only');
 
 SELECT results_eq(
     $$SELECT name COLLATE "default", setting COLLATE "default", coalesce(unit, '') COLLATE "default",
