@@ -45,7 +45,9 @@ OBJS = \
 	src/modify.o \
 	src/policy.o \
 	src/stay.o \
-	src/channel.o
+	src/channel.o \
+	src/waitlist.o \
+	src/waitlist_offer.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -23,8 +23,11 @@
 -- booking_reader and booking_consumer may not call it); the table
 -- channel_booking is read by booking_admin only and written by nobody but
 -- the owner.
+-- 2.0 waitlist: join_waitlist and leave_waitlist for booking_app (PUBLIC,
+-- booking_reader and booking_consumer may not call them); the table
+-- waitlist is read by booking_admin only, its sequence by nobody.
 BEGIN;
-SELECT plan(252);
+SELECT plan(267);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -130,6 +133,8 @@ INSERT INTO fn_matrix VALUES
         (2, 'mark_no_show', ARRAY['bigint']::name[]),
         (2, 'apply_channel_booking', ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date',
                                            'integer', 'numeric', 'text']::name[]),
+        (2, 'join_waitlist', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text']::name[]),
+        (2, 'leave_waitlist', ARRAY['bigint']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -164,7 +169,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 129 tests above.
+-- 135 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -253,6 +258,27 @@ SELECT is_empty(
                  'booking.apply_channel_booking(text,text,bigint,text,bigint,text,date,date,int,numeric,text)'::regprocedure,
                  'EXECUTE')$$,
     'neither PUBLIC nor booking_reader nor booking_consumer can run apply_channel_booking');
+-- 2.0 waitlist: join_waitlist and leave_waitlist granted to booking_app by
+-- name, nothing to PUBLIC, booking_reader or booking_consumer.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.join_waitlist(bigint,text,date,date,int,text,text)'::regprocedure,
+                       'booking.leave_waitlist(bigint)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('join_waitlist', 'booking_app', 'EXECUTE', false),
+             ('leave_waitlist', 'booking_app', 'EXECUTE', false)$$,
+    'join_waitlist, leave_waitlist: EXECUTE granted to booking_app only (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p
+       CROSS JOIN (VALUES ('public'), ('booking_reader'), ('booking_consumer')) AS r(rolname)
+       WHERE p.oid IN ('booking.join_waitlist(bigint,text,date,date,int,text,text)'::regprocedure,
+                       'booking.leave_waitlist(bigint)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_consumer can run join_waitlist or leave_waitlist');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
@@ -264,7 +290,7 @@ SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
 -- rate_plan, rate, cancel_policy and plan_rule); admin
 -- also reads reservations, keys, the event
 -- outbox and its consumers, the stats and hold_ages views, and (2.0) the
--- channels' bookings (channel_booking); nobody writes.
+-- channels' bookings (channel_booking) and the waitlist; nobody writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
                        CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar',
@@ -283,7 +309,7 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
-               ('channel_booking'::name)) AS t(tname)
+               ('channel_booking'::name), ('waitlist'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -291,7 +317,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 55 tests above.
+-- 58 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -320,15 +346,18 @@ SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
           'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
 SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT'),
           'PUBLIC cannot read booking.channel_booking');
+SELECT ok(NOT has_table_privilege('public', 'booking.waitlist', 'SELECT'),
+          'PUBLIC cannot read booking.waitlist');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
                           format('%s has no privilege on booking.%s', r.rname, s.sname))
   FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name),
-               ('event_id_seq'::name), ('event_position_seq'::name)) AS s(sname)
+               ('event_id_seq'::name), ('event_position_seq'::name),
+               ('waitlist_id_seq'::name)) AS s(sname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, s.sname;
--- 12 tests above.
+-- 15 tests above.
 SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'USAGE'),
           'PUBLIC has no USAGE on booking.reservation_id_seq');
 
