@@ -13,7 +13,7 @@
 -- set_rules and clear_rules); 2.0's channels: apply_channel_booking;
 -- 2.0's waitlist: join_waitlist and leave_waitlist.
 BEGIN;
-SELECT plan(217);
+SELECT plan(216);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
