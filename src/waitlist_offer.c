@@ -46,6 +46,9 @@
  * raising), a check-in already past: the entry is skipped and the
  * freeing transaction goes on.
  *
+ * A waiting entry whose check-in has passed is closed ('lapsed') by the
+ * sweeper's round, which takes its rooms off `waiting`.
+ *
  * 'offered' entries are settled (bk_waitlist_settle) to 'booked' once
  * their reservation is confirmed (or further), or 'lapsed' once it is
  * cancelled or expired, by the next offer routine of any room type, by
@@ -79,6 +82,9 @@ static FreedNight *freed = NULL;
 static int	nfreed = 0;
 static int	freed_capacity = 0;
 static bool callback_registered = false;
+
+/* The sweeper's round is running the offer routine: it holds no night */
+static bool sweeping = false;
 
 /* A waiting entry, as the offer routine reads it */
 typedef struct Entry
@@ -114,6 +120,15 @@ static BookingPlan lock_entry_plan = {
 	"SELECT 1 FROM booking.waitlist"
 	" WHERE waitlist_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'waiting'"
 	" FOR UPDATE SKIP LOCKED",
+	1, {INT8OID}
+};
+
+/* A waiting entry whose check-in has passed, closed (the sweeper's) */
+static BookingPlan lapse_entry_plan = {
+	"UPDATE booking.waitlist SET state = 'lapsed'"
+	" WHERE waitlist_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'waiting'"
+	"   AND waitlist_id OPERATOR(pg_catalog.=) ANY (SELECT waitlist_id FROM booking.waitlist"
+	"        WHERE waitlist_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)",
 	1, {INT8OID}
 };
 
@@ -274,6 +289,34 @@ lock_entry_nights(BkDirect *d, const Entry *e, Datum room_type, DateADT wait_fro
 }
 
 /*
+ * lapse_past_entry closes a waiting entry whose check-in has passed
+ * ('lapsed') and takes its rooms off the nights' waiting counts: the
+ * sweeper's, which holds no night and so may wait for them; an entry
+ * another transaction holds is left for the next round.
+ */
+static void
+lapse_past_entry(const Entry *e, Datum room_type)
+{
+	Datum		args[1];
+	bool		lapsed;
+	BkDirect	d;
+	BkNights	nights;
+
+	bk_connect();
+	args[0] = Int64GetDatum(e->waitlist_id);
+	bk_exec(&lapse_entry_plan, args, NULL, 0);
+	lapsed = SPI_processed == 1;
+	bk_finish();
+	if (!lapsed)
+		return;
+	bk_direct_begin(&d, true);
+	bk_nights_lock(&d, e->property_id, room_type, e->check_in, e->check_out, &nights);
+	for (int i = 0; i < nights.n; i++)
+		bk_night_change_waiting(&d, &nights.nights[i], 0, -e->rooms);
+	bk_direct_end(&d);
+}
+
+/*
  * offer_entry makes the offer to entry *e if it fits and the rules allow
  * it; see the header.  Returns whether it did.
  */
@@ -303,12 +346,27 @@ offer_entry(const Entry *e, DateADT wait_from)
 	stay.check_out = e->check_out;
 	stay.rooms = e->rooms;
 
+	/*
+	 * A look without locks first (a fresh snapshot, which sees this
+	 * transaction's own writes): an entry that does not fit costs no lock,
+	 * so the sweeper's re-check of entries that wait in vain writes
+	 * nothing.  A unit freed by a transaction that commits after this look
+	 * is that transaction's to offer.
+	 */
 	bk_direct_begin(&d, false);
 	bk_look_up_place(&d, &stay, room_type, &place);
+	bk_nights_read(&d, e->property_id, room_type, e->check_in, e->check_out, &nights);
+	ok = !bk_nights_shortage(&nights, e->check_in, e->check_out, e->rooms, &shortage);
 	bk_direct_end(&d);
 	today = bk_local_today(place.time_zone);
 	if (e->check_in < today)
+	{
+		if (sweeping)
+			lapse_past_entry(e, room_type);
 		return false;			/* too late for this stay */
+	}
+	if (!ok)
+		return false;
 
 	/* the nights first, then the entry */
 	bk_direct_begin(&d, true);
@@ -537,7 +595,8 @@ bk_waitlist_settle(void)
  * bk_waitlist_sweep is the sweeper's round for the waitlist: settle the
  * offers, then run the offer routine for every room type somebody waits
  * for, taking no night that is busy (entries skipped for a busy night
- * by a freeing transaction are offered here).
+ * by a freeing transaction are offered here), and close the entries whose
+ * check-in has passed.
  */
 void
 bk_waitlist_sweep(void)
@@ -571,6 +630,15 @@ bk_waitlist_sweep(void)
 		ends[i] = DatumGetDateADT(bk_get_notnull(i, 4));
 	}
 	bk_finish();
-	for (int i = 0; i < n; i++)
-		(void) offer_room_type(property_ids[i], room_types[i], firsts[i], ends[i], DATEVAL_NOEND);
+	sweeping = true;
+	PG_TRY();
+	{
+		for (int i = 0; i < n; i++)
+			(void) offer_room_type(property_ids[i], room_types[i], firsts[i], ends[i], DATEVAL_NOEND);
+	}
+	PG_FINALLY();
+	{
+		sweeping = false;
+	}
+	PG_END_TRY();
 }
