@@ -512,7 +512,6 @@ typedef struct BkNight
 	int32		held;
 	int32		booked;
 	int32		overbooked;		/* 2.0: units sold beyond units (channels) */
-	int32		waiting;		/* 2.0: rooms waiting entries want (the waitlist) */
 	Datum		price;			/* numeric, inside tuple */
 	bool		price_null;
 } BkNight;

@@ -127,8 +127,6 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 		night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
 		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
 			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
-		night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
-			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_WAITING))) : 0;
 		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
 									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
 									&night->price_null);
@@ -165,8 +163,6 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));
 		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
 			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
-		night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
-			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_WAITING))) : 0;
 		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
 	}
 	index_endscan(scan);
@@ -269,6 +265,8 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 	Datum		values[4];
 	int			ncolumns = 2;
 	int32		beyond;
+	int32		waiting = 0;
+	bool		frees = held_delta + booked_delta < 0;
 
 	night->held += held_delta;
 	night->booked += booked_delta;
@@ -285,11 +283,22 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 		values[2] = Int32GetDatum(night->overbooked);
 		ncolumns = 3;
 	}
+	/*
+	 * `waiting` (2.0, the waitlist) is read only by a write that frees
+	 * units or changes it, from the locked version: reserve_range's path
+	 * reads nothing more.
+	 */
+	if ((frees || waiting_delta != 0) && bk_has_column(BK_INVENTORY_WAITING))
+	{
+		bool		isnull;
+
+		waiting = DatumGetInt32(heap_getattr(night->tuple, bk_column(BK_INVENTORY_WAITING), desc, &isnull));
+	}
 	if (waiting_delta != 0)
 	{
-		night->waiting += waiting_delta;
+		waiting += waiting_delta;
 		columns[ncolumns] = bk_column(BK_INVENTORY_WAITING);
-		values[ncolumns] = Int32GetDatum(night->waiting);
+		values[ncolumns] = Int32GetDatum(waiting);
 		ncolumns++;
 	}
 	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
@@ -303,8 +312,7 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 	 * note it; the freeing path offers them before it commits
 	 * (waitlist_offer.c).  A night nobody waits for costs one comparison.
 	 */
-	if (night->waiting > 0 && held_delta + booked_delta < 0 &&
-		night->units - night->held - night->booked > 0)
+	if (frees && waiting > 0 && night->units - night->held - night->booked > 0)
 		bk_waitlist_note_freed(night->tuple, desc, night->night);
 }
 
