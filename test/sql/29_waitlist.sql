@@ -37,8 +37,9 @@ SELECT booking.add_room_type(:p, 'C', 'Room C', 1, 2, 100);
 SELECT booking.add_room_type(:p, 'D', 'Room D', 1, 2, 100);
 SELECT booking.add_room_type(:p, 'E', 'Room E', 1, 2, 100);
 SELECT booking.add_room_type(:p, 'F', 'Room F', 1, 2, 100);
+SELECT booking.add_room_type(:p, 'G', 'Room G', 1, 2, 100);
 SELECT booking.open_inventory(:p, rt, current_date, current_date + 20)
-  FROM unnest('{A,B,C,D,E,F}'::text[]) rt;
+  FROM unnest('{A,B,C,D,E,F,G}'::text[]) rt;
 
 -- errors: every code
 SELECT t.try($$SELECT booking.join_waitlist(-1, 'A', current_date + 1, current_date + 2)$$);
@@ -139,6 +140,14 @@ SELECT booking.join_waitlist(:p, 'C', current_date + 1, current_date + 3, 1, 'gc
 SELECT t.wl(:wc1) AS wc1;   -- waits
 SELECT (booking.check_out(:c1)).state;
 SELECT t.wl(:wc1) AS wc1;   -- offered: 2 x 100.00
+
+-- mark_no_show: G's guest D+0..D+3 never came; the nights after the first come free
+SELECT (booking.reserve_range(:p, 'G', current_date, current_date + 3, 1, 'pg1')).reservation_id AS g1 \gset
+SELECT (booking.confirm_booking(:g1, 'pay-g1')).state;
+SELECT booking.join_waitlist(:p, 'G', current_date + 1, current_date + 3, 1, 'gg1') AS wg1 \gset
+SELECT t.wl(:wg1) AS wg1;   -- waits
+SELECT (booking.mark_no_show(:g1)).state;
+SELECT t.wl(:wg1) AS wg1;   -- offered: 2 x 100.00
 
 -- a shrinking modify: D's d1 D+10..D+14 shortened to D+10..D+12
 SELECT (booking.reserve_range(:p, 'D', current_date + 10, current_date + 14, 1, 'pd1')).reservation_id AS d1 \gset
