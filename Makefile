@@ -48,7 +48,9 @@ OBJS = \
 	src/channel.o \
 	src/ari.o \
 	src/ical_parse.o \
-	src/ical.o
+	src/ical.o \
+	src/waitlist.o \
+	src/waitlist_offer.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

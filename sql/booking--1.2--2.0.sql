@@ -658,6 +658,69 @@ REVOKE ALL ON FUNCTION booking.ical_import(bigint, text, text, text) FROM PUBLIC
 GRANT EXECUTE ON FUNCTION booking.ical_import(bigint, text, text, text) TO booking_app;
 
 /* ---------------------------------------------------------------------
+ * The waitlist (waitlist.c, waitlist_offer.c).  A guest waits for a stay
+ * that is sold out; whenever units come free on a night, the transaction
+ * that frees them turns the oldest waiting entry that now fits completely
+ * into a held reservation (the offer).  inventory.waiting counts the rooms
+ * of waiting entries that want each night, so that the freeing paths look
+ * for entries only on nights somebody waits for.
+ * ---------------------------------------------------------------------
+ */
+ALTER TABLE booking.inventory
+    ADD COLUMN waiting int NOT NULL DEFAULT 0
+        CONSTRAINT inventory_waiting_nonnegative CHECK (waiting OPERATOR(pg_catalog.>=) 0);
+
+/* join_waitlist's idempotency keys remember the entry they made */
+ALTER TABLE booking.idempotency_key ADD COLUMN waitlist_id bigint;
+
+CREATE SEQUENCE booking.waitlist_id_seq;
+CREATE TABLE booking.waitlist (
+    waitlist_id    bigint PRIMARY KEY,
+    property_id    bigint NOT NULL,
+    room_type      text NOT NULL,
+    check_in       date NOT NULL,
+    check_out      date NOT NULL,
+    rooms          int NOT NULL CHECK (rooms OPERATOR(pg_catalog.>) 0),
+    guest_id       text,
+    state          text NOT NULL DEFAULT 'waiting'
+        CHECK (state OPERATOR(pg_catalog.=) ANY ('{waiting,offered,booked,left,lapsed}'::text[])),
+    reservation_id bigint,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    offered_at     timestamptz,
+    CHECK (check_out OPERATOR(pg_catalog.>) check_in),
+    FOREIGN KEY (property_id, room_type) REFERENCES booking.room_type (property_id, code)
+);
+CREATE INDEX waitlist_waiting_idx ON booking.waitlist (property_id, room_type, created_at, waitlist_id)
+    WHERE state OPERATOR(pg_catalog.=) 'waiting';
+CREATE INDEX waitlist_offered_idx ON booking.waitlist (reservation_id)
+    WHERE state OPERATOR(pg_catalog.=) 'offered';
+SELECT pg_catalog.pg_extension_config_dump('booking.waitlist', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.waitlist_id_seq', '');
+REVOKE ALL ON booking.waitlist FROM PUBLIC;
+REVOKE ALL ON booking.waitlist_id_seq FROM PUBLIC;
+GRANT SELECT ON booking.waitlist TO booking_admin;
+
+CREATE FUNCTION booking.join_waitlist(property_id bigint, room_type text, check_in date,
+                                      check_out date, rooms int DEFAULT 1,
+                                      guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_join_waitlist';
+CREATE FUNCTION booking.leave_waitlist(waitlist_id bigint)
+    RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_leave_waitlist';
+REVOKE ALL ON FUNCTION
+    booking.join_waitlist(bigint, text, date, date, int, text, text),
+    booking.leave_waitlist(bigint)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.join_waitlist(bigint, text, date, date, int, text, text),
+    booking.leave_waitlist(bigint)
+    TO booking_app;
+
+/* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
  * ---------------------------------------------------------------------
  */

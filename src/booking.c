@@ -21,6 +21,7 @@
 PG_MODULE_MAGIC;
 
 int			booking_hold_ttl_s = 15 * 60;
+int			booking_waitlist_offer_ttl_s = 24 * 60 * 60;
 int			booking_max_nights = 365;
 int			booking_lock_timeout_ms = 0;
 int			booking_node_id = 0;
@@ -79,6 +80,11 @@ DefineGucs(void)
 							"How long a hold protects its rooms when reserve_range is not given one.",
 							"After this the hold may be expired and its units sold again.",
 							&booking_hold_ttl_s, 15 * 60, 1, 7 * 24 * 60 * 60,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("booking.waitlist_offer_ttl",
+							"How long a waitlist offer (a held reservation) protects its rooms.",
+							"After this the offer expires, the entry lapses and its rooms go to the next entry.",
+							&booking_waitlist_offer_ttl_s, 24 * 60 * 60, 1, 30 * 24 * 60 * 60,
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("booking.max_nights",
 							"Longest stay reserve_range and search accept, in nights.",

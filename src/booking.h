@@ -371,6 +371,7 @@ typedef enum BkColumn
 	BK_INVENTORY_BOOKED,
 	BK_INVENTORY_PRICE,
 	BK_INVENTORY_OVERBOOKED,	/* 2.0: channels */
+	BK_INVENTORY_WAITING,		/* 2.0: the waitlist */
 	BK_RESERVATION_RESERVATION_ID,
 	BK_RESERVATION_PROPERTY_ID,
 	BK_RESERVATION_ROOM_TYPE,
@@ -534,6 +535,8 @@ extern bool bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT
 							   int32 rooms, BkShortage *shortage);
 extern Numeric bk_nights_total(const BkNights *nights, int32 rooms);
 extern void bk_nights_change(BkDirect *d, BkNights *nights, int32 held_delta, int32 booked_delta);
+extern void bk_night_change_waiting(BkDirect *d, BkNight *night, int32 held_delta,
+									int32 waiting_delta);
 extern void bk_nights_require_all(const BkNights *nights, int64 reservation_id, int64 property_id,
 								  const char *room_type, DateADT check_in, DateADT check_out);
 extern void bk_lock_nights(int64 property_id, const char *room_type,
@@ -919,5 +922,50 @@ extern BkIcalEvent *bk_ical_parse(const char *ics, int len, const char *time_zon
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);
 extern void bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end);
 extern int	bk_ari_purge(int32 max_rows);
+
+/* waitlist.c, waitlist_offer.c: the waitlist (2.0) */
+extern int	booking_waitlist_offer_ttl_s;
+
+/*
+ * The offer hook (waitlist_offer.c) as the layers below it call it: through
+ * pointers, so that inventory.c, reserve.c and the freeing paths do not
+ * depend on the file that depends on them (test/lint/call-cycles).
+ *  - bk_waitlist_note_freed: night_write, when units come free on a night
+ *    whose `waiting` is above zero;
+ *  - bk_waitlist_offer_freed: every freeing path, after its night writes
+ *    and with no unit of direct work open (block release too); returns at
+ *    once when nothing was noted; may_wait: the caller holds only the
+ *    nights of one room type's freed stay;
+ *  - bk_waitlist_offer_range: open_inventory, for the nights it wrote.
+ */
+extern void (*bk_waitlist_note_freed_hook) (HeapTuple night_tuple, TupleDesc desc, DateADT night);
+extern void (*bk_waitlist_offer_freed_hook) (bool may_wait);
+extern void (*bk_waitlist_offer_range_hook) (int64 property_id, const char *room_type,
+											 DateADT first, DateADT end);
+
+static inline void
+bk_waitlist_note_freed(HeapTuple night_tuple, TupleDesc desc, DateADT night)
+{
+	bk_waitlist_note_freed_hook(night_tuple, desc, night);
+}
+
+static inline void
+bk_waitlist_offer_freed(bool may_wait)
+{
+	bk_waitlist_offer_freed_hook(may_wait);
+}
+
+static inline void
+bk_waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, DateADT end)
+{
+	bk_waitlist_offer_range_hook(property_id, room_type, first, end);
+}
+extern bool bk_waitlist_try_offer(int64 waitlist_id, LockWaitPolicy wait);
+extern void bk_waitlist_settle(void);
+extern void bk_waitlist_sweep(void);
+extern bool bk_schema_has_waitlist(void);
+extern bool bk_claim_waitlist_key(const char *scope, const char *key, bytea *digest,
+								  int64 property_id, int64 *existing_waitlist_id);
+extern void bk_record_waitlist_key(const char *scope, const char *key, int64 waitlist_id);
 
 #endif							/* BOOKING_H */

@@ -2,6 +2,10 @@
  * catalog.c
  *    What a hotel sells: booking.add_property(), booking.add_room_type()
  *    and booking.open_inventory().
+ *
+ * open_inventory with units calls bk_waitlist_offer_range
+ * (waitlist_offer.c) once its nights are written: units it adds go to
+ * entries waiting for them in the same transaction (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -310,6 +314,8 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(5) && bk_schema_has_night_prices())
 		bk_plans_check_prices(property_id, room_type, BK_BASE_PLAN, first_night, end_night);
 	bk_finish();
+	if (!PG_ARGISNULL(4))
+		bk_waitlist_offer_range(property_id, room_type, first_night, end_night);
 
 	PG_RETURN_INT32(written);
 }

@@ -30,6 +30,10 @@
  *  - 'cancelled' cancels it through cancel_reservation's core
  *    (lifecycle.c, bk_cancel_locked); of a booking never seen: BK005;
  *  - a night never opened for sale is BK005, and nothing is applied.
+ *
+ * A cancelled revision calls bk_waitlist_offer_freed (waitlist_offer.c)
+ * after its night writes, a modified one through modify.c: freed units go
+ * to the waitlist in the same transaction (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -365,6 +369,7 @@ cancel_booking(const ChannelRevision *rev, int64 id)
 						 false);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
+	bk_waitlist_offer_freed(true);	/* the freed units to the waitlist */
 	return result;
 }
 

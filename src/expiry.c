@@ -13,6 +13,10 @@
  * room_type, night) order.  A release that would change fewer nights than
  * a hold covers raises (a partial restore or rows deleted behind the
  * engine's back), so units are never lost silently.
+ *
+ * bk_expire_reservations calls bk_waitlist_offer_freed (waitlist_offer.c)
+ * after its night writes: units freed on nights somebody waits for go to
+ * the waitlist in the same transaction (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -375,6 +379,7 @@ bk_expire_reservations(Datum ids_array)
 	}
 	expired = nholds > 0 ? expire_locked(&d, holds, nholds, LockWaitBlock, 0, 0) : 0;
 	bk_direct_end(&d);
+	bk_waitlist_offer_freed(nholds == 1);	/* the freed units to the waitlist */
 	return expired;
 }
 

@@ -16,6 +16,10 @@
  * index reservation_payment_ref_key holds one payment_ref per payer (a
  * lone reservation or a group's first line), so no payment_ref can pay
  * for two payers, concurrently neither.
+ *
+ * cancel_group calls bk_waitlist_offer_freed (waitlist_offer.c) after
+ * its night writes (through answer): freed units go to the waitlist in
+ * the same transaction when somebody waits for them (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -87,6 +91,7 @@ answer(FunctionCallInfo fcinfo, BkDirect *d, const LockedGroup *group)
 	for (int i = 0; i < group->n; i++)
 		bk_group_result_add(fcinfo, &group->lines[i]);
 	bk_direct_end(d);
+	bk_waitlist_offer_freed(false); /* cancel_group's units to the waitlist */
 	return (Datum) 0;
 }
 

@@ -35,6 +35,19 @@ static BookingPlan find_key_plan = {
 	2, {TEXTOID, TEXTOID}
 };
 
+/* The same for a waitlist entry's key (2.0): the entry it made */
+static BookingPlan find_waitlist_key_plan = {
+	"SELECT request_digest, waitlist_id FROM booking.idempotency_key"
+	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
+	2, {TEXTOID, TEXTOID}
+};
+
+static BookingPlan record_waitlist_key_plan = {
+	"UPDATE booking.idempotency_key SET waitlist_id = $3"
+	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
+	3, {TEXTOID, TEXTOID, INT8OID}
+};
+
 static BookingPlan record_key_plan = {
 	"UPDATE booking.idempotency_key SET reservation_id = $3"
 	" WHERE scope OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2",
@@ -109,9 +122,45 @@ bk_text_digest(const char *canonical)
  * so their lengths are checked here too, whatever the caller checked:
  * longer ones would fail inside the index (54000) instead of with 22023.
  */
+static bool claim_key(const char *scope, const char *key, bytea *digest, int64 property_id,
+					  BookingPlan *find, int64 *existing);
+
 bool
 bk_claim_key(const char *scope, const char *key, bytea *digest,
 			 int64 property_id, int64 *existing_reservation)
+{
+	return claim_key(scope, key, digest, property_id, &find_key_plan, existing_reservation);
+}
+
+/*
+ * bk_claim_waitlist_key is bk_claim_key for join_waitlist (2.0): the same
+ * claim, in the waitlist's own scope, whose replay returns the waitlist
+ * entry the first call made (idempotency_key.waitlist_id).
+ */
+bool
+bk_claim_waitlist_key(const char *scope, const char *key, bytea *digest,
+					  int64 property_id, int64 *existing_waitlist_id)
+{
+	return claim_key(scope, key, digest, property_id, &find_waitlist_key_plan, existing_waitlist_id);
+}
+
+/*
+ * bk_record_waitlist_key stores the waitlist entry a claimed key made.
+ */
+void
+bk_record_waitlist_key(const char *scope, const char *key, int64 waitlist_id)
+{
+	Datum		args[3];
+
+	args[0] = CStringGetTextDatum(scope);
+	args[1] = CStringGetTextDatum(key);
+	args[2] = Int64GetDatum(waitlist_id);
+	bk_exec(&record_waitlist_key_plan, args, NULL, 0);
+}
+
+static bool
+claim_key(const char *scope, const char *key, bytea *digest, int64 property_id,
+		  BookingPlan *find, int64 *existing_reservation)
 {
 	Datum		args[4];
 
@@ -135,7 +184,7 @@ bk_claim_key(const char *scope, const char *key, bytea *digest,
 		if (SPI_processed == 1)
 			return true;
 
-		bk_exec(&find_key_plan, args, NULL, 1);
+		bk_exec(find, args, NULL, 1);
 		if (SPI_processed == 0)
 			continue;
 

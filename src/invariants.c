@@ -6,7 +6,8 @@
  *    calendar (calendar.c) does not show what the inventory holds, and
  *    (2.0) each reservation whose night prices do not make its
  *    total_price, and each line of a group that does not agree with its
- *    group.  No rows means sound.  (2.0) A night a channel overbooked is
+ *    group.  No rows means sound.  (2.0) Each night's `waiting` is
+ *    recounted from the waiting entries of the waitlist.  (2.0) A night a channel overbooked is
  *    reported as such ('overbooked: ...'), one overbooked by more than it
  *    needs as corrupt.
  *-------------------------------------------------------------------------
@@ -204,6 +205,34 @@ static BookingPlan check_plan_2_0 = {
 	0, {InvalidOid}
 };
 
+/*
+ * The waitlist's counts (2.0): each night's `waiting` must be the rooms of
+ * the waiting entries whose stay covers it.
+ */
+#define WAITING_SQL \
+	" UNION ALL" \
+	" SELECT i.property_id, i.room_type, i.night," \
+	"        pg_catalog.format('waiting is %s but waiting entries want %s', i.waiting, COALESCE(w.rooms, 0))" \
+	"   FROM booking.inventory i" \
+	"   LEFT JOIN (SELECT e.property_id, e.room_type, e.check_in OPERATOR(pg_catalog.+) g AS night," \
+	"                     pg_catalog.sum(e.rooms)::int AS rooms" \
+	"                FROM booking.waitlist e," \
+	"                     pg_catalog.generate_series(0, (e.check_out OPERATOR(pg_catalog.-) e.check_in)" \
+	"                                                   OPERATOR(pg_catalog.-) 1) g" \
+	"               WHERE e.state OPERATOR(pg_catalog.=) 'waiting'" \
+	"               GROUP BY 1, 2, 3) w" \
+	"     ON w.property_id OPERATOR(pg_catalog.=) i.property_id" \
+	"    AND w.room_type OPERATOR(pg_catalog.=) i.room_type AND w.night OPERATOR(pg_catalog.=) i.night" \
+	"  WHERE i.waiting OPERATOR(pg_catalog.<>) COALESCE(w.rooms, 0)"
+
+static BookingPlan check_plan_waitlist = {
+	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
+												  BK_NOT_ON_SALE_SQL)
+	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL WAITING_SQL "  ORDER BY 1, 2, 3, 4",
+	0, {InvalidOid}
+};
+
 static BookingPlan check_plan = {
 	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
@@ -235,6 +264,7 @@ booking_check_invariants(PG_FUNCTION_ARGS)
 	bk_connect_read_only();
 	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
 			!bk_schema_has_event_deltas() ? &check_plan_1_1 :
+			bk_schema_has_waitlist() ? &check_plan_waitlist :
 			bk_schema_has_overbooked() ? &check_plan_2_0 : &check_plan, NULL, NULL, 0);
 	bk_return_rows(fcinfo);
 	bk_finish();

@@ -13,6 +13,11 @@
  *    room_type, night) order, and a transaction that holds inventory rows
  *    never waits for a reservation row or for a night below its own:
  *    those it can only take without waiting.
+ * A night write that frees units on a night whose `waiting` (2.0) is
+ * above zero notes it for the waitlist (bk_waitlist_note_freed); the
+ * freeing paths then call bk_waitlist_offer_freed (waitlist_offer.c)
+ * after their night writes, which offers the units to waiting entries in
+ * the same transaction.
  * Nothing else is locked by a writer: the room calendar is kept by the
  * sweeper from the events (calendar.c), so writers on different nights
  * never wait for each other.
@@ -249,16 +254,19 @@ bk_nights_total(const BkNights *nights, int32 rooms)
  * update of a row this command already updated.
  */
 static void
-night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, bool overbook)
+night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, bool overbook,
+			int32 waiting_delta)
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_INVENTORY);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_NEW);
-	int			columns[3] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED), 0};
-	bool		nulls[3] = {false, false, false};
-	Datum		values[3];
+	int			columns[4] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED), 0, 0};
+	bool		nulls[4] = {false, false, false, false};
+	Datum		values[4];
 	int			ncolumns = 2;
 	int32		beyond;
+	int32		waiting = 0;
+	bool		frees = held_delta + booked_delta < 0;
 
 	night->held += held_delta;
 	night->booked += booked_delta;
@@ -275,11 +283,37 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 		values[2] = Int32GetDatum(night->overbooked);
 		ncolumns = 3;
 	}
+	/*
+	 * `waiting` (2.0, the waitlist) is read only by a write that frees
+	 * units or changes it, from the locked version: reserve_range's path
+	 * reads nothing more.
+	 */
+	if ((frees || waiting_delta != 0) && bk_has_column(BK_INVENTORY_WAITING))
+	{
+		bool		isnull;
+
+		waiting = DatumGetInt32(heap_getattr(night->tuple, bk_column(BK_INVENTORY_WAITING), desc, &isnull));
+	}
+	if (waiting_delta != 0)
+	{
+		waiting += waiting_delta;
+		columns[ncolumns] = bk_column(BK_INVENTORY_WAITING);
+		values[ncolumns] = Int32GetDatum(waiting);
+		ncolumns++;
+	}
 	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
 					   slot, true);
 	bk_direct_update(d, BK_INVENTORY, &night->tid, slot);
 	night->tid = slot->tts_tid;
 	ExecClearTuple(slot);
+
+	/*
+	 * Units came free on a night somebody waits for (2.0, the waitlist):
+	 * note it; the freeing path offers them before it commits
+	 * (waitlist_offer.c).  A night nobody waits for costs one comparison.
+	 */
+	if (frees && waiting > 0 && night->units - night->held - night->booked > 0)
+		bk_waitlist_note_freed(night->tuple, desc, night->night);
 }
 
 /*
@@ -289,7 +323,7 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 void
 bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
 {
-	night_write(d, night, held_delta, booked_delta, false);
+	night_write(d, night, held_delta, booked_delta, false, 0);
 }
 
 /*
@@ -301,8 +335,18 @@ bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delt
 int32
 bk_night_overbook(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
 {
-	night_write(d, night, held_delta, booked_delta, true);
+	night_write(d, night, held_delta, booked_delta, true, 0);
 	return night->overbooked;
+}
+
+/*
+ * bk_night_change_waiting is bk_night_change that also adds waiting_delta
+ * to the night's waiting (2.0: the waitlist's join, leave and offer).
+ */
+void
+bk_night_change_waiting(BkDirect *d, BkNight *night, int32 held_delta, int32 waiting_delta)
+{
+	night_write(d, night, held_delta, 0, false, waiting_delta);
 }
 
 /*

@@ -14,6 +14,10 @@
  * one reservation: the unique index decides between concurrent calls, and
  * its verdict is reported as BK004.  No message shows a payment_ref or
  * payment_intent the caller did not pass.
+ *
+ * cancel_reservation calls bk_waitlist_offer_freed (waitlist_offer.c)
+ * after its night writes: units freed on nights somebody waits for go to
+ * the waitlist in the same transaction (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -459,6 +463,7 @@ booking_cancel_reservation(PG_FUNCTION_ARGS)
 	bk_cancel_locked(&d, &r, PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1));
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
+	bk_waitlist_offer_freed(true);	/* the freed units to the waitlist */
 	bk_stat_add_on_commit(BK_STAT_CANCELS, 1);
 	PG_RETURN_DATUM(result);
 }

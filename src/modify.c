@@ -24,6 +24,10 @@
  * night short of units is taken anyway and overbooked rises
  * (inventory.c, bk_night_overbook), a night never opened is BK005, and
  * the channel's total_price, when it gives one, prices the nights.
+ *
+ * modify_locked calls bk_waitlist_offer_freed (waitlist_offer.c) after
+ * its night writes: a shrink's freed units go to the waitlist in the same
+ * transaction when somebody waits for them (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -697,6 +701,7 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	bk_event_write_modified(d, &r, &before);
 	result = bk_reservation_datum(d, &r);
 	bk_direct_end(d);
+	bk_waitlist_offer_freed(false); /* a shrink's units to the waitlist */
 	*rp = r;
 	return result;
 }

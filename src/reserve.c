@@ -18,6 +18,10 @@
  * locked, in the global lock order), and when a night is short after the
  * nights are locked, holds that died meanwhile are expired if that can be
  * done without waiting, and the nights counted again.
+ *
+ * The dead-hold path calls bk_waitlist_offer_freed (waitlist_offer.c)
+ * after expiring holds: waiting entries get the freed units before this
+ * call counts them (2.0); the plain path makes no waitlist lookup.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -282,6 +286,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
 							 stay.check_out, LockWaitBlock);
 		bk_direct_end(&d);
+		bk_waitlist_offer_freed(false); /* waiting entries first */
 		bk_direct_begin(&d, true);
 		bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
 		if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
@@ -314,6 +319,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		if (expired == 0)
 			report_no_availability(&stay, &shortage);
 		bk_direct_end(&d);
+		bk_waitlist_offer_freed(false); /* waiting entries first */
 		bk_direct_begin(&d, true);
 		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
 		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))

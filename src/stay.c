@@ -19,6 +19,10 @@
  * back, in night order, then its night prices row.  One event per call:
  * checked_in (no calendar change), checked_out and no_show (the nights
  * given back: bk_event_write_release).
+ *
+ * check_out and mark_no_show call bk_waitlist_offer_freed
+ * (waitlist_offer.c) after their night writes: the nights they give back
+ * go to the waitlist in the same transaction when somebody waits (2.0).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -250,6 +254,7 @@ booking_check_out(PG_FUNCTION_ARGS)
 	bk_event_write_release(&d, "checked_out", &r, departure, old_check_out, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
+	bk_waitlist_offer_freed(true);	/* the nights left to the waitlist */
 	PG_RETURN_DATUM(result);
 }
 
@@ -318,5 +323,6 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	bk_event_write_release(&d, "no_show", &r, end, old_check_out, refund);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
+	bk_waitlist_offer_freed(true);	/* the nights left to the waitlist */
 	PG_RETURN_DATUM(result);
 }

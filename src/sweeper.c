@@ -338,6 +338,16 @@ housekeeping_step(void *arg)
 }
 
 /*
+ * waitlist_step settles the waitlist's offers and offers what a freeing
+ * transaction could not (a night that was busy): waitlist_offer.c (2.0).
+ */
+static void
+waitlist_step(void *arg)
+{
+	bk_waitlist_sweep();
+}
+
+/*
  * expire_batch_step locks a batch of dead holds (their ids kept in the
  * loop's memory) and expires them together.
  */
@@ -675,6 +685,7 @@ wakeup(bool round_due)
 		failed |= sweeper_xact(publish_step, NULL, "booking: publishing events", NULL) == STEP_FAILED;
 	if (skipped)
 		return;
+	failed |= sweeper_xact(waitlist_step, NULL, "booking: waitlist offers", NULL) == STEP_FAILED;
 	failed |= sweeper_xact(housekeeping_step, NULL, "booking: housekeeping", NULL) == STEP_FAILED;
 	bk_stat_sweep_done(!failed);
 }

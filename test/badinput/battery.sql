@@ -65,6 +65,9 @@ INSERT INTO bi.fx SELECT 'no_show', reservation_id FROM booking.mark_no_show((SE
 INSERT INTO bi.fx SELECT 'channel', reservation_id FROM booking.apply_channel_booking(
     'fixture-ota', 'FX-1', 1, 'new', (SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 40, current_date + 42,
     guest_id => 'g1');
+-- a waitlist entry (2.0) for the channel's nights, which it fills
+INSERT INTO bi.fx SELECT 'waitlist', booking.join_waitlist((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
+                                                           current_date + 40, current_date + 42, 100, 'g1');
 INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
 SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
 
@@ -290,6 +293,11 @@ SELECT 'text:ics', unnest(ARRAY[
     $q$E'BEGIN:VCALENDAR\r\n' || repeat(E'BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n', 20000) || E'END:VCALENDAR\r\n'$q$,
     $q$E' \r\nBEGIN:VCALENDAR'$q$, $q$''$q$, 'NULL'])
 UNION ALL
+-- the waitlist (2.0): the fixture's entry, the newest, unknown ids and the edges
+SELECT 'bigint:waitlist_id', unnest(ARRAY['(SELECT v FROM bi.fx WHERE k = ''waitlist'')',
+                                          '(SELECT max(waitlist_id) FROM booking.waitlist)', '0', '-1', 'NULL',
+                                          '1024', '9223372036854775807', '-9223372036854775808'])
+UNION ALL
 -- the long text in the pool of every argument whose value reaches an
 -- index (drawn 65% of the time from its own pool), as well as in 'text'
 SELECT k, 'bi.long_text(2800)'
@@ -326,6 +334,7 @@ UPDATE bi.pool SET good = true
     OR (kind = 'text:ics' AND expr LIKE '%UID:a@x%' AND expr LIKE '%T233000Z%')
     OR (kind = 'bigint:revision' AND expr IN ('0', '1', '2', '5', '(extract(epoch FROM now()) * 1000)::bigint'))
     OR (kind = 'numeric:total_price' AND expr IN ('NULL', '250', '0.01'))
+    OR (kind = 'bigint:waitlist_id' AND expr LIKE '(SELECT %')
     OR (kind = 'bigint' AND expr IN ('1', '1024', '1025'))
     OR (kind = 'integer' AND expr IN ('1', '2', '3', '5', '100'))
     OR (kind = 'numeric' AND expr IN ('0', '100', '99.99', 'NULL'))

@@ -4,13 +4,14 @@
 -- views (all in 1.0); version 1.1's stay rules and room calendar; 2.0's
 -- rate plans, rates, cancellation policies, plan rules and the stay's
 -- states and columns; 2.0's channels: inventory.overbooked (the CHECK
--- becomes held + booked <= units + overbooked) and booking.channel_booking.
+-- becomes held + booked <= units + overbooked) and booking.channel_booking;
+-- 2.0's waitlist: inventory.waiting and booking.waitlist.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(166);
+SELECT plan(170);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -367,8 +368,9 @@ SELECT results_eq(
              ('inventory_no_oversell', 'CHECK (((held + booked) <= (units + overbooked)))'),
              ('inventory_overbooked_nonnegative', 'CHECK ((overbooked >= 0))'),
              ('inventory_price_nonnegative', 'CHECK ((price >= (0)::numeric))'),
-             ('inventory_units_nonnegative', 'CHECK ((units >= 0))')$$,
-    'inventory CHECKs: held >= 0, booked >= 0, held + booked <= units + overbooked (2.0), overbooked >= 0, units >= 0, price >= 0');
+             ('inventory_units_nonnegative', 'CHECK ((units >= 0))'),
+             ('inventory_waiting_nonnegative', 'CHECK ((waiting >= 0))')$$,
+    'inventory CHECKs: held >= 0, booked >= 0, held + booked <= units + overbooked (2.0), overbooked >= 0, units >= 0, price >= 0, waiting >= 0 (2.0)');
 SELECT ok((SELECT bool_and(convalidated) FROM pg_constraint
             WHERE conrelid = 'booking.inventory'::regclass AND contype = 'c'),
           'every inventory CHECK is validated');
@@ -683,8 +685,8 @@ SELECT results_eq(
        WHERE a.attrelid = 'booking.inventory'::regclass AND a.attnum > 0 AND NOT a.attisdropped
          AND a.attnum > (SELECT attnum FROM pg_attribute
                           WHERE attrelid = 'booking.inventory'::regclass AND attname = 'price')$$,
-    $$VALUES ('overbooked', 'integer', true, '0')$$,
-    'booking.inventory gains overbooked int NOT NULL DEFAULT 0 after price, its last column');
+    $$VALUES ('overbooked', 'integer', true, '0'), ('waiting', 'integer', true, '0')$$,
+    'booking.inventory gains overbooked, then (the waitlist) waiting, int NOT NULL DEFAULT 0, after price');
 SELECT has_table('booking', 'channel_booking', 'table booking.channel_booking exists');
 SELECT results_eq(
     $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
@@ -704,6 +706,25 @@ SELECT is_empty(
       EXCEPT
       SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
     'pg_extension_config_dump registers channel_booking (2.0)');
+
+-- 2.0: the waitlist, booking.waitlist
+SELECT has_table('booking', 'waitlist', 'table booking.waitlist exists');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.waitlist'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('waitlist_id', 'bigint', true), ('property_id', 'bigint', true), ('room_type', 'text', true),
+             ('check_in', 'date', true), ('check_out', 'date', true), ('rooms', 'integer', true),
+             ('guest_id', 'text', false), ('state', 'text', true), ('reservation_id', 'bigint', false),
+             ('created_at', 'timestamp with time zone', true), ('offered_at', 'timestamp with time zone', false)$$,
+    'booking.waitlist is (waitlist_id, property_id, room_type, check_in, check_out, rooms, guest_id, state, reservation_id, created_at, offered_at)');
+SELECT col_is_pk('booking', 'waitlist', ARRAY['waitlist_id'], 'waitlist is keyed by waitlist_id');
+SELECT is_empty(
+    $$VALUES ('booking.waitlist'), ('booking.waitlist_id_seq')
+      EXCEPT
+      SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
+    'pg_extension_config_dump registers waitlist and waitlist_id_seq (2.0)');
 
 SELECT * FROM finish();
 ROLLBACK;

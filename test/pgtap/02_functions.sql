@@ -11,9 +11,10 @@
 -- check_in, check_out, mark_no_show; rate_plan and children on
 -- reserve_range, quote, search and modify_reservation, rate_plan on
 -- set_rules and clear_rules); 2.0's channels: apply_channel_booking, read_ari,
--- ack_ari, ical_export and ical_import.
+-- ack_ari, ical_export and ical_import; 2.0's waitlist: join_waitlist and
+-- leave_waitlist.
 BEGIN;
-SELECT plan(222);
+SELECT plan(237);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -747,6 +748,56 @@ SELECT throws_ok($$SELECT * FROM booking.ical_import(1, 'DBL', NULL, 'BEGIN:VCAL
                  '22023', 'source must not be NULL', 'ical_import with a NULL source: 22023');
 SELECT throws_ok($$SELECT * FROM booking.ical_import(1, 'DBL', 'air', NULL)$$,
                  '22023', 'ics must not be NULL', 'ical_import with a NULL ics: 22023');
+
+-- ---------------------------------------------------------------------
+-- 2.0: the waitlist.  join_waitlist and leave_waitlist: one signature
+-- each, the API's argument names and defaults and result types, SECURITY
+-- DEFINER with the pinned search_path, VOLATILE, not STRICT, LANGUAGE c;
+-- a required argument NULL: 22023.
+-- ---------------------------------------------------------------------
+SELECT has_function('booking', 'join_waitlist',
+                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text'],
+                    'booking.join_waitlist(bigint, text, date, date, int, text, text) exists');
+SELECT has_function('booking', 'leave_waitlist', ARRAY['bigint'],
+                    'booking.leave_waitlist(bigint) exists');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace AND proname = 'join_waitlist'),
+          1, 'join_waitlist has exactly one signature');
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'booking'::regnamespace AND proname = 'leave_waitlist'),
+          1, 'leave_waitlist has exactly one signature');
+SELECT is(pg_get_function_arguments('booking.join_waitlist(bigint,text,date,date,int,text,text)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text',
+          'join_waitlist(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.leave_waitlist(bigint)'::regprocedure),
+          'waitlist_id bigint', 'leave_waitlist(waitlist_id)');
+SELECT function_returns('booking', 'join_waitlist',
+                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text'],
+                        'bigint', 'join_waitlist returns bigint (the waitlist_id)');
+SELECT function_returns('booking', 'leave_waitlist', ARRAY['bigint'], 'boolean',
+                        'leave_waitlist returns boolean');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", p.proconfig::text[] COLLATE "default",
+             p.provolatile::text COLLATE "default", p.proisstrict, p.proretset,
+             l.lanname::text COLLATE "default"
+        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = 'booking'::regnamespace AND p.proname IN ('join_waitlist', 'leave_waitlist')
+       ORDER BY p.proname$$,
+    $$VALUES ('join_waitlist', ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, false, 'c'),
+             ('leave_waitlist', ARRAY['search_path=pg_catalog, pg_temp'], 'v', false, false, 'c')$$,
+    'join_waitlist and leave_waitlist run with search_path = pg_catalog, pg_temp, VOLATILE, not STRICT, not a set, LANGUAGE c');
+SELECT is_definer('booking', 'join_waitlist',
+                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text'],
+                  'join_waitlist is SECURITY DEFINER');
+SELECT is_definer('booking', 'leave_waitlist', ARRAY['bigint'], 'leave_waitlist is SECURITY DEFINER');
+SELECT throws_ok($$SELECT booking.join_waitlist(NULL, 'DBL', current_date + 1, current_date + 2)$$,
+                 '22023', 'property_id must not be NULL', 'join_waitlist with a NULL property_id: 22023');
+SELECT throws_ok($$SELECT booking.join_waitlist(1, NULL, current_date + 1, current_date + 2)$$,
+                 '22023', 'room_type must not be NULL', 'join_waitlist with a NULL room_type: 22023');
+SELECT throws_ok($$SELECT booking.join_waitlist(1, 'DBL', current_date + 1, current_date + 2, 0)$$,
+                 '22023', 'rooms must be at least 1', 'join_waitlist with 0 rooms: 22023');
+SELECT throws_ok($$SELECT booking.leave_waitlist(NULL)$$,
+                 '22023', 'waitlist_id must not be NULL', 'leave_waitlist with a NULL waitlist_id: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;

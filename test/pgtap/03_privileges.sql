@@ -25,8 +25,11 @@
 -- the owner.  The ARI feed: read_ari and ack_ari for booking_consumer (and
 -- so booking_admin); ari_change and ari_consumer read by booking_admin only.
 -- 2.0 iCal: ical_export for booking_reader, ical_import for booking_app.
+-- 2.0 waitlist: join_waitlist and leave_waitlist for booking_app (PUBLIC,
+-- booking_reader and booking_consumer may not call them); the table
+-- waitlist is read by booking_admin only, its sequence by nobody.
 BEGIN;
-SELECT plan(278);
+SELECT plan(293);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -134,6 +137,8 @@ INSERT INTO fn_matrix VALUES
         (2, 'apply_channel_booking', ARRAY['text', 'text', 'bigint', 'text', 'bigint', 'text', 'date', 'date',
                                            'integer', 'numeric', 'text']::name[]),
         (2, 'ical_import', ARRAY['bigint', 'text', 'text', 'text']::name[]),
+        (2, 'join_waitlist', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text']::name[]),
+        (2, 'leave_waitlist', ARRAY['bigint']::name[]),
         (3, 'add_property', ARRAY['text', 'text', 'text']::name[]),
         (3, 'add_room_type', ARRAY['bigint', 'text', 'text', 'integer', 'integer', 'numeric']::name[]),
         (3, 'open_inventory', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'numeric']::name[]),
@@ -303,6 +308,27 @@ SELECT is_empty(
        WHERE has_function_privilege('booking_reader', 'booking.ical_import(bigint,text,text,text)'::regprocedure,
                                     'EXECUTE')$$,
     'neither PUBLIC nor booking_consumer can run ical_export or ical_import; booking_reader cannot import');
+-- 2.0 waitlist: join_waitlist and leave_waitlist granted to booking_app by
+-- name, nothing to PUBLIC, booking_reader or booking_consumer.
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_userbyid(a.grantee)::text COLLATE "default",
+             a.privilege_type::text COLLATE "default", a.is_grantable
+        FROM pg_proc p, aclexplode(p.proacl) a
+       WHERE p.oid IN ('booking.join_waitlist(bigint,text,date,date,int,text,text)'::regprocedure,
+                       'booking.leave_waitlist(bigint)'::regprocedure)
+         AND a.grantee <> p.proowner
+       ORDER BY 1, 2$$,
+    $$VALUES ('join_waitlist', 'booking_app', 'EXECUTE', false),
+             ('leave_waitlist', 'booking_app', 'EXECUTE', false)$$,
+    'join_waitlist, leave_waitlist: EXECUTE granted to booking_app only (beside the owner), not grantable');
+SELECT is_empty(
+    $$SELECT r.rolname || ' ' || p.oid::regprocedure::text
+        FROM pg_proc p
+       CROSS JOIN (VALUES ('public'), ('booking_reader'), ('booking_consumer')) AS r(rolname)
+       WHERE p.oid IN ('booking.join_waitlist(bigint,text,date,date,int,text,text)'::regprocedure,
+                       'booking.leave_waitlist(bigint)'::regprocedure)
+         AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')$$,
+    'neither PUBLIC nor booking_reader nor booking_consumer can run join_waitlist or leave_waitlist');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
@@ -314,7 +340,7 @@ SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
 -- rate_plan, rate, cancel_policy and plan_rule); admin
 -- also reads reservations, keys, the event
 -- outbox and its consumers, the stats and hold_ages views, and (2.0) the
--- channels' bookings (channel_booking); nobody writes.
+-- channels' bookings (channel_booking) and the waitlist; nobody writes.
 -- ---------------------------------------------------------------------
 SELECT table_privs_are('booking', t.tname, r.rname,
                        CASE WHEN t.tname IN ('property', 'room_type', 'inventory', 'stay_rule', 'room_calendar',
@@ -333,7 +359,8 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
-               ('channel_booking'::name), ('ari_change'::name), ('ari_consumer'::name)) AS t(tname)
+               ('channel_booking'::name), ('ari_change'::name), ('ari_consumer'::name),
+               ('waitlist'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -341,7 +368,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 61 tests above.
+-- 64 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -373,16 +400,19 @@ SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT')
 SELECT ok(NOT has_table_privilege('public', 'booking.ari_change', 'SELECT')
           AND NOT has_table_privilege('public', 'booking.ari_consumer', 'SELECT'),
           'PUBLIC cannot read booking.ari_change nor booking.ari_consumer');
+SELECT ok(NOT has_table_privilege('public', 'booking.waitlist', 'SELECT'),
+          'PUBLIC cannot read booking.waitlist');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
                           format('%s has no privilege on booking.%s', r.rname, s.sname))
   FROM (VALUES ('property_id_seq'::name), ('reservation_id_seq'::name),
                ('event_id_seq'::name), ('event_position_seq'::name),
-               ('ari_change_id_seq'::name)) AS s(sname)
+               ('ari_change_id_seq'::name),
+               ('waitlist_id_seq'::name)) AS s(sname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, s.sname;
--- 12 tests above.
+-- 15 tests above.
 SELECT ok(NOT has_sequence_privilege('public', 'booking.reservation_id_seq', 'USAGE'),
           'PUBLIC has no USAGE on booking.reservation_id_seq');
 

@@ -276,6 +276,49 @@ BEGIN
 END
 $$;
 
+-- try_waitlist (2.0) joins the waitlist for a random stay (half of the
+-- joins keyed by their arguments, so a repeat is the same request and must
+-- answer the same entry) or leaves a random entry: leave answers true for
+-- a waiting entry, false for any other, never an error on state.  The
+-- offers themselves are made by the cancels, expiries and modifies.
+CREATE FUNCTION stress.try_waitlist(pid bigint, ci int, nights int, rooms int, leave boolean)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    allowed text[] := stress.allowed_conflicts(ARRAY[]::text[]);
+    id bigint;
+    again bigint;
+    k text := CASE WHEN random() < 0.5 THEN format('wl-%s-%s-%s', ci, nights, rooms) END;
+BEGIN
+    IF leave THEN
+        SELECT waitlist_id INTO id FROM booking.waitlist ORDER BY random() LIMIT 1;
+        IF id IS NULL THEN
+            RETURN 'none';
+        END IF;
+        BEGIN
+            PERFORM booking.leave_waitlist(id);
+        EXCEPTION WHEN OTHERS THEN
+            RETURN stress.record('leave_waitlist', SQLSTATE, allowed, SQLERRM);
+        END;
+        RETURN stress.record('leave_waitlist', 'ok', allowed);
+    END IF;
+    BEGIN
+        id := booking.join_waitlist(pid, 'STD', current_date + ci, current_date + least(ci + nights, 30),
+                                    rooms, idempotency_key => k);
+        IF k IS NOT NULL THEN
+            again := booking.join_waitlist(pid, 'STD', current_date + ci, current_date + least(ci + nights, 30),
+                                           rooms, idempotency_key => k);
+            IF again <> id THEN
+                RETURN stress.record('join_waitlist', 'WRONG_RESULT', allowed,
+                                     format('key %s answered %s, then %s', k, id, again));
+            END IF;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN stress.record('join_waitlist', SQLSTATE, allowed, SQLERRM);
+    END;
+    RETURN stress.record('join_waitlist', 'ok', allowed);
+END
+$$;
+
 -- try_expire runs one small batch of expire_holds.
 CREATE FUNCTION stress.try_expire()
 RETURNS text LANGUAGE plpgsql AS $$
