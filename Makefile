@@ -45,7 +45,9 @@ OBJS = \
 	src/modify.o \
 	src/policy.o \
 	src/stay.o \
-	src/channel.o
+	src/channel.o \
+	src/block.o \
+	src/block_release.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

@@ -103,7 +103,7 @@ static BookingPlan refresh_lock_plan = {
  * minus the changes of the events not published yet (the fold adds those
  * when it publishes them).
  */
-#define REFRESH_UPDATE_SQL(pending, not_on_sale) \
+#define REFRESH_UPDATE_SQL(free, pending, not_on_sale) \
 	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules," \
 	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests" \
 	"  FROM (" KEYS_SQL ") k" \
@@ -116,7 +116,7 @@ static BookingPlan refresh_lock_plan = {
 	"         FROM pg_catalog.generate_series(0, (k.month OPERATOR(pg_catalog.+) interval '1 month')::date" \
 	"                                            OPERATOR(pg_catalog.-) k.month OPERATOR(pg_catalog.-) 1) g" \
 	"         LEFT JOIN LATERAL (" \
-	"              SELECT i.units OPERATOR(pg_catalog.-) i.held OPERATOR(pg_catalog.-) i.booked" \
+	"              SELECT " free \
 	"                     OPERATOR(pg_catalog.-) " pending " AS free, i.price" \
 	"                FROM booking.inventory i" \
 	"               WHERE i.property_id OPERATOR(pg_catalog.=) k.property_id" \
@@ -146,13 +146,19 @@ static BookingPlan refresh_lock_plan = {
 	"             AND b.end_night OPERATOR(pg_catalog.>) i.night), 0))"
 
 static BookingPlan refresh_update_plan = {
-	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
+	REFRESH_UPDATE_SQL(BK_FREE_SQL("i"), PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+};
+
+/* From 2.0: the units set aside for blocks are not free (blocks) */
+static BookingPlan refresh_update_2_0_plan = {
+	REFRESH_UPDATE_SQL(BK_FREE_2_0_SQL("i"), PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* The same for a database at 1.1, whose writers keep the calendar in step. */
 static BookingPlan refresh_update_1_1_plan = {
-	REFRESH_UPDATE_SQL("0", "-1"),
+	REFRESH_UPDATE_SQL(BK_FREE_SQL("i"), "0", "-1"),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
@@ -430,7 +436,8 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	bk_publisher_lock();
 	bk_exec(&refresh_insert_plan, args, NULL, 0);
 	bk_exec_locking(&refresh_lock_plan, args, NULL, 0, "calendar rows");
-	bk_exec(bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
+	bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
+			bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
 			args, NULL, 0);
 }
 
