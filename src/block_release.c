@@ -41,7 +41,8 @@ static BookingPlan due_nights_plan = {
 static BookingPlan lock_due_plan = {
 	"SELECT b.property_id, b.room_type, b.night, b.rooms OPERATOR(pg_catalog.-) b.picked"
 	"  FROM booking.block_night b"
-	"  JOIN pg_catalog.unnest($1::bigint[], $2::text[], $3::date[]) u(property_id, code, night)"
+	"  JOIN ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                   pg_catalog.unnest($3::date[])) u(property_id, code, night)"
 	"    ON b.property_id OPERATOR(pg_catalog.=) u.property_id AND b.code OPERATOR(pg_catalog.=) u.code"
 	"   AND b.night OPERATOR(pg_catalog.=) u.night"
 	" WHERE NOT b.released"
@@ -52,7 +53,8 @@ static BookingPlan lock_due_plan = {
 
 static BookingPlan mark_released_plan = {
 	"UPDATE booking.block_night b SET released = true"
-	"  FROM pg_catalog.unnest($1::bigint[], $2::text[], $3::date[]) u(property_id, code, night)"
+	"  FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                   pg_catalog.unnest($3::date[])) u(property_id, code, night)"
 	" WHERE b.property_id OPERATOR(pg_catalog.=) u.property_id AND b.code OPERATOR(pg_catalog.=) u.code"
 	"   AND b.night OPERATOR(pg_catalog.=) u.night AND NOT b.released",
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}
@@ -62,7 +64,7 @@ static BookingPlan mark_released_plan = {
 static BookingPlan mark_heads_plan = {
 	"UPDATE booking.room_block h SET released_at = pg_catalog.now()"
 	"  FROM (SELECT DISTINCT property_id, code"
-	"          FROM pg_catalog.unnest($1::bigint[], $2::text[]) u(property_id, code)) u"
+	"          FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[])) u(property_id, code)) u"
 	" WHERE h.property_id OPERATOR(pg_catalog.=) u.property_id AND h.code OPERATOR(pg_catalog.=) u.code"
 	"   AND h.released_at IS NULL"
 	"   AND NOT EXISTS (SELECT 1 FROM booking.block_night b"
