@@ -23,8 +23,10 @@
 -- booking_reader and booking_consumer may not call it); the table
 -- channel_booking is read by booking_admin only and written by nobody but
 -- the owner.
+-- 2.0 blocks: create_block, release_block and release_due_blocks for
+-- booking_admin; room_block and block_night read by booking_admin only.
 BEGIN;
-SELECT plan(252);
+SELECT plan(268);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -113,7 +115,7 @@ INSERT INTO fn_matrix VALUES
         (1, 'quote', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'integer', 'text', 'integer']::name[]),
         (1, 'calendar', ARRAY['bigint', 'date']::name[]),
         (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer',
-                                   'text', 'integer']::name[]),
+                                   'text', 'integer', 'text']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'cancel_reservation', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text']::name[]),
@@ -149,6 +151,10 @@ INSERT INTO fn_matrix VALUES
         (3, 'rebuild_calendar', ARRAY[]::name[]),
         (3, 'purge', ARRAY['integer']::name[]),
         (3, 'repair_inventory', ARRAY[]::name[]),
+        (3, 'create_block', ARRAY['bigint', 'text', 'text', 'date', 'date', 'integer', 'integer',
+                                  'timestamp with time zone']::name[]),
+        (3, 'release_block', ARRAY['bigint', 'text']::name[]),
+        (3, 'release_due_blocks', ARRAY['integer']::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
         (4, 'event_local_writer', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
@@ -164,7 +170,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 129 tests above.
+-- 138 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -283,7 +289,7 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stats'::name), ('hold_ages'::name),
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
-               ('channel_booking'::name)) AS t(tname)
+               ('channel_booking'::name), ('room_block'::name), ('block_night'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -291,7 +297,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 55 tests above.
+-- 61 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -320,6 +326,9 @@ SELECT ok(NOT has_table_privilege('public', 'booking.rate_plan', 'SELECT')
           'PUBLIC cannot read booking.rate_plan, rate, cancel_policy nor plan_rule');
 SELECT ok(NOT has_table_privilege('public', 'booking.channel_booking', 'SELECT'),
           'PUBLIC cannot read booking.channel_booking');
+SELECT ok(NOT has_table_privilege('public', 'booking.room_block', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.block_night', 'SELECT'),
+          'PUBLIC cannot read booking.room_block nor booking.block_night');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],
