@@ -202,20 +202,33 @@ release_due(int64 max)
 	bk_exec(&mark_released_plan, args, NULL, 0);
 	bk_exec(&mark_heads_plan, args, NULL, 0);
 
-	/* ARI: the calendar of each room type follows */
-	for (int i = 0; i < ndue;)
+	/* ARI: the calendar of each room type follows, in one refresh */
 	{
-		int			j = i + 1;
-		DateADT		last = due[i].night;
+		int64	   *rpids = palloc(sizeof(int64) * ndue);
+		char	  **rtypes = palloc(sizeof(char *) * ndue);
+		DateADT    *rfirst = palloc(sizeof(DateADT) * ndue);
+		DateADT    *rend = palloc(sizeof(DateADT) * ndue);
+		int			nr = 0;
 
-		while (j < ndue && due[j].property_id == due[i].property_id &&
-			   strcmp(due[j].room_type, due[i].room_type) == 0)
+		for (int i = 0; i < ndue;)
 		{
-			last = due[j].night;
-			j++;
+			int			j = i + 1;
+			DateADT		last = due[i].night;
+
+			while (j < ndue && due[j].property_id == due[i].property_id &&
+				   strcmp(due[j].room_type, due[i].room_type) == 0)
+			{
+				last = due[j].night;
+				j++;
+			}
+			rpids[nr] = due[i].property_id;
+			rtypes[nr] = due[i].room_type;
+			rfirst[nr] = due[i].night;
+			rend[nr] = last + 1;
+			nr++;
+			i = j;
 		}
-		bk_calendar_refresh_range(due[i].property_id, due[i].room_type, due[i].night, last + 1);
-		i = j;
+		bk_calendar_refresh_ranges(nr, rpids, rtypes, rfirst, rend);
 	}
 	return n;
 }

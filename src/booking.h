@@ -268,6 +268,8 @@ typedef struct BkCalendarDelta
 extern bool bk_publisher_try_lock(FullTransactionId *scan_from);
 extern void bk_publisher_lock(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
+extern void bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_types,
+									   const DateADT *firsts, const DateADT *ends);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);

@@ -479,6 +479,53 @@ bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT firs
 }
 
 /*
+ * bk_calendar_refresh_ranges is bk_calendar_refresh_range for n ranges
+ * at once (one refresh, one lock of the publisher's row): the release of
+ * a batch of block nights (block_release.c).  The caller is inside SPI.
+ */
+void
+bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_types,
+						   const DateADT *firsts, const DateADT *ends)
+{
+	int			nkeys = 0;
+	int			max = 8;
+	Datum	   *ids = palloc(sizeof(Datum) * max);
+	Datum	   *codes = palloc(sizeof(Datum) * max);
+	Datum	   *months = palloc(sizeof(Datum) * max);
+
+	if (!bk_schema_has_calendar() || n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		Datum		code = CStringGetTextDatum(room_types[i]);
+
+		for (DateADT m = bk_first_of_month(firsts[i]); m < ends[i]; m = bk_next_month(m))
+		{
+			if (nkeys > 0 && DatumGetInt64(ids[nkeys - 1]) == property_ids[i] &&
+				strcmp(TextDatumGetCString(codes[nkeys - 1]), room_types[i]) == 0 &&
+				DatumGetDateADT(months[nkeys - 1]) >= m)
+				continue;		/* a month the range before already has */
+			if (nkeys == max)
+			{
+				max *= 2;
+				ids = repalloc(ids, sizeof(Datum) * max);
+				codes = repalloc(codes, sizeof(Datum) * max);
+				months = repalloc(months, sizeof(Datum) * max);
+			}
+			ids[nkeys] = Int64GetDatum(property_ids[i]);
+			codes[nkeys] = code;
+			months[nkeys] = DateADTGetDatum(m);
+			nkeys++;
+		}
+	}
+	refresh_keys(PointerGetDatum(construct_array(ids, nkeys, INT8OID, sizeof(int64),
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+				 PointerGetDatum(construct_array(codes, nkeys, TEXTOID, -1, false, TYPALIGN_INT)),
+				 PointerGetDatum(construct_array(months, nkeys, DATEOID, sizeof(DateADT), true,
+												 TYPALIGN_INT)));
+}
+
+/*
  * refresh_from_query runs a plan that returns the three key arrays in one
  * row, then refreshes those keys; returns how many keys (0 when none).
  */
