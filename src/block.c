@@ -593,16 +593,9 @@ booking_create_block(PG_FUNCTION_ARGS)
 	if (delta != 0)
 	{
 		bk_direct_begin(&d, true);
+		/* delta < 0 (shrinking): WAITLIST: units freed on public sale here */
 		for (int i = 0; i < nights.n; i++)
-		{
-			if (delta < 0)
-			{
-				/* WAITLIST: units freed on public sale here */
-				bk_night_change_blocked(&d, &nights.nights[i], 0, 0, delta);
-			}
-			else
-				bk_night_change_blocked(&d, &nights.nights[i], 0, 0, delta);
-		}
+			bk_night_change_blocked(&d, &nights.nights[i], 0, 0, delta);
 		bk_direct_end(&d);
 		/* ARI */
 		bk_calendar_refresh_range(property_id, room_type, first, end);
