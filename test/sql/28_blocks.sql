@@ -138,6 +138,29 @@ SELECT kind, first_night IS NULL AS no_calendar_change FROM booking.event
 SELECT t.try(format($$SELECT booking.confirm_booking(%s, 'late-g3')$$, :g3));
 SELECT * FROM booking.check_invariants();
 
+-- the stay: an early check-out and a no-show give their nights back to the
+-- live block, not to public sale (a new room type STU, 3 units, D+0..D+2)
+SELECT booking.add_room_type(:p, 'STU', 'Studio', 3, 2, 60);
+SELECT booking.open_inventory(:p, 'STU', current_date, current_date + 3);
+SELECT booking.create_block(:p, 'STU', 'CREW', current_date, current_date + 3, 2);
+SELECT (booking.reserve_range(:p, 'STU', current_date, current_date + 3, block => 'CREW')).reservation_id AS s1 \gset
+SELECT (booking.reserve_range(:p, 'STU', current_date, current_date + 3, block => 'CREW')).reservation_id AS s2 \gset
+SELECT (booking.confirm_booking(:s1, 'pay-s1')).state, (booking.confirm_booking(:s2, 'pay-s2')).state;
+-- D+0..D+2: booked 2, blocked 2 - 2 = 0; 1 public unit
+SELECT * FROM t.blk_inv(:p, 'STU', 0, 3);
+-- s1 arrives and leaves today: departure D+1 (a stay keeps its first night);
+-- D+1, D+2 go back to CREW: booked 1, blocked 1; s2 is a no-show: D+1, D+2
+-- back too: booked 0, blocked 2; D+0 keeps both (booked 2)
+SELECT (booking.check_in(:s1)).state;
+SELECT (r).state, (r).check_out - current_date AS check_out FROM booking.check_out(:s1) r;
+SELECT (r).state, (r).check_out - current_date AS check_out FROM booking.mark_no_show(:s2) r;
+SELECT * FROM t.blk_inv(:p, 'STU', 0, 3);
+SELECT * FROM t.blk_nights(:p, 'CREW');                      -- picked 2, 0, 0
+SELECT * FROM t.blk_avail(:p, 'STU', 0, 3);                  -- 1 each night: nothing freed publicly
+SELECT kind, first_night IS NULL AS no_calendar_change FROM booking.event
+ WHERE reservation_id IN (:s1, :s2) AND kind IN ('checked_out', 'no_show') ORDER BY event_id;
+SELECT * FROM booking.check_invariants();
+
 -- every error code
 -- unknown block: BK005; another room type's block: 22023; a stay the block does not cover: 22023
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'KNG', current_date + 10, current_date + 11, block => 'NOPE')$$, :p));
