@@ -146,6 +146,7 @@ release_due(int64 max)
 	bk_direct_begin(&d, true);
 	{
 		BkNights   *locked = palloc(sizeof(BkNights) * ndue);
+		int		   *run_start = palloc(sizeof(int) * ndue);	/* each run's first due night */
 		int			nlocked = 0;
 
 		for (int i = 0; i < ndue;)
@@ -156,6 +157,7 @@ release_due(int64 max)
 				   strcmp(due[j].room_type, due[i].room_type) == 0 &&
 				   due[j].night == due[j - 1].night + 1)
 				j++;
+			run_start[nlocked] = i;
 			bk_nights_lock(&d, due[i].property_id, CStringGetTextDatum(due[i].room_type),
 						   due[i].night, due[j - 1].night + 1, &locked[nlocked++]);
 			i = j;
@@ -181,19 +183,21 @@ release_due(int64 max)
 			due[g].unpicked += bk_get_int32(r, 4);
 		}
 
-		/* each night written once, with what all its due block nights give back */
-		g = 0;
+		/*
+		 * Each night written once, with what all its due block nights give
+		 * back: a run's due nights are consecutive, from run_start on (a
+		 * night missing from the inventory is simply not locked).
+		 */
 		for (int k = 0; k < nlocked; k++)
 			for (int x = 0; x < locked[k].n; x++)
 			{
 				BkNight    *night = &locked[k].nights[x];
+				int			at = run_start[k] + (night->night - due[run_start[k]].night);
 
-				while (g < ndue && due[g].night != night->night)
-					g++;
-				if (g < ndue && due[g].unpicked > 0)
+				if (due[at].unpicked > 0)
 				{
 					/* WAITLIST: units freed on public sale here */
-					bk_night_change_blocked(&d, night, 0, 0, -due[g].unpicked);
+					bk_night_change_blocked(&d, night, 0, 0, -due[at].unpicked);
 				}
 			}
 	}
