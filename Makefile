@@ -47,10 +47,13 @@ OBJS = \
 	src/stay.o \
 	src/channel.o \
 	src/ari.o \
+	src/ari_log.o \
 	src/ical_parse.o \
 	src/ical.o \
 	src/waitlist.o \
-	src/waitlist_offer.o
+	src/waitlist_offer.o \
+	src/block.o \
+	src/block_release.o
 
 DATA = $(wildcard sql/booking--*.sql)
 

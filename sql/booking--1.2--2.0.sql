@@ -136,7 +136,8 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       hold interval DEFAULT NULL,
                                       guests int DEFAULT NULL,
                                       rate_plan text DEFAULT NULL,
-                                      children int DEFAULT 0)
+                                      children int DEFAULT 0,
+                                      block text DEFAULT NULL)
     RETURNS booking.reservation
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_reserve_range';
@@ -152,10 +153,10 @@ CREATE FUNCTION booking.quote(property_id bigint, room_type text,
     AS 'MODULE_PATHNAME', 'booking_quote';
 
 REVOKE ALL ON FUNCTION
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text),
     booking.quote(bigint, text, date, date, int, int, text, int)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)
+GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text)
     TO booking_app;
 GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int, text, int) TO booking_reader;
 
@@ -719,6 +720,95 @@ GRANT EXECUTE ON FUNCTION
     booking.join_waitlist(bigint, text, date, date, int, text, text),
     booking.leave_waitlist(bigint)
     TO booking_app;
+/* ---------------------------------------------------------------------
+ * Blocks (allotments).  A block sets `rooms` units of one room type aside
+ * on each of its nights (inventory.blocked: set aside and not picked up),
+ * out of public sale; reserve_range(..., block => code) takes its rooms
+ * from the block, and what is not picked up goes back on sale when the
+ * block is released: by hand (release_block), at release_at, or, with
+ * release_days, each night release_days before it at 00:00 local time
+ * (block_night.release_due; the sweeper and release_due_blocks() release
+ * what is due).  block_night.picked counts the rooms of the block's live
+ * pickups (held and booked); inventory.blocked is the sum over the
+ * unreleased block nights of rooms - picked.  A reservation remembers the
+ * block it was picked up from (reservation.block; NULL: public).
+ * ---------------------------------------------------------------------
+ */
+ALTER TABLE booking.inventory
+    ADD COLUMN blocked int NOT NULL DEFAULT 0
+        CONSTRAINT inventory_blocked_nonnegative CHECK (blocked OPERATOR(pg_catalog.>=) 0),
+    DROP CONSTRAINT inventory_no_oversell,
+    ADD CONSTRAINT inventory_no_oversell
+        CHECK (((held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.+) blocked)
+               OPERATOR(pg_catalog.<=) (units OPERATOR(pg_catalog.+) overbooked));
+
+ALTER TABLE booking.reservation ADD COLUMN block text;
+
+CREATE TABLE booking.room_block (
+    property_id  bigint NOT NULL,
+    code         text NOT NULL
+        CONSTRAINT room_block_code_length
+        CHECK (pg_catalog.octet_length(code) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(code) OPERATOR(pg_catalog.<=) 64),
+    room_type    text NOT NULL,
+    first_night  date NOT NULL,
+    end_night    date NOT NULL,
+    rooms        int NOT NULL CONSTRAINT room_block_rooms_positive CHECK (rooms OPERATOR(pg_catalog.>=) 1),
+    release_days int CONSTRAINT room_block_release_days_nonnegative CHECK (release_days OPERATOR(pg_catalog.>=) 0),
+    release_at   timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    released_at  timestamptz,
+    PRIMARY KEY (property_id, code),
+    FOREIGN KEY (property_id, room_type) REFERENCES booking.room_type (property_id, code),
+    CONSTRAINT room_block_nights CHECK (end_night OPERATOR(pg_catalog.>) first_night),
+    CONSTRAINT room_block_one_release CHECK (release_days IS NULL OR release_at IS NULL)
+);
+CREATE TABLE booking.block_night (
+    property_id  bigint NOT NULL,
+    code         text NOT NULL,
+    night        date NOT NULL,
+    room_type    text NOT NULL,
+    rooms        int NOT NULL CONSTRAINT block_night_rooms_nonnegative CHECK (rooms OPERATOR(pg_catalog.>=) 0),
+    picked       int NOT NULL DEFAULT 0
+        CONSTRAINT block_night_picked_within CHECK (picked OPERATOR(pg_catalog.>=) 0),
+    release_due  timestamptz,
+    released     boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (property_id, code, night),
+    FOREIGN KEY (property_id, code) REFERENCES booking.room_block (property_id, code),
+    CONSTRAINT block_night_picked_fits CHECK (picked OPERATOR(pg_catalog.<=) rooms)
+);
+CREATE INDEX block_night_release_due_idx ON booking.block_night (release_due)
+    WHERE NOT released;
+SELECT pg_catalog.pg_extension_config_dump('booking.room_block', '');
+SELECT pg_catalog.pg_extension_config_dump('booking.block_night', '');
+REVOKE ALL ON booking.room_block, booking.block_night FROM PUBLIC;
+GRANT SELECT ON booking.room_block, booking.block_night TO booking_admin;
+
+CREATE FUNCTION booking.create_block(property_id bigint, room_type text, code text,
+                                     first_night date, end_night date, rooms int,
+                                     release_days int DEFAULT NULL,
+                                     release_at timestamptz DEFAULT NULL)
+    RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_create_block';
+CREATE FUNCTION booking.release_block(property_id bigint, code text)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_release_block';
+CREATE FUNCTION booking.release_due_blocks(max int DEFAULT NULL)
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_release_due_blocks';
+REVOKE ALL ON FUNCTION
+    booking.create_block(bigint, text, text, date, date, int, int, timestamptz),
+    booking.release_block(bigint, text),
+    booking.release_due_blocks(int)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.create_block(bigint, text, text, date, date, int, int, timestamptz),
+    booking.release_block(bigint, text),
+    booking.release_due_blocks(int)
+    TO booking_admin;
 
 /* ---------------------------------------------------------------------
  * The remembered grants, as the statements that give them again.
@@ -734,7 +824,7 @@ BEGIN
                         WHEN 'confirm_booking' THEN 'booking.confirm_booking(bigint, text, text)'
                         WHEN 'cancel_reservation' THEN 'booking.cancel_reservation(bigint, text, text)'
                         WHEN 'begin_payment' THEN 'booking.begin_payment(bigint, text, interval, text)'
-                        WHEN 'reserve_range' THEN 'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)'
+                        WHEN 'reserve_range' THEN 'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text)'
                         WHEN 'quote' THEN 'booking.quote(bigint, text, date, date, int, int, text, int)'
                         WHEN 'search' THEN 'booking.search(text, date, date, int, int, int, text, int)'
                         WHEN 'set_rules' THEN 'booking.set_rules(bigint, text, date, date, int, int, bool, bool, bool, int, int, text)'

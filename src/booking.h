@@ -52,6 +52,7 @@ struct BkSaleTerms;				/* reservation.c */
 #define BOOKING_MAX_REF_BYTES		200
 #define BOOKING_MAX_NAME_BYTES		200
 #define BOOKING_MAX_CODE_BYTES		32
+#define BOOKING_MAX_BLOCK_CODE_BYTES	64	/* 2.0: a block's code */
 #define BOOKING_MAX_TIME_ZONE_BYTES	64
 #define BOOKING_MAX_REASON_BYTES	1000
 
@@ -253,9 +254,22 @@ typedef struct BkCalendarDelta
 #define BK_NOT_ON_SALE		PG_INT32_MIN
 #define BK_NOT_ON_SALE_SQL	"(-2147483648)"
 
+/*
+ * A night's units on public sale, in SQL, for the row alias given: from
+ * 2.0 the units set aside for blocks are not (BK_NIGHT_FREE in C); before
+ * 2.0 there is no `blocked` column.  The one formula of the SQL paths.
+ */
+#define BK_FREE_SQL(a) \
+	"((" a ".units OPERATOR(pg_catalog.-) " a ".held) OPERATOR(pg_catalog.-) " a ".booked)"
+#define BK_FREE_2_0_SQL(a) \
+	"(((" a ".units OPERATOR(pg_catalog.-) " a ".held) OPERATOR(pg_catalog.-) " a ".booked)" \
+	" OPERATOR(pg_catalog.-) " a ".blocked)"
+
 extern bool bk_publisher_try_lock(FullTransactionId *scan_from);
 extern void bk_publisher_lock(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
+extern void bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_types,
+									   const DateADT *firsts, const DateADT *ends);
 extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
@@ -372,6 +386,7 @@ typedef enum BkColumn
 	BK_INVENTORY_PRICE,
 	BK_INVENTORY_OVERBOOKED,	/* 2.0: channels */
 	BK_INVENTORY_WAITING,		/* 2.0: the waitlist */
+	BK_INVENTORY_BLOCKED,		/* 2.0: blocks */
 	BK_RESERVATION_RESERVATION_ID,
 	BK_RESERVATION_PROPERTY_ID,
 	BK_RESERVATION_ROOM_TYPE,
@@ -393,6 +408,7 @@ typedef enum BkColumn
 	BK_RESERVATION_RATE_PLAN,	/* 2.0 */
 	BK_RESERVATION_CHILDREN,	/* 2.0 */
 	BK_RESERVATION_CANCELLATION_FEE,	/* 2.0 */
+	BK_RESERVATION_BLOCK,		/* 2.0: blocks */
 	BK_EVENT_EVENT_ID,
 	BK_EVENT_OCCURRED_AT,
 	BK_EVENT_KIND,
@@ -512,6 +528,7 @@ typedef struct BkNight
 	int32		held;
 	int32		booked;
 	int32		overbooked;		/* 2.0: units sold beyond units (channels) */
+	int32		blocked;		/* 2.0: set aside for blocks, not picked up */
 	Datum		price;			/* numeric, inside tuple */
 	bool		price_null;
 } BkNight;
@@ -531,6 +548,11 @@ extern void bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 								DateADT first, DateADT end, LockWaitPolicy wait,
 								BkNights *nights);
 extern void bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta);
+extern void bk_night_change_blocked(BkDirect *d, BkNight *night, int32 held_delta,
+									int32 booked_delta, int32 blocked_delta);
+
+/* The units of a night on public sale (never counting overbooked as free) */
+#define BK_NIGHT_FREE(night) ((night)->units - (night)->held - (night)->booked - (night)->blocked)
 extern bool bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
 							   int32 rooms, BkShortage *shortage);
 extern Numeric bk_nights_total(const BkNights *nights, int32 rooms);
@@ -697,6 +719,7 @@ typedef struct BkSaleTerms
 {
 	const char *rate_plan;		/* NULL: 'BASE' */
 	int32		children;
+	const char *block;			/* 2.0: the block picked up from; NULL: public */
 } BkSaleTerms;
 
 extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
@@ -918,7 +941,8 @@ typedef struct BkIcalEvent		/* one VEVENT as a stay of the property */
 extern BkIcalEvent *bk_ical_parse(const char *ics, int len, const char *time_zone,
 								  int max_events, int *n);
 
-/* ari.c: the ARI feed of changed nights for channels (2.0) */
+/* ari_log.c: writing the ARI feed's log of changed nights (2.0; read by ari.c) */
+extern bool bk_schema_has_ari(void);
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);
 extern void bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end);
 extern int	bk_ari_purge(int32 max_rows);
@@ -967,5 +991,25 @@ extern bool bk_schema_has_waitlist(void);
 extern bool bk_claim_waitlist_key(const char *scope, const char *key, bytea *digest,
 								  int64 property_id, int64 *existing_waitlist_id);
 extern void bk_record_waitlist_key(const char *scope, const char *key, int64 waitlist_id);
+
+/* block.c: group blocks (2.0) */
+extern bool bk_schema_has_blocks(void);
+extern char *bk_reservation_block(BkDirect *d, const BkReservation *r);
+extern void bk_block_check_pickup(const BkStayRequest *stay, const char *code);
+extern void bk_block_take(const BkStayRequest *stay, const char *code);
+extern void bk_block_nights_take(BkDirect *d, BkNights *nights, int32 rooms);
+extern void bk_block_unpick(int64 property_id, const char *code, DateADT first, DateADT end,
+							int32 rooms, bool *to_block);
+extern bool bk_block_public_range(const bool *to_block, DateADT first, DateADT end,
+								  DateADT *pub_first, DateADT *pub_end);
+extern void bk_block_give_back(BkDirect *d, int64 property_id, const char *room_type,
+							   const char *code, BkNights *nights, DateADT first, DateADT end,
+							   int32 held_delta, int32 booked_delta,
+							   DateADT *pub_first, DateADT *pub_end);
+extern int	bk_block_release_nights(int64 property_id, const char *room_type, const char *code,
+									const DateADT *days, const int32 *unpicked, int n);
+
+/* block_release.c: block nights released at their cutoff (2.0) */
+extern int	bk_release_due_blocks(int max);
 
 #endif							/* BOOKING_H */

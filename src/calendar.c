@@ -103,7 +103,7 @@ static BookingPlan refresh_lock_plan = {
  * minus the changes of the events not published yet (the fold adds those
  * when it publishes them).
  */
-#define REFRESH_UPDATE_SQL(pending, not_on_sale) \
+#define REFRESH_UPDATE_SQL(free, pending, not_on_sale) \
 	"UPDATE booking.room_calendar c SET free = s.free, price = s.price, has_rules = rt.has_rules," \
 	"       property_name = p.name, city = p.city, time_zone = p.time_zone, max_guests = rt.max_guests" \
 	"  FROM (" KEYS_SQL ") k" \
@@ -116,7 +116,7 @@ static BookingPlan refresh_lock_plan = {
 	"         FROM pg_catalog.generate_series(0, (k.month OPERATOR(pg_catalog.+) interval '1 month')::date" \
 	"                                            OPERATOR(pg_catalog.-) k.month OPERATOR(pg_catalog.-) 1) g" \
 	"         LEFT JOIN LATERAL (" \
-	"              SELECT i.units OPERATOR(pg_catalog.-) i.held OPERATOR(pg_catalog.-) i.booked" \
+	"              SELECT " free \
 	"                     OPERATOR(pg_catalog.-) " pending " AS free, i.price" \
 	"                FROM booking.inventory i" \
 	"               WHERE i.property_id OPERATOR(pg_catalog.=) k.property_id" \
@@ -146,13 +146,19 @@ static BookingPlan refresh_lock_plan = {
 	"             AND b.end_night OPERATOR(pg_catalog.>) i.night), 0))"
 
 static BookingPlan refresh_update_plan = {
-	REFRESH_UPDATE_SQL(PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
+	REFRESH_UPDATE_SQL(BK_FREE_SQL("i"), PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
+	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+};
+
+/* From 2.0: the units set aside for blocks are not free (blocks) */
+static BookingPlan refresh_update_2_0_plan = {
+	REFRESH_UPDATE_SQL(BK_FREE_2_0_SQL("i"), PENDING_ON_NIGHT_SQL, BK_NOT_ON_SALE_SQL),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* The same for a database at 1.1, whose writers keep the calendar in step. */
 static BookingPlan refresh_update_1_1_plan = {
-	REFRESH_UPDATE_SQL("0", "-1"),
+	REFRESH_UPDATE_SQL(BK_FREE_SQL("i"), "0", "-1"),
 	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
@@ -430,7 +436,8 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	bk_publisher_lock();
 	bk_exec(&refresh_insert_plan, args, NULL, 0);
 	bk_exec_locking(&refresh_lock_plan, args, NULL, 0, "calendar rows");
-	bk_exec(bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
+	bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
+			bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
 			args, NULL, 0);
 }
 
@@ -469,6 +476,53 @@ bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT firs
 				 PointerGetDatum(construct_array(codes, n, TEXTOID, -1, false, TYPALIGN_INT)),
 				 PointerGetDatum(construct_array(months, n, DATEOID, sizeof(DateADT),
 												 true, TYPALIGN_INT)));
+}
+
+/*
+ * bk_calendar_refresh_ranges is bk_calendar_refresh_range for n ranges
+ * at once (one refresh, one lock of the publisher's row): the release of
+ * a batch of block nights (block_release.c).  The caller is inside SPI.
+ */
+void
+bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_types,
+						   const DateADT *firsts, const DateADT *ends)
+{
+	int			nkeys = 0;
+	int			max = 8;
+	Datum	   *ids = palloc(sizeof(Datum) * max);
+	Datum	   *codes = palloc(sizeof(Datum) * max);
+	Datum	   *months = palloc(sizeof(Datum) * max);
+
+	if (!bk_schema_has_calendar() || n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		Datum		code = CStringGetTextDatum(room_types[i]);
+
+		for (DateADT m = bk_first_of_month(firsts[i]); m < ends[i]; m = bk_next_month(m))
+		{
+			if (nkeys > 0 && DatumGetInt64(ids[nkeys - 1]) == property_ids[i] &&
+				strcmp(TextDatumGetCString(codes[nkeys - 1]), room_types[i]) == 0 &&
+				DatumGetDateADT(months[nkeys - 1]) >= m)
+				continue;		/* a month the range before already has */
+			if (nkeys == max)
+			{
+				max *= 2;
+				ids = repalloc(ids, sizeof(Datum) * max);
+				codes = repalloc(codes, sizeof(Datum) * max);
+				months = repalloc(months, sizeof(Datum) * max);
+			}
+			ids[nkeys] = Int64GetDatum(property_ids[i]);
+			codes[nkeys] = code;
+			months[nkeys] = DateADTGetDatum(m);
+			nkeys++;
+		}
+	}
+	refresh_keys(PointerGetDatum(construct_array(ids, nkeys, INT8OID, sizeof(int64),
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+				 PointerGetDatum(construct_array(codes, nkeys, TEXTOID, -1, false, TYPALIGN_INT)),
+				 PointerGetDatum(construct_array(months, nkeys, DATEOID, sizeof(DateADT), true,
+												 TYPALIGN_INT)));
 }
 
 /*

@@ -74,7 +74,8 @@ static BookingPlan upsert_nights_2_0_plan = {
 	" ON CONFLICT (property_id, room_type, night) DO UPDATE"
 	"    SET units = COALESCE($5, i.units), price = COALESCE($6, i.price),"
 	"        overbooked = GREATEST(0, LEAST(i.overbooked,"
-	"                     (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) COALESCE($5, i.units)))",
+	"                     ((i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.+) i.blocked)"
+	"                     OPERATOR(pg_catalog.-) COALESCE($5, i.units)))",
 	6, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID, NUMERICOID}
 };
 
@@ -90,13 +91,15 @@ static BookingPlan overcommitted_nights_plan = {
 
 /*
  * From 2.0: more than $5 units plus what the night is overbooked by
- * (lowering units may not overbook a night further; only a channel does).
+ * (lowering units may not overbook a night further; only a channel does),
+ * the units set aside for blocks counted as taken.
  */
 static BookingPlan overcommitted_nights_2_0_plan = {
 	"SELECT night, held, booked FROM booking.inventory"
 	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
 	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
-	"   AND (held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.>) ($5 OPERATOR(pg_catalog.+) overbooked)"
+	"   AND ((held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.+) blocked)"
+	"       OPERATOR(pg_catalog.>) ($5 OPERATOR(pg_catalog.+) overbooked)"
 	" ORDER BY night LIMIT 1",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
 };

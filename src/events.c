@@ -403,6 +403,8 @@ event_payload(const char *kind, const BkReservation *r, TupleDesc desc, Numeric 
 	 * refund_amount, cancellation_fee) are there when the schema has them.
 	 */
 	object.n = 0;
+	if (bk_has_column(BK_RESERVATION_BLOCK) && !row.nulls[bk_column(BK_RESERVATION_BLOCK) - 1])
+		json_text(&object, "block", text_value(&row, BK_RESERVATION_BLOCK));	/* 2.0: blocks */
 	json_numeric(&object, "rooms", DirectFunctionCall1(int4_numeric, Int32GetDatum(r->rooms)));
 	json_text(&object, "state", bk_state_name(r->state));
 	json_bool(&object, "refund", strcmp(kind, "cancelled") == 0 && payment_ref != NULL);

@@ -199,6 +199,9 @@ expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
 		int			j = i;
 		BkNights	nights;
 		int32	   *release;
+		int32	   *reblock;	/* 2.0: units back to blocks, per night */
+		DateADT    *pub;		/* per hold: the nights freed on public sale */
+		bool		refresh = false;
 		bool	   *kept;
 
 		/* the holds of one room type, sorted by check-in */
@@ -208,9 +211,13 @@ expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
 		lock_hold_nights(d, &holds[i], j - i, wait, also_first, also_end, &nights);
 
 		release = palloc0(sizeof(int32) * Max(nights.n, 1));
+		reblock = NULL;
 		kept = palloc0(sizeof(bool) * (j - i));
+		pub = palloc(sizeof(DateADT) * 2 * (j - i));
 		for (int k = i; k < j; k++)
 		{
+			char	   *block;
+
 			if (!hold_is_covered(&nights, &holds[k]))
 			{
 				if (wait == LockWaitSkip)
@@ -222,16 +229,55 @@ expire_locked(BkDirect *d, BkReservation *holds, int n, LockWaitPolicy wait,
 			kept[k - i] = true;
 			for (DateADT day = holds[k].check_in; day < holds[k].check_out; day++)
 				release[find_night(&nights, day) - nights.nights] += holds[k].rooms;
+			pub[2 * (k - i)] = holds[k].check_in;
+			pub[2 * (k - i) + 1] = holds[k].check_out;
+			block = bk_reservation_block(d, &holds[k]);
+			if (block)
+			{
+				/* a pickup (2.0): back to its block while live, public once released */
+				bool	   *to_block = palloc(sizeof(bool) * (holds[k].check_out - holds[k].check_in));
+
+				if (reblock == NULL)
+					reblock = palloc0(sizeof(int32) * Max(nights.n, 1));
+				bk_block_unpick(holds[k].property_id, block, holds[k].check_in,
+								holds[k].check_out, holds[k].rooms, to_block);
+				for (DateADT day = holds[k].check_in; day < holds[k].check_out; day++)
+					if (to_block[day - holds[k].check_in])
+						reblock[find_night(&nights, day) - nights.nights] += holds[k].rooms;
+				if (!bk_block_public_range(to_block, holds[k].check_in, holds[k].check_out,
+										   &pub[2 * (k - i)], &pub[2 * (k - i) + 1]))
+					refresh = true;
+			}
 		}
 		for (int x = 0; x < nights.n; x++)
 			if (release[x] != 0)
-				bk_night_change(d, &nights.nights[x], -release[x], 0);
+			{
+				/* units not back to a block are freed on public sale: offered below */
+				bk_night_change_blocked(d, &nights.nights[x], -release[x], 0,
+										reblock ? reblock[x] : 0);
+			}
+		if (refresh)
+		{
+			/* a pickup's public nights were not one run: no range in its event */
+			DateADT		first = nights.n > 0 ? nights.nights[0].night : 0;
+			DateADT		end = nights.n > 0 ? nights.nights[nights.n - 1].night + 1 : 0;
+
+			bk_connect();
+			bk_calendar_refresh_range(holds[i].property_id, bk_reservation_room_type(&holds[i]),
+									  first, end);
+			bk_ari_note_range(holds[i].property_id, bk_reservation_room_type(&holds[i]), first, end);
+			bk_finish();
+		}
 		for (int k = i; k < j; k++)
 		{
 			if (!kept[k - i])
 				continue;
 			bk_reservation_set_state(d, &holds[k], BK_EXPIRED);
-			bk_event_write(d, "expired", &holds[k], holds[k].rooms, NULL);
+			if (pub[2 * (k - i)] == holds[k].check_in && pub[2 * (k - i) + 1] == holds[k].check_out)
+				bk_event_write(d, "expired", &holds[k], holds[k].rooms, NULL);
+			else
+				bk_event_write_release(d, "expired", &holds[k], pub[2 * (k - i)],
+									   pub[2 * (k - i) + 1], NULL);
 			expired++;
 		}
 		i = j;

@@ -454,7 +454,7 @@ count_lines(GroupLine *lines, int n, BkNightRun *runs, int nruns, BkShortage *sh
 		{
 			BkNight    *night = &slice.nights[k];
 			int32		taken = run->held_delta[offset + k];
-			int32		free_units = night->units - night->held - night->booked - taken;
+			int32		free_units = BK_NIGHT_FREE(night) - taken;
 
 			if (free_units < line->stay.rooms)
 			{

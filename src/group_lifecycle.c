@@ -262,7 +262,7 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 			if (night == NULL || night->night != day)
 				free_units = 0;
 			else
-				free_units = night->units - night->held - night->booked -
+				free_units = BK_NIGHT_FREE(night) -
 					run->held_delta[offset + k] - run->booked_delta[offset + k];
 			if (free_units < r->rooms)
 				ereport(ERROR,

@@ -73,9 +73,9 @@ static BookingPlan room_type_plan = {
 	2, {INT8OID, TEXTOID}
 };
 
-/* The room type's nights from $3 on: free units and stop-sell */
+/* The room type's nights from $3 on: units on public sale and stop-sell (ical_export needs 2.0) */
 static BookingPlan export_nights_plan = {
-	"SELECT i.night, i.units OPERATOR(pg_catalog.-) i.held OPERATOR(pg_catalog.-) i.booked,"
+	"SELECT i.night, " BK_FREE_2_0_SQL("i") ","
 	"       COALESCE(s.stop_sell, false)"
 	"  FROM booking.inventory i"
 	"  LEFT JOIN booking.stay_rule s"

@@ -90,6 +90,9 @@ bk_request_digest(int64 property_id, const char *room_type,
 		canonical = psprintf("%s|plan=%zu:%s", canonical, strlen(terms->rate_plan), terms->rate_plan);
 	if (terms && terms->children > 0)
 		canonical = psprintf("%s|children=%d", canonical, terms->children);
+	/* and the block picked up from, when one (blocks) */
+	if (terms && terms->block)
+		canonical = psprintf("%s|block=%zu:%s", canonical, strlen(terms->block), terms->block);
 	return bk_text_digest(canonical);
 }
 

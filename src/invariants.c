@@ -9,7 +9,8 @@
  *    group.  No rows means sound.  (2.0) Each night's `waiting` is
  *    recounted from the waiting entries of the waitlist.  (2.0) A night a channel overbooked is
  *    reported as such ('overbooked: ...'), one overbooked by more than it
- *    needs as corrupt.
+ *    needs as corrupt.  (2.0) Each block night's picked and each night's
+ *    blocked against the block's pickups and live blocks.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,16 +34,49 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) i.units THEN" \
 	"       pg_catalog.format('oversold: held %s + booked %s > units %s', i.held, i.booked, i.units) END),"
 
+#define HBB(a) "((" a ".held OPERATOR(pg_catalog.+) " a ".booked) OPERATOR(pg_catalog.+) " a ".blocked)"
 #define COUNTS_OVERSOLD_2_0_SQL \
-	"    (CASE WHEN (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.>) (i.units OPERATOR(pg_catalog.+) i.overbooked) THEN" \
-	"       pg_catalog.format('oversold: held %s + booked %s > units %s + overbooked %s', i.held, i.booked, i.units, i.overbooked) END)," \
+	"    (CASE WHEN " HBB("i") " OPERATOR(pg_catalog.>) (i.units OPERATOR(pg_catalog.+) i.overbooked) THEN" \
+	"       pg_catalog.format('oversold: held %s + booked %s > units %s + overbooked %s', i.held OPERATOR(pg_catalog.+) i.blocked, i.booked, i.units, i.overbooked) END)," \
 	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) 0" \
-	"           AND i.overbooked OPERATOR(pg_catalog.=) ((i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
-	"       pg_catalog.format('overbooked: %s unit(s) over: held %s + booked %s > units %s', i.overbooked, i.held, i.booked, i.units) END)," \
-	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units) THEN" \
+	"           AND i.overbooked OPERATOR(pg_catalog.=) (" HBB("i") " OPERATOR(pg_catalog.-) i.units) THEN" \
+	"       pg_catalog.format('overbooked: %s unit(s) over: held %s + booked %s > units %s', i.overbooked, i.held OPERATOR(pg_catalog.+) i.blocked, i.booked, i.units) END)," \
+	"    (CASE WHEN i.overbooked OPERATOR(pg_catalog.>) GREATEST(0, " HBB("i") " OPERATOR(pg_catalog.-) i.units) THEN" \
 	"       pg_catalog.format('overbooked is %s but the night needs %s (held %s + booked %s, units %s)', i.overbooked," \
-	"                         GREATEST(0, (i.held OPERATOR(pg_catalog.+) i.booked) OPERATOR(pg_catalog.-) i.units)," \
-	"                         i.held, i.booked, i.units) END),"
+	"                         GREATEST(0, " HBB("i") " OPERATOR(pg_catalog.-) i.units)," \
+	"                         i.held OPERATOR(pg_catalog.+) i.blocked, i.booked, i.units) END),"
+
+/*
+ * (The units set aside for blocks show with held in these messages.)
+ * Blocks (2.0): each block night's `picked` against the rooms its live
+ * pickups hold and book on it, and each night's `blocked` against what
+ * its unreleased block nights set aside and have not picked up.
+ */
+#define BLOCKS_SQL \
+	" UNION ALL" \
+	" SELECT b.property_id, b.room_type, b.night," \
+	"        pg_catalog.format('block %s: picked is %s but its pickups hold or book %s', b.code, b.picked, COALESCE(x.rooms, 0))" \
+	"   FROM booking.block_night b" \
+	"   LEFT JOIN (SELECT r.property_id, r.block, r.check_in OPERATOR(pg_catalog.+) g AS night," \
+	"                     pg_catalog.sum(r.rooms)::int AS rooms" \
+	"                FROM booking.reservation r," \
+	"                     pg_catalog.generate_series(0, (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"                                                   OPERATOR(pg_catalog.-) 1) g" \
+	"               WHERE r.block IS NOT NULL AND " BK_COUNTED_STATE("r.state") \
+	"               GROUP BY 1, 2, 3) x" \
+	"     ON x.property_id OPERATOR(pg_catalog.=) b.property_id AND x.block OPERATOR(pg_catalog.=) b.code" \
+	"    AND x.night OPERATOR(pg_catalog.=) b.night" \
+	"  WHERE b.picked OPERATOR(pg_catalog.<>) COALESCE(x.rooms, 0)" \
+	" UNION ALL" \
+	" SELECT i.property_id, i.room_type, i.night," \
+	"        pg_catalog.format('blocked is %s but its live blocks set aside %s not picked up', i.blocked, COALESCE(s.blocked, 0))" \
+	"   FROM booking.inventory i" \
+	"   LEFT JOIN (SELECT property_id, room_type, night," \
+	"                     pg_catalog.sum(rooms OPERATOR(pg_catalog.-) picked)::int AS blocked" \
+	"                FROM booking.block_night WHERE NOT released GROUP BY 1, 2, 3) s" \
+	"     ON s.property_id OPERATOR(pg_catalog.=) i.property_id AND s.room_type OPERATOR(pg_catalog.=) i.room_type" \
+	"    AND s.night OPERATOR(pg_catalog.=) i.night" \
+	"  WHERE i.blocked OPERATOR(pg_catalog.<>) COALESCE(s.blocked, 0)"
 
 #define COUNTS_SQL COUNTS_SQL_OF(COUNTS_OVERSOLD_SQL)
 #define COUNTS_SQL_OF(oversold) \
@@ -76,13 +110,13 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
  * "(a = b) IS NOT TRUE" and "NOT (a = b AND ...)" say what IS DISTINCT
  * FROM would, without looking = up by name.
  */
-#define CALENDAR_FREE_SQL(pending_join, pending, not_on_sale, marker) \
+#define CALENDAR_FREE_SQL(free, pending_join, pending, not_on_sale, marker) \
 	" UNION ALL" \
 	" SELECT c.property_id, c.room_type, (c.month OPERATOR(pg_catalog.+) d.i) OPERATOR(pg_catalog.-) 1," \
 	"        pg_catalog.format('calendar says %s free at %s, inventory has %s free at %s'," \
 	"                          CASE WHEN " not_on_sale " THEN -1" \
 	"                               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END, c.price[d.i]," \
-	"                          COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, -1)," \
+	"                          COALESCE(" free ", -1)," \
 	"                          COALESCE(i.price, 0))" \
 	"   FROM booking.room_calendar c" \
 	"  CROSS JOIN LATERAL pg_catalog.generate_subscripts(c.free, 1) d(i)" \
@@ -93,7 +127,7 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	pending_join \
 	"  WHERE ((CASE WHEN " not_on_sale " THEN " marker \
 	"               ELSE c.free[d.i] OPERATOR(pg_catalog.+) " pending " END) OPERATOR(pg_catalog.=)" \
-	"         COALESCE((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked, " marker ")) IS NOT TRUE" \
+	"         COALESCE(" free ", " marker ")) IS NOT TRUE" \
 	"     OR (c.price[d.i] OPERATOR(pg_catalog.=) COALESCE(i.price, 0)) IS NOT TRUE"
 
 /*
@@ -197,14 +231,6 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"      OR (" BK_BOOKED_STATE("r.state") \
 	"          AND (r.payment_ref OPERATOR(pg_catalog.=) f.payment_ref) IS NOT TRUE))"
 
-static BookingPlan check_plan_2_0 = {
-	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
-												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
-												  BK_NOT_ON_SALE_SQL)
-	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL "  ORDER BY 1, 2, 3, 4",
-	0, {InvalidOid}
-};
-
 /*
  * The waitlist's counts (2.0): each night's `waiting` must be the rooms of
  * the waiting entries whose stay covers it.
@@ -225,16 +251,17 @@ static BookingPlan check_plan_2_0 = {
 	"    AND w.room_type OPERATOR(pg_catalog.=) i.room_type AND w.night OPERATOR(pg_catalog.=) i.night" \
 	"  WHERE i.waiting OPERATOR(pg_catalog.<>) COALESCE(w.rooms, 0)"
 
-static BookingPlan check_plan_waitlist = {
-	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+/* 2.0: channels' overbooking, the night prices, groups, blocks, the waitlist */
+static BookingPlan check_plan_2_0 = {
+	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(BK_FREE_2_0_SQL("i"), PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
 												  BK_NOT_ON_SALE_SQL)
-	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL WAITING_SQL "  ORDER BY 1, 2, 3, 4",
+	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL BLOCKS_SQL WAITING_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
 static BookingPlan check_plan = {
-	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(PENDING_JOIN, "COALESCE(pd.delta, 0)",
+	"WITH" PENDING_CTE COUNTS_SQL CALENDAR_FREE_SQL(BK_FREE_SQL("i"), PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
 												  BK_NOT_ON_SALE_SQL)
 	CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
@@ -243,7 +270,7 @@ static BookingPlan check_plan = {
 
 /* For a database at 1.1, whose events carry no calendar changes. */
 static BookingPlan check_plan_1_1 = {
-	"WITH" COUNTS_SQL CALENDAR_FREE_SQL("", "0", "c.free[d.i] OPERATOR(pg_catalog.<) 0", "-1") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
+	"WITH" COUNTS_SQL CALENDAR_FREE_SQL(BK_FREE_SQL("i"), "", "0", "c.free[d.i] OPERATOR(pg_catalog.<) 0", "-1") CALENDAR_REST_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 
@@ -264,7 +291,6 @@ booking_check_invariants(PG_FUNCTION_ARGS)
 	bk_connect_read_only();
 	bk_exec(!bk_schema_has_calendar() ? &check_plan_1_0 :
 			!bk_schema_has_event_deltas() ? &check_plan_1_1 :
-			bk_schema_has_waitlist() ? &check_plan_waitlist :
 			bk_schema_has_overbooked() ? &check_plan_2_0 : &check_plan, NULL, NULL, 0);
 	bk_return_rows(fcinfo);
 	bk_finish();

@@ -127,6 +127,8 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 		night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
 		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
 			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
+		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
+			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BLOCKED))) : 0;
 		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
 									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
 									&night->price_null);
@@ -163,6 +165,8 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));
 		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
 			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
+		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
+			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BLOCKED))) : 0;
 		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
 	}
 	index_endscan(scan);
@@ -188,7 +192,8 @@ bk_nights_same_prices(const BkNights *a, const BkNights *b)
 /*
  * bk_nights_shortage looks at the nights bk_nights_lock recorded for
  * [check_in, check_out) and reports the first that is missing or has
- * fewer than `rooms` free units.  Returns false when every night has them.
+ * fewer than `rooms` units free on public sale (BK_NIGHT_FREE: units set
+ * aside for a block are not).  Returns false when every night has them.
  * With `rooms` 0 only a missing night counts (an overbooked night has
  * fewer than 0 free units, 2.0).
  */
@@ -201,7 +206,7 @@ bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
 	for (int i = 0; i < nights->n; i++, expected++)
 	{
 		const BkNight *night = &nights->nights[i];
-		int32		available = night->units - night->held - night->booked;
+		int32		available = BK_NIGHT_FREE(night);
 
 		if (night->night != expected)
 			break;
@@ -239,49 +244,57 @@ bk_nights_total(const BkNights *nights, int32 rooms)
 }
 
 /*
- * night_write adds held_delta to held and booked_delta to booked on one
- * night locked by this transaction, and sets overbooked (2.0) by the one
- * rule every writer of a night follows:
+ * night_write adds held_delta to held, booked_delta to booked and
+ * blocked_delta to blocked (2.0: blocks) on one night locked by this
+ * transaction, and sets overbooked (2.0) by the one rule every writer of
+ * a night follows, counting the units set aside for blocks as taken:
  *  - the engine's own paths (overbook false) never raise it, and pay it
  *    down first whenever units come free: overbooked := max(0,
- *    min(overbooked, held + booked - units)), so that an overbooked night
- *    has no free unit until it is back within its units;
+ *    min(overbooked, held + booked + blocked - units)), so that an
+ *    overbooked night has no free unit until it is back within its units;
  *  - a channel booking (overbook true) raises it to exactly what the
- *    night needs: max(overbooked, held + booked - units).
+ *    night needs: max(overbooked, held + booked + blocked - units).
  * The CHECK constraints on booking.inventory refuse any result that would
- * oversell (held + booked > units + overbooked) or go negative.  A night
- * is written once per unit: a second change in the same unit would be an
- * update of a row this command already updated.
+ * oversell (held + booked + blocked > units + overbooked) or go negative.
+ * `blocked` is written only when it changes, so the paths without blocks
+ * write what they wrote before.  A night is written once per unit: a
+ * second change in the same unit would be an update of a row this
+ * command already updated.
  */
 static void
-night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, bool overbook,
-			int32 waiting_delta)
+night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
+			int32 blocked_delta, bool overbook, int32 waiting_delta)
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_INVENTORY);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_NEW);
-	int			columns[4] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED), 0, 0};
-	bool		nulls[4] = {false, false, false, false};
-	Datum		values[4];
+	int			columns[5] = {bk_column(BK_INVENTORY_HELD), bk_column(BK_INVENTORY_BOOKED), 0, 0, 0};
+	bool		nulls[5] = {false, false, false, false, false};
+	Datum		values[5];
 	int			ncolumns = 2;
 	int32		beyond;
 	int32		waiting = 0;
-	bool		frees = held_delta + booked_delta < 0;
+	bool		frees = held_delta + booked_delta + blocked_delta < 0;	/* on public sale */
 
 	night->held += held_delta;
 	night->booked += booked_delta;
+	night->blocked += blocked_delta;
 	values[0] = Int32GetDatum(night->held);
 	values[1] = Int32GetDatum(night->booked);
 	if (bk_has_column(BK_INVENTORY_OVERBOOKED))
 	{
-		beyond = night->held + night->booked - night->units;
+		beyond = night->held + night->booked + night->blocked - night->units;
 		if (overbook)
 			night->overbooked = Max(night->overbooked, beyond);
 		else
 			night->overbooked = Max(0, Min(night->overbooked, beyond));
-		columns[2] = bk_column(BK_INVENTORY_OVERBOOKED);
-		values[2] = Int32GetDatum(night->overbooked);
-		ncolumns = 3;
+		columns[ncolumns] = bk_column(BK_INVENTORY_OVERBOOKED);
+		values[ncolumns++] = Int32GetDatum(night->overbooked);
+	}
+	if (blocked_delta != 0)
+	{
+		columns[ncolumns] = bk_column(BK_INVENTORY_BLOCKED);
+		values[ncolumns++] = Int32GetDatum(night->blocked);
 	}
 	/*
 	 * `waiting` (2.0, the waitlist) is read only by a write that frees
@@ -312,7 +325,7 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 	 * note it; the freeing path offers them before it commits
 	 * (waitlist_offer.c).  A night nobody waits for costs one comparison.
 	 */
-	if (frees && waiting > 0 && night->units - night->held - night->booked > 0)
+	if (frees && waiting > 0 && BK_NIGHT_FREE(night) > 0)
 		bk_waitlist_note_freed(night->tuple, desc, night->night);
 }
 
@@ -323,7 +336,20 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta, b
 void
 bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
 {
-	night_write(d, night, held_delta, booked_delta, false, 0);
+	night_write(d, night, held_delta, booked_delta, 0, false, 0);
+}
+
+/*
+ * bk_night_change_blocked is bk_night_change that also moves units in or
+ * out of what the night sets aside for blocks (block.c): a pickup moves
+ * them from blocked to held, a release from blocked to public sale, a
+ * cancelled pickup of a live block back to blocked.
+ */
+void
+bk_night_change_blocked(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
+						int32 blocked_delta)
+{
+	night_write(d, night, held_delta, booked_delta, blocked_delta, false, 0);
 }
 
 /*
@@ -335,7 +361,7 @@ bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delt
 int32
 bk_night_overbook(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta)
 {
-	night_write(d, night, held_delta, booked_delta, true, 0);
+	night_write(d, night, held_delta, booked_delta, 0, true, 0);
 	return night->overbooked;
 }
 
@@ -346,7 +372,7 @@ bk_night_overbook(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_de
 void
 bk_night_change_waiting(BkDirect *d, BkNight *night, int32 held_delta, int32 waiting_delta)
 {
-	night_write(d, night, held_delta, 0, false, waiting_delta);
+	night_write(d, night, held_delta, 0, 0, false, waiting_delta);
 }
 
 /*

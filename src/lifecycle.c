@@ -408,7 +408,18 @@ booking_confirm_booking(PG_FUNCTION_ARGS)
 	else
 	{
 		BkShortage	shortage;
+		char	   *block = bk_reservation_block(&d, &r);
 
+		/* an expired pickup gave its rooms back to its block (2.0, blocks) */
+		if (block)
+			ereport(ERROR,
+					(errcode(ERRCODE_BOOKING_HOLD_EXPIRED),
+					 errmsg("hold of reservation %lld expired and its rooms went back to block \"%s\"",
+							(long long) id, block),
+					 errdetail("Property %lld, room type \"%s\", %s to %s.",
+							   (long long) r.property_id, bk_reservation_room_type(&r),
+							   bk_date_str(r.check_in), bk_date_str(r.check_out)),
+					 errhint("Refund the payment, or pick the rooms up again from the block.")));
 		if (bk_nights_shortage(&nights, r.check_in, r.check_out, r.rooms, &shortage))
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_HOLD_EXPIRED),
@@ -485,6 +496,9 @@ bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null)
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	BkCharge	charge;
+	char	   *block = bk_reservation_block(d, r);
+	DateADT		pub_first = r->check_in;
+	DateADT		pub_end = r->check_out;
 
 	/* the fee at now: no query for a hold or a 'BASE' reservation */
 	bk_cancel_charge(d, r, bk_now(), &charge);
@@ -492,7 +506,16 @@ bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null)
 	bk_nights_lock(d, r->property_id, r->room_type, r->check_in, r->check_out, &nights);
 	bk_nights_require_all(&nights, r->reservation_id, r->property_id, bk_reservation_room_type(r),
 						  r->check_in, r->check_out);
-	if (bk_state_is_live_hold(r->state))
+	if (block)
+	{
+		/* a pickup (2.0): back to its block while live, on public sale once released */
+		bool		held = bk_state_is_live_hold(r->state);
+
+		bk_block_give_back(d, r->property_id, bk_reservation_room_type(r), block, &nights,
+						   r->check_in, r->check_out, held ? -r->rooms : 0, held ? 0 : -r->rooms,
+						   &pub_first, &pub_end);
+	}
+	else if (bk_state_is_live_hold(r->state))
 		bk_nights_change(d, &nights, -r->rooms, 0);
 	else
 		bk_nights_change(d, &nights, 0, -r->rooms);
@@ -503,5 +526,8 @@ bk_cancel_locked(BkDirect *d, BkReservation *r, Datum reason, bool reason_null)
 	values[2] = NumericGetDatum(charge.fee);
 	bk_reservation_update(d, r, bk_has_column(BK_RESERVATION_CANCELLATION_FEE) ? 3 : 2,
 						  columns, values, nulls);
-	bk_event_write_charged(d, "cancelled", r, r->rooms, charge.refund);
+	if (block)
+		bk_event_write_release(d, "cancelled", r, pub_first, pub_end, charge.refund);
+	else
+		bk_event_write_charged(d, "cancelled", r, r->rooms, charge.refund);
 }

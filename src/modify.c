@@ -324,7 +324,7 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
 					 errdetail("Property %lld, room type \"%s\", night %s has no inventory.",
 							   (long long) property_id, room_type_name, bk_date_str(night)),
 					 errhint("Choose other dates; the reservation was not changed.")));
-		free_units = n->units - n->held - n->booked + held_in(old, new->room_type, night);
+		free_units = BK_NIGHT_FREE(n) + held_in(old, new->room_type, night);
 		if (free_units < new->rooms)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
@@ -589,6 +589,13 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	Numeric		extra;
 	bool		keep_sold;
 
+	if (bk_reservation_block(d, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a block pickup cannot be modified; cancel and pick up again"),
+				 errdetail("Reservation %lld was picked up from block \"%s\".",
+						   (long long) r.reservation_id, bk_reservation_block(d, &r)),
+				 errhint("Cancel it and reserve again with block => the block's code.")));
 	before = r;
 	old.room_type = r.room_type;
 	old.first = r.check_in;

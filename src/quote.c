@@ -46,23 +46,32 @@ static BookingPlan quote_lookup_2_0_plan = {
  * their deadline as free (reserve_range would reclaim them), never below
  * zero (an overbooked night, 2.0), and price.
  */
+#define QUOTE_NIGHTS_SQL(free) \
+	"SELECT $3 OPERATOR(pg_catalog.+) g," \
+	"       CASE WHEN i.night IS NOT NULL THEN GREATEST(0, " free \
+	"       OPERATOR(pg_catalog.+)" \
+	"       COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r" \
+	"                  WHERE r.property_id OPERATOR(pg_catalog.=) $1" \
+	"                    AND r.room_type OPERATOR(pg_catalog.=) $2" \
+	"                    AND r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")" \
+	"                    AND r.hold_expires_at OPERATOR(pg_catalog.<=) $5" \
+	"                    AND r.check_in OPERATOR(pg_catalog.<=) ($3 OPERATOR(pg_catalog.+) g)" \
+	"                    AND r.check_out OPERATOR(pg_catalog.>) ($3 OPERATOR(pg_catalog.+) g)), 0)) END," \
+	"       i.price" \
+	"  FROM pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g" \
+	"  LEFT JOIN booking.inventory i" \
+	"    ON i.property_id OPERATOR(pg_catalog.=) $1 AND i.room_type OPERATOR(pg_catalog.=) $2" \
+	"   AND i.night OPERATOR(pg_catalog.=) ($3 OPERATOR(pg_catalog.+) g)" \
+	" ORDER BY g"
+
 static BookingPlan quote_nights_plan = {
-	"SELECT $3 OPERATOR(pg_catalog.+) g,"
-	"       CASE WHEN i.night IS NOT NULL THEN GREATEST(0, ((i.units OPERATOR(pg_catalog.-) i.held) OPERATOR(pg_catalog.-) i.booked)"
-	"       OPERATOR(pg_catalog.+)"
-	"       COALESCE((SELECT pg_catalog.sum(r.rooms)::int FROM booking.reservation r"
-	"                  WHERE r.property_id OPERATOR(pg_catalog.=) $1"
-	"                    AND r.room_type OPERATOR(pg_catalog.=) $2"
-	"                    AND r.state OPERATOR(pg_catalog.=) ANY (" BK_LIVE_HOLD_STATES ")"
-	"                    AND r.hold_expires_at OPERATOR(pg_catalog.<=) $5"
-	"                    AND r.check_in OPERATOR(pg_catalog.<=) ($3 OPERATOR(pg_catalog.+) g)"
-	"                    AND r.check_out OPERATOR(pg_catalog.>) ($3 OPERATOR(pg_catalog.+) g)), 0)) END,"
-	"       i.price"
-	"  FROM pg_catalog.generate_series(0, ($4 OPERATOR(pg_catalog.-) $3) OPERATOR(pg_catalog.-) 1) g"
-	"  LEFT JOIN booking.inventory i"
-	"    ON i.property_id OPERATOR(pg_catalog.=) $1 AND i.room_type OPERATOR(pg_catalog.=) $2"
-	"   AND i.night OPERATOR(pg_catalog.=) ($3 OPERATOR(pg_catalog.+) g)"
-	" ORDER BY g",
+	QUOTE_NIGHTS_SQL(BK_FREE_SQL("i")),
+	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
+};
+
+/* 2.0: the units set aside for blocks are not free */
+static BookingPlan quote_nights_2_0_plan = {
+	QUOTE_NIGHTS_SQL(BK_FREE_2_0_SQL("i")),
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, TIMESTAMPTZOID}
 };
 
@@ -187,7 +196,7 @@ booking_quote(PG_FUNCTION_ARGS)
 	today = bk_local_today(time_zone);
 
 	/* the nights, copied out of SPI's result before the rules query */
-	bk_exec(&quote_nights_plan, args, NULL, 0);
+	bk_exec(has_extra_column ? &quote_nights_2_0_plan : &quote_nights_plan, args, NULL, 0);
 	q.n = (int) SPI_processed;
 	q.nights = palloc(sizeof(Datum) * q.n);
 	q.available = palloc(sizeof(Datum) * q.n);

@@ -315,6 +315,8 @@ bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property
 					terms && terms->rate_plan ? CStringGetTextDatum(terms->rate_plan) : bk_base_plan_text());
 		bk_slot_set(slot, BK_RESERVATION_CHILDREN, Int32GetDatum(terms ? terms->children : 0));
 	}
+	if (terms && terms->block)
+		bk_slot_set(slot, BK_RESERVATION_BLOCK, CStringGetTextDatum(terms->block));
 	ExecStoreVirtualTuple(slot);
 	bk_direct_insert(d, BK_RESERVATION, slot);
 	read_reservation(d, slot, r);

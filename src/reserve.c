@@ -195,7 +195,14 @@ bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_type, const BkP
 /*
  * booking_reserve_range is reserve_range(property_id, room_type, check_in,
  * check_out, rooms, guest_id, idempotency_key, hold, guests, rate_plan,
- * children).
+ * children, block).
+ *
+ * With a block (2.0, block.c) the rooms come from the block, not from
+ * public sale: the block is checked before any lock, its nights are
+ * locked after the inventory's, and on each night blocked -= rooms, held
+ * += rooms, picked += rooms; public free units do not change, so the
+ * event's calendar change is none.  Without one (the plain path) nothing
+ * of this runs: no lookup, no query.
  */
 Datum
 booking_reserve_range(PG_FUNCTION_ARGS)
@@ -236,6 +243,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	guests = bk_guests_arg(fcinfo, 8);
 	terms.rate_plan = bk_rate_plan_arg(fcinfo, 9);
 	terms.children = bk_children_arg(fcinfo, 10);
+	terms.block = PG_NARGS() > 11 ?
+		bk_text_arg(fcinfo, 11, "block", BOOKING_MAX_BLOCK_CODE_BYTES, false, true) : NULL;
 	scope = guest_id ? guest_id : "";
 	room_type = CStringGetTextDatum(stay.room_type);
 
@@ -258,6 +267,9 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		}
 	}
 
+	if (terms.block)
+		bk_block_check_pickup(&stay, terms.block);
+
 	bk_direct_begin(&d, true);
 	bk_look_up_place(&d, &stay, room_type, &place);
 	bk_plan_look_up(&d, stay.property_id, room_type, terms.rate_plan, &plan);
@@ -274,7 +286,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
 	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
 		report_no_availability(&stay, &shortage);	/* a night not on sale */
-	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, stay.rooms, &shortage) &&
+	if (!terms.block &&
+		bk_nights_shortage(&priced, stay.check_in, stay.check_out, stay.rooms, &shortage) &&
 		bk_dead_holds_exist(&d, stay.property_id, room_type, stay.check_in, stay.check_out))
 	{
 		/*
@@ -300,12 +313,19 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	if (keeps_prices)
 		bk_night_prices_write(&d, r.reservation_id, &prices_tid, false, stay.check_in,
 							  price.prices, priced.n, price.extra);
-	bk_event_write(&d, "reserved", &r, -stay.rooms, &event_tid);
+	bk_event_write(&d, "reserved", &r, terms.block ? 0 : -stay.rooms, &event_tid);
 	bk_direct_end(&d);
 
 	bk_direct_begin(&d, true);
 	bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
-	if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+	if (terms.block)
+	{
+		/* a pickup: every night on sale, then the block's own rooms */
+		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, 0, &shortage))
+			report_no_availability(&stay, &shortage);
+		bk_block_take(&stay, terms.block);
+	}
+	else if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
 	{
 		int			expired;
 
@@ -339,7 +359,10 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 			bk_night_prices_write(&d, r.reservation_id, &prices_tid, true, stay.check_in,
 								  price.prices, nights.n, price.extra);
 	}
-	bk_nights_change(&d, &nights, stay.rooms, 0);
+	if (terms.block)
+		bk_block_nights_take(&d, &nights, stay.rooms);
+	else
+		bk_nights_change(&d, &nights, stay.rooms, 0);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 

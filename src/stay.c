@@ -109,19 +109,31 @@ report_wrong_state(const BkReservation *r, const char *what, const char *why, co
 
 /*
  * release_nights gives back the nights [first, r->check_out) of *r, which
- * it books: locked in night order, booked -= rooms on each.
+ * it books: locked in night order, booked -= rooms on each.  The nights
+ * freed on public sale are [*pub_first, *pub_end): all of them, but for a
+ * block's pickup (2.0) those whose block night is live go back to the
+ * block (block.c).
  */
 static void
-release_nights(BkDirect *d, const BkReservation *r, DateADT first)
+release_nights(BkDirect *d, const BkReservation *r, DateADT first,
+			   DateADT *pub_first, DateADT *pub_end)
 {
 	BkNights	nights;
+	char	   *block;
 
+	*pub_first = first;
+	*pub_end = r->check_out;
 	if (first >= r->check_out)
 		return;
 	bk_nights_lock(d, r->property_id, r->room_type, first, r->check_out, &nights);
 	bk_nights_require_all(&nights, r->reservation_id, r->property_id,
 						  bk_reservation_room_type(r), first, r->check_out);
-	bk_nights_change(d, &nights, 0, -r->rooms);
+	block = bk_reservation_block(d, r);
+	if (block)
+		bk_block_give_back(d, r->property_id, bk_reservation_room_type(r), block, &nights,
+						   first, r->check_out, 0, -r->rooms, pub_first, pub_end);
+	else
+		bk_nights_change(d, &nights, 0, -r->rooms);
 }
 
 /*
@@ -218,6 +230,8 @@ booking_check_out(PG_FUNCTION_ARGS)
 	BkReservation r;
 	DateADT		departure;
 	DateADT		old_check_out;
+	DateADT		pub_first;
+	DateADT		pub_end;
 	Datum		result;
 
 	lock_stay(fcinfo, &d, &r);
@@ -232,6 +246,8 @@ booking_check_out(PG_FUNCTION_ARGS)
 	departure = Max(departure, r.check_in + 1);
 	departure = Min(departure, r.check_out);
 	old_check_out = r.check_out;
+	pub_first = departure;
+	pub_end = old_check_out;
 
 	if (departure < old_check_out)
 	{
@@ -240,7 +256,7 @@ booking_check_out(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		Numeric		total;
 
-		release_nights(&d, &r, departure);
+		release_nights(&d, &r, departure, &pub_first, &pub_end);
 		total = trim_prices(&d, &r, departure);
 		values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CHECKED_OUT));
 		values[1] = DateADTGetDatum(departure);
@@ -251,7 +267,7 @@ booking_check_out(PG_FUNCTION_ARGS)
 	else
 		bk_reservation_set_state(&d, &r, BK_CHECKED_OUT);
 
-	bk_event_write_release(&d, "checked_out", &r, departure, old_check_out, NULL);
+	bk_event_write_release(&d, "checked_out", &r, pub_first, pub_end, NULL);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_waitlist_offer_freed(true);	/* the nights left to the waitlist */
@@ -273,8 +289,9 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	BkReservation r;
 	char	   *time_zone;
 	DateADT		today;
-	DateADT		old_check_out;
 	DateADT		end;
+	DateADT		pub_first;
+	DateADT		pub_end;
 	BkCharge	charge;
 	Numeric		fee;
 	Numeric		total;
@@ -309,9 +326,8 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	fee = charge.fee;
 	refund = charge.refund;
 
-	old_check_out = r.check_out;
 	end = r.check_in + 1;
-	release_nights(&d, &r, end);
+	release_nights(&d, &r, end, &pub_first, &pub_end);
 	total = trim_prices(&d, &r, end);
 	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_NO_SHOW));
 	values[1] = DateADTGetDatum(end);
@@ -320,7 +336,7 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	bk_reservation_update(&d, &r, 4, columns, values, NULL);
 	r.check_out = end;
 
-	bk_event_write_release(&d, "no_show", &r, end, old_check_out, refund);
+	bk_event_write_release(&d, "no_show", &r, pub_first, pub_end, refund);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 	bk_waitlist_offer_freed(true);	/* the nights left to the waitlist */

@@ -7,6 +7,9 @@
  *      - expires holds past their deadline, oldest first, in batches of
  *        booking.sweep_batch, each batch its own short transaction that
  *        also gives the units back;
+ *      - releases the block nights whose release is due (2.0, blocks:
+ *        block_release.c), booking.sweep_batch nights per transaction; a
+ *        batch whose nights someone holds is left for the next round;
  *      - deletes idempotency keys older than booking.idempotency_retention
  *        and events every consumer has acknowledged and that are older
  *        than booking.event_retention;
@@ -658,6 +661,57 @@ expire_due(bool *failed, bool *skipped)
 }
 
 /*
+ * release_blocks_step releases a batch of due block nights (2.0, blocks).
+ */
+static void
+release_blocks_step(void *arg)
+{
+	*(int *) arg = bk_release_due_blocks(booking_sweep_batch);
+}
+
+/*
+ * release_blocks releases every due block night, batch after batch, each
+ * its own transaction; a batch that fails (a busy night: BK007) is left
+ * for the next round.  Returns how many it released; *failed is set when
+ * a batch failed for another reason.
+ */
+static int
+release_blocks(bool *failed)
+{
+	int			released = 0;
+
+	for (;;)
+	{
+		int			batch = 0;
+		ErrorData  *edata = NULL;
+		StepResult result;
+
+		CHECK_FOR_INTERRUPTS();
+		if (bk_sweeper_exit_requested())
+			break;
+		result = sweeper_xact(release_blocks_step, &batch, "booking: releasing blocks", &edata);
+		if (result == STEP_DONE)
+		{
+			released += batch;
+			if (batch < booking_sweep_batch)
+				break;
+			continue;
+		}
+		if (result == STEP_FAILED)
+		{
+			if (!transient(edata))
+			{
+				report_failure("booking: releasing blocks", edata);
+				*failed = true;
+			}
+			FreeErrorData(edata);
+		}
+		break;
+	}
+	return released;
+}
+
+/*
  * wakeup is what the sweeper does each time it wakes: publish the events
  * (a writer may have woken it for that), and when a round is due, expire
  * the dead holds, do the housekeeping and publish what expiry wrote.
@@ -685,6 +739,8 @@ wakeup(bool round_due)
 		failed |= sweeper_xact(publish_step, NULL, "booking: publishing events", NULL) == STEP_FAILED;
 	if (skipped)
 		return;
+	if (release_blocks(&failed) > 0)
+		failed |= sweeper_xact(publish_step, NULL, "booking: publishing events", NULL) == STEP_FAILED;
 	failed |= sweeper_xact(waitlist_step, NULL, "booking: waitlist offers", NULL) == STEP_FAILED;
 	failed |= sweeper_xact(housekeeping_step, NULL, "booking: housekeeping", NULL) == STEP_FAILED;
 	bk_stat_sweep_done(!failed);

@@ -3,7 +3,7 @@
  *    The waitlist's offers (2.0): whenever units come free on a night, the
  *    transaction that frees them turns the oldest waiting entry of that
  *    property and room type whose stay overlaps the freed nights, that now
- *    fits completely (free units = units - held - booked >= rooms on every
+ *    fits completely (units on public sale, BK_NIGHT_FREE, >= rooms on every
  *    night of its stay; an overbooked night has none) and that the stay
  *    rules allow, into a `held` reservation (the offer, deadline now() +
  *    booking.waitlist_offer_ttl), marks the entry 'offered' and writes a

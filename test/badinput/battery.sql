@@ -68,6 +68,11 @@ INSERT INTO bi.fx SELECT 'channel', reservation_id FROM booking.apply_channel_bo
 -- a waitlist entry (2.0) for the channel's nights, which it fills
 INSERT INTO bi.fx SELECT 'waitlist', booking.join_waitlist((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
                                                            current_date + 40, current_date + 42, 100, 'g1');
+-- a block (2.0) and a pickup of it
+SELECT booking.create_block(v, 'A', 'FXB', current_date + 45, current_date + 50, 2, release_days => 3)
+  FROM bi.fx WHERE k = 'pid';
+INSERT INTO bi.fx SELECT 'pickup', reservation_id FROM booking.reserve_range(
+    (SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 46, current_date + 48, block => 'FXB');
 INSERT INTO bi.fx SELECT 'event', max(event_id) FROM booking.event;
 SELECT count(*) FROM booking.read_events('fixture-consumer', 5);
 
@@ -249,6 +254,15 @@ UNION ALL
 SELECT 'text:policy', unnest(ARRAY['''FLEX''', 'NULL', '''NOPE''', '''flex''', ''''''])
 UNION ALL
 SELECT 'text:code', unnest(ARRAY['''BASE''', '''NR''', '''FLEX''', 'repeat(''c'', 32)', 'repeat(''c'', 33)'])
+UNION ALL
+-- blocks (2.0): the fixture's block, unknown ones, a case that differs,
+-- 64 and 65 bytes (a block's code); release_days at and around 0
+SELECT 'text:block', unnest(ARRAY['''FXB''', 'NULL', 'NULL', '''NOPE''', '''fxb''', '''''', 'repeat(''b'', 64)',
+                                  'repeat(''b'', 65)'])
+UNION ALL
+SELECT 'text:code', unnest(ARRAY['''FXB''', 'repeat(''c'', 64)', 'repeat(''c'', 65)'])
+UNION ALL
+SELECT 'integer:release_days', unnest(ARRAY['NULL', 'NULL', '0', '1', '14', '-1', '2147483647', '-2147483648'])
 UNION ALL
 SELECT 'text:meal_plan', unnest(ARRAY['''breakfast''', 'NULL', '''''', 'repeat(''m'', 1001)'])
 UNION ALL

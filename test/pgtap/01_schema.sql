@@ -11,7 +11,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(170);
+SELECT plan(175);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -188,8 +188,8 @@ SELECT col_is_pk('booking', 'inventory', ARRAY['property_id', 'room_type', 'nigh
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'booking.reservation'::regclass AND attnum > 14 AND NOT attisdropped),
           ARRAY['cancel_reason', 'payment_intent', 'group_id', 'guests', 'rate_plan', 'children',
-                'cancellation_fee'],
-          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id, guests, rate_plan, children, cancellation_fee');
+                'cancellation_fee', 'block'],
+          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id, guests, rate_plan, children, cancellation_fee, block');
 SELECT col_type_is('booking', 'reservation', 'rate_plan', 'text', 'reservation.rate_plan is text');
 SELECT col_default_is('booking', 'reservation', 'rate_plan', 'BASE',
                       'reservation.rate_plan defaults to BASE (the inventory''s price)');
@@ -363,14 +363,15 @@ SELECT results_eq(
         FROM pg_constraint
        WHERE conrelid = 'booking.inventory'::regclass AND contype = 'c'
        ORDER BY conname$$,
-    $$VALUES ('inventory_booked_nonnegative', 'CHECK ((booked >= 0))'),
+    $$VALUES ('inventory_blocked_nonnegative', 'CHECK ((blocked >= 0))'),
+             ('inventory_booked_nonnegative', 'CHECK ((booked >= 0))'),
              ('inventory_held_nonnegative', 'CHECK ((held >= 0))'),
-             ('inventory_no_oversell', 'CHECK (((held + booked) <= (units + overbooked)))'),
+             ('inventory_no_oversell', 'CHECK ((((held + booked) + blocked) <= (units + overbooked)))'),
              ('inventory_overbooked_nonnegative', 'CHECK ((overbooked >= 0))'),
              ('inventory_price_nonnegative', 'CHECK ((price >= (0)::numeric))'),
              ('inventory_units_nonnegative', 'CHECK ((units >= 0))'),
              ('inventory_waiting_nonnegative', 'CHECK ((waiting >= 0))')$$,
-    'inventory CHECKs: held >= 0, booked >= 0, held + booked <= units + overbooked (2.0), overbooked >= 0, units >= 0, price >= 0, waiting >= 0 (2.0)');
+    'inventory CHECKs: held >= 0, booked >= 0, held + booked + blocked <= units + overbooked (2.0), overbooked >= 0, blocked >= 0, units >= 0, price >= 0, waiting >= 0 (2.0)');
 SELECT ok((SELECT bool_and(convalidated) FROM pg_constraint
             WHERE conrelid = 'booking.inventory'::regclass AND contype = 'c'),
           'every inventory CHECK is validated');
@@ -685,8 +686,8 @@ SELECT results_eq(
        WHERE a.attrelid = 'booking.inventory'::regclass AND a.attnum > 0 AND NOT a.attisdropped
          AND a.attnum > (SELECT attnum FROM pg_attribute
                           WHERE attrelid = 'booking.inventory'::regclass AND attname = 'price')$$,
-    $$VALUES ('overbooked', 'integer', true, '0'), ('waiting', 'integer', true, '0')$$,
-    'booking.inventory gains overbooked, then (the waitlist) waiting, int NOT NULL DEFAULT 0, after price');
+    $$VALUES ('overbooked', 'integer', true, '0'), ('waiting', 'integer', true, '0'), ('blocked', 'integer', true, '0')$$,
+    'booking.inventory gains overbooked, then (the waitlist) waiting, then (blocks) blocked, int NOT NULL DEFAULT 0, after price');
 SELECT has_table('booking', 'channel_booking', 'table booking.channel_booking exists');
 SELECT results_eq(
     $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
@@ -726,5 +727,25 @@ SELECT is_empty(
       SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
     'pg_extension_config_dump registers waitlist and waitlist_id_seq (2.0)');
 
+-- ---------------------------------------------------------------------
+-- 2.0: blocks.  booking.room_block (one row per block) and
+-- booking.block_night (one per night), readable by booking_admin only
+-- ---------------------------------------------------------------------
+SELECT col_is_pk('booking', 'room_block', ARRAY['property_id', 'code'],
+                 'room_block is keyed by (property_id, code)');
+SELECT col_is_pk('booking', 'block_night', ARRAY['property_id', 'code', 'night'],
+                 'block_night is keyed by (property_id, code, night)');
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod)
+        FROM pg_attribute
+       WHERE attrelid = 'booking.block_night'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('property_id', 'bigint'), ('code', 'text'), ('night', 'date'), ('room_type', 'text'),
+             ('rooms', 'integer'), ('picked', 'integer'), ('release_due', 'timestamp with time zone'),
+             ('released', 'boolean')$$,
+    'booking.block_night is (property_id, code, night, room_type, rooms, picked, release_due, released)');
+SELECT has_index('booking', 'block_night', 'block_night_release_due_idx', ARRAY['release_due'],
+                 'block_night is indexed by release_due (the sweeper''s due nights)');
+SELECT col_type_is('booking', 'reservation', 'block', 'text', 'reservation.block is text (NULL: public)');
 SELECT * FROM finish();
 ROLLBACK;

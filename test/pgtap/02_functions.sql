@@ -14,7 +14,7 @@
 -- ack_ari, ical_export and ical_import; 2.0's waitlist: join_waitlist and
 -- leave_waitlist.
 BEGIN;
-SELECT plan(237);
+SELECT plan(241);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -34,8 +34,8 @@ SELECT has_function('booking', 'search',
                     ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
                     'booking.search(text, date, date, int, int, int, text, int) exists');
 SELECT has_function('booking', 'reserve_range',
-                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
-                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int) exists');
+                    ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer', 'text'],
+                    'booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text) exists');
 SELECT has_function('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                     'booking.confirm_booking(bigint, text, text) exists');
 SELECT has_function('booking', 'cancel_reservation', ARRAY['bigint', 'text', 'text'],
@@ -72,7 +72,7 @@ SELECT function_returns('booking', 'search',
                         ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
                         'setof record', 'search returns a table');
 SELECT function_returns('booking', 'reserve_range',
-                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
+                        ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer', 'text'],
                         'booking.reservation', 'reserve_range returns booking.reservation');
 SELECT function_returns('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                         'booking.reservation', 'confirm_booking returns booking.reservation');
@@ -118,9 +118,9 @@ SELECT is(pg_get_function_arguments('booking.search(text,date,date,int,int,int,t
 SELECT is(pg_get_function_result('booking.search(text,date,date,int,int,int,text,int)'::regprocedure),
           'TABLE(property_id bigint, property_name text, room_type text, min_available integer, total_price numeric, plan_code text)',
           'search returns TABLE(property_id, property_name, room_type, min_available, total_price, plan_code)');
-SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
-          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, guests integer DEFAULT NULL::integer, rate_plan text DEFAULT NULL::text, children integer DEFAULT 0',
-          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL, guests DEFAULT NULL, rate_plan DEFAULT NULL, children DEFAULT 0)');
+SELECT is(pg_get_function_arguments('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure),
+          'property_id bigint, room_type text, check_in date, check_out date, rooms integer DEFAULT 1, guest_id text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, hold interval DEFAULT NULL::interval, guests integer DEFAULT NULL::integer, rate_plan text DEFAULT NULL::text, children integer DEFAULT 0, block text DEFAULT NULL::text',
+          'reserve_range(property_id, room_type, check_in, check_out, rooms DEFAULT 1, guest_id DEFAULT NULL, idempotency_key DEFAULT NULL, hold DEFAULT NULL, guests DEFAULT NULL, rate_plan DEFAULT NULL, children DEFAULT 0, block DEFAULT NULL)');
 SELECT is(pg_get_function_arguments('booking.confirm_booking(bigint,text,text)'::regprocedure),
           'reservation_id bigint, payment_ref text, guest_id text DEFAULT NULL::text',
           'confirm_booking(reservation_id, payment_ref, guest_id DEFAULT NULL)');
@@ -176,7 +176,7 @@ SELECT is_definer('booking', 'search',
                   ARRAY['text', 'date', 'date', 'integer', 'integer', 'integer', 'text', 'integer'],
                   'search is SECURITY DEFINER');
 SELECT is_definer('booking', 'reserve_range',
-                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
+                  ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer', 'text'],
                   'reserve_range is SECURITY DEFINER');
 SELECT is_definer('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'],
                   'confirm_booking is SECURITY DEFINER');
@@ -216,7 +216,7 @@ SELECT results_eq(
             'booking.confirm_booking(bigint,text,text)',
             'booking.expire_holds(integer)',
             'booking.open_inventory(bigint,text,date,date,integer,numeric)',
-            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer,text,integer)',
+            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer,text,integer,text)',
             'booking.search(text,date,date,integer,integer,integer,text,integer)']) AS f
        ORDER BY 1$$,
     'the ten API functions run with search_path = pg_catalog, pg_temp');
@@ -250,14 +250,14 @@ SELECT is_empty(
        WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
     'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp');
 SELECT is((SELECT pg_get_userbyid(proowner) FROM pg_proc
-            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
+            WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure),
           (SELECT pg_get_userbyid(relowner) FROM pg_class
             WHERE oid = 'booking.inventory'::regclass),
           'reserve_range runs as the owner of the tables');
 SELECT is((SELECT count(*)::int FROM pg_class
             WHERE relnamespace = 'booking'::regnamespace AND relkind IN ('r', 'S')
               AND relowner <> (SELECT proowner FROM pg_proc
-                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure)),
+                                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure)),
           0, 'every table and sequence belongs to the functions'' owner');
 
 -- ---------------------------------------------------------------------
@@ -271,7 +271,7 @@ SELECT volatility_is('booking', 'search',
 SELECT volatility_is('booking', 'check_invariants', ARRAY[]::name[], 'stable',
                      'check_invariants is STABLE');
 SELECT volatility_is('booking', 'reserve_range',
-                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer'],
+                     ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer', 'text', 'integer', 'text'],
                      'volatile', 'reserve_range is VOLATILE');
 SELECT volatility_is('booking', 'confirm_booking', ARRAY['bigint', 'text', 'text'], 'volatile',
                      'confirm_booking is VOLATILE');
@@ -297,7 +297,7 @@ SELECT volatility_is('booking', 'node_of', ARRAY['bigint'], 'immutable',
 SELECT is((SELECT proisstrict FROM pg_proc WHERE oid = 'booking.node_of(bigint)'::regprocedure),
           true, 'node_of is STRICT');
 SELECT ok(NOT (SELECT proisstrict FROM pg_proc
-                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int)'::regprocedure),
+                WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure),
           'reserve_range is not STRICT (it answers NULL arguments with 22023, not NULL)');
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -799,5 +799,25 @@ SELECT throws_ok($$SELECT booking.join_waitlist(1, 'DBL', current_date + 1, curr
 SELECT throws_ok($$SELECT booking.leave_waitlist(NULL)$$,
                  '22023', 'waitlist_id must not be NULL', 'leave_waitlist with a NULL waitlist_id: 22023');
 
+-- ---------------------------------------------------------------------
+-- 2.0 blocks: create_block, release_block, release_due_blocks
+-- ---------------------------------------------------------------------
+SELECT is(pg_get_function_arguments('booking.create_block(bigint,text,text,date,date,int,int,timestamptz)'::regprocedure),
+          'property_id bigint, room_type text, code text, first_night date, end_night date, rooms integer, release_days integer DEFAULT NULL::integer, release_at timestamp with time zone DEFAULT NULL::timestamp with time zone',
+          'create_block(property_id, room_type, code, first_night, end_night, rooms, release_days DEFAULT NULL, release_at DEFAULT NULL)');
+SELECT is(pg_get_function_arguments('booking.release_block(bigint,text)'::regprocedure),
+          'property_id bigint, code text', 'release_block(property_id, code)');
+SELECT is(pg_get_function_arguments('booking.release_due_blocks(int)'::regprocedure),
+          'max integer DEFAULT NULL::integer', 'release_due_blocks(max DEFAULT NULL)');
+SELECT results_eq(
+    $$SELECT p.proname::text COLLATE "default", pg_get_function_result(p.oid), p.provolatile::text COLLATE "default",
+             p.prosecdef, p.proisstrict
+        FROM pg_proc p
+       WHERE p.pronamespace = 'booking'::regnamespace
+         AND p.proname IN ('create_block', 'release_block', 'release_due_blocks')
+       ORDER BY 1$$,
+    $$VALUES ('create_block', 'void', 'v', true, false), ('release_block', 'integer', 'v', true, false),
+             ('release_due_blocks', 'integer', 'v', true, false)$$,
+    'create_block returns void, release_block and release_due_blocks int; VOLATILE, SECURITY DEFINER, not STRICT');
 SELECT * FROM finish();
 ROLLBACK;

@@ -28,8 +28,10 @@
 -- 2.0 waitlist: join_waitlist and leave_waitlist for booking_app (PUBLIC,
 -- booking_reader and booking_consumer may not call them); the table
 -- waitlist is read by booking_admin only, its sequence by nobody.
+-- 2.0 blocks: create_block, release_block and release_due_blocks for
+-- booking_admin; room_block and block_night read by booking_admin only.
 BEGIN;
-SELECT plan(293);
+SELECT plan(309);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -119,7 +121,7 @@ INSERT INTO fn_matrix VALUES
         (1, 'calendar', ARRAY['bigint', 'date']::name[]),
         (1, 'ical_export', ARRAY['bigint', 'text']::name[]),
         (2, 'reserve_range', ARRAY['bigint', 'text', 'date', 'date', 'integer', 'text', 'text', 'interval', 'integer',
-                                   'text', 'integer']::name[]),
+                                   'text', 'integer', 'text']::name[]),
         (2, 'confirm_booking', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'cancel_reservation', ARRAY['bigint', 'text', 'text']::name[]),
         (2, 'begin_payment', ARRAY['bigint', 'text', 'interval', 'text']::name[]),
@@ -160,6 +162,10 @@ INSERT INTO fn_matrix VALUES
         (3, 'rebuild_calendar', ARRAY[]::name[]),
         (3, 'purge', ARRAY['integer']::name[]),
         (3, 'repair_inventory', ARRAY[]::name[]),
+        (3, 'create_block', ARRAY['bigint', 'text', 'text', 'date', 'date', 'integer', 'integer',
+                                  'timestamp with time zone']::name[]),
+        (3, 'release_block', ARRAY['bigint', 'text']::name[]),
+        (3, 'release_due_blocks', ARRAY['integer']::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
         (4, 'event_local_writer', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
@@ -175,7 +181,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 135 tests above.
+-- 156 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
@@ -360,7 +366,8 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('stay_rule'::name), ('room_calendar'::name), ('reservation_night'::name),
                ('rate_plan'::name), ('rate'::name), ('cancel_policy'::name), ('plan_rule'::name),
                ('channel_booking'::name), ('ari_change'::name), ('ari_consumer'::name),
-               ('waitlist'::name)) AS t(tname)
+               ('waitlist'::name),
+               ('room_block'::name), ('block_night'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
 -- 2.0: the night prices' storage is the engine's alone (read through the view)
@@ -368,7 +375,7 @@ SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::
                        format('%s has no privilege on booking.reservation_night_prices', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
--- 64 tests above.
+-- 70 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c
@@ -402,6 +409,9 @@ SELECT ok(NOT has_table_privilege('public', 'booking.ari_change', 'SELECT')
           'PUBLIC cannot read booking.ari_change nor booking.ari_consumer');
 SELECT ok(NOT has_table_privilege('public', 'booking.waitlist', 'SELECT'),
           'PUBLIC cannot read booking.waitlist');
+SELECT ok(NOT has_table_privilege('public', 'booking.room_block', 'SELECT')
+          AND NOT has_table_privilege('public', 'booking.block_night', 'SELECT'),
+          'PUBLIC cannot read booking.room_block nor booking.block_night');
 
 -- Sequences: no role may draw, set or read them (ids come from the functions).
 SELECT sequence_privs_are('booking', s.sname, r.rname, ARRAY[]::name[],

@@ -224,7 +224,7 @@ $$;
 CREATE FUNCTION stress.try_modify()
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
-    allowed text[] := stress.allowed_conflicts(ARRAY['BK001', 'BK003', '22023']);
+    allowed text[] := stress.allowed_conflicts(ARRAY['BK001', 'BK003', '22023', '0A000']);  -- 0A000: a block's pickup (2.0)
     id bigint := stress.pick_reservation(0.4, 0.3);
     shift int := (random() * 4)::int - 2;
     nights int := 1 + (random() * 2)::int;
