@@ -16,7 +16,10 @@
  *    cancellation_fee and the states checked_in, checked_out, no_show;
  *    and channels: apply_channel_booking on the property's shard (the
  *    channel_booking row and the reservation it makes live with the
- *    property).
+ *    property); iCal, the waitlist and blocks: ical_export, ical_import,
+ *    join_waitlist, create_block, release_block on the property's shard,
+ *    leave_waitlist on the entry's, release_due_blocks on every shard, and
+ *    reserve_range's block; the reservation's block.
  *
  * Needs shards at booking 2.0 (the calls pass guest_id, which 1.2's
  * functions do not take).  As in 1.1, an API function's signature is
@@ -28,12 +31,13 @@
 \echo Use "ALTER EXTENSION booking_router UPDATE TO '1.2'" to load this file. \quit
 
 /* ---------------------------------------------------------------------
- * booking.reservation as booking 2.0 returns it: five columns at the end.
+ * booking.reservation as booking 2.0 returns it: six columns at the end.
  * The router's copy of the type must equal the shards' (check_shards).
  * ---------------------------------------------------------------------
  */
 ALTER TYPE booking.reservation ADD ATTRIBUTE group_id bigint, ADD ATTRIBUTE guests int,
-    ADD ATTRIBUTE rate_plan text, ADD ATTRIBUTE children int, ADD ATTRIBUTE cancellation_fee numeric;
+    ADD ATTRIBUTE rate_plan text, ADD ATTRIBUTE children int, ADD ATTRIBUTE cancellation_fee numeric,
+    ADD ATTRIBUTE block text;
 
 /* The stay's three states, at the end of the enum as on the shards (no
  * statement of this script uses them, so they may be added in its
@@ -56,16 +60,17 @@ CREATE FUNCTION booking_router.px_reserve_range(part int, expect int,
                                                 check_in date, check_out date,
                                                 rooms int, guest_id text,
                                                 idempotency_key text, hold interval, guests int,
-                                                rate_plan text, children int)
+                                                rate_plan text, children int, block text)
     RETURNS booking.reservation LANGUAGE plproxy SET client_min_messages = warning AS $$
     CLUSTER 'booking_shards';
     RUN ON part;
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.reserve_range(property_id, room_type, check_in, check_out, rooms,
-                                 guest_id, idempotency_key, hold, guests, rate_plan, children) r
+                                 guest_id, idempotency_key, hold, guests, rate_plan, children,
+                                 block) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
 $$;
@@ -91,7 +96,8 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       rooms int DEFAULT 1, guest_id text DEFAULT NULL,
                                       idempotency_key text DEFAULT NULL,
                                       hold interval DEFAULT NULL, guests int DEFAULT NULL,
-                                      rate_plan text DEFAULT NULL, children int DEFAULT 0)
+                                      rate_plan text DEFAULT NULL, children int DEFAULT 0,
+                                      block text DEFAULT NULL)
     RETURNS booking.reservation LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
 CREATE FUNCTION booking.quote(property_id bigint, room_type text,
                               check_in date, check_out date, rooms int DEFAULT 1,
@@ -100,7 +106,7 @@ CREATE FUNCTION booking.quote(property_id bigint, room_type text,
     RETURNS TABLE(night date, available int, price numeric, total_price numeric,
                   bookable boolean, reason text, extra numeric)
     LANGUAGE plpgsql STABLE AS 'BEGIN END';
-SELECT booking_router.reroute('booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int)',
+SELECT booking_router.reroute('booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text)',
                               'booking.node_of(property_id)', writes => true);
 SELECT booking_router.reroute('booking.quote(bigint, text, date, date, int, int, text, int)',
                               'booking.node_of(property_id)', writes => false);
@@ -124,7 +130,7 @@ CREATE FUNCTION booking_router.px_confirm_booking(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.confirm_booking(reservation_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -138,7 +144,7 @@ CREATE FUNCTION booking_router.px_cancel_reservation(part int, expect int, reser
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.cancel_reservation(reservation_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -152,7 +158,7 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int, reservatio
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.begin_payment(reservation_id, payment_intent, extend, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -185,7 +191,7 @@ CREATE FUNCTION booking_router.px_get_reservation(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.get_reservation(reservation_id, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -211,7 +217,7 @@ CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reser
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.modify_reservation(reservation_id, check_in, check_out, rooms, room_type,
                                       guests, idempotency_key, guest_id, dry_run, rate_plan, children) r
      WHERE expect < 0
@@ -243,7 +249,7 @@ CREATE FUNCTION booking_router.px_find_reservation(part int, confirmation_code t
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.find_reservation(confirmation_code, payment_intent, payment_ref) r;
 $$;
 
@@ -313,7 +319,7 @@ CREATE FUNCTION booking_router.px_reserve_group(part int, expect int, property_i
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.reserve_group(property_id, lines, guest_id, idempotency_key, hold) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -327,7 +333,7 @@ CREATE FUNCTION booking_router.px_confirm_group(part int, expect int, group_id b
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.confirm_group(group_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -341,7 +347,7 @@ CREATE FUNCTION booking_router.px_cancel_group(part int, expect int, group_id bi
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.cancel_group(group_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -441,7 +447,7 @@ CREATE FUNCTION booking_router.px_check_in(part int, expect int, reservation_id 
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.check_in(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -454,7 +460,7 @@ CREATE FUNCTION booking_router.px_check_out(part int, expect int, reservation_id
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.check_out(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -467,7 +473,7 @@ CREATE FUNCTION booking_router.px_mark_no_show(part int, expect int, reservation
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.mark_no_show(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -528,7 +534,7 @@ CREATE FUNCTION booking_router.px_apply_channel_booking(part int, expect int, ch
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
       FROM booking.apply_channel_booking(channel, external_id, revision, status, property_id,
                                          room_type, check_in, check_out, rooms, total_price,
                                          guest_id) r
@@ -701,9 +707,9 @@ SELECT booking_router.reroute('booking.search(text, date, date, int, int, int, t
 REVOKE ALL ON FUNCTION
     booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int),
     booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean, text, int),
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text),
     booking.quote(bigint, text, date, date, int, int, text, int),
-    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int, text),
     booking_router.px_quote(int, int, bigint, text, date, date, int, int, text, int),
     booking.confirm_booking(bigint, text, text),
     booking.cancel_reservation(bigint, text, text),
@@ -757,8 +763,8 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_begin_payment(int, int, bigint, text, interval, text),
     booking_router.px_get_reservation(int, int, bigint, text),
     booking_router.px_find_reservation(int, text, text, text),
-    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int),
-    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int),
+    booking.reserve_range(bigint, text, date, date, int, text, text, interval, int, text, int, text),
+    booking_router.px_reserve_range(int, int, bigint, text, date, date, int, text, text, interval, int, text, int, text),
     booking.modify_reservation(bigint, date, date, int, text, int, text, text, boolean, text, int),
     booking_router.px_modify_reservation(int, int, bigint, date, date, int, text, int, text, text, boolean, text, int),
     booking.reserve_group(bigint, jsonb, text, text, interval),
@@ -799,4 +805,161 @@ GRANT EXECUTE ON FUNCTION
     booking_router.px_add_policy(int, int, bigint, text, jsonb, jsonb),
     booking_router.px_set_rules(int, int, bigint, text, date, date, int, int, bool, bool, bool, int, int, text),
     booking_router.px_clear_rules(int, int, bigint, text, date, date, text)
+    TO booking_admin;
+
+/* ---------------------------------------------------------------------
+ * iCal, the waitlist and blocks (booking 2.0), on the property's shard:
+ * ical_export, ical_import, join_waitlist, create_block, release_block
+ * by node_of(property_id) (a calendar's channel bookings, an entry's
+ * offers and a block's nights live with the property); leave_waitlist on
+ * the shard that issued the entry's id; release_due_blocks on every
+ * shard, the sum.  reserve_range's block (above) reaches the property's
+ * shard with the rest of the call.  The ARI feed is read from each shard,
+ * as the event outbox is (README).
+ * ---------------------------------------------------------------------
+ */
+CREATE FUNCTION booking_router.px_ical_export(part int, expect int, property_id bigint, room_type text)
+    RETURNS text LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.ical_export(property_id, room_type) AS px_ical_export
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_ical_import(part int, expect int, property_id bigint,
+                                              room_type text, source text, ics text)
+    RETURNS TABLE(uid text, action text, reservation_id bigint)
+    LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT i.uid, i.action, i.reservation_id
+      FROM booking.ical_import(property_id, room_type, source, ics) i
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_join_waitlist(part int, expect int, property_id bigint,
+                                                room_type text, check_in date, check_out date,
+                                                rooms int, guest_id text, idempotency_key text)
+    RETURNS bigint LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.join_waitlist(property_id, room_type, check_in, check_out, rooms, guest_id,
+                                 idempotency_key) AS px_join_waitlist
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_leave_waitlist(part int, expect int, waitlist_id bigint)
+    RETURNS boolean LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.leave_waitlist(waitlist_id) AS px_leave_waitlist
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_create_block(part int, expect int, property_id bigint,
+                                               room_type text, code text, first_night date,
+                                               end_night date, rooms int, release_days int,
+                                               release_at timestamptz)
+    RETURNS void LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.create_block(property_id, room_type, code, first_night, end_night, rooms,
+                                release_days, release_at)
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_release_block(part int, expect int, property_id bigint, code text)
+    RETURNS int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON part;
+    SELECT booking.release_block(property_id, code) AS px_release_block
+     WHERE expect < 0
+        OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
+$$;
+
+CREATE FUNCTION booking_router.px_release_due_blocks(max int)
+    RETURNS SETOF int LANGUAGE plproxy SET client_min_messages = warning AS $$
+    CLUSTER 'booking_shards';
+    RUN ON ALL;
+    SELECT booking.release_due_blocks(max) AS px_release_due_blocks;
+$$;
+
+CREATE FUNCTION booking.ical_export(property_id bigint, room_type text)
+    RETURNS text LANGUAGE plpgsql STABLE AS 'BEGIN END';
+CREATE FUNCTION booking.ical_import(property_id bigint, room_type text, source text, ics text)
+    RETURNS TABLE(uid text, action text, reservation_id bigint)
+    LANGUAGE plpgsql VOLATILE ROWS 1000 AS 'BEGIN END';
+CREATE FUNCTION booking.join_waitlist(property_id bigint, room_type text, check_in date,
+                                      check_out date, rooms int DEFAULT 1,
+                                      guest_id text DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL)
+    RETURNS bigint LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.leave_waitlist(waitlist_id bigint)
+    RETURNS boolean LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.create_block(property_id bigint, room_type text, code text,
+                                     first_night date, end_night date, rooms int,
+                                     release_days int DEFAULT NULL,
+                                     release_at timestamptz DEFAULT NULL)
+    RETURNS void LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.release_block(property_id bigint, code text)
+    RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+CREATE FUNCTION booking.release_due_blocks(max int DEFAULT NULL)
+    RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN END';
+
+SELECT booking_router.reroute('booking.ical_export(bigint, text)', 'booking.node_of(property_id)',
+                              writes => false);
+/* in the shard's order (the file's, then the cancelled UIDs), not sorted */
+SELECT booking_router.reroute('booking.ical_import(bigint, text, text, text)',
+                              'booking.node_of(property_id)', writes => true, call => '
+            RETURN QUERY SELECT * FROM booking_router.px_ical_import(part, expect, $1, $2, $3, $4);
+            EXIT WHEN FOUND OR expect OPERATOR(pg_catalog.<) 0 OR NOT booking_router.check_gate(part);
+            expect := -1;       -- no shard issued this id: let the engine say so');
+SELECT booking_router.reroute(fn, 'booking.node_of(property_id)', writes => true)
+  FROM unnest('{"booking.join_waitlist(bigint, text, date, date, int, text, text)",
+                "booking.create_block(bigint, text, text, date, date, int, int, timestamptz)",
+                "booking.release_block(bigint, text)"}'::regprocedure[]) fn;
+SELECT booking_router.reroute('booking.leave_waitlist(bigint)', 'booking.node_of(waitlist_id)',
+                              writes => true);
+SELECT booking_router.reroute('booking.release_due_blocks(int)', NULL, writes => true);
+
+REVOKE ALL ON FUNCTION
+    booking.ical_export(bigint, text),
+    booking.ical_import(bigint, text, text, text),
+    booking.join_waitlist(bigint, text, date, date, int, text, text),
+    booking.leave_waitlist(bigint),
+    booking.create_block(bigint, text, text, date, date, int, int, timestamptz),
+    booking.release_block(bigint, text),
+    booking.release_due_blocks(int),
+    booking_router.px_ical_export(int, int, bigint, text),
+    booking_router.px_ical_import(int, int, bigint, text, text, text),
+    booking_router.px_join_waitlist(int, int, bigint, text, date, date, int, text, text),
+    booking_router.px_leave_waitlist(int, int, bigint),
+    booking_router.px_create_block(int, int, bigint, text, text, date, date, int, int, timestamptz),
+    booking_router.px_release_block(int, int, bigint, text),
+    booking_router.px_release_due_blocks(int)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    booking.ical_export(bigint, text),
+    booking_router.px_ical_export(int, int, bigint, text)
+    TO booking_reader;
+GRANT EXECUTE ON FUNCTION
+    booking.ical_import(bigint, text, text, text),
+    booking.join_waitlist(bigint, text, date, date, int, text, text),
+    booking.leave_waitlist(bigint),
+    booking_router.px_ical_import(int, int, bigint, text, text, text),
+    booking_router.px_join_waitlist(int, int, bigint, text, date, date, int, text, text),
+    booking_router.px_leave_waitlist(int, int, bigint)
+    TO booking_app;
+GRANT EXECUTE ON FUNCTION
+    booking.create_block(bigint, text, text, date, date, int, int, timestamptz),
+    booking.release_block(bigint, text),
+    booking.release_due_blocks(int),
+    booking_router.px_create_block(int, int, bigint, text, text, date, date, int, int, timestamptz),
+    booking_router.px_release_block(int, int, bigint, text),
+    booking_router.px_release_due_blocks(int)
     TO booking_admin;

@@ -375,6 +375,38 @@ SELECT t.try(format($$SELECT booking.apply_channel_booking('ota', 'BC-3', 1, 'co
 SELECT t.try($$SELECT booking.apply_channel_booking('ota', 'BC-3', 1, 'new', 424242, 'TWN', current_date + 2, current_date + 3)$$) AS no_property;
 SELECT t.try($$SELECT booking.apply_channel_booking(NULL, 'BC-3', 1, 'new', 424242, 'TWN', current_date + 2, current_date + 3)$$) AS null_channel;
 
+-- blocks, the waitlist and iCal (booking 2.0) on the property's shard: a
+-- wedding block, a pickup from it while the public sells out, a guest
+-- waiting for the block's last night who gets it when the block is
+-- released; the property's iCal export (ids and the stamp masked: they
+-- are the shard's and the clock's), imported into another property.
+SELECT booking.add_property('Quinta Azul', 'Sintra', 'UTC') AS quinta \gset
+SELECT booking.add_room_type(:quinta, 'STE', 'Suite', 2, 2, 150);
+SELECT booking.open_inventory(:quinta, 'STE', current_date, current_date + 20);
+SELECT booking.create_block(:quinta, 'STE', 'WEDDING', current_date + 5, current_date + 8, 1);
+SELECT t.res(r), r.block FROM booking.reserve_range(:quinta, 'STE', current_date + 5, current_date + 7,
+                                                    guest_id => 'bride', block => 'WEDDING') r;
+SELECT t.res(r) FROM booking.reserve_range(:quinta, 'STE', current_date + 5, current_date + 8, guest_id => 'walk-in') r;
+SELECT t.try(format($$SELECT booking.reserve_range(%s, 'STE', current_date + 7, current_date + 8)$$, :quinta)) AS public_sold_out;
+SELECT booking.join_waitlist(:quinta, 'STE', current_date + 7, current_date + 8, guest_id => 'wanda') IS NOT NULL AS waiting;
+SELECT booking.join_waitlist(:quinta, 'STE', current_date + 7, current_date + 8, guest_id => 'otto') AS w2 \gset
+SELECT booking.leave_waitlist(:w2) AS otto_left;
+SELECT booking.leave_waitlist(:w2) AS otto_left_again;
+SELECT t.try($$SELECT booking.leave_waitlist(424242)$$) AS no_entry;
+SELECT booking.release_block(:quinta, 'WEDDING') AS released;
+SELECT t.avail(:quinta, 4, 9);
+SELECT t.try(format($$SELECT booking.release_block(%s, 'NOPE')$$, :quinta)) AS no_block;
+SELECT booking.release_due_blocks() AS due_released;
+SELECT regexp_replace(regexp_replace(booking.ical_export(:quinta, 'STE'), 'UID:\d+-', 'UID:N-', 'g'),
+                      'DTSTAMP:\w+', 'DTSTAMP:X', 'g') AS ics;
+SELECT booking.add_property('Casa Eco', 'Sintra', 'UTC') AS eco \gset
+SELECT booking.add_room_type(:eco, 'STE', 'Suite', 1, 2, 90);
+SELECT booking.open_inventory(:eco, 'STE', current_date, current_date + 20);
+SELECT regexp_replace(i.uid, '^\d+-', 'N-') AS uid, i.action, i.reservation_id IS NOT NULL AS booked
+  FROM booking.ical_import(:eco, 'STE', 'quinta-ical', booking.ical_export(:quinta, 'STE')) i;
+SELECT t.avail(:eco, 4, 9);
+SELECT t.try(format($$SELECT * FROM booking.ical_import(%s, 'STE', 'quinta-ical', 'garbage')$$, :eco)) AS malformed;
+
 -- 11. expire_holds and the books
 SELECT reservation_id AS e1 FROM booking.reserve_range(:rio, 'DBL', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
 SELECT reservation_id AS e2 FROM booking.reserve_range(:azul, 'home', current_date + 30, current_date + 31, hold => '100 milliseconds') \gset
