@@ -3,7 +3,7 @@
 \ir common.psql
 
 \echo
-\echo '== 17. The books'
+\echo '== 18. The books'
 SELECT reservation_id, guest_id, room_type, rooms, rate_plan AS plan, check_in, check_out,
        state, total_price, cancellation_fee AS fee, payment_ref
   FROM booking.reservation

@@ -734,9 +734,20 @@ GRANT EXECUTE ON FUNCTION
  * block it was picked up from (reservation.block; NULL: public).
  * ---------------------------------------------------------------------
  */
+/*
+ * 2.0's three counts of a night (overbooked, waiting, blocked) are checked
+ * non-negative by one constraint, not three: every night the plain path
+ * writes evaluates every CHECK of the table, and a constraint costs its
+ * call more than its comparison (three: about 2k instructions a
+ * reserve_range, bench/profile; docs/performance.md).
+ */
 ALTER TABLE booking.inventory
-    ADD COLUMN blocked int NOT NULL DEFAULT 0
-        CONSTRAINT inventory_blocked_nonnegative CHECK (blocked OPERATOR(pg_catalog.>=) 0),
+    ADD COLUMN blocked int NOT NULL DEFAULT 0,
+    DROP CONSTRAINT inventory_overbooked_nonnegative,
+    DROP CONSTRAINT inventory_waiting_nonnegative,
+    ADD CONSTRAINT inventory_counts_nonnegative
+        CHECK (overbooked OPERATOR(pg_catalog.>=) 0 AND waiting OPERATOR(pg_catalog.>=) 0
+               AND blocked OPERATOR(pg_catalog.>=) 0),
     DROP CONSTRAINT inventory_no_oversell,
     ADD CONSTRAINT inventory_no_oversell
         CHECK (((held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.+) blocked)

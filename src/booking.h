@@ -488,11 +488,49 @@ extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 							 TupleTableSlot *newslot);
 extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
 extern void bk_direct_end(BkDirect *d);
-extern Datum bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum);
+extern void bk_direct_null_column(TupleTableSlot *slot, AttrNumber attnum) pg_attribute_noreturn();
 extern void bk_slot_new_row(TupleTableSlot *slot);
 extern void bk_slot_set(TupleTableSlot *slot, BkColumn column, Datum value);
-extern AttrNumber bk_column(BkColumn column);
-extern bool bk_has_column(BkColumn column);
+extern void bk_column_missing(BkColumn column) pg_attribute_noreturn();
+extern PGDLLIMPORT AttrNumber bk_column_attnums[];
+
+/*
+ * bk_column returns the attribute number of one of the columns the engine
+ * uses, in the table as it is now (the table must have been opened in this
+ * unit); bk_has_column says whether the table has it (a database still at
+ * an older version may not).  Inline, as bk_direct_get_notnull: the write
+ * paths ask for columns about a hundred times a call (docs/performance.md).
+ */
+static inline AttrNumber
+bk_column(BkColumn column)
+{
+	AttrNumber	attnum = bk_column_attnums[column];
+
+	if (unlikely(attnum <= 0))
+		bk_column_missing(column);
+	return attnum;
+}
+
+static inline bool
+bk_has_column(BkColumn column)
+{
+	return bk_column_attnums[column] > 0;
+}
+
+/*
+ * bk_direct_get_notnull returns one column of a row the engine read, and
+ * fails on NULL (a row the engine wrote always has the column).
+ */
+static inline Datum
+bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, attnum, &isnull);
+
+	if (unlikely(isnull))
+		bk_direct_null_column(slot, attnum);
+	return value;
+}
 
 /* state.c: the reservation states, one C vocabulary for booking_state */
 typedef enum BkState

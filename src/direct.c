@@ -200,7 +200,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 };
 
 /* Their attribute numbers in the tables as they are now (0: unknown) */
-static AttrNumber column_attnums[BK_COLUMN_COUNT];
+AttrNumber	bk_column_attnums[BK_COLUMN_COUNT];	/* read inline by bk_column (booking.h) */
 
 static bool callback_registered = false;
 
@@ -285,7 +285,7 @@ static bool
 engine_column(BkTableCache *cache, AttrNumber attnum)
 {
 	for (int c = 0; c < BK_COLUMN_COUNT; c++)
-		if (&tables[column_defs[c].table] == cache && column_attnums[c] == attnum)
+		if (&tables[column_defs[c].table] == cache && bk_column_attnums[c] == attnum)
 			return true;
 	return false;
 }
@@ -445,7 +445,7 @@ build_table_cache(BkTableCache *cache, Relation rel)
 		{
 			int			attnum = SPI_fnumber(RelationGetDescr(rel), column_defs[c].name);
 
-			column_attnums[c] = attnum > 0 ? (AttrNumber) attnum : 0;
+			bk_column_attnums[c] = attnum > 0 ? (AttrNumber) attnum : 0;
 		}
 	build_defaults(cache, rel);
 	cache->unsupported_trigger = find_unsupported_trigger(rel);
@@ -820,47 +820,27 @@ bk_slot_set(TupleTableSlot *slot, BkColumn column, Datum value)
 }
 
 /*
- * bk_direct_get returns column `attnum` of a slot; bk_direct_get_notnull
- * fails on NULL (a row the engine wrote always has the column).
+ * bk_direct_null_column raises the error of bk_direct_get_notnull (inline,
+ * booking.h): a row the engine wrote always has the column.
  */
-Datum
-bk_direct_get_notnull(TupleTableSlot *slot, AttrNumber attnum)
+void
+bk_direct_null_column(TupleTableSlot *slot, AttrNumber attnum)
 {
-	bool		isnull;
-	Datum		value = slot_getattr(slot, attnum, &isnull);
-
-	if (isnull)
-		elog(ERROR, "booking: unexpected NULL in column %d of %s", attnum,
-			 NameStr(TupleDescAttr(slot->tts_tupleDescriptor, attnum - 1)->attname));
-	return value;
+	elog(ERROR, "booking: unexpected NULL in column %d of %s", attnum,
+		 NameStr(TupleDescAttr(slot->tts_tupleDescriptor, attnum - 1)->attname));
 }
 
 /*
- * bk_column returns the attribute number of one of the columns the engine
- * uses, in the table as it is now; the table must have been opened in
- * this unit.  Fails when the column does not exist (a database whose
+ * bk_column_missing raises the error of bk_column (inline, booking.h): the
+ * column does not exist in the table as it is now (a database whose
  * extension is older than the library).
  */
-AttrNumber
-bk_column(BkColumn column)
+void
+bk_column_missing(BkColumn column)
 {
-	AttrNumber	attnum = column_attnums[column];
-
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of booking.%s does not exist",
-						column_defs[column].name, tables[column_defs[column].table].relname),
-				 errhint("Run ALTER EXTENSION booking UPDATE.")));
-	return attnum;
-}
-
-/*
- * bk_has_column says whether the table has the column (a database still
- * at an older version may not).
- */
-bool
-bk_has_column(BkColumn column)
-{
-	return column_attnums[column] > 0;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of booking.%s does not exist",
+					column_defs[column].name, tables[column_defs[column].table].relname),
+			 errhint("Run ALTER EXTENSION booking UPDATE.")));
 }
