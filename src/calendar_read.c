@@ -59,23 +59,83 @@ static BookingPlan month_rows_plan = {
 	3, {INT8OID, DATEOID, DATEOID}
 };
 
-/* Room types of a property with the stop-sell days of one month. */
-static BookingPlan grid_rows_plan = {
-	"SELECT rt.code, c.free,"
-	"       (SELECT pg_catalog.array_agg(s.night OPERATOR(pg_catalog.-) $2 OPERATOR(pg_catalog.+) 1)"
-	"          FROM booking.stay_rule s"
-	"         WHERE s.property_id OPERATOR(pg_catalog.=) rt.property_id"
-	"           AND s.room_type OPERATOR(pg_catalog.=) rt.code AND s.stop_sell"
-	"           AND s.night OPERATOR(pg_catalog.>=) $2"
-	"           AND s.night OPERATOR(pg_catalog.<) (($2::timestamp) OPERATOR(pg_catalog.+) interval '1 month')::date)"
-	"  FROM booking.room_type rt"
-	"  LEFT JOIN booking.room_calendar c"
-	"    ON c.property_id OPERATOR(pg_catalog.=) rt.property_id"
-	"   AND c.room_type OPERATOR(pg_catalog.=) rt.code AND c.month OPERATOR(pg_catalog.=) $2"
-	" WHERE rt.property_id OPERATOR(pg_catalog.=) $1"
-	" ORDER BY rt.code",
+/*
+ * Room types of a property with the stop-sell days of one month; from 2.0
+ * also, for the days that have some, the rooms set aside for blocks and
+ * the rooms waiting entries want: (day, blocked, waiting) triples.
+ */
+#define GRID_ROWS_SQL(counts) \
+	"SELECT rt.code, c.free," \
+	"       (SELECT pg_catalog.array_agg(s.night OPERATOR(pg_catalog.-) $2 OPERATOR(pg_catalog.+) 1)" \
+	"          FROM booking.stay_rule s" \
+	"         WHERE s.property_id OPERATOR(pg_catalog.=) rt.property_id" \
+	"           AND s.room_type OPERATOR(pg_catalog.=) rt.code AND s.stop_sell" \
+	"           AND s.night OPERATOR(pg_catalog.>=) $2" \
+	"           AND s.night OPERATOR(pg_catalog.<) (($2::timestamp) OPERATOR(pg_catalog.+) interval '1 month')::date)," \
+	counts \
+	"  FROM booking.room_type rt" \
+	"  LEFT JOIN booking.room_calendar c" \
+	"    ON c.property_id OPERATOR(pg_catalog.=) rt.property_id" \
+	"   AND c.room_type OPERATOR(pg_catalog.=) rt.code AND c.month OPERATOR(pg_catalog.=) $2" \
+	" WHERE rt.property_id OPERATOR(pg_catalog.=) $1" \
+	" ORDER BY rt.code"
+
+static BookingPlan grid_rows_plan = {GRID_ROWS_SQL("NULL::int[]"), 2, {INT8OID, DATEOID}};
+static BookingPlan grid_rows_2_0_plan = {
+	GRID_ROWS_SQL("(SELECT pg_catalog.array_agg(ARRAY[(i.night OPERATOR(pg_catalog.-) $2 OPERATOR(pg_catalog.+) 1),"
+				  "                                   i.blocked, i.waiting] ORDER BY i.night)"
+				  "   FROM booking.inventory i"
+				  "  WHERE i.property_id OPERATOR(pg_catalog.=) rt.property_id"
+				  "    AND i.room_type OPERATOR(pg_catalog.=) rt.code"
+				  "    AND i.night OPERATOR(pg_catalog.>=) $2"
+				  "    AND i.night OPERATOR(pg_catalog.<) (($2::timestamp) OPERATOR(pg_catalog.+) interval '1 month')::date"
+				  "    AND (i.blocked OPERATOR(pg_catalog.>) 0 OR i.waiting OPERATOR(pg_catalog.>) 0))"),
 	2, {INT8OID, DATEOID}
 };
+
+/*
+ * put_counts_row adds to a calendar grid the row `<room type> <what>` with
+ * the count `which` (1: blocked, 2: waiting) of every day of the (day,
+ * blocked, waiting) triples that has one, blank elsewhere; nothing when no
+ * day has one.
+ */
+static void
+put_counts_row(ReturnSetInfo *rsinfo, Datum room_type, const char *what, Datum triples,
+			   int which, int ndays)
+{
+	ArrayType  *array = DatumGetArrayTypeP(triples);
+	int32	   *cells = (int32 *) ARR_DATA_PTR(array);
+	int			n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)) / 3;
+	int32		count[32] = {0};
+	bool		any = false;
+	StringInfoData line;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	for (int i = 0; i < n; i++)
+	{
+		int32		day = cells[3 * i];
+
+		if (day >= 1 && day <= 31 && cells[3 * i + which] > 0)
+		{
+			count[day] = cells[3 * i + which];
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	initStringInfo(&line);
+	for (int d = 1; d <= ndays; d++)
+	{
+		if (count[d] == 0)
+			appendStringInfoString(&line, "   ");
+		else
+			appendStringInfo(&line, "%3d", Min(count[d], 99));
+	}
+	values[0] = CStringGetTextDatum(psprintf("%s %s", TextDatumGetCString(room_type), what));
+	values[1] = CStringGetTextDatum(line.data);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
 
 /*
  * bk_calendar_pending returns the calendar changes of the events this
@@ -221,7 +281,9 @@ booking_availability(PG_FUNCTION_ARGS)
  * booking_calendar is calendar(property_id, month): a grid a person can
  * read in psql.  The first row numbers the days; then one row per room
  * type with, per day, the free units, X when sold out, - for stop-sell
- * and . when the night is not on sale.
+ * and . when the night is not on sale; under it (2.0), when some day of
+ * the month has them, a row `<code> blocked` with the rooms set aside for
+ * blocks and a row `<code> waiting` with the rooms waiting entries want.
  */
 Datum
 booking_calendar(PG_FUNCTION_ARGS)
@@ -259,9 +321,11 @@ booking_calendar(PG_FUNCTION_ARGS)
 	pending = bk_calendar_pending(month, end, PG_GETARG_INT64(0), &npending);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = DateADTGetDatum(month);
-	bk_exec(&grid_rows_plan, args, NULL, 0);
+	bk_exec(bk_schema_has_overbooked() ? &grid_rows_2_0_plan : &grid_rows_plan, args, NULL, 0);
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
+		bool		no_counts;
+		Datum		counts_datum = bk_get(row, 4, &no_counts);
 		bool		no_calendar;
 		bool		no_stops;
 		Datum		free_datum = bk_get(row, 2, &no_calendar);
@@ -314,6 +378,11 @@ booking_calendar(PG_FUNCTION_ARGS)
 		values[0] = bk_get_notnull(row, 1);
 		values[1] = CStringGetTextDatum(line.data);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (!no_counts)
+		{
+			put_counts_row(rsinfo, values[0], "blocked", counts_datum, 1, ndays);
+			put_counts_row(rsinfo, values[0], "waiting", counts_datum, 2, ndays);
+		}
 	}
 	bk_finish();
 	return (Datum) 0;
