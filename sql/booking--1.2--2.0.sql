@@ -604,6 +604,7 @@ CREATE TABLE booking.ari_change (
     room_type   text NOT NULL,
     first_night date NOT NULL,
     end_night   date NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CHECK (end_night OPERATOR(pg_catalog.>) first_night)
 );
 

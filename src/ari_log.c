@@ -16,6 +16,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "booking.h"
 
@@ -43,8 +44,9 @@ static BookingPlan any_consumer_plan = {
 
 /*
  * The changes every consumer has acknowledged (all of them without a
- * consumer), the first $1 of them, but never the latest: a consumer
- * created next starts there.
+ * consumer) and recorded before $2 (booking.event_retention ago, as for
+ * events), the first $1 of them, but never the latest: a consumer created
+ * next starts there.
  */
 static BookingPlan purge_plan = {
 	"DELETE FROM booking.ari_change WHERE change_id OPERATOR(pg_catalog.=) ANY (ARRAY("
@@ -53,8 +55,9 @@ static BookingPlan purge_plan = {
 	"     AND change_id OPERATOR(pg_catalog.<=) COALESCE((SELECT pg_catalog.min(acked_change_id)"
 	"                                                        FROM booking.ari_consumer),"
 	"                                                     9223372036854775807)"
-	"   ORDER BY change_id LIMIT $1))",
-	1, {INT4OID}
+	"   ORDER BY change_id LIMIT $1))"
+	"   AND recorded_at OPERATOR(pg_catalog.<) $2",
+	2, {INT4OID, TIMESTAMPTZOID}
 };
 
 /*
@@ -156,15 +159,18 @@ bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateA
 
 /*
  * bk_ari_purge deletes up to max_rows changes every consumer has
- * acknowledged (the sweeper's housekeeping and purge()); returns how many.
+ * acknowledged and older than booking.event_retention (the sweeper's
+ * housekeeping and purge()); returns how many.
  */
 int
 bk_ari_purge(int32 max_rows)
 {
-	Datum		arg = Int32GetDatum(max_rows);
+	Datum		args[2];
 
 	if (!bk_schema_has_ari())
 		return 0;
-	bk_exec(&purge_plan, &arg, NULL, 0);
+	args[0] = Int32GetDatum(max_rows);
+	args[1] = TimestampTzGetDatum(bk_now() - (TimestampTz) booking_event_retention_s * USECS_PER_SEC);
+	bk_exec(&purge_plan, args, NULL, 0);
 	return (int) SPI_processed;
 }
