@@ -567,6 +567,7 @@ typedef struct BkNight
 	int32		booked;
 	int32		overbooked;		/* 2.0: units sold beyond units (channels) */
 	int32		blocked;		/* 2.0: set aside for blocks, not picked up */
+	int32		waiting;		/* 2.0: rooms of waiting entries (locked nights only) */
 	Datum		price;			/* numeric, inside tuple */
 	bool		price_null;
 } BkNight;
@@ -586,6 +587,7 @@ extern void bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 								DateADT first, DateADT end, LockWaitPolicy wait,
 								BkNights *nights);
 extern void bk_night_change(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta);
+extern bool bk_nights_waited_for(const BkNights *nights);
 extern void bk_night_change_blocked(BkDirect *d, BkNight *night, int32 held_delta,
 									int32 booked_delta, int32 blocked_delta);
 

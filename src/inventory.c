@@ -129,6 +129,9 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
 		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
 			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+		/* deformed already: blocked comes after it */
+		night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
+			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_WAITING))) : 0;
 		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
 									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
 									&night->price_null);
@@ -167,6 +170,7 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
 		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
 			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+		night->waiting = 0;		/* not read here */
 		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
 	}
 	index_endscan(scan);
@@ -327,6 +331,24 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	 */
 	if (frees && waiting > 0 && BK_NIGHT_FREE(night) > 0)
 		bk_waitlist_note_freed(night->tuple, desc, night->night);
+}
+
+/*
+ * bk_nights_waited_for says whether a night of `nights` (locked) has a
+ * free unit on public sale while waiting entries want it (2.0, the
+ * waitlist): a unit some transaction freed without offering it (a night
+ * it could not lock, or two freeing transactions that each saw the
+ * other's units taken).  Public reserve_range asks before it takes units,
+ * so that the entries get them first; bk_nights_lock read `waiting` from
+ * the row it deformed anyway.
+ */
+bool
+bk_nights_waited_for(const BkNights *nights)
+{
+	for (int i = 0; i < nights->n; i++)
+		if (nights->nights[i].waiting > 0 && BK_NIGHT_FREE(&nights->nights[i]) > 0)
+			return true;
+	return false;
 }
 
 /*

@@ -345,6 +345,21 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
 			report_no_availability(&stay, &shortage);
 	}
+	if (!terms.block && bk_nights_waited_for(&nights))
+	{
+		/*
+		 * Units on public sale that waiting entries want (2.0): a freeing
+		 * transaction could not offer them.  The entries first (we hold
+		 * only this stay's nights: nights above it may be waited for),
+		 * then count again.
+		 */
+		bk_direct_end(&d);
+		bk_waitlist_offer_range(stay.property_id, stay.room_type, stay.check_in, stay.check_out);
+		bk_direct_begin(&d, true);
+		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+			report_no_availability(&stay, &shortage);
+	}
 	if (!bk_nights_same_prices(&priced, &nights))
 	{
 		/* open_inventory repriced a night meanwhile: the locked prices count */

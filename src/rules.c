@@ -350,6 +350,20 @@ update_flag(RuleTable *table, Datum *key)
 }
 
 /*
+ * offer_relaxed offers the nights of a rule change to the waitlist: a
+ * stop-sell lifted or a rule relaxed may let a waiting entry fit, and
+ * public reserve_range must not take those units first (waitlist_offer.c).
+ * From the night before first_night, so that a stay checking out on it
+ * (closed_to_departure) is looked at too.  Outside SPI, after the writes.
+ */
+static void
+offer_relaxed(const Datum *key)
+{
+	bk_waitlist_offer_range(DatumGetInt64(key[0]), TextDatumGetCString(key[1]),
+							DatumGetDateADT(key[2]) - 1, DatumGetDateADT(key[3]));
+}
+
+/*
  * booking_set_rules is set_rules(property_id, room_type, first_night,
  * end_night, min_stay, max_stay, closed_to_arrival, closed_to_departure,
  * stop_sell, min_advance, max_advance, rate_plan): sets the given rules on
@@ -407,6 +421,7 @@ booking_set_rules(PG_FUNCTION_ARGS)
 	bk_exec(&table->prune, key, NULL, 0);
 	update_flag(table, key);
 	bk_finish();
+	offer_relaxed(key);
 	PG_RETURN_INT32(written);
 }
 
@@ -429,6 +444,7 @@ booking_clear_rules(PG_FUNCTION_ARGS)
 	cleared = (int) SPI_processed;
 	update_flag(table, key);
 	bk_finish();
+	offer_relaxed(key);
 	PG_RETURN_INT32(cleared);
 }
 

@@ -88,6 +88,22 @@ change_waiting(const BkStayRequest *stay, Datum room_type, int32 delta, bool req
 						bk_date_str(missing.night), stay->room_type, (long long) stay->property_id),
 				 errdetail("A waitlist entry waits for nights that are on sale and sold out."),
 				 errhint("Open the night with booking.open_inventory, or choose other dates.")));
+
+	/*
+	 * An entry for more rooms than a night has units could never be
+	 * offered, and its rooms would only swell `waiting` (an int: an entry
+	 * of 2^31 - 1 rooms made every later join of those nights overflow it).
+	 */
+	for (int i = 0; require && i < nights.n; i++)
+		if (delta > nights.nights[i].units)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rooms %d is more than the %d unit(s) of room type \"%s\" on night %s",
+							delta, nights.nights[i].units, stay->room_type,
+							bk_date_str(nights.nights[i].night)),
+					 errdetail("Property %lld: a waitlist entry for more rooms than a night has could never be offered.",
+							   (long long) stay->property_id),
+					 errhint("Ask for fewer rooms.")));
 	for (int i = 0; i < nights.n; i++)
 		bk_night_change_waiting(&d, &nights.nights[i], 0, delta);
 	bk_direct_end(&d);

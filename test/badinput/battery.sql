@@ -65,9 +65,9 @@ INSERT INTO bi.fx SELECT 'no_show', reservation_id FROM booking.mark_no_show((SE
 INSERT INTO bi.fx SELECT 'channel', reservation_id FROM booking.apply_channel_booking(
     'fixture-ota', 'FX-1', 1, 'new', (SELECT v FROM bi.fx WHERE k = 'pid'), 'A', current_date + 40, current_date + 42,
     guest_id => 'g1');
--- a waitlist entry (2.0) for the channel's nights, which it fills
+-- a waitlist entry (2.0) for the channel's nights, all 5 units, which the channel's booking keeps from fitting
 INSERT INTO bi.fx SELECT 'waitlist', booking.join_waitlist((SELECT v FROM bi.fx WHERE k = 'pid'), 'A',
-                                                           current_date + 40, current_date + 42, 100, 'g1');
+                                                           current_date + 40, current_date + 42, 5, 'g1');
 -- a block (2.0) and a pickup of it
 SELECT booking.create_block(v, 'A', 'FXB', current_date + 45, current_date + 50, 2, release_days => 3)
   FROM bi.fx WHERE k = 'pid';
