@@ -34,6 +34,9 @@
 
 #include "booking.h"
 
+/* The longest rolling release: ten years before a night */
+#define BK_MAX_RELEASE_DAYS	3660
+
 PG_FUNCTION_INFO_V1(booking_create_block);
 PG_FUNCTION_INFO_V1(booking_release_block);
 
@@ -473,11 +476,12 @@ booking_create_block(PG_FUNCTION_ARGS)
 	end = PG_GETARG_DATEADT(4);
 	bk_validate_night_range(first, end, "the nights of a block are");
 	rooms = bk_require_positive(fcinfo, 5, "rooms");
-	if (!PG_ARGISNULL(6) && PG_GETARG_INT32(6) < 0)
+	if (!PG_ARGISNULL(6) && (PG_GETARG_INT32(6) < 0 || PG_GETARG_INT32(6) > BK_MAX_RELEASE_DAYS))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("release_days must be at least 0"),
-				 errdetail("release_days is %d.", PG_GETARG_INT32(6))));
+				 errmsg("release_days must be between 0 and %d", BK_MAX_RELEASE_DAYS),
+				 errdetail("release_days is %d.", PG_GETARG_INT32(6)),
+				 errhint("Release the nights that many days before each, at most ten years.")));
 	if (!PG_ARGISNULL(6) && !PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -85,7 +85,7 @@ DefineGucs(void)
 							"How long a waitlist offer (a held reservation) protects its rooms.",
 							"After this the offer expires, the entry lapses and its rooms go to the next entry.",
 							&booking_waitlist_offer_ttl_s, 24 * 60 * 60, 1, 30 * 24 * 60 * 60,
-							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);	/* not the freeing session's to choose */
 	DefineCustomIntVariable("booking.max_nights",
 							"Longest stay reserve_range and search accept, in nights.",
 							NULL,

@@ -547,7 +547,13 @@ bk_ical_parse(const char *ics, int len, const char *time_zone, int max_events, i
 		if (!in_event || depth != 2)
 			continue;			/* the calendar's own properties, or a nested component's */
 		if (strcmp(prop.name, "UID") == 0)
+		{
 			ev.uid = unescape_text(prop.value);
+			/* a UID becomes a channel booking's external_id: 1 to 200 bytes */
+			if (strlen(ev.uid) > BOOKING_MAX_REF_BYTES)
+				bad_line(line.lineno, psprintf("the UID is %zu bytes long; the most it may be is %d bytes",
+											   strlen(ev.uid), BOOKING_MAX_REF_BYTES));
+		}
 		else if (strcmp(prop.name, "DTSTART") == 0)
 			read_time(&prop, line.lineno, zone, &ev.start);
 		else if (strcmp(prop.name, "DTEND") == 0)

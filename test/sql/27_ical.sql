@@ -200,6 +200,9 @@ SELECT * FROM t.stays('ical-tz');
 -- 22P02: no VCALENDAR
 SELECT t.ical_try(:p, 'TWN', 'ical-err', t.cal('BEGIN:VEVENT', 'UID:a', 'DTSTART;VALUE=DATE:@D+5@', 'END:VEVENT'));
 SELECT t.ical_try(:p, 'TWN', 'ical-err', '');
+-- 22P02: a UID over 200 bytes (it becomes the booking's external_id), named by its line, not quoted
+SELECT t.ical_try(:p, 'TWN', 'ical-err', t.cal('BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'UID:' || repeat('u', 201),
+    'DTSTART;VALUE=DATE:@D+5@', 'END:VEVENT', 'END:VCALENDAR'));
 -- 22P02: a component never ended (the VEVENT of line 3)
 SELECT t.ical_try(:p, 'TWN', 'ical-err', t.cal('BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT',
     'UID:a', 'DTSTART;VALUE=DATE:@D+5@', 'END:VCALENDAR'));

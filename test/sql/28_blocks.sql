@@ -167,13 +167,14 @@ SELECT t.try(format($$SELECT booking.reserve_range(%s, 'KNG', current_date + 10,
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'KNG', current_date + 10, current_date + 11, block => 'TW')$$, :p));
 SELECT t.try(format($$SELECT booking.reserve_range(%s, 'TWN', current_date + 9, current_date + 11, block => 'TW')$$, :p));
 -- create_block: nights not on sale BK005 naming the night; more than the free units BK001;
--- release_days and release_at both: 22023; rooms < 1, negative release_days, empty or long code: 22023;
+-- release_days and release_at both: 22023; rooms < 1, release_days negative or over 3660, empty or long code: 22023;
 -- unknown property or room type: BK005
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 12, current_date + 14, 1)$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 10, current_date + 13, 4)$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 10, current_date + 13, 1, 3, now())$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 10, current_date + 13, 0)$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 10, current_date + 13, 1, -1)$$, :p));
+SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', 'B2', current_date + 10, current_date + 13, 1, 2147483647)$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', '', current_date + 10, current_date + 13, 1)$$, :p));
 SELECT t.try(format($$SELECT booking.create_block(%s, 'KNG', repeat('x', 65), current_date + 10, current_date + 13, 1)$$, :p));
 SELECT t.try($$SELECT booking.create_block(987654321, 'KNG', 'B2', current_date + 10, current_date + 13, 1)$$);
