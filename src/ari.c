@@ -59,9 +59,6 @@
 PG_FUNCTION_INFO_V1(booking_read_ari);
 PG_FUNCTION_INFO_V1(booking_ack_ari);
 
-/* The largest max of read_ari (a single change may return more nights) */
-#define BK_MAX_ARI_READ		10000
-
 /* A new consumer starts at the latest change committed. */
 static BookingPlan register_plan = {
 	"INSERT INTO booking.ari_consumer (consumer, acked_change_id)"
@@ -132,13 +129,6 @@ static BookingPlan ack_plan = {
 	3, {TEXTOID, INT8OID, INT8OID}
 };
 
-/* require_consumer returns the consumer argument: 1 to 200 bytes. */
-static char *
-require_consumer(FunctionCallInfo fcinfo)
-{
-	return bk_text_arg(fcinfo, 0, "consumer", BOOKING_MAX_REF_BYTES, true, true);
-}
-
 /*
  * booking_read_ari is read_ari(consumer, max): the nights changed since
  * the consumer's acknowledgement, at most max of them, in change_id
@@ -151,17 +141,10 @@ require_consumer(FunctionCallInfo fcinfo)
 Datum
 booking_read_ari(PG_FUNCTION_ARGS)
 {
-	char	   *consumer = require_consumer(fcinfo);
-	int32		max;
+	char	   *consumer = bk_consumer_arg(fcinfo);
+	int32		max = bk_read_max_arg(fcinfo);
 	Datum		args[2];
 
-	bk_require_arg(fcinfo, 1, "max");
-	max = PG_GETARG_INT32(1);
-	if (max < 1 || max > BK_MAX_ARI_READ)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max must be between 1 and %d", BK_MAX_ARI_READ),
-				 errdetail("max is %d.", max)));
 	InitMaterializedSRF(fcinfo, 0);
 
 	bk_connect();
@@ -195,7 +178,7 @@ booking_read_ari(PG_FUNCTION_ARGS)
 Datum
 booking_ack_ari(PG_FUNCTION_ARGS)
 {
-	char	   *consumer = require_consumer(fcinfo);
+	char	   *consumer = bk_consumer_arg(fcinfo);
 	int64		upto;
 	int64		acked;
 	int64		latest;

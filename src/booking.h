@@ -981,6 +981,10 @@ typedef struct BkIcalEvent		/* one VEVENT as a stay of the property */
 extern BkIcalEvent *bk_ical_parse(const char *ics, int len, const char *time_zone,
 								  int max_events, int *n);
 
+/* events.c: the arguments every consumer function shares (the outbox, the ARI feed) */
+extern char *bk_consumer_arg(FunctionCallInfo fcinfo);
+extern int32 bk_read_max_arg(FunctionCallInfo fcinfo);
+
 /* ari_log.c: writing the ARI feed's log of changed nights (2.0; read by ari.c) */
 extern bool bk_schema_has_ari(void);
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);

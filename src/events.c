@@ -90,7 +90,7 @@ PG_FUNCTION_INFO_V1(booking_event_local_writer);
 #define BK_PUBLISH_BATCH	10000
 /* Index entries a pass that publishes nothing may walk before it moves scan_from on */
 #define BK_SCAN_FROM_SAVE_AFTER	64
-/* Most events one read_events call returns */
+/* The largest max of read_events and read_ari */
 #define BK_MAX_READ			10000
 
 static BookingPlan next_position_plan = {
@@ -970,13 +970,33 @@ bk_purge_events(int32 max_rows)
 }
 
 /*
- * require_consumer returns the consumer name argument, refusing NULL, ''
- * and names over BOOKING_MAX_REF_BYTES.
+ * bk_consumer_arg returns the consumer name argument (the first) of the
+ * event outbox's and the ARI feed's functions, refusing NULL, '' and names
+ * over BOOKING_MAX_REF_BYTES.
  */
-static char *
-require_consumer(FunctionCallInfo fcinfo)
+char *
+bk_consumer_arg(FunctionCallInfo fcinfo)
 {
 	return bk_text_arg(fcinfo, 0, "consumer", BOOKING_MAX_REF_BYTES, true, true);
+}
+
+/*
+ * bk_read_max_arg returns the `max` argument (the second) of read_events
+ * and read_ari: 1 to BK_MAX_READ, else 22023.
+ */
+int32
+bk_read_max_arg(FunctionCallInfo fcinfo)
+{
+	int32		max;
+
+	bk_require_arg(fcinfo, 1, "max");
+	max = PG_GETARG_INT32(1);
+	if (max < 1 || max > BK_MAX_READ)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max must be between 1 and %d", BK_MAX_READ),
+				 errdetail("max is %d.", max)));
+	return max;
 }
 
 /*
@@ -1008,17 +1028,10 @@ inserted_wal_end(void)
 Datum
 booking_read_events(PG_FUNCTION_ARGS)
 {
-	char	   *consumer = require_consumer(fcinfo);
-	int32		max;
+	char	   *consumer = bk_consumer_arg(fcinfo);
+	int32		max = bk_read_max_arg(fcinfo);
 	Datum		args[2];
 
-	bk_require_arg(fcinfo, 1, "max");
-	max = PG_GETARG_INT32(1);
-	if (max < 1 || max > BK_MAX_READ)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max must be between 1 and %d", BK_MAX_READ),
-				 errdetail("max is %d.", max)));
 	InitMaterializedSRF(fcinfo, 0);
 
 	bk_connect();
@@ -1055,7 +1068,7 @@ booking_read_events(PG_FUNCTION_ARGS)
 Datum
 booking_ack_events(PG_FUNCTION_ARGS)
 {
-	char	   *consumer = require_consumer(fcinfo);
+	char	   *consumer = bk_consumer_arg(fcinfo);
 	int64		upto;
 	Datum		args[4];
 	bool		isnull;
