@@ -48,6 +48,7 @@ OBJS = \
 	src/channel.o \
 	src/ari.o \
 	src/ari_log.o \
+	src/ari_read.o \
 	src/ical_parse.o \
 	src/ical.o \
 	src/waitlist.o \

@@ -12,7 +12,7 @@
  * in change_id order, expands them to nights and gives each night once,
  * under the latest change_id among them, with its values as they are now
  * (read from booking.inventory and booking.stay_rule, not logged), so a
- * row always carries the night's latest state.  It never splits one
+ * row always carries the night's latest state (ari_read.c).  It never splits one
  * change between two reads: acknowledging a change_id acknowledges every
  * night of every change up to it.  (A table of one row per night, updated
  * in place, cost the publisher four index updates per night and the
@@ -72,47 +72,6 @@ static BookingPlan acked_plan = {
 	1, {TEXTOID}
 };
 
-/*
- * The consumer's next changes (after its acknowledgement, $1), in
- * change_id order: as many as have $2 nights in all (at least one,
- * whole; at most $2 changes), expanded to
- * their nights, each night once under its latest change_id, with its
- * values now: the units on public sale, nobody's hold, booking or block
- * (never below 0: an overbooked night has none), the BASE price, and
- * whether the night is closed (stop_sell, or no longer on sale).
- */
-#define NIGHTS(a) "(" a ".end_night OPERATOR(pg_catalog.-) " a ".first_night)"
-static BookingPlan read_plan = {
-	"WITH next AS ("
-	"  SELECT a.change_id, a.property_id, a.room_type, a.first_night, a.end_night,"
-	"         pg_catalog.sum(" NIGHTS("a") ") OVER (ORDER BY a.change_id) AS nights_so_far,"
-	"         pg_catalog.row_number() OVER (ORDER BY a.change_id) AS n"
-	"    FROM (SELECT x.* FROM booking.ari_change x"
-	"           WHERE x.change_id OPERATOR(pg_catalog.>) $1"
-	"           ORDER BY x.change_id LIMIT $2) a),"
-	" nights AS ("
-	"  SELECT k.property_id, k.room_type, g.night::date AS night, pg_catalog.max(k.change_id) AS change_id"
-	"    FROM next k,"
-	"         pg_catalog.generate_series(k.first_night::timestamp,"
-	"                                    (k.end_night OPERATOR(pg_catalog.-) 1)::timestamp,"
-	"                                    interval '1 day') AS g(night)"
-	"   WHERE k.nights_so_far OPERATOR(pg_catalog.<=) $2 OR k.n OPERATOR(pg_catalog.=) 1"
-	"   GROUP BY 1, 2, 3)"
-	" SELECT a.change_id, a.property_id, a.room_type, a.night,"
-	"        COALESCE(pg_catalog.int4larger(0, " BK_FREE_2_0_SQL("i") "), 0),"
-	"        i.price,"
-	"        i.night IS NULL OR COALESCE(s.stop_sell, false)"
-	"   FROM nights a"
-	"   LEFT JOIN booking.inventory i"
-	"     ON i.property_id OPERATOR(pg_catalog.=) a.property_id"
-	"    AND i.room_type OPERATOR(pg_catalog.=) a.room_type AND i.night OPERATOR(pg_catalog.=) a.night"
-	"   LEFT JOIN booking.stay_rule s"
-	"     ON s.property_id OPERATOR(pg_catalog.=) a.property_id"
-	"    AND s.room_type OPERATOR(pg_catalog.=) a.room_type AND s.night OPERATOR(pg_catalog.=) a.night"
-	"  ORDER BY a.change_id, a.property_id, a.room_type, a.night",
-	2, {INT8OID, INT4OID}
-};
-
 static BookingPlan ack_lookup_plan = {
 	"SELECT c.acked_change_id,"
 	"       (SELECT COALESCE(pg_catalog.max(change_id), 0) FROM booking.ari_change)"
@@ -159,9 +118,7 @@ booking_read_ari(PG_FUNCTION_ARGS)
 	 * which grows with the feed (bench/ari/run).
 	 */
 	bk_exec(&acked_plan, args, NULL, 1);
-	args[0] = Int64GetDatum(bk_get_int64(0, 1));
-	bk_exec(&read_plan, args, NULL, 0);
-	bk_return_rows(fcinfo);
+	bk_ari_read(fcinfo, bk_get_int64(0, 1), max);
 	bk_finish();
 	return (Datum) 0;
 }

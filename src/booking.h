@@ -153,6 +153,7 @@ extern void bk_connect(void);
 extern void bk_connect_read_only(void);
 extern void bk_finish(void);
 extern int	bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count);
+extern Portal bk_cursor_open(BookingPlan *plan, Datum *values, const char *nulls);
 extern int	bk_exec_locking(BookingPlan *plan, Datum *values, const char *nulls,
 							long count, const char *what);
 extern Datum bk_get(uint64 row, int col, bool *isnull);
@@ -990,6 +991,9 @@ extern bool bk_schema_has_ari(void);
 extern void bk_ari_record_deltas(const BkCalendarDelta *deltas, int n);
 extern void bk_ari_note_range(int64 property_id, const char *room_type, DateADT first, DateADT end);
 extern int	bk_ari_purge(int32 max_rows);
+
+/* ari_read.c: reading the ARI feed (2.0; for read_ari in ari.c) */
+extern void bk_ari_read(FunctionCallInfo fcinfo, int64 acked, int32 max);
 
 /* waitlist.c, waitlist_offer.c: the waitlist (2.0) */
 extern int	booking_waitlist_offer_ttl_s;

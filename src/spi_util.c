@@ -106,6 +106,21 @@ bk_exec(BookingPlan *plan, Datum *values, const char *nulls, long count)
 }
 
 /*
+ * bk_cursor_open opens a cursor on a kept plan, for a reader that fetches
+ * only as many rows as it turns out to need (SPI_cursor_fetch).
+ */
+Portal
+bk_cursor_open(BookingPlan *plan, Datum *values, const char *nulls)
+{
+	Portal		portal = SPI_cursor_open(NULL, bk_prepare(plan), values, nulls, spi_read_only);
+
+	if (portal == NULL)
+		elog(ERROR, "SPI_cursor_open failed for \"%s\": %s",
+			 plan->sql, SPI_result_code_string(SPI_result));
+	return portal;
+}
+
+/*
  * bk_exec_locking runs a plan that takes row locks as a bounded wait
  * (lockwait.c): a wait longer than booking.lock_timeout, or the session's
  * lock_timeout, is BK007 naming `what` was locked and the setting that

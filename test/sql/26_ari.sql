@@ -181,6 +181,27 @@ SELECT m.room_type, m.night - current_date AS d FROM t.ari_mirror m
                                             AND s.night = m.night AND s.stop_sell);
 SELECT count(*) AS closed_nights FROM t.ari_mirror WHERE closed;
 
+-- one read over two properties and room types, each changed on stretches
+-- of nights apart (each stretch is read with one index scan of its own): a
+-- night changed twice comes once, under its later change; the rows come in
+-- change_id order, then night; a stop-sell closes its night in a stretch
+SELECT booking.add_property('Ari Annex', 'Lyon', 'Europe/Paris') AS p2 \gset
+SELECT booking.add_room_type(:p2, 'DBL', 'Double', 1, 2, 80);
+SELECT booking.open_inventory(:p2, 'DBL', current_date + 10, current_date + 17);
+SELECT count(*) FROM t.ari('mixed');
+SELECT booking.set_rates(:p, 'DBL', 'BASE', current_date + 15, current_date + 16, 120);
+SELECT booking.set_rates(:p2, 'DBL', 'BASE', current_date + 10, current_date + 12, 81);
+SELECT booking.set_rates(:p, 'SGL', 'BASE', current_date + 10, current_date + 11, 61);
+SELECT booking.set_rates(:p2, 'DBL', 'BASE', current_date + 14, current_date + 16, 82);
+SELECT booking.set_rates(:p, 'DBL', 'BASE', current_date + 15, current_date + 17, 125);
+SELECT booking.set_rules(:p2, 'DBL', current_date + 14, current_date + 15, stop_sell => true);
+SELECT n, dense_rank() OVER (ORDER BY change_id) AS change,
+       CASE property_id WHEN :p THEN 'lodge' ELSE 'annex' END AS property,
+       room_type AS rt, night - current_date AS d, available, price, closed
+  FROM booking.read_ari('mixed') WITH ORDINALITY AS r(change_id, property_id, room_type, night,
+                                                      available, price, closed, n)
+ ORDER BY n;
+
 -- errors
 SELECT t.try($$SELECT * FROM booking.read_ari('bcom', 0)$$);
 SELECT t.try($$SELECT * FROM booking.read_ari('bcom', 10001)$$);
