@@ -92,14 +92,16 @@ static BookingPlan overcommitted_nights_plan = {
 /*
  * From 2.0: more than $5 units plus what the night is overbooked by
  * (lowering units may not overbook a night further; only a channel does),
- * the units set aside for blocks counted as taken.
+ * the units set aside for blocks counted as taken.  In bigint: $5 may be
+ * the largest int, and an overbooked night adds to it (badinput found the
+ * overflow).
  */
 static BookingPlan overcommitted_nights_2_0_plan = {
 	"SELECT night, held, booked FROM booking.inventory"
 	" WHERE property_id OPERATOR(pg_catalog.=) $1 AND room_type OPERATOR(pg_catalog.=) $2"
 	"   AND night OPERATOR(pg_catalog.>=) $3 AND night OPERATOR(pg_catalog.<) $4"
-	"   AND ((held OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.+) blocked)"
-	"       OPERATOR(pg_catalog.>) ($5 OPERATOR(pg_catalog.+) overbooked)"
+	"   AND ((held::pg_catalog.int8 OPERATOR(pg_catalog.+) booked) OPERATOR(pg_catalog.+) blocked)"
+	"       OPERATOR(pg_catalog.>) ($5::pg_catalog.int8 OPERATOR(pg_catalog.+) overbooked)"
 	" ORDER BY night LIMIT 1",
 	5, {INT8OID, TEXTOID, DATEOID, DATEOID, INT4OID}
 };

@@ -7,6 +7,8 @@
 --     property or room type already has);
 --   22P02 (a malformed calendar), 0A000 (a recurring event) and 54000
 --     (over booking.ical_max_events) from ical_import (2.0);
+--   0A000 from modify_reservation of a block pickup (2.0, docs/blocks.md),
+--     told by its message;
 --   a call with an exact expectation (trigger functions called directly:
 --     0A000; the state machine trigger on a terminal row: BK003);
 --   an error the server itself raises while evaluating the arguments,
@@ -44,6 +46,8 @@ SELECT c.n, c.fn, c.call_sql, o.sqlstate, o.message,
            WHEN o.sqlstate IN ('BK001', 'BK002', 'BK003', 'BK004', 'BK005', 'BK006', 'BK007', '22023') THEN 'contract'
            WHEN o.sqlstate = '23505' AND c.fn IN ('add_room_type', 'add_rate_plan', 'add_policy') THEN 'contract'
            WHEN o.sqlstate IN ('22P02', '0A000', '54000') AND c.fn = 'ical_import' THEN 'contract'
+           WHEN o.sqlstate = '0A000' AND c.fn = 'modify_reservation'
+                AND o.message LIKE 'a block pickup cannot be modified%' THEN 'contract'
            WHEN bi.args_outcome(c.args_sql) = o.sqlstate || '|' || o.message THEN 'server rejected the argument'
            WHEN o.sqlstate = '54000' THEN 'bad: limit inside the engine'
            WHEN o.sqlstate = '22008' THEN 'bad: datetime overflow inside the engine'

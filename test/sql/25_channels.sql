@@ -100,6 +100,10 @@ SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
 SELECT t.try(format('SELECT booking.open_inventory(%s, %L, current_date + 13, current_date + 14, 0)', :p, 'DBL'));
 SELECT booking.open_inventory(:p, 'DBL', current_date + 13, current_date + 14, 1, 90);
 SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
+-- the largest units there are on an overbooked night: no integer overflow
+-- (units plus overbooked is counted in bigint), overbooked paid down to 0
+SELECT booking.open_inventory(:p, 'DBL', current_date + 13, current_date + 14, 2147483647);
+SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
 SELECT booking.open_inventory(:p, 'DBL', current_date + 13, current_date + 14, 2);
 SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
 SELECT count(*) AS problems FROM booking.check_invariants() WHERE property_id = :p;
