@@ -280,6 +280,20 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	int32		waiting = 0;
 	bool		frees = held_delta + booked_delta + blocked_delta < 0;	/* on public sale */
 
+	/*
+	 * Only a channel's push is not bounded by the night's units: bound it
+	 * by what the counts (and the CHECK's sums of them) can hold.
+	 */
+	if (overbook &&
+		(int64) night->held + night->booked + night->blocked + held_delta + booked_delta > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a channel booking cannot take that many rooms"),
+				 errdetail("Night %s would count %lld rooms held, booked and set aside; at most %d can be counted.",
+						   bk_date_str(night->night),
+						   (long long) night->held + night->booked + night->blocked + held_delta + booked_delta,
+						   PG_INT32_MAX),
+				 errhint("Check the booking's rooms.")));
 	night->held += held_delta;
 	night->booked += booked_delta;
 	night->blocked += blocked_delta;

@@ -106,6 +106,11 @@ SELECT booking.open_inventory(:p, 'DBL', current_date + 13, current_date + 14, 2
 SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
 SELECT booking.open_inventory(:p, 'DBL', current_date + 13, current_date + 14, 2);
 SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
+-- a push of more rooms than a night can count (beside its 2 booked): 22023,
+-- nothing applied
+SELECT t.try(format($$SELECT booking.apply_channel_booking('exp', 'X11', 1, 'new', %s, 'DBL',
+                      current_date + 13, current_date + 14, 2147483647)$$, :p));
+SELECT * FROM t.chan_inv(:p, 'DBL', 13, 14);
 SELECT count(*) AS problems FROM booking.check_invariants() WHERE property_id = :p;
 
 -- modified onto a sold-out night: X9 grows back to D+12, which A1 holds;
