@@ -125,13 +125,23 @@ static BookingPlan register_consumer_plan = {
 	1, {TEXTOID}
 };
 
+static BookingPlan acked_position_plan = {
+	"SELECT acked_position FROM booking.event_consumer WHERE consumer OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+
+/*
+ * The events after the consumer's acknowledged position ($1, read first):
+ * a kept plan that joined event_consumer here scanned every event kept,
+ * from the first position, filtering on the join (200,000 events: 70 ms
+ * for a read of 10), as read_ari's did.
+ */
 static BookingPlan read_plan = {
 	"SELECT e.event_id, e.occurred_at, e.kind, e.reservation_id, e.property_id, e.payload"
-	"  FROM booking.event e, booking.event_consumer c"
-	" WHERE c.consumer OPERATOR(pg_catalog.=) $1"
-	"   AND e.position OPERATOR(pg_catalog.>) c.acked_position"
+	"  FROM booking.event e"
+	" WHERE e.position OPERATOR(pg_catalog.>) $1"
 	" ORDER BY e.position LIMIT $2",
-	2, {TEXTOID, INT4OID}
+	2, {INT8OID, INT4OID}
 };
 
 static BookingPlan ack_lookup_plan = {
@@ -1049,6 +1059,8 @@ booking_read_events(PG_FUNCTION_ARGS)
 	args[0] = CStringGetTextDatum(consumer);
 	args[1] = Int32GetDatum(max);
 	bk_exec(&register_consumer_plan, args, NULL, 0);
+	bk_exec(&acked_position_plan, args, NULL, 1);
+	args[0] = Int64GetDatum(bk_get_int64(0, 1));
 	bk_exec(&read_plan, args, NULL, 0);
 	if (SPI_processed > 0 && !RecoveryInProgress())
 		XLogFlush(inserted_wal_end());	/* the sweeper publishes asynchronously */
