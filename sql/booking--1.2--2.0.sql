@@ -855,3 +855,13 @@ BEGIN
 END
 $regrant$;
 DROP TABLE booking.update_2_0_grants;
+
+/*
+ * An event's position is given by the publisher; a writer's event has
+ * none.  The UNIQUE constraint of 1.0 indexed those NULLs too: one index
+ * entry per event written, for nothing.  A partial unique index keeps the
+ * same rule (no two events share a position) and serves the readers,
+ * whose conditions on position imply it is not NULL.
+ */
+ALTER TABLE booking.event DROP CONSTRAINT event_position_key;
+CREATE UNIQUE INDEX event_position_key ON booking.event (position) WHERE position IS NOT NULL;
