@@ -32,6 +32,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -45,7 +46,7 @@
 
 /* The consumer's changes after $1, in order; at most $2 (each has a night) */
 static BookingPlan changes_plan = {
-	"SELECT change_id, property_id, room_type, first_night, end_night"
+	"SELECT change_id, property_id, room_type, first_night, end_night, xmin"
 	"  FROM booking.ari_change WHERE change_id OPERATOR(pg_catalog.>) $1"
 	" ORDER BY change_id LIMIT $2",
 	2, {INT8OID, INT4OID}, CURSOR_OPT_GENERIC_PLAN | CURSOR_OPT_NO_SCROLL
@@ -101,6 +102,15 @@ typedef struct AriRun
  * fetch_changes reads the changes after `acked` that one read delivers:
  * in order, while their nights add up to at most `max` (the first always,
  * whole).  Returns how many, in *changes.
+ *
+ * Under REPEATABLE READ or SERIALIZABLE it stops at this transaction's own
+ * first change.  A transaction that records a change draws its change_id
+ * under the publisher's lock, after every change committed so far, but
+ * its snapshot may predate some of those: it would see its own change and
+ * not theirs, and a consumer acknowledging its change_id would skip them
+ * for good.  What it sees before its own changes is a prefix of the log
+ * (they committed in change_id order), so it reads only that; its own
+ * changes are read after it commits.
  */
 static int
 fetch_changes(int64 acked, int32 max, AriChange **changes)
@@ -111,6 +121,7 @@ fetch_changes(int64 acked, int32 max, AriChange **changes)
 	int			capacity = CHANGES_PER_FETCH;
 	int64		nights = 0;
 	bool		full = false;
+	bool		snapshot_prefix = IsolationUsesXactSnapshot();
 
 	*changes = palloc(sizeof(AriChange) * capacity);
 	while (!full)
@@ -124,7 +135,9 @@ fetch_changes(int64 acked, int32 max, AriChange **changes)
 			DateADT		first = DatumGetDateADT(bk_get_notnull(row, 4));
 			DateADT		end = DatumGetDateADT(bk_get_notnull(row, 5));
 
-			if (n > 0 && nights + (end - first) > max)
+			if ((n > 0 && nights + (end - first) > max) ||
+				(snapshot_prefix &&
+				 TransactionIdIsCurrentTransactionId(DatumGetTransactionId(bk_get_notnull(row, 6)))))
 			{
 				full = true;
 				break;

@@ -116,8 +116,9 @@ static BookingPlan refresh_lock_plan = {
 	"         FROM pg_catalog.generate_series(0, (k.month OPERATOR(pg_catalog.+) interval '1 month')::date" \
 	"                                            OPERATOR(pg_catalog.-) k.month OPERATOR(pg_catalog.-) 1) g" \
 	"         LEFT JOIN LATERAL (" \
-	"              SELECT " free \
-	"                     OPERATOR(pg_catalog.-) " pending " AS free, i.price" \
+	"              SELECT pg_catalog.int4(GREATEST(" not_on_sale " OPERATOR(pg_catalog.+) 1," \
+	"                       LEAST(2147483647, (" free ")::pg_catalog.int8" \
+	"                                         OPERATOR(pg_catalog.-) " pending "))) AS free, i.price" \
 	"                FROM booking.inventory i" \
 	"               WHERE i.property_id OPERATOR(pg_catalog.=) k.property_id" \
 	"                 AND i.room_type OPERATOR(pg_catalog.=) k.room_type" \
@@ -125,9 +126,11 @@ static BookingPlan refresh_lock_plan = {
 	" WHERE " SAME_KEY("c", "k")
 
 /* What the events not published yet add to the free units of night i.night
- * (a modified event's old stay given back included) */
+ * (a modified event's old stay given back included), in bigint: a
+ * channel's pushes may add up past an int; the refresh clamps the result
+ * as the fold does (bk_calendar_clamp) */
 #define PENDING_ON_NIGHT_SQL \
-	"(COALESCE((SELECT pg_catalog.sum(e.free_delta)::int" \
+	"(COALESCE((SELECT pg_catalog.sum(e.free_delta)" \
 	"            FROM booking.event e" \
 	"           WHERE e.position IS NULL AND e.free_delta IS NOT NULL" \
 	"             AND e.property_id OPERATOR(pg_catalog.=) i.property_id" \
@@ -135,7 +138,7 @@ static BookingPlan refresh_lock_plan = {
 	"             AND e.first_night OPERATOR(pg_catalog.<=) i.night" \
 	"             AND e.end_night OPERATOR(pg_catalog.>) i.night), 0)" \
 	" OPERATOR(pg_catalog.+)" \
-	" COALESCE((SELECT pg_catalog.sum(b.rooms)::int" \
+	" COALESCE((SELECT pg_catalog.sum(b.rooms)" \
 	"            FROM (SELECT " BK_MODIFIED_BEFORE_COLUMNS("e") \
 	"                    FROM booking.event e" \
 	"                   WHERE e.position IS NULL AND " BK_MODIFIED_EVENT("e") \
@@ -303,6 +306,18 @@ calendar_key_cmp(const void *a, const void *b)
 }
 
 /*
+ * bk_calendar_clamp keeps a night's free units within what the calendar
+ * stores: an int, above the value that means "not on sale".  Only a
+ * channel pushing more rooms than a night has can take it there (free
+ * far below zero); either way the night has nothing to sell.
+ */
+static int32
+bk_calendar_clamp(int64 free)
+{
+	return (int32) Max(Min(free, (int64) PG_INT32_MAX), (int64) BK_NOT_ON_SALE + 1);
+}
+
+/*
  * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
  * calendar row, leaving the days not on sale alone: it finds the row by
  * its primary key and writes its new version without SPI.  No row lock:
@@ -313,7 +328,7 @@ calendar_key_cmp(const void *a, const void *b)
  */
 static bool
 fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
-		   const int32 *day_deltas, int ndays)
+		   const int64 *day_deltas, int ndays)
 {
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
@@ -345,7 +360,7 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 
 		for (int day = 0; day < n; day++)
 			if (days[day] != BK_NOT_ON_SALE)
-				days[day] += day_deltas[day];
+				days[day] = bk_calendar_clamp(days[day] + day_deltas[day]);
 	}
 	value = PointerGetDatum(free);
 	tid = found->tts_tid;
@@ -394,7 +409,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 		for (DateADT month = bk_first_of_month(first); month < end; month = bk_next_month(month))
 		{
 			int			ndays = bk_next_month(month) - month;
-			int32		day_deltas[31] = {0};
+			int64		day_deltas[31] = {0};	/* channels' pushes may sum past an int */
 			bool		any = false;
 
 			for (int k = i; k < j; k++)

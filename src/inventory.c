@@ -327,6 +327,14 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	}
 	if (waiting_delta != 0)
 	{
+		if ((int64) waiting + waiting_delta > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the waitlist cannot take that many rooms"),
+					 errdetail("Night %s would count %lld rooms waiting; at most %d can be counted.",
+							   bk_date_str(night->night), (long long) waiting + waiting_delta,
+							   PG_INT32_MAX),
+					 errhint("Check the entry's rooms.")));
 		waiting += waiting_delta;
 		columns[ncolumns] = bk_column(BK_INVENTORY_WAITING);
 		values[ncolumns] = Int32GetDatum(waiting);

@@ -174,3 +174,19 @@ SELECT t.wl(:wf1) AS wf1, t.wl(:wf2) AS wf2;   -- wf1 (1 night) waits, wf2 offer
 -- states seen, and every night's counts sound
 SELECT state, count(*) FROM booking.waitlist WHERE property_id = :p GROUP BY state ORDER BY state;
 SELECT * FROM booking.check_invariants();
+
+-- entries wanting more rooms than a night can count: 22023, nothing applied
+SELECT booking.add_property('Wait Huge', 'Lyon', 'Europe/Paris') AS ph \gset
+SELECT booking.add_room_type(:ph, 'R', 'Room', 2147483647);
+SELECT booking.open_inventory(:ph, 'R', current_date + 1, current_date + 2);
+SELECT booking.join_waitlist(:ph, 'R', current_date + 1, current_date + 2, 2147483647) > 0 AS offered;
+SELECT booking.join_waitlist(:ph, 'R', current_date + 1, current_date + 2, 2147483647) > 0 AS waiting;
+SELECT t.try(format('SELECT booking.join_waitlist(%s, %L, current_date + 1, current_date + 2, 1)', :ph, 'R'));
+SELECT count(*) AS entries FROM booking.waitlist WHERE property_id = :ph;
+SELECT * FROM booking.check_invariants() WHERE property_id = :ph;
+-- left and cancelled: nothing left over for the tests after this one
+SELECT bool_and(booking.leave_waitlist(waitlist_id)) AS left_waitlist
+  FROM booking.waitlist WHERE property_id = :ph AND state = 'waiting';
+SELECT (booking.cancel_reservation(reservation_id, 'test done')).state
+  FROM booking.waitlist WHERE property_id = :ph AND state = 'offered';
+SELECT * FROM booking.check_invariants() WHERE property_id = :ph;
