@@ -11,7 +11,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(175);
+SELECT plan(177);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -245,8 +245,14 @@ SELECT is_empty(
     'both live-hold indexes exist and cover payment_pending as well as held');
 SELECT col_is_pk('booking', 'event', ARRAY['event_id'], 'event is keyed by event_id');
 SELECT col_is_pk('booking', 'event_consumer', ARRAY['consumer'], 'event_consumer is keyed by consumer');
-SELECT col_is_unique('booking', 'event', ARRAY['position'],
-                     'an event position is given once (unique)');
+SELECT has_index('booking', 'event', 'event_position_key', ARRAY['"position"'],
+                 'an event position is indexed');
+SELECT index_is_unique('booking', 'event', 'event_position_key',
+                       'an event position is given once (unique)');
+SELECT is((SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i
+            WHERE i.indexrelid = 'booking.event_position_key'::regclass),
+          '("position" IS NOT NULL)',
+          'the position index leaves out the events not published yet (2.0: no entry per writer)');
 SELECT has_index('booking', 'event', 'event_unpublished_xid_idx', ARRAY['writer_xid'],
                  'event has an index on the events still waiting for a position, by writer');
 SELECT hasnt_index('booking', 'event', 'event_unpublished_idx',
