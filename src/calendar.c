@@ -128,7 +128,7 @@ static BookingPlan refresh_lock_plan = {
 /* What the events not published yet add to the free units of night i.night
  * (a modified event's old stay given back included), in bigint: a
  * channel's pushes may add up past an int; the refresh clamps the result
- * as the fold does (bk_calendar_clamp) */
+ * as the fold does (clamp_free) */
 #define PENDING_ON_NIGHT_SQL \
 	"(COALESCE((SELECT pg_catalog.sum(e.free_delta)" \
 	"            FROM booking.event e" \
@@ -306,13 +306,13 @@ calendar_key_cmp(const void *a, const void *b)
 }
 
 /*
- * bk_calendar_clamp keeps a night's free units within what the calendar
+ * clamp_free keeps a night's free units within what the calendar
  * stores: an int, above the value that means "not on sale".  Only a
  * channel pushing more rooms than a night has can take it there (free
  * far below zero); either way the night has nothing to sell.
  */
 static int32
-bk_calendar_clamp(int64 free)
+clamp_free(int64 free)
 {
 	return (int32) Max(Min(free, (int64) PG_INT32_MAX), (int64) BK_NOT_ON_SALE + 1);
 }
@@ -360,7 +360,7 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 
 		for (int day = 0; day < n; day++)
 			if (days[day] != BK_NOT_ON_SALE)
-				days[day] = bk_calendar_clamp(days[day] + day_deltas[day]);
+				days[day] = clamp_free(days[day] + day_deltas[day]);
 	}
 	value = PointerGetDatum(free);
 	tid = found->tts_tid;
