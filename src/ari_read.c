@@ -174,9 +174,9 @@ change_room_cmp(const void *a, const void *b)
 
 /*
  * number_rooms gives every change the number of its (property, room
- * type), the same for the same pair; returns how many pairs there are.
+ * type), the same for the same pair.
  */
-static int
+static void
 number_rooms(AriChange *changes, int n)
 {
 	AriChange **sorted = palloc(sizeof(AriChange *) * n);
@@ -192,7 +192,6 @@ number_rooms(AriChange *changes, int n)
 		sorted[i]->room = rooms;
 	}
 	pfree(sorted);
-	return n > 0 ? rooms + 1 : 0;
 }
 
 /*
@@ -350,10 +349,12 @@ read_stop_sells(AriRun *runs, int nruns)
 		firsts[r] = DateADTGetDatum(runs[r].nights[0].night);
 		ends[r] = DateADTGetDatum(runs[r].nights[runs[r].n - 1].night + 1);
 	}
-	args[0] = PointerGetDatum(construct_array(properties, nruns, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[0] = PointerGetDatum(construct_array(properties, nruns, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	args[1] = PointerGetDatum(construct_array(room_types, nruns, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(firsts, nruns, DATEOID, 4, true, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_array(ends, nruns, DATEOID, 4, true, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(firsts, nruns, DATEOID, sizeof(DateADT), true,
+											  TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(ends, nruns, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
 	bk_exec(&stop_sells_plan, args, NULL, 0);
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
@@ -386,7 +387,7 @@ bk_ari_read(FunctionCallInfo fcinfo, int64 acked, int32 max)
 	nchanges = fetch_changes(acked, max, &changes);
 	if (nchanges == 0)
 		return;
-	(void) number_rooms(changes, nchanges);
+	number_rooms(changes, nchanges);
 	nnights = latest_nights(changes, nchanges, &nights);
 	qsort(nights, nnights, sizeof(AriNight), night_room_cmp);
 	nruns = find_runs(nights, nnights, &runs);
