@@ -373,6 +373,7 @@ typedef enum BkColumn
 	BK_PROPERTY_NAME,
 	BK_PROPERTY_CITY,
 	BK_PROPERTY_TIME_ZONE,
+	BK_ROOM_TYPE_PROPERTY_ID,
 	BK_ROOM_TYPE_CODE,
 	BK_ROOM_TYPE_MAX_GUESTS,
 	BK_ROOM_TYPE_HAS_RULES,
@@ -446,6 +447,7 @@ typedef struct BkLockTarget
 	int64		reservation_id; /* a reservation, or 0 */
 	int64		property_id;	/* else the nights of a room type */
 	Datum		room_type;
+	bool		room_type_row;	/* true: the room type's own row, not its nights */
 } BkLockTarget;
 
 /* The slots a unit keeps per table, reused call after call */
@@ -472,6 +474,10 @@ typedef struct BkDirect
 	bool		epq_ready;
 	TupleTableSlot *searchslot;
 	TupleTableSlot *slots[BK_TABLE_COUNT][BK_SLOT_COUNT];
+	/* the room type bk_look_up_place found in this unit (NULL code: none) */
+	int64		room_type_property;
+	text	   *room_type_code;
+	ItemPointerData room_type_tid;
 } BkDirect;
 
 extern Oid	bk_table_oid(BkTable table);
@@ -484,6 +490,9 @@ extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
 extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 						   LockWaitPolicy wait, const BkLockTarget *what);
+extern bool bk_direct_lock_key(BkDirect *d, BkTable table, ItemPointer tid,
+							   TupleTableSlot *slot, const BkLockTarget *what);
+extern Oid	bk_direct_engine_fkey(BkDirect *d, BkTable table);
 extern char *bk_lock_target_text(const BkLockTarget *what);
 extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 							 TupleTableSlot *newslot);

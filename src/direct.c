@@ -8,7 +8,9 @@
  *    started per call.  PostgreSQL stays the judge: the tables' CHECK and
  *    NOT NULL constraints are evaluated by ExecConstraints, row triggers
  *    (the state machine) fire, foreign keys are checked by their RI
- *    triggers at the end of the unit, and every index is maintained.
+ *    triggers at the end of the unit (but for the one of engine_fkeys, which
+ *    the engine checks as its trigger would, without SPI), and every index
+ *    is maintained.
  *
  * A unit of work (BkDirect) is what one SQL statement would be: it takes
  * a snapshot after a CommandCounterIncrement, as SPI does, so it sees
@@ -54,6 +56,7 @@
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -81,6 +84,8 @@ typedef struct BkTableCache
 	ExprState **default_exprs;
 	char	   *unsupported_trigger;	/* see find_unsupported_trigger; NULL: none */
 	ExprState **trigger_when;	/* per trigger, in trigdesc order: its WHEN, or NULL */
+	Oid			engine_fkey;	/* see engine_fkeys; InvalidOid: none */
+	Oid			engine_fkey_trigger;	/* its RI insert trigger, not queued by the engine */
 } BkTableCache;
 
 static BkTableCache tables[BK_TABLE_COUNT] = {
@@ -121,6 +126,30 @@ static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
 };
 
+/*
+ * The foreign keys the engine checks itself on insert, in C, as their RI
+ * trigger would: the referenced row found and locked FOR KEY SHARE
+ * (bk_direct_lock_key), a missing one 23503.  The RI trigger's own check
+ * is a SQL query through SPI per row inserted: 45,000 instructions, a
+ * tenth of a reserve.  The constraint stays declared (pg_dump orders the
+ * tables' data by it, and its other triggers still fire: the update
+ * check and the referenced side's), only its insert trigger is left out
+ * of the units that write the table.  A table whose constraint is not
+ * there as described is written with every trigger it has.
+ */
+typedef struct BkEngineFkey
+{
+	BkTable		table;
+	BkTable		referenced;
+	const char *columns[2];
+	const char *referenced_columns[2];
+} BkEngineFkey;
+
+static const BkEngineFkey engine_fkeys[] = {
+	/* checked by bk_reservation_insert_line (reservation.c) */
+	{BK_RESERVATION, BK_ROOM_TYPE, {"property_id", "room_type"}, {"property_id", "code"}},
+};
+
 /* The columns the engine reads and writes, by name */
 typedef struct BkColumnDef
 {
@@ -133,6 +162,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_PROPERTY_NAME] = {BK_PROPERTY, "name"},
 	[BK_PROPERTY_CITY] = {BK_PROPERTY, "city"},
 	[BK_PROPERTY_TIME_ZONE] = {BK_PROPERTY, "time_zone"},
+	[BK_ROOM_TYPE_PROPERTY_ID] = {BK_ROOM_TYPE, "property_id"},
 	[BK_ROOM_TYPE_CODE] = {BK_ROOM_TYPE, "code"},
 	[BK_ROOM_TYPE_MAX_GUESTS] = {BK_ROOM_TYPE, "max_guests"},
 	[BK_ROOM_TYPE_HAS_RULES] = {BK_ROOM_TYPE, "has_rules"},
@@ -384,6 +414,48 @@ find_unsupported_trigger(Relation rel)
 }
 
 /*
+ * find_engine_fkey sets the cache's engine_fkey and engine_fkey_trigger
+ * when `rel` is a table of engine_fkeys whose foreign key is declared as
+ * described there: same referenced table, same columns in the same order,
+ * and its RI insert trigger found.
+ */
+static void
+find_engine_fkey(BkTableCache *cache, Relation rel)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+	ListCell   *lc;
+
+	cache->engine_fkey = InvalidOid;
+	cache->engine_fkey_trigger = InvalidOid;
+	for (int f = 0; f < lengthof(engine_fkeys); f++)
+	{
+		const BkEngineFkey *want = &engine_fkeys[f];
+		Oid			referenced;
+
+		if (&tables[want->table] != cache)
+			continue;
+		referenced = bk_table_oid(want->referenced);
+		foreach(lc, RelationGetFKeyList(rel))
+		{
+			ForeignKeyCacheInfo *fkey = lfirst_node(ForeignKeyCacheInfo, lc);
+			bool		same = fkey->confrelid == referenced && fkey->nkeys == lengthof(want->columns);
+
+			for (int k = 0; same && k < fkey->nkeys; k++)
+				same = fkey->conkey[k] == get_attnum(RelationGetRelid(rel), want->columns[k]) &&
+					fkey->confkey[k] == get_attnum(referenced, want->referenced_columns[k]);
+			for (int i = 0; same && triggers != NULL && i < triggers->numtriggers; i++)
+				if (triggers->triggers[i].tgconstraint == fkey->conoid &&
+					triggers->triggers[i].tgfoid == F_RI_FKEY_CHECK_INS)
+				{
+					cache->engine_fkey = fkey->conoid;
+					cache->engine_fkey_trigger = triggers->triggers[i].tgoid;
+					return;
+				}
+		}
+	}
+}
+
+/*
  * build_table_cache compiles, in a memory context of its own, what the
  * executor needs to write to `rel` and is the same on every call: its
  * CHECK constraints (as ExecRelCheck would) and its indexes' IndexInfo,
@@ -450,6 +522,7 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	build_defaults(cache, rel);
 	cache->unsupported_trigger = find_unsupported_trigger(rel);
 	build_trigger_when(cache, rel);
+	find_engine_fkey(cache, rel);
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
@@ -499,6 +572,9 @@ bk_lock_target_text(const BkLockTarget *what)
 {
 	if (what->reservation_id != 0)
 		return psprintf("reservation %lld", (long long) what->reservation_id);
+	if (what->room_type_row)
+		return psprintf("room type \"%s\" at property %lld",
+						TextDatumGetCString(what->room_type), (long long) what->property_id);
 	return psprintf("the nights of room type \"%s\" at property %lld",
 					TextDatumGetCString(what->room_type), (long long) what->property_id);
 }
@@ -523,6 +599,51 @@ bk_direct_relation(BkDirect *d, BkTable table)
 		d->rels[table] = rel;
 	}
 	return d->rels[table];
+}
+
+/*
+ * drop_engine_fkey_trigger takes the RI insert trigger of a foreign key
+ * the engine checks itself (engine_fkeys) out of the unit's copy of the
+ * table's triggers, keeping the others and their WHEN expressions in
+ * step.
+ */
+static void
+drop_engine_fkey_trigger(ResultRelInfo *rri, Oid tgoid)
+{
+	TriggerDesc *triggers = rri->ri_TrigDesc;
+	int			kept = 0;
+	bool		after_insert_row = false;
+
+	for (int i = 0; i < triggers->numtriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+
+		if (trigger->tgoid == tgoid)
+			continue;
+		after_insert_row |= TRIGGER_TYPE_MATCHES(trigger->tgtype, TRIGGER_TYPE_ROW,
+												 TRIGGER_TYPE_AFTER, TRIGGER_TYPE_INSERT);
+		if (kept != i)
+		{
+			triggers->triggers[kept] = *trigger;
+			rri->ri_TrigWhenExprs[kept] = rri->ri_TrigWhenExprs[i];
+		}
+		kept++;
+	}
+	triggers->numtriggers = kept;
+	triggers->trig_insert_after_row = after_insert_row;
+}
+
+/*
+ * bk_direct_engine_fkey returns the foreign key of `table` the engine
+ * checks itself on insert (engine_fkeys), or InvalidOid: the unit's
+ * inserts into `table` must then lock the referenced row with
+ * bk_direct_lock_key, since its RI trigger will not.
+ */
+Oid
+bk_direct_engine_fkey(BkDirect *d, BkTable table)
+{
+	bk_direct_relation(d, table);
+	return tables[table].engine_fkey;
 }
 
 /*
@@ -559,6 +680,8 @@ bk_direct_target(BkDirect *d, BkTable table)
 	if (cache->trigger_when != NULL && rri->ri_TrigDesc != NULL &&
 		rri->ri_TrigDesc->numtriggers == cache->ntriggers)
 		memcpy(rri->ri_TrigWhenExprs, cache->trigger_when, sizeof(ExprState *) * cache->ntriggers);
+	if (OidIsValid(cache->engine_fkey_trigger) && rri->ri_TrigDesc != NULL)
+		drop_engine_fkey_trigger(rri, cache->engine_fkey_trigger);
 	rri->ri_NumIndices = cache->nindexes;
 	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * Max(cache->nindexes, 1));
 	rri->ri_IndexRelationInfo = cache->index_info;
@@ -625,31 +748,23 @@ bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkey
 }
 
 /*
- * bk_direct_lock locks the row `tid` of `table` (found in the unit's
- * snapshot) and puts the locked version in `slot`.
- *
- * Under READ COMMITTED the newest version is locked, following the update
- * chain; the caller must check that it still matches what it looked for.
- * Returns false when the row was deleted meanwhile, or, with
- * LockWaitSkip, when another transaction has it locked.  Under REPEATABLE
- * READ and SERIALIZABLE a row changed or deleted after the snapshot fails
- * with 40001, as SELECT ... FOR UPDATE does.  A blocking wait is bounded
- * by booking.lock_timeout and the session's lock_timeout (lockwait.c):
- * one that runs out is BK007, naming `what`.
+ * lock_row locks the row `tid` of `table` in `mode`, as bk_direct_lock
+ * and bk_direct_lock_key describe; `flags` are table_tuple_lock's.
  */
-bool
-bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
-			   LockWaitPolicy wait, const BkLockTarget *what)
+static bool
+lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+		 LockTupleMode mode, uint8 flags, LockWaitPolicy wait, const BkLockTarget *what)
 {
 	Relation	rel = bk_direct_relation(d, table);
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
 	TM_FailureData tmfd;
 	TM_Result	result;
-	uint8		flags = xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
 
+	if (!xact_snapshot)
+		flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
 	if (wait != LockWaitBlock || (booking_lock_timeout_ms <= 0 && LockTimeout == 0))
 		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
-								  LockTupleNoKeyExclusive, wait, flags, &tmfd);
+								  mode, wait, flags, &tmfd);
 	else
 	{
 		/*
@@ -663,7 +778,7 @@ bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot
 		PG_TRY();
 		{
 			result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
-									  LockTupleNoKeyExclusive, wait, flags, &tmfd);
+									  mode, wait, flags, &tmfd);
 		}
 		PG_CATCH();
 		{
@@ -707,6 +822,44 @@ bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot
 					   tables[table].relname),
 			 errhint("Retry the transaction; under READ COMMITTED this cannot happen.")));
 	return false;				/* not reached */
+}
+
+/*
+ * bk_direct_lock locks the row `tid` of `table` (found in the unit's
+ * snapshot) FOR NO KEY UPDATE and puts the locked version in `slot`.
+ *
+ * Under READ COMMITTED the newest version is locked, following the update
+ * chain; the caller must check that it still matches what it looked for.
+ * Returns false when the row was deleted meanwhile, or, with
+ * LockWaitSkip, when another transaction has it locked.  Under REPEATABLE
+ * READ and SERIALIZABLE a row changed or deleted after the snapshot fails
+ * with 40001, as SELECT ... FOR UPDATE does.  A blocking wait is bounded
+ * by booking.lock_timeout and the session's lock_timeout (lockwait.c):
+ * one that runs out is BK007, naming `what`.
+ */
+bool
+bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+			   LockWaitPolicy wait, const BkLockTarget *what)
+{
+	return lock_row(d, table, tid, slot, LockTupleNoKeyExclusive, 0, wait, what);
+}
+
+/*
+ * bk_direct_lock_key locks the row `tid` of `table` FOR KEY SHARE, as a
+ * foreign key's RI trigger locks the row it references (SELECT ... FOR
+ * KEY SHARE, which also locks the versions an update in progress makes):
+ * no one can delete the row or change its key until the transaction
+ * ends.  An update of its other columns neither waits nor fails, under
+ * any isolation level.  Returns false when the row was deleted (READ
+ * COMMITTED); under REPEATABLE READ and SERIALIZABLE that fails with
+ * 40001, as the RI trigger's query does.  Waits as bk_direct_lock.
+ */
+bool
+bk_direct_lock_key(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+				   const BkLockTarget *what)
+{
+	return lock_row(d, table, tid, slot, LockTupleKeyShare,
+					TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS, LockWaitBlock, what);
 }
 
 /*

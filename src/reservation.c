@@ -17,6 +17,7 @@
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "booking.h"
@@ -277,6 +278,87 @@ bk_reservation_new_id(void)
 }
 
 /*
+ * report_missing_room_type raises what the foreign key's RI trigger would
+ * for a reservation whose room type is gone.
+ */
+static void
+report_missing_room_type(BkDirect *d, Oid fkey, int64 property_id, Datum room_type)
+{
+	Relation	rel = bk_direct_relation(d, BK_RESERVATION);
+	char	   *name = get_constraint_name(fkey);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("insert or update on table \"reservation\" violates foreign key constraint \"%s\"",
+					name ? name : "?"),
+			 errdetail("Key (property_id, room_type)=(%lld, %s) is not present in table \"room_type\".",
+					   (long long) property_id, TextDatumGetCString(room_type)),
+			 errhint("The room type was deleted while the reservation was written."),
+			 errtableconstraint(rel, name ? name : "?")));
+}
+
+/*
+ * same_text says whether two text values hold the same bytes, whatever
+ * their headers (the room type's code compares bytewise: its collation is
+ * deterministic, as every database default is).
+ */
+static bool
+same_text(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * lock_room_type_key checks the reservation's foreign key to its room
+ * type as its RI trigger would (direct.c's engine_fkeys): the room type's
+ * row locked FOR KEY SHARE, so that it cannot be deleted before this
+ * transaction ends; 23503 when it is not there.  The row bk_look_up_place
+ * found in this unit is locked where it is, with no second lookup.
+ */
+static void
+lock_room_type_key(BkDirect *d, int64 property_id, Datum room_type)
+{
+	Oid			fkey = bk_direct_engine_fkey(d, BK_RESERVATION);
+	TupleTableSlot *slot;
+	ItemPointerData tid;
+	BkLockTarget what = {0, property_id, room_type, true};
+	bool		found;
+
+	if (!OidIsValid(fkey))
+		return;					/* no such constraint: the table has what it has */
+	slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_LOCKED);
+	if (d->room_type_code != NULL && d->room_type_property == property_id &&
+		same_text(d->room_type_code, DatumGetTextPP(room_type)))
+	{
+		tid = d->room_type_tid;
+		found = true;
+	}
+	else
+	{
+		ScanKeyData keys[2];
+		IndexScanDesc scan;
+		TupleTableSlot *found_slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_FOUND);
+
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+		ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+		scan = bk_direct_scan(d, BK_ROOM_TYPE, BK_ROOM_TYPE_PKEY, keys, 2);
+		found = index_getnext_slot(scan, ForwardScanDirection, found_slot);
+		if (found)
+			tid = found_slot->tts_tid;
+		index_endscan(scan);
+		ExecClearTuple(found_slot);
+	}
+	/* the version locked is the newest: its key must still be the one looked for */
+	if (!found || !bk_direct_lock_key(d, BK_ROOM_TYPE, &tid, slot, &what) ||
+		DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_PROPERTY_ID))) != property_id ||
+		!same_text(DatumGetTextPP(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_CODE))),
+				   DatumGetTextPP(room_type)))
+		report_missing_room_type(d, fkey, property_id, room_type);
+	ExecClearTuple(slot);
+}
+
+/*
  * bk_reservation_insert_line is bk_reservation_insert with the id given
  * (bk_reservation_new_id) and, for a line of a group (2.0), the group's id
  * (0: none).
@@ -318,6 +400,7 @@ bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property
 	if (terms && terms->block)
 		bk_slot_set(slot, BK_RESERVATION_BLOCK, CStringGetTextDatum(terms->block));
 	ExecStoreVirtualTuple(slot);
+	lock_room_type_key(d, property_id, room_type);
 	bk_direct_insert(d, BK_RESERVATION, slot);
 	read_reservation(d, slot, r);
 	ExecClearTuple(slot);

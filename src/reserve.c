@@ -93,6 +93,10 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 			place->has_plan_rules = !isnull && DatumGetBool(has_plan_rules);
 		}
 		place->max_guests = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_MAX_GUESTS)));
+		/* kept for the reservation's foreign key (bk_reservation_insert_line) */
+		d->room_type_property = stay->property_id;
+		d->room_type_code = DatumGetTextPP(room_type);
+		d->room_type_tid = slot->tts_tid;
 	}
 	index_endscan(scan);
 	if (!found)
