@@ -570,7 +570,7 @@ extern bool bk_state_is_booked(BkState state);
 typedef struct BkNight
 {
 	DateADT		night;
-	ItemPointerData tid;		/* of the locked version */
+	ItemPointerData tid;		/* of the locked version (or the one read) */
 	HeapTuple	tuple;			/* a copy of it */
 	int32		units;
 	int32		held;
@@ -590,6 +590,9 @@ typedef struct BkNights
 
 extern void bk_nights_lock(BkDirect *d, int64 property_id, Datum room_type,
 						   DateADT first, DateADT end, BkNights *nights);
+extern void bk_nights_lock_read(BkDirect *d, int64 property_id, Datum room_type,
+								DateADT first, DateADT end, const BkNights *read,
+								BkNights *nights);
 extern void bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 						   DateADT first, DateADT end, BkNights *nights);
 extern bool bk_nights_same_prices(const BkNights *a, const BkNights *b);

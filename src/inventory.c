@@ -71,6 +71,79 @@ scan_nights(BkDirect *d, int64 property_id, Datum room_type,
 }
 
 /*
+ * lock_night locks the inventory row `tid`, found in the unit's snapshot
+ * as night `day` of the room type, and records its newest version in
+ * *nights (whose array has room for it).  Returns false, recording
+ * nothing, when it was deleted meanwhile (as if it never was), is no
+ * longer that night, or is busy (LockWaitSkip).
+ */
+static bool
+lock_night(BkDirect *d, ItemPointer tid, int64 property_id, Datum room_type, DateADT day,
+		   LockWaitPolicy wait, BkNights *nights)
+{
+	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_LOCKED);
+	BkLockTarget what = {0, property_id, room_type};
+	BkNight    *night;
+
+	if (!bk_direct_lock(d, BK_INVENTORY, tid, locked, wait, &what))
+		return false;
+
+	/* the newest version must still be the night we looked for */
+	if (DatumGetInt64(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_PROPERTY_ID))) != property_id ||
+		DatumGetDateADT(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_NIGHT))) != day ||
+		!DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID, room_type,
+											  bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_ROOM_TYPE)))))
+	{
+		ExecClearTuple(locked);
+		return false;
+	}
+	night = &nights->nights[nights->n++];
+	night->night = day;
+	night->tid = locked->tts_tid;
+	night->tuple = ExecCopySlotHeapTuple(locked);
+	night->units = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_UNITS)));
+	night->held = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_HELD)));
+	night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
+	night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
+		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
+	night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
+		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+	/* deformed already: blocked comes after it */
+	night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
+		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_WAITING))) : 0;
+	night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
+								RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
+								&night->price_null);
+	ExecClearTuple(locked);
+	return true;
+}
+
+/*
+ * lock_scanned_nights locks, in night order, the nights [first, end) an
+ * index scan finds, adding them to *nights, whose array has room for
+ * `capacity` nights in all.
+ */
+static void
+lock_scanned_nights(BkDirect *d, int64 property_id, Datum room_type, DateADT first,
+					DateADT end, LockWaitPolicy wait, int capacity, BkNights *nights)
+{
+	ScanKeyData keys[NIGHTS_SCAN_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
+
+	scan = scan_nights(d, property_id, room_type, first, end, keys);
+	while (nights->n < capacity && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		ItemPointerData tid = found->tts_tid;
+		DateADT		day = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
+
+		ExecClearTuple(found);
+		lock_night(d, &tid, property_id, room_type, day, wait, nights);
+	}
+	index_endscan(scan);
+}
+
+/*
  * bk_nights_lock_wait is bk_nights_lock with a wait policy: with
  * LockWaitSkip a night another transaction has locked is left out too,
  * for callers that may not wait (they hold nights above it).
@@ -79,72 +152,54 @@ void
 bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 					DateADT first, DateADT end, LockWaitPolicy wait, BkNights *nights)
 {
-	ScanKeyData keys[NIGHTS_SCAN_KEYS];
-	IndexScanDesc scan;
-	TupleTableSlot *found = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_FOUND);
-	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_LOCKED);
-	AttrNumber	att_night = bk_column(BK_INVENTORY_NIGHT);
-	AttrNumber	att_pid = bk_column(BK_INVENTORY_PROPERTY_ID);
-	AttrNumber	att_room = bk_column(BK_INVENTORY_ROOM_TYPE);
 	int			capacity = Max(end - first, 1);
-	BkLockTarget what = {0, property_id, room_type};
 
 	nights->n = 0;
 	nights->nights = palloc(sizeof(BkNight) * capacity);
+	lock_scanned_nights(d, property_id, room_type, first, end, wait, capacity, nights);
+}
 
-	scan = scan_nights(d, property_id, room_type, first, end, keys);
+/*
+ * bk_nights_lock_read is bk_nights_lock for nights bk_nights_read read
+ * earlier in the same call (`read`): each is locked where the read found
+ * it, with no second index scan, following its update chain to the
+ * newest version.  Locks are still taken in night order.  From the first
+ * night the read did not have, or that is gone or no longer that night,
+ * the rest of [first, end) is found by an index scan, as bk_nights_lock
+ * would; so the nights recorded are the same.
+ *
+ * The read's row versions cannot be pruned away in between: the calling
+ * statement's snapshot holds the backend's xmin at or below that of the
+ * read's snapshot, and a version that snapshot saw was replaced, if at
+ * all, by a transaction not older than it.
+ */
+void
+bk_nights_lock_read(BkDirect *d, int64 property_id, Datum room_type,
+					DateADT first, DateADT end, const BkNights *read, BkNights *nights)
+{
+	DateADT		day = first;
+	int			capacity = Max(end - first, 1);
 
-	while (index_getnext_slot(scan, ForwardScanDirection, found))
+	nights->n = 0;
+	nights->nights = palloc(sizeof(BkNight) * capacity);
+	for (int i = 0; i < read->n && day < end; i++, day++)
 	{
-		BkNight    *night;
-		ItemPointerData tid = found->tts_tid;
-		DateADT		day = DatumGetDateADT(bk_direct_get_notnull(found, att_night));
+		ItemPointerData tid = read->nights[i].tid;
 
-		ExecClearTuple(found);
-		if (!bk_direct_lock(d, BK_INVENTORY, &tid, locked, wait, &what))
-			continue;			/* deleted meanwhile (as if it never was), or busy */
-
-		/* the newest version must still be the night we looked for */
-		if (DatumGetInt64(bk_direct_get_notnull(locked, att_pid)) != property_id ||
-			DatumGetDateADT(bk_direct_get_notnull(locked, att_night)) != day ||
-			!DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID, room_type,
-												  bk_direct_get_notnull(locked, att_room))))
-		{
-			ExecClearTuple(locked);
-			continue;
-		}
-		if (nights->n == capacity)
-		{
-			capacity *= 2;
-			nights->nights = repalloc(nights->nights, sizeof(BkNight) * capacity);
-		}
-		night = &nights->nights[nights->n++];
-		night->night = day;
-		night->tid = locked->tts_tid;
-		night->tuple = ExecCopySlotHeapTuple(locked);
-		night->units = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_UNITS)));
-		night->held = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_HELD)));
-		night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
-		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
-			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
-		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
-			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BLOCKED))) : 0;
-		/* deformed already: blocked comes after it */
-		night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
-			DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_WAITING))) : 0;
-		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
-									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
-									&night->price_null);
-		ExecClearTuple(locked);
+		if (read->nights[i].night != day || !ItemPointerIsValid(&tid) ||
+			!lock_night(d, &tid, property_id, room_type, day, LockWaitBlock, nights))
+			break;
 	}
-	index_endscan(scan);
+	if (day < end)
+		lock_scanned_nights(d, property_id, room_type, day, end, LockWaitBlock, capacity, nights);
 }
 
 /*
  * bk_nights_read reads the inventory rows of [first, end) of one room type
  * as the unit's snapshot has them, without locking them (to price a stay
  * before its nights are locked): nights in order, with units, held,
- * booked and price; no tuple or tid.
+ * booked, price and where the version read is (for bk_nights_lock_read);
+ * no tuple.
  */
 void
 bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
@@ -163,6 +218,7 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 		BkNight    *night = &nights->nights[nights->n++];
 
 		night->night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
+		night->tid = found->tts_tid;
 		night->units = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_UNITS)));
 		night->held = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_HELD)));
 		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));

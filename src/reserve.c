@@ -321,7 +321,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_direct_end(&d);
 
 	bk_direct_begin(&d, true);
-	bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+	bk_nights_lock_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
+						&priced, &nights);
 	if (terms.block)
 	{
 		/* a pickup: every night on sale, then the block's own rooms */
