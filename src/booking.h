@@ -496,6 +496,8 @@ extern Oid	bk_direct_engine_fkey(BkDirect *d, BkTable table);
 extern char *bk_lock_target_text(const BkLockTarget *what);
 extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 							 TupleTableSlot *newslot);
+extern void bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, HeapTuple old,
+									 TupleTableSlot *newslot, int ncolumns, const int *attnums);
 extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
 extern void bk_direct_end(BkDirect *d);
 extern void bk_direct_null_column(TupleTableSlot *slot, AttrNumber attnum) pg_attribute_noreturn();
@@ -671,7 +673,7 @@ extern bool bk_reservation_peek(BkDirect *d, int64 id, const char *guest_id, int
 /* reserve.c: what a stay's call learns about its property and room type */
 typedef struct BkStayPlace
 {
-	char	   *time_zone;
+	char	   *time_zone;		/* NULL: not read (bk_look_up_place_for_check_in) */
 	bool		has_rules;
 	bool		has_plan_rules; /* 2.0: rules of its rate plans */
 	int32		max_guests;		/* per room */
@@ -680,6 +682,8 @@ typedef struct BkStayPlace
 extern void bk_validate_key(Size len);
 extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type,
 							 BkStayPlace *place);
+extern void bk_look_up_place_for_check_in(BkDirect *d, const BkStayRequest *stay, Datum room_type,
+										  BkStayPlace *place);
 extern void bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place,
 								   int32 guests, int32 children, const char *plan);
 extern TimestampTz bk_hold_deadline(Interval *hold);

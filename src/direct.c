@@ -46,6 +46,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -86,6 +88,12 @@ typedef struct BkTableCache
 	ExprState **trigger_when;	/* per trigger, in trigdesc order: its WHEN, or NULL */
 	Oid			engine_fkey;	/* see engine_fkeys; InvalidOid: none */
 	Oid			engine_fkey_trigger;	/* its RI insert trigger, not queued by the engine */
+	bool		skip_unmatched_on_insert;	/* see engine_before_triggers_only */
+	bool		skip_unmatched_on_update;
+	int			nkey_checks;	/* see find_key_checks */
+	Oid		   *key_check_triggers;
+	int16	   *key_check_nkeys;
+	AttrNumber (*key_check_columns)[INDEX_MAX_KEYS];
 } BkTableCache;
 
 static BkTableCache tables[BK_TABLE_COUNT] = {
@@ -456,6 +464,93 @@ find_engine_fkey(BkTableCache *cache, Relation rel)
 }
 
 /*
+ * engine_function_oid returns the OID of booking's function `name` (no
+ * arguments), or InvalidOid.
+ */
+static Oid
+engine_function_oid(const char *name)
+{
+	return LookupFuncName(list_make2(makeString("booking"), makeString(pstrdup(name))), 0, NULL, true);
+}
+
+/*
+ * engine_before_triggers_only says whether every BEFORE row trigger of
+ * `rel` on `event` (TRIGGER_TYPE_INSERT or _UPDATE) is one of the
+ * engine's own, which change no column of the rows the engine writes:
+ * the state machine returns the row as it came, and event_local_writer
+ * fires (its WHEN) only on rows the engine did not write.  Any other may
+ * change any column, after the engine looked at the row.
+ */
+static bool
+engine_before_triggers_only(Relation rel, int16 event)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+	Oid			state_machine = InvalidOid;
+	Oid			local_writer = InvalidOid;
+	bool		looked_up = false;
+
+	for (int i = 0; triggers != NULL && i < triggers->numtriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+
+		if (trigger->tgenabled == TRIGGER_DISABLED ||
+			!TRIGGER_TYPE_MATCHES(trigger->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_BEFORE, event))
+			continue;
+		if (!looked_up)
+		{
+			state_machine = engine_function_oid("enforce_state_transition");
+			local_writer = engine_function_oid("event_local_writer");
+			looked_up = true;
+		}
+		if (trigger->tgfoid != state_machine && trigger->tgfoid != local_writer)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * find_key_checks records the RI update triggers of `rel`'s foreign keys
+ * that bk_direct_update_columns may leave out, with their columns: those
+ * of a constraint that is not deferrable (its insert was checked at the
+ * end of the inserting statement).  None when the table has a BEFORE
+ * UPDATE row trigger other than the state machine's (a trigger that could
+ * change a key column the engine does not set).  Runs in the cache's
+ * memory context.
+ */
+static void
+find_key_checks(BkTableCache *cache, Relation rel)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+	ListCell   *lc;
+
+	cache->nkey_checks = 0;
+	if (triggers == NULL || !engine_before_triggers_only(rel, TRIGGER_TYPE_UPDATE))
+		return;
+	cache->key_check_triggers = palloc(sizeof(Oid) * triggers->numtriggers);
+	cache->key_check_nkeys = palloc(sizeof(int16) * triggers->numtriggers);
+	cache->key_check_columns = palloc(sizeof(AttrNumber) * INDEX_MAX_KEYS * triggers->numtriggers);
+	for (int i = 0; i < triggers->numtriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+
+		if (trigger->tgfoid != F_RI_FKEY_CHECK_UPD || trigger->tgdeferrable)
+			continue;
+		foreach(lc, RelationGetFKeyList(rel))
+		{
+			ForeignKeyCacheInfo *fkey = lfirst_node(ForeignKeyCacheInfo, lc);
+			int			n = cache->nkey_checks;
+
+			if (fkey->conoid != trigger->tgconstraint)
+				continue;
+			cache->key_check_triggers[n] = trigger->tgoid;
+			cache->key_check_nkeys[n] = fkey->nkeys;
+			memcpy(cache->key_check_columns[n], fkey->conkey, sizeof(AttrNumber) * fkey->nkeys);
+			cache->nkey_checks++;
+		}
+	}
+}
+
+/*
  * build_table_cache compiles, in a memory context of its own, what the
  * executor needs to write to `rel` and is the same on every call: its
  * CHECK constraints (as ExecRelCheck would) and its indexes' IndexInfo,
@@ -471,6 +566,7 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	ListCell   *lc;
 	int			i = 0;
 	uint32		invalidations = cache->invalidations;
+	bool		generated;
 
 	cache->built = false;
 	context = AllocSetContextCreate(CacheMemoryContext, "booking direct-write cache",
@@ -523,6 +619,11 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	cache->unsupported_trigger = find_unsupported_trigger(rel);
 	build_trigger_when(cache, rel);
 	find_engine_fkey(cache, rel);
+	find_key_checks(cache, rel);
+	/* a stored generated column is computed after open_indexes_for looks */
+	generated = constr != NULL && constr->has_generated_stored;
+	cache->skip_unmatched_on_insert = !generated && engine_before_triggers_only(rel, TRIGGER_TYPE_INSERT);
+	cache->skip_unmatched_on_update = !generated && engine_before_triggers_only(rel, TRIGGER_TYPE_UPDATE);
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
@@ -682,15 +783,56 @@ bk_direct_target(BkDirect *d, BkTable table)
 		memcpy(rri->ri_TrigWhenExprs, cache->trigger_when, sizeof(ExprState *) * cache->ntriggers);
 	if (OidIsValid(cache->engine_fkey_trigger) && rri->ri_TrigDesc != NULL)
 		drop_engine_fkey_trigger(rri, cache->engine_fkey_trigger);
+	/* the indexes are opened by open_indexes_for, as rows need them */
 	rri->ri_NumIndices = cache->nindexes;
-	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * Max(cache->nindexes, 1));
+	rri->ri_IndexRelationDescs = palloc0(sizeof(Relation) * Max(cache->nindexes, 1));
 	rri->ri_IndexRelationInfo = cache->index_info;
-	for (int i = 0; i < cache->nindexes; i++)
-		rri->ri_IndexRelationDescs[i] = index_open(cache->index_oids[i], RowExclusiveLock);
 	d->estate->es_opened_result_relations =
 		lappend(d->estate->es_opened_result_relations, rri);
 	d->targets[table] = rri;
 	return rri;
+}
+
+/*
+ * open_indexes_for opens (RowExclusiveLock) the indexes of the unit's
+ * target `rri` that the row in `slot`, about to be written, needs: every
+ * index, but with `skip_unmatched` not a partial index whose predicate
+ * the row does not satisfy.  ExecInsertIndexTuples passes over an index
+ * left unopened (NULL) as over one whose predicate fails: the row puts
+ * no entry in it, and nothing else of the write looks at it.  A hold's
+ * reservation has no payment reference, intent, confirmation code or
+ * group, an event no position yet: their indexes are neither opened nor
+ * locked, which keeps a reserve's relation locks within PostgreSQL's 16
+ * fast-path slots.  Only when every BEFORE row trigger is the engine's
+ * own (engine_before_triggers_only) and no column is a stored generated
+ * one: either could change the row after this looked at it.  The
+ * table's own lock (RowExclusiveLock) is what CREATE INDEX, REINDEX and
+ * DROP INDEX wait for.
+ */
+static void
+open_indexes_for(BkDirect *d, ResultRelInfo *rri, BkTableCache *cache, TupleTableSlot *slot,
+				 bool skip_unmatched)
+{
+	ExprContext *econtext = NULL;
+
+	for (int i = 0; i < rri->ri_NumIndices; i++)
+	{
+		ExprState  *predicate = cache->index_info[i]->ii_PredicateState;
+
+		if (rri->ri_IndexRelationDescs[i] != NULL)
+			continue;
+		if (skip_unmatched && predicate != NULL)
+		{
+			if (econtext == NULL)
+			{
+				econtext = GetPerTupleExprContext(d->estate);
+				econtext->ecxt_scantuple = slot;
+			}
+			if (!ExecQual(predicate, econtext))
+				continue;
+		}
+		rri->ri_IndexRelationDescs[i] = index_open(cache->index_oids[i], RowExclusiveLock);
+	}
 }
 
 /*
@@ -883,8 +1025,60 @@ bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *ne
 															RelationGetDescr(rri->ri_RelationDesc),
 															&TTSOpsVirtual);
 	searchslot->tts_tid = *tid;
+	open_indexes_for(d, rri, &tables[table], newslot, tables[table].skip_unmatched_on_update);
 	ExecSimpleRelationUpdate(rri, d->estate, &d->epqstate, searchslot, newslot);
 	ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * bk_direct_update_columns is bk_direct_update for a new row that differs
+ * from `old` (the locked version) only in the columns `attnums`.  The RI
+ * update check of a foreign key none of whose columns is among them is
+ * left out, as RI_FKey_fk_upd_check_required would find it not required
+ * (comparing the keys, 3,000 instructions per row) — unless `old` was
+ * written by this transaction, when that function fires the check too
+ * (the row's insert may not have been checked yet).  find_key_checks says
+ * which constraints qualify.
+ */
+void
+bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, HeapTuple old,
+						 TupleTableSlot *newslot, int ncolumns, const int *attnums)
+{
+	BkTableCache *cache = &tables[table];
+	ResultRelInfo *rri = bk_direct_target(d, table);
+	TriggerDesc *triggers = rri->ri_TrigDesc;
+	char		saved[8];
+	int			left_out[8];
+	int			nleft_out = 0;
+
+	if (cache->nkey_checks > 0 && triggers != NULL &&
+		!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(old->t_data)))
+	{
+		for (int i = 0; i < triggers->numtriggers && nleft_out < lengthof(left_out); i++)
+		{
+			Trigger    *trigger = &triggers->triggers[i];
+
+			for (int k = 0; k < cache->nkey_checks; k++)
+			{
+				bool		key_set = false;
+
+				if (cache->key_check_triggers[k] != trigger->tgoid)
+					continue;
+				for (int c = 0; !key_set && c < cache->key_check_nkeys[k]; c++)
+					for (int a = 0; !key_set && a < ncolumns; a++)
+						key_set = cache->key_check_columns[k][c] == attnums[a];
+				if (key_set)
+					break;
+				saved[nleft_out] = trigger->tgenabled;
+				left_out[nleft_out++] = i;
+				trigger->tgenabled = TRIGGER_DISABLED;
+				break;
+			}
+		}
+	}
+	bk_direct_update(d, table, tid, newslot);
+	for (int j = 0; j < nleft_out; j++)
+		triggers->triggers[left_out[j]].tgenabled = saved[j];
 }
 
 /*
@@ -912,6 +1106,7 @@ bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot)
 														&slot->tts_isnull[attnum - 1]);
 		}
 	}
+	open_indexes_for(d, rri, cache, slot, cache->skip_unmatched_on_insert);
 	ExecSimpleRelationInsert(rri, d->estate, slot);
 	ResetPerTupleExprContext(d->estate);
 }
@@ -935,7 +1130,8 @@ bk_direct_end(BkDirect *d)
 
 		if (rri != NULL)
 			for (int i = 0; i < rri->ri_NumIndices; i++)
-				index_close(rri->ri_IndexRelationDescs[i], NoLock);
+				if (rri->ri_IndexRelationDescs[i] != NULL)
+					index_close(rri->ri_IndexRelationDescs[i], NoLock);
 	}
 	for (int i = 0; i < BK_INDEX_COUNT; i++)
 		if (d->indexes[i] != NULL)

@@ -398,7 +398,7 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	}
 	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
 					   slot, true);
-	bk_direct_update(d, BK_INVENTORY, &night->tid, slot);
+	bk_direct_update_columns(d, BK_INVENTORY, &night->tid, night->tuple, slot, ncolumns, columns);
 	night->tid = slot->tts_tid;
 	ExecClearTuple(slot);
 

@@ -228,7 +228,7 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 
 	newtuple = heap_modify_tuple_by_cols(r->tuple, desc, ncolumns + 1, attnums, newvalues, newnulls);
 	ExecStoreHeapTuple(newtuple, slot, true);
-	bk_direct_update(d, BK_RESERVATION, &r->tid, slot);
+	bk_direct_update_columns(d, BK_RESERVATION, &r->tid, r->tuple, slot, ncolumns + 1, attnums);
 	/* the row as written (a BEFORE trigger may have changed it) */
 	r->tid = slot->tts_tid;
 	r->tuple = ExecCopySlotHeapTuple(slot);

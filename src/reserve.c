@@ -52,27 +52,44 @@ bk_validate_key(Size len)
 }
 
 /*
- * bk_look_up_place reads the property's time zone, and the room type's
- * max_guests and whether it has stay rules (BK005 when either is unknown).
+ * look_up_property reads the property's time zone (BK005 when there is no
+ * such property).
  */
-void
-bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStayPlace *place)
+static char *
+look_up_property(BkDirect *d, int64 property_id)
 {
-	ScanKeyData keys[3];
+	ScanKeyData key;
 	IndexScanDesc scan;
 	TupleTableSlot *slot = bk_direct_slot(d, BK_PROPERTY, BK_SLOT_FOUND);
+	char	   *time_zone = NULL;
 	bool		found;
 
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
-	scan = bk_direct_scan(d, BK_PROPERTY, BK_PROPERTY_PKEY, keys, 1);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	scan = bk_direct_scan(d, BK_PROPERTY, BK_PROPERTY_PKEY, &key, 1);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	if (found)
-		place->time_zone = TextDatumGetCString(bk_direct_get_notnull(slot, bk_column(BK_PROPERTY_TIME_ZONE)));
+		time_zone = TextDatumGetCString(bk_direct_get_notnull(slot, bk_column(BK_PROPERTY_TIME_ZONE)));
 	index_endscan(scan);
+	ExecClearTuple(slot);
 	if (!found)
-		bk_report_no_property(stay->property_id);
+		bk_report_no_property(property_id);
+	return time_zone;
+}
 
-	slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_FOUND);
+/*
+ * look_up_room_type reads the room type's max_guests and whether it has
+ * stay rules, and keeps where its row is in the unit (for the
+ * reservation's foreign key, bk_reservation_insert_line).  Returns false
+ * when there is no such room type.
+ */
+static bool
+look_up_room_type(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStayPlace *place)
+{
+	ScanKeyData keys[2];
+	IndexScanDesc scan;
+	TupleTableSlot *slot = bk_direct_slot(d, BK_ROOM_TYPE, BK_SLOT_FOUND);
+	bool		found;
+
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(stay->property_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
 	scan = bk_direct_scan(d, BK_ROOM_TYPE, BK_ROOM_TYPE_PKEY, keys, 2);
@@ -93,14 +110,53 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 			place->has_plan_rules = !isnull && DatumGetBool(has_plan_rules);
 		}
 		place->max_guests = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_ROOM_TYPE_MAX_GUESTS)));
-		/* kept for the reservation's foreign key (bk_reservation_insert_line) */
 		d->room_type_property = stay->property_id;
 		d->room_type_code = DatumGetTextPP(room_type);
 		d->room_type_tid = slot->tts_tid;
 	}
 	index_endscan(scan);
-	if (!found)
+	ExecClearTuple(slot);
+	return found;
+}
+
+/*
+ * bk_look_up_place reads the property's time zone, and the room type's
+ * max_guests and whether it has stay rules (BK005 when either is unknown).
+ */
+void
+bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStayPlace *place)
+{
+	place->time_zone = look_up_property(d, stay->property_id);
+	if (!look_up_room_type(d, stay, room_type, place))
 		bk_report_no_room_type(stay->property_id, stay->room_type);
+}
+
+/*
+ * bk_look_up_place_for_check_in is bk_look_up_place for a caller that
+ * needs the time zone only to judge the check-in day
+ * (bk_check_day_and_rules): a check-in two days or more after today in
+ * UTC is after today in every time zone (none is a day or more from
+ * UTC), so when the room type has no rules either, the property is not
+ * read and time_zone is NULL.  The room type's row says the property
+ * exists (its foreign key); when there is none, the property is read to
+ * say which of the two is unknown, as bk_look_up_place does.
+ */
+void
+bk_look_up_place_for_check_in(BkDirect *d, const BkStayRequest *stay, Datum room_type,
+							  BkStayPlace *place)
+{
+	TimestampTz now = bk_now();
+	DateADT		utc_today = (DateADT) (now / USECS_PER_DAY - (now % USECS_PER_DAY < 0 ? 1 : 0));
+
+	if (!look_up_room_type(d, stay, room_type, place))
+	{
+		(void) look_up_property(d, stay->property_id);
+		bk_report_no_room_type(stay->property_id, stay->room_type);
+	}
+	if (place->has_rules || place->has_plan_rules || stay->check_in < utc_today + 2)
+		place->time_zone = look_up_property(d, stay->property_id);
+	else
+		place->time_zone = NULL;
 }
 
 /*
@@ -113,7 +169,8 @@ void
 bk_check_day_and_rules(const BkStayRequest *stay, const BkStayPlace *place, int32 guests,
 					   int32 children, const char *plan)
 {
-	DateADT		today = bk_local_today(place->time_zone);
+	/* no time zone: the check-in is after today everywhere, and no rule needs today */
+	DateADT		today = place->time_zone ? bk_local_today(place->time_zone) : DATEVAL_NOBEGIN;
 
 	if (stay->check_in < today)
 		ereport(ERROR,
@@ -275,7 +332,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_block_check_pickup(&stay, terms.block);
 
 	bk_direct_begin(&d, true);
-	bk_look_up_place(&d, &stay, room_type, &place);
+	bk_look_up_place_for_check_in(&d, &stay, room_type, &place);
 	bk_plan_look_up(&d, stay.property_id, room_type, terms.rate_plan, &plan);
 	bk_check_day_and_rules(&stay, &place, guests, terms.children, plan.code);
 
