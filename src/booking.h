@@ -490,13 +490,15 @@ extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
 extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 						   LockWaitPolicy wait, const BkLockTarget *what);
+extern bool bk_direct_lock_earlier(BkDirect *d, BkTable table, ItemPointer tid,
+								   TupleTableSlot *slot, const BkLockTarget *what);
 extern bool bk_direct_lock_key(BkDirect *d, BkTable table, ItemPointer tid,
 							   TupleTableSlot *slot, const BkLockTarget *what);
 extern Oid	bk_direct_engine_fkey(BkDirect *d, BkTable table);
 extern char *bk_lock_target_text(const BkLockTarget *what);
 extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 							 TupleTableSlot *newslot);
-extern void bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, HeapTuple old,
+extern void bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, TransactionId old_xmin,
 									 TupleTableSlot *newslot, int ncolumns, const int *attnums);
 extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
 extern void bk_direct_end(BkDirect *d);
@@ -661,6 +663,7 @@ typedef struct BkReservation
 	char	   *payment_intent; /* NULL when none */
 	ItemPointerData tid;		/* of the locked (or newest written) version */
 	HeapTuple	tuple;			/* a copy of it */
+	TransactionId xmin;			/* the transaction that wrote that version */
 } BkReservation;
 
 extern Oid	bk_state_type(BkDirect *d);

@@ -340,6 +340,7 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 	ArrayType  *free;
 	bool		isnull = false;
 	Datum		value;
+	HeapTuple	old;
 
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
@@ -364,11 +365,13 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 	}
 	value = PointerGetDatum(free);
 	tid = found->tts_tid;
-	ExecStoreHeapTuple(heap_modify_tuple_by_cols(ExecFetchSlotHeapTuple(found, false, NULL), desc,
-												 1, &free_column, &value, &isnull),
+	old = ExecFetchSlotHeapTuple(found, false, NULL);
+	ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, 1, &free_column, &value, &isnull),
 					   slot, true);
+	/* only `free` changes: the foreign key's update check is not needed */
+	bk_direct_update_columns(d, BK_ROOM_CALENDAR, &tid, HeapTupleHeaderGetXmin(old->t_data), slot,
+							 1, &free_column);
 	ExecClearTuple(found);
-	bk_direct_update(d, BK_ROOM_CALENDAR, &tid, slot);
 	ExecClearTuple(slot);
 	return true;
 }

@@ -361,16 +361,14 @@ build_defaults(BkTableCache *cache, Relation rel)
 }
 
 /*
- * build_trigger_when compiles the WHEN clause of every row trigger of `rel`
- * as TriggerEnabled would (NEW as OUTER_VAR, OLD as INNER_VAR), so that a
+ * build_trigger_when compiles the WHEN clause of every row trigger of the
+ * table (`triggers`, a copy of its trigger list) as TriggerEnabled would (NEW as OUTER_VAR, OLD as INNER_VAR), so that a
  * unit does not parse and compile them again for each call.  Runs in the
  * cache's memory context.
  */
 static void
-build_trigger_when(BkTableCache *cache, Relation rel)
+build_trigger_when(BkTableCache *cache, TriggerDesc *triggers)
 {
-	TriggerDesc *triggers = rel->trigdesc;
-
 	cache->ntriggers = triggers != NULL ? triggers->numtriggers : 0;
 	cache->trigger_when = NULL;
 	for (int i = 0; i < cache->ntriggers; i++)
@@ -391,7 +389,7 @@ build_trigger_when(BkTableCache *cache, Relation rel)
 }
 
 /*
- * find_unsupported_trigger returns the name of a trigger on `rel` the
+ * find_unsupported_trigger returns the name of a trigger (of `triggers`) the
  * engine's writes would silently skip, or NULL: a statement-level trigger
  * on INSERT, UPDATE or DELETE, or a row trigger with transition tables
  * (REFERENCING).  The engine writes rows one at a time, without a
@@ -399,10 +397,8 @@ build_trigger_when(BkTableCache *cache, Relation rel)
  * context.
  */
 static char *
-find_unsupported_trigger(Relation rel)
+find_unsupported_trigger(TriggerDesc *triggers)
 {
-	TriggerDesc *triggers = rel->trigdesc;
-
 	if (triggers == NULL)
 		return NULL;
 	for (int i = 0; i < triggers->numtriggers; i++)
@@ -428,9 +424,8 @@ find_unsupported_trigger(Relation rel)
  * and its RI insert trigger found.
  */
 static void
-find_engine_fkey(BkTableCache *cache, Relation rel)
+find_engine_fkey(BkTableCache *cache, Relation rel, TriggerDesc *triggers, List *fkeys)
 {
-	TriggerDesc *triggers = rel->trigdesc;
 	ListCell   *lc;
 
 	cache->engine_fkey = InvalidOid;
@@ -443,7 +438,7 @@ find_engine_fkey(BkTableCache *cache, Relation rel)
 		if (&tables[want->table] != cache)
 			continue;
 		referenced = bk_table_oid(want->referenced);
-		foreach(lc, RelationGetFKeyList(rel))
+		foreach(lc, fkeys)
 		{
 			ForeignKeyCacheInfo *fkey = lfirst_node(ForeignKeyCacheInfo, lc);
 			bool		same = fkey->confrelid == referenced && fkey->nkeys == lengthof(want->columns);
@@ -474,17 +469,16 @@ engine_function_oid(const char *name)
 }
 
 /*
- * engine_before_triggers_only says whether every BEFORE row trigger of
- * `rel` on `event` (TRIGGER_TYPE_INSERT or _UPDATE) is one of the
+ * engine_before_triggers_only says whether every BEFORE row trigger (of
+ * `triggers`) on `event` (TRIGGER_TYPE_INSERT or _UPDATE) is one of the
  * engine's own, which change no column of the rows the engine writes:
  * the state machine returns the row as it came, and event_local_writer
  * fires (its WHEN) only on rows the engine did not write.  Any other may
  * change any column, after the engine looked at the row.
  */
 static bool
-engine_before_triggers_only(Relation rel, int16 event)
+engine_before_triggers_only(TriggerDesc *triggers, int16 event)
 {
-	TriggerDesc *triggers = rel->trigdesc;
 	Oid			state_machine = InvalidOid;
 	Oid			local_writer = InvalidOid;
 	bool		looked_up = false;
@@ -509,7 +503,8 @@ engine_before_triggers_only(Relation rel, int16 event)
 }
 
 /*
- * find_key_checks records the RI update triggers of `rel`'s foreign keys
+ * find_key_checks records the RI update triggers of the table's foreign
+ * keys (`triggers` and `fkeys`, copies of its lists)
  * that bk_direct_update_columns may leave out, with their columns: those
  * of a constraint that is not deferrable (its insert was checked at the
  * end of the inserting statement).  None when the table has a BEFORE
@@ -518,13 +513,12 @@ engine_before_triggers_only(Relation rel, int16 event)
  * memory context.
  */
 static void
-find_key_checks(BkTableCache *cache, Relation rel)
+find_key_checks(BkTableCache *cache, TriggerDesc *triggers, List *fkeys)
 {
-	TriggerDesc *triggers = rel->trigdesc;
 	ListCell   *lc;
 
 	cache->nkey_checks = 0;
-	if (triggers == NULL || !engine_before_triggers_only(rel, TRIGGER_TYPE_UPDATE))
+	if (triggers == NULL || !engine_before_triggers_only(triggers, TRIGGER_TYPE_UPDATE))
 		return;
 	cache->key_check_triggers = palloc(sizeof(Oid) * triggers->numtriggers);
 	cache->key_check_nkeys = palloc(sizeof(int16) * triggers->numtriggers);
@@ -535,7 +529,7 @@ find_key_checks(BkTableCache *cache, Relation rel)
 
 		if (trigger->tgfoid != F_RI_FKEY_CHECK_UPD || trigger->tgdeferrable)
 			continue;
-		foreach(lc, RelationGetFKeyList(rel))
+		foreach(lc, fkeys)
 		{
 			ForeignKeyCacheInfo *fkey = lfirst_node(ForeignKeyCacheInfo, lc);
 			int			n = cache->nkey_checks;
@@ -567,11 +561,23 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	int			i = 0;
 	uint32		invalidations = cache->invalidations;
 	bool		generated;
+	TriggerDesc *triggers;
+	List	   *fkeys;
 
 	cache->built = false;
 	context = AllocSetContextCreate(CacheMemoryContext, "booking direct-write cache",
 									ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(context);
+
+	/*
+	 * Copies of the table's triggers and foreign keys, taken before any
+	 * catalog lookup: a lookup can take in an invalidation (CREATE INDEX
+	 * CONCURRENTLY on the table, say), which rebuilds the relcache entry and
+	 * frees the lists it had.  (Its tuple descriptor is kept: it cannot
+	 * change while the table is locked.)
+	 */
+	triggers = CopyTriggerDesc(rel->trigdesc);
+	fkeys = copyObject(RelationGetFKeyList(rel));
 
 	if (constr != NULL && constr->num_check > 0)
 	{
@@ -616,14 +622,14 @@ build_table_cache(BkTableCache *cache, Relation rel)
 			bk_column_attnums[c] = attnum > 0 ? (AttrNumber) attnum : 0;
 		}
 	build_defaults(cache, rel);
-	cache->unsupported_trigger = find_unsupported_trigger(rel);
-	build_trigger_when(cache, rel);
-	find_engine_fkey(cache, rel);
-	find_key_checks(cache, rel);
+	cache->unsupported_trigger = find_unsupported_trigger(triggers);
+	build_trigger_when(cache, triggers);
+	find_engine_fkey(cache, rel, triggers, fkeys);
+	find_key_checks(cache, triggers, fkeys);
 	/* a stored generated column is computed after open_indexes_for looks */
 	generated = constr != NULL && constr->has_generated_stored;
-	cache->skip_unmatched_on_insert = !generated && engine_before_triggers_only(rel, TRIGGER_TYPE_INSERT);
-	cache->skip_unmatched_on_update = !generated && engine_before_triggers_only(rel, TRIGGER_TYPE_UPDATE);
+	cache->skip_unmatched_on_insert = !generated && engine_before_triggers_only(triggers, TRIGGER_TYPE_INSERT);
+	cache->skip_unmatched_on_update = !generated && engine_before_triggers_only(triggers, TRIGGER_TYPE_UPDATE);
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
@@ -892,10 +898,12 @@ bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkey
 /*
  * lock_row locks the row `tid` of `table` in `mode`, as bk_direct_lock
  * and bk_direct_lock_key describe; `flags` are table_tuple_lock's.
+ * `found_earlier`: see bk_direct_lock_earlier.
  */
 static bool
 lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
-		 LockTupleMode mode, uint8 flags, LockWaitPolicy wait, const BkLockTarget *what)
+		 LockTupleMode mode, uint8 flags, LockWaitPolicy wait, const BkLockTarget *what,
+		 bool found_earlier)
 {
 	Relation	rel = bk_direct_relation(d, table);
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
@@ -949,6 +957,12 @@ lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 			break;
 		case TM_WouldBlock:
 			return false;		/* LockWaitSkip: someone else has it */
+		case TM_Invisible:
+			if (found_earlier)
+				return false;	/* this transaction replaced it since */
+			elog(ERROR, "booking: unexpected result %d locking a row of booking.%s",
+				 (int) result, tables[table].relname);
+			break;
 		case TM_SelfModified:
 			elog(ERROR, "booking: row of booking.%s already modified by this command",
 				 tables[table].relname);
@@ -983,7 +997,21 @@ bool
 bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 			   LockWaitPolicy wait, const BkLockTarget *what)
 {
-	return lock_row(d, table, tid, slot, LockTupleNoKeyExclusive, 0, wait, what);
+	return lock_row(d, table, tid, slot, LockTupleNoKeyExclusive, 0, wait, what, false);
+}
+
+/*
+ * bk_direct_lock_earlier is bk_direct_lock (waiting) for a row an earlier
+ * unit of the same call found: it returns false also when the version
+ * found is no longer one this unit can see, because this transaction
+ * replaced it since (a trigger of the earlier unit, say); the caller
+ * looks for the row again.
+ */
+bool
+bk_direct_lock_earlier(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
+					   const BkLockTarget *what)
+{
+	return lock_row(d, table, tid, slot, LockTupleNoKeyExclusive, 0, LockWaitBlock, what, true);
 }
 
 /*
@@ -1001,7 +1029,7 @@ bk_direct_lock_key(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *
 				   const BkLockTarget *what)
 {
 	return lock_row(d, table, tid, slot, LockTupleKeyShare,
-					TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS, LockWaitBlock, what);
+					TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS, LockWaitBlock, what, false);
 }
 
 /*
@@ -1032,16 +1060,17 @@ bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *ne
 
 /*
  * bk_direct_update_columns is bk_direct_update for a new row that differs
- * from `old` (the locked version) only in the columns `attnums`.  The RI
- * update check of a foreign key none of whose columns is among them is
- * left out, as RI_FKey_fk_upd_check_required would find it not required
- * (comparing the keys, 3,000 instructions per row) — unless `old` was
+ * from the version it replaces (written by transaction `old_xmin`) only
+ * in the columns `attnums`.  The RI update check of a foreign key none of
+ * whose columns is among them is left out, as
+ * RI_FKey_fk_upd_check_required would find it not required (comparing
+ * the keys, 3,000 instructions per row) — unless that version was
  * written by this transaction, when that function fires the check too
  * (the row's insert may not have been checked yet).  find_key_checks says
  * which constraints qualify.
  */
 void
-bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, HeapTuple old,
+bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, TransactionId old_xmin,
 						 TupleTableSlot *newslot, int ncolumns, const int *attnums)
 {
 	BkTableCache *cache = &tables[table];
@@ -1052,7 +1081,7 @@ bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, HeapTuple 
 	int			nleft_out = 0;
 
 	if (cache->nkey_checks > 0 && triggers != NULL &&
-		!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(old->t_data)))
+		!TransactionIdIsCurrentTransactionId(old_xmin))
 	{
 		for (int i = 0; i < triggers->numtriggers && nleft_out < lengthof(left_out); i++)
 		{

@@ -72,20 +72,23 @@ scan_nights(BkDirect *d, int64 property_id, Datum room_type,
 
 /*
  * lock_night locks the inventory row `tid`, found in the unit's snapshot
- * as night `day` of the room type, and records its newest version in
- * *nights (whose array has room for it).  Returns false, recording
- * nothing, when it was deleted meanwhile (as if it never was), is no
- * longer that night, or is busy (LockWaitSkip).
+ * (or, `found_earlier`, by an earlier unit of the call: then `wait` is
+ * LockWaitBlock) as night `day` of the room type, and records its newest
+ * version in *nights (whose array has room for it).  Returns false,
+ * recording nothing, when it was deleted meanwhile (as if it never was),
+ * is no longer that night, is busy (LockWaitSkip), or was replaced by
+ * this transaction since it was found earlier.
  */
 static bool
 lock_night(BkDirect *d, ItemPointer tid, int64 property_id, Datum room_type, DateADT day,
-		   LockWaitPolicy wait, BkNights *nights)
+		   LockWaitPolicy wait, bool found_earlier, BkNights *nights)
 {
 	TupleTableSlot *locked = bk_direct_slot(d, BK_INVENTORY, BK_SLOT_LOCKED);
 	BkLockTarget what = {0, property_id, room_type};
 	BkNight    *night;
 
-	if (!bk_direct_lock(d, BK_INVENTORY, tid, locked, wait, &what))
+	if (found_earlier ? !bk_direct_lock_earlier(d, BK_INVENTORY, tid, locked, &what) :
+		!bk_direct_lock(d, BK_INVENTORY, tid, locked, wait, &what))
 		return false;
 
 	/* the newest version must still be the night we looked for */
@@ -138,7 +141,7 @@ lock_scanned_nights(BkDirect *d, int64 property_id, Datum room_type, DateADT fir
 		DateADT		day = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
 
 		ExecClearTuple(found);
-		lock_night(d, &tid, property_id, room_type, day, wait, nights);
+		lock_night(d, &tid, property_id, room_type, day, wait, false, nights);
 	}
 	index_endscan(scan);
 }
@@ -164,7 +167,8 @@ bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
  * earlier in the same call (`read`): each is locked where the read found
  * it, with no second index scan, following its update chain to the
  * newest version.  Locks are still taken in night order.  From the first
- * night the read did not have, or that is gone or no longer that night,
+ * night the read did not have, or that is gone, no longer that night or
+ * replaced by this transaction since (a trigger of the read's unit),
  * the rest of [first, end) is found by an index scan, as bk_nights_lock
  * would; so the nights recorded are the same.
  *
@@ -187,7 +191,7 @@ bk_nights_lock_read(BkDirect *d, int64 property_id, Datum room_type,
 		ItemPointerData tid = read->nights[i].tid;
 
 		if (read->nights[i].night != day || !ItemPointerIsValid(&tid) ||
-			!lock_night(d, &tid, property_id, room_type, day, LockWaitBlock, nights))
+			!lock_night(d, &tid, property_id, room_type, day, LockWaitBlock, true, nights))
 			break;
 	}
 	if (day < end)
@@ -398,7 +402,8 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	}
 	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
 					   slot, true);
-	bk_direct_update_columns(d, BK_INVENTORY, &night->tid, night->tuple, slot, ncolumns, columns);
+	bk_direct_update_columns(d, BK_INVENTORY, &night->tid, HeapTupleHeaderGetXmin(night->tuple->t_data),
+							 slot, ncolumns, columns);
 	night->tid = slot->tts_tid;
 	ExecClearTuple(slot);
 

@@ -63,6 +63,8 @@ read_reservation(BkDirect *d, TupleTableSlot *slot, BkReservation *r)
 	r->payment_intent = isnull ? NULL : TextDatumGetCString(value);
 	r->tid = slot->tts_tid;
 	r->tuple = ExecCopySlotHeapTuple(slot);
+	/* a row just inserted comes from a virtual slot: its copy has no xmin */
+	r->xmin = TTS_IS_VIRTUAL(slot) ? GetCurrentTransactionId() : HeapTupleHeaderGetXmin(r->tuple->t_data);
 	/* the copy owns the text now */
 	r->room_type = heap_getattr(r->tuple, bk_column(BK_RESERVATION_ROOM_TYPE), desc, &isnull);
 }
@@ -228,10 +230,11 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 
 	newtuple = heap_modify_tuple_by_cols(r->tuple, desc, ncolumns + 1, attnums, newvalues, newnulls);
 	ExecStoreHeapTuple(newtuple, slot, true);
-	bk_direct_update_columns(d, BK_RESERVATION, &r->tid, r->tuple, slot, ncolumns + 1, attnums);
+	bk_direct_update_columns(d, BK_RESERVATION, &r->tid, r->xmin, slot, ncolumns + 1, attnums);
 	/* the row as written (a BEFORE trigger may have changed it) */
 	r->tid = slot->tts_tid;
 	r->tuple = ExecCopySlotHeapTuple(slot);
+	r->xmin = GetCurrentTransactionId();
 	r->state = bk_state_of(state_type,
 						   DatumGetObjectId(heap_getattr(r->tuple, bk_column(BK_RESERVATION_STATE),
 														 desc, &newnulls[0])));

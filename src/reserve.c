@@ -134,10 +134,12 @@ bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStay
 /*
  * bk_look_up_place_for_check_in is bk_look_up_place for a caller that
  * needs the time zone only to judge the check-in day
- * (bk_check_day_and_rules): a check-in two days or more after today in
- * UTC is after today in every time zone (none is a day or more from
- * UTC), so when the room type has no rules either, the property is not
- * read and time_zone is NULL.  The room type's row says the property
+ * (bk_check_day_and_rules): a check-in eight days or more after today in
+ * UTC is after today in every time zone PostgreSQL can take (the named
+ * ones lie within 14 hours of UTC, a POSIX one such as 'XYZ-100' that a
+ * DBA could put in the table by hand within 167 hours), so when the room
+ * type has no rules either, the property is not read and time_zone is
+ * NULL.  The room type's row says the property
  * exists (its foreign key); when there is none, the property is read to
  * say which of the two is unknown, as bk_look_up_place does.
  */
@@ -153,7 +155,7 @@ bk_look_up_place_for_check_in(BkDirect *d, const BkStayRequest *stay, Datum room
 		(void) look_up_property(d, stay->property_id);
 		bk_report_no_room_type(stay->property_id, stay->room_type);
 	}
-	if (place->has_rules || place->has_plan_rules || stay->check_in < utc_today + 2)
+	if (place->has_rules || place->has_plan_rules || stay->check_in < utc_today + 8)
 		place->time_zone = look_up_property(d, stay->property_id);
 	else
 		place->time_zone = NULL;

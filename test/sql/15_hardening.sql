@@ -278,6 +278,31 @@ DROP TABLE t.payment;
 DROP FUNCTION t.key(text);
 SELECT count(*) AS problems FROM booking.check_invariants();
 
+-- reserve_range locks its nights where its first read found them (2.0,
+-- bk_nights_lock_read); a DBA's AFTER INSERT trigger on the reservation,
+-- which fires in between, may have changed those nights itself: they are
+-- found again, and the reserve holds them as usual
+ALTER TABLE booking.inventory ADD COLUMN last_reserved date;
+CREATE FUNCTION t.touch_nights() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE booking.inventory SET last_reserved = current_date
+     WHERE property_id = NEW.property_id AND room_type = NEW.room_type
+       AND night >= NEW.check_in AND night < NEW.check_out;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER touch_nights AFTER INSERT ON booking.reservation
+    FOR EACH ROW EXECUTE FUNCTION t.touch_nights();
+SELECT state, rooms FROM booking.reserve_range(:x, 'A', current_date + 2, current_date + 4, guest_id => 'touched') AS r;
+SELECT night - current_date AS d, held, last_reserved = current_date AS touched
+  FROM booking.inventory WHERE property_id = :x AND night BETWEEN current_date + 2 AND current_date + 3
+ ORDER BY night;
+DROP TRIGGER touch_nights ON booking.reservation;
+DROP FUNCTION t.touch_nights();
+SELECT count(booking.cancel_reservation(reservation_id)) AS cancelled
+  FROM booking.reservation WHERE property_id = :x AND guest_id = 'touched';
+ALTER TABLE booking.inventory DROP COLUMN last_reserved;
+
 -- indexes (2.0, direct.c): a row the engine writes opens only the indexes
 -- it puts an entry in (a hold has no payment reference: the unique index
 -- on it is not even opened).  A DBA's BEFORE trigger could set such a
