@@ -202,6 +202,7 @@ extern DateADT bk_first_of_month(DateADT day);
 extern DateADT bk_next_month(DateADT first);
 extern Datum bk_base_plan_text(void);
 extern Datum bk_numeric_zero(void);
+extern Datum bk_max_price(void);
 extern Datum bk_cents_zero(void);
 extern Datum bk_hundredth(void);
 extern Numeric bk_round_cents(Numeric amount);
@@ -469,6 +470,7 @@ typedef struct BkDirect
 	bool		writes;
 	Relation	rels[BK_TABLE_COUNT];
 	ResultRelInfo *targets[BK_TABLE_COUNT];
+	const Oid  *index_oids[BK_TABLE_COUNT];	/* each target's indexes, as it was built */
 	Relation	indexes[BK_INDEX_COUNT];
 	EPQState	epqstate;
 	bool		epq_ready;

@@ -243,6 +243,41 @@ AttrNumber	bk_column_attnums[BK_COLUMN_COUNT];	/* read inline by bk_column (book
 static bool callback_registered = false;
 
 /*
+ * Units begun and not ended, and the memory of caches rebuilt while one
+ * was: a unit's ResultRelInfo points into its table's cache (the CHECK
+ * expressions, each index's IndexInfo), and a unit can begin inside
+ * another (a trigger that calls the engine) and rebuild a cache the outer
+ * one uses.  The old memory goes when no unit is left, or at the end of
+ * the transaction (a unit an error ended never ends).
+ */
+static int	active_units = 0;
+static List *retired_contexts = NIL;
+static bool xact_callback_registered = false;
+
+static void
+free_retired_contexts(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired_contexts)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(retired_contexts);
+	retired_contexts = NIL;
+}
+
+static void
+direct_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		active_units = 0;
+		free_retired_contexts();
+	}
+}
+
+/*
  * direct_relcache_callback forgets what it kept about a table when the
  * table or one of its indexes is invalidated (InvalidOid: everything).
  */
@@ -633,7 +668,18 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)
-		MemoryContextDelete(cache->context);
+	{
+		/* the unit building it is one; another may still point into it */
+		if (active_units > 1)
+		{
+			MemoryContextSetParent(cache->context, TopMemoryContext);
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			retired_contexts = lappend(retired_contexts, cache->context);
+			MemoryContextSwitchTo(old);
+		}
+		else
+			MemoryContextDelete(cache->context);
+	}
 	cache->context = context;
 	cache->relid = RelationGetRelid(rel);
 	/* an invalidation that came in while building means: build again next time */
@@ -651,6 +697,12 @@ void
 bk_direct_begin(BkDirect *d, bool writes)
 {
 	memset(d, 0, sizeof(*d));
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(direct_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	active_units++;
 	if (writes)
 	{
 		PreventCommandIfReadOnly("a booking write");
@@ -793,6 +845,7 @@ bk_direct_target(BkDirect *d, BkTable table)
 	rri->ri_NumIndices = cache->nindexes;
 	rri->ri_IndexRelationDescs = palloc0(sizeof(Relation) * Max(cache->nindexes, 1));
 	rri->ri_IndexRelationInfo = cache->index_info;
+	d->index_oids[table] = cache->index_oids;
 	d->estate->es_opened_result_relations =
 		lappend(d->estate->es_opened_result_relations, rri);
 	d->targets[table] = rri;
@@ -816,14 +869,15 @@ bk_direct_target(BkDirect *d, BkTable table)
  * DROP INDEX wait for.
  */
 static void
-open_indexes_for(BkDirect *d, ResultRelInfo *rri, BkTableCache *cache, TupleTableSlot *slot,
+open_indexes_for(BkDirect *d, BkTable table, ResultRelInfo *rri, TupleTableSlot *slot,
 				 bool skip_unmatched)
 {
 	ExprContext *econtext = NULL;
+	const Oid  *index_oids = d->index_oids[table];	/* as rri was built */
 
 	for (int i = 0; i < rri->ri_NumIndices; i++)
 	{
-		ExprState  *predicate = cache->index_info[i]->ii_PredicateState;
+		ExprState  *predicate = rri->ri_IndexRelationInfo[i]->ii_PredicateState;
 
 		if (rri->ri_IndexRelationDescs[i] != NULL)
 			continue;
@@ -837,7 +891,7 @@ open_indexes_for(BkDirect *d, ResultRelInfo *rri, BkTableCache *cache, TupleTabl
 			if (!ExecQual(predicate, econtext))
 				continue;
 		}
-		rri->ri_IndexRelationDescs[i] = index_open(cache->index_oids[i], RowExclusiveLock);
+		rri->ri_IndexRelationDescs[i] = index_open(index_oids[i], RowExclusiveLock);
 	}
 }
 
@@ -1053,7 +1107,7 @@ bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *ne
 															RelationGetDescr(rri->ri_RelationDesc),
 															&TTSOpsVirtual);
 	searchslot->tts_tid = *tid;
-	open_indexes_for(d, rri, &tables[table], newslot, tables[table].skip_unmatched_on_update);
+	open_indexes_for(d, table, rri, newslot, tables[table].skip_unmatched_on_update);
 	ExecSimpleRelationUpdate(rri, d->estate, &d->epqstate, searchslot, newslot);
 	ResetPerTupleExprContext(d->estate);
 }
@@ -1135,7 +1189,7 @@ bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot)
 														&slot->tts_isnull[attnum - 1]);
 		}
 	}
-	open_indexes_for(d, rri, cache, slot, cache->skip_unmatched_on_insert);
+	open_indexes_for(d, table, rri, slot, cache->skip_unmatched_on_insert);
 	ExecSimpleRelationInsert(rri, d->estate, slot);
 	ResetPerTupleExprContext(d->estate);
 }
@@ -1171,6 +1225,8 @@ bk_direct_end(BkDirect *d)
 	FreeExecutorState(d->estate);
 	PopActiveSnapshot();
 	d->estate = NULL;
+	if (active_units > 0 && --active_units == 0 && retired_contexts != NIL)
+		free_retired_contexts();
 }
 
 /*

@@ -66,7 +66,7 @@ bk_plans_check_prices(int64 property_id, const char *room_type, const char *root
 	args[2] = CStringGetTextDatum(root);
 	args[3] = DateADTGetDatum(first);
 	args[4] = DateADTGetDatum(end);
-	args[5] = NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE));
+	args[5] = bk_max_price();
 	bk_exec(&negative_derived_plan, args, nulls, 1);
 	if (SPI_processed > 0)
 		ereport(ERROR,

@@ -225,7 +225,7 @@ bk_plan_derive(const BkPlan *plan, Datum root_price, int64 property_id, const ch
 		price = bk_plan_step(price, plan->factor[i], plan->amount[i]);
 	if (bk_numeric_sign(price) < 0 ||
 		DatumGetBool(DirectFunctionCall2(numeric_gt, NumericGetDatum(price),
-										 NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
+										 bk_max_price())))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rate plan \"%s\" derives a price out of range for night %s",
@@ -447,7 +447,7 @@ numeric_arg(FunctionCallInfo fcinfo, int argno, const char *name, bool allow_neg
 	else if (numeric_is_nan(DatumGetNumeric(value)) || numeric_is_inf(DatumGetNumeric(value)) ||
 			 DatumGetBool(DirectFunctionCall2(numeric_gt,
 											  DirectFunctionCall1(numeric_abs, value),
-											  NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
+											  bk_max_price())))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a number from -%lld to %lld", name,

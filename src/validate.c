@@ -159,7 +159,7 @@ bk_validate_price(Datum price, const char *name)
 		!DatumGetBool(DirectFunctionCall2(numeric_lt, price,
 										  NumericGetDatum(int64_to_numeric(0)))) &&
 		!DatumGetBool(DirectFunctionCall2(numeric_gt, price,
-										  NumericGetDatum(int64_to_numeric(BOOKING_MAX_PRICE)))))
+										  bk_max_price())))
 		return;
 	/* a number of thousands of digits is shown by its start and its size */
 	shown = DatumGetCString(DirectFunctionCall1(numeric_out, price));

@@ -96,12 +96,44 @@ bk_base_plan_text(void)
 }
 
 /*
- * bk_numeric_zero is the numeric 0.
+ * made_once returns `value`, a numeric made in the caller's context, as a
+ * copy kept in TopMemoryContext at *kept (made on the first call).
+ */
+static Datum
+made_once(Numeric *kept, int64 value)
+{
+	if (*kept == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		*kept = int64_to_numeric(value);
+		MemoryContextSwitchTo(old);
+	}
+	return NumericGetDatum(*kept);
+}
+
+/*
+ * bk_numeric_zero is the numeric 0 (made once: the pricing loops compare
+ * with it and sum from it every night).
  */
 Datum
 bk_numeric_zero(void)
 {
-	return NumericGetDatum(int64_to_numeric(0));
+	static Numeric zero = NULL;
+
+	return made_once(&zero, 0);
+}
+
+/*
+ * bk_max_price is BOOKING_MAX_PRICE as a numeric (made once: every
+ * derived price is compared with it).
+ */
+Datum
+bk_max_price(void)
+{
+	static Numeric max_price = NULL;
+
+	return made_once(&max_price, BOOKING_MAX_PRICE);
 }
 
 /*

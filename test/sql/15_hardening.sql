@@ -303,6 +303,30 @@ SELECT count(booking.cancel_reservation(reservation_id)) AS cancelled
   FROM booking.reservation WHERE property_id = :x AND guest_id = 'touched';
 ALTER TABLE booking.inventory DROP COLUMN last_reserved;
 
+-- a trigger that calls the engine while the engine writes (a unit inside
+-- a unit), after an ANALYZE whose invalidation makes the inner call build
+-- the table's kept state again: the outer write still uses the state it
+-- began with (kept until no unit is left), and both succeed
+SELECT reservation_id AS nr FROM booking.reserve_range(:x, 'A', current_date + 4, current_date + 5,
+                                                       guest_id => 'nested', idempotency_key => 'nested-1') \gset
+CREATE FUNCTION t.nested_call() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.guest_id = 'outer' THEN
+        ANALYZE booking.reservation;
+        PERFORM booking.reserve_range(NEW.property_id, NEW.room_type, current_date + 4, current_date + 5,
+                                      guest_id => 'nested', idempotency_key => 'nested-1');
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER nested_call BEFORE INSERT ON booking.reservation
+    FOR EACH ROW EXECUTE FUNCTION t.nested_call();
+SELECT state, rooms FROM booking.reserve_range(:x, 'A', current_date + 4, current_date + 5, guest_id => 'outer');
+DROP TRIGGER nested_call ON booking.reservation;
+DROP FUNCTION t.nested_call();
+SELECT count(booking.cancel_reservation(reservation_id)) AS cancelled
+  FROM booking.reservation WHERE property_id = :x AND guest_id IN ('nested', 'outer') AND state = 'held';
+
 -- indexes (2.0, direct.c): a row the engine writes opens only the indexes
 -- it puts an entry in (a hold has no payment reference: the unique index
 -- on it is not even opened).  A DBA's BEFORE trigger could set such a
