@@ -9,8 +9,10 @@
  *    NOT NULL constraints are evaluated by ExecConstraints, row triggers
  *    (the state machine) fire, foreign keys are checked by their RI
  *    triggers at the end of the unit (but for the one of engine_fkeys, which
- *    the engine checks as its trigger would, without SPI), and every index
- *    is maintained.
+ *    the engine checks as its trigger would, without SPI, and the update
+ *    checks bk_direct_update_columns shows are not needed), and every index
+ *    a row has an entry in is maintained (open_indexes_for: the others are
+ *    not even opened).
  *
  * A unit of work (BkDirect) is what one SQL statement would be: it takes
  * a snapshot after a CommandCounterIncrement, as SPI does, so it sees
@@ -28,7 +30,10 @@
  * says it changed.  One limit: replacing a function that a CHECK
  * constraint calls does not invalidate the table, so a backend keeps the
  * compiled call until the table itself changes (booking's constraints
- * call only built-in operators).
+ * call only built-in operators).  The cache is built from copies of the
+ * table's trigger and foreign key lists (an invalidation taken in during
+ * the build frees the relcache's), and a rebuilt cache's old memory is
+ * kept while a unit that began before may still point into it.
  *
  * Row-level security and column privileges are not applied here: every
  * caller is a SECURITY DEFINER function running as the tables' owner.
