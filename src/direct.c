@@ -505,7 +505,10 @@ find_engine_fkey(BkTableCache *cache, Relation rel, TriggerDesc *triggers, List 
 static Oid
 engine_function_oid(const char *name)
 {
-	return LookupFuncName(list_make2(makeString("booking"), makeString(pstrdup(name))), 0, NULL, true);
+	List	   *qualified = list_make1(makeString(pstrdup("booking")));
+
+	qualified = lappend(qualified, makeString(pstrdup(name)));
+	return LookupFuncName(qualified, 0, NULL, true);
 }
 
 /*
