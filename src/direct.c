@@ -402,9 +402,9 @@ build_defaults(BkTableCache *cache, Relation rel)
 
 /*
  * build_trigger_when compiles the WHEN clause of every row trigger of the
- * table (`triggers`, a copy of its trigger list) as TriggerEnabled would (NEW as OUTER_VAR, OLD as INNER_VAR), so that a
- * unit does not parse and compile them again for each call.  Runs in the
- * cache's memory context.
+ * table (`triggers`, a copy of its trigger list) as TriggerEnabled would
+ * (NEW as OUTER_VAR, OLD as INNER_VAR), so that a unit does not parse and
+ * compile them again for each call.  Runs in the cache's memory context.
  */
 static void
 build_trigger_when(BkTableCache *cache, TriggerDesc *triggers)
@@ -547,21 +547,22 @@ engine_before_triggers_only(TriggerDesc *triggers, int16 event)
 
 /*
  * find_key_checks records the RI update triggers of the table's foreign
- * keys (`triggers` and `fkeys`, copies of its lists)
- * that bk_direct_update_columns may leave out, with their columns: those
+ * keys (`triggers` and `fkeys`, copies of its lists) that
+ * bk_direct_update_columns may leave out, with their columns: those
  * of a constraint that is not deferrable (its insert was checked at the
  * end of the inserting statement).  None when the table has a BEFORE
- * UPDATE row trigger other than the state machine's (a trigger that could
- * change a key column the engine does not set).  Runs in the cache's
- * memory context.
+ * UPDATE row trigger other than the engine's own
+ * (`engine_update_triggers_only` false: a trigger that could change a key
+ * column the engine does not set).  Runs in the cache's memory context.
  */
 static void
-find_key_checks(BkTableCache *cache, TriggerDesc *triggers, List *fkeys)
+find_key_checks(BkTableCache *cache, TriggerDesc *triggers, List *fkeys,
+				bool engine_update_triggers_only)
 {
 	ListCell   *lc;
 
 	cache->nkey_checks = 0;
-	if (triggers == NULL || !engine_before_triggers_only(triggers, TRIGGER_TYPE_UPDATE))
+	if (triggers == NULL || !engine_update_triggers_only)
 		return;
 	cache->key_check_triggers = palloc(sizeof(Oid) * triggers->numtriggers);
 	cache->key_check_nkeys = palloc(sizeof(int16) * triggers->numtriggers);
@@ -604,6 +605,7 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	int			i = 0;
 	uint32		invalidations = cache->invalidations;
 	bool		generated;
+	bool		engine_update_triggers_only;
 	TriggerDesc *triggers;
 	List	   *fkeys;
 
@@ -667,12 +669,13 @@ build_table_cache(BkTableCache *cache, Relation rel)
 	build_defaults(cache, rel);
 	cache->unsupported_trigger = find_unsupported_trigger(triggers);
 	build_trigger_when(cache, triggers);
+	engine_update_triggers_only = engine_before_triggers_only(triggers, TRIGGER_TYPE_UPDATE);
 	find_engine_fkey(cache, rel, triggers, fkeys);
-	find_key_checks(cache, triggers, fkeys);
+	find_key_checks(cache, triggers, fkeys, engine_update_triggers_only);
 	/* a stored generated column is computed after open_indexes_for looks */
 	generated = constr != NULL && constr->has_generated_stored;
 	cache->skip_unmatched_on_insert = !generated && engine_before_triggers_only(triggers, TRIGGER_TYPE_INSERT);
-	cache->skip_unmatched_on_update = !generated && engine_before_triggers_only(triggers, TRIGGER_TYPE_UPDATE);
+	cache->skip_unmatched_on_update = !generated && engine_update_triggers_only;
 	MemoryContextSwitchTo(old);
 
 	if (cache->context != NULL)

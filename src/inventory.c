@@ -71,6 +71,22 @@ scan_nights(BkDirect *d, int64 property_id, Datum room_type,
 }
 
 /*
+ * read_counts fills a night's units, held, booked, overbooked and blocked
+ * from the inventory row in `slot` (the 2.0 counts 0 on an older schema).
+ */
+static void
+read_counts(TupleTableSlot *slot, BkNight *night)
+{
+	night->units = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_INVENTORY_UNITS)));
+	night->held = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_INVENTORY_HELD)));
+	night->booked = DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_INVENTORY_BOOKED)));
+	night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
+		DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
+	night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
+		DatumGetInt32(bk_direct_get_notnull(slot, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+}
+
+/*
  * lock_night locks the inventory row `tid`, found in the unit's snapshot
  * (or, `found_earlier`, by an earlier unit of the call: then `wait` is
  * LockWaitBlock) as night `day` of the room type, and records its newest
@@ -104,13 +120,7 @@ lock_night(BkDirect *d, ItemPointer tid, int64 property_id, Datum room_type, Dat
 	night->night = day;
 	night->tid = locked->tts_tid;
 	night->tuple = ExecCopySlotHeapTuple(locked);
-	night->units = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_UNITS)));
-	night->held = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_HELD)));
-	night->booked = DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BOOKED)));
-	night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
-		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
-	night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
-		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+	read_counts(locked, night);
 	/* deformed already: blocked comes after it */
 	night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
 		DatumGetInt32(bk_direct_get_notnull(locked, bk_column(BK_INVENTORY_WAITING))) : 0;
@@ -223,13 +233,7 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 
 		night->night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
 		night->tid = found->tts_tid;
-		night->units = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_UNITS)));
-		night->held = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_HELD)));
-		night->booked = DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BOOKED)));
-		night->overbooked = bk_has_column(BK_INVENTORY_OVERBOOKED) ?
-			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_OVERBOOKED))) : 0;
-		night->blocked = bk_has_column(BK_INVENTORY_BLOCKED) ?
-			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_BLOCKED))) : 0;
+		read_counts(found, night);
 		night->waiting = 0;		/* not read here */
 		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
 	}
