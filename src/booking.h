@@ -350,6 +350,7 @@ typedef enum BkIndex
 {
 	BK_PROPERTY_PKEY,
 	BK_ROOM_TYPE_PKEY,
+	BK_ROOM_TYPE_PLANS_IDX,		/* 2.0: room types with plans or plan rules */
 	BK_INVENTORY_PKEY,
 	BK_RESERVATION_PKEY,
 	BK_RESERVATION_LIVE_HOLDS_IDX,
@@ -359,6 +360,7 @@ typedef enum BkIndex
 	BK_EVENT_UNPUBLISHED_IDX,	/* 1.1 */
 	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
+	BK_ROOM_CALENDAR_CITY_MONTH_IDX,	/* 1.1: search's walk of a city */
 	BK_NIGHT_PRICES_PKEY,		/* 2.0 */
 	BK_RATE_PLAN_PKEY,			/* 2.0 */
 	BK_RATE_PKEY,				/* 2.0 */
@@ -424,7 +426,15 @@ typedef enum BkColumn
 	BK_EVENT_FIRST_NIGHT,
 	BK_EVENT_END_NIGHT,
 	BK_EVENT_FREE_DELTA,
+	BK_ROOM_CALENDAR_PROPERTY_ID,
+	BK_ROOM_CALENDAR_ROOM_TYPE,
+	BK_ROOM_CALENDAR_MONTH,
+	BK_ROOM_CALENDAR_PROPERTY_NAME,
+	BK_ROOM_CALENDAR_TIME_ZONE,
+	BK_ROOM_CALENDAR_MAX_GUESTS,
+	BK_ROOM_CALENDAR_HAS_RULES,
 	BK_ROOM_CALENDAR_FREE,
+	BK_ROOM_CALENDAR_PRICE,
 	BK_NIGHT_PRICES_RESERVATION_ID,
 	BK_NIGHT_PRICES_FIRST_NIGHT,
 	BK_NIGHT_PRICES_PRICES,
@@ -468,6 +478,7 @@ typedef struct BkDirect
 	Snapshot	snapshot;
 	CommandId	cid;
 	bool		writes;
+	bool		reader;			/* bk_direct_begin_read: the caller's snapshot */
 	Relation	rels[BK_TABLE_COUNT];
 	ResultRelInfo *targets[BK_TABLE_COUNT];
 	const Oid  *index_oids[BK_TABLE_COUNT];	/* each target's indexes, as it was built */
@@ -485,6 +496,7 @@ typedef struct BkDirect
 extern Oid	bk_table_oid(BkTable table);
 extern Oid	bk_index_oid(BkIndex index);
 extern void bk_direct_begin(BkDirect *d, bool writes);
+extern void bk_direct_begin_read(BkDirect *d);
 extern Relation bk_direct_relation(BkDirect *d, BkTable table);
 extern ResultRelInfo *bk_direct_target(BkDirect *d, BkTable table);
 extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind);

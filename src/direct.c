@@ -123,6 +123,7 @@ typedef struct BkIndexCache
 static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_PROPERTY_PKEY] = {"property_pkey"},
 	[BK_ROOM_TYPE_PKEY] = {"room_type_pkey"},
+	[BK_ROOM_TYPE_PLANS_IDX] = {"room_type_plans_idx"},
 	[BK_INVENTORY_PKEY] = {"inventory_pkey"},
 	[BK_RESERVATION_PKEY] = {"reservation_pkey"},
 	[BK_RESERVATION_LIVE_HOLDS_IDX] = {"reservation_live_holds_idx"},
@@ -132,6 +133,7 @@ static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx"},
 	[BK_EVENT_UNPUBLISHED_XID_IDX] = {"event_unpublished_xid_idx"},
 	[BK_ROOM_CALENDAR_PKEY] = {"room_calendar_pkey"},
+	[BK_ROOM_CALENDAR_CITY_MONTH_IDX] = {"room_calendar_city_month_idx"},
 	[BK_NIGHT_PRICES_PKEY] = {"reservation_night_prices_pkey"},
 	[BK_RATE_PLAN_PKEY] = {"rate_plan_pkey"},
 	[BK_RATE_PKEY] = {"rate_pkey"},
@@ -239,7 +241,15 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_EVENT_FIRST_NIGHT] = {BK_EVENT, "first_night"},
 	[BK_EVENT_END_NIGHT] = {BK_EVENT, "end_night"},
 	[BK_EVENT_FREE_DELTA] = {BK_EVENT, "free_delta"},
+	[BK_ROOM_CALENDAR_PROPERTY_ID] = {BK_ROOM_CALENDAR, "property_id"},
+	[BK_ROOM_CALENDAR_ROOM_TYPE] = {BK_ROOM_CALENDAR, "room_type"},
+	[BK_ROOM_CALENDAR_MONTH] = {BK_ROOM_CALENDAR, "month"},
+	[BK_ROOM_CALENDAR_PROPERTY_NAME] = {BK_ROOM_CALENDAR, "property_name"},
+	[BK_ROOM_CALENDAR_TIME_ZONE] = {BK_ROOM_CALENDAR, "time_zone"},
+	[BK_ROOM_CALENDAR_MAX_GUESTS] = {BK_ROOM_CALENDAR, "max_guests"},
+	[BK_ROOM_CALENDAR_HAS_RULES] = {BK_ROOM_CALENDAR, "has_rules"},
 	[BK_ROOM_CALENDAR_FREE] = {BK_ROOM_CALENDAR, "free"},
+	[BK_ROOM_CALENDAR_PRICE] = {BK_ROOM_CALENDAR, "price"},
 };
 
 /* Their attribute numbers in the tables as they are now (0: unknown) */
@@ -698,6 +708,22 @@ build_table_cache(BkTableCache *cache, Relation rel)
 }
 
 /*
+ * unit_started counts a unit in (active_units, until bk_direct_end), and
+ * registers the callback that frees what the units leave at the end of
+ * the transaction.
+ */
+static void
+unit_started(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(direct_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	active_units++;
+}
+
+/*
  * bk_direct_begin starts a unit of work: a snapshot that sees everything
  * the transaction did before (a new one under READ COMMITTED), a command
  * id for this unit's writes, and an executor state.  `writes` says
@@ -708,12 +734,7 @@ void
 bk_direct_begin(BkDirect *d, bool writes)
 {
 	memset(d, 0, sizeof(*d));
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(direct_xact_callback, NULL);
-		xact_callback_registered = true;
-	}
-	active_units++;
+	unit_started();
 	if (writes)
 	{
 		PreventCommandIfReadOnly("a booking write");
@@ -731,6 +752,26 @@ bk_direct_begin(BkDirect *d, bool writes)
 		d->estate->es_output_cid = GetCurrentCommandId(true);
 		AfterTriggerBeginQuery();
 	}
+	d->cid = d->estate->es_output_cid;
+}
+
+/*
+ * bk_direct_begin_read starts a unit that only reads, in the snapshot of
+ * the query that called the function (the one SPI's read-only statements
+ * run in, bk_connect_read_only), so that what it reads and what those
+ * statements read are one state: search reads the calendar this way and
+ * the changes not folded into it through SPI.  No command counter
+ * increment: a reader is STABLE.
+ */
+void
+bk_direct_begin_read(BkDirect *d)
+{
+	memset(d, 0, sizeof(*d));
+	unit_started();
+	d->reader = true;
+	d->snapshot = GetActiveSnapshot();
+	d->estate = CreateExecutorState();
+	d->estate->es_snapshot = d->snapshot;
 	d->cid = d->estate->es_output_cid;
 }
 
@@ -1234,7 +1275,8 @@ bk_direct_end(BkDirect *d)
 		if (d->rels[t] != NULL)
 			table_close(d->rels[t], NoLock);
 	FreeExecutorState(d->estate);
-	PopActiveSnapshot();
+	if (!d->reader)
+		PopActiveSnapshot();
 	d->estate = NULL;
 	if (active_units > 0 && --active_units == 0 && retired_contexts != NIL)
 		free_retired_contexts();

@@ -22,11 +22,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/numeric.h"
 #include "utils/varlena.h"
 
@@ -35,28 +40,8 @@
 PG_FUNCTION_INFO_V1(booking_search);
 
 /*
- * The calendar rows of the city's room types that take $4 guests per room
- * (search's guests spread over its rooms, rounded up: so rooms *
- * max_guests >= guests, reserve_range's max_guests rule), for the
- * months the stay [$2, $3) touches, at properties whose local today is not
- * after check-in; grouped by room type (byte order is enough to group, and
- * cheaper than the collation's), months in order.
- */
-static BookingPlan search_rows_plan = {
-	"SELECT c.property_id, c.property_name, c.room_type, c.month, c.free, c.price,"
-	"       c.has_rules, c.time_zone"
-	"  FROM booking.room_calendar c"
-	" WHERE c.city OPERATOR(pg_catalog.=) $1"
-	"   AND c.month OPERATOR(pg_catalog.>=) $5 AND c.month OPERATOR(pg_catalog.<) $3"
-	"   AND c.max_guests OPERATOR(pg_catalog.>=) $4"
-	"   AND (pg_catalog.statement_timestamp() AT TIME ZONE c.time_zone)::date OPERATOR(pg_catalog.<=) $2"
-	" ORDER BY c.property_id, c.room_type COLLATE \"C\", c.month",
-	5, {TEXTOID, DATEOID, DATEOID, INT4OID, DATEOID}
-};
-
-/*
  * The rate plans of the offers' room types ($1: their properties) that
- * have plans or plan rules (2.0), in the order of search_rows_plan: a
+ * have plans or plan rules (2.0), in the order of month_share_cmp: a
  * row per plan, or one row
  * with a NULL plan for a room type with plan rules and no plan; for a plan
  * priced by set_rates, its prices of the stay's nights [$2, $3) in night
@@ -92,7 +77,7 @@ typedef struct Offer
 	int32		min_available;
 	Datum		total_price;	/* numeric */
 	bool		has_rules;
-	char	   *time_zone;
+	const char *time_zone;
 	Datum	   *night_prices;	/* BASE's price of each night (numeric) */
 	Datum		plan_code;		/* text: the plan offered */
 	bool		dropped;		/* no plan of it can be sold */
@@ -155,6 +140,35 @@ typedef struct Pending
 } Pending;
 
 /*
+ * month_prices puts the prices of days first .. last - 1 (0-based) of a
+ * calendar row's price array (numeric[]) into prices[], pointers into the
+ * array, and returns how many it found (fewer when the array is shorter).
+ * It steps over the days before `first` without taking them apart: a stay
+ * needs a few of a month's days, and deconstruct_array took all of them.
+ */
+static int
+month_prices(ArrayType *price, int first, int last, Datum *prices)
+{
+	int			n = ArrayGetNItems(ARR_NDIM(price), ARR_DIMS(price));
+	char	   *element = ARR_DATA_PTR(price);
+	int			found = 0;
+
+	if (ARR_ELEMTYPE(price) != NUMERICOID || ARR_HASNULL(price))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a room calendar row's prices are not a numeric[] without NULLs"),
+				 errhint("Run booking.rebuild_calendar() to recompute the calendar.")));
+	for (int day = 0; day < Min(last, n); day++)
+	{
+		if (day >= first)
+			prices[found++] = PointerGetDatum(element);
+		element = att_addlength_pointer(element, -1, element);
+		element = (char *) att_align_nominal(element, TYPALIGN_INT);
+	}
+	return found;
+}
+
+/*
  * tally_month adds the stay's days of one calendar row to a tally, with
  * the changes not folded into the row yet.
  */
@@ -167,12 +181,12 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	int			ndays = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
 	int			first = Max(check_in - month, 0);
 	int			last = Min(check_out - month, ndays);	/* exclusive */
-	Datum	   *prices;
+	Datum		prices[31];		/* a month's days at most */
 	int			nprices;
 
 	if (last <= first)
 		return;
-	deconstruct_array(price, NUMERICOID, -1, false, TYPALIGN_INT, &prices, NULL, &nprices);
+	nprices = first + month_prices(price, first, Min(last, first + lengthof(prices)), prices);
 	for (int d = first; d < last && d < nprices; d++)
 	{
 		int32		free_units = days[d];
@@ -183,21 +197,208 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,
 												 room_type, month + d);
 		if (tally->nights < check_out - check_in)
-			tally->prices[tally->nights] = prices[d];
+			tally->prices[tally->nights] = datumCopy(prices[d - first], false, -1);
 		tally->nights++;
 		tally->min_free = Min(tally->min_free, free_units);
-		tally->price_sum = DirectFunctionCall2(numeric_add, tally->price_sum, prices[d]);
+		tally->price_sum = DirectFunctionCall2(numeric_add, tally->price_sum, prices[d - first]);
 	}
 }
 
 /*
- * offer_cmp orders offers by total_price, property_id, room_type.
+ * text_cmp_c compares two texts byte by byte, as ORDER BY ... COLLATE "C".
+ */
+static int
+text_cmp_c(Datum a, Datum b)
+{
+	int			la = VARSIZE_ANY_EXHDR(a);
+	int			lb = VARSIZE_ANY_EXHDR(b);
+	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+
+	if (c != 0)
+		return c;
+	return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+/*
+ * add_tally adds the tally of a room type's next month to the one of its
+ * months before.
+ */
+static void
+add_tally(Tally *into, const Tally *more, int32 nights)
+{
+	for (int i = 0; i < more->nights && into->nights + i < nights; i++)
+		into->prices[into->nights + i] = more->prices[i];
+	into->nights += more->nights;
+	into->min_free = Min(into->min_free, more->min_free);
+	into->price_sum = DirectFunctionCall2(numeric_add, into->price_sum, more->price_sum);
+}
+
+/*
+ * One calendar row's share of the stay: its nights of [check_in,
+ * check_out), tallied as the row is read (read_city_months).
+ */
+typedef struct MonthShare
+{
+	int64		property_id;
+	Datum		room_type;		/* text */
+	DateADT		month;
+	Datum		property_name;	/* text */
+	bool		has_rules;
+	const char *time_zone;
+	Tally		tally;
+} MonthShare;
+
+/*
+ * The local today of the time zones one call met: a city's properties
+ * share a few, and finding a zone by name costs more than the row.
+ */
+#define KNOWN_ZONES 8
+typedef struct KnownZones
+{
+	int			n;
+	text	   *zones[KNOWN_ZONES];
+	char	   *names[KNOWN_ZONES];
+	DateADT		todays[KNOWN_ZONES];
+} KnownZones;
+
+/*
+ * zone_today returns the date it is now in time zone `zone` (text), and
+ * its name in *name.
+ */
+static DateADT
+zone_today(KnownZones *known, Datum zone, const char **name)
+{
+	text	   *t = DatumGetTextPP(zone);
+	char	   *zone_name;
+	DateADT		today;
+
+	for (int i = 0; i < known->n; i++)
+		if (VARSIZE_ANY_EXHDR(known->zones[i]) == VARSIZE_ANY_EXHDR(t) &&
+			memcmp(VARDATA_ANY(known->zones[i]), VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) == 0)
+		{
+			*name = known->names[i];
+			return known->todays[i];
+		}
+	zone_name = text_to_cstring(t);
+	today = bk_local_today(zone_name);
+	if (known->n < KNOWN_ZONES)
+	{
+		known->zones[known->n] = (text *) PG_DETOAST_DATUM_COPY(zone);
+		known->names[known->n] = zone_name;
+		known->todays[known->n] = today;
+		known->n++;
+	}
+	*name = zone_name;
+	return today;
+}
+
+/*
+ * month_share_cmp orders month shares (pointers to them) by property_id, room_type (byte
+ * order: enough to group them, and the order choose_plans reads plans in),
+ * month.
+ */
+static int
+month_share_cmp(const void *a, const void *b)
+{
+	const MonthShare *x = *(MonthShare *const *) a;
+	const MonthShare *y = *(MonthShare *const *) b;
+	int			c;
+
+	if (x->property_id != y->property_id)
+		return x->property_id < y->property_id ? -1 : 1;
+	c = text_cmp_c(x->room_type, y->room_type);
+	if (c != 0)
+		return c;
+	return x->month < y->month ? -1 : (x->month > y->month ? 1 : 0);
+}
+
+/*
+ * read_city_months reads the calendar rows of `city`'s room types that
+ * take `guests` per room, for the months the stay [check_in, check_out)
+ * touches, at properties whose local today is not after check-in, and
+ * tallies each row's nights of the stay with the changes not folded into
+ * it yet (`pending`).  Without SPI: a walk of room_calendar_city_month_idx
+ * in the snapshot of the calling query (the one `pending` was read in),
+ * each row tallied where it lies, only its share kept; returns pointers
+ * to the shares sorted by month_share_cmp, *nshares of them.  (Through SPI the rows
+ * were copied twice, sorted whole, and every row's time zone looked up
+ * by name: three quarters of a search.)
+ */
+static MonthShare **
+read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
+				 const Pending *pending, int *nshares)
+{
+	BkDirect	d;
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	TupleTableSlot *row;
+	KnownZones	known = {0};
+	int32		nights = check_out - check_in;
+	int			capacity = 256;
+	int			n = 0;
+	MonthShare *shares = palloc(sizeof(MonthShare) * capacity);
+	MonthShare **sorted;
+
+	bk_direct_begin_read(&d);
+	row = bk_direct_slot(&d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_TEXTEQ, city);
+	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE,
+				DateADTGetDatum(bk_first_of_month(check_in)));
+	ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(check_out));
+	scan = bk_direct_scan(&d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_CITY_MONTH_IDX, keys, 3);
+	while (index_getnext_slot(scan, ForwardScanDirection, row))
+	{
+		MonthShare *share;
+		const char *zone;
+
+		if (DatumGetInt32(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_MAX_GUESTS))) < guests)
+			continue;
+		if (zone_today(&known, bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_TIME_ZONE)),
+					   &zone) > check_in)
+			continue;			/* check-in is already past there */
+		if (n == capacity)
+		{
+			capacity *= 2;
+			shares = repalloc(shares, sizeof(MonthShare) * capacity);
+		}
+		share = &shares[n++];
+		share->property_id = DatumGetInt64(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PROPERTY_ID)));
+		share->room_type = datumCopy(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_ROOM_TYPE)),
+									 false, -1);
+		share->month = DatumGetDateADT(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_MONTH)));
+		share->property_name = datumCopy(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PROPERTY_NAME)),
+										 false, -1);
+		share->has_rules = DatumGetBool(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_HAS_RULES)));
+		share->time_zone = zone;
+		share->tally.nights = 0;
+		share->tally.min_free = PG_INT32_MAX;
+		share->tally.price_sum = bk_numeric_zero();
+		share->tally.prices = palloc(sizeof(Datum) * nights);
+		tally_month(&share->tally, share->month,
+					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_FREE))),
+					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PRICE))),
+					check_in, check_out, pending, share->property_id, share->room_type);
+	}
+	index_endscan(scan);
+	ExecClearTuple(row);
+	bk_direct_end(&d);
+	sorted = palloc(sizeof(MonthShare *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		sorted[i] = &shares[i];
+	qsort(sorted, n, sizeof(MonthShare *), month_share_cmp);
+	*nshares = n;
+	return sorted;
+}
+
+/*
+ * offer_cmp orders offers (pointers to them) by total_price, property_id,
+ * room_type.
  */
 static int
 offer_cmp(const void *a, const void *b)
 {
-	const Offer *x = a;
-	const Offer *y = b;
+	const Offer *x = *(Offer *const *) a;
+	const Offer *y = *(Offer *const *) b;
 	int			c = DatumGetInt32(DirectFunctionCall2(numeric_cmp, x->total_price, y->total_price));
 
 	if (c != 0)
@@ -218,21 +419,6 @@ static int32
 guests_per_room(int64 guests, int32 rooms)
 {
 	return (int32) Min((guests + rooms - 1) / rooms, PG_INT32_MAX);
-}
-
-/*
- * text_cmp_c compares two texts byte by byte, as ORDER BY ... COLLATE "C".
- */
-static int
-text_cmp_c(Datum a, Datum b)
-{
-	int			la = VARSIZE_ANY_EXHDR(a);
-	int			lb = VARSIZE_ANY_EXHDR(b);
-	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
-
-	if (c != 0)
-		return c;
-	return la < lb ? -1 : (la > lb ? 1 : 0);
 }
 
 /*
@@ -447,29 +633,69 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 }
 
 /*
- * choose_plans reads the plans of the offers' room types (one query,
- * through room_type_plans_idx for the offers' properties only) and gives
- * every offer (in search_rows_plan's order) its plan.
+ * properties_with_plans keeps of the `n` properties in `ids` (ascending)
+ * those that have a room type with plans or plan rules, in order, and
+ * returns how many: a walk of room_type_plans_idx, which holds only such
+ * room types (few, often none), without SPI.  The plans query is then
+ * planned for those alone, or not run: planning it for every property of
+ * a city was a quarter of a search.
+ */
+static int
+properties_with_plans(int64 *ids, int n)
+{
+	BkDirect	d;
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *row;
+	int			kept = 0;
+
+	bk_direct_begin_read(&d);
+	row = bk_direct_slot(&d, BK_ROOM_TYPE, BK_SLOT_FOUND);
+	ScanKeyEntryInitialize(&key, SK_SEARCHARRAY, 1, BTEqualStrategyNumber, InvalidOid, InvalidOid,
+						   F_INT8EQ, bk_int8_array(ids, n));
+	scan = bk_direct_scan(&d, BK_ROOM_TYPE, BK_ROOM_TYPE_PLANS_IDX, &key, 1);
+	while (index_getnext_slot(scan, ForwardScanDirection, row))
+	{
+		int64		property_id = DatumGetInt64(bk_direct_get_notnull(row, bk_column(BK_ROOM_TYPE_PROPERTY_ID)));
+
+		/* in property order: each property once */
+		if (kept == 0 || ids[kept - 1] != property_id)
+			ids[kept++] = property_id;
+	}
+	index_endscan(scan);
+	ExecClearTuple(row);
+	bk_direct_end(&d);
+	return kept;
+}
+
+/*
+ * choose_plans reads the plans of the offers' room types (one query, for
+ * the offers' properties that have any: properties_with_plans) and gives
+ * every offer (in month_share_cmp's order) its plan.
  */
 static void
 choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
 {
 	Datum		args[3];
-	RoomPlans  *rooms;
-	int			nrooms;
+	RoomPlans  *rooms = NULL;
+	int			nrooms = 0;
 	int			next = 0;
 	int64	   *property_ids = palloc(sizeof(int64) * Max(noffers, 1));
 	int			nproperties = 0;
 
-	/* the offers' properties, each once (offers come grouped by property) */
+	/* the offers' properties, each once (offers come sorted by property) */
 	for (int i = 0; i < noffers; i++)
 		if (nproperties == 0 || property_ids[nproperties - 1] != offers[i].property_id)
 			property_ids[nproperties++] = offers[i].property_id;
-	args[0] = bk_int8_array(property_ids, nproperties);
-	args[1] = DateADTGetDatum(ask->check_in);
-	args[2] = DateADTGetDatum(ask->check_out);
-	bk_exec(&search_plans_plan, args, NULL, 0);
-	nrooms = read_room_plans(ask->nights, &rooms);
+	nproperties = properties_with_plans(property_ids, nproperties);
+	if (nproperties > 0)
+	{
+		args[0] = bk_int8_array(property_ids, nproperties);
+		args[1] = DateADTGetDatum(ask->check_in);
+		args[2] = DateADTGetDatum(ask->check_out);
+		bk_exec(&search_plans_plan, args, NULL, 0);
+		nrooms = read_room_plans(ask->nights, &rooms);
+	}
 	for (int i = 0; i < noffers; i++)
 	{
 		Offer	   *offer = &offers[i];
@@ -506,14 +732,14 @@ booking_search(PG_FUNCTION_ARGS)
 	int32		nights;
 	char	   *rate_plan = NULL;
 	bool		with_plans;
-	Datum		args[5];
 	Datum		rooms_numeric;
 	Offer	   *offers;
-	Datum	   *night_prices;
+	Offer	  **sorted;
+	MonthShare **shares;
+	int			nshares;
+	int			share = 0;
 	int			noffers = 0;
 	int			nresults = 0;
-	uint64		nrows;
-	uint64		row = 0;
 	Pending		pending;
 
 	(void) bk_text_arg(fcinfo, 0, "city", BOOKING_MAX_NAME_BYTES, true, false);
@@ -545,48 +771,30 @@ booking_search(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	pending.deltas = bk_calendar_pending(check_in, check_out, 0, &pending.n);
-	args[0] = PG_GETARG_DATUM(0);
-	args[1] = DateADTGetDatum(check_in);
-	args[2] = DateADTGetDatum(check_out);
-	args[3] = Int32GetDatum(guests_per_room((int64) guests + children, rooms));
-	args[4] = DateADTGetDatum(bk_first_of_month(check_in));
-	bk_exec(&search_rows_plan, args, NULL, 0);
-	nrows = SPI_processed;
-	offers = palloc(sizeof(Offer) * Max(nrows, 1));
-	/* the nights' prices of each offer: pointers into the rows read */
-	night_prices = palloc(sizeof(Datum) * nights * Max(nrows, 1));
+	shares = read_city_months(PG_GETARG_DATUM(0), check_in, check_out,
+							  guests_per_room((int64) guests + children, rooms), &pending, &nshares);
+	offers = palloc(sizeof(Offer) * Max(nshares, 1));
 
-	/* one pass over the rows, a room type's months together */
-	while (row < nrows)
+	/* a room type's months come together, in order: add them up */
+	while (share < nshares)
 	{
-		int64		property_id = bk_get_int64(row, 1);
-		Datum		room_type = bk_get_notnull(row, 3);
-		Tally		tally = {0, PG_INT32_MAX, DirectFunctionCall1(int4_numeric, Int32GetDatum(0)),
-		&night_prices[(Size) noffers * nights]};
-		uint64		first_row = row;
+		MonthShare *first = shares[share];
+		Tally		tally = first->tally;
 
-		for (; row < nrows; row++)
-		{
-			if (row > first_row &&
-				(bk_get_int64(row, 1) != property_id ||
-				 !bk_same_text(bk_get_notnull(row, 3), room_type)))
-				break;
-			tally_month(&tally, DatumGetDateADT(bk_get_notnull(row, 4)),
-						DatumGetArrayTypeP(bk_get_notnull(row, 5)),
-						DatumGetArrayTypeP(bk_get_notnull(row, 6)),
-						check_in, check_out, &pending, property_id, room_type);
-		}
+		for (share++; share < nshares && shares[share]->property_id == first->property_id &&
+			 text_cmp_c(shares[share]->room_type, first->room_type) == 0; share++)
+			add_tally(&tally, &shares[share]->tally, nights);
 		if (tally.nights == nights && tally.min_free >= rooms)
 		{
 			Offer	   *offer = &offers[noffers++];
 
-			offer->property_id = property_id;
-			offer->property_name = SPI_datumTransfer(bk_get_notnull(first_row, 2), false, -1);
-			offer->room_type = SPI_datumTransfer(room_type, false, -1);
+			offer->property_id = first->property_id;
+			offer->property_name = first->property_name;
+			offer->room_type = first->room_type;
 			offer->min_available = tally.min_free;
 			offer->total_price = DirectFunctionCall2(numeric_mul, tally.price_sum, rooms_numeric);
-			offer->has_rules = DatumGetBool(bk_get_notnull(first_row, 7));
-			offer->time_zone = TextDatumGetCString(bk_get_notnull(first_row, 8));
+			offer->has_rules = first->has_rules;
+			offer->time_zone = first->time_zone;
 			offer->night_prices = tally.prices;
 			offer->plan_code = (Datum) 0;
 			offer->dropped = false;
@@ -605,10 +813,13 @@ booking_search(PG_FUNCTION_ARGS)
 		noffers = kept;
 	}
 
-	qsort(offers, noffers, sizeof(Offer), offer_cmp);
+	sorted = palloc(sizeof(Offer *) * Max(noffers, 1));
+	for (int i = 0; i < noffers; i++)
+		sorted[i] = &offers[i];
+	qsort(sorted, noffers, sizeof(Offer *), offer_cmp);
 	for (int i = 0; i < noffers && nresults < max_results; i++)
 	{
-		Offer	   *offer = &offers[i];
+		Offer	   *offer = sorted[i];
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
