@@ -14,11 +14,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/stratnum.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 
 #include "booking.h"
 
@@ -47,16 +50,6 @@ static BookingPlan pending_plan = {
 	"                   AND ($3::bigint IS NULL OR e.property_id OPERATOR(pg_catalog.=) $3)) b(property_id, room_type, first_night, end_night, free_delta)"
 	"  WHERE b.first_night OPERATOR(pg_catalog.<) $2 AND b.end_night OPERATOR(pg_catalog.>) $1",
 	3, {DATEOID, DATEOID, INT8OID}
-};
-
-/* A property's calendar rows of the months from $2 to before $3. */
-static BookingPlan month_rows_plan = {
-	"SELECT c.room_type, c.month, c.free, c.price"
-	"  FROM booking.room_calendar c"
-	" WHERE c.property_id OPERATOR(pg_catalog.=) $1"
-	"   AND c.month OPERATOR(pg_catalog.>=) $2 AND c.month OPERATOR(pg_catalog.<) $3"
-	" ORDER BY c.room_type, c.month",
-	3, {INT8OID, DATEOID, DATEOID}
 };
 
 /*
@@ -205,9 +198,30 @@ bk_calendar_off_sale(int32 free)
 }
 
 /*
+ * property_exists says whether the property is there, in the unit's
+ * snapshot: a look at its primary key, without SPI.
+ */
+static bool
+property_exists(BkDirect *d, int64 property_id)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *found = bk_direct_slot(d, BK_PROPERTY, BK_SLOT_FOUND);
+	bool		exists;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	scan = bk_direct_scan(d, BK_PROPERTY, BK_PROPERTY_PKEY, &key, 1);
+	exists = index_getnext_slot(scan, ForwardScanDirection, found);
+	index_endscan(scan);
+	ExecClearTuple(found);
+	return exists;
+}
+
+/*
  * booking_availability is availability(property_id, check_in, check_out):
  * one row per room type and open night of the range, with the free units
- * and the night's price, read from the calendar and the changes not
+ * and the night's price, read from the calendar (its primary key walked
+ * without SPI, in the calling query's snapshot) and the changes not
  * folded into it yet.
  */
 Datum
@@ -216,63 +230,76 @@ booking_availability(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo;
 	DateADT		check_in;
 	DateADT		check_out;
-	Datum		args[3];
+	int64		property_id;
 	BkCalendarDelta *pending;
 	int			npending;
+	BkDirect	d;
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	TupleTableSlot *row;
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	bk_require_arg(fcinfo, 1, "check_in");
 	bk_require_arg(fcinfo, 2, "check_out");
 	check_in = PG_GETARG_DATEADT(1);
 	check_out = PG_GETARG_DATEADT(2);
+	property_id = PG_GETARG_INT64(0);
 	bk_validate_stay(check_in, check_out);
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	bk_connect_read_only();
-	bk_require_property(PG_GETARG_INT64(0));
 	if (!bk_schema_has_calendar())
 	{
-		bk_compat_availability(fcinfo, PG_GETARG_INT64(0), check_in, check_out);
+		bk_require_property(property_id);
+		bk_compat_availability(fcinfo, property_id, check_in, check_out);
 		bk_finish();
 		return (Datum) 0;
 	}
-	pending = bk_calendar_pending(check_in, check_out, PG_GETARG_INT64(0), &npending);
-	args[0] = PG_GETARG_DATUM(0);
-	args[1] = DateADTGetDatum(bk_first_of_month(check_in));
-	args[2] = DateADTGetDatum(check_out);
-	bk_exec(&month_rows_plan, args, NULL, 0);
-
-	for (uint64 row = 0; row < SPI_processed; row++)
+	pending = bk_calendar_pending(check_in, check_out, property_id, &npending);
+	bk_direct_begin_read(&d);
+	if (!property_exists(&d, property_id))
+		bk_report_no_property(property_id);
+	row = bk_direct_slot(&d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 3, BTGreaterEqualStrategyNumber, F_DATE_GE,
+				DateADTGetDatum(bk_first_of_month(check_in)));
+	ScanKeyInit(&keys[2], 3, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(check_out));
+	/* the primary key's order: room type, month */
+	scan = bk_direct_scan(&d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
+	while (index_getnext_slot(scan, ForwardScanDirection, row))
 	{
-		Datum		room_type = bk_get_notnull(row, 1);
-		DateADT		month = DatumGetDateADT(bk_get_notnull(row, 2));
-		ArrayType  *free = DatumGetArrayTypeP(bk_get_notnull(row, 3));
+		Datum		room_type = bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_ROOM_TYPE));
+		DateADT		month = DatumGetDateADT(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_MONTH)));
+		ArrayType  *free = DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_FREE)));
 		Datum	   *prices;
 		int			nprices;
 		int32	   *days = (int32 *) ARR_DATA_PTR(free);
 		int			ndays = ArrayGetNItems(ARR_NDIM(free), ARR_DIMS(free));
 
-		deconstruct_array(DatumGetArrayTypeP(bk_get_notnull(row, 4)), NUMERICOID, -1, false,
-						  TYPALIGN_INT, &prices, NULL, &nprices);
-		for (int d = 0; d < ndays && d < nprices; d++)
+		deconstruct_array(DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PRICE))),
+						  NUMERICOID, -1, false, TYPALIGN_INT, &prices, NULL, &nprices);
+		for (int day = 0; day < ndays && day < nprices; day++)
 		{
-			DateADT		night = month + d;
+			DateADT		night = month + day;
 			Datum		values[4];
 			bool		nulls[4] = {false, false, false, false};
 
-			if (night < check_in || night >= check_out || bk_calendar_off_sale(days[d]))
+			if (night < check_in || night >= check_out || bk_calendar_off_sale(days[day]))
 				continue;
 			values[0] = room_type;
 			values[1] = DateADTGetDatum(night);
 			/* an overbooked night (channels, 2.0) is below zero: none free */
-			values[2] = Int32GetDatum(Max(0, days[d] +
-										  bk_calendar_pending_on(pending, npending, PG_GETARG_INT64(0),
+			values[2] = Int32GetDatum(Max(0, days[day] +
+										  bk_calendar_pending_on(pending, npending, property_id,
 																 room_type, night)));
-			values[3] = prices[d];
+			values[3] = prices[day];
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	index_endscan(scan);
+	ExecClearTuple(row);
+	bk_direct_end(&d);
 	bk_finish();
 	return (Datum) 0;
 }

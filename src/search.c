@@ -2,9 +2,10 @@
  * search.c
  *    booking.search(): the room types of a city that can take a whole stay,
  *    cheapest first.  It reads booking.room_calendar (calendar.c), at most
- *    two compact rows per room type for a stay of up to a month, plus the
- *    changes of free units not folded into them yet (a few events,
- *    calendar_read.c), and does the arithmetic here: every night open with
+ *    two compact rows per room type for a stay of up to a month, through
+ *    the city's index without SPI (read_city_months), plus the changes of
+ *    free units not folded into them yet (a few events, calendar_read.c),
+ *    and does the arithmetic here: every night open with
  *    enough free units, the sum of the nightly prices, the stay rules of
  *    the room types that have any (rules.c), then the contract's order and
  *    max_results.
@@ -13,9 +14,10 @@
  *    plan ('BASE', the calendar's price, or one of booking.rate_plan),
  *    priced as reserve_range prices it (rate_plan.c), plans closed by
  *    their own rules left out.  The calendar holds BASE prices only: the
- *    plans of the city's room types that have any (or plan rules), with
- *    the set_rates prices of the stay's nights, come in one more query
- *    per call, and room types without plans cost nothing beyond it.
+ *    plans of the offered room types that have any (or plan rules), with
+ *    the set_rates prices of the stay's nights, come in one more query,
+ *    run only when one of the offers' properties has such a room type
+ *    (properties_with_plans): room types without plans cost nothing.
  *    Called through an older SQL definition (5 columns, 6 arguments) it
  *    answers as before.
  *-------------------------------------------------------------------------
