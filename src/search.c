@@ -794,7 +794,8 @@ booking_search(PG_FUNCTION_ARGS)
 			offer->property_name = first->property_name;
 			offer->room_type = first->room_type;
 			offer->min_available = tally.min_free;
-			offer->total_price = DirectFunctionCall2(numeric_mul, tally.price_sum, rooms_numeric);
+			offer->total_price = rooms == 1 ? tally.price_sum :
+				DirectFunctionCall2(numeric_mul, tally.price_sum, rooms_numeric);
 			offer->has_rules = first->has_rules;
 			offer->time_zone = first->time_zone;
 			offer->night_prices = tally.prices;
