@@ -430,6 +430,7 @@ typedef enum BkColumn
 	BK_ROOM_CALENDAR_ROOM_TYPE,
 	BK_ROOM_CALENDAR_MONTH,
 	BK_ROOM_CALENDAR_PROPERTY_NAME,
+	BK_ROOM_CALENDAR_CITY,
 	BK_ROOM_CALENDAR_TIME_ZONE,
 	BK_ROOM_CALENDAR_MAX_GUESTS,
 	BK_ROOM_CALENDAR_HAS_RULES,
@@ -502,6 +503,8 @@ extern ResultRelInfo *bk_direct_target(BkDirect *d, BkTable table);
 extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind);
 extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
+extern IndexScanDesc bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index,
+											  ScanKey keys, int nkeys);
 extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 						   LockWaitPolicy wait, const BkLockTarget *what);
 extern bool bk_direct_lock_earlier(BkDirect *d, BkTable table, ItemPointer tid,

@@ -44,6 +44,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/nbtree.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -113,30 +114,36 @@ static BkTableCache tables[BK_TABLE_COUNT] = {
 	[BK_RATE] = {"rate"},
 };
 
-/* The indexes the engine scans, by name */
+/*
+ * The indexes the engine scans, by name, with the leading key columns its
+ * scan keys are built for (an index of that name with other columns is
+ * not scanned: open_scan_index)
+ */
 typedef struct BkIndexCache
 {
 	const char *relname;
+	const char *columns[4];		/* NULL-terminated; none for a sequence */
 	Oid			relid;
+	Oid			columns_checked;	/* the relid whose columns were found right */
 } BkIndexCache;
 
 static BkIndexCache indexes[BK_INDEX_COUNT] = {
-	[BK_PROPERTY_PKEY] = {"property_pkey"},
-	[BK_ROOM_TYPE_PKEY] = {"room_type_pkey"},
-	[BK_ROOM_TYPE_PLANS_IDX] = {"room_type_plans_idx"},
-	[BK_INVENTORY_PKEY] = {"inventory_pkey"},
-	[BK_RESERVATION_PKEY] = {"reservation_pkey"},
-	[BK_RESERVATION_LIVE_HOLDS_IDX] = {"reservation_live_holds_idx"},
-	[BK_RESERVATION_PAYMENT_REF_KEY] = {"reservation_payment_ref_key"},
-	[BK_RESERVATION_PAYMENT_INTENT_KEY] = {"reservation_payment_intent_key"},
-	[BK_RESERVATION_GROUP_IDX] = {"reservation_group_idx"},
-	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx"},
-	[BK_EVENT_UNPUBLISHED_XID_IDX] = {"event_unpublished_xid_idx"},
-	[BK_ROOM_CALENDAR_PKEY] = {"room_calendar_pkey"},
-	[BK_ROOM_CALENDAR_CITY_MONTH_IDX] = {"room_calendar_city_month_idx"},
-	[BK_NIGHT_PRICES_PKEY] = {"reservation_night_prices_pkey"},
-	[BK_RATE_PLAN_PKEY] = {"rate_plan_pkey"},
-	[BK_RATE_PKEY] = {"rate_pkey"},
+	[BK_PROPERTY_PKEY] = {"property_pkey", {"property_id"}},
+	[BK_ROOM_TYPE_PKEY] = {"room_type_pkey", {"property_id", "code"}},
+	[BK_ROOM_TYPE_PLANS_IDX] = {"room_type_plans_idx", {"property_id"}},
+	[BK_INVENTORY_PKEY] = {"inventory_pkey", {"property_id", "room_type", "night"}},
+	[BK_RESERVATION_PKEY] = {"reservation_pkey", {"reservation_id"}},
+	[BK_RESERVATION_LIVE_HOLDS_IDX] = {"reservation_live_holds_idx", {"property_id", "room_type", "hold_expires_at"}},
+	[BK_RESERVATION_PAYMENT_REF_KEY] = {"reservation_payment_ref_key", {"payment_ref"}},
+	[BK_RESERVATION_PAYMENT_INTENT_KEY] = {"reservation_payment_intent_key", {"payment_intent"}},
+	[BK_RESERVATION_GROUP_IDX] = {"reservation_group_idx", {"group_id", "reservation_id"}},
+	[BK_EVENT_UNPUBLISHED_IDX] = {"event_unpublished_idx", {"event_id"}},
+	[BK_EVENT_UNPUBLISHED_XID_IDX] = {"event_unpublished_xid_idx", {"writer_xid"}},
+	[BK_ROOM_CALENDAR_PKEY] = {"room_calendar_pkey", {"property_id", "room_type", "month"}},
+	[BK_ROOM_CALENDAR_CITY_MONTH_IDX] = {"room_calendar_city_month_idx", {"city", "month"}},
+	[BK_NIGHT_PRICES_PKEY] = {"reservation_night_prices_pkey", {"reservation_id"}},
+	[BK_RATE_PLAN_PKEY] = {"rate_plan_pkey", {"property_id", "room_type", "code"}},
+	[BK_RATE_PKEY] = {"rate_pkey", {"property_id", "room_type", "rate_plan", "night"}},
 	[BK_RESERVATION_ID_SEQ] = {"reservation_id_seq"},
 	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
 };
@@ -245,6 +252,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_ROOM_CALENDAR_ROOM_TYPE] = {BK_ROOM_CALENDAR, "room_type"},
 	[BK_ROOM_CALENDAR_MONTH] = {BK_ROOM_CALENDAR, "month"},
 	[BK_ROOM_CALENDAR_PROPERTY_NAME] = {BK_ROOM_CALENDAR, "property_name"},
+	[BK_ROOM_CALENDAR_CITY] = {BK_ROOM_CALENDAR, "city"},
 	[BK_ROOM_CALENDAR_TIME_ZONE] = {BK_ROOM_CALENDAR, "time_zone"},
 	[BK_ROOM_CALENDAR_MAX_GUESTS] = {BK_ROOM_CALENDAR, "max_guests"},
 	[BK_ROOM_CALENDAR_HAS_RULES] = {BK_ROOM_CALENDAR, "has_rules"},
@@ -323,10 +331,9 @@ direct_relcache_callback(Datum arg, Oid relid)
  * booking, failing when the extension is not installed in this database.
  */
 static Oid
-booking_relation_oid(const char *relname)
+booking_relation_oid_if_any(const char *relname)
 {
 	Oid			namespace;
-	Oid			relid;
 
 	if (!callback_registered)
 	{
@@ -334,7 +341,14 @@ booking_relation_oid(const char *relname)
 		callback_registered = true;
 	}
 	namespace = get_namespace_oid("booking", true);
-	relid = OidIsValid(namespace) ? get_relname_relid(relname, namespace) : InvalidOid;
+	return OidIsValid(namespace) ? get_relname_relid(relname, namespace) : InvalidOid;
+}
+
+static Oid
+booking_relation_oid(const char *relname)
+{
+	Oid			relid = booking_relation_oid_if_any(relname);
+
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -979,25 +993,110 @@ bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind)
 }
 
 /*
- * bk_direct_scan starts an index scan of `index` (of `table`) with the
- * given keys, in the unit's snapshot.  Each key's collation is set to the
+ * index_columns_right says whether `irel` leads with the key columns the
+ * engine's scans of `index` are built for (checked once per index OID:
+ * an index's columns do not change under the same OID).
+ */
+static bool
+index_columns_right(BkIndex index, Relation irel, Relation heap)
+{
+	BkIndexCache *cache = &indexes[index];
+	int			n = 0;
+
+	if (cache->columns_checked == RelationGetRelid(irel))
+		return true;
+	for (; n < lengthof(cache->columns) && cache->columns[n] != NULL; n++)
+	{
+		AttrNumber	attnum = get_attnum(RelationGetRelid(heap), cache->columns[n]);
+
+		if (n >= irel->rd_index->indnkeyatts || attnum == InvalidAttrNumber ||
+			irel->rd_index->indkey.values[n] != attnum)
+			return false;
+	}
+	cache->columns_checked = RelationGetRelid(irel);
+	return true;
+}
+
+/*
+ * open_scan_index opens `index`, an index of `heap`, to scan it, or
+ * returns NULL when it cannot be scanned: not there (dropped, renamed,
+ * or dropped while this waited for its lock), or not valid, ready and
+ * live (being built or dropped CONCURRENTLY, or left invalid by a build
+ * that failed: such an index misses rows).  The planner skips such
+ * indexes; so does this.  A kept OID that no longer qualifies is looked
+ * up by name once more (REINDEX CONCURRENTLY gives the name to a new
+ * index).
+ */
+static Relation
+open_scan_index(BkIndex index, Relation heap, LOCKMODE mode)
+{
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		Relation	irel;
+
+		if (!OidIsValid(indexes[index].relid))
+			indexes[index].relid = booking_relation_oid_if_any(indexes[index].relname);
+		if (!OidIsValid(indexes[index].relid))
+			return NULL;
+		irel = try_relation_open(indexes[index].relid, mode);
+		if (irel != NULL)
+		{
+			if (irel->rd_rel->relkind == RELKIND_INDEX &&
+				irel->rd_index->indrelid == RelationGetRelid(heap) &&
+				irel->rd_index->indisvalid && irel->rd_index->indisready &&
+				irel->rd_index->indislive && index_columns_right(index, irel, heap))
+				return irel;
+			relation_close(irel, mode);
+		}
+		indexes[index].relid = InvalidOid;
+	}
+	return NULL;
+}
+
+/*
+ * bk_direct_scan_if_usable starts an index scan of `index` (of `table`)
+ * with the given keys, in the unit's snapshot, or returns NULL when the
+ * index cannot be scanned now (open_scan_index): a reader that can find
+ * its rows another way does so.  Each key's collation is set to the
  * index column's, so text keys compare as the index sorts.
  */
 IndexScanDesc
-bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
+bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
 {
 	Relation	heap = bk_direct_relation(d, table);
 	IndexScanDesc scan;
 	Relation	irel;
 
 	if (d->indexes[index] == NULL)
-		d->indexes[index] = index_open(bk_index_oid(index),
-									   d->writes ? RowExclusiveLock : AccessShareLock);
+		d->indexes[index] = open_scan_index(index, heap,
+											d->writes ? RowExclusiveLock : AccessShareLock);
 	irel = d->indexes[index];
+	if (irel == NULL)
+		return NULL;
 	for (int k = 0; k < nkeys; k++)
 		keys[k].sk_collation = irel->rd_indcollation[keys[k].sk_attno - 1];
 	scan = index_beginscan(heap, irel, d->snapshot, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
+	return scan;
+}
+
+/*
+ * bk_direct_scan is bk_direct_scan_if_usable for an index the engine
+ * cannot do without: one that cannot be scanned is an error (55000),
+ * never a scan of an index that misses rows.
+ */
+IndexScanDesc
+bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
+{
+	IndexScanDesc scan = bk_direct_scan_if_usable(d, table, index, keys, nkeys);
+
+	if (scan == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index booking.%s cannot be scanned", indexes[index].relname),
+				 errdetail("It is missing, or not valid: being built or dropped concurrently, or left invalid by a build that failed."),
+				 errhint("Let the concurrent build or drop finish, or rebuild it: REINDEX INDEX CONCURRENTLY booking.%s (or recreate it as the extension's script does).",
+						 indexes[index].relname)));
 	return scan;
 }
 

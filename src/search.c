@@ -27,6 +27,7 @@
 #include "access/genam.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
+#include "access/tableam.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -315,6 +316,26 @@ month_share_cmp(const void *a, const void *b)
 }
 
 /*
+ * next_city_row puts the next row of a scan of the whole calendar that is
+ * of `city` and of a month in [first_month, end) in `row`; false at the
+ * end.  read_city_months' way when the city's index cannot be scanned.
+ */
+static bool
+next_city_row(TableScanDesc whole, TupleTableSlot *row, Datum city, DateADT first_month,
+			  DateADT end)
+{
+	while (table_scan_getnextslot(whole, ForwardScanDirection, row))
+	{
+		DateADT		month = DatumGetDateADT(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_MONTH)));
+
+		if (month >= first_month && month < end &&
+			bk_same_text(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_CITY)), city))
+			return true;
+	}
+	return false;
+}
+
+/*
  * read_city_months reads the calendar rows of `city`'s room types that
  * take `guests` per room, for the months the stay [check_in, check_out)
  * touches, at properties whose local today is not after check-in, and
@@ -333,6 +354,7 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 	BkDirect	d;
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
+	TableScanDesc whole = NULL;
 	TupleTableSlot *row;
 	KnownZones	known = {0};
 	int32		nights = check_out - check_in;
@@ -347,8 +369,11 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_DATE_GE,
 				DateADTGetDatum(bk_first_of_month(check_in)));
 	ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(check_out));
-	scan = bk_direct_scan(&d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_CITY_MONTH_IDX, keys, 3);
-	while (index_getnext_slot(scan, ForwardScanDirection, row))
+	scan = bk_direct_scan_if_usable(&d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_CITY_MONTH_IDX, keys, 3);
+	if (scan == NULL)			/* the index is being built or dropped: every row */
+		whole = table_beginscan(bk_direct_relation(&d, BK_ROOM_CALENDAR), d.snapshot, 0, NULL);
+	while (scan != NULL ? index_getnext_slot(scan, ForwardScanDirection, row) :
+		   next_city_row(whole, row, city, bk_first_of_month(check_in), check_out))
 	{
 		MonthShare *share;
 		const char *zone;
@@ -365,8 +390,8 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 		}
 		share = &shares[n++];
 		share->property_id = DatumGetInt64(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PROPERTY_ID)));
-		share->room_type = datumCopy(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_ROOM_TYPE)),
-									 false, -1);
+		/* detoasted: compared byte by byte (text_cmp_c) */
+		share->room_type = PointerGetDatum(DatumGetTextPCopy(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_ROOM_TYPE))));
 		share->month = DatumGetDateADT(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_MONTH)));
 		share->property_name = datumCopy(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PROPERTY_NAME)),
 										 false, -1);
@@ -381,7 +406,10 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PRICE))),
 					check_in, check_out, pending, share->property_id, share->room_type);
 	}
-	index_endscan(scan);
+	if (scan != NULL)
+		index_endscan(scan);
+	else
+		table_endscan(whole);
 	ExecClearTuple(row);
 	bk_direct_end(&d);
 	sorted = palloc(sizeof(MonthShare *) * Max(n, 1));
@@ -655,7 +683,13 @@ properties_with_plans(int64 *ids, int n)
 	row = bk_direct_slot(&d, BK_ROOM_TYPE, BK_SLOT_FOUND);
 	ScanKeyEntryInitialize(&key, SK_SEARCHARRAY, 1, BTEqualStrategyNumber, InvalidOid, InvalidOid,
 						   F_INT8EQ, bk_int8_array(ids, n));
-	scan = bk_direct_scan(&d, BK_ROOM_TYPE, BK_ROOM_TYPE_PLANS_IDX, &key, 1);
+	scan = bk_direct_scan_if_usable(&d, BK_ROOM_TYPE, BK_ROOM_TYPE_PLANS_IDX, &key, 1);
+	if (scan == NULL)
+	{
+		/* the index is being built or dropped: the query asks for every property */
+		bk_direct_end(&d);
+		return n;
+	}
 	while (index_getnext_slot(scan, ForwardScanDirection, row))
 	{
 		int64		property_id = DatumGetInt64(bk_direct_get_notnull(row, bk_column(BK_ROOM_TYPE_PROPERTY_ID)));
