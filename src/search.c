@@ -296,9 +296,9 @@ zone_today(KnownZones *known, Datum zone, const char **name)
 }
 
 /*
- * month_share_cmp orders month shares (pointers to them) by property_id, room_type (byte
- * order: enough to group them, and the order choose_plans reads plans in),
- * month.
+ * month_share_cmp orders month shares (pointers to them) by property_id,
+ * room_type (byte order: enough to group them, and the order choose_plans
+ * reads plans in), month.
  */
 static int
 month_share_cmp(const void *a, const void *b)
@@ -343,9 +343,10 @@ next_city_row(TableScanDesc whole, TupleTableSlot *row, Datum city, DateADT firs
  * it yet (`pending`).  Without SPI: a walk of room_calendar_city_month_idx
  * in the snapshot of the calling query (the one `pending` was read in),
  * each row tallied where it lies, only its share kept; returns pointers
- * to the shares sorted by month_share_cmp, *nshares of them.  (Through SPI the rows
- * were copied twice, sorted whole, and every row's time zone looked up
- * by name: three quarters of a search.)
+ * to the shares sorted by month_share_cmp, *nshares of them.  (Through
+ * SPI the rows were copied twice, sorted whole, and every row's time zone
+ * looked up by name: three quarters of a search.)  When the index cannot
+ * be scanned (bk_direct_scan_if_usable), every calendar row is read.
  */
 static MonthShare **
 read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
