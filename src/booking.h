@@ -700,6 +700,7 @@ typedef struct BkStayPlace
 } BkStayPlace;
 
 extern void bk_validate_key(Size len);
+extern char *bk_look_up_property(BkDirect *d, int64 property_id);
 extern void bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type,
 							 BkStayPlace *place);
 extern void bk_look_up_place_for_check_in(BkDirect *d, const BkStayRequest *stay, Datum room_type,

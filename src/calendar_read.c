@@ -198,26 +198,6 @@ bk_calendar_off_sale(int32 free)
 }
 
 /*
- * property_exists says whether the property is there, in the unit's
- * snapshot: a look at its primary key, without SPI.
- */
-static bool
-property_exists(BkDirect *d, int64 property_id)
-{
-	ScanKeyData key;
-	IndexScanDesc scan;
-	TupleTableSlot *found = bk_direct_slot(d, BK_PROPERTY, BK_SLOT_FOUND);
-	bool		exists;
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
-	scan = bk_direct_scan(d, BK_PROPERTY, BK_PROPERTY_PKEY, &key, 1);
-	exists = index_getnext_slot(scan, ForwardScanDirection, found);
-	index_endscan(scan);
-	ExecClearTuple(found);
-	return exists;
-}
-
-/*
  * booking_availability is availability(property_id, check_in, check_out):
  * one row per room type and open night of the range, with the free units
  * and the night's price, read from the calendar (its primary key walked
@@ -258,8 +238,7 @@ booking_availability(PG_FUNCTION_ARGS)
 	}
 	pending = bk_calendar_pending(check_in, check_out, property_id, &npending);
 	bk_direct_begin_read(&d);
-	if (!property_exists(&d, property_id))
-		bk_report_no_property(property_id);
+	(void) bk_look_up_property(&d, property_id);	/* BK005 when there is none */
 	row = bk_direct_slot(&d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
 	ScanKeyInit(&keys[1], 3, BTGreaterEqualStrategyNumber, F_DATE_GE,

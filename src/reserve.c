@@ -52,11 +52,11 @@ bk_validate_key(Size len)
 }
 
 /*
- * look_up_property reads the property's time zone (BK005 when there is no
- * such property).
+ * bk_look_up_property reads the property's time zone in the unit's
+ * snapshot, without SPI (BK005 when there is no such property).
  */
-static char *
-look_up_property(BkDirect *d, int64 property_id)
+char *
+bk_look_up_property(BkDirect *d, int64 property_id)
 {
 	ScanKeyData key;
 	IndexScanDesc scan;
@@ -126,7 +126,7 @@ look_up_room_type(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkSta
 void
 bk_look_up_place(BkDirect *d, const BkStayRequest *stay, Datum room_type, BkStayPlace *place)
 {
-	place->time_zone = look_up_property(d, stay->property_id);
+	place->time_zone = bk_look_up_property(d, stay->property_id);
 	if (!look_up_room_type(d, stay, room_type, place))
 		bk_report_no_room_type(stay->property_id, stay->room_type);
 }
@@ -152,11 +152,11 @@ bk_look_up_place_for_check_in(BkDirect *d, const BkStayRequest *stay, Datum room
 
 	if (!look_up_room_type(d, stay, room_type, place))
 	{
-		(void) look_up_property(d, stay->property_id);
+		(void) bk_look_up_property(d, stay->property_id);
 		bk_report_no_room_type(stay->property_id, stay->room_type);
 	}
 	if (place->has_rules || place->has_plan_rules || stay->check_in < utc_today + 8)
-		place->time_zone = look_up_property(d, stay->property_id);
+		place->time_zone = bk_look_up_property(d, stay->property_id);
 	else
 		place->time_zone = NULL;
 }
