@@ -207,6 +207,11 @@ extern Datum bk_cents_zero(void);
 extern Datum bk_hundredth(void);
 extern Numeric bk_round_cents(Numeric amount);
 
+/* cents.c */
+extern bool bk_numeric_cents(Datum value, int64 *cents, int *dscale);
+extern Datum bk_cents_numeric(int64 cents, int dscale);
+extern bool bk_cents_add(int64 *sum, int64 more);
+
 /* The plan every room type has: the inventory's price (2.0) */
 #define BK_BASE_PLAN "BASE"
 

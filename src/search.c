@@ -6,8 +6,9 @@
  *    the city's index without SPI (read_city_months), plus the changes of
  *    free units not folded into them yet (a few events, calendar_read.c),
  *    and does the arithmetic here: every night open with
- *    enough free units, the sum of the nightly prices, the stay rules of
- *    the room types that have any (rules.c), then the contract's order and
+ *    enough free units, the sum of the nightly prices (in int64 cents
+ *    while they are whole cents: cents.c), the stay rules of the room
+ *    types that have any (rules.c), then the contract's order and
  *    max_results.
  *
  *    Since 2.0 a room type is offered under its cheapest bookable rate
@@ -30,6 +31,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -71,6 +73,19 @@ static BookingPlan search_plans_plan = {
 								 * sequential scan (docs/performance.md) */
 };
 
+/*
+ * A sum of prices: in cents while every term is a whole number of cents
+ * (cents.c), else numeric.  Either way it is the value, with the display
+ * scale, that numeric_add would have made of the same terms.
+ */
+typedef struct PriceSum
+{
+	bool		in_cents;
+	int64		cents;			/* in_cents: the sum in hundredths */
+	int			dscale;			/* in_cents: the largest display scale of a term */
+	Datum		numeric;		/* the sum as numeric: made when needed if in_cents */
+} PriceSum;
+
 /* A room type that can take the stay */
 typedef struct Offer
 {
@@ -78,10 +93,10 @@ typedef struct Offer
 	Datum		property_name;
 	Datum		room_type;
 	int32		min_available;
-	Datum		total_price;	/* numeric */
+	PriceSum	total;			/* total_price */
 	bool		has_rules;
 	const char *time_zone;
-	Datum	   *night_prices;	/* BASE's price of each night (numeric) */
+	PriceSum   *night_prices;	/* BASE's price of each night */
 	Datum		plan_code;		/* text: the plan offered */
 	bool		dropped;		/* no plan of it can be sold */
 } Offer;
@@ -131,8 +146,8 @@ typedef struct Tally
 {
 	int			nights;			/* open nights of the stay seen */
 	int32		min_free;
-	Datum		price_sum;		/* numeric */
-	Datum	   *prices;			/* the nights' prices, when nights is complete */
+	PriceSum	price_sum;
+	PriceSum   *prices;			/* the nights' prices, when nights is complete */
 } Tally;
 
 /* The changes of free units not folded into the calendar yet */
@@ -141,6 +156,110 @@ typedef struct Pending
 	BkCalendarDelta *deltas;
 	int			n;
 } Pending;
+
+/*
+ * price_sum_zero makes `sum` the empty sum: numeric 0, display scale 0.
+ */
+static void
+price_sum_zero(PriceSum *sum)
+{
+	sum->in_cents = true;
+	sum->cents = 0;
+	sum->dscale = 0;
+	sum->numeric = (Datum) 0;
+}
+
+/*
+ * price_sum_numeric returns the sum as numeric (made once, when in cents).
+ */
+static Datum
+price_sum_numeric(PriceSum *sum)
+{
+	if (sum->numeric == (Datum) 0)
+		sum->numeric = bk_cents_numeric(sum->cents, sum->dscale);
+	return sum->numeric;
+}
+
+/*
+ * price_sum_add_numeric adds the numeric `value` (which need not outlive
+ * the call) to `sum`: in cents while it can, else with numeric_add.
+ */
+static void
+price_sum_add_numeric(PriceSum *sum, Datum value)
+{
+	int64		cents;
+	int			dscale;
+
+	if (sum->in_cents && bk_numeric_cents(value, &cents, &dscale) &&
+		bk_cents_add(&sum->cents, cents))
+	{
+		sum->dscale = Max(sum->dscale, dscale);
+		sum->numeric = (Datum) 0;
+		return;
+	}
+	sum->numeric = DirectFunctionCall2(numeric_add, price_sum_numeric(sum), value);
+	sum->in_cents = false;
+}
+
+/*
+ * price_sum_set makes `sum` the numeric `value` (which need not outlive
+ * the call).
+ */
+static void
+price_sum_set(PriceSum *sum, Datum value)
+{
+	price_sum_zero(sum);
+	price_sum_add_numeric(sum, value);
+}
+
+/*
+ * price_sum_add adds `more` to `into`.
+ */
+static void
+price_sum_add(PriceSum *into, PriceSum *more)
+{
+	if (into->in_cents && more->in_cents && bk_cents_add(&into->cents, more->cents))
+	{
+		into->dscale = Max(into->dscale, more->dscale);
+		into->numeric = (Datum) 0;
+		return;
+	}
+	into->numeric = DirectFunctionCall2(numeric_add, price_sum_numeric(into), price_sum_numeric(more));
+	into->in_cents = false;
+}
+
+/*
+ * price_sum_times multiplies `sum` by `rooms`, as numeric_mul would (the
+ * display scale stays).
+ */
+static void
+price_sum_times(PriceSum *sum, int32 rooms)
+{
+	int64		product;
+
+	if (rooms == 1)
+		return;
+	if (sum->in_cents && !pg_mul_s64_overflow(sum->cents, rooms, &product))
+	{
+		sum->cents = product;
+		sum->numeric = (Datum) 0;
+		return;
+	}
+	sum->numeric = DirectFunctionCall2(numeric_mul, price_sum_numeric(sum),
+									   DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms)));
+	sum->in_cents = false;
+}
+
+/*
+ * price_sum_cmp compares two sums by value, as numeric_cmp.
+ */
+static int
+price_sum_cmp(PriceSum *x, PriceSum *y)
+{
+	if (x->in_cents && y->in_cents)
+		return (x->cents > y->cents) - (x->cents < y->cents);
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, price_sum_numeric(x), price_sum_numeric(y)));
+}
 
 /*
  * month_prices puts the prices of days first .. last - 1 (0-based) of a
@@ -200,10 +319,16 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,
 												 room_type, month + d);
 		if (tally->nights < check_out - check_in)
-			tally->prices[tally->nights] = datumCopy(prices[d - first], false, -1);
+		{
+			PriceSum   *night = &tally->prices[tally->nights];
+
+			price_sum_set(night, prices[d - first]);
+			price_sum_add(&tally->price_sum, night);
+		}
+		else
+			price_sum_add_numeric(&tally->price_sum, prices[d - first]);
 		tally->nights++;
 		tally->min_free = Min(tally->min_free, free_units);
-		tally->price_sum = DirectFunctionCall2(numeric_add, tally->price_sum, prices[d - first]);
 	}
 }
 
@@ -227,13 +352,13 @@ text_cmp_c(Datum a, Datum b)
  * months before.
  */
 static void
-add_tally(Tally *into, const Tally *more, int32 nights)
+add_tally(Tally *into, Tally *more, int32 nights)
 {
 	for (int i = 0; i < more->nights && into->nights + i < nights; i++)
 		into->prices[into->nights + i] = more->prices[i];
 	into->nights += more->nights;
 	into->min_free = Min(into->min_free, more->min_free);
-	into->price_sum = DirectFunctionCall2(numeric_add, into->price_sum, more->price_sum);
+	price_sum_add(&into->price_sum, &more->price_sum);
 }
 
 /*
@@ -297,8 +422,7 @@ zone_today(KnownZones *known, Datum zone, const char **name)
 
 /*
  * month_share_cmp orders month shares (pointers to them) by property_id,
- * room_type (byte order: enough to group them, and the order choose_plans
- * reads plans in), month.
+ * room_type (byte order: enough to group them), month.
  */
 static int
 month_share_cmp(const void *a, const void *b)
@@ -343,7 +467,9 @@ next_city_row(TableScanDesc whole, TupleTableSlot *row, Datum city, DateADT firs
  * it yet (`pending`).  Without SPI: a walk of room_calendar_city_month_idx
  * in the snapshot of the calling query (the one `pending` was read in),
  * each row tallied where it lies, only its share kept; returns pointers
- * to the shares sorted by month_share_cmp, *nshares of them.  (Through
+ * to the shares, *nshares of them, sorted by month_share_cmp when the stay
+ * spans months (so that a room type's months come together), in the
+ * index's order when it does not.  (Through
  * SPI the rows were copied twice, sorted whole, and every row's time zone
  * looked up by name: three quarters of a search.)  When the index cannot
  * be scanned (bk_direct_scan_if_usable), every calendar row is read.
@@ -400,8 +526,8 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 		share->time_zone = zone;
 		share->tally.nights = 0;
 		share->tally.min_free = PG_INT32_MAX;
-		share->tally.price_sum = bk_numeric_zero();
-		share->tally.prices = palloc(sizeof(Datum) * nights);
+		price_sum_zero(&share->tally.price_sum);
+		share->tally.prices = palloc(sizeof(PriceSum) * nights);
 		tally_month(&share->tally, share->month,
 					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_FREE))),
 					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PRICE))),
@@ -416,7 +542,9 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 	sorted = palloc(sizeof(MonthShare *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		sorted[i] = &shares[i];
-	qsort(sorted, n, sizeof(MonthShare *), month_share_cmp);
+	/* a stay within one month has one share per room type: nothing to bring together */
+	if (bk_first_of_month(check_out - 1) != bk_first_of_month(check_in))
+		qsort(sorted, n, sizeof(MonthShare *), month_share_cmp);
 	*nshares = n;
 	return sorted;
 }
@@ -428,9 +556,9 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 static int
 offer_cmp(const void *a, const void *b)
 {
-	const Offer *x = *(Offer *const *) a;
-	const Offer *y = *(Offer *const *) b;
-	int			c = DatumGetInt32(DirectFunctionCall2(numeric_cmp, x->total_price, y->total_price));
+	Offer	   *x = *(Offer *const *) a;
+	Offer	   *y = *(Offer *const *) b;
+	int			c = price_sum_cmp(&x->total, &y->total);
 
 	if (c != 0)
 		return c;
@@ -571,7 +699,16 @@ plan_total(const RoomPlans *room, const PlanRow *plan, const Offer *offer, const
 	}
 	if (current != NULL && current->rates == NULL)
 		return false;			/* its root has no price for a night */
-	roots = current != NULL ? current->rates : offer->night_prices;
+	if (current != NULL)
+		roots = current->rates;
+	else
+	{
+		Datum	   *base = palloc(sizeof(Datum) * ask->nights);
+
+		for (int i = 0; i < ask->nights; i++)
+			base[i] = price_sum_numeric(&offer->night_prices[i]);
+		roots = base;
+	}
 	prices = palloc(sizeof(Datum) * ask->nights);
 	for (int i = 0; i < ask->nights; i++)
 	{
@@ -632,7 +769,7 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 	if (want_base)
 	{
 		candidates[ncandidates].code = BK_BASE_PLAN;
-		candidates[ncandidates++].total = offer->total_price;
+		candidates[ncandidates++].total = price_sum_numeric(&offer->total);
 	}
 	for (int i = 0; i < room->nplans; i++)
 	{
@@ -657,7 +794,7 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 				continue;
 		}
 		offer->dropped = false;
-		offer->total_price = candidates[i].total;
+		price_sum_set(&offer->total, candidates[i].total);
 		offer->plan_code = CStringGetTextDatum(candidates[i].code);
 		break;
 	}
@@ -706,9 +843,65 @@ properties_with_plans(int64 *ids, int n)
 }
 
 /*
+ * int64_cmp orders int64s ascending (qsort).
+ */
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * sort_distinct sorts the `n` ids ascending, keeps each once, and returns
+ * how many it kept.
+ */
+static int
+sort_distinct(int64 *ids, int n)
+{
+	int			kept = 0;
+
+	qsort(ids, n, sizeof(int64), int64_cmp);
+	for (int i = 0; i < n; i++)
+		if (kept == 0 || ids[kept - 1] != ids[i])
+			ids[kept++] = ids[i];
+	return kept;
+}
+
+/*
+ * find_room_plans finds the plans of a room type among `rooms` (sorted by
+ * property_id and room_type bytes, as search_plans_plan reads them), or
+ * returns NULL.
+ */
+static RoomPlans *
+find_room_plans(RoomPlans *rooms, int nrooms, int64 property_id, Datum room_type)
+{
+	int			low = 0;
+	int			high = nrooms - 1;
+
+	while (low <= high)
+	{
+		int			mid = low + (high - low) / 2;
+		int			c = rooms[mid].property_id != property_id ?
+			(rooms[mid].property_id < property_id ? -1 : 1) :
+			text_cmp_c(rooms[mid].room_type, room_type);
+
+		if (c == 0)
+			return &rooms[mid];
+		if (c < 0)
+			low = mid + 1;
+		else
+			high = mid - 1;
+	}
+	return NULL;
+}
+
+/*
  * choose_plans reads the plans of the offers' room types (one query, for
  * the offers' properties that have any: properties_with_plans) and gives
- * every offer (in month_share_cmp's order) its plan.
+ * every offer (in any order) its plan.
  */
 static void
 choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
@@ -716,14 +909,17 @@ choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
 	Datum		args[3];
 	RoomPlans  *rooms = NULL;
 	int			nrooms = 0;
-	int			next = 0;
 	int64	   *property_ids = palloc(sizeof(int64) * Max(noffers, 1));
 	int			nproperties = 0;
 
-	/* the offers' properties, each once (offers come sorted by property) */
+	/*
+	 * the offers' properties, each once, ascending (a property's room types
+	 * mostly come one after the other: those repeats go before the sort)
+	 */
 	for (int i = 0; i < noffers; i++)
 		if (nproperties == 0 || property_ids[nproperties - 1] != offers[i].property_id)
 			property_ids[nproperties++] = offers[i].property_id;
+	nproperties = sort_distinct(property_ids, nproperties);
 	nproperties = properties_with_plans(property_ids, nproperties);
 	if (nproperties > 0)
 	{
@@ -736,17 +932,8 @@ choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
 	for (int i = 0; i < noffers; i++)
 	{
 		Offer	   *offer = &offers[i];
-		RoomPlans  *room = NULL;
+		RoomPlans  *room = find_room_plans(rooms, nrooms, offer->property_id, offer->room_type);
 
-		/* both in (property_id, room_type bytes) order: merge */
-		while (next < nrooms &&
-			   (rooms[next].property_id < offer->property_id ||
-				(rooms[next].property_id == offer->property_id &&
-				 text_cmp_c(rooms[next].room_type, offer->room_type) < 0)))
-			next++;
-		if (next < nrooms && rooms[next].property_id == offer->property_id &&
-			bk_same_text(rooms[next].room_type, offer->room_type))
-			room = &rooms[next];
 		if (room != NULL || ask->rate_plan != NULL)
 			choose_plan(offer, room, ask);
 	}
@@ -769,7 +956,6 @@ booking_search(PG_FUNCTION_ARGS)
 	int32		nights;
 	char	   *rate_plan = NULL;
 	bool		with_plans;
-	Datum		rooms_numeric;
 	Offer	   *offers;
 	Offer	  **sorted;
 	MonthShare **shares;
@@ -798,7 +984,6 @@ booking_search(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	/* an older SQL definition has no plan_code, and its schema no plans */
 	with_plans = rsinfo->setDesc->natts >= 6;
-	rooms_numeric = DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms));
 
 	bk_connect_read_only();
 	if (!bk_schema_has_calendar())
@@ -812,7 +997,7 @@ booking_search(PG_FUNCTION_ARGS)
 							  guests_per_room((int64) guests + children, rooms), &pending, &nshares);
 	offers = palloc(sizeof(Offer) * Max(nshares, 1));
 
-	/* a room type's months come together, in order: add them up */
+	/* a room type's months come together (read_city_months), in order: add them up */
 	while (share < nshares)
 	{
 		MonthShare *first = shares[share];
@@ -829,8 +1014,8 @@ booking_search(PG_FUNCTION_ARGS)
 			offer->property_name = first->property_name;
 			offer->room_type = first->room_type;
 			offer->min_available = tally.min_free;
-			offer->total_price = rooms == 1 ? tally.price_sum :
-				DirectFunctionCall2(numeric_mul, tally.price_sum, rooms_numeric);
+			offer->total = tally.price_sum;
+			price_sum_times(&offer->total, rooms);
 			offer->has_rules = first->has_rules;
 			offer->time_zone = first->time_zone;
 			offer->night_prices = tally.prices;
@@ -874,7 +1059,7 @@ booking_search(PG_FUNCTION_ARGS)
 		values[1] = offer->property_name;
 		values[2] = offer->room_type;
 		values[3] = Int32GetDatum(offer->min_available);
-		values[4] = offer->total_price;
+		values[4] = price_sum_numeric(&offer->total);
 		values[5] = (Datum) 0;	/* plan_code: in the 2.0 definition only */
 		if (with_plans)
 			values[5] = offer->plan_code != (Datum) 0 ? offer->plan_code : bk_base_plan_text();

@@ -311,3 +311,37 @@ SELECT sum(offered) > 100 AS many_offers, sum(offered) = sum(same_price) AS ever
   FROM plan_cases c, LATERAL t.plan_agree(c.ci, c.co, c.g, c.r, c.want, c.kids)
  WHERE c.k <= 60;
 SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
+
+-- Prices of every scale: search adds prices of at most two decimals in
+-- whole cents and the others as numeric (src/cents.c); either way its
+-- totals must be the oracle's, display scale included (compared as text).
+-- One decimal; four, the last two zeros (whole cents: 80.0500); a
+-- fraction of a cent on every other night and none on the others (a stay
+-- mixes the two ways); four, not whole cents; two, near the highest price.
+UPDATE booking.inventory i
+   SET price = CASE props.i % 5
+                 WHEN 0 THEN round(i.price) + 0.5
+                 WHEN 1 THEN (i.price + 0.05) * 1.00
+                 WHEN 2 THEN CASE WHEN (i.night - current_date) % 2 = 0 THEN i.price + 0.125 ELSE round(i.price) END
+                 WHEN 3 THEN i.price + 0.0001
+                 ELSE 999999000 + i.price END
+  FROM props WHERE i.property_id = props.p;
+SELECT booking.rebuild_calendar() > 0 AS rebuilt;
+SELECT count(DISTINCT scale(price)) AS price_scales FROM booking.inventory WHERE property_id IN (SELECT p FROM props);
+CREATE TEMP TABLE scale_compared AS
+SELECT c.k,
+       (SELECT array_agg(ROW(s.property_id, s.room_type, s.min_available, s.total_price, s.plan_code)::text)
+          FROM booking.search('Oracle City', c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) s)
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(ROW(o.property_id, o.room_type, o.min_available, o.total_price, o.plan_code)::text)
+          FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) o) AS same,
+       (SELECT count(*) FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids)) AS n,
+       (SELECT count(DISTINCT scale(o.total_price)) FROM t.plan_oracle(c.ci, c.co, c.g, c.r, c.lim, c.want, c.kids) o) AS scales
+  FROM plan_cases c;
+SELECT count(*) AS cases, count(*) FILTER (WHERE same) AS agree, sum(n) > 500 AS many_offers_compared,
+       max(scales) >= 4 AS totals_of_several_scales
+  FROM scale_compared;
+SELECT sum(offered) > 100 AS many_offers, sum(offered) = sum(same_price) AS every_offer_sells_at_its_price
+  FROM plan_cases c, LATERAL t.plan_agree(c.ci, c.co, c.g, c.r, c.want, c.kids)
+ WHERE c.k <= 30;
+SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
