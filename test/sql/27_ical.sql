@@ -45,6 +45,25 @@ $$ SELECT night - current_date, units, held, booked, overbooked FROM booking.inv
     WHERE property_id = p AND room_type = rt
       AND night >= current_date + first AND night < current_date + last
     ORDER BY night $$;
+-- t.undate: a text with every calendar date written YYYYMMDD (as an
+-- error quotes a line of the feed) put back as @D+n@, so that the expected
+-- output does not depend on the day the suite runs
+CREATE OR REPLACE FUNCTION t.undate(s text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    m text;
+    n int;
+BEGIN
+    FOR m IN SELECT DISTINCT x[1] FROM regexp_matches(s, '(?<![0-9])(2[0-9]{7})(?![0-9])', 'g') x LOOP
+        BEGIN
+            n := m::date - current_date;
+        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+            CONTINUE;           -- not a date (a feed's 20270230): left as it is
+        END;
+        s := replace(s, m, format('@D%s%s@', CASE WHEN n >= 0 THEN '+' ELSE '' END, n));
+    END LOOP;
+    RETURN s;
+END
+$$;
 -- t.ical_try: an import that fails, and what it left: the source's
 -- channel_booking rows and the events written since `before`
 CREATE OR REPLACE FUNCTION t.ical_try(p bigint, rt text, src text, ics text) RETURNS text
@@ -52,7 +71,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     before bigint := (SELECT coalesce(max(event_id), 0) FROM booking.event);
 BEGIN
-    RETURN t.try(format('SELECT * FROM booking.ical_import(%s, %L, %L, %L)', p, rt, src, ics))
+    RETURN t.undate(t.try(format('SELECT * FROM booking.ical_import(%s, %L, %L, %L)', p, rt, src, ics)))
         || format(' [applied: %s rows, %s events]',
                   (SELECT count(*) FROM booking.channel_booking WHERE channel = src AND revision >= 0),
                   (SELECT count(*) FROM booking.event WHERE event_id > before));
