@@ -70,6 +70,18 @@ SELECT count(*) AS cases,
                   FROM t.oracle(c.ci, c.co, c.g, c.r, c.lim) o) AS same,
                (SELECT count(*) FROM t.oracle(c.ci, c.co, c.g, c.r, c.lim)) AS n
           FROM cases c) x;
+-- a few results of many (max_results 1 or 2 of up to 36 room types: the
+-- cheapest are taken from a heap, not a sort of them all): the same rows
+SELECT count(*) AS cases, count(*) FILTER (WHERE same) AS agree,
+       count(*) FILTER (WHERE offers > 8 * lim) > 50 AS many_from_a_heap
+  FROM (SELECT c.k, l.lim,
+               (SELECT array_agg(ROW(s.property_id, s.room_type, s.min_available, s.total_price)::text)
+                  FROM booking.search('Oracle City', c.ci, c.co, 1, 1, l.lim) s)
+               IS NOT DISTINCT FROM
+               (SELECT array_agg(ROW(o.property_id, o.room_type, o.min_available, o.total_price)::text)
+                  FROM t.oracle(c.ci, c.co, 1, 1, l.lim) o) AS same,
+               (SELECT count(*) FROM t.oracle(c.ci, c.co, 1, 1, 1000)) AS offers
+          FROM cases c, (VALUES (1), (2)) l(lim)) x;
 
 -- what search offers, reserve_range takes; what quote calls sold out,
 -- reserve_range refuses with BK001 (each tried in a rolled-back subtransaction)
