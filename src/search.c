@@ -47,8 +47,8 @@ PG_FUNCTION_INFO_V1(booking_search);
 
 /*
  * The rate plans of the offers' room types ($1: their properties) that
- * have plans or plan rules (2.0), in the order of month_share_cmp: a
- * row per plan, or one row
+ * have plans or plan rules (2.0), by property_id and room_type bytes (the
+ * order find_room_plans searches): a row per plan, or one row
  * with a NULL plan for a room type with plan rules and no plan; for a plan
  * priced by set_rates, its prices of the stay's nights [$2, $3) in night
  * order (fewer than the nights: not for sale on one of them).
@@ -438,14 +438,12 @@ zone_today(KnownZones *known, Datum zone, const char **name)
 }
 
 /*
- * month_share_cmp orders month shares (pointers to them) by property_id,
- * room_type (byte order: enough to group them), month.
+ * month_share_cmp orders month shares by property_id, room_type (byte
+ * order: enough to group them), month.
  */
-static int
-month_share_cmp(const void *a, const void *b)
+static inline int
+month_share_cmp(const MonthShare *x, const MonthShare *y)
 {
-	const MonthShare *x = *(MonthShare *const *) a;
-	const MonthShare *y = *(MonthShare *const *) b;
 	int			c;
 
 	if (x->property_id != y->property_id)
@@ -455,6 +453,15 @@ month_share_cmp(const void *a, const void *b)
 		return c;
 	return x->month < y->month ? -1 : (x->month > y->month ? 1 : 0);
 }
+
+/* sort_month_shares: a sort of MonthShare pointers with the comparison inlined */
+typedef MonthShare *MonthSharePointer;
+#define ST_SORT sort_month_shares
+#define ST_ELEMENT_TYPE MonthSharePointer
+#define ST_COMPARE(a, b) month_share_cmp(*(a), *(b))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * next_city_row puts the next row of a scan of the whole calendar that is
@@ -543,8 +550,8 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 		share->tally.nights = 0;
 		share->tally.min_free = PG_INT32_MAX;
 		price_sum_zero(&share->tally.price_sum);
-		/* room for the stay's nights in this month */
-		share->tally.prices_room = Max(Min(check_out, bk_next_month(share->month)) -
+		/* room for the stay's nights in this month (31 days at most) */
+		share->tally.prices_room = Max(Min(check_out, share->month + 31) -
 									   Max(check_in, share->month), 1);
 		share->tally.prices = palloc(sizeof(PriceSum) * share->tally.prices_room);
 		tally_month(&share->tally, share->month,
@@ -563,7 +570,7 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 		sorted[i] = &shares[i];
 	/* a stay within one month has one share per room type: nothing to bring together */
 	if (bk_first_of_month(check_out - 1) != bk_first_of_month(check_in))
-		qsort(sorted, n, sizeof(MonthShare *), month_share_cmp);
+		sort_month_shares(sorted, n);
 	*nshares = n;
 	return sorted;
 }
@@ -609,10 +616,10 @@ offer_heap_cmp(Datum a, Datum b, void *arg)
  */
 typedef struct CheapestFirst
 {
-	Offer	  **sorted;			/* NULL when heap is used */
-	int			n;
+	Offer	  **sorted;			/* all of them, sorted; or */
+	binaryheap *heap;			/* a heap of them (one of the two is set) */
+	int			n;				/* sorted: how many, and the next to give */
 	int			next;
-	binaryheap *heap;
 } CheapestFirst;
 
 static void
@@ -643,7 +650,9 @@ cheapest_first_next(CheapestFirst *it)
 	if (it->heap != NULL)
 		return binaryheap_empty(it->heap) ? NULL :
 			(Offer *) DatumGetPointer(binaryheap_remove_first(it->heap));
-	return it->next < it->n ? it->sorted[it->next++] : NULL;
+	if (it->sorted != NULL && it->next < it->n)
+		return it->sorted[it->next++];
+	return NULL;
 }
 
 /*
