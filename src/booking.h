@@ -198,6 +198,7 @@ extern void bk_report_no_reservation(int64 reservation_id) pg_attribute_noreturn
 /* values.c */
 extern bool bk_same_text(Datum a, Datum b);
 extern Datum bk_int8_array(int64 *values, int n);
+extern int	bk_int64_cmp(const void *a, const void *b);
 extern DateADT bk_first_of_month(DateADT day);
 extern DateADT bk_next_month(DateADT first);
 extern Datum bk_base_plan_text(void);
@@ -210,7 +211,6 @@ extern Numeric bk_round_cents(Numeric amount);
 /* cents.c */
 extern bool bk_numeric_cents(Datum value, int64 *cents, int *dscale);
 extern Datum bk_cents_numeric(int64 cents, int dscale);
-extern bool bk_cents_add(int64 *sum, int64 more);
 
 /* The plan every room type has: the inventory's price (2.0) */
 #define BK_BASE_PLAN "BASE"

@@ -27,7 +27,6 @@
  */
 #include "postgres.h"
 
-#include "common/int.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
@@ -162,19 +161,4 @@ bk_cents_numeric(int64 cents, int dscale)
 	for (int s = dscale; s < 2; s++)
 		whole /= 10;
 	return NumericGetDatum(int64_div_fast_to_numeric(whole, dscale));
-}
-
-/*
- * bk_cents_add adds `more` to *sum, false on int64 overflow (then *sum is
- * left as it was).
- */
-bool
-bk_cents_add(int64 *sum, int64 more)
-{
-	int64		result;
-
-	if (pg_add_s64_overflow(*sum, more, &result))
-		return false;
-	*sum = result;
-	return true;
 }

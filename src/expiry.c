@@ -338,15 +338,6 @@ scan_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 	return n;
 }
 
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * bk_dead_holds_exist says whether holds past their deadline overlap the
  * stay [check_in, check_out) of a room type.
@@ -382,7 +373,7 @@ bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 	BkReservation *holds = palloc(sizeof(BkReservation) * Max(n, 1));
 	int			nholds = 0;
 
-	qsort(ids, n, sizeof(int64), int64_cmp);
+	qsort(ids, n, sizeof(int64), bk_int64_cmp);
 	for (int i = 0; i < n; i++)
 	{
 		BkReservation *r = &holds[nholds];

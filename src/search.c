@@ -34,6 +34,7 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "lib/binaryheap.h"
+#include "lib/qunique.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -183,27 +184,6 @@ price_sum_numeric(PriceSum *sum)
 }
 
 /*
- * price_sum_add_numeric adds the numeric `value` (which need not outlive
- * the call) to `sum`: in cents while it can, else with numeric_add.
- */
-static void
-price_sum_add_numeric(PriceSum *sum, Datum value)
-{
-	int64		cents;
-	int			dscale;
-
-	if (sum->in_cents && bk_numeric_cents(value, &cents, &dscale) &&
-		bk_cents_add(&sum->cents, cents))
-	{
-		sum->dscale = Max(sum->dscale, dscale);
-		sum->numeric = (Datum) 0;
-		return;
-	}
-	sum->numeric = DirectFunctionCall2(numeric_add, price_sum_numeric(sum), value);
-	sum->in_cents = false;
-}
-
-/*
  * price_sum_set makes `sum` the numeric `value` (which need not outlive
  * the call): in cents when it is whole cents, else a copy of it.
  */
@@ -226,8 +206,11 @@ price_sum_set(PriceSum *sum, Datum value)
 static void
 price_sum_add(PriceSum *into, PriceSum *more)
 {
-	if (into->in_cents && more->in_cents && bk_cents_add(&into->cents, more->cents))
+	int64		cents;
+
+	if (into->in_cents && more->in_cents && !pg_add_s64_overflow(into->cents, more->cents, &cents))
 	{
+		into->cents = cents;
 		into->dscale = Max(into->dscale, more->dscale);
 		into->numeric = (Datum) 0;
 		return;
@@ -320,21 +303,17 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	for (int d = first; d < last && d < nprices; d++)
 	{
 		int32		free_units = days[d];
+		PriceSum	extra;		/* a row longer than its month: summed, not kept */
+		PriceSum   *night;
 
 		if (bk_calendar_off_sale(free_units))
 			continue;			/* not on sale: the night is missing */
 		if (pending->n > 0)
 			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,
 												 room_type, month + d);
-		if (tally->nights < tally->prices_room)
-		{
-			PriceSum   *night = &tally->prices[tally->nights];
-
-			price_sum_set(night, prices[d - first]);
-			price_sum_add(&tally->price_sum, night);
-		}
-		else
-			price_sum_add_numeric(&tally->price_sum, prices[d - first]);
+		night = tally->nights < tally->prices_room ? &tally->prices[tally->nights] : &extra;
+		price_sum_set(night, prices[d - first]);
+		price_sum_add(&tally->price_sum, night);
 		tally->nights++;
 		tally->min_free = Min(tally->min_free, free_units);
 	}
@@ -929,34 +908,6 @@ properties_with_plans(int64 *ids, int n)
 }
 
 /*
- * int64_cmp orders int64s ascending (qsort).
- */
-static int
-int64_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * sort_distinct sorts the `n` ids ascending, keeps each once, and returns
- * how many it kept.
- */
-static int
-sort_distinct(int64 *ids, int n)
-{
-	int			kept = 0;
-
-	qsort(ids, n, sizeof(int64), int64_cmp);
-	for (int i = 0; i < n; i++)
-		if (kept == 0 || ids[kept - 1] != ids[i])
-			ids[kept++] = ids[i];
-	return kept;
-}
-
-/*
  * find_room_plans finds the plans of a room type among `rooms` (sorted by
  * property_id and room_type bytes, as search_plans_plan reads them), or
  * returns NULL.
@@ -1005,7 +956,8 @@ choose_plans(Offer *offers, int noffers, const PlanAsk *ask)
 	for (int i = 0; i < noffers; i++)
 		if (nproperties == 0 || property_ids[nproperties - 1] != offers[i].property_id)
 			property_ids[nproperties++] = offers[i].property_id;
-	nproperties = sort_distinct(property_ids, nproperties);
+	qsort(property_ids, nproperties, sizeof(int64), bk_int64_cmp);
+	nproperties = (int) qunique(property_ids, nproperties, sizeof(int64), bk_int64_cmp);
 	nproperties = properties_with_plans(property_ids, nproperties);
 	if (nproperties > 0)
 	{

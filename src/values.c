@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  * values.c
  *    Small helpers on Datums and dates that several files need: comparing
- *    two text values byte for byte, building an int8[], the first day of a
- *    month, money rounded to cents.
+ *    two text values byte for byte, building an int8[], ordering int64s,
+ *    the first day of a month, money rounded to cents.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -41,6 +41,18 @@ bk_int8_array(int64 *values, int n)
 		elems[i] = Int64GetDatum(values[i]);
 	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * bk_int64_cmp orders int64s ascending (qsort, qunique).
+ */
+int
+bk_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*
