@@ -303,7 +303,7 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	for (int d = first; d < last && d < nprices; d++)
 	{
 		int32		free_units = days[d];
-		PriceSum	extra;		/* a row longer than its month: summed, not kept */
+		PriceSum	extra = {0};	/* a row longer than its month: summed, not kept */
 		PriceSum   *night;
 
 		if (bk_calendar_off_sale(free_units))
