@@ -348,6 +348,7 @@ typedef enum BkTable
 	BK_NIGHT_PRICES,			/* 2.0: booking.reservation_night_prices */
 	BK_RATE_PLAN,				/* 2.0 */
 	BK_RATE,					/* 2.0 */
+	BK_EVENT_PUBLISHER,			/* 1.2: its one row's scan_from, read by readers */
 	BK_TABLE_COUNT
 } BkTable;
 
@@ -455,6 +456,7 @@ typedef enum BkColumn
 	BK_RATE_PLAN_POLICY,
 	BK_RATE_NIGHT,
 	BK_RATE_PRICE,
+	BK_EVENT_PUBLISHER_SCAN_FROM,
 	BK_COLUMN_COUNT
 } BkColumn;
 
@@ -905,6 +907,8 @@ extern void bk_event_write_release(BkDirect *d, const char *kind, const BkReserv
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
 extern int	bk_publish_events(bool from_start);
+extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
+												  int64 property_id, int *n);
 extern void bk_notify_published(void);
 extern int	bk_purge_events(int32 max_rows);
 

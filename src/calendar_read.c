@@ -29,30 +29,6 @@ PG_FUNCTION_INFO_V1(booking_availability);
 PG_FUNCTION_INFO_V1(booking_calendar);
 
 /*
- * The calendar changes of the events not published yet that this snapshot
- * sees, on nights of [$1, $2), of property $3 (any when NULL), a modified
- * event's second one (its old stay given back) included.  Every one
- * has writer_xid >= the publisher row's scan_from (events.c), so the walk
- * of event_unpublished_xid_idx starts there.
- */
-static BookingPlan pending_plan = {
-	"SELECT property_id, room_type, first_night, end_night, free_delta"
-	"  FROM booking.event"
-	" WHERE position IS NULL AND free_delta IS NOT NULL"
-	"   AND writer_xid OPERATOR(pg_catalog.>=) (SELECT p.scan_from FROM booking.event_publisher p)"
-	"   AND first_night OPERATOR(pg_catalog.<) $2 AND end_night OPERATOR(pg_catalog.>) $1"
-	"   AND ($3::bigint IS NULL OR property_id OPERATOR(pg_catalog.=) $3)"
-	" UNION ALL"
-	" SELECT * FROM (SELECT " BK_MODIFIED_BEFORE_COLUMNS("e")
-	"                  FROM booking.event e"
-	"                 WHERE e.position IS NULL AND " BK_MODIFIED_EVENT("e")
-	"                   AND e.writer_xid OPERATOR(pg_catalog.>=) (SELECT p.scan_from FROM booking.event_publisher p)"
-	"                   AND ($3::bigint IS NULL OR e.property_id OPERATOR(pg_catalog.=) $3)) b(property_id, room_type, first_night, end_night, free_delta)"
-	"  WHERE b.first_night OPERATOR(pg_catalog.<) $2 AND b.end_night OPERATOR(pg_catalog.>) $1",
-	3, {DATEOID, DATEOID, INT8OID}
-};
-
-/*
  * Room types of a property with the stop-sell days of one month; from 2.0
  * also, for the days that have some, the rooms set aside for blocks and
  * the rooms waiting entries want: (day, blocked, waiting) triples.
@@ -134,13 +110,14 @@ put_counts_row(ReturnSetInfo *rsinfo, Datum room_type, const char *what, Datum t
  * bk_calendar_pending returns the calendar changes of the events this
  * snapshot sees that are not published yet, on nights of [first, end),
  * of one property (or of all when property_id is 0), in the caller's
- * memory; *n says how many.  The caller is inside SPI.
+ * memory; *n says how many.  Read without SPI (events.c), in the
+ * snapshot of the query that called the function, the one the calendar
+ * rows are read in (bk_direct_begin_read).
  */
 BkCalendarDelta *
 bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n)
 {
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', property_id == 0 ? 'n' : ' '};
+	BkDirect	d;
 	BkCalendarDelta *deltas;
 
 	if (!bk_schema_has_event_deltas())
@@ -148,20 +125,9 @@ bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n)
 		*n = 0;				/* 1.1: writers keep the calendar in step */
 		return NULL;
 	}
-	args[0] = DateADTGetDatum(first);
-	args[1] = DateADTGetDatum(end);
-	args[2] = Int64GetDatum(property_id);
-	bk_exec(&pending_plan, args, nulls, 0);
-	*n = (int) SPI_processed;
-	deltas = palloc(sizeof(BkCalendarDelta) * Max(*n, 1));
-	for (int row = 0; row < *n; row++)
-	{
-		deltas[row].property_id = bk_get_int64(row, 1);
-		deltas[row].room_type = SPI_datumTransfer(bk_get_notnull(row, 2), false, -1);
-		deltas[row].first_night = DatumGetDateADT(bk_get_notnull(row, 3));
-		deltas[row].end_night = DatumGetDateADT(bk_get_notnull(row, 4));
-		deltas[row].delta = bk_get_int32(row, 5);
-	}
+	bk_direct_begin_read(&d);
+	deltas = bk_events_pending_changes(&d, first, end, property_id, n);
+	bk_direct_end(&d);
 	return deltas;
 }
 

@@ -112,6 +112,7 @@ static BkTableCache tables[BK_TABLE_COUNT] = {
 	[BK_NIGHT_PRICES] = {"reservation_night_prices"},
 	[BK_RATE_PLAN] = {"rate_plan"},
 	[BK_RATE] = {"rate"},
+	[BK_EVENT_PUBLISHER] = {"event_publisher"},
 };
 
 /*
@@ -236,6 +237,7 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_RATE_PLAN_POLICY] = {BK_RATE_PLAN, "policy"},
 	[BK_RATE_NIGHT] = {BK_RATE, "night"},
 	[BK_RATE_PRICE] = {BK_RATE, "price"},
+	[BK_EVENT_PUBLISHER_SCAN_FROM] = {BK_EVENT_PUBLISHER, "scan_from"},
 	[BK_EVENT_EVENT_ID] = {BK_EVENT, "event_id"},
 	[BK_EVENT_OCCURRED_AT] = {BK_EVENT, "occurred_at"},
 	[BK_EVENT_KIND] = {BK_EVENT, "kind"},

@@ -926,6 +926,90 @@ events_waiting(bool from_start)
 }
 
 /*
+ * read_scan_from reads the publisher row's scan_from in the unit's
+ * snapshot, without SPI (from the start when the row is gone).
+ */
+static FullTransactionId
+read_scan_from(BkDirect *d)
+{
+	TupleTableSlot *row = bk_direct_slot(d, BK_EVENT_PUBLISHER, BK_SLOT_FOUND);
+	TableScanDesc scan = table_beginscan(bk_direct_relation(d, BK_EVENT_PUBLISHER), d->snapshot, 0, NULL);
+	FullTransactionId from = FullTransactionIdFromU64(0);
+
+	if (table_scan_getnextslot(scan, ForwardScanDirection, row))
+		from = DatumGetFullTransactionId(bk_direct_get_notnull(row, bk_column(BK_EVENT_PUBLISHER_SCAN_FROM)));
+	table_endscan(scan);
+	ExecClearTuple(row);
+	return from;
+}
+
+/*
+ * bk_events_pending_changes returns the calendar changes of the events
+ * the unit's snapshot sees that are not published yet, on nights of
+ * [first, end), of one property (any when property_id is 0), a modified
+ * event's second change (its old stay given back) included, in the
+ * current memory context; *n says how many.  A walk of
+ * event_unpublished_xid_idx from the publisher row's scan_from, read in
+ * the same snapshot (every event not published yet has writer_xid >=
+ * scan_from: find_pending), as the publisher's own walk: no plan, no
+ * executor start-up, on every search and availability call.
+ */
+BkCalendarDelta *
+bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 property_id, int *n)
+{
+	TupleTableSlot *found = bk_direct_slot(d, BK_EVENT, BK_SLOT_FOUND);
+	int			max = 16;
+	int			count = 0;
+	BkCalendarDelta *changes = palloc(sizeof(BkCalendarDelta) * max);
+	ScanKeyData key;
+	IndexScanDesc scan = scan_unpublished(d, read_scan_from(d), &key);
+
+	while (index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		bool		isnull;
+		Datum		delta;
+		int64		event_property;
+		BkCalendarDelta *change;
+
+		(void) slot_getattr(found, bk_column(BK_EVENT_POSITION), &isnull);
+		if (!isnull)
+			continue;			/* an index entry of an older version */
+		delta = slot_getattr(found, bk_column(BK_EVENT_FREE_DELTA), &isnull);
+		if (isnull)
+			continue;			/* no calendar change */
+		event_property = DatumGetInt64(bk_direct_get_notnull(found, bk_column(BK_EVENT_PROPERTY_ID)));
+		if (property_id != 0 && event_property != property_id)
+			continue;
+		if (count + 2 > max)
+		{
+			max *= 2;
+			changes = repalloc(changes, sizeof(BkCalendarDelta) * max);
+		}
+		change = &changes[count];
+		change->first_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_FIRST_NIGHT)));
+		change->end_night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_EVENT_END_NIGHT)));
+		if (change->first_night < end && change->end_night > first)
+		{
+			change->property_id = event_property;
+			change->room_type = datumCopy(bk_direct_get_notnull(found, bk_column(BK_EVENT_ROOM_TYPE)),
+										  false, -1);
+			change->delta = DatumGetInt32(delta);
+			count++;
+		}
+		if (is_modified_event(found))
+		{
+			modified_before(found, event_property, &changes[count]);
+			if (changes[count].first_night < end && changes[count].end_night > first)
+				count++;
+		}
+	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+	*n = count;
+	return changes;
+}
+
+/*
  * bk_publish_events publishes the events that are ready, unless another
  * transaction is publishing right now (then it leaves the work to it) or
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
