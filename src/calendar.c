@@ -36,6 +36,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "lib/qunique.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/array.h"
@@ -530,6 +531,30 @@ bk_calendar_refresh_range(int64 property_id, const char *room_type, DateADT firs
 												 true, TYPALIGN_INT)));
 }
 
+/* A calendar row's key to refresh, for bk_calendar_refresh_ranges */
+typedef struct CalendarKey
+{
+	int64		property_id;
+	const char *room_type;
+	DateADT		month;
+} CalendarKey;
+
+/* qsort/qunique comparator of CalendarKeys: property, room type (bytes), month */
+static int
+refresh_key_cmp(const void *a, const void *b)
+{
+	const CalendarKey *x = a;
+	const CalendarKey *y = b;
+	int			c;
+
+	if (x->property_id != y->property_id)
+		return x->property_id < y->property_id ? -1 : 1;
+	c = strcmp(x->room_type, y->room_type);
+	if (c != 0)
+		return c;
+	return x->month < y->month ? -1 : (x->month > y->month ? 1 : 0);
+}
+
 /*
  * bk_calendar_refresh_ranges is bk_calendar_refresh_range for n ranges
  * at once (one refresh, one lock of the publisher's row): the release of
@@ -541,34 +566,42 @@ bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_t
 {
 	int			nkeys = 0;
 	int			max = 8;
-	Datum	   *ids = palloc(sizeof(Datum) * max);
-	Datum	   *codes = palloc(sizeof(Datum) * max);
-	Datum	   *months = palloc(sizeof(Datum) * max);
+	CalendarKey *keys = palloc(sizeof(CalendarKey) * max);
+	Datum	   *ids;
+	Datum	   *codes;
+	Datum	   *months;
 
 	if (!bk_schema_has_calendar() || n == 0)
 		return;
 	for (int i = 0; i < n; i++)
-	{
-		Datum		code = CStringGetTextDatum(room_types[i]);
-
 		for (DateADT m = bk_first_of_month(firsts[i]); m < ends[i]; m = bk_next_month(m))
 		{
-			if (nkeys > 0 && DatumGetInt64(ids[nkeys - 1]) == property_ids[i] &&
-				strcmp(TextDatumGetCString(codes[nkeys - 1]), room_types[i]) == 0 &&
-				DatumGetDateADT(months[nkeys - 1]) >= m)
-				continue;		/* a month the range before already has */
 			if (nkeys == max)
 			{
 				max *= 2;
-				ids = repalloc(ids, sizeof(Datum) * max);
-				codes = repalloc(codes, sizeof(Datum) * max);
-				months = repalloc(months, sizeof(Datum) * max);
+				keys = repalloc(keys, sizeof(CalendarKey) * max);
 			}
-			ids[nkeys] = Int64GetDatum(property_ids[i]);
-			codes[nkeys] = code;
-			months[nkeys] = DateADTGetDatum(m);
+			keys[nkeys].property_id = property_ids[i];
+			keys[nkeys].room_type = room_types[i];
+			keys[nkeys].month = m;
 			nkeys++;
 		}
+
+	/*
+	 * Each key once: the refresh aggregates a key's days, so a key given
+	 * twice (ranges of one room type that share a month) would count
+	 * them twice.
+	 */
+	qsort(keys, nkeys, sizeof(CalendarKey), refresh_key_cmp);
+	nkeys = (int) qunique(keys, nkeys, sizeof(CalendarKey), refresh_key_cmp);
+	ids = palloc(sizeof(Datum) * nkeys);
+	codes = palloc(sizeof(Datum) * nkeys);
+	months = palloc(sizeof(Datum) * nkeys);
+	for (int k = 0; k < nkeys; k++)
+	{
+		ids[k] = Int64GetDatum(keys[k].property_id);
+		codes[k] = CStringGetTextDatum(keys[k].room_type);
+		months[k] = DateADTGetDatum(keys[k].month);
 	}
 	refresh_keys(PointerGetDatum(construct_array(ids, nkeys, INT8OID, sizeof(int64),
 												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
