@@ -1054,12 +1054,17 @@ extern int	booking_waitlist_offer_ttl_s;
  *    and with no unit of direct work open (block release too); returns at
  *    once when nothing was noted; may_wait: the caller holds only the
  *    nights of one room type's freed stay;
- *  - bk_waitlist_offer_range: open_inventory, for the nights it wrote.
+ *  - bk_waitlist_offer_range: open_inventory, for the nights it wrote
+ *    (and set_rules, clear_rules, public reserve_range); may_wait: the
+ *    caller holds only the nights [first, end) of that room type and not
+ *    the publisher's lock, so nights above them may be waited for
+ *    (public reserve_range before any dead-hold path; open_inventory and
+ *    the rules hold the publisher's lock, so they pass false).
  */
 extern void (*bk_waitlist_note_freed_hook) (HeapTuple night_tuple, TupleDesc desc, DateADT night);
 extern void (*bk_waitlist_offer_freed_hook) (bool may_wait);
 extern void (*bk_waitlist_offer_range_hook) (int64 property_id, const char *room_type,
-											 DateADT first, DateADT end);
+											 DateADT first, DateADT end, bool may_wait);
 
 static inline void
 bk_waitlist_note_freed(HeapTuple night_tuple, TupleDesc desc, DateADT night)
@@ -1074,9 +1079,10 @@ bk_waitlist_offer_freed(bool may_wait)
 }
 
 static inline void
-bk_waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, DateADT end)
+bk_waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, DateADT end,
+						bool may_wait)
 {
-	bk_waitlist_offer_range_hook(property_id, room_type, first, end);
+	bk_waitlist_offer_range_hook(property_id, room_type, first, end, may_wait);
 }
 extern bool bk_waitlist_try_offer(int64 waitlist_id, LockWaitPolicy wait);
 extern void bk_waitlist_settle(void);

@@ -290,6 +290,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	ItemPointerData prices_tid;
 	bool		keeps_prices;
 	Datum		result;
+	bool		other_nights = false;	/* locked nights beyond the stay's */
 
 	bk_stay_request(fcinfo, &stay);
 	guest_id = bk_text_arg(fcinfo, 5, "guest_id", BOOKING_MAX_REF_BYTES, false, false);
@@ -361,6 +362,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		 */
 		bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
 							 stay.check_out, LockWaitBlock);
+		other_nights = true;	/* the dead holds' nights, and the offers' below */
 		bk_direct_end(&d);
 		bk_waitlist_offer_freed(false); /* waiting entries first */
 		bk_direct_begin(&d, true);
@@ -400,6 +402,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_direct_begin(&d, true);
 		expired = bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
 									   stay.check_out, LockWaitSkip);
+		other_nights = true;
 		if (expired == 0)
 			report_no_availability(&stay, &shortage);
 		bk_direct_end(&d);
@@ -413,12 +416,19 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * Units on public sale that waiting entries want (2.0): a freeing
-		 * transaction could not offer them.  The entries first (we hold
-		 * only this stay's nights: nights above it may be waited for),
-		 * then count again.
+		 * transaction could not offer them.  The entries first, then count
+		 * again.  Nights above the stay may be waited for only when this
+		 * call holds nothing but the stay's nights: after a dead-hold path
+		 * it also holds the dead holds' nights and nights its offers took
+		 * without waiting, wherever they were free (one above a busy one,
+		 * say); waiting then for a night below one of those would take
+		 * them out of the global order (a deadlock with any transaction
+		 * locking them in ascending order).  Then every night is taken
+		 * without waiting, as the freeing paths do.
 		 */
 		bk_direct_end(&d);
-		bk_waitlist_offer_range(stay.property_id, stay.room_type, stay.check_in, stay.check_out);
+		bk_waitlist_offer_range(stay.property_id, stay.room_type, stay.check_in, stay.check_out,
+								!other_nights);
 		bk_direct_begin(&d, true);
 		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
 		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))

@@ -178,14 +178,14 @@ static BookingPlan waiting_room_types_plan = {
 static void waitlist_note_freed(HeapTuple night_tuple, TupleDesc desc, DateADT night);
 static void waitlist_offer_freed(bool may_wait);
 static void waitlist_offer_range(int64 property_id, const char *room_type, DateADT first,
-								 DateADT end);
+								 DateADT end, bool may_wait);
 
 /* The hooks the layers below call (booking.h) */
 void		(*bk_waitlist_note_freed_hook) (HeapTuple night_tuple, TupleDesc desc, DateADT night) =
 waitlist_note_freed;
 void		(*bk_waitlist_offer_freed_hook) (bool may_wait) = waitlist_offer_freed;
 void		(*bk_waitlist_offer_range_hook) (int64 property_id, const char *room_type, DateADT first,
-											 DateADT end) = waitlist_offer_range;
+											 DateADT end, bool may_wait) = waitlist_offer_range;
 
 static void
 waitlist_xact_callback(XactEvent event, void *arg)
@@ -526,14 +526,18 @@ waitlist_offer_freed(bool may_wait)
 /*
  * bk_waitlist_offer_range offers the nights [first, end) of one room type,
  * which open_inventory has just opened or widened and holds, to the
- * entries waiting for them; nights above them may be waited for.
+ * entries waiting for them; nights above them may be waited for only
+ * with may_wait (the caller holds no other night), else every night is
+ * taken without waiting.
  */
 static void
-waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, DateADT end)
+waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, DateADT end,
+					 bool may_wait)
 {
 	if (!bk_schema_has_waitlist())
 		return;
-	(void) offer_room_type(property_id, CStringGetTextDatum(room_type), first, end, end);
+	(void) offer_room_type(property_id, CStringGetTextDatum(room_type), first, end,
+						   may_wait ? end : DATEVAL_NOEND);
 }
 
 /*
