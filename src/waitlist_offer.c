@@ -32,8 +32,11 @@
  * routine per room type with waiting entries, one indexed query).  Nights
  * above the highest freed night may be waited for, in ascending order,
  * but only when the caller says it holds nothing above them (may_wait:
- * one stay's nights, one room type); otherwise those are taken without
- * waiting too.  The entry's row is locked after its nights, with SKIP
+ * one stay's nights, one room type, and not the publisher's lock, which
+ * the block functions take after their nights); otherwise those are
+ * taken without waiting too: a public reserve_range after a dead-hold
+ * path (it holds other nights then), open_inventory and the rules' offers
+ * (they hold the publisher's lock).  The entry's row is locked after its nights, with SKIP
  * LOCKED: another transaction holding it is offering it (or the guest is
  * leaving), and nobody holding an entry row waits for a night below
  * it... join and leave lock their entry row before its nights, but no
