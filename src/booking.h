@@ -274,6 +274,7 @@ typedef struct BkCalendarDelta
 
 extern bool bk_publisher_try_lock(FullTransactionId *scan_from);
 extern void bk_publisher_lock(void);
+extern bool bk_publisher_lock_held(void);
 extern void bk_calendar_fold(BkCalendarDelta *deltas, int n);
 extern void bk_calendar_refresh_ranges(int n, const int64 *property_ids, char *const *room_types,
 									   const DateADT *firsts, const DateADT *ends);

@@ -37,6 +37,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/qunique.h"
+#include "storage/proc.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/array.h"
@@ -272,6 +273,9 @@ booking_calendar_apply(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(free);
 }
 
+/* The local transaction that took the publisher's lock (bk_publisher_lock) */
+static LocalTransactionId publisher_lock_lxid = InvalidLocalTransactionId;
+
 /*
  * The publisher's lock.  One transaction at a time hands out event
  * positions and folds the events' changes into the calendar (events.c,
@@ -307,7 +311,22 @@ void
 bk_publisher_lock(void)
 {
 	if (bk_schema_has_event_deltas())
+	{
 		bk_exec_locking(&publisher_lock_plan, NULL, NULL, 1, "the event publisher");
+		publisher_lock_lxid = MyProc->lxid;
+	}
+}
+
+/*
+ * bk_publisher_lock_held says whether this transaction took the
+ * publisher's lock through bk_publisher_lock (a calendar refresh): it
+ * holds it until it ends, so it must not wait for a night any more (the
+ * block functions take the lock after their nights: waitlist_offer.c).
+ */
+bool
+bk_publisher_lock_held(void)
+{
+	return publisher_lock_lxid != InvalidLocalTransactionId && publisher_lock_lxid == MyProc->lxid;
 }
 
 /*

@@ -36,7 +36,10 @@
  * the block functions take after their nights); otherwise those are
  * taken without waiting too: a public reserve_range after a dead-hold
  * path (it holds other nights then), open_inventory and the rules' offers
- * (they hold the publisher's lock).  The entry's row is locked after its nights, with SKIP
+ * (they hold the publisher's lock), and any offer made by a transaction
+ * that took the publisher's lock to refresh the calendar (a block
+ * pickup's give-back, an expiry that refreshed: bk_publisher_lock_held,
+ * checked here whatever the caller says).  The entry's row is locked after its nights, with SKIP
  * LOCKED: another transaction holding it is offering it (or the guest is
  * leaving), and nobody holding an entry row waits for a night below
  * it... join and leave lock their entry row before its nights, but no
@@ -501,6 +504,7 @@ waitlist_offer_freed(bool may_wait)
 
 	if (n == 0)
 		return;
+	may_wait = may_wait && !bk_publisher_lock_held();	/* see the header */
 	todo = palloc(sizeof(FreedNight) * n);
 	for (int i = 0; i < n; i++)
 	{
@@ -539,6 +543,7 @@ waitlist_offer_range(int64 property_id, const char *room_type, DateADT first, Da
 {
 	if (!bk_schema_has_waitlist())
 		return;
+	may_wait = may_wait && !bk_publisher_lock_held();	/* see the header */
 	(void) offer_room_type(property_id, CStringGetTextDatum(room_type), first, end,
 						   may_wait ? end : DATEVAL_NOEND);
 }
