@@ -1057,10 +1057,11 @@ extern int	booking_waitlist_offer_ttl_s;
  *    nights of one room type's freed stay;
  *  - bk_waitlist_offer_range: open_inventory, for the nights it wrote
  *    (and set_rules, clear_rules, public reserve_range); may_wait: the
- *    caller holds only the nights [first, end) of that room type and not
- *    the publisher's lock, so nights above them may be waited for
- *    (public reserve_range before any dead-hold path; open_inventory and
- *    the rules hold the publisher's lock, so they pass false).
+ *    caller holds only the nights [first, end) of that room type, so
+ *    nights above them may be waited for (public reserve_range passes
+ *    false after a dead-hold path).  Neither offer waits, whatever
+ *    may_wait says, in a transaction that holds the publisher's lock
+ *    (bk_publisher_lock_held): the block functions take it after nights.
  */
 extern void (*bk_waitlist_note_freed_hook) (HeapTuple night_tuple, TupleDesc desc, DateADT night);
 extern void (*bk_waitlist_offer_freed_hook) (bool may_wait);

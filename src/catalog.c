@@ -319,16 +319,9 @@ booking_open_inventory(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(5) && bk_schema_has_night_prices())
 		bk_plans_check_prices(property_id, room_type, BK_BASE_PLAN, first_night, end_night);
 	bk_finish();
-
-	/*
-	 * Every night without waiting: the refresh above holds the publisher's
-	 * lock, which the block functions take after their nights, so waiting
-	 * here for a night above the range could close a cycle with one of
-	 * them.  An entry whose night is busy is offered by the sweeper's next
-	 * round.
-	 */
+	/* it holds only these nights (the refresh's publisher's lock: waitlist_offer.c) */
 	if (!PG_ARGISNULL(4))
-		bk_waitlist_offer_range(property_id, room_type, first_night, end_night, false);
+		bk_waitlist_offer_range(property_id, room_type, first_night, end_night, true);
 
 	PG_RETURN_INT32(written);
 }

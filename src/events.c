@@ -103,11 +103,6 @@ static BookingPlan save_scan_from_plan = {
 	1, {XID8OID}
 };
 
-static BookingPlan read_scan_from_plan = {
-	"SELECT scan_from FROM booking.event_publisher",
-	0, {InvalidOid}
-};
-
 static BookingPlan skip_positions_plan = {
 	"SELECT pg_catalog.setval('booking.event_position_seq'::pg_catalog.regclass, $1)",
 	1, {INT8OID}
@@ -886,46 +881,6 @@ publish(FullTransactionId *scan_from, bool from_start)
 }
 
 /*
- * events_waiting says whether an event this transaction sees waits to be
- * published: from scan_from on, or from the start.  Asked before the
- * publisher's lock is taken, since locking a row takes an xid and writes
- * WAL: a pass on an idle server would write every round.  A direct walk
- * of event_unpublished_xid_idx, as find_pending's, never a plan the
- * planner could have made while the table was small.
- */
-static bool
-events_waiting(bool from_start)
-{
-	BkDirect	d;
-	IndexScanDesc scan;
-	ScanKeyData key;
-	TupleTableSlot *found;
-	FullTransactionId from = FullTransactionIdFromU64(0);
-	bool		waiting = false;
-
-	if (!from_start)
-	{
-		bk_exec(&read_scan_from_plan, NULL, NULL, 1);
-		if (SPI_processed > 0)
-			from = DatumGetFullTransactionId(bk_get_notnull(0, 1));
-	}
-	bk_direct_begin(&d, false);
-	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
-	scan = scan_unpublished(&d, from, &key);
-	while (!waiting && index_getnext_slot(scan, ForwardScanDirection, found))
-	{
-		bool		isnull;
-
-		(void) slot_getattr(found, bk_column(BK_EVENT_POSITION), &isnull);
-		waiting = isnull;		/* else an index entry of an older version */
-	}
-	index_endscan(scan);
-	ExecClearTuple(found);
-	bk_direct_end(&d);
-	return waiting;
-}
-
-/*
  * read_scan_from reads the publisher row's scan_from in the unit's
  * snapshot, without SPI (from the start when the row is gone).
  */
@@ -941,6 +896,39 @@ read_scan_from(BkDirect *d)
 	table_endscan(scan);
 	ExecClearTuple(row);
 	return from;
+}
+
+/*
+ * events_waiting says whether an event this transaction sees waits to be
+ * published: from scan_from on, or from the start.  Asked before the
+ * publisher's lock is taken, since locking a row takes an xid and writes
+ * WAL: a pass on an idle server would write every round.  A direct walk
+ * of event_unpublished_xid_idx, as find_pending's, never a plan the
+ * planner could have made while the table was small.
+ */
+static bool
+events_waiting(bool from_start)
+{
+	BkDirect	d;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *found;
+	bool		waiting = false;
+
+	bk_direct_begin(&d, false);
+	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
+	scan = scan_unpublished(&d, from_start ? FullTransactionIdFromU64(0) : read_scan_from(&d), &key);
+	while (!waiting && index_getnext_slot(scan, ForwardScanDirection, found))
+	{
+		bool		isnull;
+
+		(void) slot_getattr(found, bk_column(BK_EVENT_POSITION), &isnull);
+		waiting = isnull;		/* else an index entry of an older version */
+	}
+	index_endscan(scan);
+	ExecClearTuple(found);
+	bk_direct_end(&d);
+	return waiting;
 }
 
 /*

@@ -355,16 +355,15 @@ update_flag(RuleTable *table, Datum *key)
  * public reserve_range must not take those units first (waitlist_offer.c).
  * From the night before first_night, so that a stay checking out on it
  * (closed_to_departure) is looked at too.  Outside SPI, after the writes.
- * Every night without waiting: a rule change may have taken the
- * publisher's lock (the calendar's has_rules), which the block functions
- * take after their nights; an entry whose night is busy is offered by the
- * sweeper's next round.
+ * It holds no night; a stay rule's change took the publisher's lock (the
+ * calendar's has_rules), and then the offer waits for none
+ * (waitlist_offer.c).
  */
 static void
 offer_relaxed(const Datum *key)
 {
 	bk_waitlist_offer_range(DatumGetInt64(key[0]), TextDatumGetCString(key[1]),
-							DatumGetDateADT(key[2]) - 1, DatumGetDateADT(key[3]), false);
+							DatumGetDateADT(key[2]) - 1, DatumGetDateADT(key[3]), true);
 }
 
 /*

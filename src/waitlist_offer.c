@@ -35,11 +35,11 @@
  * one stay's nights, one room type, and not the publisher's lock, which
  * the block functions take after their nights); otherwise those are
  * taken without waiting too: a public reserve_range after a dead-hold
- * path (it holds other nights then), open_inventory and the rules' offers
- * (they hold the publisher's lock), and any offer made by a transaction
- * that took the publisher's lock to refresh the calendar (a block
- * pickup's give-back, an expiry that refreshed: bk_publisher_lock_held,
- * checked here whatever the caller says).  The entry's row is locked after its nights, with SKIP
+ * path (it holds other nights then), and any offer made by a transaction
+ * that took the publisher's lock to refresh the calendar (open_inventory,
+ * a stay rule's change, a block pickup's give-back, an expiry that
+ * refreshed: bk_publisher_lock_held, checked here whatever the caller
+ * says).  The entry's row is locked after its nights, with SKIP
  * LOCKED: another transaction holding it is offering it (or the guest is
  * leaving), and nobody holding an entry row waits for a night below
  * it... join and leave lock their entry row before its nights, but no
