@@ -865,3 +865,13 @@ DROP TABLE booking.update_2_0_grants;
  */
 ALTER TABLE booking.event DROP CONSTRAINT event_position_key;
 CREATE UNIQUE INDEX event_position_key ON booking.event (position) WHERE position IS NOT NULL;
+
+/*
+ * event_reservation_idx (1.0) is read by nothing: consumers read by
+ * position, the engine finds an event by its id, its writer_xid or where
+ * it wrote it.  It cost an index entry on every event written and another
+ * on every event published (the position's update is not HOT).  Whoever
+ * reads a reservation's events by reservation_id in a large outbox may
+ * create an index of their own.
+ */
+DROP INDEX booking.event_reservation_idx;

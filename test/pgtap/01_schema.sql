@@ -11,7 +11,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(177);
+SELECT plan(178);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -257,6 +257,8 @@ SELECT has_index('booking', 'event', 'event_unpublished_xid_idx', ARRAY['writer_
                  'event has an index on the events still waiting for a position, by writer');
 SELECT hasnt_index('booking', 'event', 'event_unpublished_idx',
                    '1.1''s index of unpublished events by event_id is gone');
+SELECT hasnt_index('booking', 'event', 'event_reservation_idx',
+                   '1.0''s index of events by reservation_id is gone (2.0: nothing read it, every event and every position paid an entry)');
 SELECT col_not_null('booking', 'event_publisher', 'scan_from',
                     'the publisher row says where unpublished events start (scan_from)');
 
