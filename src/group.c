@@ -529,11 +529,51 @@ prepare_lines(BkDirect *d, GroupLine *lines, int n)
 }
 
 /*
+ * runs_waited_for says whether a night of the runs (locked) has a free
+ * unit on public sale that waiting entries want (bk_nights_waited_for).
+ */
+static bool
+runs_waited_for(const BkNightRun *runs, int nruns)
+{
+	for (int r = 0; r < nruns; r++)
+		if (bk_nights_waited_for(&runs[r].nights))
+			return true;
+	return false;
+}
+
+/*
+ * relock_and_count locks the runs' nights again after the unit was closed
+ * for an expiry or an offer, and counts the lines: BK001 when one is short.
+ */
+static void
+relock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, BkNightRun *runs,
+				 int nruns)
+{
+	GroupLine  *short_line;
+	BkShortage	shortage;
+	int32		taken_before;
+
+	bk_direct_begin(d, true);
+	bk_night_runs_lock(d, property_id, runs, nruns, true);
+	short_line = count_lines(lines, n, runs, nruns, &shortage, &taken_before);
+	if (short_line != NULL)
+		report_short_line(short_line, &shortage, taken_before);
+}
+
+/*
  * lock_and_count locks every line's nights and counts the lines; returns
  * the runs.  When a line does not fit, holds past their deadline on the
  * group's nights are expired when that can be done without waiting (the
- * group holds nights by then, so it may not wait), and the nights counted
- * again; a line that still does not fit is BK001.
+ * group holds nights by then, so it may not wait), the units they free
+ * offered to the waitlist first, as every freeing path does, and the
+ * nights counted again; a line that still does not fit is BK001.
+ *
+ * A group is public sale: like reserve_range, it never takes units that a
+ * waiting entry fits into first (docs/waitlist.md).  When a night it
+ * locked has a free unit that entries want (a freeing transaction could
+ * not offer it), the entries of each run are offered first, without
+ * waiting for any night (the group holds the nights of every run), and
+ * the lines counted again.
  */
 static BkNightRun *
 lock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, int *nruns)
@@ -554,30 +594,37 @@ lock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, int *nru
 	*nruns = bk_night_runs(spans, n, &runs);
 	bk_night_runs_lock(d, property_id, runs, *nruns, true);
 	short_line = count_lines(lines, n, runs, *nruns, &shortage, &taken_before);
-	if (short_line == NULL)
-		return runs;
-	if (shortage.missing)
-		report_short_line(short_line, &shortage, taken_before);
+	if (short_line != NULL)
+	{
+		if (shortage.missing)
+			report_short_line(short_line, &shortage, taken_before);
 
-	/*
-	 * One unit per run: a dead hold may lie on two runs of one room type,
-	 * and the second run's pass must see what the first one changed.
-	 */
-	for (int r = 0; r < *nruns; r++)
+		/*
+		 * One unit per run: a dead hold may lie on two runs of one room
+		 * type, and the second run's pass must see what the first one
+		 * changed.
+		 */
+		for (int r = 0; r < *nruns; r++)
+		{
+			bk_direct_end(d);
+			bk_direct_begin(d, true);
+			expired += bk_expire_dead_holds(d, property_id, runs[r].room_type, runs[r].first,
+											runs[r].end, LockWaitSkip);
+		}
+		if (expired == 0)
+			report_short_line(short_line, &shortage, taken_before);
+		bk_direct_end(d);
+		bk_waitlist_offer_freed(false); /* waiting entries first */
+		relock_and_count(d, property_id, lines, n, runs, *nruns);
+	}
+	if (runs_waited_for(runs, *nruns))
 	{
 		bk_direct_end(d);
-		bk_direct_begin(d, true);
-		expired += bk_expire_dead_holds(d, property_id, runs[r].room_type, runs[r].first,
-										runs[r].end, LockWaitSkip);
+		for (int r = 0; r < *nruns; r++)
+			bk_waitlist_offer_range(property_id, TextDatumGetCString(runs[r].room_type),
+									runs[r].first, runs[r].end, false);
+		relock_and_count(d, property_id, lines, n, runs, *nruns);
 	}
-	if (expired == 0)
-		report_short_line(short_line, &shortage, taken_before);
-	bk_direct_end(d);
-	bk_direct_begin(d, true);
-	bk_night_runs_lock(d, property_id, runs, *nruns, true);
-	short_line = count_lines(lines, n, runs, *nruns, &shortage, &taken_before);
-	if (short_line != NULL)
-		report_short_line(short_line, &shortage, taken_before);
 	return runs;
 }
 
