@@ -871,7 +871,8 @@ CREATE UNIQUE INDEX event_position_key ON booking.event (position) WHERE positio
  * position, the engine finds an event by its id, its writer_xid or where
  * it wrote it.  It cost an index entry on every event written and another
  * on every event published (the position's update is not HOT).  Whoever
- * reads a reservation's events by reservation_id in a large outbox may
- * create an index of their own.
+ * reads a reservation's events by reservation_id in a large outbox can
+ * create an index of their own (again after a restore: pg_dump leaves out
+ * indexes added to an extension's tables).
  */
 DROP INDEX booking.event_reservation_idx;

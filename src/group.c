@@ -568,12 +568,15 @@ relock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, BkNigh
  * offered to the waitlist first, as every freeing path does, and the
  * nights counted again; a line that still does not fit is BK001.
  *
- * A group is public sale: like reserve_range, it never takes units that a
- * waiting entry fits into first (docs/waitlist.md).  When a night it
+ * A group is public sale: like reserve_range, it does not take units that
+ * a waiting entry fits into first (docs/waitlist.md).  When a night it
  * locked has a free unit that entries want (a freeing transaction could
- * not offer it), the entries of each run are offered first, without
- * waiting for any night (the group holds the nights of every run), and
- * the lines counted again.
+ * not offer it), the entries of each run are offered first and the lines
+ * counted again.  A group of one run (one room type, one range of
+ * nights) may wait for the entries' nights above it, as reserve_range
+ * does; a group of several runs takes every night without waiting (it
+ * holds the nights of every run), so an entry with a busy night is left
+ * to the sweeper's next round.
  */
 static BkNightRun *
 lock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, int *nruns)
@@ -619,10 +622,18 @@ lock_and_count(BkDirect *d, int64 property_id, GroupLine *lines, int n, int *nru
 	}
 	if (runs_waited_for(runs, *nruns))
 	{
+		/*
+		 * Nights above the run may be waited for only when the group holds
+		 * nothing but one run's nights, as reserve_range holds its stay's:
+		 * one room type, one range, no dead-hold path (whose holds' nights
+		 * and offers' nights it would hold too).
+		 */
+		bool		may_wait = *nruns == 1 && expired == 0;
+
 		bk_direct_end(d);
 		for (int r = 0; r < *nruns; r++)
 			bk_waitlist_offer_range(property_id, TextDatumGetCString(runs[r].room_type),
-									runs[r].first, runs[r].end, false);
+									runs[r].first, runs[r].end, may_wait);
 		relock_and_count(d, property_id, lines, n, runs, *nruns);
 	}
 	return runs;
