@@ -39,11 +39,11 @@
  * that took the publisher's lock to refresh the calendar (open_inventory,
  * a stay rule's change, a block pickup's give-back, an expiry that
  * refreshed: bk_publisher_lock_held, checked here whatever the caller
- * says).  The entry's row is locked after its nights, with SKIP
- * LOCKED: another transaction holding it is offering it (or the guest is
- * leaving), and nobody holding an entry row waits for a night below
- * it... join and leave lock their entry row before its nights, but no
- * holder of nights ever waits for an entry row, so that cannot cycle.
+ * says).  The entry's row is locked after its nights, never waiting
+ * (lock_entry_now, not SQL's SKIP LOCKED, which can wait in PostgreSQL
+ * 15): another transaction holding it is offering it (or the guest is
+ * leaving).  join and leave lock their entry row before its nights, but
+ * no holder of nights ever waits for an entry row, so that cannot cycle.
  * Two cancels freeing one entry's two rooms on the same nights serialise
  * on those nights: the second sees the first's unit and makes the offer.
  *
@@ -67,12 +67,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "storage/itemptr.h"
+#include "utils/snapmgr.h"
 
 #include "booking.h"
 
@@ -121,21 +125,17 @@ static BookingPlan entry_plan = {
 	1, {INT8OID}
 };
 
-/* The entry locked, if it still waits and nobody else has it */
-static BookingPlan lock_entry_plan = {
-	"SELECT 1 FROM booking.waitlist"
-	" WHERE waitlist_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'waiting'"
-	" FOR UPDATE SKIP LOCKED",
-	1, {INT8OID}
+/* Where the entry's row is, when it is in state $2 (lock_entry_now locks it) */
+static BookingPlan entry_tid_plan = {
+	"SELECT ctid FROM booking.waitlist"
+	" WHERE waitlist_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, TEXTOID}
 };
 
-/* A waiting entry whose check-in has passed, closed (the sweeper's) */
-static BookingPlan lapse_entry_plan = {
-	"UPDATE booking.waitlist SET state = 'lapsed'"
-	" WHERE waitlist_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'waiting'"
-	"   AND waitlist_id OPERATOR(pg_catalog.=) ANY (SELECT waitlist_id FROM booking.waitlist"
-	"        WHERE waitlist_id OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)",
-	1, {INT8OID}
+/* An entry this transaction locked, given its new state $2 */
+static BookingPlan set_entry_state_plan = {
+	"UPDATE booking.waitlist SET state = $2 WHERE waitlist_id OPERATOR(pg_catalog.=) $1",
+	2, {INT8OID, TEXTOID}
 };
 
 static BookingPlan mark_offered_plan = {
@@ -154,22 +154,16 @@ static BookingPlan offered_payload_plan = {
 
 /*
  * Offers whose reservation moved on: confirmed and after, booked; gone,
- * lapsed.  Entries another transaction has locked are left for the next
- * settling (SKIP LOCKED): a caller may hold nights, and nobody holding
- * nights waits for an entry row; nor do two settlings wait for each other.
+ * lapsed (settle_offers locks and writes them one by one).
  */
-static BookingPlan settle_plan = {
-	"WITH moved AS ("
-	"  SELECT w.waitlist_id,"
-	"         CASE WHEN r.state OPERATOR(pg_catalog.=) ANY ('{cancelled,expired}'::booking.booking_state[])"
-	"              THEN 'lapsed' ELSE 'booked' END AS state"
-	"    FROM booking.waitlist w JOIN booking.reservation r"
-	"      ON r.reservation_id OPERATOR(pg_catalog.=) w.reservation_id"
-	"   WHERE w.state OPERATOR(pg_catalog.=) 'offered'"
-	"     AND r.state OPERATOR(pg_catalog.<>) ALL (" BK_LIVE_HOLD_STATES ")"
-	"     FOR UPDATE OF w SKIP LOCKED)"
-	" UPDATE booking.waitlist w SET state = moved.state FROM moved"
-	" WHERE w.waitlist_id OPERATOR(pg_catalog.=) moved.waitlist_id",
+static BookingPlan moved_offers_plan = {
+	"SELECT w.waitlist_id,"
+	"       CASE WHEN r.state OPERATOR(pg_catalog.=) ANY ('{cancelled,expired}'::booking.booking_state[])"
+	"            THEN 'lapsed' ELSE 'booked' END"
+	"  FROM booking.waitlist w JOIN booking.reservation r"
+	"    ON r.reservation_id OPERATOR(pg_catalog.=) w.reservation_id"
+	" WHERE w.state OPERATOR(pg_catalog.=) 'offered'"
+	"   AND r.state OPERATOR(pg_catalog.<>) ALL (" BK_LIVE_HOLD_STATES ")",
 	0, {InvalidOid}
 };
 
@@ -295,6 +289,104 @@ lock_entry_nights(BkDirect *d, const Entry *e, Datum room_type, DateADT wait_fro
 }
 
 /*
+ * lock_entry_now locks the row of entry waitlist_id when it is in `state`
+ * and no other transaction holds it, never waiting; returns whether it
+ * did.  Inside SPI.
+ *
+ * Not with SQL's FOR UPDATE SKIP LOCKED: the executor asks the table to
+ * lock the newer versions of an updated row as well
+ * (TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS), and in PostgreSQL 15 that
+ * step waits for whoever holds them, whatever SKIP LOCKED says, when the
+ * row's updater ends between the look and the lock.  A caller holding
+ * nights then waited for a leave_waitlist holding the entry and waiting
+ * for those nights (40P01, found by an outside attack).  Here, as the
+ * engine locks nights and reservations, the newest version is found and
+ * locked without that step at READ COMMITTED; at REPEATABLE READ a row
+ * changed since the snapshot is left alone.
+ */
+static bool
+lock_entry_now(int64 waitlist_id, const char *state)
+{
+	Datum		args[2];
+	ItemPointerData tid;
+	Relation	rel;
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
+	TM_Result	result;
+	bool		locked = false;
+
+	args[0] = Int64GetDatum(waitlist_id);
+	args[1] = CStringGetTextDatum(state);
+	bk_exec(&entry_tid_plan, args, NULL, 1);
+	if (SPI_processed != 1)
+		return false;
+	tid = *(ItemPointer) DatumGetPointer(bk_get_notnull(0, 1));
+
+	rel = table_open(get_relname_relid("waitlist", get_namespace_oid("booking", false)),
+					 RowShareLock);
+	slot = table_slot_create(rel, NULL);
+	result = table_tuple_lock(rel, &tid, GetActiveSnapshot(), slot, GetCurrentCommandId(false),
+							  LockTupleExclusive, LockWaitSkip,
+							  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							  &tmfd);
+	if (result == TM_Ok)
+	{
+		bool		isnull;
+		Datum		now = slot_getattr(slot, SPI_fnumber(RelationGetDescr(rel), "state"), &isnull);
+
+		/* the newest version may be in another state by now: then not ours */
+		locked = !isnull && strcmp(TextDatumGetCString(now), state) == 0;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return locked;
+}
+
+/*
+ * set_entry_state gives an entry this transaction locked its new state.
+ * Inside SPI.
+ */
+static void
+set_entry_state(int64 waitlist_id, const char *state)
+{
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(waitlist_id);
+	args[1] = CStringGetTextDatum(state);
+	bk_exec(&set_entry_state_plan, args, NULL, 0);
+}
+
+/*
+ * settle_offers records what became of offers whose reservation moved
+ * on (moved_offers_plan).  An entry another transaction holds is left
+ * for the next settling: a caller may hold nights, and nobody holding
+ * nights waits for an entry row (lock_entry_now); nor do two settlings
+ * wait for each other.  Inside SPI.
+ */
+static void
+settle_offers(void)
+{
+	int			n;
+	int64	   *ids;
+	char	  **states;
+
+	bk_exec(&moved_offers_plan, NULL, NULL, 0);
+	n = (int) SPI_processed;
+	if (n == 0)
+		return;
+	ids = palloc(sizeof(int64) * n);
+	states = palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = bk_get_int64(i, 1);
+		states[i] = pstrdup(TextDatumGetCString(bk_get_notnull(i, 2)));
+	}
+	for (int i = 0; i < n; i++)
+		if (lock_entry_now(ids[i], "offered"))
+			set_entry_state(ids[i], states[i]);
+}
+
+/*
  * lapse_past_entry closes a waiting entry whose check-in has passed
  * ('lapsed') and takes its rooms off the nights' waiting counts: the
  * sweeper's, which holds no night and so may wait for them; an entry
@@ -303,15 +395,14 @@ lock_entry_nights(BkDirect *d, const Entry *e, Datum room_type, DateADT wait_fro
 static void
 lapse_past_entry(const Entry *e, Datum room_type)
 {
-	Datum		args[1];
 	bool		lapsed;
 	BkDirect	d;
 	BkNights	nights;
 
 	bk_connect();
-	args[0] = Int64GetDatum(e->waitlist_id);
-	bk_exec(&lapse_entry_plan, args, NULL, 0);
-	lapsed = SPI_processed == 1;
+	lapsed = lock_entry_now(e->waitlist_id, "waiting");
+	if (lapsed)
+		set_entry_state(e->waitlist_id, "lapsed");
 	bk_finish();
 	if (!lapsed)
 		return;
@@ -383,9 +474,7 @@ offer_entry(const Entry *e, DateADT wait_from)
 		return false;
 
 	bk_connect();
-	args[0] = Int64GetDatum(e->waitlist_id);
-	bk_exec(&lock_entry_plan, args, NULL, 1);
-	ok = SPI_processed == 1;
+	ok = lock_entry_now(e->waitlist_id, "waiting");
 	if (ok && place.has_rules)
 	{
 		BkRuleViolation violation;
@@ -456,7 +545,7 @@ offer_room_type(int64 property_id, Datum room_type, DateADT first, DateADT end, 
 	MemoryContext keep = CurrentMemoryContext;
 
 	bk_connect();
-	bk_exec(&settle_plan, NULL, NULL, 0);
+	settle_offers();
 	args[0] = Int64GetDatum(property_id);
 	args[1] = room_type;
 	args[2] = DateADTGetDatum(first);
@@ -599,7 +688,7 @@ void
 bk_waitlist_settle(void)
 {
 	bk_connect();
-	bk_exec(&settle_plan, NULL, NULL, 0);
+	settle_offers();
 	bk_finish();
 }
 
@@ -623,7 +712,7 @@ bk_waitlist_sweep(void)
 	if (!bk_schema_has_waitlist())
 		return;
 	bk_connect();
-	bk_exec(&settle_plan, NULL, NULL, 0);
+	settle_offers();
 	bk_exec(&waiting_room_types_plan, NULL, NULL, 0);
 	n = (int) SPI_processed;
 	property_ids = MemoryContextAlloc(keep, sizeof(int64) * Max(n, 1));
