@@ -75,7 +75,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "storage/itemptr.h"
 #include "utils/snapmgr.h"
 
 #include "booking.h"
