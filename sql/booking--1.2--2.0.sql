@@ -876,3 +876,15 @@ CREATE UNIQUE INDEX event_position_key ON booking.event (position) WHERE positio
  * indexes added to an extension's tables).
  */
 DROP INDEX booking.event_reservation_idx;
+
+/*
+ * Every search and availability call adds the changes of the events not
+ * published yet, walking event_unpublished_xid_idx from the publisher's
+ * scan_from: beside busy writers, a pass's worth of events of every
+ * property.  With each entry's property_id in the index, availability
+ * passes over other properties' entries without reading their rows (the
+ * key stays writer_xid: the walk's start).
+ */
+DROP INDEX booking.event_unpublished_xid_idx;
+CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (property_id)
+    WHERE position IS NULL;

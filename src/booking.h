@@ -513,6 +513,8 @@ extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
 extern IndexScanDesc bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index,
 											  ScanKey keys, int nkeys);
+extern IndexScanDesc bk_direct_scan_entries(BkDirect *d, BkTable table, BkIndex index,
+											ScanKey keys, int nkeys);
 extern bool bk_direct_lock(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 						   LockWaitPolicy wait, const BkLockTarget *what);
 extern bool bk_direct_lock_earlier(BkDirect *d, BkTable table, ItemPointer tid,

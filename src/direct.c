@@ -1055,6 +1055,10 @@ open_scan_index(BkIndex index, Relation heap, LOCKMODE mode)
 	return NULL;
 }
 
+static IndexScanDesc start_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys,
+								int nkeys, bool want_itup);
+static IndexScanDesc require_scan(IndexScanDesc scan, BkIndex index);
+
 /*
  * bk_direct_scan_if_usable starts an index scan of `index` (of `table`)
  * with the given keys, in the unit's snapshot, or returns NULL when the
@@ -1064,6 +1068,29 @@ open_scan_index(BkIndex index, Relation heap, LOCKMODE mode)
  */
 IndexScanDesc
 bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
+{
+	return start_scan(d, table, index, keys, nkeys, false);
+}
+
+/*
+ * bk_direct_scan_entries is bk_direct_scan for a walk that reads each
+ * entry's index tuple (scan->xs_itup, its INCLUDE columns too) before it
+ * decides whether to fetch the row: index_getnext_tid, then
+ * index_fetch_heap for the entries it wants.
+ */
+IndexScanDesc
+bk_direct_scan_entries(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
+{
+	return require_scan(start_scan(d, table, index, keys, nkeys, true), index);
+}
+
+/*
+ * start_scan starts an index scan of `index` (of `table`) with the given
+ * keys in the unit's snapshot, the index tuples kept when want_itup, or
+ * returns NULL when the index cannot be scanned now (open_scan_index).
+ */
+static IndexScanDesc
+start_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys, bool want_itup)
 {
 	Relation	heap = bk_direct_relation(d, table);
 	IndexScanDesc scan;
@@ -1078,6 +1105,7 @@ bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index, ScanKey keys
 	for (int k = 0; k < nkeys; k++)
 		keys[k].sk_collation = irel->rd_indcollation[keys[k].sk_attno - 1];
 	scan = index_beginscan(heap, irel, d->snapshot, nkeys, 0);
+	scan->xs_want_itup = want_itup;	/* read by the rescan: btree keeps them */
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	return scan;
 }
@@ -1090,8 +1118,13 @@ bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index, ScanKey keys
 IndexScanDesc
 bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkeys)
 {
-	IndexScanDesc scan = bk_direct_scan_if_usable(d, table, index, keys, nkeys);
+	return require_scan(start_scan(d, table, index, keys, nkeys, false), index);
+}
 
+/* require_scan returns `scan`, or refuses an index that cannot be scanned */
+static IndexScanDesc
+require_scan(IndexScanDesc scan, BkIndex index)
+{
 	if (scan == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -79,6 +79,8 @@
 #include "utils/guc.h"
 #include "access/stratnum.h"
 #include "access/transam.h"
+#include "access/itup.h"
+#include "access/relscan.h"
 
 #include "booking.h"
 
@@ -688,6 +690,68 @@ scan_unpublished(BkDirect *d, FullTransactionId from, ScanKeyData *key)
 }
 
 /*
+ * A reader's walk of event_unpublished_xid_idx for one property's events
+ * (property_id 0: every property's).  From 2.0 the index carries each
+ * event's property_id (INCLUDE): the walk passes over the entries of
+ * other properties without reading their rows, so an availability call
+ * beside busy writers reads the rows of its own property's pending events
+ * only, not of every event written since the publisher's last pass.
+ */
+typedef struct UnpublishedWalk
+{
+	IndexScanDesc scan;
+	ScanKeyData key;
+	int64		property_id;
+	bool		by_entry;		/* property_id is read from the entries */
+} UnpublishedWalk;
+
+static void
+walk_unpublished(BkDirect *d, FullTransactionId from, int64 property_id, UnpublishedWalk *walk)
+{
+	Relation	index;
+
+	ScanKeyInit(&walk->key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
+				FullTransactionIdGetDatum(from));
+	walk->scan = bk_direct_scan_entries(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &walk->key, 1);
+	walk->property_id = property_id;
+	index = walk->scan->indexRelation;
+	walk->by_entry = property_id != 0 &&
+		index->rd_index->indnatts >= 2 &&
+		index->rd_index->indkey.values[1] == bk_column(BK_EVENT_PROPERTY_ID);
+}
+
+/*
+ * next_unpublished puts into `found` the next row of the walk that its
+ * snapshot sees, of the walk's property when the entries say which;
+ * false at the end.  (index_getnext_slot's loop, with the entries of
+ * other properties left out before their rows are fetched.)
+ */
+static bool
+next_unpublished(UnpublishedWalk *walk, TupleTableSlot *found)
+{
+	IndexScanDesc scan = walk->scan;
+
+	for (;;)
+	{
+		if (!scan->xs_heap_continue)
+		{
+			if (index_getnext_tid(scan, ForwardScanDirection) == NULL)
+				return false;
+			if (walk->by_entry && scan->xs_itup != NULL)
+			{
+				bool		isnull;
+				Datum		property = index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &isnull);
+
+				if (!isnull && DatumGetInt64(property) != walk->property_id)
+					continue;
+			}
+		}
+		if (index_fetch_heap(scan, found))
+			return true;
+	}
+}
+
+/*
  * find_pending finds the events this transaction sees that are not
  * published yet: the BK_PUBLISH_BATCH of them with the smallest event_ids,
  * in event_id order, in an array of *n pointers.
@@ -949,10 +1013,10 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 	int			max = 16;
 	int			count = 0;
 	BkCalendarDelta *changes = palloc(sizeof(BkCalendarDelta) * max);
-	ScanKeyData key;
-	IndexScanDesc scan = scan_unpublished(d, read_scan_from(d), &key);
+	UnpublishedWalk walk;
 
-	while (index_getnext_slot(scan, ForwardScanDirection, found))
+	walk_unpublished(d, read_scan_from(d), property_id, &walk);
+	while (next_unpublished(&walk, found))
 	{
 		bool		isnull;
 		Datum		delta;
@@ -991,7 +1055,7 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 				count++;
 		}
 	}
-	index_endscan(scan);
+	index_endscan(walk.scan);
 	ExecClearTuple(found);
 	*n = count;
 	return changes;

@@ -11,7 +11,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(178);
+SELECT plan(179);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -253,8 +253,12 @@ SELECT is((SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i
             WHERE i.indexrelid = 'booking.event_position_key'::regclass),
           '("position" IS NOT NULL)',
           'the position index leaves out the events not published yet (2.0: no entry per writer)');
-SELECT has_index('booking', 'event', 'event_unpublished_xid_idx', ARRAY['writer_xid'],
+SELECT has_index('booking', 'event', 'event_unpublished_xid_idx', ARRAY['writer_xid', 'property_id'],
                  'event has an index on the events still waiting for a position, by writer');
+SELECT is((SELECT ARRAY[i.indnkeyatts::int, i.indnatts::int] FROM pg_index i
+            WHERE i.indexrelid = 'booking.event_unpublished_xid_idx'::regclass),
+          ARRAY[1, 2],
+          'its key is writer_xid alone; property_id is carried (INCLUDE: availability skips other properties'' entries without reading their rows, 2.0)');
 SELECT hasnt_index('booking', 'event', 'event_unpublished_idx',
                    '1.1''s index of unpublished events by event_id is gone');
 SELECT hasnt_index('booking', 'event', 'event_reservation_idx',
