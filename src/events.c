@@ -710,13 +710,19 @@ walk_unpublished(BkDirect *d, FullTransactionId from, int64 property_id, Unpubli
 {
 	Relation	index;
 
+	walk->property_id = property_id;
+	walk->by_entry = false;
+	if (property_id == 0)
+	{
+		walk->scan = scan_unpublished(d, from, &walk->key);
+		return;
+	}
 	ScanKeyInit(&walk->key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
 				FullTransactionIdGetDatum(from));
 	walk->scan = bk_direct_scan_entries(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &walk->key, 1);
-	walk->property_id = property_id;
 	index = walk->scan->indexRelation;
-	walk->by_entry = property_id != 0 &&
-		index->rd_index->indnatts >= 2 &&
+	/* an index re-created otherwise by hand: read every row, as before 2.0 */
+	walk->by_entry = index->rd_index->indnatts >= 2 &&
 		index->rd_index->indkey.values[1] == bk_column(BK_EVENT_PROPERTY_ID);
 }
 
