@@ -352,14 +352,43 @@ is_modified_event(TupleTableSlot *slot)
 }
 
 /*
+ * json_field returns field `key` of the jsonb object `object`
+ * (jsonb_object_field, or jsonb_object_field_text when as_text), or
+ * reports the modified event `event_id` whose payload lacks it: the
+ * engine's events always carry their old stay, but a row put in by hand
+ * may not, and DirectFunctionCall would only say that a function
+ * returned NULL.
+ */
+static Datum
+json_field(int64 event_id, Datum object, const char *key, bool as_text)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 2, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = object;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = CStringGetTextDatum(key);
+	fcinfo->args[1].isnull = false;
+	result = as_text ? jsonb_object_field_text(fcinfo) : jsonb_object_field(fcinfo);
+	if (fcinfo->isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("booking: modified event " INT64_FORMAT " lacks its old stay", event_id),
+				 errdetail("Its payload has no \"%s\"%s: the units of the old stay cannot be given back.",
+						   key, as_text ? " in \"before\"" : ""),
+				 errhint("The engine's modified events carry before.room_type, before.check_in, before.check_out and before.rooms; correct or delete a row put in by other means.")));
+	return result;
+}
+
+/*
  * before_field returns field `key` of `before`, a modified event's
  * payload "before" (the reservation as it was), as text.
  */
 static char *
-before_field(Datum before, const char *key)
+before_field(int64 event_id, Datum before, const char *key)
 {
-	return TextDatumGetCString(DirectFunctionCall2(jsonb_object_field_text, before,
-												   CStringGetTextDatum(key)));
+	return TextDatumGetCString(json_field(event_id, before, key, true));
 }
 
 /*
@@ -370,15 +399,15 @@ before_field(Datum before, const char *key)
 static void
 modified_before(TupleTableSlot *slot, int64 property_id, BkCalendarDelta *change)
 {
-	Datum		before = DirectFunctionCall2(jsonb_object_field,
-											 bk_direct_get_notnull(slot, bk_column(BK_EVENT_PAYLOAD)),
-											 CStringGetTextDatum("before"));
+	int64		event_id = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_EVENT_EVENT_ID)));
+	Datum		before = json_field(event_id, bk_direct_get_notnull(slot, bk_column(BK_EVENT_PAYLOAD)),
+									"before", false);
 
 	change->property_id = property_id;
-	change->room_type = CStringGetTextDatum(before_field(before, "room_type"));
-	change->first_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(before, "check_in"))));
-	change->end_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(before, "check_out"))));
-	change->delta = pg_strtoint32(before_field(before, "rooms"));
+	change->room_type = CStringGetTextDatum(before_field(event_id, before, "room_type"));
+	change->first_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(event_id, before, "check_in"))));
+	change->end_night = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(before_field(event_id, before, "check_out"))));
+	change->delta = pg_strtoint32(before_field(event_id, before, "rooms"));
 }
 
 /*

@@ -125,6 +125,14 @@ VALUES (-5, 'restored', 0, :p + 1024, '{}', 'E', current_date + 6, current_date 
 SELECT :free_before - available AS counted_own_property_only
   FROM booking.availability(:p, current_date + 6, current_date + 7);
 ROLLBACK;
+-- a modified event put in by hand without its old stay: the readers say
+-- which event and what it lacks (not "function returned NULL")
+BEGIN;
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload,
+                           room_type, first_night, end_night, free_delta)
+VALUES (-7, 'modified', 0, :p, '{"before": {}}', 'E', current_date + 6, current_date + 7, -1);
+SELECT t.try(format($$SELECT count(*) FROM booking.availability(%s, current_date + 6, current_date + 7)$$, :p));
+ROLLBACK;
 -- the same through a prepared statement, and after a rolled-back savepoint
 PREPARE put(bigint) AS INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
 VALUES ($1, 'restored', 0, 0, '{}', '3');
