@@ -896,6 +896,9 @@ extern bool bk_dead_holds_exist(BkDirect *d, int64 property_id, Datum room_type,
 								DateADT check_in, DateADT check_out);
 extern int	bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 								 DateADT check_in, DateADT check_out, LockWaitPolicy wait);
+extern int	bk_expire_dead_holds_but(BkDirect *d, int64 property_id, Datum room_type,
+									 DateADT check_in, DateADT check_out, LockWaitPolicy wait,
+									 int64 own);
 extern int	bk_expire_reservations(Datum ids_array);
 extern int	bk_expire_due_holds(int32 max_rows);
 

@@ -368,6 +368,18 @@ int
 bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 					 DateADT check_in, DateADT check_out, LockWaitPolicy wait)
 {
+	return bk_expire_dead_holds_but(d, property_id, room_type, check_in, check_out, wait, 0);
+}
+
+/*
+ * bk_expire_dead_holds_but is bk_expire_dead_holds leaving reservation
+ * `own` alone (0: none): modify_reservation's own hold, which it has
+ * locked and may be changing past its deadline.
+ */
+int
+bk_expire_dead_holds_but(BkDirect *d, int64 property_id, Datum room_type,
+						 DateADT check_in, DateADT check_out, LockWaitPolicy wait, int64 own)
+{
 	int64	   *ids;
 	int			n = scan_dead_holds(d, property_id, room_type, check_in, check_out, false, &ids);
 	BkReservation *holds = palloc(sizeof(BkReservation) * Max(n, 1));
@@ -378,6 +390,8 @@ bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 	{
 		BkReservation *r = &holds[nholds];
 
+		if (ids[i] == own)
+			continue;
 		if (bk_reservation_lock(d, ids[i], r, wait) && is_dead_hold(r))
 			nholds++;			/* still dead once locked */
 	}

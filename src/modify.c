@@ -296,9 +296,42 @@ find_night(BkNightRun *runs, int nruns, Datum room_type, DateADT night)
 }
 
 /*
+ * takes_more says whether the new stay holds more rooms on `night` than
+ * the old one did there: only such a night needs units free.  A night it
+ * keeps or gives back needs none, even overbooked (a channel's booking
+ * beyond its units): shrinking a stay there pays the overbooking down.
+ */
+static bool
+takes_more(const Stay *old, const Stay *new, DateADT night)
+{
+	return held_in(new, new->room_type, night) > held_in(old, new->room_type, night);
+}
+
+/*
+ * units_short says whether a night of the new stay that takes more than
+ * the old stay held there lacks the units (check_units' rule, without
+ * its errors).
+ */
+static bool
+units_short(BkNightRun *runs, int nruns, const Stay *old, const Stay *new)
+{
+	for (DateADT night = new->first; night < new->end; night++)
+	{
+		BkNight    *n = find_night(runs, nruns, new->room_type, night);
+
+		if (n != NULL && takes_more(old, new, night) &&
+			BK_NIGHT_FREE(n) + held_in(old, new->room_type, night) < new->rooms)
+			return true;
+	}
+	return false;
+}
+
+/*
  * check_units fails BK001 on the first night of the new stay that lacks
- * units, counting the units the old stay holds there as free.  With
- * `overbook` (a channel) only a night without inventory fails, BK005.
+ * units, counting the units the old stay holds there as free; a night
+ * where the new stay takes no more than the old one held never lacks
+ * them (takes_more).  With `overbook` (a channel) only a night without
+ * inventory fails, BK005.
  */
 static void
 check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int nruns,
@@ -324,6 +357,8 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
 					 errdetail("Property %lld, room type \"%s\", night %s has no inventory.",
 							   (long long) property_id, room_type_name, bk_date_str(night)),
 					 errhint("Choose other dates; the reservation was not changed.")));
+		if (!takes_more(old, new, night))
+			continue;
 		free_units = BK_NIGHT_FREE(n) + held_in(old, new->room_type, night);
 		if (free_units < new->rooms)
 			ereport(ERROR,
@@ -589,13 +624,6 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	Numeric		extra;
 	bool		keep_sold;
 
-	if (bk_reservation_block(d, &r))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a block pickup cannot be modified; cancel and pick up again"),
-				 errdetail("Reservation %lld was picked up from block \"%s\".",
-						   (long long) r.reservation_id, bk_reservation_block(d, &r)),
-				 errhint("Cancel it and reserve again with block => the block's code.")));
 	before = r;
 	old.room_type = r.room_type;
 	old.first = r.check_in;
@@ -646,6 +674,13 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 		bk_direct_end(d);
 		return result;
 	}
+	if (bk_reservation_block(d, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a block pickup cannot be modified; cancel and pick up again"),
+				 errdetail("Reservation %lld was picked up from block \"%s\".",
+						   (long long) r.reservation_id, bk_reservation_block(d, &r)),
+				 errhint("Cancel it and reserve again with block => the block's code.")));
 
 	bk_validate_stay(new.first, new.end);
 	where.property_id = property_id;
@@ -665,6 +700,22 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	extra = bk_plan_extra(&plan, new.rooms, new_guests, new_terms.children);
 
 	runs = lock_stays(d, property_id, &old, &new, !req->dry_run, &nruns);
+	if (!mode->overbook && !req->dry_run && units_short(runs, nruns, &old, &new) &&
+		bk_expire_dead_holds_but(d, property_id, new.room_type, new.first, new.end, LockWaitSkip,
+								 r.reservation_id) > 0)
+	{
+		/*
+		 * Short of units, and holds past their deadline lay on the new
+		 * stay: expired, as reserve_range expires them, taking only those
+		 * it can lock at once (this call holds its nights), this one left
+		 * alone (a hold may be changed past its deadline).  Their units
+		 * go to waiting entries first; then the nights are counted again.
+		 */
+		bk_direct_end(d);
+		bk_waitlist_offer_freed(false);
+		bk_direct_begin(d, true);
+		runs = lock_stays(d, property_id, &old, &new, true, &nruns);
+	}
 	check_units(property_id, where.room_type, runs, nruns, &old, &new, mode->overbook);
 	if (bk_unit_has_night_prices())
 		sold = bk_night_prices_read(d, id, !req->dry_run, &sold_first, &nsold, &sold_tid);

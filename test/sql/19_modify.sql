@@ -113,3 +113,46 @@ SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current
 SELECT count(*) AS problems FROM booking.check_invariants();
 SELECT * FROM t.inv(:p, 'STE', 5, 13);
 SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- A night that a channel overbooked (2.0): a change that takes no more
+-- there than the stay held needs no free unit on it (a guests change, a
+-- shrink, which pays the overbooking down); taking more there does (BK001)
+SELECT booking.add_property('Overbooked Inn', 'Changeville', 'UTC') AS ob \gset
+SELECT booking.add_room_type(:ob, 'ONE', 'Single', 1, 2, 100);
+SELECT booking.open_inventory(:ob, 'ONE', current_date, current_date + 20);
+SELECT reservation_id AS ann FROM booking.reserve_range(:ob, 'ONE', current_date + 5, current_date + 8, 1, 'ann') \gset
+SELECT state FROM booking.confirm_booking(:ann, 'pay-ann');
+SELECT (r).state FROM booking.apply_channel_booking('ota', 'OB1', 1, 'new', :ob, 'ONE', current_date + 7,
+                                                    current_date + 8) r;
+SELECT night - current_date AS night, units, booked, overbooked FROM booking.inventory
+ WHERE property_id = :ob AND night >= current_date + 5 AND night < current_date + 8 ORDER BY night;
+SELECT t.res(r) FROM booking.modify_reservation(:ann, guests => 2, guest_id => 'ann') r;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :ann)) AS takes_more;
+SELECT t.res(r) FROM booking.modify_reservation(:ann, check_out => current_date + 7, guest_id => 'ann') r;
+SELECT night - current_date AS night, units, booked, overbooked FROM booking.inventory
+ WHERE property_id = :ob AND night >= current_date + 5 AND night < current_date + 8 ORDER BY night;
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- A hold past its deadline on the nights a change takes is expired, as
+-- reserve_range expires it, and the change goes through; the changing
+-- reservation's own hold, past its deadline too, is left alone
+SELECT reservation_id AS dead FROM booking.reserve_range(:ob, 'ONE', current_date + 12, current_date + 13, 1, 'dead') \gset
+SELECT reservation_id AS bea FROM booking.reserve_range(:ob, 'ONE', current_date + 10, current_date + 12, 1, 'bea') \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id IN (:dead, :bea);
+SELECT t.res(r) FROM booking.modify_reservation(:bea, check_out => current_date + 13, guest_id => 'bea') r;
+SELECT reservation_id = :dead AS dead_hold, state FROM booking.reservation
+ WHERE reservation_id IN (:dead, :bea) ORDER BY reservation_id = :dead;
+SELECT kind FROM booking.event WHERE reservation_id = :dead ORDER BY event_id;
+SELECT count(*) AS problems FROM booking.check_invariants();
+-- a dry run writes nothing: it does not expire a dead hold in its way
+SELECT reservation_id AS dead2 FROM booking.reserve_range(:ob, 'ONE', current_date + 13, current_date + 14, 1, 'dead2') \gset
+UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :dead2;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 14, dry_run => true)$$, :bea)) AS dry_run_short;
+SELECT state FROM booking.reservation WHERE reservation_id = :dead2;
+
+-- A block pickup cannot be changed (0A000), but a call that changes
+-- nothing answers as for any reservation
+SELECT booking.create_block(:ob, 'ONE', 'TEAM', current_date + 16, current_date + 18, 1);
+SELECT reservation_id AS pick FROM booking.reserve_range(:ob, 'ONE', current_date + 16, current_date + 18, block => 'TEAM') \gset
+SELECT t.res(r) FROM booking.modify_reservation(:pick, check_out => current_date + 18) r;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 17)$$, :pick)) AS pickup_changed;
