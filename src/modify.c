@@ -359,7 +359,8 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
 					 errhint("Choose other dates; the reservation was not changed.")));
 		if (!takes_more(old, new, night))
 			continue;
-		free_units = BK_NIGHT_FREE(n) + held_in(old, new->room_type, night);
+		/* an overbooked night has none free, not fewer than none */
+		free_units = Max(BK_NIGHT_FREE(n) + held_in(old, new->room_type, night), 0);
 		if (free_units < new->rooms)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
