@@ -899,6 +899,8 @@ extern int	bk_expire_dead_holds(BkDirect *d, int64 property_id, Datum room_type,
 extern int	bk_expire_dead_holds_but(BkDirect *d, int64 property_id, Datum room_type,
 									 DateADT check_in, DateADT check_out, LockWaitPolicy wait,
 									 int64 own);
+extern void bk_dead_hold_rooms(BkDirect *d, int64 property_id, Datum room_type, DateADT first,
+							   DateADT end, int64 own, int32 *rooms);
 extern int	bk_expire_reservations(Datum ids_array);
 extern int	bk_expire_due_holds(int32 max_rows);
 

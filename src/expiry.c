@@ -352,6 +352,31 @@ bk_dead_holds_exist(BkDirect *d, int64 property_id, Datum room_type,
 }
 
 /*
+ * bk_dead_hold_rooms adds to rooms[night - first] the rooms that holds
+ * past their deadline, but for reservation `own`, hold on each night of
+ * [first, end) of a room type, as the unit's snapshot sees them: what
+ * expiring them would free (modify_reservation's dry run judges with
+ * them, writing nothing).
+ */
+void
+bk_dead_hold_rooms(BkDirect *d, int64 property_id, Datum room_type, DateADT first, DateADT end,
+				   int64 own, int32 *rooms)
+{
+	int64	   *ids;
+	int			n = scan_dead_holds(d, property_id, room_type, first, end, false, &ids);
+
+	for (int i = 0; i < n; i++)
+	{
+		BkReservation r;
+
+		if (ids[i] == own || !bk_reservation_read(d, ids[i], &r) || !is_dead_hold(&r))
+			continue;
+		for (DateADT night = Max(r.check_in, first); night < Min(r.check_out, end); night++)
+			rooms[night - first] += r.rooms;
+	}
+}
+
+/*
  * bk_expire_dead_holds expires the holds past their deadline that overlap
  * [check_in, check_out) of a room type: reserve_range's way to make sure a
  * sold-out answer never comes from a hold that is already dead.

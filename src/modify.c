@@ -328,14 +328,16 @@ units_short(BkNightRun *runs, int nruns, const Stay *old, const Stay *new)
 
 /*
  * check_units fails BK001 on the first night of the new stay that lacks
- * units, counting the units the old stay holds there as free; a night
- * where the new stay takes no more than the old one held never lacks
- * them (takes_more).  With `overbook` (a channel) only a night without
+ * units, counting the units the old stay holds there as free, and those
+ * in also_free[night - new->first] when given (a dry run: the rooms of
+ * the dead holds the call would expire first); a night where the new
+ * stay takes no more than the old one held never lacks them
+ * (takes_more).  With `overbook` (a channel) only a night without
  * inventory fails, BK005.
  */
 static void
 check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int nruns,
-			const Stay *old, const Stay *new, bool overbook)
+			const Stay *old, const Stay *new, bool overbook, const int32 *also_free)
 {
 	for (DateADT night = new->first; night < new->end; night++)
 	{
@@ -360,7 +362,8 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
 		if (!takes_more(old, new, night))
 			continue;
 		/* an overbooked night has none free, not fewer than none */
-		free_units = Max(BK_NIGHT_FREE(n) + held_in(old, new->room_type, night), 0);
+		free_units = Max(BK_NIGHT_FREE(n) + held_in(old, new->room_type, night) +
+						 (also_free ? also_free[night - new->first] : 0), 0);
 		if (free_units < new->rooms)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
@@ -624,6 +627,7 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	BkPlan		plan;
 	Numeric		extra;
 	bool		keep_sold;
+	int32	   *also_free = NULL;
 
 	before = r;
 	old.room_type = r.room_type;
@@ -717,7 +721,14 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 		bk_direct_begin(d, true);
 		runs = lock_stays(d, property_id, &old, &new, true, &nruns);
 	}
-	check_units(property_id, where.room_type, runs, nruns, &old, &new, mode->overbook);
+	if (!mode->overbook && req->dry_run && units_short(runs, nruns, &old, &new))
+	{
+		/* judged as the call would judge it: after expiring the dead holds */
+		also_free = palloc0(sizeof(int32) * (new.end - new.first));
+		bk_dead_hold_rooms(d, property_id, new.room_type, new.first, new.end, r.reservation_id,
+						   also_free);
+	}
+	check_units(property_id, where.room_type, runs, nruns, &old, &new, mode->overbook, also_free);
 	if (bk_unit_has_night_prices())
 		sold = bk_night_prices_read(d, id, !req->dry_run, &sold_first, &nsold, &sold_tid);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));

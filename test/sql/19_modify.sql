@@ -152,11 +152,15 @@ SELECT reservation_id = :dead AS dead_hold, state FROM booking.reservation
  WHERE reservation_id IN (:dead, :bea) ORDER BY reservation_id = :dead;
 SELECT kind FROM booking.event WHERE reservation_id = :dead ORDER BY event_id;
 SELECT count(*) AS problems FROM booking.check_invariants();
--- a dry run writes nothing: it does not expire a dead hold in its way
+-- a dry run judges as the call would, the dead hold in its way counted as
+-- free, and writes nothing: the hold stays as it is; a live hold in the
+-- way is BK001 for both
 SELECT reservation_id AS dead2 FROM booking.reserve_range(:ob, 'ONE', current_date + 13, current_date + 14, 1, 'dead2') \gset
 UPDATE booking.reservation SET hold_expires_at = now() - interval '1 second' WHERE reservation_id = :dead2;
-SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 14, dry_run => true)$$, :bea)) AS dry_run_short;
+SELECT t.res(r) FROM booking.modify_reservation(:bea, check_out => current_date + 14, dry_run => true) r;
 SELECT state FROM booking.reservation WHERE reservation_id = :dead2;
+SELECT reservation_id AS live FROM booking.reserve_range(:ob, 'ONE', current_date + 14, current_date + 15, 1, 'live') \gset
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 15, dry_run => true)$$, :bea)) AS dry_run_short;
 
 -- A block pickup cannot be changed (0A000), but a call that changes
 -- nothing answers as for any reservation
@@ -165,5 +169,5 @@ SELECT reservation_id AS pick FROM booking.reserve_range(:ob, 'ONE', current_dat
 SELECT t.res(r) FROM booking.modify_reservation(:pick, check_out => current_date + 18) r;
 SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 17)$$, :pick)) AS pickup_changed;
 -- leave no live hold behind for the files after this one
-SELECT count(*) AS cancelled FROM (SELECT booking.cancel_reservation(r) FROM unnest(ARRAY[:bea, :dead2, :pick]::bigint[]) r) c;
+SELECT count(*) AS cancelled FROM (SELECT booking.cancel_reservation(r) FROM unnest(ARRAY[:bea, :dead2, :live, :pick]::bigint[]) r) c;
 SELECT count(*) AS problems FROM booking.check_invariants();
