@@ -10,8 +10,11 @@
  * then the nights by (room_type, night)),
  * so two changes and a reserve crossing each other cannot deadlock.  Each
  * night then moves by the difference between what the new stay and the
- * old one hold there; a night short of units fails BK001 and nothing
- * changes.  Nights kept keep the price they were sold at
+ * old one hold there; only a night where the new stay takes more needs
+ * free units (an overbooked night it keeps or gives back does not).
+ * Holds past their deadline on the new nights are expired first, as
+ * reserve_range expires them (a dry run counts their rooms as free); a
+ * night still short of units fails BK001 and nothing changes.  Nights kept keep the price they were sold at
  * (night_prices.c); nights added take the plan's price today, and a
  * change of plan prices every night anew.  The state and the hold
  * deadline stay.  One `modified` event carries the reservation before and
