@@ -210,8 +210,9 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 	{
 		BkReservation *r = &group.lines[i];
 
-		if (r->state == BK_CONFIRMED)
+		if (bk_state_is_booked(r->state))
 		{
+			/* confirmed, or confirmed and its stay begun: a repeat's line */
 			if (r->payment_ref == NULL || strcmp(r->payment_ref, payment_ref) != 0)
 				report_line_not_confirmable(&group, i, " with another payment_ref");
 			nconfirmed++;
@@ -309,8 +310,9 @@ booking_confirm_group(PG_FUNCTION_ARGS)
 /*
  * booking_cancel_group is cancel_group(group_id, reason, guest_id): every
  * line that still holds rooms (held, payment_pending or confirmed) is
- * cancelled and its units given back; lines cancelled or expired before
- * stay as they are, so a repeat returns the group unchanged.  Each line
+ * cancelled and its units given back; lines cancelled or expired before,
+ * and lines whose stay began (checked_in, checked_out, no_show), stay as
+ * they are, so a repeat returns the group unchanged.  Each line
  * cancelled records its own cancellation_fee and refund_amount, as
  * cancel_reservation does (policy.c).
  */
@@ -337,9 +339,9 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	lock_group(&d, group_id, guest_id, &group);
 	changes = palloc0(sizeof(bool) * group.n);
 	for (int i = 0; i < group.n; i++)
-		if (bk_state_counts(group.lines[i].state))
+		if (bk_state_is_live_hold(group.lines[i].state) || group.lines[i].state == BK_CONFIRMED)
 		{
-			changes[i] = true;
+			changes[i] = true;	/* a line whose stay began (checked in or out, a no-show) stays */
 			nchanges++;
 		}
 	if (nchanges == 0)

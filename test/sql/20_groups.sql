@@ -194,3 +194,22 @@ BEGIN;
 UPDATE booking.reservation SET payment_ref = 'pay-other' WHERE group_id = :g3 AND reservation_id <> :g3;
 SELECT regexp_replace(t.rel(problem), 'group \d+', 'group N') AS problem FROM booking.check_invariants();
 ROLLBACK;
+
+-- A group whose first line has checked in: confirm_group again with its
+-- payment_ref is a repeat (the group unchanged), and cancel_group cancels
+-- the lines that still only hold rooms, leaving the begun stay as it is
+-- (never BK003)
+SELECT booking.add_property('Arrival Inn', 'Groupton', 'UTC') AS pa \gset
+SELECT booking.add_room_type(:pa, 'DBL', 'Double', 2, 2, 100);
+SELECT booking.open_inventory(:pa, 'DBL', current_date, current_date + 10);
+SELECT reservation_id AS ga FROM booking.reserve_group(:pa,
+    jsonb_build_array(t.l('DBL', 0, 3), t.l('DBL', 1, 3))) LIMIT 1 \gset
+SELECT count(*) AS confirmed FROM booking.confirm_group(:ga, 'pay-arrival');
+SELECT state FROM booking.check_in(:ga);
+SELECT t.line(r, :ga) FROM booking.confirm_group(:ga, 'pay-arrival') r;
+SELECT t.err(format($$SELECT booking.confirm_group(%s, 'pay-other')$$, :ga)) AS other_ref;
+SELECT t.line(r, :ga) FROM booking.cancel_group(:ga, 'plans changed') r;
+SELECT t.line(r, :ga) FROM booking.cancel_group(:ga) r;
+SELECT night - current_date AS night, held, booked FROM booking.inventory
+ WHERE property_id = :pa AND night < current_date + 3 ORDER BY night;
+SELECT count(*) AS problems FROM booking.check_invariants();
