@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
+
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -555,25 +557,39 @@ tier_container(Jsonb *tiers, int i)
 
 /*
  * tier_deadline returns when tier `tier` stops applying: check-in (00:00
- * local time of check_in in `time_zone`) minus its until, subtracted in
- * local time.
+ * local time of check_in in `time_zone`) minus its until, as PostgreSQL
+ * subtracts an interval from a timestamptz in that zone: its months and
+ * days on the local calendar ("1 day" is a calendar day across a change
+ * of daylight saving time), its hours and less as time elapsed ("36
+ * hours" is 36 hours before check-in, whatever the clocks did).
  */
 static TimestampTz
 tier_deadline(JsonbContainer *tier, DateADT check_in, const char *time_zone)
 {
 	JsonbValue *until = getKeyJsonValueFromContainer(tier, "until", 5, NULL);
-	Datum		span;
+	Interval   *span;
+	Interval   *calendar = palloc0(sizeof(Interval));
 	Datum		local;
+	TimestampTz deadline;
 
 	if (until == NULL || until->type != jbvString)
 		elog(ERROR, "booking: a tier of a cancellation policy has no until");
-	span = DirectFunctionCall3(interval_in,
-							   CStringGetDatum(pnstrdup(until->val.string.val, until->val.string.len)),
-							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	span = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+												 CStringGetDatum(pnstrdup(until->val.string.val,
+																		  until->val.string.len)),
+												 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	calendar->month = span->month;
+	calendar->day = span->day;
 	local = DirectFunctionCall1(date_timestamp, DateADTGetDatum(check_in));
-	local = DirectFunctionCall2(timestamp_mi_interval, local, span);
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(time_zone),
-												   local));
+	local = DirectFunctionCall2(timestamp_mi_interval, local, IntervalPGetDatum(calendar));
+	deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(time_zone),
+													   local));
+	if (pg_sub_s64_overflow(deadline, span->time, &deadline))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range"),
+				 errdetail("A tier's deadline, check-in minus its until, lies outside the timestamps PostgreSQL can hold.")));
+	return deadline;
 }
 
 /*

@@ -263,3 +263,22 @@ SELECT e.reservation_id = :g AS first_line, e.payload->'cancellation_fee' AS can
  WHERE r.group_id = :g AND e.kind = 'cancelled' ORDER BY e.reservation_id;
 
 SELECT * FROM booking.check_invariants();
+
+-- A tier's until in hours counts time elapsed, as timestamptz - interval
+-- does (days count on the local calendar, above): check-in on the Monday
+-- after the end of daylight saving time, whose Sunday has 25 hours;
+-- "36 hours" is C - 36 h (on the local clock it is Saturday 13:00, not
+-- 12:00, which a subtraction on the clock gave: C - 37 h)
+SELECT booking.add_room_type(:p, 'SGL', 'Single', 1, 1, 100);
+SELECT booking.open_inventory(:p, 'SGL', :'oct', :'oct'::date + 1, 1, 100);
+SELECT booking.add_policy(:p, 'HOURS', '[{"until": "36 hours", "charge_pct": 0}, {"until": "0", "charge_pct": 100}]');
+SELECT booking.add_rate_plan(:p, 'SGL', 'H36', '36 hours', 'BASE', policy => 'HOURS');
+SELECT reservation_id AS rh FROM booking.reserve_range(:p, 'SGL', :'oct', :'oct'::date + 1, 1, 'hal',
+                                                      rate_plan => 'H36') \gset
+SELECT state FROM booking.confirm_booking(:rh, 'pay-rh');
+SELECT o.what, t.q(:rh, :'c_oct'::timestamptz - o.before) AS quote
+  FROM (VALUES ('C - 36 h 30 min (tier 1)', interval '36 hours 30 minutes'),
+               ('C - 36 h = "36 hours" deadline (tier 1)', interval '36 hours'),
+               ('C - 36 h + 1 s (tier 2)', interval '35 hours 59 minutes 59 seconds')) o(what, before)
+ ORDER BY o.before DESC;
+SELECT count(*) AS problems FROM booking.check_invariants();
