@@ -707,15 +707,17 @@ widen_xid(TransactionId xid)
 
 /*
  * scan_unpublished starts a walk of event_unpublished_xid_idx over the
- * events written from `from` on (`key` must live as long as the walk).
+ * events written from `from` on (`key` must live as long as the walk),
+ * keeping each entry's index tuple when `entries` (bk_direct_scan_entries).
  * Entries of older versions of published events come too: the caller
  * skips those whose position is set.
  */
 static IndexScanDesc
-scan_unpublished(BkDirect *d, FullTransactionId from, ScanKeyData *key)
+scan_unpublished(BkDirect *d, FullTransactionId from, ScanKeyData *key, bool entries)
 {
 	ScanKeyInit(key, 1, BTGreaterEqualStrategyNumber, F_XID8GE, FullTransactionIdGetDatum(from));
-	return bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, key, 1);
+	return entries ? bk_direct_scan_entries(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, key, 1)
+		: bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, key, 1);
 }
 
 /*
@@ -740,18 +742,10 @@ walk_unpublished(BkDirect *d, FullTransactionId from, int64 property_id, Unpubli
 	Relation	index;
 
 	walk->property_id = property_id;
-	walk->by_entry = false;
-	if (property_id == 0)
-	{
-		walk->scan = scan_unpublished(d, from, &walk->key);
-		return;
-	}
-	ScanKeyInit(&walk->key, 1, BTGreaterEqualStrategyNumber, F_XID8GE,
-				FullTransactionIdGetDatum(from));
-	walk->scan = bk_direct_scan_entries(d, BK_EVENT, BK_EVENT_UNPUBLISHED_XID_IDX, &walk->key, 1);
+	walk->scan = scan_unpublished(d, from, &walk->key, property_id != 0);
 	index = walk->scan->indexRelation;
-	/* an index re-created otherwise by hand: read every row, as before 2.0 */
-	walk->by_entry = index->rd_index->indnatts >= 2 &&
+	/* every property's, or an index re-created otherwise by hand: every row */
+	walk->by_entry = property_id != 0 && index->rd_index->indnatts >= 2 &&
 		index->rd_index->indkey.values[1] == bk_column(BK_EVENT_PROPERTY_ID);
 }
 
@@ -816,7 +810,7 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, bool from_start, int *n,
 	ScanKeyData key;
 
 	if (by_xid)
-		scan = scan_unpublished(d, from_start ? FullTransactionIdFromU64(0) : *scan_from, &key);
+		scan = scan_unpublished(d, from_start ? FullTransactionIdFromU64(0) : *scan_from, &key, false);
 	else
 		scan = bk_direct_scan(d, BK_EVENT, BK_EVENT_UNPUBLISHED_IDX, NULL, 0);
 	*visited = 0;
@@ -1016,7 +1010,7 @@ events_waiting(bool from_start)
 
 	bk_direct_begin(&d, false);
 	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
-	scan = scan_unpublished(&d, from_start ? FullTransactionIdFromU64(0) : read_scan_from(&d), &key);
+	scan = scan_unpublished(&d, from_start ? FullTransactionIdFromU64(0) : read_scan_from(&d), &key, false);
 	while (!waiting && index_getnext_slot(scan, ForwardScanDirection, found))
 	{
 		bool		isnull;

@@ -338,10 +338,11 @@ booking_cancel_group(PG_FUNCTION_ARGS)
 	bk_direct_begin(&d, true);
 	lock_group(&d, group_id, guest_id, &group);
 	changes = palloc0(sizeof(bool) * group.n);
+	/* a line whose stay began (checked in or out, a no-show) stays as it is */
 	for (int i = 0; i < group.n; i++)
 		if (bk_state_is_live_hold(group.lines[i].state) || group.lines[i].state == BK_CONFIRMED)
 		{
-			changes[i] = true;	/* a line whose stay began (checked in or out, a no-show) stays */
+			changes[i] = true;
 			nchanges++;
 		}
 	if (nchanges == 0)

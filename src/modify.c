@@ -14,8 +14,9 @@
  * free units (an overbooked night it keeps or gives back does not).
  * Holds past their deadline on the new nights are expired first, as
  * reserve_range expires them (a dry run counts their rooms as free); a
- * night still short of units fails BK001 and nothing changes.  Nights kept keep the price they were sold at
- * (night_prices.c); nights added take the plan's price today, and a
+ * night still short of units fails BK001 and nothing changes.  Nights
+ * kept keep the price they were sold at (night_prices.c); nights added
+ * take the plan's price today, and a
  * change of plan prices every night anew.  The state and the hold
  * deadline stay.  One `modified` event carries the reservation before and
  * after, and with them both calendar changes (the new stay taken, the old
@@ -311,6 +312,20 @@ takes_more(const Stay *old, const Stay *new, DateADT night)
 }
 
 /*
+ * free_for_new_stay is how many units night `n` of the new stay has free
+ * for it: its free units, the old stay's there, and also_free[night -
+ * new->first] when given (a dry run: the rooms of the dead holds the call
+ * would expire first); an overbooked night has none, not fewer.
+ */
+static int32
+free_for_new_stay(const BkNight *n, const Stay *old, const Stay *new, DateADT night,
+				  const int32 *also_free)
+{
+	return Max(BK_NIGHT_FREE(n) + held_in(old, new->room_type, night) +
+			   (also_free ? also_free[night - new->first] : 0), 0);
+}
+
+/*
  * units_short says whether a night of the new stay that takes more than
  * the old stay held there lacks the units (check_units' rule, without
  * its errors).
@@ -323,7 +338,7 @@ units_short(BkNightRun *runs, int nruns, const Stay *old, const Stay *new)
 		BkNight    *n = find_night(runs, nruns, new->room_type, night);
 
 		if (n != NULL && takes_more(old, new, night) &&
-			BK_NIGHT_FREE(n) + held_in(old, new->room_type, night) < new->rooms)
+			free_for_new_stay(n, old, new, night, NULL) < new->rooms)
 			return true;
 	}
 	return false;
@@ -331,11 +346,8 @@ units_short(BkNightRun *runs, int nruns, const Stay *old, const Stay *new)
 
 /*
  * check_units fails BK001 on the first night of the new stay that lacks
- * units, counting the units the old stay holds there as free, and those
- * in also_free[night - new->first] when given (a dry run: the rooms of
- * the dead holds the call would expire first); a night where the new
- * stay takes no more than the old one held never lacks them
- * (takes_more).  With `overbook` (a channel) only a night without
+ * units (free_for_new_stay, with also_free); a night where the new stay
+ * takes no more than the old one held never lacks them (takes_more).  With `overbook` (a channel) only a night without
  * inventory fails, BK005.
  */
 static void
@@ -364,9 +376,7 @@ check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int
 					 errhint("Choose other dates; the reservation was not changed.")));
 		if (!takes_more(old, new, night))
 			continue;
-		/* an overbooked night has none free, not fewer than none */
-		free_units = Max(BK_NIGHT_FREE(n) + held_in(old, new->room_type, night) +
-						 (also_free ? also_free[night - new->first] : 0), 0);
+		free_units = free_for_new_stay(n, old, new, night, also_free);
 		if (free_units < new->rooms)
 			ereport(ERROR,
 					(errcode(ERRCODE_BOOKING_NO_AVAILABILITY),
