@@ -20,6 +20,7 @@ OBJS = \
 	src/search.o \
 	src/invariants.o \
 	src/events.o \
+	src/publisher.o \
 	src/stats.o \
 	src/sweeper.o \
 	src/launcher.o \

@@ -2,7 +2,7 @@
  * ari_log.c
  *    Writing the ARI feed's log, booking.ari_change (2.0; the feed is read
  *    by ari.c): the nights of the events the publisher publishes
- *    (bk_ari_record_deltas, called by events.c), the nights of the calls
+ *    (bk_ari_record_deltas, called by publisher.c), the nights of the calls
  *    that write no event (bk_ari_note_range: open_inventory, set_rates on
  *    BASE, set_rules, clear_rules, repair_inventory, blocks), and the
  *    housekeeping of what every consumer has acknowledged (bk_ari_purge).

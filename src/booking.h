@@ -187,6 +187,8 @@ extern void bk_validate_stay(DateADT check_in, DateADT check_out);
 extern void bk_validate_dates(DateADT first, DateADT end);
 extern void bk_require_interval_within(Interval *span, const char *name, const char *hint);
 extern DateADT bk_local_today(const char *time_zone);
+extern TimestampTz bk_now_plus(Interval *span);
+extern TimestampTz bk_local_day_start(DateADT day, const char *time_zone);
 extern void bk_validate_time_zone(const char *time_zone);
 extern char *bk_date_str(DateADT d);
 extern TimestampTz bk_now(void);
@@ -914,11 +916,13 @@ extern void bk_event_write_release(BkDirect *d, const char *kind, const BkReserv
 								   DateADT first, DateADT end, Numeric refund_amount);
 extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind,
 									 const BkReservation *r);
+extern int	bk_purge_events(int32 max_rows);
+
+/* publisher.c */
 extern int	bk_publish_events(bool from_start);
 extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
 												  int64 property_id, int *n);
 extern void bk_notify_published(void);
-extern int	bk_purge_events(int32 max_rows);
 
 /* stats.c */
 typedef enum BkStat

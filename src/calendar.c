@@ -278,7 +278,7 @@ static LocalTransactionId publisher_lock_lxid = InvalidLocalTransactionId;
 
 /*
  * The publisher's lock.  One transaction at a time hands out event
- * positions and folds the events' changes into the calendar (events.c,
+ * positions and folds the events' changes into the calendar (publisher.c,
  * which takes it with bk_publisher_try_lock and leaves the work to the
  * holder when it is taken); whoever recomputes calendar months from the
  * inventory and the changes not published yet waits for it
@@ -290,7 +290,7 @@ static LocalTransactionId publisher_lock_lxid = InvalidLocalTransactionId;
  *
  * bk_publisher_try_lock takes the lock without waiting and keeps it until
  * the end of the transaction, and puts the row's scan_from in *scan_from
- * (events.c); false when another transaction has it.
+ * (publisher.c); false when another transaction has it.
  */
 bool
 bk_publisher_try_lock(FullTransactionId *scan_from)

@@ -110,7 +110,7 @@ put_counts_row(ReturnSetInfo *rsinfo, Datum room_type, const char *what, Datum t
  * bk_calendar_pending returns the calendar changes of the events this
  * snapshot sees that are not published yet, on nights of [first, end),
  * of one property (or of all when property_id is 0), in the caller's
- * memory; *n says how many.  Read without SPI (events.c), in the
+ * memory; *n says how many.  Read without SPI (publisher.c), in the
  * snapshot of the query that called the function, the one the calendar
  * rows are read in (bk_direct_begin_read).
  */

@@ -367,6 +367,17 @@ read_time(const IcalProp *prop, int lineno, pg_tz *zone, IcalTime *t)
 	if (tm2timestamp(&tm, 0, &tz, &ts) != 0)
 		bad_line(lineno, psprintf("%s is out of range: \"%s\"", prop->name, v));
 	t->utc = ts;
+	if (from == zone)
+	{
+		/*
+		 * The property's own local time (floating, or its zone's TZID): the
+		 * date is the one written.  Through UTC and back, a time the clocks
+		 * skipped (23:30 on a day they jump from 23:00 to 00:00) would come
+		 * back an hour later, on the next date.
+		 */
+		t->local_date = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+		return;
+	}
 	if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, zone) != 0)
 		bad_line(lineno, psprintf("%s is out of range: \"%s\"", prop->name, v));
 	t->local_date = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;

@@ -286,9 +286,7 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 
 		bk_require_interval_within(extend, "extend",
 								   "Pass NULL to use booking.payment_extension, or an interval such as '10 minutes'.");
-		deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-														   TimestampTzGetDatum(bk_now()),
-														   IntervalPGetDatum(extend)));
+		deadline = bk_now_plus(extend);
 	}
 
 	bk_direct_begin(&d, true);

@@ -556,12 +556,14 @@ tier_container(Jsonb *tiers, int i)
 }
 
 /*
- * tier_deadline returns when tier `tier` stops applying: check-in (00:00
- * local time of check_in in `time_zone`) minus its until, as PostgreSQL
- * subtracts an interval from a timestamptz in that zone: its months and
- * days on the local calendar ("1 day" is a calendar day across a change
- * of daylight saving time), its hours and less as time elapsed ("36
- * hours" is 36 hours before check-in, whatever the clocks did).
+ * tier_deadline returns when tier `tier` stops applying: its until's
+ * months and days taken from the check-in date on the local calendar,
+ * the start of that local day (bk_local_day_start: the first instant of
+ * that date in `time_zone`, so "0" is the moment the arrival day begins,
+ * when check_in and mark_no_show start to accept the stay), less its
+ * hours and less as time elapsed.  "1 day" is the start of the day
+ * before check-in across a change of daylight saving time; "36 hours" is
+ * 36 hours before check-in, whatever the clocks did.
  */
 static TimestampTz
 tier_deadline(JsonbContainer *tier, DateADT check_in, const char *time_zone)
@@ -582,8 +584,7 @@ tier_deadline(JsonbContainer *tier, DateADT check_in, const char *time_zone)
 	calendar->day = span->day;
 	local = DirectFunctionCall1(date_timestamp, DateADTGetDatum(check_in));
 	local = DirectFunctionCall2(timestamp_mi_interval, local, IntervalPGetDatum(calendar));
-	deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, CStringGetTextDatum(time_zone),
-													   local));
+	deadline = bk_local_day_start(DatumGetDateADT(DirectFunctionCall1(timestamp_date, local)), time_zone);
 	if (pg_sub_s64_overflow(deadline, span->time, &deadline))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

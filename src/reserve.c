@@ -219,16 +219,14 @@ report_no_availability(const BkStayRequest *stay, const BkShortage *shortage)
 }
 
 /*
- * bk_hold_deadline returns when a hold made now expires: now + hold, or
- * now + booking.hold_ttl.
+ * bk_hold_deadline returns when a hold made now expires: now + hold (days
+ * as 24 hours, bk_now_plus), or now + booking.hold_ttl.
  */
 TimestampTz
 bk_hold_deadline(Interval *hold)
 {
 	if (hold)
-		return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-													   TimestampTzGetDatum(bk_now()),
-													   IntervalPGetDatum(hold)));
+		return bk_now_plus(hold);
 	return bk_now() + (TimestampTz) booking_hold_ttl_s * USECS_PER_SEC;
 }
 

@@ -256,13 +256,8 @@ bk_require_interval_within(Interval *span, const char *name, const char *hint)
 		(span->month > 0 || span->day > 0 || span->time > 0))
 	{
 		Interval	year = {.time = 0, .day = 366, .month = 0};
-		Datum		now = TimestampTzGetDatum(bk_now());
-		Datum		until = DirectFunctionCall2(timestamptz_pl_interval, now,
-												IntervalPGetDatum(span));
-		Datum		limit = DirectFunctionCall2(timestamptz_pl_interval, now,
-												IntervalPGetDatum(&year));
 
-		ok = DatumGetTimestampTz(until) <= DatumGetTimestampTz(limit);
+		ok = bk_now_plus(span) <= bk_now_plus(&year);
 	}
 	if (!ok)
 		ereport(ERROR,
@@ -403,6 +398,57 @@ TimestampTz
 bk_now(void)
 {
 	return Max(GetCurrentStatementStartTimestamp(), GetCurrentTransactionStartTimestamp());
+}
+
+/*
+ * bk_now_plus returns now (bk_now) plus `span`, its days as 24 hours and
+ * its months on the UTC calendar: a hold's or a payment's deadline.
+ * timestamptz + interval would count days on the session's TimeZone, so
+ * a hold of '1 day' taken across a change of daylight saving time would
+ * last 23, 24 or 25 hours depending on the client's settings.
+ */
+TimestampTz
+bk_now_plus(Interval *span)
+{
+	/* a timestamptz is microseconds since 2000-01-01 UTC: as a timestamp, UTC */
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_pl_interval,
+												   TimestampGetDatum(bk_now()),
+												   IntervalPGetDatum(span)));
+}
+
+/*
+ * bk_local_day_start returns when `day` begins in `time_zone`: the first
+ * instant whose local date is `day`.  That is its 00:00 local time, but
+ * where the clocks go back across midnight 00:00 comes twice (the first
+ * one counts; PostgreSQL's AT TIME ZONE takes the second), and where
+ * they go forward at midnight there is no 00:00 (the day begins when the
+ * clocks jump, 01:00 say, as AT TIME ZONE gives).  The candidates are
+ * 00:00 read with each offset the zone has from a day before to a day
+ * after; one is valid when the zone has that offset at that instant.
+ */
+TimestampTz
+bk_local_day_start(DateADT day, const char *time_zone)
+{
+	Datum		zone = CStringGetTextDatum(time_zone);
+	Timestamp	midnight = DatumGetTimestamp(DirectFunctionCall1(date_timestamp, DateADTGetDatum(day)));
+	TimestampTz resolved = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone,
+																   TimestampGetDatum(midnight)));
+	TimestampTz probes[3] = {resolved - USECS_PER_DAY, resolved, resolved + USECS_PER_DAY};
+	TimestampTz start = resolved;
+
+	for (int i = 0; i < 3; i++)
+	{
+		/* the zone's offset at the probe: its local time minus the instant */
+		Timestamp	local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, zone,
+																  TimestampTzGetDatum(probes[i])));
+		TimestampTz candidate = midnight - (local - probes[i]);
+		Timestamp	candidate_local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, zone,
+																			TimestampTzGetDatum(candidate)));
+
+		if (candidate_local == midnight && candidate < start)
+			start = candidate;
+	}
+	return start;
 }
 
 /*

@@ -82,4 +82,20 @@ SELECT pg_sleep(0.05);
 SELECT state FROM booking.reserve_range(:p, 'ONE', current_date + 27, current_date + 28);
 SELECT state FROM booking.reservation WHERE reservation_id = :quick;
 
+-- 8. A hold's length does not depend on the client's TimeZone: its days
+-- are 24 hours (its months months of the UTC calendar), for hold and for
+-- begin_payment's extend.  The session runs in a zone (a POSIX rule, UTC-5)
+-- whose clocks go forward at its next local midnight, so that there
+-- timestamptz + '1 day' is 23 hours (shown first: the check can fail).
+SELECT format('XST5XDT,%s/0,%s/0', extract(doy FROM d)::int - 1, (extract(doy FROM d)::int - 1 + 180) % 365) AS jump_zone
+  FROM (SELECT (now() AT TIME ZONE 'UTC' - interval '5 hours')::date + 1 AS d) x \gset
+SET TimeZone = :'jump_zone';
+SELECT extract(epoch FROM (now() + interval '1 day') - now()) / 3600 AS session_day_hours;
+SELECT extract(epoch FROM hold_expires_at - now()) / 3600 AS hold_hours
+  FROM booking.reserve_range(:p, 'TWO', current_date + 20, current_date + 21, hold => '1 day');
+SELECT reservation_id AS paying FROM booking.reserve_range(:p, 'TWO', current_date + 21, current_date + 22, hold => '10 minutes') \gset
+SELECT extract(epoch FROM hold_expires_at - now()) / 3600 AS extend_hours
+  FROM booking.begin_payment(:paying, 'pi-tz', '1 day');
+RESET TimeZone;
+
 SELECT * FROM booking.check_invariants();

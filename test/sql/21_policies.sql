@@ -282,3 +282,50 @@ SELECT o.what, t.q(:rh, :'c_oct'::timestamptz - o.before) AS quote
                ('C - 36 h + 1 s (tier 2)', interval '35 hours 59 minutes 59 seconds')) o(what, before)
  ORDER BY o.before DESC;
 SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- Check-in is the start of the arrival day: the first instant of that
+-- date in the property's zone.  Where the clocks go back across midnight
+-- (Havana, the Azores), 00:00 comes twice and the day begins at the first
+-- one, when check_in and mark_no_show accept the stay; AT TIME ZONE reads
+-- 00:00 as the second, an hour later, which gave a free cancel in the
+-- first hour of the arrival day.  Where the clocks go forward at
+-- midnight, the day begins when they jump (01:00).  The next such days
+-- at least 10 days away are found in the zone data; only what they show
+-- is printed.  Policy: "30 minutes" 0 %, then 100 %.
+SELECT z AS amb_zone, d AS amb_day
+  FROM unnest(ARRAY['America/Havana', 'Atlantic/Azores']) z,
+       generate_series(current_date + 10, current_date + 800, interval '1 day') g, LATERAL (SELECT g::date AS d) x
+ WHERE ((d::timestamp AT TIME ZONE z) - interval '1 hour') AT TIME ZONE z = d::timestamp
+ ORDER BY d, z LIMIT 1 \gset
+SELECT z AS gap_zone, d AS gap_day
+  FROM unnest(ARRAY['America/Havana', 'Asia/Beirut', 'America/Santiago']) z,
+       generate_series(current_date + 10, current_date + 800, interval '1 day') g, LATERAL (SELECT g::date AS d) x
+ WHERE (d::timestamp AT TIME ZONE z) AT TIME ZONE z <> d::timestamp
+ ORDER BY d, z LIMIT 1 \gset
+-- the first 00:00 of the ambiguous day, and when the skipped one begins
+SELECT (:'amb_day'::timestamp AT TIME ZONE :'amb_zone') - interval '1 hour' AS amb_start,
+       (:'gap_day'::timestamp AT TIME ZONE :'gap_zone') AS gap_start \gset
+SELECT (:'amb_start'::timestamptz AT TIME ZONE :'amb_zone') = :'amb_day'::timestamp AS amb_first_midnight,
+       (:'amb_start'::timestamptz - interval '1 second') AT TIME ZONE :'amb_zone' < :'amb_day'::timestamp AS amb_day_before,
+       (:'gap_start'::timestamptz AT TIME ZONE :'gap_zone')::time AS gap_begins_at,
+       (:'gap_start'::timestamptz - interval '1 second') AT TIME ZONE :'gap_zone' < :'gap_day'::timestamp AS gap_day_before;
+SELECT booking.add_property('Midnight Inn', 'Midnightville', :'amb_zone') AS pa \gset
+SELECT booking.add_property('Jump Inn', 'Midnightville', :'gap_zone') AS pg \gset
+SELECT booking.add_room_type(x, 'STD', 'Standard', 2, 2, 100) FROM unnest(ARRAY[:pa, :pg]) x;
+SELECT booking.open_inventory(:pa, 'STD', :'amb_day', :'amb_day'::date + 1);
+SELECT booking.open_inventory(:pg, 'STD', :'gap_day', :'gap_day'::date + 1);
+SELECT booking.add_policy(x, 'LATE', '[{"until": "30 minutes", "charge_pct": 0}, {"until": "0", "charge_pct": 100}]') FROM unnest(ARRAY[:pa, :pg]) x;
+SELECT booking.add_rate_plan(x, 'STD', 'LATE', 'Late', 'BASE', policy => 'LATE') FROM unnest(ARRAY[:pa, :pg]) x;
+SELECT reservation_id AS ra FROM booking.reserve_range(:pa, 'STD', :'amb_day', :'amb_day'::date + 1, 1, 'amy', rate_plan => 'LATE') \gset
+SELECT reservation_id AS rg FROM booking.reserve_range(:pg, 'STD', :'gap_day', :'gap_day'::date + 1, 1, 'gus', rate_plan => 'LATE') \gset
+SELECT state FROM booking.confirm_booking(:ra, 'pay-ra');
+SELECT state FROM booking.confirm_booking(:rg, 'pay-rg');
+SELECT o.what, t.q(:ra, :'amb_start'::timestamptz + o.after) AS ambiguous, t.q(:rg, :'gap_start'::timestamptz + o.after) AS skipped
+  FROM (VALUES ('start - 31 min (tier 1)', interval '-31 minutes'),
+               ('start - 30 min = "30 minutes" deadline (tier 1)', interval '-30 minutes'),
+               ('start - 29 min (tier 2)', interval '-29 minutes'),
+               ('start: the arrival day began (tier 2)', interval '0'),
+               ('start + 15 min, the first 00:15 (tier 2)', interval '15 minutes'),
+               ('start + 1 h 15 min (tier 2)', interval '75 minutes')) o(what, after)
+ ORDER BY o.after;
+SELECT count(*) AS problems FROM booking.check_invariants();
