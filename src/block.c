@@ -28,6 +28,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -86,20 +87,37 @@ static BookingPlan insert_head_plan = {
 };
 
 /*
- * A night's release_due: release_at, or 00:00 local time (zone $5) of
- * night - release_days; NULL: by hand only.
+ * A night's release_due: release_at, or the start of the local day of
+ * night - release_days ($9, by night from $4: release_due_of); NULL: by
+ * hand only.
  */
 static BookingPlan insert_nights_plan = {
 	"INSERT INTO booking.block_night (property_id, code, night, room_type, rooms, release_due)"
 	" SELECT $1, $2, n, $3, $6,"
 	"        CASE WHEN $8 IS NOT NULL THEN $8"
-	"             WHEN $7 IS NOT NULL THEN"
-	"                  ((n OPERATOR(pg_catalog.-) $7)::timestamp) AT TIME ZONE $9 END"
+	"             WHEN $7 IS NOT NULL THEN $9[(n OPERATOR(pg_catalog.-) $4) OPERATOR(pg_catalog.+) 1] END"
 	"   FROM pg_catalog.generate_series($4::timestamp,"
 	"                                   ($5 OPERATOR(pg_catalog.-) 1)::timestamp, interval '1 day') g,"
 	"        LATERAL (SELECT g::date AS n) d",
-	9, {INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID, TIMESTAMPTZOID, TEXTOID}
+	9, {INT8OID, TEXTOID, TEXTOID, DATEOID, DATEOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID}
 };
+
+/*
+ * release_due_of returns, for each night of [first, end), when a block
+ * released `release_days` before it is due: the start of the local day
+ * (bk_local_day_start) of night - release_days in the property's zone.
+ */
+static Datum
+release_due_of(DateADT first, DateADT end, int32 release_days, const char *zone)
+{
+	int			n = end - first;
+	Datum	   *due = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		due[i] = TimestampTzGetDatum(bk_local_day_start(first + i - release_days, zone));
+	return PointerGetDatum(construct_array(due, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
 
 static BookingPlan resize_head_plan = {
 	"UPDATE booking.room_block SET rooms = $3"
@@ -589,7 +607,9 @@ booking_create_block(PG_FUNCTION_ARGS)
 		args[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 		nulls[7] = PG_ARGISNULL(7) ? 'n' : ' ';
 		bk_exec(&insert_head_plan, args, nulls, 0);
-		args[8] = CStringGetTextDatum(zone);
+		args[8] = PG_ARGISNULL(6) ? (Datum) 0 :
+			release_due_of(first, end, PG_GETARG_INT32(6), zone);
+		nulls[8] = PG_ARGISNULL(6) ? 'n' : ' ';
 		bk_exec(&insert_nights_plan, args, nulls, 0);
 	}
 

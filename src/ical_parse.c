@@ -301,6 +301,30 @@ digits(const char *s, int n)
 }
 
 /*
+ * same_clocks_around says whether zones `a` and `b` read the wall-clock
+ * time `written`, and the same time a day before and a day after, with
+ * the same offsets: one zone under two names (America/Godthab and
+ * America/Nuuk are one file each), or zones whose clocks agree then.  A
+ * time written in the one is then on the same date in the other.
+ */
+static bool
+same_clocks_around(pg_tz *a, pg_tz *b, const struct pg_tm *written)
+{
+	for (int shift = -1; shift <= 1; shift++)
+	{
+		struct pg_tm in_a = *written;
+		struct pg_tm in_b;
+
+		j2date(date2j(written->tm_year, written->tm_mon, written->tm_mday) + shift,
+			   &in_a.tm_year, &in_a.tm_mon, &in_a.tm_mday);
+		in_b = in_a;
+		if (DetermineTimeZoneOffset(&in_a, a) != DetermineTimeZoneOffset(&in_b, b))
+			return false;
+	}
+	return true;
+}
+
+/*
  * read_time reads a DTSTART or DTEND value into *t, in the property's zone
  * `zone`.
  */
@@ -317,6 +341,7 @@ read_time(const IcalProp *prop, int lineno, pg_tz *zone, IcalTime *t)
 	fsec_t		fsec;
 	Timestamp	ts;
 	pg_tz	   *from;
+	bool		own_clock;
 
 	t->present = true;
 	t->lineno = lineno;
@@ -363,14 +388,16 @@ read_time(const IcalProp *prop, int lineno, pg_tz *zone, IcalTime *t)
 	}
 	else
 		from = zone;			/* floating: the property's local time */
+	own_clock = from == zone || (from != NULL && same_clocks_around(from, zone, &tm));
 	tz = from ? DetermineTimeZoneOffset(&tm, from) : 0;
 	if (tm2timestamp(&tm, 0, &tz, &ts) != 0)
 		bad_line(lineno, psprintf("%s is out of range: \"%s\"", prop->name, v));
 	t->utc = ts;
-	if (from == zone)
+	if (own_clock)
 	{
 		/*
-		 * The property's own local time (floating, or its zone's TZID): the
+		 * The property's own local time (floating, its zone's TZID under
+		 * any of its names, or a zone whose clocks agree with it then): the
 		 * date is the one written.  Through UTC and back, a time the clocks
 		 * skipped (23:30 on a day they jump from 23:00 to 00:00) would come
 		 * back an hour later, on the next date.

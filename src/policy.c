@@ -95,6 +95,9 @@ static BookingPlan charge_facts_plan = {
  * report_bad_policy raises 22023 for a policy that add_policy refuses;
  * `where` names the tier ("tier 2") or "no_show".
  */
+static void report_bad_policy(const char *where, const char *what, const char *detail)
+			pg_attribute_noreturn();
+
 static void
 report_bad_policy(const char *where, const char *what, const char *detail)
 {
@@ -219,9 +222,15 @@ check_charge_object(const JsonbValue *object, const char *where, bool with_until
 				report_bad_policy(where, "until is not an interval",
 								  psprintf("until is \"%s\".", *until_text));
 			most->day = MAX_UNTIL_DAYS;
-			if (interval_compare(until, zero) < 0)
+			/*
+			 * No negative part either: its months and days are taken on the
+			 * calendar and its time as elapsed (tier_deadline), so "1 mon
+			 * -29 days", positive as a whole, would end after check-in.
+			 */
+			if (interval_compare(until, zero) < 0 || until->month < 0 || until->day < 0 ||
+				until->time < 0)
 				report_bad_policy(where, "until must not be negative",
-								  psprintf("until is \"%s\".", *until_text));
+								  psprintf("until is \"%s\"; no part of it may be negative.", *until_text));
 			if (interval_compare(until, most) > 0)
 				report_bad_policy(where, psprintf("until must be at most %d days", MAX_UNTIL_DAYS),
 								  psprintf("until is \"%s\".", *until_text));
@@ -747,6 +756,13 @@ booking_cancel_quote(PG_FUNCTION_ARGS)
 	bk_require_arg(fcinfo, 0, "reservation_id");
 	id = PG_GETARG_INT64(0);
 	at = PG_ARGISNULL(1) ? bk_now() : PG_GETARG_TIMESTAMPTZ(1);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at must be a finite timestamp"),
+				 errdetail("at is %s.", DatumGetCString(DirectFunctionCall1(timestamptz_out,
+																			 TimestampTzGetDatum(at)))),
+				 errhint("Pass the moment to quote for, or NULL for now.")));
 	guest_id = bk_guest_arg(fcinfo, 2);
 
 	if (!bk_charge_facts(id, true, &facts) ||

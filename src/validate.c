@@ -417,35 +417,92 @@ bk_now_plus(Interval *span)
 }
 
 /*
+ * A property's zone is read from its zone file (pg_tzset), never as
+ * AT TIME ZONE reads a name: that looks the name up among the time zone
+ * abbreviations first, and 'CET', 'EET', 'MET' and 'WET' are both, so a
+ * property in 'CET' would have been +01:00 all year.  local_of and
+ * instant_of are timestamptz_zone and timestamp_zone for a zone file.
+ */
+static pg_tz *
+zone_file(const char *time_zone)
+{
+	pg_tz	   *tz = pg_tzset(time_zone);
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", time_zone),
+				 errhint("Give the property an IANA time zone name such as 'Europe/Paris' or 'UTC'.")));
+	return tz;
+}
+
+/* local_of returns the wall-clock time in zone `tz` at instant `t` */
+static Timestamp
+local_of(TimestampTz t, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+	Timestamp	local;
+
+	if (timestamp2tm(t, &offset, &tm, &fsec, NULL, tz) != 0 ||
+		tm2timestamp(&tm, fsec, NULL, &local) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return local;
+}
+
+/*
+ * instant_of returns the instant of wall-clock time `local` in zone `tz`,
+ * read as PostgreSQL reads one (a time the clocks skip with the offset
+ * before the jump, a repeated one as the later).
+ */
+static TimestampTz
+instant_of(Timestamp local, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+	TimestampTz instant;
+
+	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	offset = DetermineTimeZoneOffset(&tm, tz);
+	if (tm2timestamp(&tm, fsec, &offset, &instant) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return instant;
+}
+
+/*
  * bk_local_day_start returns when `day` begins in `time_zone`: the first
  * instant whose local date is `day`.  That is its 00:00 local time, but
  * where the clocks go back across midnight 00:00 comes twice (the first
- * one counts; PostgreSQL's AT TIME ZONE takes the second), and where
- * they go forward at midnight there is no 00:00 (the day begins when the
- * clocks jump, 01:00 say, as AT TIME ZONE gives).  The candidates are
- * 00:00 read with each offset the zone has from a day before to a day
- * after; one is valid when the zone has that offset at that instant.
+ * one counts; PostgreSQL reads 00:00 as the second), and where they go
+ * forward at midnight there is no 00:00 (the day begins when the clocks
+ * jump, 01:00 say, as PostgreSQL reads it).  The candidates are 00:00
+ * read with each offset the zone has from a day before to a day after;
+ * one is valid when the zone has that offset at that instant.
  */
 TimestampTz
 bk_local_day_start(DateADT day, const char *time_zone)
 {
-	Datum		zone = CStringGetTextDatum(time_zone);
+	pg_tz	   *tz = zone_file(time_zone);
 	Timestamp	midnight = DatumGetTimestamp(DirectFunctionCall1(date_timestamp, DateADTGetDatum(day)));
-	TimestampTz resolved = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone,
-																   TimestampGetDatum(midnight)));
+	TimestampTz resolved = instant_of(midnight, tz);
 	TimestampTz probes[3] = {resolved - USECS_PER_DAY, resolved, resolved + USECS_PER_DAY};
 	TimestampTz start = resolved;
 
 	for (int i = 0; i < 3; i++)
 	{
 		/* the zone's offset at the probe: its local time minus the instant */
-		Timestamp	local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, zone,
-																  TimestampTzGetDatum(probes[i])));
-		TimestampTz candidate = midnight - (local - probes[i]);
-		Timestamp	candidate_local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, zone,
-																			TimestampTzGetDatum(candidate)));
+		TimestampTz candidate = midnight - (local_of(probes[i], tz) - probes[i]);
 
-		if (candidate_local == midnight && candidate < start)
+		if (local_of(candidate, tz) == midnight && candidate < start)
 			start = candidate;
 	}
 	return start;
@@ -457,12 +514,8 @@ bk_local_day_start(DateADT day, const char *time_zone)
 DateADT
 bk_local_today(const char *time_zone)
 {
-	Datum		local;
-
-	local = DirectFunctionCall2(timestamptz_zone,
-								CStringGetTextDatum(time_zone),
-								TimestampTzGetDatum(bk_now()));
-	return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+	return DatumGetDateADT(DirectFunctionCall1(timestamp_date,
+											   TimestampGetDatum(local_of(bk_now(), zone_file(time_zone)))));
 }
 
 /*

@@ -38,6 +38,8 @@ SELECT t.try(format('SELECT booking.add_policy(%s, ''X'', %L)', :p, tiers)) AS r
     ('[{"until": "soon", "charge_pct": 10}]'),                              -- until not an interval
     ('[{"until": "-1 day", "charge_pct": 10}]'),                            -- negative
     ('[{"until": "1 day -25 hours", "charge_pct": 10}]'),                   -- negative as a whole
+    ('[{"until": "1 mon -29 days", "charge_pct": 10}]'),                   -- a negative part: after check-in on the calendar
+    ('[{"until": "1 day -1 hour", "charge_pct": 10}]'),
     ('[{"until": "11 years", "charge_pct": 10}]'),                           -- beyond 3660 days
     ('[{"until": "0"}]'),                                                   -- no charge
     ('[{"until": "0", "charge_pct": 10, "charge_amount": 5}]'),             -- two charges
@@ -328,4 +330,34 @@ SELECT o.what, t.q(:ra, :'amb_start'::timestamptz + o.after) AS ambiguous, t.q(:
                ('start + 15 min, the first 00:15 (tier 2)', interval '15 minutes'),
                ('start + 1 h 15 min (tier 2)', interval '75 minutes')) o(what, after)
  ORDER BY o.after;
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- A zone that is also an abbreviation ('CET', 'EET', 'MET', 'WET') is
+-- read from its zone file, with its summer time: AT TIME ZONE 'CET' is
+-- +01:00 all year, so check-in on a summer day was an hour late.
+-- Policy: "1 microsecond" 0 %, then 100 %; check-in the next 1 July at
+-- least 10 days away, whose day begins at 00:00 CEST (22:00 UTC before).
+SELECT make_date(y, 7, 1) AS july FROM (SELECT extract(year FROM current_date + 10)::int
+       + CASE WHEN current_date + 10 > make_date(extract(year FROM current_date + 10)::int, 7, 1) THEN 1 ELSE 0 END AS y) x \gset
+SELECT (:'july'::timestamp AT TIME ZONE 'Europe/Paris') AS july_start \gset
+SELECT booking.add_property('Hotel CET', 'Cetville', 'CET') AS pc \gset
+SELECT booking.add_room_type(:pc, 'STD', 'Standard', 2, 2, 100);
+SELECT booking.open_inventory(:pc, 'STD', :'july', :'july'::date + 1);
+SELECT booking.add_policy(:pc, 'EDGE', '[{"until": "1 microsecond", "charge_pct": 0}, {"until": "0", "charge_pct": 100}]');
+SELECT booking.add_rate_plan(:pc, 'STD', 'EDGE', 'Edge', 'BASE', policy => 'EDGE');
+SELECT reservation_id AS rc FROM booking.reserve_range(:pc, 'STD', :'july', :'july'::date + 1, 1, 'cem', rate_plan => 'EDGE') \gset
+SELECT state FROM booking.confirm_booking(:rc, 'pay-rc');
+SELECT o.what, t.q(:rc, :'july_start'::timestamptz + o.after) AS quote
+  FROM (VALUES ('00:00 CEST - 2 us (tier 1)', interval '-2 microseconds'),
+               ('00:00 CEST: the arrival day began (tier 2)', interval '0'),
+               ('00:30 CEST (tier 2)', interval '30 minutes')) o(what, after)
+ ORDER BY o.after;
+-- a block released 3 days before the night is due at the start of that
+-- day in CET's summer time too (00:00 CEST)
+SELECT booking.create_block(:pc, 'STD', 'WEDDING', :'july', :'july'::date + 1, 1, release_days => 3);
+SELECT release_due = (:'july'::date - 3)::timestamp AT TIME ZONE 'Europe/Paris' AS released_at_cest_midnight
+  FROM booking.block_night WHERE property_id = :pc AND code = 'WEDDING';
+-- cancel_quote refuses an infinite at (22023)
+SELECT t.try(format('SELECT tier FROM booking.cancel_quote(%s, %L)', :rc, 'infinity')) AS infinite_at;
+SELECT t.try(format('SELECT tier FROM booking.cancel_quote(%s, %L)', :rc, '-infinity')) AS minus_infinite_at;
 SELECT count(*) AS problems FROM booking.check_invariants();

@@ -216,7 +216,8 @@ SELECT uid, action FROM booking.ical_import(:g, 'APT', 'ical-tz', t.cal(
 SELECT * FROM t.stays('ical-tz');
 -- A local time the clocks skip is still on the date written: where they
 -- jump from 23:00 to 00:00 (Scoresbysund, the last Saturday of March), a
--- floating or property-zone 23:30 arrives that day.  (Through UTC and
+-- floating or property-zone 23:30 (under any name of the zone) arrives
+-- that day.  (Through UTC and
 -- back it came out as 00:30 the next day, and the night stayed on sale.)
 -- The next such day at least 10 days away is found in the zone data and
 -- the stays are printed as days from it.
@@ -225,7 +226,7 @@ SELECT d AS skip_day, d - current_date AS skip_n
  WHERE ((d + time '23:30') AT TIME ZONE 'America/Scoresbysund') AT TIME ZONE 'America/Scoresbysund' >= d + 1
  ORDER BY d LIMIT 1 \gset
 SELECT booking.add_property('Ittoqqortoormiit Lodge', 'Scoresbysund', 'America/Scoresbysund') AS sc \gset
-SELECT booking.add_room_type(:sc, 'HOME', 'Home', 2, 4, 100);
+SELECT booking.add_room_type(:sc, 'HOME', 'Home', 3, 4, 100);
 SELECT booking.open_inventory(:sc, 'HOME', :'skip_day'::date - 2, :'skip_day'::date + 4);
 SELECT uid, action FROM booking.ical_import(:sc, 'HOME', 'ical-skip', t.cal(
     'BEGIN:VCALENDAR', 'VERSION:2.0',
@@ -233,6 +234,8 @@ SELECT uid, action FROM booking.ical_import(:sc, 'HOME', 'ical-skip', t.cal(
     format('DTEND:@D+%s@T100000', :skip_n + 2), 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:tzid-2330', format('DTSTART;TZID=America/Scoresbysund:@D+%s@T233000', :skip_n),
     format('DTEND;TZID=America/Scoresbysund:@D+%s@T100000', :skip_n + 1), 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:alias-2330', format('DTSTART;TZID=posix/America/Scoresbysund:@D+%s@T233000', :skip_n),
+    format('DTEND;TZID=posix/America/Scoresbysund:@D+%s@T100000', :skip_n + 1), 'END:VEVENT',
     'END:VCALENDAR'));
 SELECT cb.external_id, format('day %s..day %s', r.check_in - :'skip_day'::date, r.check_out - :'skip_day'::date) AS nights
   FROM booking.channel_booking cb JOIN booking.reservation r USING (reservation_id)
