@@ -301,11 +301,35 @@ digits(const char *s, int n)
 }
 
 /*
+ * shows_written says whether zone `tz` shows the wall-clock time
+ * `written` at the instant it is read as with `offset`: false where its
+ * clocks skip that time.
+ */
+static bool
+shows_written(pg_tz *tz, const struct pg_tm *written, int offset)
+{
+	struct pg_tm tm = *written;
+	struct pg_tm shown;
+	Timestamp	instant;
+	fsec_t		fsec;
+	int			shown_offset;
+
+	if (tm2timestamp(&tm, 0, &offset, &instant) != 0 ||
+		timestamp2tm(instant, &shown_offset, &shown, &fsec, NULL, tz) != 0)
+		return false;
+	return shown.tm_year == written->tm_year && shown.tm_mon == written->tm_mon &&
+		shown.tm_mday == written->tm_mday && shown.tm_hour == written->tm_hour &&
+		shown.tm_min == written->tm_min && shown.tm_sec == written->tm_sec;
+}
+
+/*
  * same_clocks_around says whether zones `a` and `b` read the wall-clock
  * time `written`, and the same time a day before and a day after, with
- * the same offsets: one zone under two names (America/Godthab and
- * America/Nuuk are one file each), or zones whose clocks agree then.  A
- * time written in the one is then on the same date in the other.
+ * the same offsets, and skip it alike: one zone under two names
+ * (America/Godthab and America/Nuuk are one file each), or zones whose
+ * clocks agree then.  A time written in the one is then on the same date
+ * in the other.  (Where `b` skips the time and `a` shows it, the instant
+ * is a real one of `a`, whose date in `b` is the next.)
  */
 static bool
 same_clocks_around(pg_tz *a, pg_tz *b, const struct pg_tm *written)
@@ -314,11 +338,15 @@ same_clocks_around(pg_tz *a, pg_tz *b, const struct pg_tm *written)
 	{
 		struct pg_tm in_a = *written;
 		struct pg_tm in_b;
+		int			offset;
 
 		j2date(date2j(written->tm_year, written->tm_mon, written->tm_mday) + shift,
 			   &in_a.tm_year, &in_a.tm_mon, &in_a.tm_mday);
 		in_b = in_a;
-		if (DetermineTimeZoneOffset(&in_a, a) != DetermineTimeZoneOffset(&in_b, b))
+		offset = DetermineTimeZoneOffset(&in_a, a);
+		if (offset != DetermineTimeZoneOffset(&in_b, b))
+			return false;
+		if (shift == 0 && shows_written(a, written, offset) != shows_written(b, written, offset))
 			return false;
 	}
 	return true;

@@ -279,8 +279,31 @@ check_charge_object(const JsonbValue *object, const char *where, bool with_until
 }
 
 /*
+ * least_gap returns the least time, on any calendar, from the deadline of
+ * a tier with until `earlier` to that of the next tier, with until
+ * `later` (tier_deadline): the dates they start from are (earlier's
+ * months - later's) months and (earlier's days - later's) days apart, a
+ * month being 28 to 31 days, and a local day lasts 23 to 25 hours (a
+ * change of daylight saving time); then the time parts, elapsed.  Over 0:
+ * the later tier's deadline comes after the earlier one's whatever the
+ * check-in date and the zone.  int64 microseconds: an until is at most
+ * MAX_UNTIL_DAYS days.
+ */
+static int64
+least_gap(const Interval *earlier, const Interval *later)
+{
+	int64		months = (int64) earlier->month - later->month;
+	int64		days = (months >= 0 ? 28 : 31) * months + ((int64) earlier->day - later->day);
+
+	return days * (days >= 0 ? 23 : 25) * USECS_PER_HOUR + (earlier->time - later->time);
+}
+
+/*
  * check_tiers checks a policy's tiers: a non-empty JSON array of at most
- * MAX_TIERS tiers whose until strictly decreases.
+ * MAX_TIERS tiers whose until strictly decreases on every calendar: each
+ * tier's deadline comes before the next one's whatever the check-in date
+ * and the time zone, so every tier applies for some time.  ("1 mon" then
+ * "29 days" would not: 29 days before 1 March is before 1 February.)
  */
 static void
 check_tiers(Jsonb *tiers)
@@ -314,6 +337,13 @@ check_tiers(Jsonb *tiers)
 					 errdetail("Tier %d's until (\"%s\") is not less than tier %d's (\"%s\").",
 							   i + 1, until_text, i, previous_text),
 					 errhint("List the tiers from the longest time before check-in to the shortest: the first whose until is at most the time left applies.")));
+		if (previous != NULL && least_gap(previous, until) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("tiers out of order on some calendars"),
+					 errdetail("On some check-in dates tier %d's until (\"%s\") reaches as far before check-in as tier %d's (\"%s\"): a month is 28 to 31 days, a day 23 to 25 hours.",
+							   i + 1, until_text, i, previous_text),
+					 errhint("Leave more between the tiers, or write both in the same unit (\"30 days\" and \"29 days\").")));
 		previous = until;
 		previous_text = until_text;
 	}

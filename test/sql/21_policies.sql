@@ -53,8 +53,18 @@ SELECT t.try(format('SELECT booking.add_policy(%s, ''X'', %L)', :p, tiers)) AS r
     ('[{"until": "0", "charge_amount": null}]'),
     ('[{"until": "2 days", "charge_pct": 0}, {"until": "1 day", "charge_pct": 10, "x": 1}]'),  -- tier 2 named
     ('[{"until": "1 day", "charge_pct": 0}, {"until": "2 days", "charge_pct": 10}]'),          -- out of order
-    ('[{"until": "24 hours", "charge_pct": 0}, {"until": "1 day", "charge_pct": 10}]')        -- not strictly less
+    ('[{"until": "24 hours", "charge_pct": 0}, {"until": "1 day", "charge_pct": 10}]'),       -- not strictly less
+    ('[{"until": "1 mon", "charge_pct": 0}, {"until": "29 days", "charge_pct": 10}]'),        -- 29 days before 1 March is before 1 February
+    ('[{"until": "1 day", "charge_pct": 0}, {"until": "23 hours", "charge_pct": 10}]'),       -- the day before a 23-hour day
+    ('[{"until": "3660 days", "charge_pct": 0}, {"until": "120 mons 10 days", "charge_pct": 10}]')
   ) v(tiers);
+-- ... and the orders that hold on every calendar (a property of their own)
+SELECT booking.add_property('Order Hotel', 'Orderville', 'Europe/Berlin') AS po \gset
+SELECT t.try(format('SELECT booking.add_policy(%s, %L, %L)', :po, 'ORD' || n, tiers)) AS accepted, tiers
+  FROM (VALUES (1, '[{"until": "30 days", "charge_pct": 0}, {"until": "29 days", "charge_pct": 10}]'),
+               (2, '[{"until": "1 mon", "charge_pct": 0}, {"until": "27 days", "charge_pct": 10}]'),
+               (3, '[{"until": "36 hours", "charge_pct": 0}, {"until": "1 day", "charge_pct": 10}, {"until": "12 hours", "charge_pct": 50}]')) v(n, tiers)
+ ORDER BY n;
 SELECT t.try(format('SELECT booking.add_policy(%s, ''X'', %L)', :p,
                     (SELECT jsonb_agg(jsonb_build_object('until', (30 - i) || ' days', 'charge_pct', i))
                        FROM generate_series(1, 21) i))) AS tiers_21;
@@ -63,8 +73,8 @@ SELECT t.try(format('SELECT booking.add_policy(%s, ''X'', ''[{"until": "0", "cha
                ('{"charge_pct": 5, "charge_nights": 1}'), ('{"charge_nights": 0.5}')) v(no_show);
 -- an unknown property: BK005 (the tiers are good)
 SELECT t.try('SELECT booking.add_policy(-1, ''X'', ''[{"until": "0", "charge_pct": 100}]'')') AS unknown_property;
--- nothing was stored
-SELECT count(*) FROM booking.cancel_policy;
+-- nothing was stored but the three accepted orders
+SELECT count(*) FROM booking.cancel_policy WHERE property_id <> :po;
 
 -- ---------------------------------------------------------------------
 -- Three policies; 20 tiers is the most

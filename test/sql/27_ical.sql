@@ -219,6 +219,8 @@ SELECT * FROM t.stays('ical-tz');
 -- floating or property-zone 23:30 (under any name of the zone) arrives
 -- that day.  (Through UTC and
 -- back it came out as 00:30 the next day, and the night stayed on sale.)
+-- A zone whose clocks show 23:30 that day (same offsets, its jump at
+-- 02:00 the next morning) gives a real instant: 00:30 the next day here.
 -- The next such day at least 10 days away is found in the zone data and
 -- the stays are printed as days from it.
 SELECT d AS skip_day, d - current_date AS skip_n
@@ -226,7 +228,7 @@ SELECT d AS skip_day, d - current_date AS skip_n
  WHERE ((d + time '23:30') AT TIME ZONE 'America/Scoresbysund') AT TIME ZONE 'America/Scoresbysund' >= d + 1
  ORDER BY d LIMIT 1 \gset
 SELECT booking.add_property('Ittoqqortoormiit Lodge', 'Scoresbysund', 'America/Scoresbysund') AS sc \gset
-SELECT booking.add_room_type(:sc, 'HOME', 'Home', 3, 4, 100);
+SELECT booking.add_room_type(:sc, 'HOME', 'Home', 4, 4, 100);
 SELECT booking.open_inventory(:sc, 'HOME', :'skip_day'::date - 2, :'skip_day'::date + 4);
 SELECT uid, action FROM booking.ical_import(:sc, 'HOME', 'ical-skip', t.cal(
     'BEGIN:VCALENDAR', 'VERSION:2.0',
@@ -236,6 +238,9 @@ SELECT uid, action FROM booking.ical_import(:sc, 'HOME', 'ical-skip', t.cal(
     format('DTEND;TZID=America/Scoresbysund:@D+%s@T100000', :skip_n + 1), 'END:VEVENT',
     'BEGIN:VEVENT', 'UID:alias-2330', format('DTSTART;TZID=posix/America/Scoresbysund:@D+%s@T233000', :skip_n),
     format('DTEND;TZID=posix/America/Scoresbysund:@D+%s@T100000', :skip_n + 1), 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:other-zone-2330',
+    format('DTSTART;TZID="<-02>2<-01>,M3.5.0/2,M10.5.0/3":@D+%s@T233000', :skip_n),
+    format('DTEND;TZID="<-02>2<-01>,M3.5.0/2,M10.5.0/3":@D+%s@T100000', :skip_n + 2), 'END:VEVENT',
     'END:VCALENDAR'));
 SELECT cb.external_id, format('day %s..day %s', r.check_in - :'skip_day'::date, r.check_out - :'skip_day'::date) AS nights
   FROM booking.channel_booking cb JOIN booking.reservation r USING (reservation_id)
