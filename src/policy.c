@@ -283,8 +283,9 @@ check_charge_object(const JsonbValue *object, const char *where, bool with_until
  * a tier with until `earlier` to that of the next tier, with until
  * `later` (tier_deadline): the dates they start from are (earlier's
  * months - later's) months and (earlier's days - later's) days apart, a
- * month being 28 to 31 days, and a local day lasts 23 to 25 hours (a
- * change of daylight saving time); then the time parts, elapsed.  Over 0:
+ * month being 28 to 31 days, and a local day lasts 22 to 26 hours (a
+ * change of the clocks: two hours in Antarctica/Troll, one elsewhere);
+ * then the time parts, elapsed.  Over 0:
  * the later tier's deadline comes after the earlier one's whatever the
  * check-in date and the zone.  int64 microseconds: an until is at most
  * MAX_UNTIL_DAYS days.
@@ -295,7 +296,7 @@ least_gap(const Interval *earlier, const Interval *later)
 	int64		months = (int64) earlier->month - later->month;
 	int64		days = (months >= 0 ? 28 : 31) * months + ((int64) earlier->day - later->day);
 
-	return days * (days >= 0 ? 23 : 25) * USECS_PER_HOUR + (earlier->time - later->time);
+	return days * (days >= 0 ? 22 : 26) * USECS_PER_HOUR + (earlier->time - later->time);
 }
 
 /*
@@ -341,7 +342,7 @@ check_tiers(Jsonb *tiers)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("tiers out of order on some calendars"),
-					 errdetail("On some check-in dates tier %d's until (\"%s\") reaches as far before check-in as tier %d's (\"%s\"): a month is 28 to 31 days, a day 23 to 25 hours.",
+					 errdetail("On some check-in dates tier %d's until (\"%s\") reaches as far before check-in as tier %d's (\"%s\"): a month is 28 to 31 days, a day 22 to 26 hours.",
 							   i + 1, until_text, i, previous_text),
 					 errhint("Leave more between the tiers, or write both in the same unit (\"30 days\" and \"29 days\").")));
 		previous = until;

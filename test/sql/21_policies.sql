@@ -56,6 +56,7 @@ SELECT t.try(format('SELECT booking.add_policy(%s, ''X'', %L)', :p, tiers)) AS r
     ('[{"until": "24 hours", "charge_pct": 0}, {"until": "1 day", "charge_pct": 10}]'),       -- not strictly less
     ('[{"until": "1 mon", "charge_pct": 0}, {"until": "29 days", "charge_pct": 10}]'),        -- 29 days before 1 March is before 1 February
     ('[{"until": "1 day", "charge_pct": 0}, {"until": "23 hours", "charge_pct": 10}]'),       -- the day before a 23-hour day
+    ('[{"until": "1 day", "charge_pct": 0}, {"until": "22 hours 30 minutes", "charge_pct": 10}]'), -- a 22-hour day (Antarctica/Troll)
     ('[{"until": "3660 days", "charge_pct": 0}, {"until": "120 mons 10 days", "charge_pct": 10}]')
   ) v(tiers);
 -- ... and the orders that hold on every calendar (a property of their own)
