@@ -347,8 +347,8 @@ units_short(BkNightRun *runs, int nruns, const Stay *old, const Stay *new)
 /*
  * check_units fails BK001 on the first night of the new stay that lacks
  * units (free_for_new_stay, with also_free); a night where the new stay
- * takes no more than the old one held never lacks them (takes_more).  With `overbook` (a channel) only a night without
- * inventory fails, BK005.
+ * takes no more than the old one held never lacks them (takes_more).
+ * With `overbook` (a channel) only a night without inventory fails, BK005.
  */
 static void
 check_units(int64 property_id, const char *room_type_name, BkNightRun *runs, int nruns,

@@ -436,6 +436,17 @@ zone_file(const char *time_zone)
 	return tz;
 }
 
+/* report_time_out_of_range is PostgreSQL's own error for a time it cannot hold */
+static void report_time_out_of_range(void) pg_attribute_noreturn();
+
+static void
+report_time_out_of_range(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("timestamp out of range")));
+}
+
 /* local_of returns the wall-clock time in zone `tz` at instant `t` */
 static Timestamp
 local_of(TimestampTz t, pg_tz *tz)
@@ -447,9 +458,7 @@ local_of(TimestampTz t, pg_tz *tz)
 
 	if (timestamp2tm(t, &offset, &tm, &fsec, NULL, tz) != 0 ||
 		tm2timestamp(&tm, fsec, NULL, &local) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		report_time_out_of_range();
 	return local;
 }
 
@@ -467,14 +476,10 @@ instant_of(Timestamp local, pg_tz *tz)
 	TimestampTz instant;
 
 	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		report_time_out_of_range();
 	offset = DetermineTimeZoneOffset(&tm, tz);
 	if (tm2timestamp(&tm, fsec, &offset, &instant) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		report_time_out_of_range();
 	return instant;
 }
 
