@@ -888,33 +888,3 @@ DROP INDEX booking.event_reservation_idx;
 DROP INDEX booking.event_unpublished_xid_idx;
 CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (property_id)
     WHERE position IS NULL;
-
-/*
- * Rows loaded into booking.event with its triggers disabled.  Every event
- * not published yet has writer_xid >= the publisher row's scan_from, so
- * the publisher and the calendar's readers walk event_unpublished_xid_idx
- * from there (src/publisher.c).  A row put in by other means gets the
- * loading transaction's xid from the trigger event_local_writer; only a
- * load with that trigger disabled (pg_restore --disable-triggers, a
- * superuser's ALTER TABLE ... DISABLE TRIGGER) brings in an unpublished
- * event with another cluster's xid.  Up to 1.2 the sweeper's rounds and
- * every purge() walked the index from its start to catch such rows,
- * whether anything had been loaded or not.  From 2.0 the load tells: the
- * trigger is enabled again by an ALTER TABLE (pg_restore ends each
- * table's data with ALTER TABLE ... ENABLE TRIGGER ALL), and this event
- * trigger, at the end of every ALTER TABLE of booking.event, sets
- * scan_from back to the start: the next pass, and every reader until
- * then, looks at every event not published yet.
- *
- * The function runs as whoever altered the table: for booking.event only
- * its owner or a superuser, who may write the publisher row.  For any
- * other table it reads the command list and nothing else.
- */
-CREATE FUNCTION booking.event_table_altered() RETURNS event_trigger
-    LANGUAGE c SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'booking_event_table_altered';
-REVOKE ALL ON FUNCTION booking.event_table_altered() FROM PUBLIC;
-
-CREATE EVENT TRIGGER booking_event_table_altered
-    ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
-    EXECUTE FUNCTION booking.event_table_altered();

@@ -16,7 +16,6 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/event_trigger.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -64,19 +63,6 @@ bk_schema_has_night_prices(void)
 
 	return OidIsValid(namespace) &&
 		OidIsValid(get_relname_relid("reservation_night_prices", namespace));
-}
-
-/*
- * bk_schema_has_load_signal says whether an ALTER TABLE of booking.event
- * sets the publisher's scan_from back to the start (the event trigger
- * booking_event_table_altered, version 2.0 on).  Before it, a load with
- * the trigger event_local_writer disabled told nobody, so the sweeper's
- * rounds and purge() looked from the start of the unpublished index.
- */
-bool
-bk_schema_has_load_signal(void)
-{
-	return OidIsValid(get_event_trigger_oid("booking_event_table_altered", true));
 }
 
 /*

@@ -36,9 +36,7 @@
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
-#include "catalog/namespace.h"
 #include "commands/async.h"
-#include "commands/event_trigger.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -49,7 +47,6 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
@@ -59,21 +56,6 @@
 PG_FUNCTION_INFO_V1(booking_read_events);
 PG_FUNCTION_INFO_V1(booking_ack_events);
 PG_FUNCTION_INFO_V1(booking_event_local_writer);
-PG_FUNCTION_INFO_V1(booking_event_table_altered);
-
-/* Whether the ALTER TABLE that fired the event trigger altered table $1 */
-static BookingPlan altered_event_table_plan = {
-	"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands()"
-	"                WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-	"                  AND objid OPERATOR(pg_catalog.=) $1)",
-	1, {OIDOID}
-};
-
-/* Every event not published yet is at or after scan_from '0' */
-static BookingPlan rewind_scan_from_plan = {
-	"UPDATE booking.event_publisher SET scan_from = '0'",
-	0, {InvalidOid}
-};
 
 /* The largest max of read_events and read_ari */
 #define BK_MAX_READ			10000
@@ -545,46 +527,6 @@ booking_event_local_writer(PG_FUNCTION_ARGS)
 	xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple, desc,
 													 1, &column, &xid, &isnull));
-}
-
-/*
- * booking_event_table_altered is the event trigger at the end of every
- * ALTER TABLE (2.0).  When the table altered was booking.event, it sets
- * the publisher row's scan_from back to the start.  With
- * event_local_writer disabled, a load brings in rows with another
- * cluster's xids, below scan_from, that neither the publisher nor the
- * calendar's readers would find; the trigger is enabled again by an
- * ALTER TABLE (pg_restore --disable-triggers ends each table's data
- * with ALTER TABLE ... ENABLE TRIGGER ALL), and from then on the next
- * pass, and every reader until it commits, walks the unpublished events
- * from the start.  Up to 1.2 every round of the sweeper and every
- * purge() did so, whether anything had been loaded or not.
- *
- * It runs as whoever altered the table: for booking.event only its owner
- * or a superuser, who may write the publisher row.  For any other table
- * it reads the command list and nothing else, naming no relation, so a
- * role without USAGE on schema booking alters its own tables as before.
- */
-Datum
-booking_event_table_altered(PG_FUNCTION_ARGS)
-{
-	Oid			booking_ns;
-	Datum		event_table;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("booking.event_table_altered must be called as an event trigger")));
-	booking_ns = get_namespace_oid("booking", true);
-	event_table = ObjectIdGetDatum(OidIsValid(booking_ns) ? get_relname_relid("event", booking_ns) : InvalidOid);
-	if (!OidIsValid(DatumGetObjectId(event_table)))
-		PG_RETURN_VOID();
-	bk_connect();
-	bk_exec(&altered_event_table_plan, &event_table, NULL, 1);
-	if (DatumGetBool(bk_get_notnull(0, 1)))
-		bk_exec(&rewind_scan_from_plan, NULL, NULL, 0);
-	bk_finish();
-	PG_RETURN_VOID();
 }
 
 /*

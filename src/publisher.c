@@ -13,12 +13,9 @@
  * (calendar_read.c), reads what was written since and not every event
  * published since the last VACUUM.  Rows put in by other means (a
  * restore's COPY carries another cluster's xids) get this transaction's
- * xid from the trigger event_local_writer.  A load with that trigger
- * disabled (pg_restore --disable-triggers) ends with an ALTER TABLE that
- * enables it again, and from 2.0 the event trigger
- * booking_event_table_altered (events.c) then sets scan_from back to the
- * start; before 2.0 the sweeper's rounds and purge() looked from the
- * start whatever had happened.
+ * xid from the trigger event_local_writer; the sweeper's rounds and
+ * purge() look from the start anyway, for a restore that disabled
+ * triggers.
  *
  * Who publishes.  Publishing must happen in a short transaction of its
  * own: positions handed out by a transaction that stays open would hold
@@ -596,12 +593,10 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
  * how many it published.
  *
  * from_start looks at every event not published yet, whatever its
- * writer_xid: in a database before 2.0 the sweeper's rounds and purge()
- * do, so that an event whose writer_xid is below scan_from all the same
- * (put in with the trigger event_local_writer disabled, as a restore with
- * --disable-triggers does) is published within a round.  From 2.0 such a
- * load sets scan_from back to the start itself
- * (booking_event_table_altered), and nobody needs to.
+ * writer_xid: the sweeper's rounds and purge() do, so that an event whose
+ * writer_xid is below scan_from all the same (put in with the trigger
+ * event_local_writer disabled, as a restore with --disable-triggers does)
+ * is published within a round.
  */
 int
 bk_publish_events(bool from_start)

@@ -5,14 +5,13 @@
 -- rate plans, rates, cancellation policies, plan rules and the stay's
 -- states and columns; 2.0's channels: inventory.overbooked (the CHECK
 -- becomes held + booked <= units + overbooked) and booking.channel_booking;
--- 2.0's waitlist: inventory.waiting and booking.waitlist; 2.0's event
--- trigger that hears of loads into booking.event.
+-- 2.0's waitlist: inventory.waiting and booking.waitlist.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(180);
+SELECT plan(179);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -313,12 +312,6 @@ SELECT results_eq(
     $$VALUES ('ddl_command_start', 'booking.guard_drop_extension',
               ARRAY['DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED'], 'O')$$,
     'the event trigger booking_guard_drop watches DROP EXTENSION, DROP SCHEMA and DROP OWNED (ddl_command_start), enabled');
-SELECT results_eq(
-    $$SELECT evtevent::text COLLATE "default", evtfoid::regproc::text COLLATE "default",
-             evttags::text[] COLLATE "default", evtenabled::text COLLATE "default"
-        FROM pg_event_trigger WHERE evtname = 'booking_event_table_altered'$$,
-    $$VALUES ('ddl_command_end', 'booking.event_table_altered', ARRAY['ALTER TABLE'], 'O')$$,
-    'the event trigger booking_event_table_altered (2.0) watches ALTER TABLE (ddl_command_end), enabled');
 
 -- The edges of payment_pending, written directly by the owner (the trigger
 -- checks the machine whoever writes): held -> payment_pending ->
