@@ -888,3 +888,49 @@ DROP INDEX booking.event_reservation_idx;
 DROP INDEX booking.event_unpublished_xid_idx;
 CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (property_id)
     WHERE position IS NULL;
+
+/*
+ * Rows loaded into booking.event with its triggers disabled.  Every event
+ * not published yet has writer_xid >= the publisher row's scan_from, so
+ * the publisher and the calendar's readers walk event_unpublished_xid_idx
+ * from there (src/publisher.c).  A row put in by other means gets the
+ * loading transaction's xid from the trigger event_local_writer; only a
+ * load with that trigger disabled or dropped (pg_restore
+ * --disable-triggers, a superuser's ALTER TABLE ... DISABLE TRIGGER)
+ * brings in an unpublished event with another cluster's xid.  Up to 1.2
+ * the sweeper's rounds and every purge() walked the index from its start
+ * to catch such rows, whether anything had been loaded or not.  From 2.0
+ * the load says so: the trigger comes back by an ALTER TABLE (pg_restore
+ * ends each table's data with ALTER TABLE ... ENABLE TRIGGER ALL) or a
+ * CREATE TRIGGER, and this event trigger then writes a row into
+ * booking.event_load_signal, in the loading transaction: it becomes
+ * visible exactly when the loaded rows do.  The publisher's next pass
+ * walks from the start, in the same snapshot it read the signals in, and
+ * deletes the signals it read.  Nothing here locks the publisher's row
+ * (a first version that rewound scan_from there deadlocked against the
+ * publisher and the calendar's writers, which lock that row first).
+ *
+ * The event trigger fires ALWAYS (session_replication_role = replica
+ * too), as event_local_writer does.  The function runs as whoever ran the
+ * statement: for booking.event only its owner or a superuser, who may
+ * write the signal table.  For any other table it reads the command list
+ * and nothing else.  The table is not dumped: a restore writes its own
+ * signal.  The update leaves one behind, for rows loaded at 1.2 that no
+ * round has published yet.
+ */
+CREATE TABLE booking.event_load_signal (
+    signalled_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+REVOKE ALL ON booking.event_load_signal FROM PUBLIC;
+
+CREATE FUNCTION booking.event_table_altered() RETURNS event_trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_event_table_altered';
+REVOKE ALL ON FUNCTION booking.event_table_altered() FROM PUBLIC;
+
+CREATE EVENT TRIGGER booking_event_table_altered
+    ON ddl_command_end WHEN TAG IN ('ALTER TABLE', 'CREATE TRIGGER')
+    EXECUTE FUNCTION booking.event_table_altered();
+ALTER EVENT TRIGGER booking_event_table_altered ENABLE ALWAYS;
+
+INSERT INTO booking.event_load_signal DEFAULT VALUES;

@@ -294,6 +294,7 @@ extern bool bk_calendar_off_sale(int32 free);
 extern bool bk_schema_has_calendar(void);
 extern bool bk_schema_has_event_deltas(void);
 extern bool bk_schema_has_night_prices(void);
+extern bool bk_schema_has_load_signal(void);
 extern bool bk_unit_has_event_deltas(void);
 extern bool bk_unit_has_rules_flag(void);
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,

@@ -66,6 +66,22 @@ bk_schema_has_night_prices(void)
 }
 
 /*
+ * bk_schema_has_load_signal says whether a load into booking.event with
+ * its trigger event_local_writer disabled leaves a row in
+ * booking.event_load_signal (the event trigger booking_event_table_altered,
+ * version 2.0 on).  Before it, such a load told nobody, so the sweeper's
+ * rounds and purge() looked from the start of the unpublished index.
+ */
+bool
+bk_schema_has_load_signal(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) &&
+		OidIsValid(get_relname_relid("event_load_signal", namespace));
+}
+
+/*
  * bk_schema_has_overbooked says whether the nights count the units a
  * channel sold beyond their units (inventory.overbooked, version 2.0 on).
  */

@@ -36,7 +36,9 @@
 #include "access/xlog.h"
 #include "access/xlog_internal.h"
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "commands/async.h"
+#include "commands/event_trigger.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -47,6 +49,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
@@ -56,6 +59,28 @@
 PG_FUNCTION_INFO_V1(booking_read_events);
 PG_FUNCTION_INFO_V1(booking_ack_events);
 PG_FUNCTION_INFO_V1(booking_event_local_writer);
+PG_FUNCTION_INFO_V1(booking_event_table_altered);
+
+/*
+ * Whether the statement that fired the event trigger altered table $1 or
+ * created a trigger on it
+ */
+static BookingPlan altered_event_table_plan = {
+	"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+	"                WHERE (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"                       AND c.objid OPERATOR(pg_catalog.=) $1)"
+	"                   OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass"
+	"                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t"
+	"                                    WHERE t.oid OPERATOR(pg_catalog.=) c.objid"
+	"                                      AND t.tgrelid OPERATOR(pg_catalog.=) $1)))",
+	1, {OIDOID}
+};
+
+/* A load into booking.event may have brought rows below scan_from */
+static BookingPlan signal_load_plan = {
+	"INSERT INTO booking.event_load_signal DEFAULT VALUES",
+	0, {InvalidOid}
+};
 
 /* The largest max of read_events and read_ari */
 #define BK_MAX_READ			10000
@@ -527,6 +552,50 @@ booking_event_local_writer(PG_FUNCTION_ARGS)
 	xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple, desc,
 													 1, &column, &xid, &isnull));
+}
+
+/*
+ * booking_event_table_altered is the event trigger at the end of every
+ * ALTER TABLE and CREATE TRIGGER (2.0, fired ALWAYS).  When the statement
+ * altered booking.event or created a trigger on it, it writes a row into
+ * booking.event_load_signal.  With event_local_writer disabled or
+ * dropped, a load brings in rows with another cluster's xids, below
+ * scan_from, that the publisher's walk would not find; the trigger comes
+ * back by such a statement (pg_restore --disable-triggers ends each
+ * table's data with ALTER TABLE ... ENABLE TRIGGER ALL), and the signal
+ * commits with the loaded rows.  The publisher's next pass then walks from
+ * the start (bk_publish_events).  Up to 1.2 every round of the sweeper and
+ * every purge() did so, whether anything had been loaded or not.
+ *
+ * It writes nothing else, and takes no lock but the signal table's: the
+ * publisher and the calendar's writers lock the publisher's row before
+ * they write booking.event, so waiting for that row while holding the
+ * table would deadlock with them.  It runs as whoever ran the statement:
+ * for booking.event only its owner or a superuser, who may write the
+ * signal table.  For any other table it reads the command list and
+ * nothing else, naming no relation, so a role without USAGE on schema
+ * booking alters its own tables as before.
+ */
+Datum
+booking_event_table_altered(PG_FUNCTION_ARGS)
+{
+	Oid			booking_ns;
+	Datum		event_table;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("booking.event_table_altered must be called as an event trigger")));
+	booking_ns = get_namespace_oid("booking", true);
+	event_table = ObjectIdGetDatum(OidIsValid(booking_ns) ? get_relname_relid("event", booking_ns) : InvalidOid);
+	if (!OidIsValid(DatumGetObjectId(event_table)))
+		PG_RETURN_VOID();
+	bk_connect();
+	bk_exec(&altered_event_table_plan, &event_table, NULL, 1);
+	if (DatumGetBool(bk_get_notnull(0, 1)))
+		bk_exec(&signal_load_plan, NULL, NULL, 0);
+	bk_finish();
+	PG_RETURN_VOID();
 }
 
 /*

@@ -13,9 +13,13 @@
  * (calendar_read.c), reads what was written since and not every event
  * published since the last VACUUM.  Rows put in by other means (a
  * restore's COPY carries another cluster's xids) get this transaction's
- * xid from the trigger event_local_writer; the sweeper's rounds and
- * purge() look from the start anyway, for a restore that disabled
- * triggers.
+ * xid from the trigger event_local_writer.  A load with that trigger
+ * disabled (pg_restore --disable-triggers) ends with an ALTER TABLE that
+ * enables it again, and from 2.0 the event trigger
+ * booking_event_table_altered (events.c) then leaves a row in
+ * booking.event_load_signal: the next pass sees it and looks from the
+ * start (bk_publish_events); before 2.0 the sweeper's rounds and purge()
+ * looked from the start whatever had happened.
  *
  * Who publishes.  Publishing must happen in a short transaction of its
  * own: positions handed out by a transaction that stays open would hold
@@ -38,15 +42,19 @@
 #include "access/itup.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
+#include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
@@ -71,6 +79,12 @@ static BookingPlan save_scan_from_plan = {
 static BookingPlan skip_positions_plan = {
 	"SELECT pg_catalog.setval('booking.event_position_seq'::pg_catalog.regclass, $1)",
 	1, {INT8OID}
+};
+
+/* The load signals a pass saw ($1: their TIDs), deleted once it walked from the start */
+static BookingPlan clear_load_signals_plan = {
+	"DELETE FROM booking.event_load_signal WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {TIDARRAYOID}
 };
 
 /* The sweeper's wake-up call: the newest published event. */
@@ -586,6 +600,45 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 }
 
 /*
+ * load_signals returns the TIDs of the rows of booking.event_load_signal
+ * that the active snapshot sees, as a tid[], or 0 when it sees none.  A
+ * pass's walk reads the events in that same snapshot (bk_direct takes the
+ * active one), so the rows of every load it has a signal of are in it: a
+ * newer snapshot could see a load's signal, which the pass then deletes,
+ * and not rows the walk's older snapshot missed.  A heap scan of a table
+ * that is nearly always empty, once per pass.
+ */
+static Datum
+load_signals(void)
+{
+	Relation	rel = table_open(get_relname_relid("event_load_signal", get_namespace_oid("booking", false)),
+								 AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	List	   *seen = NIL;
+	Datum	   *tids;
+	ListCell   *lc;
+	int			n = 0;
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+		ItemPointerCopy(&slot->tts_tid, tid);
+		seen = lappend(seen, tid);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (seen == NIL)
+		return (Datum) 0;
+	tids = palloc(sizeof(Datum) * list_length(seen));
+	foreach(lc, seen)
+		tids[n++] = PointerGetDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
+}
+
+/*
  * bk_publish_events publishes the events that are ready, unless another
  * transaction is publishing right now (then it leaves the work to it) or
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
@@ -593,25 +646,38 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
  * how many it published.
  *
  * from_start looks at every event not published yet, whatever its
- * writer_xid: the sweeper's rounds and purge() do, so that an event whose
- * writer_xid is below scan_from all the same (put in with the trigger
- * event_local_writer disabled, as a restore with --disable-triggers does)
- * is published within a round.
+ * writer_xid: in a database before 2.0 the sweeper's rounds and purge()
+ * do, so that an event whose writer_xid is below scan_from all the same
+ * (put in with the trigger event_local_writer disabled, as a restore with
+ * --disable-triggers does) is published within a round.  From 2.0 such a
+ * load leaves a row in booking.event_load_signal (events.c,
+ * booking_event_table_altered), and a pass that sees one looks from the
+ * start by itself, then deletes the signals it saw.
  */
 int
 bk_publish_events(bool from_start)
 {
 	FullTransactionId scan_from;
+	Datum		signals = (Datum) 0;
+	int			published;
 
 	if (IsolationUsesXactSnapshot())
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish(NULL, from_start) : 0;
-	if (!events_waiting(from_start))
+	if (!from_start && bk_schema_has_load_signal())
+	{
+		signals = load_signals();
+		from_start = signals != (Datum) 0;
+	}
+	if (!events_waiting(from_start) && signals == (Datum) 0)
 		return 0;
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
-	return publish(&scan_from, from_start);
+	published = publish(&scan_from, from_start);
+	if (signals != (Datum) 0)
+		bk_exec(&clear_load_signals_plan, &signals, NULL, 0);
+	return published;
 }
 
 /*

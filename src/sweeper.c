@@ -156,7 +156,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
-		done += bk_publish_events(true);
+		done += bk_publish_events(!bk_schema_has_load_signal());
 	done += bk_purge_events(max_rows);
 	done += bk_ari_purge(max_rows);
 	bk_finish();
@@ -310,8 +310,9 @@ sweeper_xact(StepFn step, void *arg, const char *activity, ErrorData **error_out
 
 /*
  * publish_step gives positions to the committed events and, when it did,
- * sends one NOTIFY booking_events.  arg non-NULL: look from the start
- * (bk_publish_events), as each round does.
+ * sends one NOTIFY booking_events.  arg non-NULL: a round, which in a
+ * database before 2.0 looks from the start (bk_publish_events); from 2.0
+ * a load says so itself (booking_event_table_altered, events.c).
  */
 static void
 publish_step(void *arg)
@@ -324,7 +325,7 @@ publish_step(void *arg)
 	 */
 	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	if (bk_publish_events(arg != NULL) > 0)
+	if (bk_publish_events(arg != NULL && !bk_schema_has_load_signal()) > 0)
 		bk_notify_published();
 }
 

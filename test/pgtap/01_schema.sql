@@ -5,13 +5,14 @@
 -- rate plans, rates, cancellation policies, plan rules and the stay's
 -- states and columns; 2.0's channels: inventory.overbooked (the CHECK
 -- becomes held + booked <= units + overbooked) and booking.channel_booking;
--- 2.0's waitlist: inventory.waiting and booking.waitlist.
+-- 2.0's waitlist: inventory.waiting and booking.waitlist; 2.0's event
+-- trigger that hears of loads into booking.event.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(179);
+SELECT plan(181);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -312,6 +313,14 @@ SELECT results_eq(
     $$VALUES ('ddl_command_start', 'booking.guard_drop_extension',
               ARRAY['DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED'], 'O')$$,
     'the event trigger booking_guard_drop watches DROP EXTENSION, DROP SCHEMA and DROP OWNED (ddl_command_start), enabled');
+SELECT results_eq(
+    $$SELECT evtevent::text COLLATE "default", evtfoid::regproc::text COLLATE "default",
+             evttags::text[] COLLATE "default", evtenabled::text COLLATE "default"
+        FROM pg_event_trigger WHERE evtname = 'booking_event_table_altered'$$,
+    $$VALUES ('ddl_command_end', 'booking.event_table_altered', ARRAY['ALTER TABLE', 'CREATE TRIGGER'], 'A')$$,
+    'the event trigger booking_event_table_altered (2.0) watches ALTER TABLE and CREATE TRIGGER (ddl_command_end), enabled ALWAYS (replica sessions too)');
+SELECT has_table('booking', 'event_load_signal',
+                 'table booking.event_load_signal exists (2.0: a load into booking.event with its trigger off says so)');
 
 -- The edges of payment_pending, written directly by the owner (the trigger
 -- checks the machine whoever writes): held -> payment_pending ->
@@ -645,8 +654,8 @@ SELECT is_empty(
          AND c.relnamespace = 'booking'::regnamespace
          AND c.relkind IN ('r', 'p', 'S')
          AND NOT (c.oid = ANY (e.extconfig))
-         AND c.oid <> 'booking.event_publisher'::regclass$$,
-    'no table or sequence in schema booking is left out of pg_dump (but the publisher''s lock row, which CREATE EXTENSION writes)');
+         AND c.oid NOT IN ('booking.event_publisher'::regclass, 'booking.event_load_signal'::regclass)$$,
+    'no table or sequence in schema booking is left out of pg_dump (but the publisher''s lock row, which CREATE EXTENSION writes, and the load signals, which a restore writes itself)');
 SELECT is((SELECT count(*) FROM booking.event_publisher), 1::bigint,
           'booking.event_publisher has its one row (the publisher''s lock)');
 SELECT is_empty(

@@ -31,7 +31,7 @@
 -- 2.0 blocks: create_block, release_block and release_due_blocks for
 -- booking_admin; room_block and block_night read by booking_admin only.
 BEGIN;
-SELECT plan(309);
+SELECT plan(316);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -168,6 +168,7 @@ INSERT INTO fn_matrix VALUES
         (3, 'release_due_blocks', ARRAY['integer']::name[]),
         (4, 'enforce_state_transition', ARRAY[]::name[]),
         (4, 'event_local_writer', ARRAY[]::name[]),
+        (4, 'event_table_altered', ARRAY[]::name[]),
         (4, 'guard_drop_extension', ARRAY[]::name[]),
         (4, 'calendar_add', ARRAY['integer[]', 'integer', 'integer', 'integer']::name[]),
         (4, 'calendar_apply', ARRAY['integer[]', 'integer[]']::name[]),
@@ -337,6 +338,10 @@ SELECT is_empty(
     'neither PUBLIC nor booking_reader nor booking_consumer can run join_waitlist or leave_waitlist');
 SELECT table_privs_are('booking', 'event_publisher', r.rname, ARRAY[]::name[],
                        format('%s has no privilege on booking.event_publisher (the publisher''s lock row)', r.rname))
+  FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
+               ('public'::name)) AS r(rname);
+SELECT table_privs_are('booking', 'event_load_signal', r.rname, ARRAY[]::name[],
+                       format('%s has no privilege on booking.event_load_signal (the signals of loads)', r.rname))
   FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
                ('public'::name)) AS r(rname);
 

@@ -145,15 +145,62 @@ SELECT writer_xid = pg_current_xact_id() AS this_transactions FROM booking.event
 COMMIT;
 DEALLOCATE put;
 -- a row that still comes in with an older writer_xid (the trigger
--- disabled, as pg_restore --disable-triggers does): purge() and the
--- sweeper's rounds look from the start, and publish it
+-- disabled, as pg_restore --disable-triggers does, and the publisher's
+-- scan_from past it, as after a pass that ran meanwhile): no pass looks
+-- from the start of the index on its own (2.0), so it waits until
+-- enabling the trigger again, an ALTER TABLE of booking.event, leaves a
+-- signal; the next pass walks from the start, publishes it and deletes
+-- the signal
+SELECT booking.purge() >= 0 AS purged;
+SELECT count(*) AS signals FROM booking.event_load_signal;
 ALTER TABLE booking.event DISABLE TRIGGER event_local_writer;
+SELECT booking.purge() >= 0 AS purged;
+UPDATE booking.event_publisher SET scan_from = pg_current_xact_id();
 INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
 VALUES (-4, 'restored', 0, 0, '{}', '3');
+SELECT booking.purge() >= 0 AS purged;
+SELECT position IS NULL AS waits FROM booking.event WHERE event_id = -4;
 ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+SELECT count(*) AS signals FROM booking.event_load_signal;
 SELECT booking.purge() >= 1 AS purged;
 SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -4;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+-- the same with the trigger dropped and created again, in a replica
+-- session (event triggers and event_local_writer fire ALWAYS), at
+-- REPEATABLE READ: the signal takes no lock on the publisher's row and
+-- cannot fail to serialize
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SET LOCAL session_replication_role = replica;
+DROP TRIGGER event_local_writer ON booking.event;
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
+VALUES (-5, 'restored', 0, 0, '{}', '3');
+CREATE TRIGGER event_local_writer
+    BEFORE INSERT ON booking.event
+    FOR EACH ROW
+    WHEN (NEW.writer_xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id())
+    EXECUTE FUNCTION booking.event_local_writer();
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+COMMIT;
+SELECT booking.purge() >= 1 AS purged;
+SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -5;
+SELECT count(*) AS signals FROM booking.event_load_signal;
 DELETE FROM booking.event WHERE event_id < 0;
+-- the event trigger runs at the end of every ALTER TABLE and CREATE
+-- TRIGGER in the database: a role with no right on schema booking alters
+-- its own tables as before, and leaves no signal
+CREATE ROLE t_events_outsider;
+CREATE SCHEMA t_events_outsider AUTHORIZATION t_events_outsider;
+SET ROLE t_events_outsider;
+CREATE TABLE t_events_outsider.notes (note text);
+ALTER TABLE t_events_outsider.notes ADD COLUMN written_at timestamptz;
+ALTER TABLE t_events_outsider.notes DISABLE TRIGGER ALL;
+CREATE FUNCTION t_events_outsider.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER noop BEFORE INSERT ON t_events_outsider.notes FOR EACH ROW EXECUTE FUNCTION t_events_outsider.noop();
+RESET ROLE;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+DROP SCHEMA t_events_outsider CASCADE;
+DROP ROLE t_events_outsider;
 
 -- read_events makes the published events durable before it returns them
 -- (the sweeper publishes asynchronously): it flushes the WAL inserted so
