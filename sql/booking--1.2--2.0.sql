@@ -905,7 +905,7 @@ CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (pr
  * CREATE TRIGGER, and this event trigger then writes a row into
  * booking.event_load_signal, in the loading transaction: it becomes
  * visible exactly when the loaded rows do.  The publisher's next pass
- * walks from the start, in the same snapshot it read the signals in, and
+ * walks from the start, in a snapshot taken after it read the signals, and
  * deletes the signals it read.  Nothing here locks the publisher's row
  * (a first version that rewound scan_from there deadlocked against the
  * publisher and the calendar's writers, which lock that row first).

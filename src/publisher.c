@@ -472,7 +472,15 @@ publish(FullTransactionId *scan_from, bool from_start)
 	ExecClearTuple(found);
 	bk_direct_end(&d);
 
-	if (scan_from != NULL && FullTransactionIdFollows(*scan_from, scanned_from))
+	/*
+	 * A pass from the start that leaves events for later (past
+	 * BK_PUBLISH_BATCH) may leave some below the saved scan_from (loaded
+	 * with another cluster's xids): it moves scan_from back to them, since
+	 * no later pass looks from the start unless a new load says so.
+	 */
+	if (scan_from != NULL &&
+		(FullTransactionIdFollows(*scan_from, scanned_from) ||
+		 (from_start && FullTransactionIdPrecedes(*scan_from, scanned_from))))
 		save_scan_from(*scan_from);
 	if (ndeltas > 0)
 	{
@@ -601,12 +609,13 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 
 /*
  * load_signals returns the TIDs of the rows of booking.event_load_signal
- * that the active snapshot sees, as a tid[], or 0 when it sees none.  A
- * pass's walk reads the events in that same snapshot (bk_direct takes the
- * active one), so the rows of every load it has a signal of are in it: a
- * newer snapshot could see a load's signal, which the pass then deletes,
- * and not rows the walk's older snapshot missed.  A heap scan of a table
- * that is nearly always empty, once per pass.
+ * that the active snapshot sees, as a tid[], or 0 when it sees none.  It
+ * is read before the pass's walk, whose snapshot bk_direct_begin takes
+ * afterwards (the same or newer), so the rows of every load it has a
+ * signal of are in the walk: read after the walk, in a newer snapshot, it
+ * could see a load's signal, which the pass then deletes, and not rows
+ * the walk missed.  A heap scan of a table that is nearly always empty,
+ * once per pass.
  */
 static Datum
 load_signals(void)

@@ -186,6 +186,24 @@ SELECT booking.purge() >= 1 AS purged;
 SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -5;
 SELECT count(*) AS signals FROM booking.event_load_signal;
 DELETE FROM booking.event WHERE event_id < 0;
+-- a load of more events than a pass publishes (10,000): the pass from the
+-- start publishes the 10,000 smallest event ids and leaves the last one,
+-- whose writer_xid is below scan_from; it moves scan_from back to it, so
+-- the next pass (no signal left) publishes it
+ALTER TABLE booking.event DISABLE TRIGGER event_local_writer;
+UPDATE booking.event_publisher SET scan_from = pg_current_xact_id();
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
+SELECT -20001 + i, 'restored', 0, 0, '{}', CASE WHEN i = 10001 THEN '2' ELSE '3' END::xid8
+  FROM generate_series(1, 10001) AS i;
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+SELECT booking.purge() >= 10000 AS purged;
+SELECT count(*) AS left_for_later, min(event_id) AS left_event FROM booking.event
+ WHERE event_id < 0 AND position IS NULL;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+SELECT scan_from <= '2' AS back_to_it FROM booking.event_publisher;
+SELECT booking.purge() >= 1 AS purged;
+SELECT count(*) AS unpublished FROM booking.event WHERE event_id < 0 AND position IS NULL;
+DELETE FROM booking.event WHERE event_id < 0;
 -- the event trigger runs at the end of every ALTER TABLE and CREATE
 -- TRIGGER in the database: a role with no right on schema booking alters
 -- its own tables as before, and leaves no signal
