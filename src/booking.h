@@ -920,6 +920,7 @@ extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *k
 extern int	bk_purge_events(int32 max_rows);
 
 /* publisher.c */
+extern bool bk_rounds_look_from_start(void);
 extern int	bk_publish_events(bool from_start);
 extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
 												  int64 property_id, int *n);

@@ -47,6 +47,7 @@
 #include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
 #include "utils/array.h"
@@ -608,6 +609,39 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 }
 
 /*
+ * bk_rounds_look_from_start says whether the sweeper's rounds and purge()
+ * must walk the unpublished events from the start, as they did up to 1.2:
+ * when the schema has no load signal (a database still at 1.2), or when
+ * event_local_writer is not enabled ALWAYS.  pg_restore --disable-triggers
+ * enables it again with ENABLE TRIGGER ALL, for origin sessions only, and
+ * a superuser may leave it disabled: rows can then come in with another
+ * cluster's xids by no statement that signals them (an insert in a
+ * session_replication_role = replica session, rows inserted while it
+ * stays disabled), and only a walk from the start finds them.  ALTER
+ * TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer puts it
+ * back (docs/operations.md).
+ */
+bool
+bk_rounds_look_from_start(void)
+{
+	Relation	event;
+	bool		armed = false;
+
+	if (!bk_schema_has_load_signal())
+		return true;
+	event = table_open(get_relname_relid("event", get_namespace_oid("booking", false)), AccessShareLock);
+	for (int i = 0; event->trigdesc != NULL && i < event->trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &event->trigdesc->triggers[i];
+
+		if (strcmp(trigger->tgname, "event_local_writer") == 0)
+			armed = trigger->tgenabled == TRIGGER_FIRES_ALWAYS;
+	}
+	table_close(event, AccessShareLock);
+	return !armed;
+}
+
+/*
  * load_signals returns the TIDs of the rows of booking.event_load_signal
  * that the active snapshot sees, as a tid[], or 0 when it sees none.  It
  * is read before the pass's walk, whose snapshot bk_direct_begin takes
@@ -661,7 +695,8 @@ load_signals(void)
  * --disable-triggers does) is published within a round.  From 2.0 such a
  * load leaves a row in booking.event_load_signal (events.c,
  * booking_event_table_altered), and a pass that sees one looks from the
- * start by itself, then deletes the signals it saw.
+ * start by itself, then deletes the signals it saw (a pass from the start
+ * for any reason deletes those it saw too).
  */
 int
 bk_publish_events(bool from_start)
@@ -674,10 +709,10 @@ bk_publish_events(bool from_start)
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish(NULL, from_start) : 0;
-	if (!from_start && bk_schema_has_load_signal())
+	if (bk_schema_has_load_signal())
 	{
 		signals = load_signals();
-		from_start = signals != (Datum) 0;
+		from_start |= signals != (Datum) 0;
 	}
 	if (!events_waiting(from_start) && signals == (Datum) 0)
 		return 0;

@@ -156,7 +156,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
-		done += bk_publish_events(!bk_schema_has_load_signal());
+		done += bk_publish_events(bk_rounds_look_from_start());
 	done += bk_purge_events(max_rows);
 	done += bk_ari_purge(max_rows);
 	bk_finish();
@@ -310,9 +310,10 @@ sweeper_xact(StepFn step, void *arg, const char *activity, ErrorData **error_out
 
 /*
  * publish_step gives positions to the committed events and, when it did,
- * sends one NOTIFY booking_events.  arg non-NULL: a round, which in a
- * database before 2.0 looks from the start (bk_publish_events); from 2.0
- * a load says so itself (booking_event_table_altered, events.c).
+ * sends one NOTIFY booking_events.  arg non-NULL: a round, which looks
+ * from the start (bk_publish_events) in a database before 2.0 or while
+ * event_local_writer is not enabled ALWAYS (bk_rounds_look_from_start);
+ * otherwise a load says so itself (booking_event_table_altered, events.c).
  */
 static void
 publish_step(void *arg)
@@ -325,7 +326,7 @@ publish_step(void *arg)
 	 */
 	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	if (bk_publish_events(arg != NULL && !bk_schema_has_load_signal()) > 0)
+	if (bk_publish_events(arg != NULL && bk_rounds_look_from_start()) > 0)
 		bk_notify_published();
 }
 

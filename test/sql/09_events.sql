@@ -146,25 +146,58 @@ COMMIT;
 DEALLOCATE put;
 -- a row that still comes in with an older writer_xid (the trigger
 -- disabled, as pg_restore --disable-triggers does, and the publisher's
--- scan_from past it, as after a pass that ran meanwhile): no pass looks
--- from the start of the index on its own (2.0), so it waits until
--- enabling the trigger again, an ALTER TABLE of booking.event, leaves a
--- signal; the next pass walks from the start, publishes it and deletes
--- the signal
+-- scan_from past it, as after a pass that ran meanwhile): while
+-- event_local_writer is not enabled ALWAYS, purge() and the sweeper's
+-- rounds look from the start, as up to 1.2, and publish it
 SELECT booking.purge() >= 0 AS purged;
 SELECT count(*) AS signals FROM booking.event_load_signal;
 ALTER TABLE booking.event DISABLE TRIGGER event_local_writer;
-SELECT booking.purge() >= 0 AS purged;
 UPDATE booking.event_publisher SET scan_from = pg_current_xact_id();
 INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
 VALUES (-4, 'restored', 0, 0, '{}', '3');
+SELECT booking.purge() >= 1 AS purged;
+SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -4;
+-- enabling it again (ALWAYS) is an ALTER TABLE of booking.event: it
+-- leaves a signal
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+SELECT count(*) AS signals FROM booking.event_load_signal;
 SELECT booking.purge() >= 0 AS purged;
-SELECT position IS NULL AS waits FROM booking.event WHERE event_id = -4;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+-- with the trigger enabled ALWAYS no pass looks from the start on its
+-- own (2.0): an event put below scan_from by no signalling statement
+-- (here its writer_xid rewritten by the owner) waits until a signal,
+-- then the next pass walks from the start and publishes it
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload)
+VALUES (-7, 'restored', 0, 0, '{}');
+UPDATE booking.event SET writer_xid = '3' WHERE event_id = -7;
+UPDATE booking.event_publisher SET scan_from = pg_current_xact_id();
+SELECT booking.purge() >= 0 AS purged;
+SELECT position IS NULL AS waits FROM booking.event WHERE event_id = -7;
 ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
 SELECT count(*) AS signals FROM booking.event_load_signal;
 SELECT booking.purge() >= 1 AS purged;
-SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -4;
+SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -7;
 SELECT count(*) AS signals FROM booking.event_load_signal;
+-- pg_restore --disable-triggers ends with ENABLE TRIGGER ALL, which
+-- enables event_local_writer for origin sessions only: a row a replica
+-- session then inserts keeps its writer_xid and signals nothing, so the
+-- rounds and purge() look from the start until it is enabled ALWAYS again
+ALTER TABLE booking.event DISABLE TRIGGER ALL;
+ALTER TABLE booking.event ENABLE TRIGGER ALL;
+SELECT tgenabled FROM pg_trigger
+ WHERE tgrelid = 'booking.event'::regclass AND tgname = 'event_local_writer';
+SELECT booking.purge() >= 0 AS purged;
+UPDATE booking.event_publisher SET scan_from = pg_current_xact_id();
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO booking.event (event_id, kind, reservation_id, property_id, payload, writer_xid)
+VALUES (-6, 'restored', 0, 0, '{}', '3');
+COMMIT;
+SELECT count(*) AS signals FROM booking.event_load_signal;
+SELECT booking.purge() >= 1 AS purged;
+SELECT position IS NOT NULL AS published FROM booking.event WHERE event_id = -6;
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+SELECT booking.purge() >= 0 AS purged;
 -- the same with the trigger dropped and created again, in a replica
 -- session (event triggers and event_local_writer fire ALWAYS), at
 -- REPEATABLE READ: the signal takes no lock on the publisher's row and
