@@ -619,7 +619,10 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
  * session_replication_role = replica session, rows inserted while it
  * stays disabled), and only a walk from the start finds them.  ALTER
  * TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer puts it
- * back (docs/operations.md).
+ * back (docs/operations.md).  The trigger is known by its name: an owner
+ * who puts another trigger of that name in its place (renaming the real
+ * one) defeats the check, as a third outside attack showed; only the
+ * owner or a superuser can.
  */
 bool
 bk_rounds_look_from_start(void)
