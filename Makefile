@@ -19,6 +19,7 @@ OBJS = \
 	src/expiry.o \
 	src/search.o \
 	src/invariants.o \
+	src/event_pass.o \
 	src/events.o \
 	src/publisher.o \
 	src/stats.o \

@@ -934,3 +934,39 @@ CREATE EVENT TRIGGER booking_event_table_altered
 ALTER EVENT TRIGGER booking_event_table_altered ENABLE ALWAYS;
 
 INSERT INTO booking.event_load_signal DEFAULT VALUES;
+
+/*
+ * The publishing passes.  Each pass that gives positions writes one row
+ * here: its events, in position order, hold positions first_position,
+ * first_position + 1, ... (src/publisher.c).  read_events, ack_events and
+ * purge() find events by position through these rows (src/events.c,
+ * src/event_pass.c), so that the publisher's update of an event's
+ * position need not be indexed.  A pass gives at most 10,000 positions
+ * (BK_PUBLISH_BATCH), so the pass holding a position p starts after
+ * p - 10,000.  purge() deletes events from the first position on and
+ * trims or deletes the rows it empties.  check_invariants() compares them
+ * with the events' positions.  Dumped with the events.
+ *
+ * The update makes the rows of the positions already given: each run of
+ * consecutive positions, in pieces of at most 10,000.
+ */
+CREATE TABLE booking.event_pass (
+    first_position  bigint PRIMARY KEY,
+    event_ids       bigint[] NOT NULL
+        CHECK (pg_catalog.cardinality(event_ids) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.cardinality(event_ids) OPERATOR(pg_catalog.<=) 10000
+               AND pg_catalog.array_ndims(event_ids) OPERATOR(pg_catalog.=) 1
+               AND pg_catalog.array_lower(event_ids, 1) OPERATOR(pg_catalog.=) 1)
+);
+REVOKE ALL ON booking.event_pass FROM PUBLIC;
+GRANT SELECT ON booking.event_pass TO booking_admin;
+SELECT pg_catalog.pg_extension_config_dump('booking.event_pass', '');
+
+INSERT INTO booking.event_pass (first_position, event_ids)
+SELECT pg_catalog.min(position), pg_catalog.array_agg(event_id ORDER BY position)
+  FROM (SELECT event_id, position, run,
+               pg_catalog.row_number() OVER (PARTITION BY run ORDER BY position) AS nth
+          FROM (SELECT event_id, position,
+                       position OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER (ORDER BY position) AS run
+                  FROM booking.event WHERE position IS NOT NULL) numbered) runs
+ GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000;

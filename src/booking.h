@@ -295,6 +295,7 @@ extern bool bk_schema_has_calendar(void);
 extern bool bk_schema_has_event_deltas(void);
 extern bool bk_schema_has_night_prices(void);
 extern bool bk_schema_has_load_signal(void);
+extern bool bk_schema_has_event_pass(void);
 extern bool bk_unit_has_event_deltas(void);
 extern bool bk_unit_has_rules_flag(void);
 extern void bk_compat_availability(FunctionCallInfo fcinfo, int64 property_id,
@@ -353,6 +354,7 @@ typedef enum BkTable
 	BK_RATE_PLAN,				/* 2.0 */
 	BK_RATE,					/* 2.0 */
 	BK_EVENT_PUBLISHER,			/* 1.2: its one row's scan_from, read by readers */
+	BK_EVENT_PASS,				/* 2.0: a row per publishing pass (event_pass.c) */
 	BK_TABLE_COUNT
 } BkTable;
 
@@ -461,6 +463,8 @@ typedef enum BkColumn
 	BK_RATE_NIGHT,
 	BK_RATE_PRICE,
 	BK_EVENT_PUBLISHER_SCAN_FROM,
+	BK_EVENT_PASS_FIRST_POSITION,
+	BK_EVENT_PASS_EVENT_IDS,
 	BK_COLUMN_COUNT
 } BkColumn;
 
@@ -919,12 +923,19 @@ extern void bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *k
 									 const BkReservation *r);
 extern int	bk_purge_events(int32 max_rows);
 
-/* publisher.c */
+/* publisher.c: a pass gives at most this many positions (booking.event_pass's CHECK) */
+#define BK_PUBLISH_BATCH	10000
 extern bool bk_rounds_look_from_start(void);
 extern int	bk_publish_events(bool from_start);
 extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
 												  int64 property_id, int *n);
 extern void bk_notify_published(void);
+
+/* event_pass.c: the publishing passes, and reading by position through them */
+extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n);
+extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
+extern int	bk_event_pass_count(int64 after, int64 upto);
+extern int	bk_event_pass_purge(int32 max_rows, TimestampTz older_than);
 
 /* stats.c */
 typedef enum BkStat

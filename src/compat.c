@@ -82,6 +82,21 @@ bk_schema_has_load_signal(void)
 }
 
 /*
+ * bk_schema_has_event_pass says whether each publishing pass leaves a row
+ * in booking.event_pass, through which consumers read by position
+ * (event_pass.c, version 2.0 on).  Before it, they read by the index on
+ * booking.event.position.
+ */
+bool
+bk_schema_has_event_pass(void)
+{
+	Oid			namespace = get_namespace_oid("booking", true);
+
+	return OidIsValid(namespace) &&
+		OidIsValid(get_relname_relid("event_pass", namespace));
+}
+
+/*
  * bk_schema_has_overbooked says whether the nights count the units a
  * channel sold beyond their units (inventory.overbooked, version 2.0 on).
  */

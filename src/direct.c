@@ -113,6 +113,7 @@ static BkTableCache tables[BK_TABLE_COUNT] = {
 	[BK_RATE_PLAN] = {"rate_plan"},
 	[BK_RATE] = {"rate"},
 	[BK_EVENT_PUBLISHER] = {"event_publisher"},
+	[BK_EVENT_PASS] = {"event_pass"},
 };
 
 /*
@@ -238,6 +239,8 @@ static const BkColumnDef column_defs[BK_COLUMN_COUNT] = {
 	[BK_RATE_NIGHT] = {BK_RATE, "night"},
 	[BK_RATE_PRICE] = {BK_RATE, "price"},
 	[BK_EVENT_PUBLISHER_SCAN_FROM] = {BK_EVENT_PUBLISHER, "scan_from"},
+	[BK_EVENT_PASS_FIRST_POSITION] = {BK_EVENT_PASS, "first_position"},
+	[BK_EVENT_PASS_EVENT_IDS] = {BK_EVENT_PASS, "event_ids"},
 	[BK_EVENT_EVENT_ID] = {BK_EVENT, "event_id"},
 	[BK_EVENT_OCCURRED_AT] = {BK_EVENT, "occurred_at"},
 	[BK_EVENT_KIND] = {BK_EVENT, "kind"},

@@ -96,6 +96,7 @@ static BookingPlan acked_position_plan = {
 };
 
 /*
+ * Before 2.0 (no booking.event_pass: event_pass.c reads from 2.0).
  * The events after the consumer's acknowledged position ($1, read first):
  * a kept plan that joined event_consumer here scanned every event kept,
  * from the first position, filtering on the join (200,000 events: 70 ms
@@ -117,6 +118,14 @@ static BookingPlan ack_lookup_plan = {
 	2, {TEXTOID, INT8OID}
 };
 
+static BookingPlan record_ack_plan = {
+	"UPDATE booking.event_consumer"
+	"   SET acked_position = $2, acked_event_id = $3, updated_at = pg_catalog.now()"
+	" WHERE consumer OPERATOR(pg_catalog.=) $1",
+	3, {TEXTOID, INT8OID, INT8OID}
+};
+
+/* Before 2.0 (no booking.event_pass): counted by the index on position */
 static BookingPlan ack_plan = {
 	"WITH acked AS ("
 	"  UPDATE booking.event_consumer"
@@ -128,6 +137,7 @@ static BookingPlan ack_plan = {
 };
 
 /*
+ * Before 2.0 (event_pass.c purges through the passes from 2.0).
  * Published events every consumer has acknowledged (all of them when
  * there is no consumer) and older than $1: of the first $2 in position
  * order, those old enough.  The cost is bounded by $2, whatever the size
@@ -607,7 +617,11 @@ bk_purge_events(int32 max_rows)
 {
 	Datum		args[2];
 
-	args[0] = TimestampTzGetDatum(bk_now() - (TimestampTz) booking_event_retention_s * USECS_PER_SEC);
+	TimestampTz older_than = bk_now() - (TimestampTz) booking_event_retention_s * USECS_PER_SEC;
+
+	if (bk_schema_has_event_pass())
+		return bk_event_pass_purge(max_rows, older_than);	/* event_pass.c */
+	args[0] = TimestampTzGetDatum(older_than);
 	args[1] = Int32GetDatum(max_rows);
 	bk_exec(&purge_plan, args, NULL, 0);
 	return (int) SPI_processed;
@@ -675,6 +689,7 @@ booking_read_events(PG_FUNCTION_ARGS)
 	char	   *consumer = bk_consumer_arg(fcinfo);
 	int32		max = bk_read_max_arg(fcinfo);
 	Datum		args[2];
+	int			returned;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -694,11 +709,17 @@ booking_read_events(PG_FUNCTION_ARGS)
 	args[1] = Int32GetDatum(max);
 	bk_exec(&register_consumer_plan, args, NULL, 0);
 	bk_exec(&acked_position_plan, args, NULL, 1);
-	args[0] = Int64GetDatum(bk_get_int64(0, 1));
-	bk_exec(&read_plan, args, NULL, 0);
-	if (SPI_processed > 0 && !RecoveryInProgress())
+	if (bk_schema_has_event_pass())
+		returned = bk_event_pass_read(fcinfo, bk_get_int64(0, 1), max);	/* event_pass.c */
+	else
+	{
+		args[0] = Int64GetDatum(bk_get_int64(0, 1));
+		bk_exec(&read_plan, args, NULL, 0);
+		returned = (int) SPI_processed;
+		bk_return_rows(fcinfo);
+	}
+	if (returned > 0 && !RecoveryInProgress())
 		XLogFlush(inserted_wal_end());	/* the sweeper publishes asynchronously */
-	bk_return_rows(fcinfo);
 	bk_finish();
 	return (Datum) 0;
 }
@@ -754,11 +775,21 @@ booking_ack_events(PG_FUNCTION_ARGS)
 	}
 	if (DatumGetInt64(position) > acked)
 	{
-		args[1] = Int64GetDatum(acked);
-		args[2] = position;
-		args[3] = Int64GetDatum(upto);
-		bk_exec(&ack_plan, args, NULL, 1);
-		newly_acked = bk_get_int32(0, 1);
+		if (bk_schema_has_event_pass())
+		{
+			args[1] = position;
+			args[2] = Int64GetDatum(upto);
+			bk_exec(&record_ack_plan, args, NULL, 0);
+			newly_acked = bk_event_pass_count(acked, DatumGetInt64(position));	/* event_pass.c */
+		}
+		else
+		{
+			args[1] = Int64GetDatum(acked);
+			args[2] = position;
+			args[3] = Int64GetDatum(upto);
+			bk_exec(&ack_plan, args, NULL, 1);
+			newly_acked = bk_get_int32(0, 1);
+		}
 	}
 	bk_finish();
 	PG_RETURN_INT32(newly_acked);

@@ -10,7 +10,8 @@
  *    recounted from the waiting entries of the waitlist.  (2.0) A night a channel overbooked is
  *    reported as such ('overbooked: ...'), one overbooked by more than it
  *    needs as corrupt.  (2.0) Each block night's picked and each night's
- *    blocked against the block's pickups and live blocks.
+ *    blocked against the block's pickups and live blocks.  (2.0) Each
+ *    published event's position against its publishing pass.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -251,12 +252,45 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"    AND w.room_type OPERATOR(pg_catalog.=) i.room_type AND w.night OPERATOR(pg_catalog.=) i.night" \
 	"  WHERE i.waiting OPERATOR(pg_catalog.<>) COALESCE(w.rooms, 0)"
 
-/* 2.0: channels' overbooking, the night prices, groups, blocks, the waitlist */
+/*
+ * The publishing passes against the events' positions (2.0): every
+ * published event's position is the one its pass gives it (no index on
+ * position checks them any more: event_pass.c), no pass gives a position
+ * to an event without one, and no two passes overlap.  An event a pass
+ * holds that is gone was purged.  Shown with the event's property and
+ * room type (an overlap: neither), no night.
+ */
+#define EVENT_PASS_SQL \
+	" UNION ALL" \
+	" SELECT e.property_id, e.room_type, NULL::date," \
+	"        CASE WHEN x.position IS NULL" \
+	"             THEN pg_catalog.format('event %s has position %s, which no publishing pass gives it', e.event_id, e.position)" \
+	"             WHEN e.position IS NULL" \
+	"             THEN pg_catalog.format('event %s has no position, but the publishing pass at %s gives it %s', e.event_id, x.first_position, x.position)" \
+	"             ELSE pg_catalog.format('event %s has position %s, but the publishing pass at %s gives it %s', e.event_id, e.position, x.first_position, x.position) END" \
+	"   FROM booking.event e" \
+	"   LEFT JOIN (SELECT p.first_position, u.event_id," \
+	"                     (p.first_position OPERATOR(pg_catalog.+) u.nth) OPERATOR(pg_catalog.-) 1 AS position" \
+	"                FROM booking.event_pass p," \
+	"                     pg_catalog.unnest(p.event_ids) WITH ORDINALITY AS u(event_id, nth)) x" \
+	"     ON x.event_id OPERATOR(pg_catalog.=) e.event_id" \
+	"  WHERE (e.position IS NOT NULL OR x.event_id IS NOT NULL)" \
+	"    AND (x.position OPERATOR(pg_catalog.=) e.position) IS NOT TRUE" \
+	" UNION ALL" \
+	" SELECT NULL::bigint, NULL::text, NULL::date," \
+	"        pg_catalog.format('the publishing pass at %s gives positions up to %s, and the next starts at %s', p.first_position, p.past OPERATOR(pg_catalog.-) 1, p.next_first)" \
+	"   FROM (SELECT first_position," \
+	"                first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(event_ids) AS past," \
+	"                pg_catalog.lead(first_position) OVER (ORDER BY first_position) AS next_first" \
+	"           FROM booking.event_pass) p" \
+	"  WHERE p.next_first OPERATOR(pg_catalog.<) p.past"
+
+/* 2.0: channels' overbooking, the night prices, groups, blocks, the waitlist, the passes */
 static BookingPlan check_plan_2_0 = {
 	"WITH" PENDING_CTE COUNTS_SQL_OF(COUNTS_OVERSOLD_2_0_SQL) CALENDAR_FREE_SQL(BK_FREE_2_0_SQL("i"), PENDING_JOIN, "COALESCE(pd.delta, 0)",
 												  "c.free[d.i] OPERATOR(pg_catalog.=) " BK_NOT_ON_SALE_SQL,
 												  BK_NOT_ON_SALE_SQL)
-	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL BLOCKS_SQL WAITING_SQL "  ORDER BY 1, 2, 3, 4",
+	CALENDAR_REST_SQL NIGHT_PRICES_SQL GROUPS_SQL BLOCKS_SQL WAITING_SQL EVENT_PASS_SQL "  ORDER BY 1, 2, 3, 4",
 	0, {InvalidOid}
 };
 

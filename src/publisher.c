@@ -62,8 +62,6 @@
 
 #include "booking.h"
 
-/* Most events one publisher pass positions */
-#define BK_PUBLISH_BATCH	10000
 /* Index entries a pass that publishes nothing may walk before it moves scan_from on */
 #define BK_SCAN_FROM_SAVE_AFTER	64
 
@@ -471,6 +469,14 @@ publish(FullTransactionId *scan_from, bool from_start)
 		ExecClearTuple(slot);
 	}
 	ExecClearTuple(found);
+	if (scan_from != NULL && bk_schema_has_event_pass())
+	{
+		int64	   *event_ids = palloc(sizeof(int64) * nevents);
+
+		for (int i = 0; i < nevents; i++)
+			event_ids[i] = events[i]->event_id;
+		bk_event_pass_record(&d, first, event_ids, nevents);	/* event_pass.c */
+	}
 	bk_direct_end(&d);
 
 	/*

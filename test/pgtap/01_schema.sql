@@ -6,13 +6,13 @@
 -- states and columns; 2.0's channels: inventory.overbooked (the CHECK
 -- becomes held + booked <= units + overbooked) and booking.channel_booking;
 -- 2.0's waitlist: inventory.waiting and booking.waitlist; 2.0's event
--- trigger that hears of loads into booking.event.
+-- trigger that hears of loads into booking.event; 2.0's publishing passes.
 -- Contract: docs/reference.md ("The reservation", "Tables and views") and
 -- the promise at the top of README.md (no room-night is ever sold twice);
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(181);
+SELECT plan(185);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -766,5 +766,24 @@ SELECT results_eq(
 SELECT has_index('booking', 'block_night', 'block_night_release_due_idx', ARRAY['release_due'],
                  'block_night is indexed by release_due (the sweeper''s due nights)');
 SELECT col_type_is('booking', 'reservation', 'block', 'text', 'reservation.block is text (NULL: public)');
+
+-- 2.0: the publishing passes, through which consumers read by position
+SELECT results_eq(
+    $$SELECT attname::text COLLATE "default", format_type(atttypid, atttypmod), attnotnull
+        FROM pg_attribute
+       WHERE attrelid = 'booking.event_pass'::regclass AND attnum > 0 AND NOT attisdropped
+       ORDER BY attnum$$,
+    $$VALUES ('first_position', 'bigint', true), ('event_ids', 'bigint[]', true)$$,
+    'booking.event_pass is (first_position, event_ids)');
+SELECT col_is_pk('booking', 'event_pass', ARRAY['first_position'], 'event_pass is keyed by first_position');
+SELECT is_empty(
+    $$VALUES ('booking.event_pass')
+      EXCEPT
+      SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'booking'$$,
+    'pg_extension_config_dump registers event_pass (2.0)');
+SELECT ok(NOT has_table_privilege('public', 'booking.event_pass', 'SELECT')
+          AND has_table_privilege('booking_admin', 'booking.event_pass', 'SELECT')
+          AND NOT has_table_privilege('booking_admin', 'booking.event_pass', 'INSERT'),
+          'booking.event_pass: booking_admin reads it, as it reads the events; nobody but the owner writes it');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,376 @@
+/*-------------------------------------------------------------------------
+ * event_pass.c
+ *    The publishing passes of the event outbox (2.0): one row of
+ *    booking.event_pass per pass that gave positions, holding its events
+ *    in position order (first_position, first_position + 1, ...).  The
+ *    publisher writes it (publisher.c); read_events, ack_events and
+ *    purge() (events.c) find events by position through these rows, not
+ *    through an index on booking.event.position.
+ *
+ * Why.  Every event is written once by its writer and updated once by
+ * the publisher, which gives it its position.  With an index on position
+ * that update is not HOT: a new row version with an entry in every index
+ * of the table, the largest part of the publisher's work per event after
+ * the calendar's fold.  A row per pass costs one insert per pass, not an
+ * index entry per event.
+ *
+ * Reading by position.  A pass gives at most BK_PUBLISH_BATCH (10,000)
+ * positions, so the pass holding position p starts after p - 10,000; the
+ * one holding the position after a consumer's acknowledged one is a
+ * backward step of the primary key.  Passes commit in position order
+ * (every pass holds the publisher's lock, positions come from a
+ * sequence read under it), so a snapshot sees a prefix of them, as it
+ * saw a prefix of the positions.
+ *
+ * Purging.  purge() deletes events from the first position on, as long
+ * as every consumer has acknowledged them and they are older than
+ * booking.event_retention: the first that is not stops it, the events
+ * after it wait (positions follow commits, occurred_at the start of the
+ * writer's transaction).  The rows of passes it empties go with their
+ * last event; the row of a pass it empties in part starts after what it
+ * deleted.  An event deleted by other means (by the owner, by hand) is
+ * passed over by readers and taken as purged by purge().
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "booking.h"
+
+/* Pass rows a read fetches at a time */
+#define PASSES_PER_FETCH	8
+
+
+/*
+ * The passes from the one holding position $1 + 1 on, in position order:
+ * the last to start at or before $1 (it may end after it), then those
+ * after, at most $2 of them (each has an event at least).
+ */
+static BookingPlan passes_after_plan = {
+	"(SELECT first_position, event_ids FROM booking.event_pass"
+	"  WHERE first_position OPERATOR(pg_catalog.<=) $1"
+	"  ORDER BY first_position DESC LIMIT 1)"
+	" UNION ALL "
+	"(SELECT first_position, event_ids FROM booking.event_pass"
+	"  WHERE first_position OPERATOR(pg_catalog.>) $1"
+	"  ORDER BY first_position LIMIT $2)",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * How many positions the passes give in ($1, $2]: each pass that
+ * overlaps the range, found among those starting after $1 - 10,000.
+ */
+static BookingPlan count_positions_plan = {
+	"SELECT COALESCE(pg_catalog.sum("
+	"         (LEAST(last, $2) OPERATOR(pg_catalog.-) GREATEST(first_position, $1 OPERATOR(pg_catalog.+) 1))"
+	"         OPERATOR(pg_catalog.+) 1), 0)::int"
+	"  FROM (SELECT first_position,"
+	"               (first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(event_ids))"
+	"               OPERATOR(pg_catalog.-) 1 AS last"
+	"          FROM booking.event_pass"
+	"         WHERE first_position OPERATOR(pg_catalog.>) ($1 OPERATOR(pg_catalog.-) " CppAsString2(BK_PUBLISH_BATCH) ")"
+	"           AND first_position OPERATOR(pg_catalog.<=) $2) p"
+	" WHERE last OPERATOR(pg_catalog.>) $1",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * The events $1 (their ids, in position order), in that order, at most
+ * $2; one deleted since (purged, or by hand) is passed over.
+ */
+static BookingPlan read_by_ids_plan = {
+	"SELECT e.event_id, e.occurred_at, e.kind, e.reservation_id, e.property_id, e.payload"
+	"  FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY AS u(event_id, nth)"
+	"  JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) u.event_id"
+	" WHERE e.position IS NOT NULL"
+	" ORDER BY u.nth LIMIT $2",
+	2, {INT8ARRAYOID, INT4OID}
+};
+
+/* The newest position every consumer has acknowledged (any, with no consumer) */
+static BookingPlan purgeable_upto_plan = {
+	"SELECT COALESCE(pg_catalog.min(acked_position), 9223372036854775807) FROM booking.event_consumer",
+	0, {InvalidOid}
+};
+
+/* When each of the events $1 was written, in their order (NULL: gone) */
+static BookingPlan occurred_plan = {
+	"SELECT e.occurred_at"
+	"  FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY AS u(event_id, nth)"
+	"  LEFT JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) u.event_id"
+	" ORDER BY u.nth",
+	1, {INT8ARRAYOID}
+};
+
+static BookingPlan delete_events_plan = {
+	"DELETE FROM booking.event WHERE event_id OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {INT8ARRAYOID}
+};
+
+static BookingPlan delete_passes_plan = {
+	"DELETE FROM booking.event_pass WHERE first_position OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {INT8ARRAYOID}
+};
+
+/*
+ * The pass that started at $1 now starts at $2, without its first
+ * $2 - $1 events.  A concurrent purge that trimmed it first moved its
+ * key: then this one changes nothing.
+ */
+static BookingPlan trim_pass_plan = {
+	"UPDATE booking.event_pass"
+	"   SET first_position = $2,"
+	"       event_ids = event_ids[(($2 OPERATOR(pg_catalog.-) $1) OPERATOR(pg_catalog.+) 1)::int :]"
+	" WHERE first_position OPERATOR(pg_catalog.=) $1",
+	2, {INT8OID, INT8OID}
+};
+
+/* Events by position, as a read or a purge collects them */
+typedef struct PositionedEvents
+{
+	int64	   *event_ids;
+	int64	   *positions;
+	int			n;
+	int			capacity;
+} PositionedEvents;
+
+static void
+add_event(PositionedEvents *events, int64 event_id, int64 position)
+{
+	if (events->n == events->capacity)
+	{
+		events->capacity = Max(16, events->capacity * 2);
+		events->event_ids = events->event_ids == NULL ? palloc(sizeof(int64) * events->capacity)
+			: repalloc(events->event_ids, sizeof(int64) * events->capacity);
+		events->positions = events->positions == NULL ? palloc(sizeof(int64) * events->capacity)
+			: repalloc(events->positions, sizeof(int64) * events->capacity);
+	}
+	events->event_ids[events->n] = event_id;
+	events->positions[events->n] = position;
+	events->n++;
+}
+
+static Datum
+int8_array(const int64 *values, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(values[i]);
+	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+}
+
+/*
+ * collect_after puts into `events` the events of the passes after
+ * position `after` (at most `max`, and none past `upto`), in position
+ * order.
+ */
+static void
+collect_after(int64 after, int64 upto, int max, PositionedEvents *events)
+{
+	Datum		args[2] = {Int64GetDatum(after), Int64GetDatum(max)};
+	Portal		cursor = bk_cursor_open(&passes_after_plan, args, NULL);
+	bool		full = false;
+
+	while (!full)
+	{
+		SPI_cursor_fetch(cursor, true, PASSES_PER_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed && !full; row++)
+		{
+			int64		first = bk_get_int64(row, 1);
+			ArrayType  *ids = DatumGetArrayTypeP(bk_get_notnull(row, 2));
+			int64	   *id = (int64 *) ARR_DATA_PTR(ids);
+			int			count = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
+
+			if (ARR_HASNULL(ids) || ARR_ELEMTYPE(ids) != INT8OID)
+				elog(ERROR, "booking: the publishing pass at " INT64_FORMAT " holds a NULL event id", first);
+			for (int i = 0; i < count; i++)
+			{
+				int64		position = first + i;
+
+				if (position <= after)
+					continue;
+				if (position > upto || events->n == max)
+				{
+					full = true;
+					break;
+				}
+				add_event(events, id[i], position);
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(cursor);
+}
+
+/*
+ * bk_event_pass_record writes the row of a publishing pass that gave its
+ * `n` events (`event_ids`, in order) positions from `first_position` on,
+ * in the publisher's unit of direct work `d` (a row per pass: through SPI
+ * it cost 106,649 instructions, bench/profile).
+ */
+void
+bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n)
+{
+	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT_PASS, BK_SLOT_INSERT);
+
+	Assert(n >= 1 && n <= BK_PUBLISH_BATCH);
+	bk_slot_new_row(slot);
+	bk_slot_set(slot, BK_EVENT_PASS_FIRST_POSITION, Int64GetDatum(first_position));
+	bk_slot_set(slot, BK_EVENT_PASS_EVENT_IDS, int8_array(event_ids, n));
+	ExecStoreVirtualTuple(slot);
+	bk_direct_insert(d, BK_EVENT_PASS, slot);
+	ExecClearTuple(slot);
+}
+
+/*
+ * bk_event_pass_read puts into the result of read_events (`fcinfo`) the
+ * next `max` events after position `acked`, in position order, and
+ * returns how many.  Events deleted by other means than purge() (the
+ * owner's DELETE) leave their ids in their passes: it reads on past them,
+ * taking twice as many ids each time it comes up short.
+ */
+int
+bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
+{
+	int			returned = 0;
+	int			ids = max;
+
+	for (;;)
+	{
+		PositionedEvents events = {0};
+		Datum		args[2];
+
+		collect_after(acked, PG_INT64_MAX, ids, &events);
+		args[0] = int8_array(events.event_ids, events.n);
+		args[1] = Int32GetDatum(max - returned);
+		bk_exec(&read_by_ids_plan, args, NULL, 0);	/* no rows for none */
+		returned += (int) SPI_processed;
+		bk_return_rows(fcinfo);
+		if (returned == max || events.n < ids)
+			return returned;
+		acked = events.positions[events.n - 1];
+		ids = Min(ids * 2, BK_PUBLISH_BATCH);
+	}
+}
+
+/*
+ * bk_event_pass_count returns how many positions the passes give after
+ * `after`, up to and including `upto`: what a consumer's acknowledgement
+ * from `after` to `upto` newly acknowledges.
+ */
+int
+bk_event_pass_count(int64 after, int64 upto)
+{
+	Datum		args[2] = {Int64GetDatum(after), Int64GetDatum(upto)};
+
+	bk_exec(&count_positions_plan, args, NULL, 1);
+	return bk_get_int32(0, 1);
+}
+
+/*
+ * bk_event_pass_purge deletes up to max_rows events from the first
+ * position on that every consumer has acknowledged and that were written
+ * before `older_than`, stopping at the first that is not; the passes it
+ * empties go, the one it empties in part is trimmed.  Returns how many
+ * events it deleted.
+ */
+int
+bk_event_pass_purge(int32 max_rows, TimestampTz older_than)
+{
+	PositionedEvents events = {0};
+	int64		upto;
+	int			deletable = 0;
+	int			deleted;
+	Datum		arg;
+	int64	   *emptied;
+	int			nemptied = 0;
+	int64		last_deleted;
+	int64		trim_from = PG_INT64_MIN;
+	Datum		args[2];
+	Portal		cursor;
+	bool		done = false;
+
+	bk_exec(&purgeable_upto_plan, NULL, NULL, 1);
+	upto = bk_get_int64(0, 1);
+	collect_after(PG_INT64_MIN, upto, max_rows, &events);
+	if (events.n == 0)
+		return 0;
+
+	arg = int8_array(events.event_ids, events.n);
+	bk_exec(&occurred_plan, &arg, NULL, 0);
+	while (deletable < (int) SPI_processed)
+	{
+		bool		gone;
+		Datum		occurred = bk_get(deletable, 1, &gone);
+
+		if (!gone && DatumGetTimestampTz(occurred) >= older_than)
+			break;
+		deletable++;
+	}
+	if (deletable == 0)
+		return 0;
+
+	arg = int8_array(events.event_ids, deletable);
+	bk_exec(&delete_events_plan, &arg, NULL, 0);
+	deleted = (int) SPI_processed;
+
+	/*
+	 * The events collected are every position of the passes from the
+	 * first on, so those deleted are a prefix of them: a pass ending at
+	 * or before the last deleted position is empty now, the one holding
+	 * it and more starts after it.  Read again in this statement's
+	 * snapshot: a concurrent purge may have trimmed or deleted some.
+	 */
+	emptied = palloc(sizeof(int64) * deletable);
+	last_deleted = events.positions[deletable - 1];
+	args[0] = Int64GetDatum(PG_INT64_MIN);
+	args[1] = Int64GetDatum(deletable);
+	cursor = bk_cursor_open(&passes_after_plan, args, NULL);
+	while (!done)
+	{
+		SPI_cursor_fetch(cursor, true, PASSES_PER_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed && !done; row++)
+		{
+			int64		first = bk_get_int64(row, 1);
+			ArrayType  *ids = DatumGetArrayTypeP(bk_get_notnull(row, 2));
+			int64		last = first + ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) - 1;
+
+			if (first > last_deleted)
+				done = true;
+			else if (last <= last_deleted)
+				emptied[nemptied++] = first;
+			else
+			{
+				trim_from = first;
+				done = true;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(cursor);
+	if (trim_from != PG_INT64_MIN)
+	{
+		args[0] = Int64GetDatum(trim_from);
+		args[1] = Int64GetDatum(last_deleted + 1);
+		bk_exec(&trim_pass_plan, args, NULL, 0);
+	}
+	if (nemptied > 0)
+	{
+		arg = int8_array(emptied, nemptied);
+		bk_exec(&delete_passes_plan, &arg, NULL, 0);
+	}
+	return deleted;
+}

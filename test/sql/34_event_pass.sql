@@ -1,0 +1,140 @@
+-- The publishing passes (2.0): each pass that gives positions leaves one
+-- row in booking.event_pass, its events in position order; read_events,
+-- ack_events and purge() find events by position through them, and
+-- check_invariants() compares them with the events' positions.
+\set ECHO none
+\i test/sql/setup.psql
+\set ECHO all
+-- Start from a clean slate: everything published, every event purged
+-- (the files before this one left events and consumers behind).
+SELECT booking.purge(1) >= 0 AS published;
+DELETE FROM booking.event_consumer;
+UPDATE booking.event SET occurred_at = now() - interval '400 days';
+SELECT booking.purge(100000) >= 0 AS purged;
+SELECT count(*) AS events_left, (SELECT count(*) FROM booking.event_pass) AS passes_left
+  FROM booking.event;
+
+SELECT booking.add_property('Pass House', 'Viseu', 'UTC') AS p \gset
+SELECT booking.add_room_type(:p, 'P', 'Room', 20, 2, 10);
+SELECT booking.open_inventory(:p, 'P', current_date, current_date + 40);
+
+-- three events in one transaction, published by one pass: one row,
+-- their ids in event_id order from the first position given
+BEGIN;
+SELECT count(*) AS held FROM generate_series(1, 3) i,
+       booking.reserve_range(:p, 'P', current_date + i, current_date + i + 1);
+COMMIT;
+SELECT booking.purge(1) >= 0 AS published;
+SELECT cardinality(event_ids) AS events,
+       event_ids = (SELECT array_agg(event_id ORDER BY event_id) FROM booking.event) AS in_id_order,
+       first_position = (SELECT min(position) FROM booking.event) AS from_the_first_position
+  FROM booking.event_pass;
+-- two more passes of two events each
+SELECT count(*) AS held FROM generate_series(4, 5) i,
+       booking.reserve_range(:p, 'P', current_date + i, current_date + i + 1);
+SELECT booking.purge(1) >= 0 AS published;
+BEGIN;
+SELECT count(*) AS held FROM generate_series(6, 7) i,
+       booking.reserve_range(:p, 'P', current_date + i, current_date + i + 1);
+COMMIT;
+SELECT booking.purge(1) >= 0 AS published;
+SELECT count(*) AS passes, sum(cardinality(event_ids)) AS events FROM booking.event_pass;
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- a read of 2 stops inside the first pass; the next goes on from there,
+-- across passes, in position order
+SELECT array_agg(event_id) = (SELECT array_agg(event_id ORDER BY position) FROM
+                               (SELECT event_id, position FROM booking.event ORDER BY position LIMIT 2) f)
+       AS first_two
+  FROM booking.read_events('pass-reader', 2);
+SELECT (SELECT event_id FROM booking.event ORDER BY position OFFSET 1 LIMIT 1) AS second \gset
+SELECT booking.ack_events('pass-reader', :second) AS acked;
+SELECT array_agg(event_id) = (SELECT array_agg(event_id ORDER BY position) FROM
+                               (SELECT event_id, position FROM booking.event ORDER BY position OFFSET 2 LIMIT 4) f)
+       AS next_four
+  FROM booking.read_events('pass-reader', 4);
+-- acknowledging from inside one pass to inside another counts the positions between
+SELECT (SELECT event_id FROM booking.event ORDER BY position OFFSET 5 LIMIT 1) AS sixth \gset
+SELECT booking.ack_events('pass-reader', :sixth) AS acked;
+SELECT booking.ack_events('pass-reader', :sixth) AS acked_again;
+SELECT count(*) AS left_to_read FROM booking.read_events('pass-reader', 100);
+
+-- events deleted by hand leave their ids in their passes: a read goes on
+-- past them and still returns as many as it may
+SELECT (SELECT event_id FROM booking.event ORDER BY position LIMIT 1) AS first_event \gset
+DELETE FROM booking.event WHERE event_id IN
+    (SELECT event_id FROM booking.event ORDER BY position OFFSET 1 LIMIT 4);
+SELECT array_agg(event_id) = (SELECT array_agg(event_id ORDER BY position) FROM
+                               (SELECT event_id, position FROM booking.event ORDER BY position LIMIT 2) f)
+       AS past_the_gone
+  FROM booking.read_events('late-reader', 2);
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- purge(): from the first position on, while every consumer has
+-- acknowledged and the event is old enough; the first that is not stops
+-- it.  The passes it empties go; the one it empties in part starts after
+-- what it deleted.
+SELECT booking.ack_events('late-reader', (SELECT event_id FROM booking.event ORDER BY position DESC LIMIT 1)) >= 0 AS acked;
+UPDATE booking.event SET occurred_at = now() - interval '400 days';
+UPDATE booking.event SET occurred_at = now()
+ WHERE event_id = (SELECT event_id FROM booking.event ORDER BY position OFFSET 2 LIMIT 1);
+SELECT booking.purge(100) AS purged;   -- the first, then 4 gone by hand, then one more: 2 deleted
+SELECT count(*) AS events_left FROM booking.event;
+SELECT first_position = (SELECT min(position) FROM booking.event) AS starts_at_the_young_one,
+       cardinality(event_ids) AS events
+  FROM booking.event_pass ORDER BY first_position LIMIT 1;
+SELECT count(*) AS problems FROM booking.check_invariants();
+-- pass-reader has acknowledged up to the sixth position only
+UPDATE booking.event SET occurred_at = now() - interval '400 days';
+SELECT booking.purge(100) AS purged;
+SELECT count(*) AS events_left,
+       (SELECT min(position) FROM booking.event) = (SELECT acked_position FROM booking.event_consumer
+                                                     WHERE consumer = 'pass-reader') + 1 AS from_the_unacknowledged
+  FROM booking.event;
+-- max_rows bounds it, inside a pass too
+SELECT booking.ack_events('pass-reader', (SELECT event_id FROM booking.event ORDER BY position DESC LIMIT 1)) AS acked;
+SELECT booking.purge(1) AS purged;
+SELECT count(*) AS events_left, (SELECT sum(cardinality(event_ids)) FROM booking.event_pass) AS in_passes
+  FROM booking.event;
+SELECT booking.purge(100) AS purged;
+SELECT count(*) AS events_left, (SELECT count(*) FROM booking.event_pass) AS passes_left FROM booking.event;
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- check_invariants() is the judge of the passes: a position no pass
+-- gives, one a pass disagrees with, a position for an event without one,
+-- passes that overlap
+SELECT count(*) AS held FROM generate_series(10, 12) i,
+       booking.reserve_range(:p, 'P', current_date + i, current_date + i + 1);
+SELECT booking.purge(1) >= 0 AS published;
+SELECT min(event_id) AS e1, max(event_id) AS e3 FROM booking.event \gset
+BEGIN;
+UPDATE booking.event SET position = position + 100 WHERE event_id = :e1;
+SELECT regexp_replace(problem, '[0-9]+', 'N', 'g') AS problem FROM booking.check_invariants()
+ WHERE night IS NULL;
+ROLLBACK;
+BEGIN;
+UPDATE booking.event SET position = NULL WHERE event_id = :e3;
+SELECT regexp_replace(problem, '[0-9]+', 'N', 'g') AS problem FROM booking.check_invariants()
+ WHERE night IS NULL;
+ROLLBACK;
+BEGIN;
+DELETE FROM booking.event_pass;
+SELECT count(*) AS positions_no_pass_gives FROM booking.check_invariants()
+ WHERE problem LIKE '%which no publishing pass gives it';
+ROLLBACK;
+BEGIN;
+INSERT INTO booking.event_pass
+SELECT first_position + 2, ARRAY[-1] FROM booking.event_pass;
+SELECT regexp_replace(problem, '[0-9]+', 'N', 'g') AS problem FROM booking.check_invariants()
+ WHERE night IS NULL;
+ROLLBACK;
+SELECT count(*) AS problems FROM booking.check_invariants();
+
+-- a pass holds 1 to 10,000 events, as a one-dimensional array from 1
+SELECT split_part(t.try(sql), ' |', 1) AS refused
+  FROM unnest(ARRAY[$$INSERT INTO booking.event_pass VALUES (-100, '{}')$$,
+                    $$INSERT INTO booking.event_pass SELECT -100, array_agg(i) FROM generate_series(1, 10001) i$$,
+                    $$INSERT INTO booking.event_pass VALUES (-100, '[0:1]={1,2}')$$,
+                    $$INSERT INTO booking.event_pass VALUES (-100, '{{1},{2}}')$$]) AS sql;
+SELECT count(*) AS taken FROM booking.event_pass WHERE first_position = -100;
+SELECT booking.ack_events('pass-reader', :e3) AS acked;
