@@ -169,6 +169,71 @@ int8_array(const int64 *values, int n)
 }
 
 /*
+ * A visitor of walk_passes: handles the pass starting at `first` with the
+ * `count` event ids `ids`, and says whether to go on to the next.
+ */
+typedef bool (*PassVisitor) (int64 first, const int64 *ids, int count, void *state);
+
+/*
+ * walk_passes shows `visit` the passes from the one holding position
+ * `after` + 1 on, in position order, at most `max_passes` after it,
+ * fetched a few at a time, until it says stop.
+ */
+static void
+walk_passes(int64 after, int64 max_passes, PassVisitor visit, void *state)
+{
+	Datum		args[2] = {Int64GetDatum(after), Int64GetDatum(max_passes)};
+	Portal		cursor = bk_cursor_open(&passes_after_plan, args, NULL);
+	bool		more = true;
+
+	while (more)
+	{
+		SPI_cursor_fetch(cursor, true, PASSES_PER_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed && more; row++)
+		{
+			int64		first = bk_get_int64(row, 1);
+			ArrayType  *ids = DatumGetArrayTypeP(bk_get_notnull(row, 2));
+
+			if (ARR_HASNULL(ids) || ARR_ELEMTYPE(ids) != INT8OID)
+				elog(ERROR, "booking: the publishing pass at " INT64_FORMAT " holds a NULL event id", first);
+			more = visit(first, (int64 *) ARR_DATA_PTR(ids),
+						 ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)), state);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(cursor);
+}
+
+/* What collect_after gathers, and where it stops */
+typedef struct Collecting
+{
+	PositionedEvents *events;
+	int64		after;
+	int64		upto;
+	int			max;
+} Collecting;
+
+static bool
+collect_pass(int64 first, const int64 *ids, int count, void *state)
+{
+	Collecting *c = (Collecting *) state;
+
+	for (int i = 0; i < count; i++)
+	{
+		int64		position = first + i;
+
+		if (position <= c->after)
+			continue;
+		if (position > c->upto || c->events->n == c->max)
+			return false;
+		add_event(c->events, ids[i], position);
+	}
+	return true;
+}
+
+/*
  * collect_after puts into `events` the events of the passes after
  * position `after` (at most `max`, and none past `upto`), in position
  * order.
@@ -176,41 +241,34 @@ int8_array(const int64 *values, int n)
 static void
 collect_after(int64 after, int64 upto, int max, PositionedEvents *events)
 {
-	Datum		args[2] = {Int64GetDatum(after), Int64GetDatum(max)};
-	Portal		cursor = bk_cursor_open(&passes_after_plan, args, NULL);
-	bool		full = false;
+	Collecting	c = {events, after, upto, max};
 
-	while (!full)
+	walk_passes(after, max, collect_pass, &c);
+}
+
+/* What purge does to the passes that held the events it deleted */
+typedef struct Emptying
+{
+	int64		last_deleted;
+	int64	   *emptied;		/* the passes left empty */
+	int			nemptied;
+	int64		trim_from;		/* the one left in part, or PG_INT64_MIN */
+} Emptying;
+
+static bool
+empty_pass(int64 first, const int64 *ids, int count, void *state)
+{
+	Emptying   *e = (Emptying *) state;
+
+	if (first > e->last_deleted)
+		return false;
+	if (first + count - 1 <= e->last_deleted)
 	{
-		SPI_cursor_fetch(cursor, true, PASSES_PER_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 row = 0; row < SPI_processed && !full; row++)
-		{
-			int64		first = bk_get_int64(row, 1);
-			ArrayType  *ids = DatumGetArrayTypeP(bk_get_notnull(row, 2));
-			int64	   *id = (int64 *) ARR_DATA_PTR(ids);
-			int			count = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids));
-
-			if (ARR_HASNULL(ids) || ARR_ELEMTYPE(ids) != INT8OID)
-				elog(ERROR, "booking: the publishing pass at " INT64_FORMAT " holds a NULL event id", first);
-			for (int i = 0; i < count; i++)
-			{
-				int64		position = first + i;
-
-				if (position <= after)
-					continue;
-				if (position > upto || events->n == max)
-				{
-					full = true;
-					break;
-				}
-				add_event(events, id[i], position);
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
+		e->emptied[e->nemptied++] = first;
+		return true;
 	}
-	SPI_cursor_close(cursor);
+	e->trim_from = first;
+	return false;
 }
 
 /*
@@ -293,13 +351,7 @@ bk_event_pass_purge(int32 max_rows, TimestampTz older_than)
 	int			deletable = 0;
 	int			deleted;
 	Datum		arg;
-	int64	   *emptied;
-	int			nemptied = 0;
-	int64		last_deleted;
-	int64		trim_from = PG_INT64_MIN;
-	Datum		args[2];
-	Portal		cursor;
-	bool		done = false;
+	Emptying	emptying;
 
 	bk_exec(&purgeable_upto_plan, NULL, NULL, 1);
 	upto = bk_get_int64(0, 1);
@@ -329,47 +381,26 @@ bk_event_pass_purge(int32 max_rows, TimestampTz older_than)
 	 * The events collected are every position of the passes from the
 	 * first on, so those deleted are a prefix of them: a pass ending at
 	 * or before the last deleted position is empty now, the one holding
-	 * it and more starts after it.  Read again in this statement's
+	 * it and more starts after it.  The passes are read again, in a newer
 	 * snapshot: a concurrent purge may have trimmed or deleted some.
 	 */
-	emptied = palloc(sizeof(int64) * deletable);
-	last_deleted = events.positions[deletable - 1];
-	args[0] = Int64GetDatum(PG_INT64_MIN);
-	args[1] = Int64GetDatum(deletable);
-	cursor = bk_cursor_open(&passes_after_plan, args, NULL);
-	while (!done)
+	emptying.last_deleted = events.positions[deletable - 1];
+	emptying.emptied = palloc(sizeof(int64) * deletable);
+	emptying.nemptied = 0;
+	emptying.trim_from = PG_INT64_MIN;
+	walk_passes(PG_INT64_MIN, deletable, empty_pass, &emptying);
+	if (emptying.trim_from != PG_INT64_MIN)
 	{
-		SPI_cursor_fetch(cursor, true, PASSES_PER_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 row = 0; row < SPI_processed && !done; row++)
-		{
-			int64		first = bk_get_int64(row, 1);
-			ArrayType  *ids = DatumGetArrayTypeP(bk_get_notnull(row, 2));
-			int64		last = first + ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) - 1;
+		Datum		args[2];
 
-			if (first > last_deleted)
-				done = true;
-			else if (last <= last_deleted)
-				emptied[nemptied++] = first;
-			else
-			{
-				trim_from = first;
-				done = true;
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(cursor);
-	if (trim_from != PG_INT64_MIN)
-	{
-		args[0] = Int64GetDatum(trim_from);
-		args[1] = Int64GetDatum(last_deleted + 1);
+		args[0] = Int64GetDatum(emptying.trim_from);
+		args[1] = Int64GetDatum(emptying.last_deleted + 1);
+
 		bk_exec(&trim_pass_plan, args, NULL, 0);
 	}
-	if (nemptied > 0)
+	if (emptying.nemptied > 0)
 	{
-		arg = int8_array(emptied, nemptied);
+		arg = int8_array(emptying.emptied, emptying.nemptied);
 		bk_exec(&delete_passes_plan, &arg, NULL, 0);
 	}
 	return deleted;
