@@ -46,6 +46,8 @@
 
 /* Pass rows a read fetches at a time */
 #define PASSES_PER_FETCH	8
+/* Events purge() looks at first (then twice as many each time, to max_rows) */
+#define PURGE_FIRST_CHUNK	64
 
 
 /*
@@ -65,20 +67,23 @@ static BookingPlan passes_after_plan = {
 };
 
 /*
- * How many positions the passes give in ($1, $2]: each pass that
- * overlaps the range, found among those starting after $1 - 10,000.
+ * How many events the passes give positions in ($1, $2] that are still
+ * there (one deleted by hand was never delivered): the ids of each pass
+ * that overlaps the range, found among those starting after $1 - 10,000,
+ * each looked up by its key.
  */
-static BookingPlan count_positions_plan = {
-	"SELECT COALESCE(pg_catalog.sum("
-	"         (LEAST(last, $2) OPERATOR(pg_catalog.-) GREATEST(first_position, $1 OPERATOR(pg_catalog.+) 1))"
-	"         OPERATOR(pg_catalog.+) 1), 0)::int"
-	"  FROM (SELECT first_position,"
-	"               (first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(event_ids))"
-	"               OPERATOR(pg_catalog.-) 1 AS last"
-	"          FROM booking.event_pass"
-	"         WHERE first_position OPERATOR(pg_catalog.>) ($1 OPERATOR(pg_catalog.-) " CppAsString2(BK_PUBLISH_BATCH) ")"
-	"           AND first_position OPERATOR(pg_catalog.<=) $2) p"
-	" WHERE last OPERATOR(pg_catalog.>) $1",
+static BookingPlan count_events_plan = {
+	"SELECT pg_catalog.count(*)::int"
+	"  FROM booking.event_pass p,"
+	"       pg_catalog.unnest(p.event_ids) WITH ORDINALITY AS u(event_id, nth),"
+	"       booking.event e"
+	" WHERE p.first_position OPERATOR(pg_catalog.>) ($1 OPERATOR(pg_catalog.-) " CppAsString2(BK_PUBLISH_BATCH) ")"
+	"   AND p.first_position OPERATOR(pg_catalog.<=) $2"
+	"   AND ((p.first_position OPERATOR(pg_catalog.+) u.nth) OPERATOR(pg_catalog.-) 1)"
+	"       OPERATOR(pg_catalog.>) $1"
+	"   AND ((p.first_position OPERATOR(pg_catalog.+) u.nth) OPERATOR(pg_catalog.-) 1)"
+	"       OPERATOR(pg_catalog.<=) $2"
+	"   AND e.event_id OPERATOR(pg_catalog.=) u.event_id",
 	2, {INT8OID, INT8OID}
 };
 
@@ -323,7 +328,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 }
 
 /*
- * bk_event_pass_count returns how many positions the passes give after
+ * bk_event_pass_count returns how many events hold positions after
  * `after`, up to and including `upto`: what a consumer's acknowledgement
  * from `after` to `upto` newly acknowledges.
  */
@@ -332,7 +337,7 @@ bk_event_pass_count(int64 after, int64 upto)
 {
 	Datum		args[2] = {Int64GetDatum(after), Int64GetDatum(upto)};
 
-	bk_exec(&count_positions_plan, args, NULL, 1);
+	bk_exec(&count_events_plan, args, NULL, 1);
 	return bk_get_int32(0, 1);
 }
 
@@ -352,23 +357,43 @@ bk_event_pass_purge(int32 max_rows, TimestampTz older_than)
 	int			deleted;
 	Datum		arg;
 	Emptying	emptying;
+	int64		after = PG_INT64_MIN;
+	int			want = PURGE_FIRST_CHUNK;
 
 	bk_exec(&purgeable_upto_plan, NULL, NULL, 1);
 	upto = bk_get_int64(0, 1);
-	collect_after(PG_INT64_MIN, upto, max_rows, &events);
-	if (events.n == 0)
-		return 0;
 
-	arg = int8_array(events.event_ids, events.n);
-	bk_exec(&occurred_plan, &arg, NULL, 0);
-	while (deletable < (int) SPI_processed)
+	/*
+	 * The events from the first position on, a few at first and twice as
+	 * many each time all were old enough: a purge that the first event
+	 * stops reads one handful, not max_rows.
+	 */
+	for (;;)
 	{
-		bool		gone;
-		Datum		occurred = bk_get(deletable, 1, &gone);
+		PositionedEvents chunk = {0};
+		int			old_enough = 0;
 
-		if (!gone && DatumGetTimestampTz(occurred) >= older_than)
+		collect_after(after, upto, Min(want, max_rows - deletable), &chunk);
+		if (chunk.n == 0)
 			break;
-		deletable++;
+		arg = int8_array(chunk.event_ids, chunk.n);
+		bk_exec(&occurred_plan, &arg, NULL, 0);
+		while (old_enough < (int) SPI_processed)
+		{
+			bool		gone;
+			Datum		occurred = bk_get(old_enough, 1, &gone);
+
+			if (!gone && DatumGetTimestampTz(occurred) >= older_than)
+				break;
+			old_enough++;
+		}
+		for (int i = 0; i < old_enough; i++)
+			add_event(&events, chunk.event_ids[i], chunk.positions[i]);
+		deletable += old_enough;
+		if (old_enough < chunk.n || deletable == max_rows)
+			break;
+		after = chunk.positions[chunk.n - 1];
+		want = want > max_rows / 2 ? max_rows : want * 2;
 	}
 	if (deletable == 0)
 		return 0;

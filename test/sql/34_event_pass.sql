@@ -69,6 +69,10 @@ SELECT array_agg(event_id) = (SELECT array_agg(event_id ORDER BY position) FROM
        AS past_the_gone
   FROM booking.read_events('late-reader', 2);
 SELECT count(*) AS problems FROM booking.check_invariants();
+-- and an acknowledgement counts the events delivered, not the positions
+-- of the ones deleted by hand: the first and the sixth
+SELECT booking.ack_events('late-reader', (SELECT event_id FROM booking.event ORDER BY position OFFSET 1 LIMIT 1))
+       AS acked_past_the_gone;
 
 -- purge(): from the first position on, while every consumer has
 -- acknowledged and the event is old enough; the first that is not stops
@@ -138,3 +142,22 @@ SELECT split_part(t.try(sql), ' |', 1) AS refused
                     $$INSERT INTO booking.event_pass VALUES (-100, '{{1},{2}}')$$]) AS sql;
 SELECT count(*) AS taken FROM booking.event_pass WHERE first_position = -100;
 SELECT booking.ack_events('pass-reader', :e3) AS acked;
+
+-- purge() looks at a few events first, then twice as many each time all
+-- were old enough: 150 more events in one pass, the 100th event in
+-- position order young, no consumer: the 99 before it go, across its
+-- looks of 64 and 128
+DELETE FROM booking.event_consumer;
+BEGIN;
+SELECT count(*) AS held FROM generate_series(0, 149) i,
+       booking.reserve_range(:p, 'P', current_date + 1 + i % 30, current_date + 2 + i % 30);
+COMMIT;
+SELECT booking.purge(1) >= 0 AS published;
+UPDATE booking.event SET occurred_at = now() - interval '400 days';
+UPDATE booking.event SET occurred_at = now()
+ WHERE event_id = (SELECT event_id FROM booking.event ORDER BY position OFFSET 99 LIMIT 1);
+SELECT booking.purge(1000) AS purged;
+SELECT count(*) AS events_left,
+       (SELECT min(first_position) FROM booking.event_pass) = min(position) AS pass_starts_at_the_young_one
+  FROM booking.event;
+SELECT count(*) AS problems FROM booking.check_invariants();
