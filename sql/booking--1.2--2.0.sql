@@ -948,7 +948,12 @@ INSERT INTO booking.event_load_signal DEFAULT VALUES;
  * with the events' positions.  Dumped with the events.
  *
  * The update makes the rows of the positions already given: each run of
- * consecutive positions, in pieces of at most 10,000.
+ * consecutive positions, in pieces of at most 10,000, through
+ * repair_event_passes(), which makes those of any event holding a
+ * position no pass gives (a dump taken before 2.0 restored into 2.0 has
+ * none: the sweeper, and read_events() and purge() where no sweeper
+ * serves the database, call it by themselves when they find such events
+ * before the first pass or after the last).  booking_admin may run it.
  */
 CREATE TABLE booking.event_pass (
     first_position  bigint PRIMARY KEY,
@@ -962,11 +967,11 @@ REVOKE ALL ON booking.event_pass FROM PUBLIC;
 GRANT SELECT ON booking.event_pass TO booking_admin;
 SELECT pg_catalog.pg_extension_config_dump('booking.event_pass', '');
 
-INSERT INTO booking.event_pass (first_position, event_ids)
-SELECT pg_catalog.min(position), pg_catalog.array_agg(event_id ORDER BY position)
-  FROM (SELECT event_id, position, run,
-               pg_catalog.row_number() OVER (PARTITION BY run ORDER BY position) AS nth
-          FROM (SELECT event_id, position,
-                       position OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER (ORDER BY position) AS run
-                  FROM booking.event WHERE position IS NOT NULL) numbered) runs
- GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 10000;
+CREATE FUNCTION booking.repair_event_passes()
+    RETURNS int
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'booking_repair_event_passes';
+REVOKE ALL ON FUNCTION booking.repair_event_passes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking.repair_event_passes() TO booking_admin;
+
+SELECT booking.repair_event_passes();

@@ -936,6 +936,7 @@ extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 
 extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
 extern int	bk_event_pass_count(int64 after, int64 upto);
 extern int	bk_event_pass_purge(int32 max_rows, TimestampTz older_than);
+extern int	bk_event_pass_mend(void);
 
 /* stats.c */
 typedef enum BkStat
@@ -1000,6 +1001,7 @@ extern void bk_fence_shmem_init(void);
 extern void bk_fence_register_loader(Oid relid);
 extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
 extern void bk_fence_leave(void);
+extern bool bk_fence_loading(Oid dboid);
 
 /* hooks.c */
 extern void BookingHooksInit(void);

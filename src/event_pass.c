@@ -30,6 +30,19 @@
  * last event; the row of a pass it empties in part starts after what it
  * deleted.  An event deleted by other means (by the owner, by hand) is
  * passed over by readers and taken as purged by purge().
+ *
+ * Events no pass gives.  A dump taken before 2.0 and restored into 2.0
+ * brings events with positions and no passes.  A read or a purge that
+ * comes to a gap between passes looks whether events hold positions in
+ * it: then it stops there (a consumer waits for them, never skips them;
+ * purge keeps the position order) until their passes are made.
+ * bk_event_pass_mend makes them (each run of consecutive positions, in
+ * pieces of at most BK_PUBLISH_BATCH) when two steps of the position
+ * index show such events before the first pass or after the last: the
+ * sweeper at each round, and purge() and read_events where they publish
+ * themselves; never while a backend loads data into the database (the
+ * restore fence: a 2.0 dump brings its own passes, which would collide).
+ * booking.repair_event_passes() makes those of any gap, on demand.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,9 +53,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "booking.h"
+
+PG_FUNCTION_INFO_V1(booking_repair_event_passes);
 
 /* Pass rows a read fetches at a time */
 #define PASSES_PER_FETCH	8
@@ -138,6 +154,62 @@ static BookingPlan trim_pass_plan = {
 	2, {INT8OID, INT8OID}
 };
 
+/*
+ * Whether an event holds a position in [$1, $2): the first position from
+ * $1 on, one step of the index on position (a min() PostgreSQL reads off
+ * the index, whatever the plan's estimates).
+ */
+static BookingPlan events_between_plan = {
+	"SELECT COALESCE((SELECT pg_catalog.min(position) FROM booking.event"
+	"                  WHERE position OPERATOR(pg_catalog.>=) $1) OPERATOR(pg_catalog.<) $2, false)",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * Whether an event holds a position before the first pass or after the
+ * last (any, when there is no pass): a step at each end of the index on
+ * position and of the passes' key.
+ */
+static BookingPlan passes_missing_plan = {
+	"SELECT COALESCE((SELECT pg_catalog.min(position) FROM booking.event)"
+	"                OPERATOR(pg_catalog.<) COALESCE("
+	"                    (SELECT first_position FROM booking.event_pass ORDER BY first_position LIMIT 1),"
+	"                    9223372036854775807), false)"
+	"    OR COALESCE((SELECT pg_catalog.max(position) FROM booking.event)"
+	"                OPERATOR(pg_catalog.>) COALESCE("
+	"                    (SELECT (first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(event_ids))"
+	"                            OPERATOR(pg_catalog.-) 1"
+	"                       FROM booking.event_pass ORDER BY first_position DESC LIMIT 1),"
+	"                    0), false)",
+	0, {InvalidOid}
+};
+
+/*
+ * The passes of the events with positions that no pass gives: each run
+ * of consecutive such positions, in pieces of at most BK_PUBLISH_BATCH
+ * (whether a pass gives a position: the last pass to start at or before
+ * it, a backward step of the key).
+ */
+static BookingPlan make_missing_passes_plan = {
+	"INSERT INTO booking.event_pass (first_position, event_ids)"
+	" SELECT pg_catalog.min(position), pg_catalog.array_agg(event_id ORDER BY position)"
+	"   FROM (SELECT event_id, position, run,"
+	"                pg_catalog.row_number() OVER (PARTITION BY run ORDER BY position) AS nth"
+	"           FROM (SELECT e.event_id, e.position,"
+	"                        e.position OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER (ORDER BY e.position) AS run"
+	"                   FROM booking.event e"
+	"                  WHERE e.position IS NOT NULL"
+	"                    AND NOT EXISTS ("
+	"                        SELECT FROM (SELECT p.first_position, p.event_ids FROM booking.event_pass p"
+	"                                      WHERE p.first_position OPERATOR(pg_catalog.<=) e.position"
+	"                                      ORDER BY p.first_position DESC LIMIT 1) p"
+	"                         WHERE e.position OPERATOR(pg_catalog.<)"
+	"                               (p.first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(p.event_ids))))"
+	"                numbered) runs"
+	"  GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) " CppAsString2(BK_PUBLISH_BATCH),
+	0, {InvalidOid}
+};
+
 /* Events by position, as a read or a purge collects them */
 typedef struct PositionedEvents
 {
@@ -218,6 +290,8 @@ typedef struct Collecting
 	int64		after;
 	int64		upto;
 	int			max;
+	int64		next;			/* the position expected next */
+	int64		gap_end;		/* a pass starting past `next`, or PG_INT64_MIN */
 } Collecting;
 
 static bool
@@ -225,6 +299,11 @@ collect_pass(int64 first, const int64 *ids, int count, void *state)
 {
 	Collecting *c = (Collecting *) state;
 
+	if (first > c->next && c->next <= c->upto)
+	{
+		c->gap_end = first;		/* positions no pass gives: see collect_after */
+		return false;
+	}
 	for (int i = 0; i < count; i++)
 	{
 		int64		position = first + i;
@@ -235,20 +314,42 @@ collect_pass(int64 first, const int64 *ids, int count, void *state)
 			return false;
 		add_event(c->events, ids[i], position);
 	}
+	c->next = Max(c->next, first + count);
 	return true;
 }
 
 /*
  * collect_after puts into `events` the events of the passes after
  * position `after` (at most `max`, and none past `upto`), in position
- * order.
+ * order.  At positions no pass gives (a pass that failed after taking
+ * them, events purged, or events restored without their passes) it looks
+ * whether events hold them: if so it stops there and returns false (they
+ * are read once their passes are made: bk_event_pass_mend), else it goes
+ * on past them.
  */
-static void
+static bool
 collect_after(int64 after, int64 upto, int max, PositionedEvents *events)
 {
-	Collecting	c = {events, after, upto, max};
+	Collecting	c = {events, after, upto, max, after + 1, PG_INT64_MIN};
 
-	walk_passes(after, max, collect_pass, &c);
+	if (after == PG_INT64_MIN)
+		c.next = PG_INT64_MIN;	/* from the first position on, whatever it is */
+	for (;;)
+	{
+		Datum		args[2];
+
+		walk_passes(c.after, max, collect_pass, &c);
+		if (c.gap_end == PG_INT64_MIN)
+			return true;
+		args[0] = Int64GetDatum(c.next);
+		args[1] = Int64GetDatum(Min(c.gap_end, upto == PG_INT64_MAX ? upto : upto + 1));
+		bk_exec(&events_between_plan, args, NULL, 1);
+		if (DatumGetBool(bk_get_notnull(0, 1)))
+			return false;
+		c.after = Max(c.after, c.gap_end - 1);
+		c.next = c.gap_end;
+		c.gap_end = PG_INT64_MIN;
+	}
 }
 
 /* What purge does to the passes that held the events it deleted */
@@ -313,18 +414,88 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 	{
 		PositionedEvents events = {0};
 		Datum		args[2];
+		bool		whole = collect_after(acked, PG_INT64_MAX, ids, &events);
 
-		collect_after(acked, PG_INT64_MAX, ids, &events);
 		args[0] = int8_array(events.event_ids, events.n);
 		args[1] = Int32GetDatum(max - returned);
 		bk_exec(&read_by_ids_plan, args, NULL, 0);	/* no rows for none */
 		returned += (int) SPI_processed;
 		bk_return_rows(fcinfo);
+		if (!whole && returned < max)
+			ereport(WARNING,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("events are held back: no publishing pass gives their positions"),
+					 errdetail("Events after position " INT64_FORMAT " hold positions that no row of booking.event_pass gives, as after a dump taken before 2.0 is restored into 2.0.",
+							   events.n > 0 ? events.positions[events.n - 1] : acked),
+					 errhint("The sweeper makes their passes at its next round, and so does read_events() where no sweeper serves the database; or run SELECT booking.repair_event_passes();")));
 		if (returned == max || events.n < ids)
 			return returned;
 		acked = events.positions[events.n - 1];
 		ids = Min(ids * 2, BK_PUBLISH_BATCH);
 	}
+}
+
+/*
+ * make_missing_passes makes the passes of every event holding a position
+ * no pass gives, under the publisher's lock (so no pass is written
+ * meanwhile, and a concurrent repair, waiting for the lock, then sees
+ * these in its statement's snapshot), and returns how many it made.
+ */
+static int
+make_missing_passes(void)
+{
+	bk_publisher_lock();
+	bk_exec(&make_missing_passes_plan, NULL, NULL, 0);
+	return (int) SPI_processed;
+}
+
+/*
+ * bk_event_pass_mend makes the passes of the events a restore brought
+ * without them (a dump taken before 2.0), when the position index shows
+ * some before the first pass or after the last, unless a backend is
+ * loading data into this database (a 2.0 dump's own passes may be on
+ * their way).  Returns how many passes it made; the check alone costs
+ * two index steps.  At READ COMMITTED only, where each statement sees
+ * what committed before it.
+ */
+int
+bk_event_pass_mend(void)
+{
+	int			made;
+
+	if (IsolationUsesXactSnapshot() || bk_fence_loading(MyDatabaseId))
+		return 0;
+	bk_exec(&passes_missing_plan, NULL, NULL, 1);
+	if (!DatumGetBool(bk_get_notnull(0, 1)))
+		return 0;
+	made = make_missing_passes();
+	if (made > 0)
+		ereport(LOG,
+				(errmsg("booking: made %d publishing passes for events that held positions without one", made),
+				 errdetail("A dump taken before 2.0 restored into 2.0 brings its events' positions but not the booking.event_pass rows consumers read them through.")));
+	return made;
+}
+
+/*
+ * booking_repair_event_passes is booking.repair_event_passes(): it makes
+ * the passes of every event holding a position that no pass gives,
+ * wherever it lies, and returns how many it made.
+ */
+Datum
+booking_repair_event_passes(PG_FUNCTION_ARGS)
+{
+	int			made;
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("repair_event_passes() must run at READ COMMITTED"),
+				 errdetail("It makes the passes no committed pass gives; a snapshot older than its wait for the publisher's lock could miss some and collide with them."),
+				 errhint("Run it on its own, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED first.")));
+	bk_connect();
+	made = make_missing_passes();
+	bk_finish();
+	PG_RETURN_INT32(made);
 }
 
 /*

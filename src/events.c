@@ -694,16 +694,21 @@ booking_read_events(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	bk_connect();
-	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase() &&
-		bk_publish_events(false) > 0)
+	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 	{
+		int			written = bk_publish_events(false);
+
+		if (bk_schema_has_event_pass())
+			written += bk_event_pass_mend();	/* a restore's events without passes */
+
 		/*
 		 * The positions about to be returned are this transaction's own:
 		 * its commit must reach disk before the client can act on them,
 		 * whatever the session's synchronous_commit.
 		 */
-		(void) set_config_option("synchronous_commit", "on", PGC_SUSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
+		if (written > 0)
+			(void) set_config_option("synchronous_commit", "on", PGC_SUSET, PGC_S_SESSION,
+									 GUC_ACTION_LOCAL, true, 0, false);
 	}
 	args[0] = CStringGetTextDatum(consumer);
 	args[1] = Int32GetDatum(max);

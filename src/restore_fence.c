@@ -249,6 +249,24 @@ bk_fence_enter(Oid dboid, pid_t *loader_pid)
 }
 
 /*
+ * bk_fence_loading says whether a backend (this one too) is loading data
+ * into database dboid (a restore in progress): for backends that must
+ * not act on half-restored data but take no part in the handshake.
+ */
+bool
+bk_fence_loading(Oid dboid)
+{
+	pid_t		loader;
+
+	if (fence == NULL)
+		return false;
+	SpinLockAcquire(&fence->mutex);
+	loader = fence->nloaders > 0 ? live_loader(dboid) : 0;
+	SpinLockRelease(&fence->mutex);
+	return loader != 0;
+}
+
+/*
  * bk_fence_leave marks the end of this worker's transaction (committed or
  * not); loaders waiting for it go on.
  */

@@ -156,7 +156,11 @@ booking_purge(PG_FUNCTION_ARGS)
 	bk_connect();
 	done = bk_purge_idempotency_keys(max_rows);
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
+	{
 		done += bk_publish_events(bk_rounds_look_from_start());
+		if (bk_schema_has_event_pass())
+			(void) bk_event_pass_mend();
+	}
 	done += bk_purge_events(max_rows);
 	done += bk_ari_purge(max_rows);
 	bk_finish();
@@ -331,12 +335,16 @@ publish_step(void *arg)
 }
 
 /*
- * housekeeping_step deletes old idempotency keys, and the events and ARI
- * changes everyone has acknowledged, up to booking.sweep_batch of each.
+ * housekeeping_step makes the publishing passes a restore left out
+ * (bk_event_pass_mend), and deletes old idempotency keys, and the events
+ * and ARI changes everyone has acknowledged, up to booking.sweep_batch of
+ * each.
  */
 static void
 housekeeping_step(void *arg)
 {
+	if (bk_schema_has_event_pass())
+		(void) bk_event_pass_mend();	/* a restore's events without passes */
 	(void) bk_purge_idempotency_keys(booking_sweep_batch);
 	(void) bk_purge_events(booking_sweep_batch);
 	(void) bk_ari_purge(booking_sweep_batch);

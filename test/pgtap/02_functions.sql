@@ -14,7 +14,7 @@
 -- ack_ari, ical_export and ical_import; 2.0's waitlist: join_waitlist and
 -- leave_waitlist.
 BEGIN;
-SELECT plan(241);
+SELECT plan(244);
 
 -- ---------------------------------------------------------------------
 -- Each function exists with the API's argument types ...
@@ -155,6 +155,10 @@ SELECT is(pg_get_function_result('booking.repair_inventory()'::regprocedure),
           'repair_inventory returns one row per night: its key, held and booked before and after, fixed, and why not');
 SELECT is_definer('booking', 'repair_inventory', ARRAY[]::name[], 'repair_inventory is SECURITY DEFINER');
 SELECT volatility_is('booking', 'repair_inventory', ARRAY[]::name[], 'volatile', 'repair_inventory is VOLATILE');
+SELECT is(pg_get_function_result('booking.repair_event_passes()'::regprocedure), 'integer',
+          'repair_event_passes (2.0) returns how many publishing passes it made');
+SELECT is_definer('booking', 'repair_event_passes', ARRAY[]::name[], 'repair_event_passes is SECURITY DEFINER');
+SELECT volatility_is('booking', 'repair_event_passes', ARRAY[]::name[], 'volatile', 'repair_event_passes is VOLATILE');
 SELECT is((SELECT pg_get_viewdef('booking.stats'::regclass) ~ 'FROM booking\.stats\(\)'),
           true, 'the view booking.stats reads booking.stats()');
 

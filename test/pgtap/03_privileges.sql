@@ -30,8 +30,9 @@
 -- waitlist is read by booking_admin only, its sequence by nobody.
 -- 2.0 blocks: create_block, release_block and release_due_blocks for
 -- booking_admin; room_block and block_night read by booking_admin only.
+-- 2.0 publishing passes: repair_event_passes for booking_admin.
 BEGIN;
-SELECT plan(316);
+SELECT plan(319);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -162,6 +163,7 @@ INSERT INTO fn_matrix VALUES
         (3, 'rebuild_calendar', ARRAY[]::name[]),
         (3, 'purge', ARRAY['integer']::name[]),
         (3, 'repair_inventory', ARRAY[]::name[]),
+        (3, 'repair_event_passes', ARRAY[]::name[]),
         (3, 'create_block', ARRAY['bigint', 'text', 'text', 'date', 'date', 'integer', 'integer',
                                   'timestamp with time zone']::name[]),
         (3, 'release_block', ARRAY['bigint', 'text']::name[]),
@@ -182,7 +184,7 @@ SELECT function_privs_are('booking', f.fname, f.args, r.rname,
  CROSS JOIN (VALUES (1, 'booking_reader'::name), (2, 'booking_app'::name), (3, 'booking_admin'::name))
        AS r(rank, rname)
  ORDER BY r.rank, f.rank, f.fname;
--- 156 tests above.
+-- 159 tests above.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
