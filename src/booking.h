@@ -1001,7 +1001,7 @@ extern void bk_fence_shmem_init(void);
 extern void bk_fence_register_loader(Oid relid);
 extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
 extern void bk_fence_leave(void);
-extern bool bk_fence_loading(Oid dboid);
+extern bool bk_fence_loading(Oid dboid, uint64 *generation);
 
 /* hooks.c */
 extern void BookingHooksInit(void);

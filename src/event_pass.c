@@ -32,17 +32,18 @@
  * passed over by readers and taken as purged by purge().
  *
  * Events no pass gives.  A dump taken before 2.0 and restored into 2.0
- * brings events with positions and no passes.  A read or a purge that
- * comes to a gap between passes looks whether events hold positions in
- * it: then it stops there (a consumer waits for them, never skips them;
- * purge keeps the position order) until their passes are made.
- * bk_event_pass_mend makes them (each run of consecutive positions, in
- * pieces of at most BK_PUBLISH_BATCH) when two steps of the position
- * index show such events before the first pass or after the last: the
- * sweeper at each round, and purge() and read_events where they publish
- * themselves; never while a backend loads data into the database (the
- * restore fence: a 2.0 dump brings its own passes, which would collide).
- * booking.repair_event_passes() makes those of any gap, on demand.
+ * brings events with positions and no passes.  A read that comes to a
+ * gap between passes looks whether events hold positions in it: then it
+ * stops there (a consumer waits for them, never skips them) until their
+ * passes are made.  bk_event_pass_mend makes them (each run of
+ * consecutive positions, in pieces of at most BK_PUBLISH_BATCH) when a
+ * step at each end of the position index shows such events before the
+ * first pass or after the last.  The sweeper's rounds look, and purge()
+ * and read_events where they publish themselves, once in each backend
+ * and again after each load (the restore fence counts them), never while
+ * a backend loads data into the database (a 2.0 dump brings its own
+ * passes, which would collide).  booking.repair_event_passes() makes
+ * those of any gap, on demand.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -290,6 +291,7 @@ typedef struct Collecting
 	int64		after;
 	int64		upto;
 	int			max;
+	bool		check_gaps;		/* stop before events no pass gives */
 	int64		next;			/* the position expected next */
 	int64		gap_end;		/* a pass starting past `next`, or PG_INT64_MIN */
 } Collecting;
@@ -299,7 +301,7 @@ collect_pass(int64 first, const int64 *ids, int count, void *state)
 {
 	Collecting *c = (Collecting *) state;
 
-	if (first > c->next && c->next <= c->upto)
+	if (c->check_gaps && first > c->next && c->next <= c->upto)
 	{
 		c->gap_end = first;		/* positions no pass gives: see collect_after */
 		return false;
@@ -321,19 +323,20 @@ collect_pass(int64 first, const int64 *ids, int count, void *state)
 /*
  * collect_after puts into `events` the events of the passes after
  * position `after` (at most `max`, and none past `upto`), in position
- * order.  At positions no pass gives (a pass that failed after taking
- * them, events purged, or events restored without their passes) it looks
- * whether events hold them: if so it stops there and returns false (they
- * are read once their passes are made: bk_event_pass_mend), else it goes
- * on past them.
+ * order.  With check_gaps (a read, which must never skip an event), at
+ * positions no pass gives (a pass that failed after taking them, or
+ * events restored without their passes) it looks whether events hold
+ * them: if so it stops there and returns false (they are read once their
+ * passes are made: bk_event_pass_mend), else it goes on past them.
+ * purge() does not look: what it deletes every consumer has
+ * acknowledged, and the positions before the first pass are those of
+ * the events it purged, whose index entries stay until VACUUM.
  */
 static bool
-collect_after(int64 after, int64 upto, int max, PositionedEvents *events)
+collect_after(int64 after, int64 upto, int max, bool check_gaps, PositionedEvents *events)
 {
-	Collecting	c = {events, after, upto, max, after + 1, PG_INT64_MIN};
+	Collecting	c = {events, after, upto, max, check_gaps, after + 1, PG_INT64_MIN};
 
-	if (after == PG_INT64_MIN)
-		c.next = PG_INT64_MIN;	/* from the first position on, whatever it is */
 	for (;;)
 	{
 		Datum		args[2];
@@ -414,7 +417,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 	{
 		PositionedEvents events = {0};
 		Datum		args[2];
-		bool		whole = collect_after(acked, PG_INT64_MAX, ids, &events);
+		bool		whole = collect_after(acked, PG_INT64_MAX, ids, true, &events);
 
 		args[0] = int8_array(events.event_ids, events.n);
 		args[1] = Int32GetDatum(max - returned);
@@ -449,26 +452,35 @@ make_missing_passes(void)
 	return (int) SPI_processed;
 }
 
+/* The loads begun (bk_fence_loading) when this backend last looked: 0, never */
+static uint64 mended_after_loads = 0;
+
 /*
  * bk_event_pass_mend makes the passes of the events a restore brought
  * without them (a dump taken before 2.0), when the position index shows
- * some before the first pass or after the last, unless a backend is
- * loading data into this database (a 2.0 dump's own passes may be on
- * their way).  Returns how many passes it made; the check alone costs
- * two index steps.  At READ COMMITTED only, where each statement sees
- * what committed before it.
+ * some before the first pass or after the last.  It looks once in each
+ * backend and again each time a load has begun since (the restore
+ * fence counts them), and not while a backend is loading data into this
+ * database (a 2.0 dump's own passes may be on their way).  Its look is a
+ * step at each end of the position index, and the first may walk the
+ * entries of events purged since the last VACUUM: that is why it does
+ * not look every time.  Returns how many passes it made.  At READ
+ * COMMITTED only, where each statement sees what committed before it.
  */
 int
 bk_event_pass_mend(void)
 {
 	int			made;
+	uint64		loads;
 
-	if (IsolationUsesXactSnapshot() || bk_fence_loading(MyDatabaseId))
+	if (IsolationUsesXactSnapshot() || bk_fence_loading(MyDatabaseId, &loads) ||
+		loads == mended_after_loads)
 		return 0;
 	bk_exec(&passes_missing_plan, NULL, NULL, 1);
-	if (!DatumGetBool(bk_get_notnull(0, 1)))
+	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes() : 0;
+	mended_after_loads = loads;
+	if (made == 0)
 		return 0;
-	made = make_missing_passes();
 	if (made > 0)
 		ereport(LOG,
 				(errmsg("booking: made %d publishing passes for events that held positions without one", made),
@@ -544,7 +556,7 @@ bk_event_pass_purge(int32 max_rows, TimestampTz older_than)
 		PositionedEvents chunk = {0};
 		int			old_enough = 0;
 
-		collect_after(after, upto, Min(want, max_rows - deletable), &chunk);
+		collect_after(after, upto, Min(want, max_rows - deletable), false, &chunk);
 		if (chunk.n == 0)
 			break;
 		arg = int8_array(chunk.event_ids, chunk.n);

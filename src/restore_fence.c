@@ -250,18 +250,23 @@ bk_fence_enter(Oid dboid, pid_t *loader_pid)
 
 /*
  * bk_fence_loading says whether a backend (this one too) is loading data
- * into database dboid (a restore in progress): for backends that must
- * not act on half-restored data but take no part in the handshake.
+ * into database dboid (a restore in progress), and sets *generation to
+ * the number of loads that have begun in the cluster since it started (1
+ * without the preload, which registers none): for backends that must not
+ * act on half-restored data but take no part in the handshake, and that
+ * look again for what a load left only when a new one began.
  */
 bool
-bk_fence_loading(Oid dboid)
+bk_fence_loading(Oid dboid, uint64 *generation)
 {
 	pid_t		loader;
 
+	*generation = 1;
 	if (fence == NULL)
 		return false;
 	SpinLockAcquire(&fence->mutex);
 	loader = fence->nloaders > 0 ? live_loader(dboid) : 0;
+	*generation += fence->generation;
 	SpinLockRelease(&fence->mutex);
 	return loader != 0;
 }
