@@ -406,14 +406,17 @@ bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, 
  * next `max` events after position `acked`, in position order, and
  * returns how many.  Events deleted by other means than purge() (the
  * owner's DELETE) leave their ids in their passes: it reads on past them,
- * taking twice as many ids each time it comes up short.
+ * taking twice as many ids each time it comes up short.  *passed_to is
+ * the last position up to which every event after `acked` is gone (the
+ * consumer may pass them for good), else `acked`.
  */
 int
-bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
+bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_to)
 {
 	int			returned = 0;
 	int			ids = max;
 
+	*passed_to = acked;
 	for (;;)
 	{
 		PositionedEvents events = {0};
@@ -425,6 +428,8 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 		bk_exec(&read_by_ids_plan, args, NULL, 0);	/* no rows for none */
 		returned += (int) SPI_processed;
 		bk_return_rows(fcinfo);
+		if (returned == 0 && events.n > 0)
+			*passed_to = events.positions[events.n - 1];
 		if (!whole && returned < max)
 			ereport(WARNING,
 					(errcode(ERRCODE_DATA_CORRUPTED),
@@ -432,7 +437,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 					 errdetail("Events after position " INT64_FORMAT " hold positions that no row of booking.event_pass gives, as after a dump taken before 2.0 is restored into 2.0.",
 							   events.n > 0 ? events.positions[events.n - 1] : acked),
 					 errhint("The sweeper makes their passes at its next round, and so does read_events() where no sweeper serves the database; or run SELECT booking.repair_event_passes();")));
-		if (returned == max || events.n < ids)
+		if (returned == max || events.n < ids || !whole)
 			return returned;
 		acked = events.positions[events.n - 1];
 		ids = Min(ids * 2, BK_PUBLISH_BATCH);
