@@ -52,10 +52,10 @@
 #include "commands/extension.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "booking.h"
@@ -158,8 +158,9 @@ static BookingPlan trim_pass_plan = {
 
 /*
  * Whether an event holds a position in [$1, $2): the first position from
- * $1 on, one step of the index on position (a min() PostgreSQL reads off
- * the index, whatever the plan's estimates).
+ * $1 on, one step of the index on position (a min() that PostgreSQL
+ * reads off the index once the table's statistics show rows; a plan
+ * made on an empty table is made again after its first ANALYZE).
  */
 static BookingPlan events_between_plan = {
 	"SELECT COALESCE((SELECT pg_catalog.min(position) FROM booking.event"
@@ -436,7 +437,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_
 					 errmsg("events are held back: no publishing pass gives their positions"),
 					 errdetail("Events after position " INT64_FORMAT " hold positions that no row of booking.event_pass gives, as after a dump taken before 2.0 is restored into 2.0.",
 							   events.n > 0 ? events.positions[events.n - 1] : acked),
-					 errhint("The sweeper makes their passes at its next round, and so does read_events() where no sweeper serves the database; or run SELECT booking.repair_event_passes();")));
+					 errhint("The sweeper makes their passes once the restore is over, and so does read_events() where no sweeper serves the database; or run SELECT booking.repair_event_passes();")));
 		if (returned == max || events.n < ids || !whole)
 			return returned;
 		acked = events.positions[events.n - 1];
@@ -485,8 +486,6 @@ bk_event_pass_mend(void)
 	bk_exec(&passes_missing_plan, NULL, NULL, 1);
 	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes() : 0;
 	mended_after_loads = loads;
-	if (made == 0)
-		return 0;
 	if (made > 0)
 		ereport(LOG,
 				(errmsg("booking: made %d publishing passes for events that held positions without one", made),
