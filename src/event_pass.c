@@ -189,26 +189,30 @@ static BookingPlan passes_missing_plan = {
 
 /*
  * The passes of the events with positions that no pass gives: each run
- * of consecutive such positions, in pieces of at most BK_PUBLISH_BATCH
- * (whether a pass gives a position: the last pass to start at or before
- * it, a backward step of the key).
+ * of consecutive such positions, in pieces of at most BK_PUBLISH_BATCH.
+ * Whether a pass gives a position: the events and the passes' starts
+ * (each with where its pass ends, its array read once) in one position
+ * order, the largest end of the passes started so far is where the
+ * positions given end (passes do not overlap).
  */
 static BookingPlan make_missing_passes_plan = {
 	"INSERT INTO booking.event_pass (first_position, event_ids)"
 	" SELECT pg_catalog.min(position), pg_catalog.array_agg(event_id ORDER BY position)"
 	"   FROM (SELECT event_id, position, run,"
 	"                pg_catalog.row_number() OVER (PARTITION BY run ORDER BY position) AS nth"
-	"           FROM (SELECT e.event_id, e.position,"
-	"                        e.position OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER (ORDER BY e.position) AS run"
-	"                   FROM booking.event e"
-	"                  WHERE e.position IS NOT NULL"
-	"                    AND NOT EXISTS ("
-	"                        SELECT FROM (SELECT p.first_position, p.event_ids FROM booking.event_pass p"
-	"                                      WHERE p.first_position OPERATOR(pg_catalog.<=) e.position"
-	"                                      ORDER BY p.first_position DESC LIMIT 1) p"
-	"                         WHERE e.position OPERATOR(pg_catalog.<)"
-	"                               (p.first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(p.event_ids))))"
-	"                numbered) runs"
+	"           FROM (SELECT event_id, position,"
+	"                        position OPERATOR(pg_catalog.-) pg_catalog.row_number() OVER (ORDER BY position) AS run"
+	"                   FROM (SELECT m.event_id, m.position, m.past,"
+	"                                pg_catalog.max(m.past) OVER (ORDER BY m.position, m.event_id NULLS FIRST"
+	"                                                             ROWS UNBOUNDED PRECEDING) AS given_to"
+	"                           FROM (SELECT e.event_id, e.position, NULL::bigint AS past"
+	"                                   FROM booking.event e WHERE e.position IS NOT NULL"
+	"                                 UNION ALL"
+	"                                 SELECT NULL, p.first_position,"
+	"                                        p.first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(p.event_ids)"
+	"                                   FROM booking.event_pass p) m) marked"
+	"                  WHERE event_id IS NOT NULL"
+	"                    AND (given_to IS NULL OR position OPERATOR(pg_catalog.>=) given_to)) missing) numbered"
 	"  GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) " CppAsString2(BK_PUBLISH_BATCH),
 	0, {InvalidOid}
 };
@@ -437,7 +441,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_
 					 errmsg("events are held back: no publishing pass gives their positions"),
 					 errdetail("Events after position " INT64_FORMAT " hold positions that no row of booking.event_pass gives, as after a dump taken before 2.0 is restored into 2.0.",
 							   events.n > 0 ? events.positions[events.n - 1] : acked),
-					 errhint("The sweeper makes their passes once the restore is over, and so does read_events() where no sweeper serves the database; or run SELECT booking.repair_event_passes();")));
+					 errhint("Run SELECT booking.repair_event_passes(); as booking_admin.  After a restore the sweeper, or read_events() where no sweeper serves the database, makes those before the first pass or after the last by itself.")));
 		if (returned == max || events.n < ids || !whole)
 			return returned;
 		acked = events.positions[events.n - 1];
@@ -450,11 +454,20 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_
  * no pass gives, under the publisher's lock (so no pass is written
  * meanwhile, and a concurrent repair, waiting for the lock, then sees
  * these in its statement's snapshot), and returns how many it made.
+ * With only_at_the_ends (the mend) it first looks again, under the lock,
+ * whether any lie before the first pass or after the last: a caller that
+ * waited for the lock finds them made.
  */
 static int
-make_missing_passes(void)
+make_missing_passes(bool only_at_the_ends)
 {
 	bk_publisher_lock();
+	if (only_at_the_ends)
+	{
+		bk_exec(&passes_missing_plan, NULL, NULL, 1);
+		if (!DatumGetBool(bk_get_notnull(0, 1)))
+			return 0;
+	}
 	bk_exec(&make_missing_passes_plan, NULL, NULL, 0);
 	return (int) SPI_processed;
 }
@@ -484,7 +497,7 @@ bk_event_pass_mend(void)
 		loads == mended_after_loads)
 		return 0;
 	bk_exec(&passes_missing_plan, NULL, NULL, 1);
-	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes() : 0;
+	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes(true) : 0;
 	mended_after_loads = loads;
 	if (made > 0)
 		ereport(LOG,
@@ -513,9 +526,9 @@ booking_repair_event_passes(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("repair_event_passes() must run at READ COMMITTED"),
 				 errdetail("It makes the passes no committed pass gives; a snapshot older than its wait for the publisher's lock could miss some and collide with them."),
-				 errhint("Run it on its own, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED first.")));
+				 errhint("Run it at READ COMMITTED: SET default_transaction_isolation = 'read committed' in the session, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED as the transaction's first statement.")));
 	bk_connect();
-	made = make_missing_passes();
+	made = make_missing_passes(false);
 	bk_finish();
 	PG_RETURN_INT32(made);
 }
