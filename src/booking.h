@@ -933,7 +933,7 @@ extern void bk_notify_published(void);
 
 /* event_pass.c: the publishing passes, and reading by position through them */
 extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n);
-extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_to);
+extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
 extern int	bk_event_pass_count(int64 after, int64 upto);
 extern int	bk_event_pass_purge(int32 max_rows, TimestampTz older_than);
 extern int	bk_event_pass_mend(void);

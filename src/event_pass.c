@@ -411,17 +411,14 @@ bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, 
  * next `max` events after position `acked`, in position order, and
  * returns how many.  Events deleted by other means than purge() (the
  * owner's DELETE) leave their ids in their passes: it reads on past them,
- * taking twice as many ids each time it comes up short.  *passed_to is
- * the last position up to which every event after `acked` is gone (the
- * consumer may pass them for good), else `acked`.
+ * taking twice as many ids each time it comes up short.
  */
 int
-bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_to)
+bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 {
 	int			returned = 0;
 	int			ids = max;
 
-	*passed_to = acked;
 	for (;;)
 	{
 		PositionedEvents events = {0};
@@ -433,8 +430,6 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max, int64 *passed_
 		bk_exec(&read_by_ids_plan, args, NULL, 0);	/* no rows for none */
 		returned += (int) SPI_processed;
 		bk_return_rows(fcinfo);
-		if (returned == 0 && events.n > 0)
-			*passed_to = events.positions[events.n - 1];
 		if (!whole && returned < max)
 			ereport(WARNING,
 					(errcode(ERRCODE_DATA_CORRUPTED),

@@ -110,17 +110,6 @@ static BookingPlan read_plan = {
 	2, {INT8OID, INT4OID}
 };
 
-/*
- * Consumer $1 passes, for good, positions up to $2 whose events were all
- * deleted by hand (read_events found none of them): nothing it could
- * read, so nothing it acknowledges (acked_event_id stays).
- */
-static BookingPlan pass_gone_plan = {
-	"UPDATE booking.event_consumer SET acked_position = $2, updated_at = pg_catalog.now()"
-	" WHERE consumer OPERATOR(pg_catalog.=) $1 AND acked_position OPERATOR(pg_catalog.<) $2",
-	2, {TEXTOID, INT8OID}
-};
-
 static BookingPlan ack_lookup_plan = {
 	"SELECT c.acked_position, e.position, c.acked_event_id"
 	"  FROM booking.event_consumer c"
@@ -726,25 +715,7 @@ booking_read_events(PG_FUNCTION_ARGS)
 	bk_exec(&register_consumer_plan, args, NULL, 0);
 	bk_exec(&acked_position_plan, args, NULL, 1);
 	if (bk_schema_has_event_pass())
-	{
-		int64		acked = bk_get_int64(0, 1);
-		int64		passed_to;
-
-		returned = bk_event_pass_read(fcinfo, acked, max, &passed_to);	/* event_pass.c */
-
-		/*
-		 * Nothing to return, and every event between the consumer's
-		 * position and passed_to deleted by hand: it passes them for good,
-		 * or each idle read would walk them again.  Not at REPEATABLE READ
-		 * or SERIALIZABLE, where a concurrent ack_events would make it
-		 * fail 40001.
-		 */
-		if (passed_to > acked && !IsolationUsesXactSnapshot())
-		{
-			args[1] = Int64GetDatum(passed_to);
-			bk_exec(&pass_gone_plan, args, NULL, 0);
-		}
-	}
+		returned = bk_event_pass_read(fcinfo, bk_get_int64(0, 1), max);	/* event_pass.c */
 	else
 	{
 		args[0] = Int64GetDatum(bk_get_int64(0, 1));

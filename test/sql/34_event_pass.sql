@@ -238,27 +238,3 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT split_part(t.try('SELECT booking.repair_event_passes()'), ' |', 1) AS refused;
 ROLLBACK;
 \set VERBOSITY default
-
--- A consumer whose next events were all deleted by hand passes their
--- positions for good (each idle read would walk them again): its
--- position moves, what it acknowledged does not.  Not at REPEATABLE READ.
-SELECT count(*) >= 0 AS read FROM booking.read_events('gone-reader', 10000);
-SELECT booking.ack_events('gone-reader', (SELECT event_id FROM booking.event ORDER BY position DESC LIMIT 1)) >= 0 AS acked;
-SELECT acked_event_id AS gone_reader_acked FROM booking.event_consumer WHERE consumer = 'gone-reader' \gset
-BEGIN;
-SELECT count(*) AS held FROM generate_series(36, 38) i,
-       booking.reserve_range(:p, 'P', current_date + i, current_date + i + 1);
-COMMIT;
-SELECT booking.purge(1) >= 0 AS published;
-SELECT max(position) AS last_position FROM booking.event \gset
-DELETE FROM booking.event WHERE position > (SELECT acked_position FROM booking.event_consumer WHERE consumer = 'gone-reader');
-BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT count(*) AS nothing FROM booking.read_events('gone-reader', 10);
-SELECT acked_position < :last_position AS not_passed_at_repeatable_read
-  FROM booking.event_consumer WHERE consumer = 'gone-reader';
-COMMIT;
-SELECT count(*) AS nothing FROM booking.read_events('gone-reader', 10);
-SELECT acked_position = :last_position AS passed, acked_event_id = :gone_reader_acked AS acknowledged_the_same
-  FROM booking.event_consumer WHERE consumer = 'gone-reader';
-SELECT booking.ack_events('gone-reader', :gone_reader_acked) AS acked_again;
-SELECT count(*) AS problems FROM booking.check_invariants();
