@@ -351,7 +351,7 @@ collect_after(int64 after, int64 upto, int max, bool check_gaps, PositionedEvent
 		if (c.gap_end == PG_INT64_MIN)
 			return true;
 		args[0] = Int64GetDatum(c.next);
-		args[1] = Int64GetDatum(Min(c.gap_end, upto == PG_INT64_MAX ? upto : upto + 1));
+		args[1] = Int64GetDatum(c.gap_end);
 		bk_exec(&events_between_plan, args, NULL, 1);
 		if (DatumGetBool(bk_get_notnull(0, 1)))
 			return false;
@@ -480,7 +480,8 @@ static uint64 mended_after_loads = 0;
  * step at each end of the position index, and the first may walk the
  * entries of events purged since the last VACUUM: that is why it does
  * not look every time.  Returns how many passes it made.  At READ
- * COMMITTED only, where each statement sees what committed before it.
+ * COMMITTED only, where each statement sees what committed before it,
+ * and from 2.0 on (before it there are no passes).
  */
 int
 bk_event_pass_mend(void)
@@ -489,7 +490,7 @@ bk_event_pass_mend(void)
 	uint64		loads;
 
 	if (IsolationUsesXactSnapshot() || bk_fence_loading(MyDatabaseId, &loads) ||
-		loads == mended_after_loads)
+		loads == mended_after_loads || !bk_schema_has_event_pass())
 		return 0;
 	bk_exec(&passes_missing_plan, NULL, NULL, 1);
 	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes(true) : 0;

@@ -698,8 +698,7 @@ booking_read_events(PG_FUNCTION_ARGS)
 	{
 		int			written = bk_publish_events(false);
 
-		if (bk_schema_has_event_pass())
-			written += bk_event_pass_mend();	/* a restore's events without passes */
+		written += bk_event_pass_mend();	/* a restore's events without passes */
 
 		/*
 		 * The positions about to be returned are this transaction's own:

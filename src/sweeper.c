@@ -158,8 +158,7 @@ booking_purge(PG_FUNCTION_ARGS)
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 	{
 		done += bk_publish_events(bk_rounds_look_from_start());
-		if (bk_schema_has_event_pass())
-			(void) bk_event_pass_mend();
+		(void) bk_event_pass_mend();
 	}
 	done += bk_purge_events(max_rows);
 	done += bk_ari_purge(max_rows);
@@ -343,8 +342,7 @@ publish_step(void *arg)
 static void
 housekeeping_step(void *arg)
 {
-	if (bk_schema_has_event_pass())
-		(void) bk_event_pass_mend();	/* a restore's events without passes */
+	(void) bk_event_pass_mend();	/* a restore's events without passes */
 	(void) bk_purge_idempotency_keys(booking_sweep_batch);
 	(void) bk_purge_events(booking_sweep_batch);
 	(void) bk_ari_purge(booking_sweep_batch);
