@@ -45,12 +45,13 @@ SELECT a.reserve_attempts - b.reserve_attempts AS attempts,
   FROM booking.stats() a, before b;
 -- The sweeper's health (1.2).  It works in database postgres, not here, so
 -- only what holds wherever it is: a round counts in sweeper_runs (and
--- advances last_sweep_at) or, if a step failed, in sweeper_errors; nothing
--- loads postgres now, so it is not paused.  test/worker/run checks the
--- counts move as they should.
+-- advances last_sweep_at, which stats_reset() keeps: a reset zeroes the
+-- counts, not when the sweeper last swept) or, if a step failed, in
+-- sweeper_errors; nothing loads postgres now, so it is not paused.
+-- test/worker/run checks the counts move as they should.
 SELECT sweeper_errors >= 0 AS errors_counted, expiry_failures >= 0 AS failures_counted,
        expiry_helpers >= 0 AS helpers_counted,
-       (last_sweep_at IS NULL) = (sweeper_runs = 0) AS last_sweep_iff_runs,
+       (sweeper_runs = 0 OR last_sweep_at IS NOT NULL) AS runs_have_last_sweep,
        NOT sweeper_paused AS not_paused
   FROM booking.stats;
 
