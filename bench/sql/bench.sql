@@ -23,10 +23,6 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT (ARRAY['ours', 'lean', 'feq', 'floor', 'leannotify'])[engine + 1]
 $$;
 
--- Keep the event table's empty pages at VACUUM (they are where the next
--- run writes; see forget_runs).
-ALTER TABLE booking.event SET (vacuum_truncate = off);
-
 -- History: every engine's reservation table starts with the same number of
 -- old, cancelled reservations (they hold nothing; half were paid, so the
 -- payment_ref and confirmation_code indexes are not empty), and the keyed engines'
@@ -122,14 +118,7 @@ END
 $$;
 
 -- forget_runs deletes what the runs added: reservations above the
--- watermark, their keys, every event and the work list.  Events are
--- deleted, not truncated, and the runner VACUUMs every table it deleted
--- from (the night prices too), so that each run writes into the space
--- the last one freed, as lean's runs do in lean_reservation and as a
--- database does once purge() and autovacuum keep its event table at a
--- steady size.  A TRUNCATE made every run extend booking.event from
--- empty, a page (a lseek and a write under the extension lock) every
--- eight events, a cost lean never paid (docs/performance.md, 2026-12-06).
+-- watermark, their keys, every event and the work list.
 CREATE FUNCTION bench.forget_runs() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -152,8 +141,7 @@ BEGIN
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'baseline.reservation');
     DELETE FROM baseline.lean_reservation
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'baseline.lean_reservation');
-    DELETE FROM booking.event;
-    TRUNCATE baseline.event, bench.todo;
+    TRUNCATE booking.event, baseline.event, bench.todo;
 END
 $$;
 
