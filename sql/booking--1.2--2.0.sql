@@ -936,19 +936,20 @@ ALTER EVENT TRIGGER booking_event_table_altered ENABLE ALWAYS;
 INSERT INTO booking.event_load_signal DEFAULT VALUES;
 
 /*
- * The publishing passes.  Each pass that gives positions writes one row
- * here: its events, in position order, hold positions first_position,
+ * The publishing passes.  Each pass that gives positions writes a row
+ * here for every 240 of its events (BK_PASS_ROW_IDS: a row stays under
+ * the TOAST threshold, so purge() trimming it rewrites under 2 kB): a
+ * row's events, in position order, hold positions first_position,
  * first_position + 1, ... (src/publisher.c).  read_events, ack_events and
  * purge() find events by position through these rows (src/events.c,
  * src/event_pass.c), so that the publisher's update of an event's
- * position need not be indexed.  A pass gives at most 10,000 positions
- * (BK_PUBLISH_BATCH), so the pass holding a position p starts after
- * p - 10,000.  purge() deletes events from the first position on and
+ * position need not be indexed.  A row holds at most 10,000 positions
+ * (its CHECK), so the row holding a position p starts after p - 10,000.  purge() deletes events from the first position on and
  * trims or deletes the rows it empties.  check_invariants() compares them
  * with the events' positions.  Dumped with the events.
  *
  * The update makes the rows of the positions already given: each run of
- * consecutive positions, in pieces of at most 10,000, through
+ * consecutive positions, in rows of at most 240, through
  * repair_event_passes(), which makes those of any event holding a
  * position no pass gives (a dump taken before 2.0 restored into 2.0 has
  * none: the sweeper, and read_events() and purge() where no sweeper

@@ -931,7 +931,13 @@ extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, Da
 												  int64 property_id, int *n);
 extern void bk_notify_published(void);
 
-/* event_pass.c: the publishing passes, and reading by position through them */
+/*
+ * event_pass.c: the publishing passes, and reading by position through
+ * them.  A pass is written as rows of at most BK_PASS_ROW_IDS events, so
+ * that a row stays inline (under TOAST_TUPLE_THRESHOLD: 56 bytes of
+ * header and key, 8 per id) and purge() trimming one rewrites under 2 kB.
+ */
+#define BK_PASS_ROW_IDS		240
 extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n);
 extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
 extern int	bk_event_pass_count(int64 after, int64 upto);

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * event_pass.c
- *    The publishing passes of the event outbox (2.0): one row of
- *    booking.event_pass per pass that gave positions, holding its events
- *    in position order (first_position, first_position + 1, ...).  The
+ *    The publishing passes of the event outbox (2.0): the rows of
+ *    booking.event_pass that each pass giving positions writes, holding
+ *    its events in position order (first_position, first_position + 1,
+ *    ...), at most BK_PASS_ROW_IDS (240) a row.  The
  *    publisher writes it (publisher.c); read_events, ack_events and
  *    purge() (events.c) find events by position through these rows, not
  *    through an index on booking.event.position.
@@ -11,13 +12,14 @@
  * the publisher, which gives it its position.  With an index on position
  * that update is not HOT: a new row version with an entry in every index
  * of the table, the largest part of the publisher's work per event after
- * the calendar's fold.  A row per pass costs one insert per pass, not an
- * index entry per event.
+ * the calendar's fold.  A row per pass (or per 240 events of a large
+ * one) costs one insert per row, not an index entry per event.
  *
- * Reading by position.  A pass gives at most BK_PUBLISH_BATCH (10,000)
- * positions, so the pass holding position p starts after p - 10,000; the
- * one holding the position after a consumer's acknowledged one is a
- * backward step of the primary key.  Passes commit in position order
+ * Reading by position.  A row holds at most 10,000 positions (its CHECK;
+ * the publisher and the repair write at most BK_PASS_ROW_IDS), so the row
+ * holding position p starts after p - 10,000; the one holding the
+ * position after a consumer's acknowledged one is a backward step of the
+ * primary key.  Below, "a pass" is one such row.  Passes commit in position order
  * (every pass holds the publisher's lock, positions come from a
  * sequence read under it), so a snapshot sees a prefix of them, as it
  * saw a prefix of the positions.
@@ -36,7 +38,7 @@
  * gap between passes looks whether events hold positions in it: then it
  * stops there (a consumer waits for them, never skips them) until their
  * passes are made.  bk_event_pass_mend makes them (each run of
- * consecutive positions, in pieces of at most BK_PUBLISH_BATCH) when a
+ * consecutive positions, in rows of at most BK_PASS_ROW_IDS) when a
  * step at each end of the position index shows such events before the
  * first pass or after the last.  The sweeper's rounds look, and purge()
  * and read_events where they publish themselves, once in each backend
@@ -189,7 +191,7 @@ static BookingPlan passes_missing_plan = {
 
 /*
  * The passes of the events with positions that no pass gives: each run
- * of consecutive such positions, in pieces of at most BK_PUBLISH_BATCH.
+ * of consecutive such positions, in rows of at most BK_PASS_ROW_IDS.
  * Whether a pass gives a position: the events and the passes' starts
  * (each with where its pass ends, its array read once) in one position
  * order, the largest end of the passes started so far is where the
@@ -213,7 +215,20 @@ static BookingPlan make_missing_passes_plan = {
 	"                                   FROM booking.event_pass p) m) marked"
 	"                  WHERE event_id IS NOT NULL"
 	"                    AND (given_to IS NULL OR position OPERATOR(pg_catalog.>=) given_to)) missing) numbered"
-	"  GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) " CppAsString2(BK_PUBLISH_BATCH),
+	"  GROUP BY run, (nth OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) " CppAsString2(BK_PASS_ROW_IDS),
+	0, {InvalidOid}
+};
+
+/*
+ * The rows none of whose events are left (deleted by hand: purge()
+ * deletes the rows it empties): a read would look each id up again at
+ * every call.  Dropping one leaves positions that no row gives and no
+ * event holds, which reads go past.
+ */
+static BookingPlan drop_emptied_passes_plan = {
+	"DELETE FROM booking.event_pass p"
+	" WHERE NOT EXISTS (SELECT FROM pg_catalog.unnest(p.event_ids) AS u(event_id)"
+	"                     JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) u.event_id)",
 	0, {InvalidOid}
 };
 
@@ -387,10 +402,13 @@ empty_pass(int64 first, const int64 *ids, int count, void *state)
 }
 
 /*
- * bk_event_pass_record writes the row of a publishing pass that gave its
+ * bk_event_pass_record writes the rows of a publishing pass that gave its
  * `n` events (`event_ids`, in order) positions from `first_position` on,
- * in the publisher's unit of direct work `d` (a row per pass: through SPI
- * it cost 106,649 instructions, bench/profile).
+ * in the publisher's unit of direct work `d`: one row for each
+ * BK_PASS_ROW_IDS of them (through SPI a row cost 106,649 instructions,
+ * bench/profile).  Rows of a few hundred ids keep purge()'s trims cheap:
+ * a row of 10,000 is TOASTed, and purge(1) rewrote all of it (4.9 ms a
+ * call against 0.15).
  */
 void
 bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n)
@@ -398,12 +416,17 @@ bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, 
 	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT_PASS, BK_SLOT_INSERT);
 
 	Assert(n >= 1 && n <= BK_PUBLISH_BATCH);
-	bk_slot_new_row(slot);
-	bk_slot_set(slot, BK_EVENT_PASS_FIRST_POSITION, Int64GetDatum(first_position));
-	bk_slot_set(slot, BK_EVENT_PASS_EVENT_IDS, int8_array(event_ids, n));
-	ExecStoreVirtualTuple(slot);
-	bk_direct_insert(d, BK_EVENT_PASS, slot);
-	ExecClearTuple(slot);
+	for (int from = 0; from < n; from += BK_PASS_ROW_IDS)
+	{
+		int			count = Min(BK_PASS_ROW_IDS, n - from);
+
+		bk_slot_new_row(slot);
+		bk_slot_set(slot, BK_EVENT_PASS_FIRST_POSITION, Int64GetDatum(first_position + from));
+		bk_slot_set(slot, BK_EVENT_PASS_EVENT_IDS, int8_array(event_ids + from, count));
+		ExecStoreVirtualTuple(slot);
+		bk_direct_insert(d, BK_EVENT_PASS, slot);
+		ExecClearTuple(slot);
+	}
 }
 
 /*
@@ -505,7 +528,8 @@ bk_event_pass_mend(void)
 /*
  * booking_repair_event_passes is booking.repair_event_passes(): it makes
  * the passes of every event holding a position that no pass gives,
- * wherever it lies, and returns how many it made.
+ * wherever it lies, and returns how many it made; then it drops the rows
+ * whose events were all deleted by hand (a NOTICE says how many).
  */
 Datum
 booking_repair_event_passes(PG_FUNCTION_ARGS)
@@ -524,7 +548,13 @@ booking_repair_event_passes(PG_FUNCTION_ARGS)
 				 errdetail("It makes the passes no committed pass gives; a snapshot older than its wait for the publisher's lock could miss some and collide with them."),
 				 errhint("Run it at READ COMMITTED: SET default_transaction_isolation = 'read committed' in the session, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED as the transaction's first statement.")));
 	bk_connect();
-	made = make_missing_passes(false);
+	made = make_missing_passes(false);	/* takes the publisher's lock */
+	bk_exec(&drop_emptied_passes_plan, NULL, NULL, 0);
+	if (SPI_processed > 0)
+		ereport(NOTICE,
+				(errmsg("dropped %llu publishing pass rows whose events were all deleted",
+						(unsigned long long) SPI_processed),
+				 errdetail("Events deleted by other means than purge() leave their ids in their rows, and every read past them looked them up again.")));
 	bk_finish();
 	PG_RETURN_INT32(made);
 }

@@ -5,8 +5,11 @@ pgbench ran one engine, and prints the CPU time per transaction of each
 part of the work, in microseconds: the engine's function, the sweeper,
 the transaction's start and commit, the protocol and EXECUTE around the
 function (with the scheduler's share), the pgbench client, the WAL
-writer and the rest.  Samples are of cpu-clock on every CPU, so a sample
-is SECONDS * CPUS / samples seconds of CPU."""
+writer and the rest.  Then two cuts across those parts: the postgres
+processes' time in the kernel, by system call (or page fault,
+interrupt), and the B-tree inserts, by the table the engine wrote (ours'
+function names; lean's all count as "other").  Samples are of cpu-clock
+on every CPU, so a sample is SECONDS * CPUS / samples seconds of CPU."""
 import collections
 import os
 import sys
@@ -24,8 +27,7 @@ def samples(path):
                 fields = line.split()
                 cur = (fields[0], [])
             elif cur is not None:
-                parts = line.split(None, 1)
-                cur[1].append(parts[1].strip() if len(parts) > 1 else "")
+                cur[1].append(line.strip())  # "address symbol"
     if cur:
         yield cur
 
@@ -47,17 +49,58 @@ def part(comm, frames):
     return "protocol, EXECUTE, scheduling"
 
 
+def kernel_part(comm, frames):
+    """Where a postgres process's sample in the kernel came from, or None."""
+    if comm != "postgres" or not frames or not frames[0].startswith("ffffffff"):
+        return None
+    for frame in frames:
+        if "__x64_sys_" in frame:
+            return "sys_" + frame.split("__x64_sys_", 1)[1].split()[0]
+        if "asm_exc_page_fault" in frame:
+            return "page faults"
+        if "asm_sysvec" in frame or "asm_common_interrupt" in frame:
+            return "interrupts"
+    return "other kernel"
+
+
+BTREE_TABLES = (("bk_reservation_insert_line", "reservation"), ("write_event", "event"),
+                ("bk_event_write", "event"), ("bk_night_prices_write", "night prices"),
+                ("BookingSweeperMain", "the sweeper's"))
+
+
+def btree_part(comm, frames):
+    """The table a B-tree insert wrote, or None for a sample outside one."""
+    stack = " ".join(frames)
+    if comm != "postgres" or "_bt_doinsert" not in stack:
+        return None
+    return next((table for fn, table in BTREE_TABLES if fn in stack), "other")
+
+
 def main():
     path, tps, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     cpus = os.cpu_count()
     count = collections.Counter()
+    kernel = collections.Counter()
+    btree = collections.Counter()
     total = 0
     for comm, frames in samples(path):
         count[part(comm, frames)] += 1
+        kernel[kernel_part(comm, frames)] += 1
+        btree[btree_part(comm, frames)] += 1
         total += 1
     per_sample = seconds * cpus / total
-    for name, n in count.most_common():
-        print("%-36s %7.1f us" % (name, n * per_sample / (tps * seconds) * 1e6))
+
+    def show(counter, indent=""):
+        for name, n in counter.most_common():
+            if name is not None and n * per_sample / (tps * seconds) * 1e6 >= 0.1:
+                print("%s%-*s %7.1f us" % (indent, 36 - len(indent), name,
+                                          n * per_sample / (tps * seconds) * 1e6))
+
+    show(count)
+    print("  of which in the kernel (postgres processes):")
+    show(kernel, "    ")
+    print("  of which B-tree inserts, by table:")
+    show(btree, "    ")
 
 
 main()
