@@ -223,12 +223,17 @@ static BookingPlan make_missing_passes_plan = {
  * The rows none of whose events are left (deleted by hand: purge()
  * deletes the rows it empties): a read would look each id up again at
  * every call.  Dropping one leaves positions that no row gives and no
- * event holds, which reads go past.
+ * event holds, which reads go past.  A row a purge in progress has
+ * locked is left to it (SKIP LOCKED): waiting for that purge to end
+ * could deadlock with it.
  */
 static BookingPlan drop_emptied_passes_plan = {
-	"DELETE FROM booking.event_pass p"
-	" WHERE NOT EXISTS (SELECT FROM pg_catalog.unnest(p.event_ids) AS u(event_id)"
-	"                     JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) u.event_id)",
+	"DELETE FROM booking.event_pass"
+	" WHERE first_position OPERATOR(pg_catalog.=) ANY (ARRAY("
+	"   SELECT p.first_position FROM booking.event_pass p"
+	"    WHERE NOT EXISTS (SELECT FROM pg_catalog.unnest(p.event_ids) AS u(event_id)"
+	"                        JOIN booking.event e ON e.event_id OPERATOR(pg_catalog.=) u.event_id)"
+	"      FOR UPDATE SKIP LOCKED))",
 	0, {InvalidOid}
 };
 
@@ -548,13 +553,20 @@ booking_repair_event_passes(PG_FUNCTION_ARGS)
 				 errdetail("It makes the passes no committed pass gives; a snapshot older than its wait for the publisher's lock could miss some and collide with them."),
 				 errhint("Run it at READ COMMITTED: SET default_transaction_isolation = 'read committed' in the session, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED as the transaction's first statement.")));
 	bk_connect();
-	made = make_missing_passes(false);	/* takes the publisher's lock */
+
+	/*
+	 * The drop first, without the publisher's lock (publishers only add
+	 * rows): held while a purge's row lock is waited for, it would stop
+	 * every publisher meanwhile.
+	 */
 	bk_exec(&drop_emptied_passes_plan, NULL, NULL, 0);
 	if (SPI_processed > 0)
 		ereport(NOTICE,
-				(errmsg("dropped %llu publishing pass rows whose events were all deleted",
-						(unsigned long long) SPI_processed),
+				(errmsg_plural("dropped %llu publishing pass row whose events were all deleted",
+							   "dropped %llu publishing pass rows whose events were all deleted",
+							   (unsigned long) SPI_processed, (unsigned long long) SPI_processed),
 				 errdetail("Events deleted by other means than purge() leave their ids in their rows, and every read past them looked them up again.")));
+	made = make_missing_passes(false);	/* takes the publisher's lock */
 	bk_finish();
 	PG_RETURN_INT32(made);
 }
