@@ -19,10 +19,10 @@
  * the publisher and the repair write at most BK_PASS_ROW_IDS), so the row
  * holding position p starts after p - 10,000; the one holding the
  * position after a consumer's acknowledged one is a backward step of the
- * primary key.  Below, "a pass" is one such row.  Passes commit in position order
- * (every pass holds the publisher's lock, positions come from a
- * sequence read under it), so a snapshot sees a prefix of them, as it
- * saw a prefix of the positions.
+ * primary key.  Below, "a pass" is one such row.  Passes commit in
+ * position order (every pass holds the publisher's lock, positions come
+ * from a sequence read under it), so a snapshot sees a prefix of them,
+ * as it saw a prefix of the positions.
  *
  * Purging.  purge() deletes events from the first position on, as long
  * as every consumer has acknowledged them and they are older than
@@ -533,8 +533,8 @@ bk_event_pass_mend(void)
 /*
  * booking_repair_event_passes is booking.repair_event_passes(): it makes
  * the passes of every event holding a position that no pass gives,
- * wherever it lies, and returns how many it made; then it drops the rows
- * whose events were all deleted by hand (a NOTICE says how many).
+ * wherever it lies, and returns how many it made.  First it drops the
+ * rows whose events were all deleted by hand (a NOTICE says how many).
  */
 Datum
 booking_repair_event_passes(PG_FUNCTION_ARGS)
