@@ -66,6 +66,8 @@ PG_FUNCTION_INFO_V1(booking_repair_event_passes);
 
 /* Pass rows a read fetches at a time */
 #define PASSES_PER_FETCH	8
+/* Events gone from their passes that a read passes over before it says so */
+#define READ_PASSED_OVER_NOTICE	1000
 /* Events purge() looks at first (then twice as many each time, to max_rows) */
 #define PURGE_FIRST_CHUNK	64
 
@@ -439,23 +441,29 @@ bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, 
  * next `max` events after position `acked`, in position order, and
  * returns how many.  Events deleted by other means than purge() (the
  * owner's DELETE) leave their ids in their passes: it reads on past them,
- * taking twice as many ids each time it comes up short.
+ * taking twice as many ids each time it comes up short, and when it
+ * passed over READ_PASSED_OVER_NOTICE or more it says so, naming the
+ * remedy (every read would look them up again).
  */
 int
 bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 {
 	int			returned = 0;
 	int			ids = max;
+	int64		passed_over = 0;
 
 	for (;;)
 	{
 		PositionedEvents events = {0};
 		Datum		args[2];
 		bool		whole = collect_after(acked, PG_INT64_MAX, ids, true, &events);
+		int			wanted = max - returned;
 
 		args[0] = int8_array(events.event_ids, events.n);
-		args[1] = Int32GetDatum(max - returned);
+		args[1] = Int32GetDatum(wanted);
 		bk_exec(&read_by_ids_plan, args, NULL, 0);	/* no rows for none */
+		if ((int) SPI_processed < wanted)
+			passed_over += events.n - (int) SPI_processed; /* every id looked up */
 		returned += (int) SPI_processed;
 		bk_return_rows(fcinfo);
 		if (!whole && returned < max)
@@ -466,10 +474,16 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 							   events.n > 0 ? events.positions[events.n - 1] : acked),
 					 errhint("Run SELECT booking.repair_event_passes(); as booking_admin.  After a restore the sweeper, or read_events() where no sweeper serves the database, makes those before the first pass or after the last by itself.")));
 		if (returned == max || events.n < ids || !whole)
-			return returned;
+			break;
 		acked = events.positions[events.n - 1];
 		ids = Min(ids * 2, BK_PUBLISH_BATCH);
 	}
+	if (passed_over >= READ_PASSED_OVER_NOTICE)
+		ereport(NOTICE,
+				(errmsg("read_events passed over " INT64_FORMAT " events that are gone", passed_over),
+				 errdetail("Events deleted by other means than purge() leave their ids in booking.event_pass, and every read looks them up again."),
+				 errhint("Run SELECT booking.repair_event_passes(); as booking_admin: it drops the rows none of whose events are left.")));
+	return returned;
 }
 
 /*
