@@ -225,8 +225,9 @@ static BookingPlan make_missing_passes_plan = {
  * The rows none of whose events are left (deleted by hand: purge()
  * deletes the rows it empties): a read would look each id up again at
  * every call.  Dropping one leaves positions that no row gives and no
- * event holds, which reads go past.  A row a purge in progress has
- * locked is left to it (SKIP LOCKED): waiting for that purge to end
+ * event holds, which reads go past.  Run under the publisher's lock; a
+ * row a purge in progress has locked is left to it (SKIP LOCKED):
+ * waiting for that purge, which may ask for the publisher's lock next,
  * could deadlock with it.
  */
 static BookingPlan drop_emptied_passes_plan = {
@@ -443,7 +444,9 @@ bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, 
  * owner's DELETE) leave their ids in their passes: it reads on past them,
  * taking twice as many ids each time it comes up short, and when it
  * passed over READ_PASSED_OVER_NOTICE or more it says so, naming the
- * remedy (every read would look them up again).
+ * remedy (every read would look them up again).  It counts them where a
+ * fetch came back short; a fetch that filled the read may have passed
+ * over some too, so the count is a lower bound.
  */
 int
 bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
@@ -480,9 +483,9 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 	}
 	if (passed_over >= READ_PASSED_OVER_NOTICE)
 		ereport(NOTICE,
-				(errmsg("read_events passed over " INT64_FORMAT " events that are gone", passed_over),
+				(errmsg("read_events passed over at least " INT64_FORMAT " events that are gone", passed_over),
 				 errdetail("Events deleted by other means than purge() leave their ids in booking.event_pass, and every read looks them up again."),
-				 errhint("Run SELECT booking.repair_event_passes(); as booking_admin: it drops the rows none of whose events are left.")));
+				 errhint("Run SELECT booking.repair_event_passes(); as booking_admin: it drops the rows none of whose events are left (a row with events left keeps its ids).")));
 	return returned;
 }
 
@@ -547,8 +550,8 @@ bk_event_pass_mend(void)
 /*
  * booking_repair_event_passes is booking.repair_event_passes(): it makes
  * the passes of every event holding a position that no pass gives,
- * wherever it lies, and returns how many it made.  First it drops the
- * rows whose events were all deleted by hand (a NOTICE says how many).
+ * wherever it lies, and returns how many it made; then it drops the rows
+ * whose events were all deleted by hand (a NOTICE says how many).
  */
 Datum
 booking_repair_event_passes(PG_FUNCTION_ARGS)
@@ -567,11 +570,14 @@ booking_repair_event_passes(PG_FUNCTION_ARGS)
 				 errdetail("It makes the passes no committed pass gives; a snapshot older than its wait for the publisher's lock could miss some and collide with them."),
 				 errhint("Run it at READ COMMITTED: SET default_transaction_isolation = 'read committed' in the session, or SET TRANSACTION ISOLATION LEVEL READ COMMITTED as the transaction's first statement.")));
 	bk_connect();
+	made = make_missing_passes(false);	/* takes the publisher's lock */
 
 	/*
-	 * The drop first, without the publisher's lock (publishers only add
-	 * rows): held while a purge's row lock is waited for, it would stop
-	 * every publisher meanwhile.
+	 * Then the drop, under that lock, as purge() takes the rows it trims
+	 * or deletes after the lock when it publishes: one order, so the two
+	 * never wait for each other in a cycle.  A row locked by a purge that
+	 * took it without the lock (and may ask for the lock next) is skipped,
+	 * never waited for.
 	 */
 	bk_exec(&drop_emptied_passes_plan, NULL, NULL, 0);
 	if (SPI_processed > 0)
@@ -580,7 +586,6 @@ booking_repair_event_passes(PG_FUNCTION_ARGS)
 							   "dropped %llu publishing pass rows whose events were all deleted",
 							   (unsigned long) SPI_processed, (unsigned long long) SPI_processed),
 				 errdetail("Events deleted by other means than purge() leave their ids in their rows, and every read past them looked them up again.")));
-	made = make_missing_passes(false);	/* takes the publisher's lock */
 	bk_finish();
 	PG_RETURN_INT32(made);
 }
