@@ -944,9 +944,10 @@ INSERT INTO booking.event_load_signal DEFAULT VALUES;
  * purge() find events by position through these rows (src/events.c,
  * src/event_pass.c), so that the publisher's update of an event's
  * position need not be indexed.  A row holds at most 10,000 positions
- * (its CHECK), so the row holding a position p starts after p - 10,000.  purge() deletes events from the first position on and
- * trims or deletes the rows it empties.  check_invariants() compares them
- * with the events' positions.  Dumped with the events.
+ * (its CHECK), so the row holding a position p starts after p - 10,000.
+ * purge() deletes events from the first position on and trims or deletes
+ * the rows it empties.  check_invariants() compares them with the
+ * events' positions.  Dumped with the events.
  *
  * The update makes the rows of the positions already given: each run of
  * consecutive positions, in rows of at most 240, through

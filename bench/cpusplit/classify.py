@@ -92,9 +92,9 @@ def main():
 
     def show(counter, indent=""):
         for name, n in counter.most_common():
-            if name is not None and n * per_sample / (tps * seconds) * 1e6 >= 0.1:
-                print("%s%-*s %7.1f us" % (indent, 36 - len(indent), name,
-                                          n * per_sample / (tps * seconds) * 1e6))
+            us = n * per_sample / (tps * seconds) * 1e6
+            if name is not None and us >= 0.1:
+                print("%s%-*s %7.1f us" % (indent, 36 - len(indent), name, us))
 
     show(count)
     print("  of which in the kernel (postgres processes):")
