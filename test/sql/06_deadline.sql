@@ -84,11 +84,16 @@ SELECT state FROM booking.reservation WHERE reservation_id = :quick;
 
 -- 8. A hold's length does not depend on the client's TimeZone: its days
 -- are 24 hours (its months months of the UTC calendar), for hold and for
--- begin_payment's extend.  The session runs in a zone (a POSIX rule, UTC-5)
+-- begin_payment's extend.  The session runs in a zone (a POSIX rule)
 -- whose clocks go forward at its next local midnight, so that there
 -- timestamptz + '1 day' is 23 hours (shown first: the check can fail).
-SELECT format('XST5XDT,%s/0,%s/0', extract(doy FROM d)::int - 1, (extract(doy FROM d)::int - 1 + 180) % 365) AS jump_zone
-  FROM (SELECT (now() AT TIME ZONE 'UTC' - interval '5 hours')::date + 1 AS d) x \gset
+-- The zone's offset puts its local time near noon whatever the hour the
+-- test runs: one day later is then well past the hour the clocks skip
+-- (at a local time just after midnight, it would fall in that hour, which
+-- PostgreSQL reads as standard time: 24 hours).
+SELECT format('XST%sXDT,%s/0,%s/0', x.std, extract(doy FROM d)::int - 1, (extract(doy FROM d)::int - 1 + 180) % 365) AS jump_zone
+  FROM (SELECT h.std, (now() AT TIME ZONE 'UTC' - make_interval(hours => h.std))::date + 1 AS d
+          FROM (SELECT extract(hour FROM now() AT TIME ZONE 'UTC')::int - 12 AS std) h) x \gset
 SET TimeZone = :'jump_zone';
 SELECT extract(epoch FROM (now() + interval '1 day') - now()) / 3600 AS session_day_hours;
 SELECT extract(epoch FROM hold_expires_at - now()) / 3600 AS hold_hours
