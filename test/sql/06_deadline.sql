@@ -91,8 +91,8 @@ SELECT state FROM booking.reservation WHERE reservation_id = :quick;
 -- test runs: one day later is then well past the hour the clocks skip
 -- (at a local time just after midnight, it would fall in that hour, which
 -- PostgreSQL reads as standard time: 24 hours).
-SELECT format('XST%sXDT,%s/0,%s/0', x.std, extract(doy FROM d)::int - 1, (extract(doy FROM d)::int - 1 + 180) % 365) AS jump_zone
-  FROM (SELECT h.std, (now() AT TIME ZONE 'UTC' - make_interval(hours => h.std))::date + 1 AS d
+SELECT format('XST%sXDT,%s/0,%s/0', std, jump_day, (jump_day + 180) % 365) AS jump_zone
+  FROM (SELECT std, extract(doy FROM (now() AT TIME ZONE 'UTC' - make_interval(hours => std))::date + 1)::int - 1 AS jump_day
           FROM (SELECT extract(hour FROM now() AT TIME ZONE 'UTC')::int - 12 AS std) h) x \gset
 SET TimeZone = :'jump_zone';
 SELECT extract(epoch FROM (now() + interval '1 day') - now()) / 3600 AS session_day_hours;
