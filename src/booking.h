@@ -534,6 +534,11 @@ extern void bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid,
 							 TupleTableSlot *newslot);
 extern void bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, TransactionId old_xmin,
 									 TupleTableSlot *newslot, int ncolumns, const int *attnums);
+extern bool bk_direct_updates_unlocked(BkDirect *d, BkTable table);
+extern TM_Result bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
+													TransactionId old_xmin, TupleTableSlot *newslot,
+													int ncolumns, const int *attnums,
+													const BkLockTarget *what);
 extern void bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot);
 extern void bk_direct_end(BkDirect *d);
 extern void bk_direct_null_column(TupleTableSlot *slot, AttrNumber attnum) pg_attribute_noreturn();
@@ -633,6 +638,10 @@ extern void bk_nights_lock_read(BkDirect *d, int64 property_id, Datum room_type,
 								BkNights *nights);
 extern void bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 						   DateADT first, DateADT end, BkNights *nights);
+extern void bk_nights_read_versions(BkDirect *d, int64 property_id, Datum room_type,
+									DateADT first, DateADT end, BkNights *nights);
+extern bool bk_nights_hold_unlocked(BkDirect *d, int64 property_id, Datum room_type,
+									const BkNights *read, int32 rooms, BkNights *nights);
 extern bool bk_nights_same_prices(const BkNights *a, const BkNights *b);
 extern void bk_nights_lock_wait(BkDirect *d, int64 property_id, Datum room_type,
 								DateADT first, DateADT end, LockWaitPolicy wait,

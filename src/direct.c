@@ -5,7 +5,10 @@
  *    locked with table_tuple_lock and written with ExecSimpleRelationInsert
  *    and ExecSimpleRelationUpdate, as PostgreSQL's logical replication
  *    apply worker writes them, so no statement is parsed, planned or
- *    started per call.  PostgreSQL stays the judge: the tables' CHECK and
+ *    started per call.  A row may also be written without locking it
+ *    first, when the version found is still the newest
+ *    (bk_direct_update_columns_if_newest: the update takes the lock, as
+ *    an UPDATE statement's does).  PostgreSQL stays the judge: the tables' CHECK and
  *    NOT NULL constraints are evaluated by ExecConstraints, row triggers
  *    (the state machine) fire, foreign keys are checked by their RI
  *    triggers at the end of the unit (but for the one of engine_fkeys, which
@@ -57,10 +60,12 @@
 #include "rewrite/rewriteManip.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -1139,6 +1144,34 @@ require_scan(IndexScanDesc scan, BkIndex index)
 }
 
 /*
+ * row_waits_bounded says whether a wait for a row's lock is bounded, by
+ * booking.lock_timeout or the session's lock_timeout (lockwait.c).
+ */
+static bool
+row_waits_bounded(void)
+{
+	return booking_lock_timeout_ms > 0 || LockTimeout != 0;
+}
+
+/*
+ * report_if_wait_ran_out, in the PG_CATCH of a bounded row-lock wait
+ * (`context`: the memory context of the code before the PG_TRY), reports
+ * BK007 naming `what` when the error caught is the wait running out; it
+ * returns for any other error, which the caller re-throws.
+ */
+static void
+report_if_wait_ran_out(MemoryContext context, BkLockWait *lock_wait, const BkLockTarget *what)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(context);
+	edata = CopyErrorData();
+	if (bk_lock_wait_timed_out(lock_wait, edata))
+		bk_report_lock_timeout(edata, bk_lock_target_text(what), lock_wait);
+	FreeErrorData(edata);
+}
+
+/*
  * lock_row locks the row `tid` of `table` in `mode`, as bk_direct_lock
  * and bk_direct_lock_key describe; `flags` are table_tuple_lock's.
  * `found_earlier`: see bk_direct_lock_earlier.
@@ -1155,7 +1188,7 @@ lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 
 	if (!xact_snapshot)
 		flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-	if (wait != LockWaitBlock || (booking_lock_timeout_ms <= 0 && LockTimeout == 0))
+	if (wait != LockWaitBlock || !row_waits_bounded())
 		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
 								  mode, wait, flags, &tmfd);
 	else
@@ -1175,13 +1208,8 @@ lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(context);
-			edata = CopyErrorData();
-			if (!bk_lock_wait_timed_out(&lock_wait, edata))
-				PG_RE_THROW();
-			bk_report_lock_timeout(edata, bk_lock_target_text(what), &lock_wait);
+			report_if_wait_ran_out(context, &lock_wait, what);
+			PG_RE_THROW();
 		}
 		PG_END_TRY();
 		if (bk_lock_wait_end(&lock_wait))
@@ -1302,55 +1330,223 @@ bk_direct_update(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *ne
 }
 
 /*
- * bk_direct_update_columns is bk_direct_update for a new row that differs
- * from the version it replaces (written by transaction `old_xmin`) only
- * in the columns `attnums`.  The RI update check of a foreign key none of
- * whose columns is among them is left out, as
+ * KeyChecksLeftOut: the RI update checks leave_out_key_checks disabled
+ * for one update, to be enabled again by restore_key_checks.
+ */
+typedef struct KeyChecksLeftOut
+{
+	int			n;
+	int			triggers[8];	/* indexes into the TriggerDesc */
+	char		saved[8];		/* their tgenabled */
+} KeyChecksLeftOut;
+
+/*
+ * leave_out_key_checks disables, for one update of `table` whose new row
+ * differs from the version it replaces (written by transaction
+ * `old_xmin`) only in the columns `attnums`, the RI update check of each
+ * foreign key none of whose columns is among them, as
  * RI_FKey_fk_upd_check_required would find it not required (comparing
  * the keys, 3,000 instructions per row) — unless that version was
  * written by this transaction, when that function fires the check too
- * (the row's insert may not have been checked yet).  find_key_checks says
- * which constraints qualify.
+ * (the row's insert may not have been checked yet).  find_key_checks
+ * says which constraints qualify.
+ */
+static void
+leave_out_key_checks(BkTable table, ResultRelInfo *rri, TransactionId old_xmin,
+					 int ncolumns, const int *attnums, KeyChecksLeftOut *left_out)
+{
+	BkTableCache *cache = &tables[table];
+	TriggerDesc *triggers = rri->ri_TrigDesc;
+
+	left_out->n = 0;
+	if (cache->nkey_checks == 0 || triggers == NULL ||
+		TransactionIdIsCurrentTransactionId(old_xmin))
+		return;
+	for (int i = 0; i < triggers->numtriggers && left_out->n < lengthof(left_out->triggers); i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+
+		for (int k = 0; k < cache->nkey_checks; k++)
+		{
+			bool		key_set = false;
+
+			if (cache->key_check_triggers[k] != trigger->tgoid)
+				continue;
+			for (int c = 0; !key_set && c < cache->key_check_nkeys[k]; c++)
+				for (int a = 0; !key_set && a < ncolumns; a++)
+					key_set = cache->key_check_columns[k][c] == attnums[a];
+			if (key_set)
+				break;
+			left_out->saved[left_out->n] = trigger->tgenabled;
+			left_out->triggers[left_out->n++] = i;
+			trigger->tgenabled = TRIGGER_DISABLED;
+			break;
+		}
+	}
+}
+
+static void
+restore_key_checks(ResultRelInfo *rri, const KeyChecksLeftOut *left_out)
+{
+	for (int j = 0; j < left_out->n; j++)
+		rri->ri_TrigDesc->triggers[left_out->triggers[j]].tgenabled = left_out->saved[j];
+}
+
+/*
+ * bk_direct_update_columns is bk_direct_update for a new row that differs
+ * from the version it replaces (written by transaction `old_xmin`) only
+ * in the columns `attnums`: the RI update checks that cannot be needed
+ * are left out (leave_out_key_checks).
  */
 void
 bk_direct_update_columns(BkDirect *d, BkTable table, ItemPointer tid, TransactionId old_xmin,
 						 TupleTableSlot *newslot, int ncolumns, const int *attnums)
 {
-	BkTableCache *cache = &tables[table];
 	ResultRelInfo *rri = bk_direct_target(d, table);
-	TriggerDesc *triggers = rri->ri_TrigDesc;
-	char		saved[8];
-	int			left_out[8];
-	int			nleft_out = 0;
+	KeyChecksLeftOut left_out;
 
-	if (cache->nkey_checks > 0 && triggers != NULL &&
-		!TransactionIdIsCurrentTransactionId(old_xmin))
-	{
-		for (int i = 0; i < triggers->numtriggers && nleft_out < lengthof(left_out); i++)
-		{
-			Trigger    *trigger = &triggers->triggers[i];
-
-			for (int k = 0; k < cache->nkey_checks; k++)
-			{
-				bool		key_set = false;
-
-				if (cache->key_check_triggers[k] != trigger->tgoid)
-					continue;
-				for (int c = 0; !key_set && c < cache->key_check_nkeys[k]; c++)
-					for (int a = 0; !key_set && a < ncolumns; a++)
-						key_set = cache->key_check_columns[k][c] == attnums[a];
-				if (key_set)
-					break;
-				saved[nleft_out] = trigger->tgenabled;
-				left_out[nleft_out++] = i;
-				trigger->tgenabled = TRIGGER_DISABLED;
-				break;
-			}
-		}
-	}
+	leave_out_key_checks(table, rri, old_xmin, ncolumns, attnums, &left_out);
 	bk_direct_update(d, table, tid, newslot);
-	for (int j = 0; j < nleft_out; j++)
-		triggers->triggers[left_out[j]].tgenabled = saved[j];
+	restore_key_checks(rri, &left_out);
+}
+
+/*
+ * bk_direct_updates_unlocked says whether rows of `table` may be written
+ * by bk_direct_update_columns_if_newest: not when the table has BEFORE
+ * ROW UPDATE triggers, which would run for a version that may turn out
+ * not to be the newest.
+ */
+bool
+bk_direct_updates_unlocked(BkDirect *d, BkTable table)
+{
+	TriggerDesc *triggers = bk_direct_target(d, table)->ri_TrigDesc;
+
+	return triggers == NULL || !triggers->trig_update_before_row;
+}
+
+/*
+ * replaced_by_this_transaction says whether the version at `tid` of `rel`
+ * was updated or deleted by this transaction (a trigger, say): heap_update
+ * refuses such a version with an error, not a result.  The version is
+ * one this call found, which cannot have been pruned since (see
+ * bk_nights_lock_read); an item that is not a tuple counts as replaced.
+ */
+static bool
+replaced_by_this_transaction(Relation rel, ItemPointer tid)
+{
+	Buffer		buffer = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
+	Page		page;
+	ItemId		item;
+	bool		replaced = true;
+
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buffer);
+	item = PageGetItemId(page, ItemPointerGetOffsetNumber(tid));
+	if (ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(item))
+	{
+		HeapTupleHeader header = (HeapTupleHeader) PageGetItem(page, item);
+
+		replaced = !(header->t_infomask & HEAP_XMAX_INVALID) &&
+			!HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(header));
+	}
+	UnlockReleaseBuffer(buffer);
+	return replaced;
+}
+
+/*
+ * tuple_update_bounded is table_tuple_update of the row `tid` with the
+ * row in `slot`, waiting for a transaction that holds the row as a lock
+ * does (bk_direct_lock): bounded by booking.lock_timeout and the
+ * session's lock_timeout, BK007 naming `what` when the wait runs out.
+ */
+static TM_Result
+tuple_update_bounded(BkDirect *d, Relation rel, ItemPointer tid, TupleTableSlot *slot,
+					 bool *update_indexes, const BkLockTarget *what)
+{
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	MemoryContext context = CurrentMemoryContext;
+	BkLockWait	lock_wait;
+	TM_Result	result;
+
+	if (!row_waits_bounded())
+		return table_tuple_update(rel, tid, slot, d->cid, d->snapshot, InvalidSnapshot,
+								  true, &tmfd, &lockmode, update_indexes);
+	bk_lock_wait_begin(&lock_wait);
+	PG_TRY();
+	{
+		result = table_tuple_update(rel, tid, slot, d->cid, d->snapshot, InvalidSnapshot,
+									true, &tmfd, &lockmode, update_indexes);
+	}
+	PG_CATCH();
+	{
+		report_if_wait_ran_out(context, &lock_wait, what);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (bk_lock_wait_end(&lock_wait))
+		bk_report_lock_timeout(NULL, bk_lock_target_text(what), &lock_wait);
+	return result;
+}
+
+/*
+ * bk_direct_update_columns_if_newest is bk_direct_update_columns for a
+ * row this transaction has not locked: the version at `tid`, found in
+ * this unit's snapshot or an earlier unit's of the same call, is replaced
+ * by the row in `newslot` (built from that version) only if it is still
+ * the newest.  The update takes the row's lock itself, as an UPDATE
+ * does, waiting (as bk_direct_lock does, bounded the same way) for a
+ * transaction that holds it; so one row lock is taken instead of two,
+ * and no lock record is written.  Returns TM_Ok when the row was
+ * written; otherwise the result that says why not (TM_Updated,
+ * TM_Deleted: another transaction replaced or deleted the version;
+ * TM_Invisible: this transaction did), and nothing was
+ * written: the caller locks the row the usual way (bk_direct_lock), which
+ * follows the update chain under READ COMMITTED and fails 40001 under
+ * REPEATABLE READ and SERIALIZABLE.
+ *
+ * Only for tables bk_direct_updates_unlocked allows.  The constraints are
+ * evaluated on the row written, after the heap has it and before its
+ * index entries (an error rolls both back): a row built from a version
+ * that turns out not to be the newest is never judged.  Then, as
+ * ExecSimpleRelationUpdate: index entries, AFTER ROW triggers.
+ */
+TM_Result
+bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
+								   TransactionId old_xmin, TupleTableSlot *newslot,
+								   int ncolumns, const int *attnums, const BkLockTarget *what)
+{
+	ResultRelInfo *rri = bk_direct_target(d, table);
+	Relation	rel = rri->ri_RelationDesc;
+	EState	   *estate = d->estate;
+	KeyChecksLeftOut left_out;
+	bool		update_indexes;
+	List	   *recheck = NIL;
+	TM_Result	result;
+
+	Assert(bk_direct_updates_unlocked(d, table));
+	if (replaced_by_this_transaction(rel, tid))
+		return TM_Invisible;
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(rri, estate, newslot, CMD_UPDATE);
+	result = tuple_update_bounded(d, rel, tid, newslot, &update_indexes, what);
+	if (result != TM_Ok)
+		return result;
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, newslot, estate);
+	if (rel->rd_rel->relispartition)
+		ExecPartitionCheck(rri, newslot, estate, true);
+	open_indexes_for(d, table, rri, newslot, tables[table].skip_unmatched_on_update);
+	if (rri->ri_NumIndices > 0 && update_indexes)
+		recheck = ExecInsertIndexTuples(rri, newslot, estate, true, false, NULL, NIL);
+	leave_out_key_checks(table, rri, old_xmin, ncolumns, attnums, &left_out);
+	ExecARUpdateTriggers(estate, rri, NULL, NULL, tid, NULL, newslot, recheck, NULL, false);
+	restore_key_checks(rri, &left_out);
+	list_free(recheck);
+	ResetPerTupleExprContext(estate);
+	return TM_Ok;
 }
 
 /*

@@ -3,6 +3,10 @@
  *    The nights of one room type: find them through the inventory's
  *    primary key, lock them in ascending night order, check that every
  *    night has the units, and move units between free, held and booked.
+ *    The plain reserve writes its nights from the versions it read when
+ *    they are still the newest, each update taking its row's lock in the
+ *    same order (bk_nights_hold_unlocked), and takes the locking path
+ *    when one is not.
  *    The hot paths do this without SPI (direct.c); open_inventory, which
  *    is not on them, locks its nights with one SQL statement.
  *
@@ -209,15 +213,14 @@ bk_nights_lock_read(BkDirect *d, int64 property_id, Datum room_type,
 }
 
 /*
- * bk_nights_read reads the inventory rows of [first, end) of one room type
- * as the unit's snapshot has them, without locking them (to price a stay
- * before its nights are locked): nights in order, with units, held,
- * booked, price and where the version read is (for bk_nights_lock_read);
- * no tuple.
+ * read_nights reads the inventory rows of [first, end) of one room type as
+ * the unit's snapshot has them, without locking them: nights in order,
+ * with units, held, booked, price and where the version read is; with
+ * `keep_versions` also a copy of each version and its `waiting`.
  */
-void
-bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
-			   DateADT first, DateADT end, BkNights *nights)
+static void
+read_nights(BkDirect *d, int64 property_id, Datum room_type, DateADT first, DateADT end,
+			bool keep_versions, BkNights *nights)
 {
 	ScanKeyData keys[NIGHTS_SCAN_KEYS];
 	IndexScanDesc scan;
@@ -234,11 +237,48 @@ bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
 		night->night = DatumGetDateADT(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_NIGHT)));
 		night->tid = found->tts_tid;
 		read_counts(found, night);
-		night->waiting = 0;		/* not read here */
-		night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)), false, -1);
+		if (!keep_versions)
+		{
+			night->waiting = 0; /* not read here */
+			night->price = datumCopy(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_PRICE)),
+									 false, -1);
+			continue;
+		}
+		night->tuple = ExecCopySlotHeapTuple(found);
+		night->waiting = bk_has_column(BK_INVENTORY_WAITING) ?
+			DatumGetInt32(bk_direct_get_notnull(found, bk_column(BK_INVENTORY_WAITING))) : 0;
+		night->price = heap_getattr(night->tuple, bk_column(BK_INVENTORY_PRICE),
+									RelationGetDescr(bk_direct_relation(d, BK_INVENTORY)),
+									&night->price_null);
 	}
 	index_endscan(scan);
 	ExecClearTuple(found);
+}
+
+/*
+ * bk_nights_read reads the inventory rows of [first, end) of one room type
+ * as the unit's snapshot has them, without locking them (to price a stay
+ * before its nights are locked): nights in order, with units, held,
+ * booked, price and where the version read is (for bk_nights_lock_read);
+ * no tuple.
+ */
+void
+bk_nights_read(BkDirect *d, int64 property_id, Datum room_type,
+			   DateADT first, DateADT end, BkNights *nights)
+{
+	read_nights(d, property_id, room_type, first, end, false, nights);
+}
+
+/*
+ * bk_nights_read_versions is bk_nights_read that also keeps a copy of
+ * each version read and its `waiting`, so that bk_nights_hold_unlocked
+ * can write the nights from them.
+ */
+void
+bk_nights_read_versions(BkDirect *d, int64 property_id, Datum room_type,
+						DateADT first, DateADT end, BkNights *nights)
+{
+	read_nights(d, property_id, room_type, first, end, true, nights);
 }
 
 /*
@@ -328,10 +368,18 @@ bk_nights_total(const BkNights *nights, int32 rooms)
  * write what they wrote before.  A night is written once per unit: a
  * second change in the same unit would be an update of a row this
  * command already updated.
+ *
+ * night_write_how is night_write for a night this transaction may not
+ * have locked yet when `unlocked` is given (what the write waits for, to
+ * name it): the version `night` was read from is written only if it is
+ * still the newest (bk_direct_update_columns_if_newest), and the result
+ * says whether it was; when it was not, nothing is written and *night is
+ * left with the changed counts (callers write a copy).
  */
-static void
-night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
-			int32 blocked_delta, bool overbook, int32 waiting_delta)
+static TM_Result
+night_write_how(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
+				int32 blocked_delta, bool overbook, int32 waiting_delta,
+				const BkLockTarget *unlocked)
 {
 	ResultRelInfo *rri = bk_direct_target(d, BK_INVENTORY);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
@@ -406,8 +454,23 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	}
 	ExecStoreHeapTuple(heap_modify_tuple_by_cols(night->tuple, desc, ncolumns, columns, values, nulls),
 					   slot, true);
-	bk_direct_update_columns(d, BK_INVENTORY, &night->tid, HeapTupleHeaderGetXmin(night->tuple->t_data),
-							 slot, ncolumns, columns);
+	if (unlocked)
+	{
+		TM_Result	result;
+
+		result = bk_direct_update_columns_if_newest(d, BK_INVENTORY, &night->tid,
+													HeapTupleHeaderGetXmin(night->tuple->t_data),
+													slot, ncolumns, columns, unlocked);
+		if (result != TM_Ok)
+		{
+			ExecClearTuple(slot);
+			return result;
+		}
+	}
+	else
+		bk_direct_update_columns(d, BK_INVENTORY, &night->tid,
+								 HeapTupleHeaderGetXmin(night->tuple->t_data),
+								 slot, ncolumns, columns);
 	night->tid = slot->tts_tid;
 	ExecClearTuple(slot);
 
@@ -418,6 +481,15 @@ night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
 	 */
 	if (frees && waiting > 0 && BK_NIGHT_FREE(night) > 0)
 		bk_waitlist_note_freed(night->tuple, desc, night->night);
+	return TM_Ok;
+}
+
+static void
+night_write(BkDirect *d, BkNight *night, int32 held_delta, int32 booked_delta,
+			int32 blocked_delta, bool overbook, int32 waiting_delta)
+{
+	night_write_how(d, night, held_delta, booked_delta, blocked_delta, overbook, waiting_delta,
+					NULL);
 }
 
 /*
@@ -492,6 +564,94 @@ bk_nights_change(BkDirect *d, BkNights *nights, int32 held_delta, int32 booked_d
 {
 	for (int i = 0; i < nights->n; i++)
 		bk_night_change(d, &nights->nights[i], held_delta, booked_delta);
+}
+
+/*
+ * bk_nights_hold_unlocked adds `rooms` to held on every night of `read`
+ * (bk_nights_read_versions of one room type's [first, first + read->n),
+ * read in an earlier unit of the call, every night with `rooms` free on
+ * public sale and no waiting entries), in night order, without locking
+ * the nights first: each is written from the version read if that is
+ * still the newest, the update taking the row's lock (one lock instead
+ * of a lock and then an update, and no lock record in the WAL).  A night
+ * another transaction changed since (READ COMMITTED) is locked in its
+ * newest version, following the update chain as bk_nights_lock_read
+ * does, and written from it if it still has the rooms, the same price and
+ * no waiting entries.  Locks are still taken in night order.
+ *
+ * Returns true, with the nights written in *nights, when every night was
+ * written.  Returns false when one could not be, having written none:
+ * the nights it had written are put back as they were, in a unit of
+ * their own, and the caller takes its usual path (lock every night, check
+ * them, write them), which then finds them as if nothing had been tried.
+ * That is a night gone, changed to fewer free rooms, another price or
+ * waiting entries; a version this transaction replaced since the read;
+ * any change under REPEATABLE READ and SERIALIZABLE (where the usual path
+ * fails 40001).  The CHECK constraints judge every row written.
+ */
+bool
+bk_nights_hold_unlocked(BkDirect *d, int64 property_id, Datum room_type,
+						const BkNights *read, int32 rooms, BkNights *nights)
+{
+	BkLockTarget what = {0, property_id, room_type};
+	int			i;
+
+	nights->n = 0;
+	nights->nights = palloc(sizeof(BkNight) * Max(read->n, 1));
+	for (i = 0; i < read->n; i++)
+	{
+		const BkNight *version = &read->nights[i];
+		BkNight    *night = &nights->nights[nights->n];
+		TM_Result	result;
+
+		*night = *version;
+		result = night_write_how(d, night, rooms, 0, 0, false, 0, &what);
+		if (result == TM_Ok)
+		{
+			nights->n++;
+			continue;
+		}
+		if (result != TM_Updated || IsolationUsesXactSnapshot())
+			break;
+		/* another transaction changed it: its newest version, locked */
+		{
+			ItemPointerData tid = version->tid;
+
+			if (!lock_night(d, &tid, property_id, room_type, version->night, LockWaitBlock, true,
+							nights))
+				break;
+		}
+		night = &nights->nights[nights->n - 1];
+		if (BK_NIGHT_FREE(night) < rooms || night->waiting > 0 || night->price_null ||
+			!DatumGetBool(DirectFunctionCall2(numeric_eq, night->price, version->price)))
+		{
+			nights->n--;
+			break;
+		}
+		bk_night_change(d, night, rooms, 0);
+	}
+	if (i == read->n)
+		return true;
+
+	/* put back the nights written, in a unit that sees them */
+	if (nights->n > 0)
+	{
+		DateADT		first = nights->nights[0].night;
+		DateADT		end = first + nights->n;
+		BkNights	mine;
+
+		bk_direct_end(d);
+		bk_direct_begin(d, true);
+		bk_nights_lock(d, property_id, room_type, first, end, &mine);
+		if (mine.n != nights->n)
+			elog(ERROR, "booking: %d of the %d nights this transaction wrote could not be locked again",
+				 mine.n, nights->n);
+		bk_nights_change(d, &mine, -rooms, 0);
+		bk_direct_end(d);
+		bk_direct_begin(d, true);
+	}
+	nights->n = 0;
+	return false;
 }
 
 /*

@@ -19,8 +19,10 @@
  * Two ways to bound it:
  *
  *   bk_lock_wait_begin, for one row lock (bk_direct_lock's call to
- *   table_tuple_lock, which does nothing but lock): a timer of the
- *   engine's own runs for the call.  PostgreSQL reports its own lock
+ *   table_tuple_lock, which does nothing but lock, or the call to
+ *   table_tuple_update of bk_direct_update_columns_if_newest, which
+ *   writes one heap tuple besides): a timer of the engine's own runs for
+ *   the call.  PostgreSQL reports its own lock
  *   timeout through an indicator that the next lock wait's start resets.
  *   When its timer fired just as the lock was granted and heap_lock_tuple
  *   then waited again (first for the tuple lock, then for the locker's

@@ -9,7 +9,12 @@
  * of its nights (2.0) and its `reserved` event, priced from the nights
  * as they are.  Then the nights
  * are locked in order, counted and changed, so the locks are held as
- * briefly as possible: from the lock to the commit.  The nights, the reservation
+ * briefly as possible: from the lock to the commit.  On the plain path
+ * (no block, every night read with the rooms free and nobody waiting)
+ * each night is written from the version read when that is still the
+ * newest, its update taking the lock (bk_nights_hold_unlocked, in the
+ * same order); a night changed meanwhile is locked and counted as
+ * before.  The nights, the reservation
  * and the event are read and written without SPI (direct.c); the
  * idempotency key and the stay rules, which not every call has, use SPI.
  *
@@ -345,7 +350,7 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	 * commit.  Nothing of this is seen by anyone before the commit, and a
 	 * shortage found under the locks rolls it all back.
 	 */
-	bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
+	bk_nights_read_versions(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
 	if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
 		report_no_availability(&stay, &shortage);	/* a night not on sale */
 	if (!terms.block &&
@@ -364,7 +369,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		bk_direct_end(&d);
 		bk_waitlist_offer_freed(false); /* waiting entries first */
 		bk_direct_begin(&d, true);
-		bk_nights_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &priced);
+		bk_nights_read_versions(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
+								&priced);
 		if (bk_nights_shortage(&priced, stay.check_in, stay.check_out, 0, &shortage))
 			report_no_availability(&stay, &shortage);
 	}
@@ -380,76 +386,89 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	bk_direct_end(&d);
 
 	bk_direct_begin(&d, true);
-	bk_nights_lock_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
-						&priced, &nights);
-	if (terms.block)
+	/*
+	 * The plain path, every night read with the rooms free and nobody
+	 * waiting for them: write each night from the version read if it is
+	 * still the newest, the update taking its lock
+	 * (bk_nights_hold_unlocked).  Otherwise, or when a night changed
+	 * meanwhile so that this cannot be, lock every night, check, write.
+	 */
+	if (terms.block ||
+		bk_nights_shortage(&priced, stay.check_in, stay.check_out, stay.rooms, &shortage) ||
+		bk_nights_waited_for(&priced) || !bk_direct_updates_unlocked(&d, BK_INVENTORY) ||
+		!bk_nights_hold_unlocked(&d, stay.property_id, room_type, &priced, stay.rooms, &nights))
 	{
-		/* a pickup: every night on sale, then the block's own rooms */
-		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, 0, &shortage))
-			report_no_availability(&stay, &shortage);
-		bk_block_take(&stay, terms.block);
-	}
-	else if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
-	{
-		int			expired;
+		bk_nights_lock_read(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
+							&priced, &nights);
+		if (terms.block)
+		{
+			/* a pickup: every night on sale, then the block's own rooms */
+			if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, 0, &shortage))
+				report_no_availability(&stay, &shortage);
+			bk_block_take(&stay, terms.block);
+		}
+		else if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+		{
+			int			expired;
 
-		/* a hold on these nights may have died since the lookup */
-		if (shortage.missing)
-			report_no_availability(&stay, &shortage);
-		bk_direct_end(&d);
-		bk_direct_begin(&d, true);
-		expired = bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
-									   stay.check_out, LockWaitSkip);
-		other_nights = true;
-		if (expired == 0)
-			report_no_availability(&stay, &shortage);
-		bk_direct_end(&d);
-		bk_waitlist_offer_freed(false); /* waiting entries first */
-		bk_direct_begin(&d, true);
-		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
-		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
-			report_no_availability(&stay, &shortage);
-	}
-	if (!terms.block && bk_nights_waited_for(&nights))
-	{
-		/*
-		 * Units on public sale that waiting entries want (2.0): a freeing
-		 * transaction could not offer them.  The entries first, then count
-		 * again.  Nights above the stay may be waited for only when this
-		 * call holds nothing but the stay's nights: after a dead-hold path
-		 * it also holds the dead holds' nights and nights its offers took
-		 * without waiting, wherever they were free (one above a busy one,
-		 * say); waiting then for a night below one of those would take
-		 * them out of the global order (a deadlock with any transaction
-		 * locking them in ascending order).  Then every night is taken
-		 * without waiting, as the freeing paths do.
-		 */
-		bk_direct_end(&d);
-		bk_waitlist_offer_range(stay.property_id, stay.room_type, stay.check_in, stay.check_out,
-								!other_nights);
-		bk_direct_begin(&d, true);
-		bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
-		if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
-			report_no_availability(&stay, &shortage);
-	}
-	if (!bk_nights_same_prices(&priced, &nights))
-	{
-		/* open_inventory repriced a night meanwhile: the locked prices count */
-		BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
-		Datum		total;
+			/* a hold on these nights may have died since the lookup */
+			if (shortage.missing)
+				report_no_availability(&stay, &shortage);
+			bk_direct_end(&d);
+			bk_direct_begin(&d, true);
+			expired = bk_expire_dead_holds(&d, stay.property_id, room_type, stay.check_in,
+										   stay.check_out, LockWaitSkip);
+			other_nights = true;
+			if (expired == 0)
+				report_no_availability(&stay, &shortage);
+			bk_direct_end(&d);
+			bk_waitlist_offer_freed(false); /* waiting entries first */
+			bk_direct_begin(&d, true);
+			bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+			if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+				report_no_availability(&stay, &shortage);
+		}
+		if (!terms.block && bk_nights_waited_for(&nights))
+		{
+			/*
+			 * Units on public sale that waiting entries want (2.0): a freeing
+			 * transaction could not offer them.  The entries first, then count
+			 * again.  Nights above the stay may be waited for only when this
+			 * call holds nothing but the stay's nights: after a dead-hold path
+			 * it also holds the dead holds' nights and nights its offers took
+			 * without waiting, wherever they were free (one above a busy one,
+			 * say); waiting then for a night below one of those would take
+			 * them out of the global order (a deadlock with any transaction
+			 * locking them in ascending order).  Then every night is taken
+			 * without waiting, as the freeing paths do.
+			 */
+			bk_direct_end(&d);
+			bk_waitlist_offer_range(stay.property_id, stay.room_type, stay.check_in, stay.check_out,
+									!other_nights);
+			bk_direct_begin(&d, true);
+			bk_nights_lock(&d, stay.property_id, room_type, stay.check_in, stay.check_out, &nights);
+			if (bk_nights_shortage(&nights, stay.check_in, stay.check_out, stay.rooms, &shortage))
+				report_no_availability(&stay, &shortage);
+		}
+		if (!bk_nights_same_prices(&priced, &nights))
+		{
+			/* open_inventory repriced a night meanwhile: the locked prices count */
+			BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
+			Datum		total;
 
-		bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &nights, &price);
-		total = NumericGetDatum(price.total);
-		bk_reservation_update(&d, &r, 1, &column, &total, NULL);
-		bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
-		if (keeps_prices)
-			bk_night_prices_write(&d, r.reservation_id, &prices_tid, true, stay.check_in,
-								  price.prices, nights.n, price.extra);
+			bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &nights, &price);
+			total = NumericGetDatum(price.total);
+			bk_reservation_update(&d, &r, 1, &column, &total, NULL);
+			bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
+			if (keeps_prices)
+				bk_night_prices_write(&d, r.reservation_id, &prices_tid, true, stay.check_in,
+									  price.prices, nights.n, price.extra);
+		}
+		if (terms.block)
+			bk_block_nights_take(&d, &nights, stay.rooms);
+		else
+			bk_nights_change(&d, &nights, stay.rooms, 0);
 	}
-	if (terms.block)
-		bk_block_nights_take(&d, &nights, stay.rooms);
-	else
-		bk_nights_change(&d, &nights, stay.rooms, 0);
 	result = bk_reservation_datum(&d, &r);
 	bk_direct_end(&d);
 
