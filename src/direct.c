@@ -1338,7 +1338,26 @@ typedef struct KeyChecksLeftOut
 	int			n;
 	int			triggers[8];	/* indexes into the TriggerDesc */
 	char		saved[8];		/* their tgenabled */
+	bool		after_row_off;	/* trig_update_after_row cleared: none left */
 } KeyChecksLeftOut;
+
+/*
+ * after_row_update_triggers_left says whether any AFTER ROW UPDATE
+ * trigger of `triggers` is not disabled.
+ */
+static bool
+after_row_update_triggers_left(const TriggerDesc *triggers)
+{
+	for (int i = 0; i < triggers->numtriggers; i++)
+	{
+		int16		type = triggers->triggers[i].tgtype;
+
+		if (TRIGGER_FOR_ROW(type) && TRIGGER_FOR_AFTER(type) && TRIGGER_FOR_UPDATE(type) &&
+			triggers->triggers[i].tgenabled != TRIGGER_DISABLED)
+			return true;
+	}
+	return false;
+}
 
 /*
  * leave_out_key_checks disables, for one update of `table` whose new row
@@ -1349,7 +1368,11 @@ typedef struct KeyChecksLeftOut
  * the keys, 3,000 instructions per row) — unless that version was
  * written by this transaction, when that function fires the check too
  * (the row's insert may not have been checked yet).  find_key_checks
- * says which constraints qualify.
+ * says which constraints qualify.  When that leaves no AFTER ROW UPDATE
+ * trigger to fire, the update queues no trigger event at all
+ * (trig_update_after_row is cleared for it): ExecARUpdateTriggers would
+ * otherwise fetch the old version again only to find every trigger
+ * disabled.
  */
 static void
 leave_out_key_checks(BkTable table, ResultRelInfo *rri, TransactionId old_xmin,
@@ -1359,6 +1382,7 @@ leave_out_key_checks(BkTable table, ResultRelInfo *rri, TransactionId old_xmin,
 	TriggerDesc *triggers = rri->ri_TrigDesc;
 
 	left_out->n = 0;
+	left_out->after_row_off = false;
 	if (cache->nkey_checks == 0 || triggers == NULL ||
 		TransactionIdIsCurrentTransactionId(old_xmin))
 		return;
@@ -1383,6 +1407,13 @@ leave_out_key_checks(BkTable table, ResultRelInfo *rri, TransactionId old_xmin,
 			break;
 		}
 	}
+	if (left_out->n > 0 && triggers->trig_update_after_row &&
+		!triggers->trig_update_new_table && !triggers->trig_update_old_table &&
+		!after_row_update_triggers_left(triggers))
+	{
+		triggers->trig_update_after_row = false;
+		left_out->after_row_off = true;
+	}
 }
 
 static void
@@ -1390,6 +1421,8 @@ restore_key_checks(ResultRelInfo *rri, const KeyChecksLeftOut *left_out)
 {
 	for (int j = 0; j < left_out->n; j++)
 		rri->ri_TrigDesc->triggers[left_out->triggers[j]].tgenabled = left_out->saved[j];
+	if (left_out->after_row_off)
+		rri->ri_TrigDesc->trig_update_after_row = true;
 }
 
 /*

@@ -303,6 +303,35 @@ SELECT count(booking.cancel_reservation(reservation_id)) AS cancelled
   FROM booking.reservation WHERE property_id = :x AND guest_id = 'touched';
 ALTER TABLE booking.inventory DROP COLUMN last_reserved;
 
+-- a DBA's row triggers on the nights fire on every path: an AFTER UPDATE
+-- trigger for the nights a plain reserve writes without locking them
+-- first (bk_nights_hold_unlocked) and for those a cancel writes (the RI
+-- check the engine leaves out is then not the only AFTER ROW trigger); a
+-- BEFORE UPDATE trigger turns the unlocked writes off (it would run for a
+-- version that may turn out not to be the newest) and runs once a night
+CREATE TABLE t.night_audit (n serial, night date, held int, fired text);
+CREATE FUNCTION t.audit_night() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO t.night_audit (night, held, fired) VALUES (NEW.night, NEW.held, TG_WHEN);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_night_after AFTER UPDATE ON booking.inventory
+    FOR EACH ROW EXECUTE FUNCTION t.audit_night();
+SELECT reservation_id AS ar FROM booking.reserve_range(:x, 'A', current_date + 2, current_date + 4,
+                                                       guest_id => 'audited') \gset
+SELECT state FROM booking.cancel_reservation(:ar);
+CREATE TRIGGER audit_night_before BEFORE UPDATE ON booking.inventory
+    FOR EACH ROW EXECUTE FUNCTION t.audit_night();
+SELECT reservation_id AS ar FROM booking.reserve_range(:x, 'A', current_date + 2, current_date + 4,
+                                                       guest_id => 'audited') \gset
+SELECT night - current_date AS d, held, fired FROM t.night_audit ORDER BY n;
+DROP TRIGGER audit_night_after ON booking.inventory;
+DROP TRIGGER audit_night_before ON booking.inventory;
+SELECT state FROM booking.cancel_reservation(:ar);
+DROP TABLE t.night_audit;
+DROP FUNCTION t.audit_night();
+
 -- a trigger that calls the engine while the engine writes (a unit inside
 -- a unit), after an ANALYZE whose invalidation makes the inner call build
 -- the table's kept state again: the outer write still uses the state it
