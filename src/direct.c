@@ -8,14 +8,14 @@
  *    started per call.  A row may also be written without locking it
  *    first, when the version found is still the newest
  *    (bk_direct_update_columns_if_newest: the update takes the lock, as
- *    an UPDATE statement's does).  PostgreSQL stays the judge: the tables' CHECK and
- *    NOT NULL constraints are evaluated by ExecConstraints, row triggers
- *    (the state machine) fire, foreign keys are checked by their RI
- *    triggers at the end of the unit (but for the one of engine_fkeys, which
- *    the engine checks as its trigger would, without SPI, and the update
- *    checks bk_direct_update_columns shows are not needed), and every index
- *    a row has an entry in is maintained (open_indexes_for: the others are
- *    not even opened).
+ *    an UPDATE statement's does).  PostgreSQL stays the judge: the
+ *    tables' CHECK and NOT NULL constraints are evaluated by
+ *    ExecConstraints, row triggers (the state machine) fire, foreign keys
+ *    are checked by their RI triggers at the end of the unit (but for the
+ *    one of engine_fkeys, which the engine checks as its trigger would,
+ *    without SPI, and the update checks bk_direct_update_columns shows
+ *    are not needed), and every index a row has an entry in is maintained
+ *    (open_indexes_for: the others are not even opened).
  *
  * A unit of work (BkDirect) is what one SQL statement would be: it takes
  * a snapshot after a CommandCounterIncrement, as SPI does, so it sees
@@ -1458,14 +1458,17 @@ bk_direct_updates_unlocked(BkDirect *d, BkTable table)
 }
 
 /*
- * replaced_by_this_transaction says whether the version at `tid` of `rel`
- * was updated or deleted by this transaction (a trigger, say): heap_update
- * refuses such a version with an error, not a result.  The version is
- * one this call found, which cannot have been pruned since (see
- * bk_nights_lock_read); an item that is not a tuple counts as replaced.
+ * version_not_updatable says whether the version at `tid` of `rel`
+ * (written by transaction `xmin`) must not be given to heap_update: it
+ * was updated or deleted by this transaction (a trigger, say), and
+ * heap_update refuses such a version with an error, not a result.  The
+ * version is one this call found, which cannot have been pruned since
+ * (see bk_nights_lock_read); should the item not be that version any more
+ * (not a tuple, or another transaction's), it is not given either, so
+ * that the row is locked the usual way.
  */
 static bool
-replaced_by_this_transaction(Relation rel, ItemPointer tid)
+version_not_updatable(Relation rel, ItemPointer tid, TransactionId xmin)
 {
 	Buffer		buffer = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
 	Page		page;
@@ -1479,9 +1482,10 @@ replaced_by_this_transaction(Relation rel, ItemPointer tid)
 	{
 		HeapTupleHeader header = (HeapTupleHeader) PageGetItem(page, item);
 
-		replaced = !(header->t_infomask & HEAP_XMAX_INVALID) &&
-			!HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask) &&
-			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(header));
+		replaced = !TransactionIdEquals(HeapTupleHeaderGetXmin(header), xmin) ||
+			(!(header->t_infomask & HEAP_XMAX_INVALID) &&
+			 !HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask) &&
+			 TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(header)));
 	}
 	UnlockReleaseBuffer(buffer);
 	return replaced;
@@ -1542,8 +1546,11 @@ tuple_update_bounded(BkDirect *d, Relation rel, ItemPointer tid, TupleTableSlot 
  * Only for tables bk_direct_updates_unlocked allows.  The constraints are
  * evaluated on the row written, after the heap has it and before its
  * index entries (an error rolls both back): a row built from a version
- * that turns out not to be the newest is never judged.  Then, as
- * ExecSimpleRelationUpdate: index entries, AFTER ROW triggers.
+ * that turns out not to be the newest is never judged.  (A CHECK that
+ * called a function reading the table itself, which PostgreSQL does not
+ * support, could see the new version in the heap and not in the
+ * indexes.)  Then, as ExecSimpleRelationUpdate: index entries, AFTER ROW
+ * triggers.
  */
 TM_Result
 bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
@@ -1559,7 +1566,7 @@ bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
 	TM_Result	result;
 
 	Assert(bk_direct_updates_unlocked(d, table));
-	if (replaced_by_this_transaction(rel, tid))
+	if (version_not_updatable(rel, tid, old_xmin))
 		return TM_Invisible;
 	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)

@@ -580,14 +580,15 @@ bk_nights_change(BkDirect *d, BkNights *nights, int32 held_delta, int32 booked_d
  * no waiting entries.  Locks are still taken in night order.
  *
  * Returns true, with the nights written in *nights, when every night was
- * written.  Returns false when one could not be, having written none:
- * the nights it had written are put back as they were, in a unit of
- * their own, and the caller takes its usual path (lock every night, check
- * them, write them), which then finds them as if nothing had been tried.
- * That is a night gone, changed to fewer free rooms, another price or
- * waiting entries; a version this transaction replaced since the read;
- * any change under REPEATABLE READ and SERIALIZABLE (where the usual path
- * fails 40001).  The CHECK constraints judge every row written.
+ * written.  Returns false, with nothing of it left, when one could not
+ * be: the nights it had written are put back as they were, in a unit of
+ * their own (the caller's unit `d` is then a new one), and the caller
+ * takes its usual path (lock every night, check them, write them), which
+ * finds them as if nothing had been tried.  That is a night gone, changed
+ * to fewer free rooms, another price or waiting entries; a version this
+ * transaction replaced since the read; any change under REPEATABLE READ
+ * and SERIALIZABLE (where the usual path fails 40001).  The CHECK
+ * constraints judge every row written.
  */
 bool
 bk_nights_hold_unlocked(BkDirect *d, int64 property_id, Datum room_type,
@@ -622,7 +623,8 @@ bk_nights_hold_unlocked(BkDirect *d, int64 property_id, Datum room_type,
 				break;
 		}
 		night = &nights->nights[nights->n - 1];
-		if (BK_NIGHT_FREE(night) < rooms || night->waiting > 0 || night->price_null ||
+		if (BK_NIGHT_FREE(night) < rooms || night->waiting > 0 ||
+			night->price_null || version->price_null ||
 			!DatumGetBool(DirectFunctionCall2(numeric_eq, night->price, version->price)))
 		{
 			nights->n--;
