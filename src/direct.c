@@ -465,10 +465,12 @@ build_trigger_when(BkTableCache *cache, TriggerDesc *triggers)
 /*
  * find_unsupported_trigger returns the name of a trigger (of `triggers`) the
  * engine's writes would silently skip, or NULL: a statement-level trigger
- * on INSERT, UPDATE or DELETE, or a row trigger with transition tables
- * (REFERENCING).  The engine writes rows one at a time, without a
- * statement, so neither would ever see them.  Runs in the cache's memory
- * context.
+ * on INSERT, UPDATE or DELETE, a row trigger with transition tables
+ * (REFERENCING), or one on UPDATE OF a column list.  The engine writes
+ * rows one at a time, without a statement, so the first two would never
+ * see them; and its writes carry no range table entry saying which
+ * columns an update sets, so PostgreSQL would never find a listed column
+ * among them.  Runs in the cache's memory context.
  */
 static char *
 find_unsupported_trigger(TriggerDesc *triggers)
@@ -485,7 +487,8 @@ find_unsupported_trigger(TriggerDesc *triggers)
 		if (trigger->tgenabled == TRIGGER_DISABLED)
 			continue;
 		if (on_writes && (!TRIGGER_FOR_ROW(type) ||
-						  trigger->tgoldtable != NULL || trigger->tgnewtable != NULL))
+						  trigger->tgoldtable != NULL || trigger->tgnewtable != NULL ||
+						  (TRIGGER_FOR_UPDATE(type) && trigger->tgnattr > 0)))
 			return pstrdup(trigger->tgname);
 	}
 	return NULL;
@@ -904,9 +907,11 @@ bk_direct_target(BkDirect *d, BkTable table)
 				 errmsg("booking cannot write to booking.%s while it has trigger \"%s\"",
 						cache->relname, cache->unsupported_trigger),
 				 errdetail("The engine writes the rows of its tables one at a time, without an "
-						   "SQL statement: a statement-level trigger, or a trigger with "
-						   "transition tables (REFERENCING), would never fire."),
-				 errhint("Make it a FOR EACH ROW trigger without REFERENCING, or read "
+						   "SQL statement: a statement-level trigger, a trigger with "
+						   "transition tables (REFERENCING) or one on UPDATE OF columns "
+						   "would never fire."),
+				 errhint("Make it a FOR EACH ROW trigger on UPDATE without REFERENCING or a "
+						 "column list (test the columns in the trigger), or read "
 						 "booking.read_events for the changes; then DROP TRIGGER %s ON booking.%s.",
 						 quote_identifier(cache->unsupported_trigger), cache->relname)));
 	rri = makeNode(ResultRelInfo);
