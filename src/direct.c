@@ -1478,7 +1478,7 @@ version_not_updatable(Relation rel, ItemPointer tid, TransactionId xmin)
 	Buffer		buffer = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
 	Page		page;
 	ItemId		item;
-	bool		replaced = true;
+	bool		not_updatable = true;
 
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buffer);
@@ -1487,13 +1487,13 @@ version_not_updatable(Relation rel, ItemPointer tid, TransactionId xmin)
 	{
 		HeapTupleHeader header = (HeapTupleHeader) PageGetItem(page, item);
 
-		replaced = !TransactionIdEquals(HeapTupleHeaderGetXmin(header), xmin) ||
+		not_updatable = !TransactionIdEquals(HeapTupleHeaderGetXmin(header), xmin) ||
 			(!(header->t_infomask & HEAP_XMAX_INVALID) &&
 			 !HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask) &&
 			 TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(header)));
 	}
 	UnlockReleaseBuffer(buffer);
-	return replaced;
+	return not_updatable;
 }
 
 /*
@@ -1541,12 +1541,12 @@ tuple_update_bounded(BkDirect *d, Relation rel, ItemPointer tid, TupleTableSlot 
  * does, waiting (as bk_direct_lock does, bounded the same way) for a
  * transaction that holds it; so one row lock is taken instead of two,
  * and no lock record is written.  Returns TM_Ok when the row was
- * written; otherwise the result that says why not (TM_Updated,
- * TM_Deleted: another transaction replaced or deleted the version;
- * TM_Invisible: this transaction did), and nothing was
- * written: the caller locks the row the usual way (bk_direct_lock), which
- * follows the update chain under READ COMMITTED and fails 40001 under
- * REPEATABLE READ and SERIALIZABLE.
+ * written; otherwise the result that says why not, and nothing was
+ * written (TM_Updated, TM_Deleted: another transaction replaced or
+ * deleted the version; TM_Invisible: this transaction did, or the item
+ * is not that version any more).  The caller then locks the row the
+ * usual way (bk_direct_lock), which follows the update chain under READ
+ * COMMITTED and fails 40001 under REPEATABLE READ and SERIALIZABLE.
  *
  * Only for tables bk_direct_updates_unlocked allows.  The constraints are
  * evaluated on the row written, after the heap has it and before its
