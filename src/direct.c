@@ -1149,31 +1149,72 @@ require_scan(IndexScanDesc scan, BkIndex index)
 }
 
 /*
- * row_waits_bounded says whether a wait for a row's lock is bounded, by
- * booking.lock_timeout or the session's lock_timeout (lockwait.c).
+ * RowOp: one call that may wait for another transaction's hold on a row,
+ * table_tuple_lock or (update) table_tuple_update, with its arguments and
+ * what it reports back.
  */
-static bool
-row_waits_bounded(void)
+typedef struct RowOp
 {
-	return booking_lock_timeout_ms > 0 || LockTimeout != 0;
+	bool		update;			/* table_tuple_update, else table_tuple_lock */
+	Relation	rel;
+	ItemPointer tid;
+	TupleTableSlot *slot;		/* the locked version, or the new row */
+	LockTupleMode mode;			/* lock only */
+	LockWaitPolicy wait;		/* lock only; an update always waits */
+	uint8		flags;			/* lock only */
+	bool		update_indexes; /* update only: out */
+	TM_FailureData tmfd;		/* out */
+} RowOp;
+
+static TM_Result
+run_row_op(BkDirect *d, RowOp *op)
+{
+	LockTupleMode lockmode;
+
+	if (op->update)
+		return table_tuple_update(op->rel, op->tid, op->slot, d->cid, d->snapshot,
+								  InvalidSnapshot, true, &op->tmfd, &lockmode,
+								  &op->update_indexes);
+	return table_tuple_lock(op->rel, op->tid, d->snapshot, op->slot, d->cid, op->mode,
+							op->wait, op->flags, &op->tmfd);
 }
 
 /*
- * report_if_wait_ran_out, in the PG_CATCH of a bounded row-lock wait
- * (`context`: the memory context of the code before the PG_TRY), reports
- * BK007 naming `what` when the error caught is the wait running out; it
- * returns for any other error, which the caller re-throws.
+ * run_row_op_bounded runs `op`, its wait bounded by booking.lock_timeout
+ * and the session's lock_timeout (lockwait.c): a wait that runs out is
+ * BK007, naming `what` it waited for.  An op that does not wait
+ * (LockWaitSkip, LockWaitError), or a session with neither timeout, runs
+ * as it is.
  */
-static void
-report_if_wait_ran_out(MemoryContext context, BkLockWait *lock_wait, const BkLockTarget *what)
+static TM_Result
+run_row_op_bounded(BkDirect *d, RowOp *op, const BkLockTarget *what)
 {
-	ErrorData  *edata;
+	MemoryContext context = CurrentMemoryContext;
+	BkLockWait	lock_wait;
+	TM_Result	result;
 
-	MemoryContextSwitchTo(context);
-	edata = CopyErrorData();
-	if (bk_lock_wait_timed_out(lock_wait, edata))
-		bk_report_lock_timeout(edata, bk_lock_target_text(what), lock_wait);
-	FreeErrorData(edata);
+	if ((!op->update && op->wait != LockWaitBlock) ||
+		(booking_lock_timeout_ms <= 0 && LockTimeout == 0))
+		return run_row_op(d, op);
+	bk_lock_wait_begin(&lock_wait);
+	PG_TRY();
+	{
+		result = run_row_op(d, op);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		if (!bk_lock_wait_timed_out(&lock_wait, edata))
+			PG_RE_THROW();
+		bk_report_lock_timeout(edata, bk_lock_target_text(what), &lock_wait);
+	}
+	PG_END_TRY();
+	if (bk_lock_wait_end(&lock_wait))
+		bk_report_lock_timeout(NULL, bk_lock_target_text(what), &lock_wait);
+	return result;
 }
 
 /*
@@ -1186,44 +1227,17 @@ lock_row(BkDirect *d, BkTable table, ItemPointer tid, TupleTableSlot *slot,
 		 LockTupleMode mode, uint8 flags, LockWaitPolicy wait, const BkLockTarget *what,
 		 bool found_earlier)
 {
-	Relation	rel = bk_direct_relation(d, table);
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
-	TM_FailureData tmfd;
+	RowOp		op = {false, bk_direct_relation(d, table), tid, slot, mode, wait, flags};
 	TM_Result	result;
 
 	if (!xact_snapshot)
-		flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-	if (wait != LockWaitBlock || !row_waits_bounded())
-		result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
-								  mode, wait, flags, &tmfd);
-	else
-	{
-		/*
-		 * A bounded wait (lockwait.c): one that runs out is BK007, naming
-		 * what it waited for.
-		 */
-		MemoryContext context = CurrentMemoryContext;
-		BkLockWait	lock_wait;
-
-		bk_lock_wait_begin(&lock_wait);
-		PG_TRY();
-		{
-			result = table_tuple_lock(rel, tid, d->snapshot, slot, d->cid,
-									  mode, wait, flags, &tmfd);
-		}
-		PG_CATCH();
-		{
-			report_if_wait_ran_out(context, &lock_wait, what);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		if (bk_lock_wait_end(&lock_wait))
-			bk_report_lock_timeout(NULL, bk_lock_target_text(what), &lock_wait);
-	}
+		op.flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+	result = run_row_op_bounded(d, &op, what);
 	switch (result)
 	{
 		case TM_Ok:
-			if (xact_snapshot && tmfd.traversed)
+			if (xact_snapshot && op.tmfd.traversed)
 				break;			/* cannot happen without the flag */
 			return true;
 		case TM_Updated:
@@ -1497,42 +1511,6 @@ version_not_updatable(Relation rel, ItemPointer tid, TransactionId xmin)
 }
 
 /*
- * tuple_update_bounded is table_tuple_update of the row `tid` with the
- * row in `slot`, waiting for a transaction that holds the row as a lock
- * does (bk_direct_lock): bounded by booking.lock_timeout and the
- * session's lock_timeout, BK007 naming `what` when the wait runs out.
- */
-static TM_Result
-tuple_update_bounded(BkDirect *d, Relation rel, ItemPointer tid, TupleTableSlot *slot,
-					 bool *update_indexes, const BkLockTarget *what)
-{
-	TM_FailureData tmfd;
-	LockTupleMode lockmode;
-	MemoryContext context = CurrentMemoryContext;
-	BkLockWait	lock_wait;
-	TM_Result	result;
-
-	if (!row_waits_bounded())
-		return table_tuple_update(rel, tid, slot, d->cid, d->snapshot, InvalidSnapshot,
-								  true, &tmfd, &lockmode, update_indexes);
-	bk_lock_wait_begin(&lock_wait);
-	PG_TRY();
-	{
-		result = table_tuple_update(rel, tid, slot, d->cid, d->snapshot, InvalidSnapshot,
-									true, &tmfd, &lockmode, update_indexes);
-	}
-	PG_CATCH();
-	{
-		report_if_wait_ran_out(context, &lock_wait, what);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	if (bk_lock_wait_end(&lock_wait))
-		bk_report_lock_timeout(NULL, bk_lock_target_text(what), &lock_wait);
-	return result;
-}
-
-/*
  * bk_direct_update_columns_if_newest is bk_direct_update_columns for a
  * row this transaction has not locked: the version at `tid`, found in
  * this unit's snapshot or an earlier unit's of the same call, is replaced
@@ -1566,7 +1544,7 @@ bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
 	Relation	rel = rri->ri_RelationDesc;
 	EState	   *estate = d->estate;
 	KeyChecksLeftOut left_out;
-	bool		update_indexes;
+	RowOp		op = {true, rel, tid, newslot};
 	List	   *recheck = NIL;
 	TM_Result	result;
 
@@ -1576,7 +1554,7 @@ bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
 	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
 		ExecComputeStoredGenerated(rri, estate, newslot, CMD_UPDATE);
-	result = tuple_update_bounded(d, rel, tid, newslot, &update_indexes, what);
+	result = run_row_op_bounded(d, &op, what);
 	if (result != TM_Ok)
 		return result;
 	if (rel->rd_att->constr)
@@ -1584,7 +1562,7 @@ bk_direct_update_columns_if_newest(BkDirect *d, BkTable table, ItemPointer tid,
 	if (rel->rd_rel->relispartition)
 		ExecPartitionCheck(rri, newslot, estate, true);
 	open_indexes_for(d, table, rri, newslot, tables[table].skip_unmatched_on_update);
-	if (rri->ri_NumIndices > 0 && update_indexes)
+	if (rri->ri_NumIndices > 0 && op.update_indexes)
 		recheck = ExecInsertIndexTuples(rri, newslot, estate, true, false, NULL, NIL);
 	leave_out_key_checks(table, rri, old_xmin, ncolumns, attnums, &left_out);
 	ExecARUpdateTriggers(estate, rri, NULL, NULL, tid, NULL, newslot, recheck, NULL, false);
