@@ -161,64 +161,6 @@ GRANT EXECUTE ON FUNCTION booking.reserve_range(bigint, text, date, date, int, t
 GRANT EXECUTE ON FUNCTION booking.quote(bigint, text, date, date, int, int, text, int) TO booking_reader;
 
 /* ---------------------------------------------------------------------
- * The price each night of a reservation was sold at, read as the view
- * booking.reservation_night(reservation_id, night, price); total_price is
- * their sum times rooms.  Kept as one row per reservation (the prices of
- * its nights from first_night on, as an array) so that reserve_range
- * writes one row, not one per night; the engine alone writes it.  A
- * change of the stay (modify_reservation) keeps the prices of the nights
- * it keeps.
- * ---------------------------------------------------------------------
- */
-CREATE TABLE booking.reservation_night_prices (
-    reservation_id bigint PRIMARY KEY,
-    first_night    date NOT NULL,
-    prices         numeric[] NOT NULL
-);
-SELECT pg_catalog.pg_extension_config_dump('booking.reservation_night_prices', '');
-
-CREATE VIEW booking.reservation_night AS
-SELECT p.reservation_id,
-       p.first_night OPERATOR(pg_catalog.+) (n.i OPERATOR(pg_catalog.-) 1) AS night,
-       p.prices[n.i] AS price
-  FROM booking.reservation_night_prices p
- CROSS JOIN LATERAL pg_catalog.generate_subscripts(p.prices, 1) AS n(i);
-
-REVOKE ALL ON booking.reservation_night_prices, booking.reservation_night FROM PUBLIC;
-GRANT SELECT ON booking.reservation_night TO booking_admin;
-
-/*
- * The reservations made before 2.0: each night at the price its
- * inventory row has now when those prices add up to the reservation's
- * total (the night was not repriced since), else the total spread evenly
- * over the nights, in cents, the first night taking what rounding leaves,
- * so that the sum times rooms is the total either way.
- */
-INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
-SELECT r.reservation_id, r.check_in,
-       CASE WHEN i.n OPERATOR(pg_catalog.=) (r.check_out OPERATOR(pg_catalog.-) r.check_in)
-             AND (i.total OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.=) r.total_price
-            THEN i.prices
-            ELSE ARRAY(SELECT CASE WHEN g OPERATOR(pg_catalog.=) 0
-                                   THEN pg_catalog.round(r.total_price OPERATOR(pg_catalog./) r.rooms, 2)
-                                        OPERATOR(pg_catalog.-) (s.even OPERATOR(pg_catalog.*) (s.nights OPERATOR(pg_catalog.-) 1))
-                                   ELSE s.even END
-                         FROM pg_catalog.generate_series(0, s.nights OPERATOR(pg_catalog.-) 1) g
-                        ORDER BY g)
-       END
-  FROM booking.reservation r
- CROSS JOIN LATERAL (SELECT r.check_out OPERATOR(pg_catalog.-) r.check_in AS nights,
-                            pg_catalog.trunc((r.total_price OPERATOR(pg_catalog./) r.rooms)
-                                             OPERATOR(pg_catalog./) (r.check_out OPERATOR(pg_catalog.-) r.check_in), 2) AS even) s
- CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.sum(v.price) AS total,
-                            pg_catalog.array_agg(v.price ORDER BY v.night) AS prices
-                       FROM booking.inventory v
-                      WHERE v.property_id OPERATOR(pg_catalog.=) r.property_id
-                        AND v.room_type OPERATOR(pg_catalog.=) r.room_type
-                        AND v.night OPERATOR(pg_catalog.>=) r.check_in
-                        AND v.night OPERATOR(pg_catalog.<) r.check_out) i;
-
-/* ---------------------------------------------------------------------
  * modify_reservation: change the dates, rooms, room type and guests of a
  * held, payment_pending or confirmed reservation in one step, all or
  * nothing (every NULL keeps the current value); its own units count as
@@ -407,16 +349,65 @@ ALTER TABLE booking.reservation
     ADD COLUMN cancellation_fee numeric
         CONSTRAINT reservation_fee_nonnegative CHECK (cancellation_fee OPERATOR(pg_catalog.>=) 0);
 
-ALTER TABLE booking.reservation_night_prices
-    ADD COLUMN extra numeric NOT NULL DEFAULT 0.00;
+/* ---------------------------------------------------------------------
+ * The price each night of a reservation was sold at, read as the view
+ * booking.reservation_night(reservation_id, night, price, extra);
+ * total_price is their sum times rooms, plus night_extra (a per-person
+ * plan's extras for the whole reservation, the same each night) times the
+ * nights.  Kept in the reservation's own row (night_prices: one per night
+ * from check_in on) so that reserve_range writes no row for them; the
+ * engine alone writes them.  A change of the stay (modify_reservation)
+ * keeps the prices of the nights it keeps.
+ * ---------------------------------------------------------------------
+ */
+ALTER TABLE booking.reservation
+    ADD COLUMN night_prices numeric[],
+    ADD COLUMN night_extra numeric NOT NULL DEFAULT 0.00;
 
-CREATE OR REPLACE VIEW booking.reservation_night AS
-SELECT p.reservation_id,
-       p.first_night OPERATOR(pg_catalog.+) (n.i OPERATOR(pg_catalog.-) 1) AS night,
-       p.prices[n.i] AS price,
-       p.extra
-  FROM booking.reservation_night_prices p
- CROSS JOIN LATERAL pg_catalog.generate_subscripts(p.prices, 1) AS n(i);
+/*
+ * The reservations made before 2.0: each night at the price its
+ * inventory row has now when those prices add up to the reservation's
+ * total (the night was not repriced since), else the total spread evenly
+ * over the nights, in cents, the first night taking what rounding leaves,
+ * so that the sum times rooms is the total either way.
+ */
+UPDATE booking.reservation r
+   SET night_prices =
+       CASE WHEN i.n OPERATOR(pg_catalog.=) (r.check_out OPERATOR(pg_catalog.-) r.check_in)
+             AND (i.total OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.=) r.total_price
+            THEN i.prices
+            ELSE ARRAY(SELECT CASE WHEN g OPERATOR(pg_catalog.=) 0
+                                   THEN pg_catalog.round(r.total_price OPERATOR(pg_catalog./) r.rooms, 2)
+                                        OPERATOR(pg_catalog.-) (s.even OPERATOR(pg_catalog.*) (s.nights OPERATOR(pg_catalog.-) 1))
+                                   ELSE s.even END
+                         FROM pg_catalog.generate_series(0, s.nights OPERATOR(pg_catalog.-) 1) g
+                        ORDER BY g)
+       END
+  FROM booking.reservation r2
+ CROSS JOIN LATERAL (SELECT r2.check_out OPERATOR(pg_catalog.-) r2.check_in AS nights,
+                            pg_catalog.trunc((r2.total_price OPERATOR(pg_catalog./) r2.rooms)
+                                             OPERATOR(pg_catalog./) (r2.check_out OPERATOR(pg_catalog.-) r2.check_in), 2) AS even) s
+ CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.sum(v.price) AS total,
+                            pg_catalog.array_agg(v.price ORDER BY v.night) AS prices
+                       FROM booking.inventory v
+                      WHERE v.property_id OPERATOR(pg_catalog.=) r2.property_id
+                        AND v.room_type OPERATOR(pg_catalog.=) r2.room_type
+                        AND v.night OPERATOR(pg_catalog.>=) r2.check_in
+                        AND v.night OPERATOR(pg_catalog.<) r2.check_out) i
+ WHERE r2.reservation_id OPERATOR(pg_catalog.=) r.reservation_id;
+
+ALTER TABLE booking.reservation ALTER COLUMN night_prices SET NOT NULL;
+
+CREATE VIEW booking.reservation_night AS
+SELECT r.reservation_id,
+       r.check_in OPERATOR(pg_catalog.+) (n.i OPERATOR(pg_catalog.-) 1) AS night,
+       r.night_prices[n.i] AS price,
+       r.night_extra AS extra
+  FROM booking.reservation r
+ CROSS JOIN LATERAL pg_catalog.generate_subscripts(r.night_prices, 1) AS n(i);
+
+REVOKE ALL ON booking.reservation_night FROM PUBLIC;
+GRANT SELECT ON booking.reservation_night TO booking_admin;
 
 /*
  * Money is in cents from 2.0 on: what is on sale is rounded half-up to

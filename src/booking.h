@@ -350,7 +350,6 @@ typedef enum BkTable
 	BK_RESERVATION,
 	BK_EVENT,
 	BK_ROOM_CALENDAR,
-	BK_NIGHT_PRICES,			/* 2.0: booking.reservation_night_prices */
 	BK_RATE_PLAN,				/* 2.0 */
 	BK_RATE,					/* 2.0 */
 	BK_EVENT_PUBLISHER,			/* 1.2: its one row's scan_from, read by readers */
@@ -373,7 +372,6 @@ typedef enum BkIndex
 	BK_EVENT_UNPUBLISHED_XID_IDX,
 	BK_ROOM_CALENDAR_PKEY,
 	BK_ROOM_CALENDAR_CITY_MONTH_IDX,	/* 1.1: search's walk of a city */
-	BK_NIGHT_PRICES_PKEY,		/* 2.0 */
 	BK_RATE_PLAN_PKEY,			/* 2.0 */
 	BK_RATE_PKEY,				/* 2.0 */
 	/* and the sequences ids come from */
@@ -426,6 +424,8 @@ typedef enum BkColumn
 	BK_RESERVATION_CHILDREN,	/* 2.0 */
 	BK_RESERVATION_CANCELLATION_FEE,	/* 2.0 */
 	BK_RESERVATION_BLOCK,		/* 2.0: blocks */
+	BK_RESERVATION_NIGHT_PRICES,	/* 2.0: night_prices.c */
+	BK_RESERVATION_NIGHT_EXTRA, /* 2.0: per night, for the whole reservation */
 	BK_EVENT_EVENT_ID,
 	BK_EVENT_OCCURRED_AT,
 	BK_EVENT_KIND,
@@ -448,10 +448,6 @@ typedef enum BkColumn
 	BK_ROOM_CALENDAR_HAS_RULES,
 	BK_ROOM_CALENDAR_FREE,
 	BK_ROOM_CALENDAR_PRICE,
-	BK_NIGHT_PRICES_RESERVATION_ID,
-	BK_NIGHT_PRICES_FIRST_NIGHT,
-	BK_NIGHT_PRICES_PRICES,
-	BK_NIGHT_PRICES_EXTRA,		/* 2.0: per night, for the whole reservation */
 	BK_RATE_PLAN_CODE,
 	BK_RATE_PLAN_PARENT,
 	BK_RATE_PLAN_ADJUST_PCT,
@@ -691,6 +687,18 @@ extern BkNightRun *bk_night_runs_slice(BkNightRun *runs, int nruns, Datum room_t
 extern void bk_night_runs_apply(BkDirect *d, BkNightRun *runs, int nruns);
 
 /* reservation.c: a reservation row, locked and written without SPI */
+/*
+ * The prices a reservation is sold at (2.0, night_prices.c): the price of
+ * one room for each night from check_in on, and the extras of the whole
+ * reservation per night (NULL: none).
+ */
+typedef struct BkSoldPrices
+{
+	const Datum *prices;		/* numeric, one per night */
+	int			n;
+	Numeric		extra;
+} BkSoldPrices;
+
 typedef struct BkReservation
 {
 	int64		reservation_id;
@@ -791,14 +799,9 @@ extern void bk_plans_check_prices(int64 property_id, const char *room_type, cons
 
 /* night_prices.c */
 extern bool bk_unit_has_night_prices(void);
-extern void bk_night_prices_of_nights(BkDirect *d, int64 id, const BkNights *nights,
-									  ItemPointer tid, bool rewrite);
-extern Datum *bk_night_prices_read(BkDirect *d, int64 id, bool lock, DateADT *first, int *n,
-								   ItemPointer tid);
-extern Datum *bk_night_prices_read_extra(BkDirect *d, int64 id, bool lock, DateADT *first,
-										 int *n, ItemPointer tid, Numeric *extra);
-extern void bk_night_prices_write(BkDirect *d, int64 id, ItemPointer tid, bool rewrite,
-								  DateADT first, const Datum *prices, int n, Numeric extra);
+extern int	bk_night_prices_columns(const BkSoldPrices *sold, BkColumn *columns, Datum *values,
+									bool *nulls);
+extern Datum *bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra);
 
 /* group.c: what the group functions share (2.0) */
 extern int	bk_group_line_ids(BkDirect *d, int64 group_id, int64 **ids);
@@ -818,6 +821,8 @@ extern char *bk_guest_arg(FunctionCallInfo fcinfo, int argno);
 extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 								  const BkColumn *columns, const Datum *values, const bool *nulls);
 extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);
+extern void bk_reservation_reprice(BkDirect *d, BkReservation *r, Numeric total,
+								   const BkSoldPrices *sold);
 /* What a reservation is sold under besides its stay (2.0); NULL: 'BASE', no children */
 typedef struct BkSaleTerms
 {
@@ -829,13 +834,15 @@ typedef struct BkSaleTerms
 extern void bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 								  DateADT check_in, DateADT check_out, int32 rooms,
 								  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-								  Numeric total_price, const BkSaleTerms *terms, BkReservation *r);
+								  Numeric total_price, const BkSoldPrices *sold,
+								  const BkSaleTerms *terms, BkReservation *r);
 extern int64 bk_reservation_new_id(void);
 extern void bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
 									   Datum room_type, DateADT check_in, DateADT check_out,
 									   int32 rooms, const char *guest_id, int32 guests,
 									   TimestampTz hold_expires_at, Numeric total_price,
-									   const BkSaleTerms *terms, BkReservation *r);
+									   const BkSoldPrices *sold, const BkSaleTerms *terms,
+									   BkReservation *r);
 extern int64 bk_reservation_group_id(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_datum(BkDirect *d, const BkReservation *r);
 extern Datum bk_reservation_fetch(int64 id);

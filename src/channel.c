@@ -280,7 +280,7 @@ create_reservation(const ChannelRevision *rev, bool replaces, int64 *id, bool *o
 	BkReservation r;
 	Datum	   *prices;
 	Numeric		total;
-	ItemPointerData prices_tid;
+	BkSoldPrices sold;
 	char	   *payment_ref;
 	BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_PAYMENT_REF,
 	BK_RESERVATION_CONFIRMATION_CODE};
@@ -305,12 +305,10 @@ create_reservation(const ChannelRevision *rev, bool replaces, int64 *id, bool *o
 			prices[i] = priced.nights[i].price;
 		total = bk_nights_total(&priced, rev->stay.rooms);
 	}
+	sold = (BkSoldPrices) {prices, priced.n, NULL};
 	bk_reservation_insert(&d, rev->stay.property_id, room_type, rev->stay.check_in,
 						  rev->stay.check_out, rev->stay.rooms, rev->guest_id, 0,
-						  bk_hold_deadline(NULL), total, NULL, &r);
-	if (bk_unit_has_night_prices())
-		bk_night_prices_write(&d, r.reservation_id, &prices_tid, false, rev->stay.check_in,
-							  prices, priced.n, NULL);
+						  bk_hold_deadline(NULL), total, &sold, NULL, &r);
 	bk_event_write(&d, "reserved", &r, -rev->stay.rooms, NULL);
 	bk_direct_end(&d);
 

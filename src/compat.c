@@ -60,9 +60,9 @@ bool
 bk_schema_has_night_prices(void)
 {
 	Oid			namespace = get_namespace_oid("booking", true);
+	Oid			reservation = OidIsValid(namespace) ? get_relname_relid("reservation", namespace) : InvalidOid;
 
-	return OidIsValid(namespace) &&
-		OidIsValid(get_relname_relid("reservation_night_prices", namespace));
+	return OidIsValid(reservation) && get_attnum(reservation, "night_prices") != InvalidAttrNumber;
 }
 
 /*

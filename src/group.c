@@ -52,7 +52,6 @@ typedef struct GroupLine
 	BkStayPrice price;
 	BkReservation r;
 	ItemPointerData event_tid;
-	ItemPointerData prices_tid;
 } GroupLine;
 
 /*
@@ -659,7 +658,6 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 	int64		group_id = 0;
 	BkNightRun *runs;
 	int			nruns;
-	bool		keeps_prices = false;
 
 	bk_require_arg(fcinfo, 0, "property_id");
 	bk_require_arg(fcinfo, 1, "lines");
@@ -705,17 +703,14 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 	{
 		GroupLine  *line = &lines[i];
 		int64		id = bk_reservation_new_id();
+		BkSoldPrices sold = {line->price.prices, line->priced.n, line->price.extra};
 
 		if (i == 0)
 			group_id = id;
 		bk_reservation_insert_line(&d, id, group_id, property_id, line->room_type,
 								   line->stay.check_in, line->stay.check_out, line->stay.rooms,
-								   guest_id, line->guests, deadline, line->price.total, &line->terms,
-								   &line->r);
-		keeps_prices = bk_unit_has_night_prices();	/* known once the unit wrote a reservation */
-		if (keeps_prices)
-			bk_night_prices_write(&d, id, &line->prices_tid, false, line->stay.check_in,
-								  line->price.prices, line->priced.n, line->price.extra);
+								   guest_id, line->guests, deadline, line->price.total, &sold,
+								   &line->terms, &line->r);
 		bk_event_write(&d, "reserved", &line->r, -line->stay.rooms, &line->event_tid);
 	}
 	bk_direct_end(&d);
@@ -734,18 +729,13 @@ booking_reserve_group(PG_FUNCTION_ARGS)
 		if (!bk_nights_same_prices(&line->priced, &locked))
 		{
 			/* open_inventory repriced a night meanwhile: the locked prices count */
-			BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
-			Datum		total;
+			BkSoldPrices sold;
 
 			bk_price_stay(&d, &line->stay, line->room_type, &line->plan, line->guests,
 						  line->terms.children, &locked, &line->price);
-			total = NumericGetDatum(line->price.total);
-			bk_reservation_update(&d, &line->r, 1, &column, &total, NULL);
+			sold = (BkSoldPrices) {line->price.prices, locked.n, line->price.extra};
+			bk_reservation_reprice(&d, &line->r, line->price.total, &sold);
 			bk_event_rewrite_payload(&d, &line->event_tid, "reserved", &line->r);
-			if (keeps_prices)
-				bk_night_prices_write(&d, line->r.reservation_id, &line->prices_tid, true,
-									  line->stay.check_in, line->price.prices, locked.n,
-									  line->price.extra);
 		}
 	}
 	bk_night_runs_apply(&d, runs, nruns);

@@ -185,28 +185,25 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 #define NIGHT_PRICES_SQL \
 	" UNION ALL" \
 	" SELECT r.property_id, r.room_type, r.check_in," \
-	"        CASE WHEN np.reservation_id IS NULL" \
-	"             THEN pg_catalog.format('reservation %s has no night prices', r.reservation_id)" \
-	"             WHEN np.first_night OPERATOR(pg_catalog.<>) r.check_in" \
-	"               OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
-	"             THEN pg_catalog.format('reservation %s has night prices for %s nights from %s, its stay is %s nights from %s'," \
-	"                                    r.reservation_id, pg_catalog.cardinality(np.prices)," \
-	"                                    pg_catalog.to_char(np.first_night, 'YYYY-MM-DD')," \
+	"        CASE WHEN pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"             THEN pg_catalog.format('reservation %s has night prices for %s nights, its stay is %s nights from %s'," \
+	"                                    r.reservation_id, pg_catalog.cardinality(r.night_prices)," \
 	"                                    r.check_out OPERATOR(pg_catalog.-) r.check_in," \
 	"                                    pg_catalog.to_char(r.check_in, 'YYYY-MM-DD'))" \
-	"             WHEN np.extra OPERATOR(pg_catalog.=) 0" \
+	"             WHEN t.nulls OPERATOR(pg_catalog.>) 0" \
+	"             THEN pg_catalog.format('reservation %s has %s night(s) without a price', r.reservation_id, t.nulls)" \
+	"             WHEN r.night_extra OPERATOR(pg_catalog.=) 0" \
 	"             THEN pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s), its total_price is %s'," \
 	"                                    r.reservation_id, t.sum, r.rooms, r.total_price)" \
 	"             ELSE pg_catalog.format('reservation %s: its night prices add up to %s x %s room(s) + %s x %s night(s) of extras, its total_price is %s'," \
-	"                                    r.reservation_id, t.sum, r.rooms, np.extra, pg_catalog.cardinality(np.prices), r.total_price) END" \
+	"                                    r.reservation_id, t.sum, r.rooms, r.night_extra, pg_catalog.cardinality(r.night_prices), r.total_price) END" \
 	"   FROM booking.reservation r" \
-	"   LEFT JOIN booking.reservation_night_prices np ON np.reservation_id OPERATOR(pg_catalog.=) r.reservation_id" \
-	"  CROSS JOIN LATERAL (SELECT pg_catalog.sum(x) AS sum FROM pg_catalog.unnest(np.prices) x) t" \
-	"  WHERE np.reservation_id IS NULL" \
-	"     OR np.first_night OPERATOR(pg_catalog.<>) r.check_in" \
-	"     OR pg_catalog.cardinality(np.prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"  CROSS JOIN LATERAL (SELECT pg_catalog.sum(x) AS sum, pg_catalog.count(*) FILTER (WHERE x IS NULL) AS nulls" \
+	"                        FROM pg_catalog.unnest(r.night_prices) x) t" \
+	"  WHERE pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"     OR t.nulls OPERATOR(pg_catalog.>) 0" \
 	"     OR ((t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.+)" \
-	"         (np.extra OPERATOR(pg_catalog.*) pg_catalog.cardinality(np.prices))) OPERATOR(pg_catalog.<>) r.total_price"
+	"         (r.night_extra OPERATOR(pg_catalog.*) pg_catalog.cardinality(r.night_prices))) OPERATOR(pg_catalog.<>) r.total_price"
 
 /*
  * Each line of a group against its group (2.0 on): the group's id is its

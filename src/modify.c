@@ -483,12 +483,13 @@ price_new_stay(BkDirect *d, int64 property_id, BkNightRun *runs, int nruns, cons
 
 /*
  * changed_columns fills the reservation columns a change writes (dates,
- * rooms, room type, total_price and, from 2.0, guests: NULL when 0) and
- * returns how many there are.
+ * rooms, room type, total_price and, from 2.0, guests: NULL when 0, the
+ * plan, children and the night prices `sold`; room for ten) and returns
+ * how many there are.
  */
 static int
 changed_columns(const Stay *new, int32 guests, const BkSaleTerms *terms, Numeric total,
-				BkColumn *columns, Datum *values, bool *nulls)
+				const BkSoldPrices *sold, BkColumn *columns, Datum *values, bool *nulls)
 {
 	static const BkColumn changed[8] = {BK_RESERVATION_CHECK_IN, BK_RESERVATION_CHECK_OUT,
 		BK_RESERVATION_ROOMS, BK_RESERVATION_ROOM_TYPE, BK_RESERVATION_TOTAL_PRICE,
@@ -506,7 +507,7 @@ changed_columns(const Stay *new, int32 guests, const BkSaleTerms *terms, Numeric
 	memset(nulls, 0, sizeof(bool) * 8);
 	nulls[5] = guests == 0;
 	if (bk_has_column(BK_RESERVATION_RATE_PLAN))
-		return 8;
+		return 8 + bk_night_prices_columns(sold, columns + 8, values + 8, nulls + 8);
 	return bk_has_column(BK_RESERVATION_GUESTS) ? 6 : 5;
 }
 
@@ -516,14 +517,14 @@ changed_columns(const Stay *new, int32 guests, const BkSaleTerms *terms, Numeric
  */
 static Datum
 dry_run_result(BkDirect *d, const BkReservation *r, const Stay *new, int32 guests,
-			   const BkSaleTerms *terms, Numeric total)
+			   const BkSaleTerms *terms, Numeric total, const BkSoldPrices *sold)
 {
 	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_RESERVATION));
-	BkColumn	columns[8];
-	int			attnums[8];
-	Datum		values[8];
-	bool		nulls[8];
-	int			n = changed_columns(new, guests, terms, total, columns, values, nulls);
+	BkColumn	columns[10];
+	int			attnums[10];
+	Datum		values[10];
+	bool		nulls[10];
+	int			n = changed_columns(new, guests, terms, total, sold, columns, values, nulls);
 
 	for (int i = 0; i < n; i++)
 		attnums[i] = bk_column(columns[i]);
@@ -615,7 +616,6 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 			  const ChangeMode *mode)
 {
 	BkReservation r = *rp;
-	int64		id = r.reservation_id;
 	BkReservation before;
 	Stay		old;
 	Stay		new;
@@ -629,9 +629,9 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	BkNightRun *runs;
 	int			nruns;
 	Datum	   *sold = NULL;
-	DateADT		sold_first = 0;
+	DateADT		sold_first = r.check_in;
 	int			nsold = 0;
-	ItemPointerData sold_tid;
+	BkSoldPrices new_sold;
 	Datum	   *prices;
 	Numeric		total;
 	Datum		result;
@@ -742,8 +742,7 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 						   also_free);
 	}
 	check_units(property_id, where.room_type, runs, nruns, &old, &new, mode->overbook, also_free);
-	if (bk_unit_has_night_prices())
-		sold = bk_night_prices_read(d, id, !req->dry_run, &sold_first, &nsold, &sold_tid);
+	sold = bk_night_prices_of(d, &r, &nsold, NULL);
 	prices = palloc(sizeof(Datum) * (new.end - new.first));
 	keep_sold = true;
 	if ((new_terms.rate_plan == NULL) != (old_terms.rate_plan == NULL) ||
@@ -759,18 +758,20 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	else
 		total = price_new_stay(d, property_id, runs, nruns, &old, &new, &plan, extra,
 							   keep_sold ? sold : NULL, sold_first, nsold, prices);
+	new_sold = (BkSoldPrices) {prices, new.end - new.first, extra};
 	if (req->dry_run)
 	{
-		result = dry_run_result(d, &r, &new, new_guests, &new_terms, total);
+		result = dry_run_result(d, &r, &new, new_guests, &new_terms, total, &new_sold);
 		bk_direct_end(d);
 		return result;
 	}
 	move_units(d, runs, nruns, &old, &new, bk_state_is_live_hold(r.state), mode);
 	{
-		BkColumn	columns[8];
-		Datum		values[8];
-		bool		nulls[8];
-		int			n = changed_columns(&new, new_guests, &new_terms, total, columns, values, nulls);
+		BkColumn	columns[10];
+		Datum		values[10];
+		bool		nulls[10];
+		int			n = changed_columns(&new, new_guests, &new_terms, total, &new_sold,
+										columns, values, nulls);
 
 		bk_reservation_update(d, &r, n, columns, values, nulls);
 	}
@@ -778,9 +779,6 @@ modify_locked(BkDirect *d, BkReservation *rp, int64 property_id, const ChangeReq
 	r.check_out = new.end;
 	r.rooms = new.rooms;
 	r.room_type = new.room_type;
-	if (bk_unit_has_night_prices())
-		bk_night_prices_write(d, id, &sold_tid, sold != NULL, new.first, prices,
-							  new.end - new.first, extra);
 	bk_event_write_modified(d, &r, &before);
 	result = bk_reservation_datum(d, &r);
 	bk_direct_end(d);

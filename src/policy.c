@@ -70,7 +70,7 @@ static BookingPlan insert_policy_plan = {
 static BookingPlan charge_facts_plan = {
 	"SELECT r.state, r.check_in, r.check_out, r.rooms, r.total_price, r.guest_id,"
 	"       p.time_zone, rp.policy, cp.tiers, cp.no_show,"
-	"       np.first_night, np.prices, np.extra"
+	"       r.check_in, r.night_prices, r.night_extra"
 	"  FROM booking.reservation r"
 	"  JOIN booking.property p ON p.property_id OPERATOR(pg_catalog.=) r.property_id"
 	"  LEFT JOIN booking.rate_plan rp"
@@ -80,8 +80,6 @@ static BookingPlan charge_facts_plan = {
 	"  LEFT JOIN booking.cancel_policy cp"
 	"    ON cp.property_id OPERATOR(pg_catalog.=) r.property_id"
 	"   AND cp.code OPERATOR(pg_catalog.=) rp.policy"
-	"  LEFT JOIN booking.reservation_night_prices np"
-	"    ON np.reservation_id OPERATOR(pg_catalog.=) r.reservation_id"
 	" WHERE r.reservation_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };

@@ -242,6 +242,22 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 }
 
 /*
+ * bk_reservation_reprice writes a held reservation's new total and the
+ * night prices that make it (a night repriced between the stay's pricing
+ * and its lock): one update of its row.
+ */
+void
+bk_reservation_reprice(BkDirect *d, BkReservation *r, Numeric total, const BkSoldPrices *sold)
+{
+	BkColumn	columns[3] = {BK_RESERVATION_TOTAL_PRICE};
+	Datum		values[3] = {NumericGetDatum(total)};
+	bool		nulls[3] = {false};
+	int			n = 1 + bk_night_prices_columns(sold, columns + 1, values + 1, nulls + 1);
+
+	bk_reservation_update(d, r, n, columns, values, nulls);
+}
+
+/*
  * bk_reservation_set_state moves a locked reservation to `state`.
  */
 void
@@ -256,17 +272,19 @@ bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state)
 /*
  * bk_reservation_insert writes a new held reservation, its id taken from
  * booking.reservation_id_seq (n * 1024 + booking.node_id), and reads it
- * back into *r.  `guests` 0: not given (NULL).
+ * back into *r.  `guests` 0: not given (NULL).  `sold` are the prices of
+ * its nights, kept in its row from 2.0 on (night_prices.c).
  */
 void
 bk_reservation_insert(BkDirect *d, int64 property_id, Datum room_type,
 					  DateADT check_in, DateADT check_out, int32 rooms,
 					  const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-					  Numeric total_price, const BkSaleTerms *terms, BkReservation *r)
+					  Numeric total_price, const BkSoldPrices *sold, const BkSaleTerms *terms,
+					  BkReservation *r)
 {
 	bk_reservation_insert_line(d, bk_reservation_new_id(), 0, property_id, room_type, check_in,
 							   check_out, rooms, guest_id, guests, hold_expires_at, total_price,
-							   terms, r);
+							   sold, terms, r);
 }
 
 /*
@@ -370,7 +388,8 @@ void
 bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property_id,
 						   Datum room_type, DateADT check_in, DateADT check_out, int32 rooms,
 						   const char *guest_id, int32 guests, TimestampTz hold_expires_at,
-						   Numeric total_price, const BkSaleTerms *terms, BkReservation *r)
+						   Numeric total_price, const BkSoldPrices *sold, const BkSaleTerms *terms,
+						   BkReservation *r)
 {
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_INSERT);
 	Oid			state_type = bk_state_type(d);
@@ -402,6 +421,15 @@ bk_reservation_insert_line(BkDirect *d, int64 id, int64 group_id, int64 property
 	}
 	if (terms && terms->block)
 		bk_slot_set(slot, BK_RESERVATION_BLOCK, CStringGetTextDatum(terms->block));
+	{
+		BkColumn	columns[2];
+		Datum		values[2];
+		bool		nulls[2];
+		int			n = bk_night_prices_columns(sold, columns, values, nulls);
+
+		for (int i = 0; i < n; i++)
+			bk_slot_set(slot, columns[i], values[i]);
+	}
 	ExecStoreVirtualTuple(slot);
 	lock_room_type_key(d, property_id, room_type);
 	bk_direct_insert(d, BK_RESERVATION, slot);

@@ -289,9 +289,8 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 	BkShortage	shortage;
 	BkReservation r;
 	BkStayPrice price;
+	BkSoldPrices sold;
 	ItemPointerData event_tid;
-	ItemPointerData prices_tid;
-	bool		keeps_prices;
 	Datum		result;
 	bool		other_nights = false;	/* locked nights beyond the stay's */
 
@@ -375,13 +374,10 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 			report_no_availability(&stay, &shortage);
 	}
 	bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &priced, &price);
+	sold = (BkSoldPrices) {price.prices, priced.n, price.extra};
 	bk_reservation_insert(&d, stay.property_id, room_type, stay.check_in, stay.check_out,
 						  stay.rooms, guest_id, guests, bk_hold_deadline(hold),
-						  price.total, &terms, &r);
-	keeps_prices = bk_unit_has_night_prices();
-	if (keeps_prices)
-		bk_night_prices_write(&d, r.reservation_id, &prices_tid, false, stay.check_in,
-							  price.prices, priced.n, price.extra);
+						  price.total, &sold, &terms, &r);
 	bk_event_write(&d, "reserved", &r, terms.block ? 0 : -stay.rooms, &event_tid);
 	bk_direct_end(&d);
 
@@ -453,16 +449,10 @@ booking_reserve_range(PG_FUNCTION_ARGS)
 		if (!bk_nights_same_prices(&priced, &nights))
 		{
 			/* open_inventory repriced a night meanwhile: the locked prices count */
-			BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
-			Datum		total;
-
 			bk_price_stay(&d, &stay, room_type, &plan, guests, terms.children, &nights, &price);
-			total = NumericGetDatum(price.total);
-			bk_reservation_update(&d, &r, 1, &column, &total, NULL);
+			sold = (BkSoldPrices) {price.prices, nights.n, price.extra};
+			bk_reservation_reprice(&d, &r, price.total, &sold);
 			bk_event_rewrite_payload(&d, &event_tid, "reserved", &r);
-			if (keeps_prices)
-				bk_night_prices_write(&d, r.reservation_id, &prices_tid, true, stay.check_in,
-									  price.prices, nights.n, price.extra);
 		}
 		if (terms.block)
 			bk_block_nights_take(&d, &nights, stay.rooms);

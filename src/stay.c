@@ -138,25 +138,23 @@ release_nights(BkDirect *d, const BkReservation *r, DateADT first,
 
 /*
  * trim_prices keeps the prices of the nights [check_in, end) of *r, the
- * ones it still holds, and returns its new total: their sum x rooms +
- * extra x nights.  A reservation without night prices (made before 2.0)
- * gets the inventory's prices of those nights, as modify_reservation
- * gives it.
+ * ones it still holds: puts them in *kept and returns its new total, their
+ * sum x rooms + extra x nights, for the caller to write with the shorter
+ * stay.  A reservation without night prices (made before 2.0) gets the
+ * inventory's prices of those nights, as modify_reservation gives it.
  */
 static Numeric
-trim_prices(BkDirect *d, const BkReservation *r, DateADT end)
+trim_prices(BkDirect *d, const BkReservation *r, DateADT end, BkSoldPrices *kept)
 {
 	int			nkept = end - r->check_in;
-	Datum	   *kept = palloc(sizeof(Datum) * nkept);
+	Datum	   *prices = palloc(sizeof(Datum) * nkept);
 	Datum	   *sold;
-	DateADT		sold_first = 0;
 	int			nsold = 0;
-	ItemPointerData tid;
 	Numeric		extra = NULL;
 
-	sold = bk_night_prices_read_extra(d, r->reservation_id, true, &sold_first, &nsold, &tid, &extra);
-	if (sold != NULL && sold_first == r->check_in && nsold >= nkept)
-		memcpy(kept, sold, sizeof(Datum) * nkept);
+	sold = bk_night_prices_of(d, r, &nsold, &extra);
+	if (sold != NULL && nsold >= nkept)
+		memcpy(prices, sold, sizeof(Datum) * nkept);
 	else
 	{
 		BkNights	nights;
@@ -165,10 +163,10 @@ trim_prices(BkDirect *d, const BkReservation *r, DateADT end)
 		bk_nights_require_all(&nights, r->reservation_id, r->property_id,
 							  bk_reservation_room_type(r), r->check_in, end);
 		for (int i = 0; i < nkept; i++)
-			kept[i] = nights.nights[i].price;
+			prices[i] = nights.nights[i].price;
 	}
-	bk_night_prices_write(d, r->reservation_id, &tid, sold != NULL, r->check_in, kept, nkept, extra);
-	return bk_stay_total(kept, nkept, r->rooms, extra);
+	*kept = (BkSoldPrices) {prices, nkept, extra};
+	return bk_stay_total(prices, nkept, r->rooms, extra);
 }
 
 /*
@@ -251,17 +249,21 @@ booking_check_out(PG_FUNCTION_ARGS)
 
 	if (departure < old_check_out)
 	{
-		BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
+		BkColumn	columns[5] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
 		BK_RESERVATION_TOTAL_PRICE};
-		Datum		values[3];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false};
+		BkSoldPrices kept;
 		Numeric		total;
+		int			ncolumns;
 
 		release_nights(&d, &r, departure, &pub_first, &pub_end);
-		total = trim_prices(&d, &r, departure);
+		total = trim_prices(&d, &r, departure, &kept);
 		values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CHECKED_OUT));
 		values[1] = DateADTGetDatum(departure);
 		values[2] = NumericGetDatum(total);
-		bk_reservation_update(&d, &r, 3, columns, values, NULL);
+		ncolumns = 3 + bk_night_prices_columns(&kept, columns + 3, values + 3, nulls + 3);
+		bk_reservation_update(&d, &r, ncolumns, columns, values, nulls);
 		r.check_out = departure;
 	}
 	else
@@ -297,9 +299,12 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	Numeric		total;
 	Numeric		refund;
 	Datum		result;
-	BkColumn	columns[4] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
+	BkColumn	columns[6] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
 	BK_RESERVATION_TOTAL_PRICE, BK_RESERVATION_CANCELLATION_FEE};
-	Datum		values[4];
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false};
+	BkSoldPrices kept;
+	int			ncolumns;
 
 	lock_stay(fcinfo, &d, &r);
 	if (bk_state_is_live_hold(r.state))
@@ -328,12 +333,13 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 
 	end = r.check_in + 1;
 	release_nights(&d, &r, end, &pub_first, &pub_end);
-	total = trim_prices(&d, &r, end);
+	total = trim_prices(&d, &r, end, &kept);
 	values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_NO_SHOW));
 	values[1] = DateADTGetDatum(end);
 	values[2] = NumericGetDatum(total);
 	values[3] = NumericGetDatum(fee);
-	bk_reservation_update(&d, &r, 4, columns, values, NULL);
+	ncolumns = 4 + bk_night_prices_columns(&kept, columns + 4, values + 4, nulls + 4);
+	bk_reservation_update(&d, &r, ncolumns, columns, values, nulls);
 	r.check_out = end;
 
 	bk_event_write_release(&d, "no_show", &r, pub_first, pub_end, refund);

@@ -433,7 +433,7 @@ offer_entry(const Entry *e, DateADT wait_from)
 	BkSaleTerms terms = {NULL, 0};
 	BkReservation r;
 	ItemPointerData event_tid;
-	ItemPointerData prices_tid;
+	BkSoldPrices sold;
 	Datum		payload;
 
 	stay.property_id = e->property_id;
@@ -497,13 +497,11 @@ offer_entry(const Entry *e, DateADT wait_from)
 	bk_nights_lock(&d, e->property_id, room_type, e->check_in, e->check_out, &nights);
 	bk_plan_base(&plan);
 	bk_price_stay(&d, &stay, room_type, &plan, 0, 0, &nights, &price);
+	sold = (BkSoldPrices) {price.prices, nights.n, price.extra};
 	bk_reservation_insert(&d, e->property_id, room_type, e->check_in, e->check_out, e->rooms,
 						  e->guest_id, 0,
 						  bk_now() + (TimestampTz) booking_waitlist_offer_ttl_s * USECS_PER_SEC,
-						  price.total, &terms, &r);
-	if (bk_unit_has_night_prices())
-		bk_night_prices_write(&d, r.reservation_id, &prices_tid, false, e->check_in,
-							  price.prices, nights.n, price.extra);
+						  price.total, &sold, &terms, &r);
 	bk_event_write(&d, "reserved", &r, -e->rooms, &event_tid);
 	for (int i = 0; i < nights.n; i++)
 		bk_night_change_waiting(&d, &nights.nights[i], e->rooms, -e->rooms);

@@ -64,6 +64,12 @@ ALTER TABLE baseline.event
 CREATE TABLE baseline.lean_reservation (LIKE booking.reservation INCLUDING ALL,
     FOREIGN KEY (property_id, room_type) REFERENCES baseline.room_type);
 
+-- booking 2.0 keeps each night's price in the reservation's row (NOT
+-- NULL); the baselines never kept them (they wrote no night prices when
+-- they were a table of their own), so their tables stay as they were
+ALTER TABLE baseline.reservation DROP COLUMN IF EXISTS night_prices, DROP COLUMN IF EXISTS night_extra;
+ALTER TABLE baseline.lean_reservation DROP COLUMN IF EXISTS night_prices, DROP COLUMN IF EXISTS night_extra;
+
 /* ===================================================================
  * lean
  * ===================================================================

@@ -36,11 +36,20 @@ CREATE TABLE bench.watermark (
     max_id bigint NOT NULL
 );
 
+-- booking 2.0 keeps the price each night was sold at in the reservation's row
+CREATE FUNCTION bench.keeps_night_prices() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_attribute
+                    WHERE attrelid = 'booking.reservation'::regclass AND attname = 'night_prices'
+                      AND NOT attisdropped)
+$$;
+
 CREATE FUNCTION bench.make_history(n int) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     nprops int := (SELECT count(*) FROM booking.room_type WHERE code = 'R1');
     t text;
+    prices boolean;
 BEGIN
     PERFORM setseed(0.24);
     CREATE TEMP TABLE hist ON COMMIT DROP AS
@@ -50,26 +59,24 @@ BEGIN
            1 + floor(random() * 7)::int AS nights
       FROM generate_series(1, n);
     FOREACH t IN ARRAY ARRAY['booking.reservation', 'baseline.reservation', 'baseline.lean_reservation'] LOOP
+        -- booking 2.0 keeps the price each night was sold at (100 here) in the row
+        prices := t = 'booking.reservation' AND bench.keeps_night_prices();
         EXECUTE format($q$
             INSERT INTO %s (reservation_id, property_id, room_type, check_in, check_out, rooms,
                             guest_id, state, hold_expires_at, total_price, created_at, updated_at,
-                            cancel_reason, payment_ref, confirmation_code)
+                            cancel_reason, payment_ref, confirmation_code%s)
             SELECT h.id, h.property_id, h.room_type, h.check_in,
                    h.check_in + h.nights, 1, 'history', 'cancelled',
                    now() - interval '30 days', 100 * h.nights,
                    now() - interval '31 days', now() - interval '30 days', 'history',
                    CASE WHEN h.nights %% 2 = 0 THEN 'hist-' || h.id END,
-                   CASE WHEN h.nights %% 2 = 0 THEN 'HIST-' || h.id END
+                   CASE WHEN h.nights %% 2 = 0 THEN 'HIST-' || h.id END%s
               FROM (SELECT nextval(%L) * 1024 AS id, * FROM hist) h$q$, t,
+            CASE WHEN prices THEN ', night_prices' ELSE '' END,
+            CASE WHEN prices THEN ', array_fill(100::numeric, ARRAY[h.nights])' ELSE '' END,
             CASE WHEN t LIKE 'booking.%' THEN 'booking.reservation_id_seq'
                  ELSE 'baseline.reservation_id_seq' END);
     END LOOP;
-    -- booking 2.0 keeps the price each night was sold at (100 here)
-    IF to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
-        INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
-        SELECT reservation_id, check_in, array_fill(100::numeric, ARRAY[check_out - check_in])
-          FROM booking.reservation WHERE guest_id = 'history';
-    END IF;
     INSERT INTO booking.idempotency_key (scope, key, request_digest, property_id, reservation_id, created_at)
     SELECT 'history', 'h-' || reservation_id, sha256(reservation_id::text::bytea), property_id,
            reservation_id, now() - interval '1 hour'
@@ -133,10 +140,6 @@ BEGIN
     DELETE FROM baseline.idempotency_key WHERE scope <> 'history';
     DELETE FROM booking.reservation
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'booking.reservation');
-    IF to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
-        DELETE FROM booking.reservation_night_prices
-         WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'booking.reservation');
-    END IF;
     DELETE FROM baseline.reservation
      WHERE reservation_id > (SELECT max_id FROM bench.watermark WHERE tbl = 'baseline.reservation');
     DELETE FROM baseline.lean_reservation
@@ -211,27 +214,25 @@ BEGIN
                current_date + 2 + floor(random() * (%s - 1))::int AS check_in,
                1 + floor(random() * 7)::int AS nights
           FROM generate_series(1, %s)$q$, seq, nprops, last_day, n);
+    -- booking 2.0 keeps the price each night was sold at in the row
     EXECUTE format($q$
         INSERT INTO %s (reservation_id, property_id, room_type, check_in, check_out, rooms,
-                        guest_id, state, hold_expires_at, total_price, created_at)
+                        guest_id, state, hold_expires_at, total_price, created_at%s)
         SELECT h.reservation_id, h.property_id, h.room_type, h.check_in, h.check_in + h.nights, 1,
                'bench', 'held', now() + CASE WHEN %L THEN interval '-1 minute' ELSE interval '1 hour' END,
                (SELECT sum(i.price) FROM %s i
                  WHERE i.property_id = h.property_id AND i.room_type = h.room_type
                    AND i.night >= h.check_in AND i.night < h.check_in + h.nights),
-               now() - interval '20 minutes'
-          FROM holds h$q$, res_table, dead, inv_table);
-    GET DIAGNOSTICS made = ROW_COUNT;
-    IF engine = 0 AND to_regclass('booking.reservation_night_prices') IS NOT NULL THEN
-        -- booking 2.0 keeps the price each night was sold at
-        INSERT INTO booking.reservation_night_prices (reservation_id, first_night, prices)
-        SELECT h.reservation_id, h.check_in,
-               ARRAY(SELECT i.price FROM booking.inventory i
+               now() - interval '20 minutes'%s
+          FROM holds h$q$, res_table,
+        CASE WHEN engine = 0 AND bench.keeps_night_prices() THEN ', night_prices' ELSE '' END,
+        dead, inv_table,
+        CASE WHEN engine = 0 AND bench.keeps_night_prices() THEN
+            ', ARRAY(SELECT i.price FROM booking.inventory i
                       WHERE i.property_id = h.property_id AND i.room_type = h.room_type
                         AND i.night >= h.check_in AND i.night < h.check_in + h.nights
-                      ORDER BY i.night)
-          FROM holds h;
-    END IF;
+                      ORDER BY i.night)' ELSE '' END);
+    GET DIAGNOSTICS made = ROW_COUNT;
     EXECUTE format($q$
         UPDATE %s i SET held = i.held + s.rooms
           FROM (SELECT h.property_id, h.room_type, h.check_in + g AS night, count(*)::int AS rooms

@@ -12,7 +12,7 @@
 -- schema: sql/booking--1.0.sql, then sql/booking--1.0--1.1.sql and
 -- sql/booking--1.1--1.2.sql.
 BEGIN;
-SELECT plan(185);
+SELECT plan(186);
 
 -- ---------------------------------------------------------------------
 -- The extension itself
@@ -189,8 +189,8 @@ SELECT col_is_pk('booking', 'inventory', ARRAY['property_id', 'room_type', 'nigh
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'booking.reservation'::regclass AND attnum > 14 AND NOT attisdropped),
           ARRAY['cancel_reason', 'payment_intent', 'group_id', 'guests', 'rate_plan', 'children',
-                'cancellation_fee', 'block'],
-          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id, guests, rate_plan, children, cancellation_fee, block');
+                'cancellation_fee', 'night_prices', 'night_extra', 'block'],
+          'reservation ends with cancel_reason, payment_intent, then 2.0''s group_id, guests, rate_plan, children, cancellation_fee, night_prices, night_extra, block');
 SELECT col_type_is('booking', 'reservation', 'rate_plan', 'text', 'reservation.rate_plan is text');
 SELECT col_default_is('booking', 'reservation', 'rate_plan', 'BASE',
                       'reservation.rate_plan defaults to BASE (the inventory''s price)');
@@ -200,10 +200,11 @@ SELECT col_type_is('booking', 'reservation', 'guests', 'integer', 'reservation.g
 SELECT col_type_is('booking', 'reservation', 'group_id', 'bigint', 'reservation.group_id is bigint (NULL: a lone reservation)');
 SELECT col_has_check('booking', 'reservation', 'guests',
                      'reservation.guests has a CHECK (reservation_guests_positive: at least 1)');
-SELECT has_table('booking', 'reservation_night_prices',
-                 'table booking.reservation_night_prices (2.0) keeps the prices each night was sold at');
-SELECT col_is_pk('booking', 'reservation_night_prices', ARRAY['reservation_id'],
-                 'one row of night prices per reservation');
+SELECT col_type_is('booking', 'reservation', 'night_prices', 'numeric[]',
+                   'reservation.night_prices (2.0) keeps the price each night was sold at, in the reservation''s row');
+SELECT col_not_null('booking', 'reservation', 'night_prices', 'every reservation has its night prices');
+SELECT col_default_is('booking', 'reservation', 'night_extra', '0.00',
+                      'reservation.night_extra (a per-person plan''s extras per night) defaults to 0.00');
 SELECT has_view('booking', 'reservation_night', 'view booking.reservation_night (2.0) exists');
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'booking.reservation_night'::regclass AND attnum > 0),
@@ -330,9 +331,9 @@ VALUES (1022 * 1024, 'TAP State Inn', 'Tapville', 'UTC');
 INSERT INTO booking.room_type (property_id, code, name, units, max_guests, base_price)
 VALUES (1022 * 1024, 'DBL', 'Double', 9, 2, 100);
 INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out,
-                                 rooms, state, total_price)
+                                 rooms, state, total_price, night_prices)
 SELECT 1022 * 1024 + i, 1022 * 1024, 'DBL', current_date + 30, current_date + 31, 1,
-       'held', 100
+       'held', 100, ARRAY[100]
   FROM generate_series(1, 4) AS i;
 SELECT lives_ok(
     $$UPDATE booking.reservation SET state = 'payment_pending', payment_intent = 'tap-pi-' || reservation_id

@@ -32,7 +32,7 @@
 -- booking_admin; room_block and block_night read by booking_admin only.
 -- 2.0 publishing passes: repair_event_passes for booking_admin.
 BEGIN;
-SELECT plan(319);
+SELECT plan(315);
 
 -- ---------------------------------------------------------------------
 -- Roles: exist, NOLOGIN, no special powers, nested reader < app < admin
@@ -377,12 +377,7 @@ SELECT table_privs_are('booking', t.tname, r.rname,
                ('room_block'::name), ('block_night'::name)) AS t(tname)
  CROSS JOIN (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name)) AS r(rname)
  ORDER BY r.rname, t.tname;
--- 2.0: the night prices' storage is the engine's alone (read through the view)
-SELECT table_privs_are('booking', 'reservation_night_prices', r.rname, ARRAY[]::name[],
-                       format('%s has no privilege on booking.reservation_night_prices', r.rname))
-  FROM (VALUES ('booking_reader'::name), ('booking_app'::name), ('booking_admin'::name),
-               ('public'::name)) AS r(rname);
--- 70 tests above.
+-- 66 tests above.
 SELECT is_empty(
     $$SELECT r.rolname || ' ' || p.priv || ' ' || c.oid::regclass::text
         FROM pg_class c

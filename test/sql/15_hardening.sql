@@ -249,8 +249,8 @@ SELECT count(*) AS problems FROM booking.check_invariants();
 CREATE FUNCTION t.key(message text) RETURNS text LANGUAGE sql AS
     $$ SELECT regexp_replace(message, '=\(\d+, ', '=(<property>, ') $$;
 SELECT t.key(t.try(format($$INSERT INTO booking.reservation (reservation_id, property_id, room_type,
-       check_in, check_out, rooms, total_price)
-       VALUES (7, %s, 'NOPE', current_date + 1, current_date + 2, 1, 0)$$, :x))) AS insert_by_hand;
+       check_in, check_out, rooms, total_price, night_prices)
+       VALUES (7, %s, 'NOPE', current_date + 1, current_date + 2, 1, 0, ARRAY[0])$$, :x))) AS insert_by_hand;
 -- a DBA's foreign key on a column the engine sets is checked on every write
 -- (NOT VALID: the reservations of the earlier files are not checked)
 CREATE TABLE t.payment (ref text PRIMARY KEY);

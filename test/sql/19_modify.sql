@@ -91,11 +91,11 @@ SELECT t.err('SELECT booking.modify_reservation(42, rooms => 1)') AS missing;
 INSERT INTO booking.inventory (property_id, room_type, night, units, held, booked, price)
 SELECT :p, 'DBL', current_date - g, 2, 0, 0, 100 FROM generate_series(1, 3) g;
 INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out, rooms,
-                                 guest_id, state, total_price, payment_ref, confirmation_code)
-VALUES (:r * 1000 + 1024, :p, 'DBL', current_date - 2, current_date + 1, 1, 'old', 'confirmed', 300, 'old-1', 'OLD-1'),
-       (:r * 1000 + 2048, :p, 'DBL', current_date - 3, current_date - 1, 1, 'old', 'confirmed', 200, 'old-2', 'OLD-2');
-INSERT INTO booking.reservation_night_prices
-VALUES (:r * 1000 + 1024, current_date - 2, ARRAY[100, 100, 100]), (:r * 1000 + 2048, current_date - 3, ARRAY[100, 100]);
+                                 guest_id, state, total_price, payment_ref, confirmation_code, night_prices)
+VALUES (:r * 1000 + 1024, :p, 'DBL', current_date - 2, current_date + 1, 1, 'old', 'confirmed', 300, 'old-1', 'OLD-1',
+        ARRAY[100, 100, 100]),
+       (:r * 1000 + 2048, :p, 'DBL', current_date - 3, current_date - 1, 1, 'old', 'confirmed', 200, 'old-2', 'OLD-2',
+        ARRAY[100, 100]);
 UPDATE booking.inventory SET booked = booked + 1
  WHERE property_id = :p AND room_type = 'DBL' AND night >= current_date - 2 AND night < current_date + 1;
 UPDATE booking.inventory SET booked = booked + 1
@@ -125,10 +125,9 @@ SELECT state FROM booking.confirm_booking(:ann, 'pay-ann');
 -- a channel's booking on night 7 beyond its units (made here behind the
 -- engine's back, as apply_channel_booking would make it)
 INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out, rooms,
-                                 guest_id, state, total_price, payment_ref, confirmation_code)
+                                 guest_id, state, total_price, payment_ref, confirmation_code, night_prices)
 VALUES (:ob * 1000 + 1024, :ob, 'ONE', current_date + 7, current_date + 8, 1, 'ota', 'confirmed', 100,
-        'ota-1', 'OTA-1');
-INSERT INTO booking.reservation_night_prices VALUES (:ob * 1000 + 1024, current_date + 7, ARRAY[100]);
+        'ota-1', 'OTA-1', ARRAY[100]);
 UPDATE booking.inventory SET booked = booked + 1, overbooked = 1
  WHERE property_id = :ob AND room_type = 'ONE' AND night = current_date + 7;
 SELECT booking.rebuild_calendar() > 0 AS calendar_rebuilt;

@@ -196,7 +196,7 @@ SELECT state FROM booking.confirm_booking(:r7, 'pay-stay-7');
 SELECT state FROM booking.check_in(:r7);
 -- r6 carries per-night extras of 12.50 for the whole reservation (as a
 -- per-person plan would give it): total 4 x 80 x 2 + 4 x 12.50 = 690
-UPDATE booking.reservation_night_prices SET extra = 12.50 WHERE reservation_id = :r6;
+UPDATE booking.reservation SET night_extra = 12.50 WHERE reservation_id = :r6;
 UPDATE booking.reservation SET total_price = total_price + 4 * 12.50 WHERE reservation_id = :r6;
 SELECT t.st(r) FROM booking.reservation r WHERE reservation_id = :r6;
 SELECT * FROM booking.check_invariants();
