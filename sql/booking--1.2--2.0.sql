@@ -356,8 +356,11 @@ ALTER TABLE booking.reservation
  * plan's extras for the whole reservation, the same each night) times the
  * nights.  Kept in the reservation's own row (night_prices: one per night
  * from check_in on) so that reserve_range writes no row for them; the
- * engine alone writes them.  A change of the stay (modify_reservation)
- * keeps the prices of the nights it keeps.
+ * engine alone writes them, on every reservation it makes.  NULL only in
+ * a reservation restored from a dump taken before 2.0 (check_invariants()
+ * names it; restoring into the dump's version, then updating, fills them).
+ * A change of the stay (modify_reservation) keeps the prices of the
+ * nights it keeps.
  * ---------------------------------------------------------------------
  */
 ALTER TABLE booking.reservation
@@ -395,8 +398,6 @@ UPDATE booking.reservation r
                         AND v.night OPERATOR(pg_catalog.>=) r2.check_in
                         AND v.night OPERATOR(pg_catalog.<) r2.check_out) i
  WHERE r2.reservation_id OPERATOR(pg_catalog.=) r.reservation_id;
-
-ALTER TABLE booking.reservation ALTER COLUMN night_prices SET NOT NULL;
 
 CREATE VIEW booking.reservation_night AS
 SELECT r.reservation_id,

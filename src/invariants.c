@@ -185,7 +185,9 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 #define NIGHT_PRICES_SQL \
 	" UNION ALL" \
 	" SELECT r.property_id, r.room_type, r.check_in," \
-	"        CASE WHEN pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"        CASE WHEN r.night_prices IS NULL" \
+	"             THEN pg_catalog.format('reservation %s has no night prices', r.reservation_id)" \
+	"             WHEN pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
 	"             THEN pg_catalog.format('reservation %s has night prices for %s nights, its stay is %s nights from %s'," \
 	"                                    r.reservation_id, pg_catalog.cardinality(r.night_prices)," \
 	"                                    r.check_out OPERATOR(pg_catalog.-) r.check_in," \
@@ -200,7 +202,8 @@ PG_FUNCTION_INFO_V1(booking_check_invariants);
 	"   FROM booking.reservation r" \
 	"  CROSS JOIN LATERAL (SELECT pg_catalog.sum(x) AS sum, pg_catalog.count(*) FILTER (WHERE x IS NULL) AS nulls" \
 	"                        FROM pg_catalog.unnest(r.night_prices) x) t" \
-	"  WHERE pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
+	"  WHERE r.night_prices IS NULL" \
+	"     OR pg_catalog.cardinality(r.night_prices) OPERATOR(pg_catalog.<>) (r.check_out OPERATOR(pg_catalog.-) r.check_in)" \
 	"     OR t.nulls OPERATOR(pg_catalog.>) 0" \
 	"     OR ((t.sum OPERATOR(pg_catalog.*) r.rooms) OPERATOR(pg_catalog.+)" \
 	"         (r.night_extra OPERATOR(pg_catalog.*) pg_catalog.cardinality(r.night_prices))) OPERATOR(pg_catalog.<>) r.total_price"

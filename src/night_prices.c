@@ -73,7 +73,8 @@ bk_night_prices_columns(const BkSoldPrices *sold, BkColumn *columns, Datum *valu
  * per night from its check_in on (*n of them), from its row as the caller
  * read or locked it, copied into the caller's memory, and its extra (per
  * night, for the whole reservation) in *extra when that is given; NULL
- * when the schema keeps none (before 2.0).
+ * when it has none (a schema before 2.0, or a reservation restored from a
+ * dump taken before 2.0: the caller prices its nights as they are now).
  */
 Datum *
 bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra)
@@ -95,7 +96,7 @@ bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra)
 		return NULL;
 	value = heap_getattr(r->tuple, bk_column(BK_RESERVATION_NIGHT_PRICES), desc, &isnull);
 	if (isnull)
-		return NULL;			/* NOT NULL in 2.0's schema: a row written around it */
+		return NULL;			/* restored from a dump taken before 2.0 */
 	array = DatumGetArrayTypePCopy(value);
 	if (extra != NULL)
 	{

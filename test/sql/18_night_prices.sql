@@ -32,7 +32,8 @@ UPDATE booking.reservation SET night_prices = night_prices[1:2] WHERE reservatio
 SELECT t.rel(problem) AS problem FROM booking.check_invariants();
 UPDATE booking.reservation SET night_prices = ARRAY[100, NULL, 99.5] WHERE reservation_id = :r;
 SELECT t.rel(problem) AS problem FROM booking.check_invariants();
--- the prices are the reservation's own: never without them
-SELECT split_part(t.try(format($$UPDATE booking.reservation SET night_prices = NULL WHERE reservation_id = %s$$, :r)), ' |', 1) AS no_prices;
+-- none at all (a reservation restored from a dump taken before 2.0)
+UPDATE booking.reservation SET night_prices = NULL WHERE reservation_id = :r;
+SELECT t.rel(problem) AS problem FROM booking.check_invariants();
 UPDATE booking.reservation SET night_prices = ARRAY[100, 130, 99.5] WHERE reservation_id = :r;
 SELECT count(*) AS problems FROM booking.check_invariants();
