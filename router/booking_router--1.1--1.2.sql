@@ -12,8 +12,9 @@
  *    on the property's shard, cancel_quote, check_in, check_out and
  *    mark_no_show on the reservation's, rate_plan and children on
  *    reserve_range, quote, search and modify_reservation, rate_plan on
- *    set_rules and clear_rules, the reservation's rate_plan, children and
- *    cancellation_fee and the states checked_in, checked_out, no_show;
+ *    set_rules and clear_rules, the reservation's rate_plan, children,
+ *    cancellation_fee, night_prices and night_extra and the states
+ *    checked_in, checked_out, no_show;
  *    and channels: apply_channel_booking on the property's shard (the
  *    channel_booking row and the reservation it makes live with the
  *    property); iCal, the waitlist and blocks: ical_export, ical_import,
@@ -31,12 +32,13 @@
 \echo Use "ALTER EXTENSION booking_router UPDATE TO '1.2'" to load this file. \quit
 
 /* ---------------------------------------------------------------------
- * booking.reservation as booking 2.0 returns it: six columns at the end.
+ * booking.reservation as booking 2.0 returns it: eight columns at the end.
  * The router's copy of the type must equal the shards' (check_shards).
  * ---------------------------------------------------------------------
  */
 ALTER TYPE booking.reservation ADD ATTRIBUTE group_id bigint, ADD ATTRIBUTE guests int,
     ADD ATTRIBUTE rate_plan text, ADD ATTRIBUTE children int, ADD ATTRIBUTE cancellation_fee numeric,
+    ADD ATTRIBUTE night_prices numeric[], ADD ATTRIBUTE night_extra numeric,
     ADD ATTRIBUTE block text;
 
 /* The stay's three states, at the end of the enum as on the shards (no
@@ -67,7 +69,7 @@ CREATE FUNCTION booking_router.px_reserve_range(part int, expect int,
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.reserve_range(property_id, room_type, check_in, check_out, rooms,
                                  guest_id, idempotency_key, hold, guests, rate_plan, children,
                                  block) r
@@ -130,7 +132,7 @@ CREATE FUNCTION booking_router.px_confirm_booking(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.confirm_booking(reservation_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -144,7 +146,7 @@ CREATE FUNCTION booking_router.px_cancel_reservation(part int, expect int, reser
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.cancel_reservation(reservation_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -158,7 +160,7 @@ CREATE FUNCTION booking_router.px_begin_payment(part int, expect int, reservatio
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.begin_payment(reservation_id, payment_intent, extend, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -191,7 +193,7 @@ CREATE FUNCTION booking_router.px_get_reservation(part int, expect int, reservat
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.get_reservation(reservation_id, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -217,7 +219,7 @@ CREATE FUNCTION booking_router.px_modify_reservation(part int, expect int, reser
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.modify_reservation(reservation_id, check_in, check_out, rooms, room_type,
                                       guests, idempotency_key, guest_id, dry_run, rate_plan, children) r
      WHERE expect < 0
@@ -249,7 +251,7 @@ CREATE FUNCTION booking_router.px_find_reservation(part int, confirmation_code t
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.find_reservation(confirmation_code, payment_intent, payment_ref) r;
 $$;
 
@@ -319,7 +321,7 @@ CREATE FUNCTION booking_router.px_reserve_group(part int, expect int, property_i
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.reserve_group(property_id, lines, guest_id, idempotency_key, hold) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -333,7 +335,7 @@ CREATE FUNCTION booking_router.px_confirm_group(part int, expect int, group_id b
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.confirm_group(group_id, payment_ref, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -347,7 +349,7 @@ CREATE FUNCTION booking_router.px_cancel_group(part int, expect int, group_id bi
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.cancel_group(group_id, reason, guest_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -447,7 +449,7 @@ CREATE FUNCTION booking_router.px_check_in(part int, expect int, reservation_id 
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.check_in(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -460,7 +462,7 @@ CREATE FUNCTION booking_router.px_check_out(part int, expect int, reservation_id
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.check_out(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -473,7 +475,7 @@ CREATE FUNCTION booking_router.px_mark_no_show(part int, expect int, reservation
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.mark_no_show(reservation_id) r
      WHERE expect < 0
         OR COALESCE(pg_catalog.current_setting('booking.node_id', true), '0')::int4 = expect;
@@ -534,7 +536,7 @@ CREATE FUNCTION booking_router.px_apply_channel_booking(part int, expect int, ch
     SELECT r.reservation_id, r.property_id, r.room_type, r.check_in, r.check_out, r.rooms,
            r.guest_id, r.state, r.hold_expires_at, r.total_price, r.payment_ref,
            r.confirmation_code, r.created_at, r.updated_at, r.cancel_reason, r.payment_intent,
-           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.block
+           r.group_id, r.guests, r.rate_plan, r.children, r.cancellation_fee, r.night_prices, r.night_extra, r.block
       FROM booking.apply_channel_booking(channel, external_id, revision, status, property_id,
                                          room_type, check_in, check_out, rooms, total_price,
                                          guest_id) r
