@@ -1606,8 +1606,20 @@ bk_direct_insert(BkDirect *d, BkTable table, TupleTableSlot *slot)
 void
 bk_direct_end(BkDirect *d)
 {
+	ListCell   *lc;
+
 	if (d->writes)
 		AfterTriggerEndQuery(d->estate);
+
+	/*
+	 * The relations the AFTER triggers opened for their events' targets
+	 * (ExecGetTriggerResultRel: a table an ON UPDATE CASCADE reaches, say).
+	 * ExecCloseResultRelations would close them, and the indexes of this
+	 * unit's targets too, which are closed below.
+	 */
+	foreach(lc, d->estate->es_trig_target_relations)
+		table_close(((ResultRelInfo *) lfirst(lc))->ri_RelationDesc, NoLock);
+	d->estate->es_trig_target_relations = NIL;
 	if (d->epq_ready)
 		EvalPlanQualEnd(&d->epqstate);
 	ExecResetTupleTable(d->estate->es_tupleTable, false);
