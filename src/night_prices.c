@@ -107,7 +107,11 @@ bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra)
 	deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign, &prices, &nulls, n);
 	for (int i = 0; i < *n; i++)
 		if (nulls[i])
-			elog(ERROR, "booking: reservation %lld has a night without a price",
-				 (long long) r->reservation_id);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("reservation %lld has a night without a price",
+							(long long) r->reservation_id),
+					 errdetail("Night %d of its night_prices is NULL; the engine never writes one.", i + 1),
+					 errhint("check_invariants() names it: give the night the price it was sold at.")));
 	return prices;
 }

@@ -37,3 +37,15 @@ UPDATE booking.reservation SET night_prices = NULL WHERE reservation_id = :r;
 SELECT t.rel(problem) AS problem FROM booking.check_invariants();
 UPDATE booking.reservation SET night_prices = ARRAY[100, 130, 99.5] WHERE reservation_id = :r;
 SELECT count(*) AS problems FROM booking.check_invariants();
+-- a change of the stay keeps the prices sold: a night without one (set so
+-- by hand) is refused, not taken as a price
+SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'DBL', current_date + 10, current_date + 12) \gset
+UPDATE booking.reservation SET night_prices[1] = NULL WHERE reservation_id = :r2;
+SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 13)$$, :r2)),
+                      'reservation \d+', 'reservation N') AS unpriced_night;
+-- (the prices sold, here 500 as if set so, are kept; the night added at today's)
+UPDATE booking.reservation SET night_prices = ARRAY[500, 500], total_price = 1000 WHERE reservation_id = :r2;
+SELECT total_price FROM booking.modify_reservation(:r2, check_out => current_date + 13);
+SELECT night - current_date AS d, price FROM booking.reservation_night WHERE reservation_id = :r2 ORDER BY night;
+SELECT state FROM booking.cancel_reservation(:r2);
+SELECT count(*) AS problems FROM booking.check_invariants();
