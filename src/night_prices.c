@@ -69,6 +69,23 @@ bk_night_prices_columns(const BkSoldPrices *sold, BkColumn *columns, Datum *valu
 }
 
 /*
+ * require_all refuses (XX001) night prices of reservation
+ * `id` with a NULL among them (`nulls`, n of them): the engine never
+ * writes one, and none may be summed as a price.
+ */
+static void
+require_all(int64 id, const bool *nulls, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("reservation %lld has a night without a price", (long long) id),
+					 errdetail("Night %d of its night_prices is NULL; the engine never writes one.", i + 1),
+					 errhint("check_invariants() names it: give the night the price it was sold at.")));
+}
+
+/*
  * bk_night_prices_of returns the prices reservation *r was sold at, one
  * per night from its check_in on (*n of them), from its row as the caller
  * read or locked it, copied into the caller's memory, and its extra (per
@@ -105,13 +122,6 @@ bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra)
 	}
 	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign, &prices, &nulls, n);
-	for (int i = 0; i < *n; i++)
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("reservation %lld has a night without a price",
-							(long long) r->reservation_id),
-					 errdetail("Night %d of its night_prices is NULL; the engine never writes one.", i + 1),
-					 errhint("check_invariants() names it: give the night the price it was sold at.")));
+	require_all(r->reservation_id, nulls, *n);
 	return prices;
 }

@@ -38,11 +38,26 @@ SELECT t.rel(problem) AS problem FROM booking.check_invariants();
 UPDATE booking.reservation SET night_prices = ARRAY[100, 130, 99.5] WHERE reservation_id = :r;
 SELECT count(*) AS problems FROM booking.check_invariants();
 -- a change of the stay keeps the prices sold: a night without one (set so
--- by hand) is refused, not taken as a price
+-- by hand) is refused, not taken as a price; a cancellation charge counts
+-- such a stay's nights as when no prices are kept (a share of the total)
 SELECT reservation_id AS r2 FROM booking.reserve_range(:p, 'DBL', current_date + 10, current_date + 12) \gset
 UPDATE booking.reservation SET night_prices[1] = NULL WHERE reservation_id = :r2;
 SELECT regexp_replace(t.try(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 13)$$, :r2)),
                       'reservation \d+', 'reservation N') AS unpriced_night;
+SELECT fee, refund FROM booking.cancel_quote(:r2);
+-- under a policy charging the first night: the night's price as sold, or,
+-- with a night without a price, one night's share of the total
+SELECT booking.add_policy(:p, 'ONE', '[{"until": "0", "charge_nights": 1}]');
+SELECT booking.add_rate_plan(:p, 'DBL', 'FIRM', 'First night due', parent => 'BASE', policy => 'ONE');
+SELECT reservation_id AS r3, total_price FROM booking.reserve_range(:p, 'DBL', current_date + 20, current_date + 22,
+                                                                   rate_plan => 'FIRM') \gset
+SELECT state FROM booking.confirm_booking(:r3, 'np-firm');
+UPDATE booking.reservation SET night_prices = ARRAY[150, 50] WHERE reservation_id = :r3;
+SELECT :total_price AS total_price, fee FROM booking.cancel_quote(:r3);
+UPDATE booking.reservation SET night_prices[1] = NULL WHERE reservation_id = :r3;
+SELECT fee FROM booking.cancel_quote(:r3);
+UPDATE booking.reservation SET night_prices = ARRAY[100, 100] WHERE reservation_id = :r3;
+SELECT state, cancellation_fee FROM booking.cancel_reservation(:r3);
 -- (the prices sold, here 500 as if set so, are kept; the night added at today's)
 UPDATE booking.reservation SET night_prices = ARRAY[500, 500], total_price = 1000 WHERE reservation_id = :r2;
 SELECT total_price FROM booking.modify_reservation(:r2, check_out => current_date + 13);
