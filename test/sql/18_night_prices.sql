@@ -58,6 +58,10 @@ UPDATE booking.reservation SET night_prices[1] = NULL WHERE reservation_id = :r3
 SELECT fee FROM booking.cancel_quote(:r3);
 UPDATE booking.reservation SET night_prices = ARRAY[100, 100] WHERE reservation_id = :r3;
 SELECT state, cancellation_fee FROM booking.cancel_reservation(:r3);
+-- (the plan and policy removed again: 21_policies counts every policy)
+DELETE FROM booking.rate_plan WHERE property_id = :p AND code = 'FIRM';
+UPDATE booking.room_type SET has_rate_plans = false WHERE property_id = :p AND code = 'DBL';
+DELETE FROM booking.cancel_policy WHERE property_id = :p AND code = 'ONE';
 -- (the prices sold, here 500 as if set so, are kept; the night added at today's)
 UPDATE booking.reservation SET night_prices = ARRAY[500, 500], total_price = 1000 WHERE reservation_id = :r2;
 SELECT total_price FROM booking.modify_reservation(:r2, check_out => current_date + 13);
