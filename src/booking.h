@@ -820,6 +820,9 @@ extern bool bk_guest_matches(const char *owner, const char *guest_id);
 extern char *bk_guest_arg(FunctionCallInfo fcinfo, int argno);
 extern void bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 								  const BkColumn *columns, const Datum *values, const bool *nulls);
+extern void bk_reservation_update_sold(BkDirect *d, BkReservation *r, int ncolumns,
+									   const BkColumn *columns, const Datum *values,
+									   const bool *nulls, const BkSoldPrices *sold);
 extern void bk_reservation_set_state(BkDirect *d, BkReservation *r, BkState state);
 extern void bk_reservation_reprice(BkDirect *d, BkReservation *r, Numeric total,
 								   const BkSoldPrices *sold);

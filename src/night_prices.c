@@ -50,7 +50,8 @@ array_of(const Datum *prices, int n)
 /*
  * bk_night_prices_columns puts the reservation's columns that record
  * `sold` and their values in columns[], values[] and nulls[] (room for
- * two), for an insert or bk_reservation_update, and returns how many:
+ * two), for an insert or an update (bk_reservation_update_sold, modify's
+ * changed columns), and returns how many:
  * none in a schema before 2.0.  The caller has opened booking.reservation
  * in its unit.
  */
@@ -66,23 +67,6 @@ bk_night_prices_columns(const BkSoldPrices *sold, BkColumn *columns, Datum *valu
 	values[1] = sold->extra ? NumericGetDatum(sold->extra) : bk_cents_zero();
 	nulls[0] = nulls[1] = false;
 	return 2;
-}
-
-/*
- * require_all refuses (XX001) night prices of reservation
- * `id` with a NULL among them (`nulls`, n of them): the engine never
- * writes one, and none may be summed as a price.
- */
-static void
-require_all(int64 id, const bool *nulls, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("reservation %lld has a night without a price", (long long) id),
-					 errdetail("Night %d of its night_prices is NULL; the engine never writes one.", i + 1),
-					 errhint("check_invariants() names it: give the night the price it was sold at.")));
 }
 
 /*
@@ -122,6 +106,13 @@ bk_night_prices_of(BkDirect *d, const BkReservation *r, int *n, Numeric *extra)
 	}
 	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign, &prices, &nulls, n);
-	require_all(r->reservation_id, nulls, *n);
+	for (int i = 0; i < *n; i++)
+		if (nulls[i])			/* set so by hand: never summed as a price */
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("reservation %lld has a night without a price",
+							(long long) r->reservation_id),
+					 errdetail("Night %d of its night_prices is NULL; the engine never writes one.", i + 1),
+					 errhint("check_invariants() names it: give the night the price it was sold at.")));
 	return prices;
 }

@@ -466,7 +466,7 @@ bk_charge_facts(int64 id, bool read_only, BkChargeFacts *facts)
 			get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
 			deconstruct_array(array, NUMERICOID, typlen, typbyval, typalign,
 							  &facts->prices, &nulls, &facts->nprices);
-			for (int i = 0; i < facts->nprices; i++)
+			for (int i = 0; i < facts->nprices && facts->prices != NULL; i++)
 				if (nulls[i])
 					facts->prices = NULL;	/* a night without a price (set so by
 											 * hand): charged as when none is kept */

@@ -208,6 +208,18 @@ void
 bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 					  const BkColumn *columns, const Datum *values, const bool *nulls)
 {
+	bk_reservation_update_sold(d, r, ncolumns, columns, values, nulls, NULL);
+}
+
+/*
+ * bk_reservation_update_sold is bk_reservation_update that also writes the
+ * night prices `sold` (when given) in the same update: a change of the
+ * stay's nights or of their prices.
+ */
+void
+bk_reservation_update_sold(BkDirect *d, BkReservation *r, int ncolumns, const BkColumn *columns,
+						   const Datum *values, const bool *nulls, const BkSoldPrices *sold)
+{
 	ResultRelInfo *rri = bk_direct_target(d, BK_RESERVATION);
 	TupleDesc	desc = RelationGetDescr(rri->ri_RelationDesc);
 	TupleTableSlot *slot = bk_direct_slot(d, BK_RESERVATION, BK_SLOT_NEW);
@@ -217,12 +229,23 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 	HeapTuple	newtuple;
 	Oid			state_type = bk_state_type(d);
 
-	Assert(ncolumns < 15);
+	BkColumn	sold_columns[2];
+	Datum		sold_values[2];
+	bool		sold_nulls[2];
+	int			nsold = sold ? bk_night_prices_columns(sold, sold_columns, sold_values, sold_nulls) : 0;
+
+	Assert(ncolumns + nsold < 16);
 	for (int i = 0; i < ncolumns; i++)
 	{
 		attnums[i] = bk_column(columns[i]);
 		newvalues[i] = values[i];
 		newnulls[i] = nulls ? nulls[i] : false;
+	}
+	for (int i = 0; i < nsold; i++, ncolumns++)
+	{
+		attnums[ncolumns] = bk_column(sold_columns[i]);
+		newvalues[ncolumns] = sold_values[i];
+		newnulls[ncolumns] = sold_nulls[i];
 	}
 	attnums[ncolumns] = bk_column(BK_RESERVATION_UPDATED_AT);
 	newvalues[ncolumns] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
@@ -249,12 +272,10 @@ bk_reservation_update(BkDirect *d, BkReservation *r, int ncolumns,
 void
 bk_reservation_reprice(BkDirect *d, BkReservation *r, Numeric total, const BkSoldPrices *sold)
 {
-	BkColumn	columns[3] = {BK_RESERVATION_TOTAL_PRICE};
-	Datum		values[3] = {NumericGetDatum(total)};
-	bool		nulls[3] = {false};
-	int			n = 1 + bk_night_prices_columns(sold, columns + 1, values + 1, nulls + 1);
+	BkColumn	column = BK_RESERVATION_TOTAL_PRICE;
+	Datum		value = NumericGetDatum(total);
 
-	bk_reservation_update(d, r, n, columns, values, nulls);
+	bk_reservation_update_sold(d, r, 1, &column, &value, NULL, sold);
 }
 
 /*

@@ -249,21 +249,18 @@ booking_check_out(PG_FUNCTION_ARGS)
 
 	if (departure < old_check_out)
 	{
-		BkColumn	columns[5] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
+		BkColumn	columns[3] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
 		BK_RESERVATION_TOTAL_PRICE};
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false};
+		Datum		values[3];
 		BkSoldPrices kept;
 		Numeric		total;
-		int			ncolumns;
 
 		release_nights(&d, &r, departure, &pub_first, &pub_end);
 		total = trim_prices(&d, &r, departure, &kept);
 		values[0] = ObjectIdGetDatum(bk_state_value(bk_state_type(&d), BK_CHECKED_OUT));
 		values[1] = DateADTGetDatum(departure);
 		values[2] = NumericGetDatum(total);
-		ncolumns = 3 + bk_night_prices_columns(&kept, columns + 3, values + 3, nulls + 3);
-		bk_reservation_update(&d, &r, ncolumns, columns, values, nulls);
+		bk_reservation_update_sold(&d, &r, 3, columns, values, NULL, &kept);
 		r.check_out = departure;
 	}
 	else
@@ -299,12 +296,10 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	Numeric		total;
 	Numeric		refund;
 	Datum		result;
-	BkColumn	columns[6] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
+	BkColumn	columns[4] = {BK_RESERVATION_STATE, BK_RESERVATION_CHECK_OUT,
 	BK_RESERVATION_TOTAL_PRICE, BK_RESERVATION_CANCELLATION_FEE};
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false};
+	Datum		values[4];
 	BkSoldPrices kept;
-	int			ncolumns;
 
 	lock_stay(fcinfo, &d, &r);
 	if (bk_state_is_live_hold(r.state))
@@ -338,8 +333,7 @@ booking_mark_no_show(PG_FUNCTION_ARGS)
 	values[1] = DateADTGetDatum(end);
 	values[2] = NumericGetDatum(total);
 	values[3] = NumericGetDatum(fee);
-	ncolumns = 4 + bk_night_prices_columns(&kept, columns + 4, values + 4, nulls + 4);
-	bk_reservation_update(&d, &r, ncolumns, columns, values, nulls);
+	bk_reservation_update_sold(&d, &r, 4, columns, values, NULL, &kept);
 	r.check_out = end;
 
 	bk_event_write_release(&d, "no_show", &r, pub_first, pub_end, refund);
