@@ -517,6 +517,8 @@ extern ResultRelInfo *bk_direct_target(BkDirect *d, BkTable table);
 extern TupleTableSlot *bk_direct_slot(BkDirect *d, BkTable table, BkSlot kind);
 extern IndexScanDesc bk_direct_scan(BkDirect *d, BkTable table, BkIndex index,
 									ScanKey keys, int nkeys);
+extern void bk_direct_rescan(BkDirect *d, IndexScanDesc scan, BkIndex index, ScanKey keys,
+							 int nkeys);
 extern IndexScanDesc bk_direct_scan_if_usable(BkDirect *d, BkTable table, BkIndex index,
 											  ScanKey keys, int nkeys);
 extern IndexScanDesc bk_direct_scan_entries(BkDirect *d, BkTable table, BkIndex index,

@@ -363,42 +363,12 @@ clamp_free(int64 free)
 }
 
 /*
- * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
- * calendar row, leaving the days not on sale alone: it finds the row by
- * its primary key and writes its new version without SPI.  No row lock:
- * from 1.2 on whoever writes booking.room_calendar holds the publisher's
- * lock first (the fold, refresh_keys, set_has_rules), so the version this
- * unit's snapshot finds is the newest.  Returns false when the row does
- * not exist.
+ * add_day_deltas adds day_deltas[0 .. ndays - 1] to the free units of a
+ * calendar row's `free` array, leaving the days not on sale alone.
  */
-static bool
-fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
-		   const int64 *day_deltas, int ndays)
+static void
+add_day_deltas(ArrayType *free, const int64 *day_deltas, int ndays)
 {
-	ScanKeyData keys[3];
-	IndexScanDesc scan;
-	TupleTableSlot *found = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
-	TupleTableSlot *slot = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_NEW);
-	TupleDesc	desc = RelationGetDescr(bk_direct_relation(d, BK_ROOM_CALENDAR));
-	ItemPointerData tid;
-	int			free_column = bk_column(BK_ROOM_CALENDAR_FREE);
-	ArrayType  *free;
-	bool		isnull = false;
-	Datum		value;
-	HeapTuple	old;
-
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
-	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
-	scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
-	if (!index_getnext_slot(scan, ForwardScanDirection, found))
-	{
-		index_endscan(scan);
-		return false;
-	}
-	index_endscan(scan);
-
-	free = DatumGetArrayTypePCopy(bk_direct_get_notnull(found, free_column));
 	if (ARR_NDIM(free) == 1 && !ARR_HASNULL(free) && ARR_ELEMTYPE(free) == INT4OID)
 	{
 		int32	   *days = (int32 *) ARR_DATA_PTR(free);
@@ -408,11 +378,67 @@ fold_month(BkDirect *d, int64 property_id, Datum room_type, DateADT month,
 			if (days[day] != BK_NOT_ON_SALE)
 				days[day] = clamp_free(days[day] + day_deltas[day]);
 	}
-	value = PointerGetDatum(free);
+}
+
+/*
+ * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
+ * calendar row, leaving the days not on sale alone: it finds the row by
+ * its primary key through *scan (begun at the first call, started again
+ * with the next keys at each later one; the caller ends it) and writes
+ * its new version without SPI.  No row lock: from 1.2 on whoever writes
+ * booking.room_calendar holds the publisher's lock first (the fold,
+ * refresh_keys, set_has_rules), so the version this unit's snapshot finds
+ * is the newest.  Returns false when the row does not exist.
+ *
+ * The new version is a copy of the old one with the days changed in
+ * place: `free` keeps its length, so when it is stored plainly in the row
+ * (not compressed, not out of line, as the calendar's rows always are)
+ * nothing else moves.  Otherwise it is formed anew.
+ */
+static bool
+fold_month(BkDirect *d, IndexScanDesc *scan, int64 property_id, Datum room_type, DateADT month,
+		   const int64 *day_deltas, int ndays)
+{
+	ScanKeyData keys[3];
+	TupleTableSlot *found = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_NEW);
+	int			free_column = bk_column(BK_ROOM_CALENDAR_FREE);
+	ItemPointerData tid;
+	Pointer		stored;
+	HeapTuple	old;
+	HeapTuple	new;
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
+	if (*scan == NULL)
+		*scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
+	else
+		bk_direct_rescan(d, *scan, BK_ROOM_CALENDAR_PKEY, keys, 3);
+	if (!index_getnext_slot(*scan, ForwardScanDirection, found))
+		return false;
+
+	stored = DatumGetPointer(bk_direct_get_notnull(found, free_column));
 	tid = found->tts_tid;
 	old = ExecFetchSlotHeapTuple(found, false, NULL);
-	ExecStoreHeapTuple(heap_modify_tuple_by_cols(old, desc, 1, &free_column, &value, &isnull),
-					   slot, true);
+	if (!VARATT_IS_EXTENDED(stored) && stored > (Pointer) old->t_data &&
+		stored + VARSIZE(stored) <= (Pointer) old->t_data + old->t_len)
+	{
+		new = heap_copytuple(old);
+		add_day_deltas((ArrayType *) ((Pointer) new->t_data + (stored - (Pointer) old->t_data)),
+					   day_deltas, ndays);
+	}
+	else
+	{
+		ArrayType  *free = DatumGetArrayTypePCopy(PointerGetDatum(stored));
+		Datum		value = PointerGetDatum(free);
+		bool		isnull = false;
+
+		add_day_deltas(free, day_deltas, ndays);
+		new = heap_modify_tuple_by_cols(old, RelationGetDescr(bk_direct_relation(d, BK_ROOM_CALENDAR)),
+										1, &free_column, &value, &isnull);
+	}
+	ExecStoreHeapTuple(new, slot, true);
 	/* only `free` changes: the foreign key's update check is not needed */
 	bk_direct_update_columns(d, BK_ROOM_CALENDAR, &tid, HeapTupleHeaderGetXmin(old->t_data), slot,
 							 1, &free_column);
@@ -436,6 +462,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 	BkDirect	d;
 	BkCalendarDelta *missing = palloc(sizeof(BkCalendarDelta) * Max(n, 1));
 	int			nmissing = 0;
+	IndexScanDesc scan = NULL;	/* the calendar's primary key, for fold_month */
 
 	if (!bk_schema_has_calendar())
 		return;
@@ -467,7 +494,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 					day_deltas[night - month] += deltas[k].delta;
 					any = true;
 				}
-			if (any && !fold_month(&d, deltas[i].property_id, deltas[i].room_type, month,
+			if (any && !fold_month(&d, &scan, deltas[i].property_id, deltas[i].room_type, month,
 								   day_deltas, ndays))
 			{
 				missing[nmissing] = deltas[i];
@@ -478,6 +505,8 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 		}
 		i = j;
 	}
+	if (scan != NULL)
+		index_endscan(scan);
 	bk_direct_end(&d);
 	for (int m = 0; m < nmissing; m++)
 		bk_calendar_refresh_range(missing[m].property_id, TextDatumGetCString(missing[m].room_type),

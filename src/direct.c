@@ -1130,6 +1130,22 @@ bk_direct_scan(BkDirect *d, BkTable table, BkIndex index, ScanKey keys, int nkey
 	return require_scan(start_scan(d, table, index, keys, nkeys, false), index);
 }
 
+/*
+ * bk_direct_rescan starts `scan`, begun by bk_direct_scan on `index`,
+ * again with other keys: a walk that looks up many keys one after the
+ * other pays for beginning and ending its scan once.
+ */
+void
+bk_direct_rescan(BkDirect *d, IndexScanDesc scan, BkIndex index, ScanKey keys, int nkeys)
+{
+	Relation	irel = d->indexes[index];
+
+	Assert(irel != NULL && scan->indexRelation == irel);
+	for (int k = 0; k < nkeys; k++)
+		keys[k].sk_collation = irel->rd_indcollation[keys[k].sk_attno - 1];
+	index_rescan(scan, keys, nkeys, NULL, 0);
+}
+
 /* require_scan returns `scan`, or refuses an index that cannot be scanned */
 static IndexScanDesc
 require_scan(IndexScanDesc scan, BkIndex index)
