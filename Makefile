@@ -6,7 +6,6 @@ MODULE_big = booking
 OBJS = \
 	src/booking.o \
 	src/spi_util.o \
-	src/search_path.o \
 	src/cents.o \
 	src/lockwait.o \
 	src/validate.o \

@@ -9,10 +9,7 @@
  *
  * Sections are independent; each says what it changes and why.  Every
  * function runs with search_path = pg_catalog, pg_temp and is granted to
- * its role only (nothing to PUBLIC).  reserve_range, confirm_booking and
- * cancel_reservation pin that path in C (src/search_path.c) instead of in
- * their declaration: the same path, without the GUC work a SET costs on
- * every call.
+ * its role only (nothing to PUBLIC).
  *-------------------------------------------------------------------------
  */
 
@@ -64,14 +61,14 @@ DROP FUNCTION booking.confirm_booking(bigint, text);
 CREATE FUNCTION booking.confirm_booking(reservation_id bigint, payment_ref text,
                                         guest_id text DEFAULT NULL)
     RETURNS booking.reservation
-    LANGUAGE c VOLATILE SECURITY DEFINER  -- search path pinned in C (src/search_path.c)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_confirm_booking';
 
 DROP FUNCTION booking.cancel_reservation(bigint, text);
 CREATE FUNCTION booking.cancel_reservation(reservation_id bigint, reason text DEFAULT NULL,
                                            guest_id text DEFAULT NULL)
     RETURNS booking.reservation
-    LANGUAGE c VOLATILE SECURITY DEFINER  -- search path pinned in C (src/search_path.c)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_cancel_reservation';
 
 DROP FUNCTION booking.begin_payment(bigint, text, interval);
@@ -142,7 +139,7 @@ CREATE FUNCTION booking.reserve_range(property_id bigint, room_type text,
                                       children int DEFAULT 0,
                                       block text DEFAULT NULL)
     RETURNS booking.reservation
-    LANGUAGE c VOLATILE SECURITY DEFINER  -- search path pinned in C (src/search_path.c)
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'booking_reserve_range';
 
 DROP FUNCTION booking.quote(bigint, text, date, date, int);

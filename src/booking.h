@@ -163,9 +163,6 @@ extern int64 bk_get_int64(uint64 row, int col);
 extern Datum bk_copy_result_datum(uint64 row, int col);
 extern void bk_return_rows(FunctionCallInfo fcinfo);
 
-/* search_path.c: the write path's entry points pin their search path in C */
-extern Datum bk_call_pinned(PGFunction fn, FunctionCallInfo fcinfo);
-
 /* validate.c */
 typedef struct BkStayRequest
 {

@@ -33,9 +33,6 @@ PG_FUNCTION_INFO_V1(booking_begin_payment);
 PG_FUNCTION_INFO_V1(booking_confirm_booking);
 PG_FUNCTION_INFO_V1(booking_cancel_reservation);
 
-static Datum confirm_booking(PG_FUNCTION_ARGS);
-static Datum cancel_reservation(PG_FUNCTION_ARGS);
-
 /* A payment key: which column and index, and how messages name it */
 typedef struct PaymentKey
 {
@@ -343,13 +340,6 @@ booking_begin_payment(PG_FUNCTION_ARGS)
 Datum
 booking_confirm_booking(PG_FUNCTION_ARGS)
 {
-	return bk_call_pinned(confirm_booking, fcinfo);
-}
-
-/* confirm_booking is booking_confirm_booking's body, run under the pinned search path */
-static Datum
-confirm_booking(PG_FUNCTION_ARGS)
-{
 	int64		id;
 	char	   *payment_ref;
 	BkReservation r;
@@ -463,13 +453,6 @@ confirm_booking(PG_FUNCTION_ARGS)
  */
 Datum
 booking_cancel_reservation(PG_FUNCTION_ARGS)
-{
-	return bk_call_pinned(cancel_reservation, fcinfo);
-}
-
-/* cancel_reservation is booking_cancel_reservation's body, run under the pinned search path */
-static Datum
-cancel_reservation(PG_FUNCTION_ARGS)
 {
 	int64		id;
 	BkReservation r;

@@ -40,8 +40,6 @@
 
 PG_FUNCTION_INFO_V1(booking_reserve_range);
 
-static Datum reserve_range(PG_FUNCTION_ARGS);
-
 
 /*
  * bk_validate_key checks the length of an idempotency key, in bytes, read
@@ -274,13 +272,6 @@ bk_price_stay(BkDirect *d, const BkStayRequest *stay, Datum room_type, const BkP
  */
 Datum
 booking_reserve_range(PG_FUNCTION_ARGS)
-{
-	return bk_call_pinned(reserve_range, fcinfo);
-}
-
-/* reserve_range is booking_reserve_range's body, run under the pinned search path */
-static Datum
-reserve_range(PG_FUNCTION_ARGS)
 {
 	BkStayRequest stay;
 	char	   *guest_id = NULL;

@@ -206,21 +206,24 @@ SELECT results_eq(
              ARRAY(SELECT c FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')::text[] COLLATE "default"
         FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace
-         AND p.proname IN ('add_property', 'add_room_type', 'availability',
-                           'check_invariants', 'expire_holds',
-                           'open_inventory', 'search')
+         AND p.proname IN ('add_property', 'add_room_type', 'availability', 'cancel_reservation',
+                           'check_invariants', 'confirm_booking', 'expire_holds',
+                           'open_inventory', 'reserve_range', 'search')
        ORDER BY 1$$,
     $$SELECT f, ARRAY['search_path=pg_catalog, pg_temp']
         FROM unnest(ARRAY[
             'booking.add_property(text,text,text)',
             'booking.add_room_type(bigint,text,text,integer,integer,numeric)',
             'booking.availability(bigint,date,date)',
+            'booking.cancel_reservation(bigint,text,text)',
             'booking.check_invariants()',
+            'booking.confirm_booking(bigint,text,text)',
             'booking.expire_holds(integer)',
             'booking.open_inventory(bigint,text,date,date,integer,numeric)',
+            'booking.reserve_range(bigint,text,date,date,integer,text,text,interval,integer,text,integer,text)',
             'booking.search(text,date,date,integer,integer,integer,text,integer)']) AS f
        ORDER BY 1$$,
-    'the API functions but the three hot ones run with search_path = pg_catalog, pg_temp (reserve_range, confirm_booking and cancel_reservation pin it in C: 10_pinned_search_path)');
+    'the ten API functions run with search_path = pg_catalog, pg_temp');
 SELECT results_eq(
     $$SELECT p.oid::regprocedure::text, p.proconfig::text[] COLLATE "default"
         FROM pg_proc p
@@ -239,11 +242,8 @@ SELECT results_eq(
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'booking'::regnamespace AND p.prosecdef
-         AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
-         AND p.oid NOT IN ('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure,
-                             'booking.confirm_booking(bigint,text,text)'::regprocedure,
-                             'booking.cancel_reservation(bigint,text,text)'::regprocedure)$$,
-    'no SECURITY DEFINER function in schema booking runs with the caller''s search_path (the three pinned in C: 10_pinned_search_path)');
+         AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
+    'no SECURITY DEFINER function in schema booking runs with the caller''s search_path');
 -- 1.2: every function of the extension, the trigger and event trigger
 -- functions and the pure ones included: the DROP guard runs as whoever
 -- types DROP EXTENSION, and must resolve nothing along that role's path.
@@ -251,11 +251,8 @@ SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
         JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
         JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'booking'
-       WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
-         AND p.oid NOT IN ('booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure,
-                             'booking.confirm_booking(bigint,text,text)'::regprocedure,
-                             'booking.cancel_reservation(bigint,text,text)'::regprocedure)$$,
-    'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp, by its declaration or (the three hot ones) pinned in C');
+       WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
+    'every function of the extension (guard_drop_extension and enforce_state_transition too) runs with search_path = pg_catalog, pg_temp');
 SELECT is((SELECT pg_get_userbyid(proowner) FROM pg_proc
             WHERE oid = 'booking.reserve_range(bigint,text,date,date,int,text,text,interval,int,text,int,text)'::regprocedure),
           (SELECT pg_get_userbyid(relowner) FROM pg_class
