@@ -357,3 +357,46 @@ SELECT sum(offered) > 100 AS many_offers, sum(offered) = sum(same_price) AS ever
   FROM plan_cases c, LATERAL t.plan_agree(c.ci, c.co, c.g, c.r, c.want, c.kids)
  WHERE c.k <= 30;
 SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
+
+-- reserve_range's total, display scale included, against SQL's sum of
+-- the nights' prices times the rooms, over the prices of every scale
+-- above: whole cents add up in int64, the rest as numeric
+-- (nights_total_cents in src/inventory.c).  Room type Z's prices near
+-- 10^16 (past what the API takes, set by hand as a DBA could) take the
+-- int64 sum past its range, in the sum of 11 nights and in the product
+-- of 6 nights by 2 rooms: both fall back to numeric.
+CREATE FUNCTION t.total_agrees(p bigint, code text, ci date, co date, r int)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    res booking.reservation;
+    want numeric;
+BEGIN
+    SELECT sum(i.price) * r INTO want FROM booking.inventory i
+     WHERE i.property_id = p AND i.room_type = code AND i.night >= ci AND i.night < co;
+    BEGIN
+        res := booking.reserve_range(p, code, ci, co, r);
+        IF res.total_price::text IS DISTINCT FROM want::text THEN
+            RAISE WARNING 'reserve_range(%, %, %, %, %): total %, SQL %', p, code, ci, co, r, res.total_price, want;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'P0001',
+            MESSAGE = CASE WHEN res.total_price::text IS DISTINCT FROM want::text THEN 'differs' ELSE 'same' END;
+    EXCEPTION
+        WHEN raise_exception THEN RETURN SQLERRM;
+        WHEN SQLSTATE 'BK001' OR SQLSTATE 'BK006' OR SQLSTATE '22023' THEN RETURN 'refused';
+    END;
+END $$;
+SELECT outcome, count(*) > 50 AS many
+  FROM (SELECT t.total_agrees(props.p, rt.code, current_date + 2 + s, current_date + 3 + s + n, 1) AS outcome
+          FROM props, (VALUES ('A'), ('B'), ('C')) rt(code), generate_series(0, 6) n, generate_series(0, 9) s) x
+ WHERE outcome <> 'refused'
+ GROUP BY 1 ORDER BY 1;
+SELECT booking.add_room_type(p, 'Z', 'Z', 2, 2, 100) FROM props WHERE i = 1;
+SELECT booking.open_inventory(p, 'Z', current_date + 2, current_date + 14, NULL, NULL) FROM props WHERE i = 1;
+UPDATE booking.inventory SET price = 9000000000000000.05
+ WHERE property_id = (SELECT p FROM props WHERE i = 1) AND room_type = 'Z';
+SELECT booking.rebuild_calendar() > 0 AS rebuilt;
+SELECT t.total_agrees(p, 'Z', current_date + 2, current_date + 13, 1) AS eleven_nights,
+       t.total_agrees(p, 'Z', current_date + 2, current_date + 8, 2) AS six_nights_two_rooms,
+       t.total_agrees(p, 'Z', current_date + 2, current_date + 4, 2) AS two_nights_two_rooms
+  FROM props WHERE i = 1;
+SELECT count(*) = 0 AS consistent FROM booking.check_invariants();
