@@ -17,12 +17,12 @@
  * base-10000 digits, the first of weight `weight`.  numeric.c keeps the
  * form private, but it is the on-disk format, unchanged since
  * PostgreSQL 9.1 (pg_upgrade carries numeric columns over as they are),
- * so reading it is as safe as reading any stored row.  The result is
- * checked against numeric_cmp in the regression suite
- * (test/pgtap/15_hardening.sql, search's totals against SQL sums) over
- * prices of every scale.  The numeric made back has the display scale
- * numeric_add would have given the sum (the largest of its terms'), so
- * search's totals print as they did.
+ * so reading it is as safe as reading any stored row.  The results are
+ * compared as text with SQL's sums in the regression suite
+ * (test/sql/14_search_oracle.sql: search's totals, and reserve_range's
+ * through bk_nights_total) over prices of every scale.  The numeric made
+ * back has the display scale numeric_add would have given the sum (the
+ * largest of its terms'), so totals print as they did.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
