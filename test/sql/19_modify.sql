@@ -92,9 +92,9 @@ INSERT INTO booking.inventory (property_id, room_type, night, units, held, booke
 SELECT :p, 'DBL', current_date - g, 2, 0, 0, 100 FROM generate_series(1, 3) g;
 INSERT INTO booking.reservation (reservation_id, property_id, room_type, check_in, check_out, rooms,
                                  guest_id, state, total_price, payment_ref, confirmation_code, night_prices)
-VALUES (:r * 1000 + 1024, :p, 'DBL', current_date - 2, current_date + 1, 1, 'old', 'confirmed', 300, 'old-1', 'OLD-1',
+VALUES (:r::bigint * 1000 + 1024, :p, 'DBL', current_date - 2, current_date + 1, 1, 'old', 'confirmed', 300, 'old-1', 'OLD-1',
         ARRAY[100, 100, 100]),
-       (:r * 1000 + 2048, :p, 'DBL', current_date - 3, current_date - 1, 1, 'old', 'confirmed', 200, 'old-2', 'OLD-2',
+       (:r::bigint * 1000 + 2048, :p, 'DBL', current_date - 3, current_date - 1, 1, 'old', 'confirmed', 200, 'old-2', 'OLD-2',
         ARRAY[100, 100]);
 UPDATE booking.inventory SET booked = booked + 1
  WHERE property_id = :p AND room_type = 'DBL' AND night >= current_date - 2 AND night < current_date + 1;
@@ -103,13 +103,13 @@ UPDATE booking.inventory SET booked = booked + 1
 SELECT booking.rebuild_calendar() > 0 AS calendar_rebuilt;
 SELECT count(*) AS problems_before FROM booking.check_invariants();
 -- the begun stay stays a night longer: fine
-SELECT t.res(r) FROM booking.modify_reservation(:r * 1000 + 1024, check_out => current_date + 2) r;
+SELECT t.res(r) FROM booking.modify_reservation(:r::bigint * 1000 + 1024, check_out => current_date + 2) r;
 -- but it may not move its check-in, rooms or room type
-SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :r * 1000 + 1024)) AS begun_rooms;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, rooms => 2)$$, :r::bigint * 1000 + 1024)) AS begun_rooms;
 -- nor leave before today (that would give back a past night)
-SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date - 1)$$, :r * 1000 + 1024)) AS begun_past;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date - 1)$$, :r::bigint * 1000 + 1024)) AS begun_past;
 -- a stay that has ended cannot grow into the past (or the future)
-SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 1)$$, :r * 1000 + 2048)) AS ended_grows;
+SELECT t.err(format($$SELECT booking.modify_reservation(%s, check_out => current_date + 1)$$, :r::bigint * 1000 + 2048)) AS ended_grows;
 SELECT count(*) AS problems FROM booking.check_invariants();
 SELECT * FROM t.inv(:p, 'STE', 5, 13);
 SELECT count(*) AS problems FROM booking.check_invariants();
