@@ -12,6 +12,7 @@
 #include "access/genam.h"
 #include "access/skey.h"
 #include "access/transam.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "nodes/execnodes.h"
 #include "fmgr.h"
@@ -213,6 +214,69 @@ extern Numeric bk_round_cents(Numeric amount);
 /* cents.c */
 extern bool bk_numeric_cents(Datum value, int64 *cents, int *dscale);
 extern Datum bk_cents_numeric(int64 cents, int dscale);
+
+/*
+ * A sum of prices: in cents while every term is a whole number of cents
+ * (cents.c), else numeric.  Either way it is the value, with the display
+ * scale, that numeric_add would have made of the same terms.
+ */
+typedef struct BkPriceSum
+{
+	bool		in_cents;
+	int64		cents;			/* in_cents: the sum in hundredths */
+	int			dscale;			/* in_cents: the largest display scale of a term */
+	Datum		numeric;		/* the sum as numeric: made when needed if in_cents */
+} BkPriceSum;
+
+extern Datum bk_price_sum_numeric(BkPriceSum *sum);
+extern void bk_price_sum_set_numeric(BkPriceSum *sum, Datum value);
+extern void bk_price_sum_add_numeric(BkPriceSum *into, BkPriceSum *more);
+extern void bk_price_sum_times(BkPriceSum *sum, int32 rooms);
+extern int	bk_price_sum_cmp(BkPriceSum *x, BkPriceSum *y);
+
+/*
+ * bk_price_sum_zero, _set and _add are inline: search calls them for every
+ * night of every room type of a city, and their cents path is a few
+ * instructions (the numeric path is in cents.c).
+ */
+
+/* bk_price_sum_zero makes `sum` the empty sum: numeric 0, display scale 0 */
+static inline void
+bk_price_sum_zero(BkPriceSum *sum)
+{
+	sum->in_cents = true;
+	sum->cents = 0;
+	sum->dscale = 0;
+	sum->numeric = (Datum) 0;
+}
+
+/*
+ * bk_price_sum_set makes `sum` the numeric `value` (which need not outlive
+ * the call): in cents when it is whole cents, else a copy of it.
+ */
+static inline void
+bk_price_sum_set(BkPriceSum *sum, Datum value)
+{
+	bk_price_sum_zero(sum);
+	if (!bk_numeric_cents(value, &sum->cents, &sum->dscale))
+		bk_price_sum_set_numeric(sum, value);
+}
+
+/* bk_price_sum_add adds `more` to `into` */
+static inline void
+bk_price_sum_add(BkPriceSum *into, BkPriceSum *more)
+{
+	int64		cents;
+
+	if (into->in_cents && more->in_cents && !pg_add_s64_overflow(into->cents, more->cents, &cents))
+	{
+		into->cents = cents;
+		into->dscale = Max(into->dscale, more->dscale);
+		into->numeric = (Datum) 0;
+		return;
+	}
+	bk_price_sum_add_numeric(into, more);
+}
 
 /* The plan every room type has: the inventory's price (2.0) */
 #define BK_BASE_PLAN "BASE"

@@ -1,15 +1,18 @@
 /*-------------------------------------------------------------------------
  * cents.c
  *    Prices as whole hundredths (int64) where that is exact: reading a
- *    numeric into cents without numeric arithmetic (bk_numeric_cents), and
- *    making the numeric of a sum of cents back (bk_cents_numeric).
+ *    numeric into cents without numeric arithmetic (bk_numeric_cents),
+ *    making the numeric of a sum of cents back (bk_cents_numeric), and the
+ *    sums search and reserve_range add prices into (BkPriceSum: in cents
+ *    while every term is whole cents, numeric from the first that is not
+ *    or from an overflow).
  *
  * Why.  search adds up every night of every room type of a city, and
  * numeric_add (a palloc'd result, the digits aligned by weight) was the
  * largest part of its own work after reading the rows.  A price that is a
  * whole number of cents sums exactly in an int64; a value that is not (a
  * fraction of a cent, NaN, an infinity, 10^16 or more) is left to the
- * caller's numeric path.
+ * numeric path.
  *
  * How.  bk_numeric_cents reads numeric's stored form directly: a uint16
  * header (the short form: sign, display scale and weight packed in it;
@@ -27,7 +30,9 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/numeric.h"
 
 #include "booking.h"
@@ -161,4 +166,73 @@ bk_cents_numeric(int64 cents, int dscale)
 	for (int s = dscale; s < 2; s++)
 		whole /= 10;
 	return NumericGetDatum(int64_div_fast_to_numeric(whole, dscale));
+}
+
+/*
+ * bk_price_sum_numeric returns the sum as numeric (made once, when in cents).
+ */
+Datum
+bk_price_sum_numeric(BkPriceSum *sum)
+{
+	if (sum->numeric == (Datum) 0)
+		sum->numeric = bk_cents_numeric(sum->cents, sum->dscale);
+	return sum->numeric;
+}
+
+/*
+ * bk_price_sum_set_numeric makes `sum` the numeric `value`, a copy of it
+ * (bk_price_sum_set's path for a price that is not whole cents).
+ */
+void
+bk_price_sum_set_numeric(BkPriceSum *sum, Datum value)
+{
+	sum->in_cents = false;
+	sum->cents = 0;
+	sum->dscale = 0;
+	sum->numeric = datumCopy(value, false, -1);
+}
+
+/*
+ * bk_price_sum_add_numeric adds `more` to `into` as numeric
+ * (bk_price_sum_add's path once a term is not whole cents, or the cents
+ * overflow).
+ */
+void
+bk_price_sum_add_numeric(BkPriceSum *into, BkPriceSum *more)
+{
+	into->numeric = DirectFunctionCall2(numeric_add, bk_price_sum_numeric(into), bk_price_sum_numeric(more));
+	into->in_cents = false;
+}
+
+/*
+ * bk_price_sum_times multiplies `sum` by `rooms`, as numeric_mul would (the
+ * display scale stays).
+ */
+void
+bk_price_sum_times(BkPriceSum *sum, int32 rooms)
+{
+	int64		product;
+
+	if (rooms == 1)
+		return;
+	if (sum->in_cents && !pg_mul_s64_overflow(sum->cents, rooms, &product))
+	{
+		sum->cents = product;
+		sum->numeric = (Datum) 0;
+		return;
+	}
+	sum->numeric = DirectFunctionCall2(numeric_mul, bk_price_sum_numeric(sum),
+									   DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms)));
+	sum->in_cents = false;
+}
+
+/*
+ * bk_price_sum_cmp compares two sums by value, as numeric_cmp.
+ */
+int
+bk_price_sum_cmp(BkPriceSum *x, BkPriceSum *y)
+{
+	if (x->in_cents && y->in_cents)
+		return (x->cents > y->cents) - (x->cents < y->cents);
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, bk_price_sum_numeric(x), bk_price_sum_numeric(y)));
 }

@@ -33,7 +33,6 @@
 #include "access/nbtree.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "common/int.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
@@ -338,54 +337,24 @@ bk_nights_shortage(const BkNights *nights, DateADT check_in, DateADT check_out,
 }
 
 /*
- * nights_total_cents sets *total to rooms times the sum of the nights'
- * prices, in int64 hundredths (cents.c), and returns true, when every
- * price is a whole number of cents and nothing overflows; the numeric it
- * makes has the display scale numeric_add and numeric_mul would have
- * given (the largest of the prices').  Otherwise it returns false.
- */
-static bool
-nights_total_cents(const BkNights *nights, int32 rooms, Numeric *total)
-{
-	int64		sum = 0;
-	int			dscale = 0;
-
-	for (int i = 0; i < nights->n; i++)
-	{
-		int64		cents;
-		int			scale;
-
-		if (!bk_numeric_cents(nights->nights[i].price, &cents, &scale) ||
-			pg_add_s64_overflow(sum, cents, &sum))
-			return false;
-		dscale = Max(dscale, scale);
-	}
-	if (pg_mul_s64_overflow(sum, rooms, &sum))
-		return false;
-	*total = DatumGetNumeric(bk_cents_numeric(sum, dscale));
-	return true;
-}
-
-/*
- * bk_nights_total returns rooms times the sum of the nights' prices: in
- * cents when it can (nights_total_cents, no numeric arithmetic), else as
- * numeric.
+ * bk_nights_total returns rooms times the sum of the nights' prices, in
+ * cents while they are whole cents (BkPriceSum, cents.c), with the
+ * display scale numeric_add and numeric_mul give.
  */
 Numeric
 bk_nights_total(const BkNights *nights, int32 rooms)
 {
-	Datum		sum;
-	Numeric		total;
+	BkPriceSum	total;
+	BkPriceSum	night;
 
-	if (nights_total_cents(nights, rooms, &total))
-		return total;
-	sum = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-
+	bk_price_sum_zero(&total);
 	for (int i = 0; i < nights->n; i++)
-		sum = DirectFunctionCall2(numeric_add, sum, nights->nights[i].price);
-	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, sum,
-											   DirectFunctionCall1(int4_numeric,
-																   Int32GetDatum(rooms))));
+	{
+		bk_price_sum_set(&night, nights->nights[i].price);
+		bk_price_sum_add(&total, &night);
+	}
+	bk_price_sum_times(&total, rooms);
+	return DatumGetNumeric(bk_price_sum_numeric(&total));
 }
 
 /*

@@ -31,7 +31,6 @@
 #include "access/tableam.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "common/int.h"
 #include "funcapi.h"
 #include "lib/binaryheap.h"
 #include "lib/qunique.h"
@@ -75,19 +74,6 @@ static BookingPlan search_plans_plan = {
 								 * sequential scan (docs/performance.md) */
 };
 
-/*
- * A sum of prices: in cents while every term is a whole number of cents
- * (cents.c), else numeric.  Either way it is the value, with the display
- * scale, that numeric_add would have made of the same terms.
- */
-typedef struct PriceSum
-{
-	bool		in_cents;
-	int64		cents;			/* in_cents: the sum in hundredths */
-	int			dscale;			/* in_cents: the largest display scale of a term */
-	Datum		numeric;		/* the sum as numeric: made when needed if in_cents */
-} PriceSum;
-
 /* A room type that can take the stay */
 typedef struct Offer
 {
@@ -95,10 +81,10 @@ typedef struct Offer
 	Datum		property_name;
 	Datum		room_type;
 	int32		min_available;
-	PriceSum	total;			/* total_price */
+	BkPriceSum	total;			/* total_price */
 	bool		has_rules;
 	const char *time_zone;
-	PriceSum   *night_prices;	/* BASE's price of each night */
+	BkPriceSum   *night_prices;	/* BASE's price of each night */
 	Datum		plan_code;		/* text: the plan offered */
 	bool		dropped;		/* no plan of it can be sold */
 } Offer;
@@ -148,8 +134,8 @@ typedef struct Tally
 {
 	int			nights;			/* open nights of the stay seen */
 	int32		min_free;
-	PriceSum	price_sum;
-	PriceSum   *prices;			/* the nights' prices, in order */
+	BkPriceSum	price_sum;
+	BkPriceSum   *prices;			/* the nights' prices, in order */
 	int			prices_room;	/* how many prices[] has room for */
 } Tally;
 
@@ -159,98 +145,6 @@ typedef struct Pending
 	BkCalendarDelta *deltas;
 	int			n;
 } Pending;
-
-/*
- * price_sum_zero makes `sum` the empty sum: numeric 0, display scale 0.
- */
-static void
-price_sum_zero(PriceSum *sum)
-{
-	sum->in_cents = true;
-	sum->cents = 0;
-	sum->dscale = 0;
-	sum->numeric = (Datum) 0;
-}
-
-/*
- * price_sum_numeric returns the sum as numeric (made once, when in cents).
- */
-static Datum
-price_sum_numeric(PriceSum *sum)
-{
-	if (sum->numeric == (Datum) 0)
-		sum->numeric = bk_cents_numeric(sum->cents, sum->dscale);
-	return sum->numeric;
-}
-
-/*
- * price_sum_set makes `sum` the numeric `value` (which need not outlive
- * the call): in cents when it is whole cents, else a copy of it.
- */
-static void
-price_sum_set(PriceSum *sum, Datum value)
-{
-	price_sum_zero(sum);
-	if (!bk_numeric_cents(value, &sum->cents, &sum->dscale))
-	{
-		sum->in_cents = false;
-		sum->cents = 0;
-		sum->dscale = 0;
-		sum->numeric = datumCopy(value, false, -1);
-	}
-}
-
-/*
- * price_sum_add adds `more` to `into`.
- */
-static void
-price_sum_add(PriceSum *into, PriceSum *more)
-{
-	int64		cents;
-
-	if (into->in_cents && more->in_cents && !pg_add_s64_overflow(into->cents, more->cents, &cents))
-	{
-		into->cents = cents;
-		into->dscale = Max(into->dscale, more->dscale);
-		into->numeric = (Datum) 0;
-		return;
-	}
-	into->numeric = DirectFunctionCall2(numeric_add, price_sum_numeric(into), price_sum_numeric(more));
-	into->in_cents = false;
-}
-
-/*
- * price_sum_times multiplies `sum` by `rooms`, as numeric_mul would (the
- * display scale stays).
- */
-static void
-price_sum_times(PriceSum *sum, int32 rooms)
-{
-	int64		product;
-
-	if (rooms == 1)
-		return;
-	if (sum->in_cents && !pg_mul_s64_overflow(sum->cents, rooms, &product))
-	{
-		sum->cents = product;
-		sum->numeric = (Datum) 0;
-		return;
-	}
-	sum->numeric = DirectFunctionCall2(numeric_mul, price_sum_numeric(sum),
-									   DirectFunctionCall1(int4_numeric, Int32GetDatum(rooms)));
-	sum->in_cents = false;
-}
-
-/*
- * price_sum_cmp compares two sums by value, as numeric_cmp.
- */
-static int
-price_sum_cmp(PriceSum *x, PriceSum *y)
-{
-	if (x->in_cents && y->in_cents)
-		return (x->cents > y->cents) - (x->cents < y->cents);
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, price_sum_numeric(x), price_sum_numeric(y)));
-}
 
 /*
  * month_prices puts the prices of days first .. last - 1 (0-based) of a
@@ -303,8 +197,8 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	for (int d = first; d < last && d < nprices; d++)
 	{
 		int32		free_units = days[d];
-		PriceSum	extra = {0};	/* a row longer than its month: summed, not kept */
-		PriceSum   *night;
+		BkPriceSum	extra = {0};	/* a row longer than its month: summed, not kept */
+		BkPriceSum   *night;
 
 		if (bk_calendar_off_sale(free_units))
 			continue;			/* not on sale: the night is missing */
@@ -312,8 +206,8 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 			free_units += bk_calendar_pending_on(pending->deltas, pending->n, property_id,
 												 room_type, month + d);
 		night = tally->nights < tally->prices_room ? &tally->prices[tally->nights] : &extra;
-		price_sum_set(night, prices[d - first]);
-		price_sum_add(&tally->price_sum, night);
+		bk_price_sum_set(night, prices[d - first]);
+		bk_price_sum_add(&tally->price_sum, night);
 		tally->nights++;
 		tally->min_free = Min(tally->min_free, free_units);
 	}
@@ -344,9 +238,9 @@ add_tally(Tally *into, Tally *more, int32 nights)
 	if (into->prices_room < nights)
 	{
 		/* a month's share has room for its own nights: the room type's, for all */
-		PriceSum   *all = palloc(sizeof(PriceSum) * nights);
+		BkPriceSum   *all = palloc(sizeof(BkPriceSum) * nights);
 
-		memcpy(all, into->prices, sizeof(PriceSum) * Min(into->nights, into->prices_room));
+		memcpy(all, into->prices, sizeof(BkPriceSum) * Min(into->nights, into->prices_room));
 		into->prices = all;
 		into->prices_room = nights;
 	}
@@ -354,7 +248,7 @@ add_tally(Tally *into, Tally *more, int32 nights)
 		into->prices[into->nights + i] = more->prices[i];
 	into->nights += more->nights;
 	into->min_free = Min(into->min_free, more->min_free);
-	price_sum_add(&into->price_sum, &more->price_sum);
+	bk_price_sum_add(&into->price_sum, &more->price_sum);
 }
 
 /*
@@ -528,11 +422,11 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 		share->time_zone = zone;
 		share->tally.nights = 0;
 		share->tally.min_free = PG_INT32_MAX;
-		price_sum_zero(&share->tally.price_sum);
+		bk_price_sum_zero(&share->tally.price_sum);
 		/* room for the stay's nights in this month (31 days at most) */
 		share->tally.prices_room = Max(Min(check_out, share->month + 31) -
 									   Max(check_in, share->month), 1);
-		share->tally.prices = palloc(sizeof(PriceSum) * share->tally.prices_room);
+		share->tally.prices = palloc(sizeof(BkPriceSum) * share->tally.prices_room);
 		tally_month(&share->tally, share->month,
 					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_FREE))),
 					DatumGetArrayTypeP(bk_direct_get_notnull(row, bk_column(BK_ROOM_CALENDAR_PRICE))),
@@ -561,7 +455,7 @@ read_city_months(Datum city, DateADT check_in, DateADT check_out, int32 guests,
 static int
 offer_order(Offer *x, Offer *y)
 {
-	int			c = price_sum_cmp(&x->total, &y->total);
+	int			c = bk_price_sum_cmp(&x->total, &y->total);
 
 	if (c != 0)
 		return c;
@@ -771,7 +665,7 @@ plan_total(const RoomPlans *room, const PlanRow *plan, const Offer *offer, const
 		Datum	   *base = palloc(sizeof(Datum) * ask->nights);
 
 		for (int i = 0; i < ask->nights; i++)
-			base[i] = price_sum_numeric(&offer->night_prices[i]);
+			base[i] = bk_price_sum_numeric(&offer->night_prices[i]);
 		roots = base;
 	}
 	prices = palloc(sizeof(Datum) * ask->nights);
@@ -834,7 +728,7 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 	if (want_base)
 	{
 		candidates[ncandidates].code = BK_BASE_PLAN;
-		candidates[ncandidates++].total = price_sum_numeric(&offer->total);
+		candidates[ncandidates++].total = bk_price_sum_numeric(&offer->total);
 	}
 	for (int i = 0; i < room->nplans; i++)
 	{
@@ -859,7 +753,7 @@ choose_plan(Offer *offer, const RoomPlans *room, const PlanAsk *ask)
 				continue;
 		}
 		offer->dropped = false;
-		price_sum_set(&offer->total, candidates[i].total);
+		bk_price_sum_set(&offer->total, candidates[i].total);
 		offer->plan_code = CStringGetTextDatum(candidates[i].code);
 		break;
 	}
@@ -1054,7 +948,7 @@ booking_search(PG_FUNCTION_ARGS)
 			made->room_type = first->room_type;
 			made->min_available = tally.min_free;
 			made->total = tally.price_sum;
-			price_sum_times(&made->total, rooms);
+			bk_price_sum_times(&made->total, rooms);
 			made->has_rules = first->has_rules;
 			made->time_zone = first->time_zone;
 			made->night_prices = tally.prices;
@@ -1094,7 +988,7 @@ booking_search(PG_FUNCTION_ARGS)
 		values[1] = offer->property_name;
 		values[2] = offer->room_type;
 		values[3] = Int32GetDatum(offer->min_available);
-		values[4] = price_sum_numeric(&offer->total);
+		values[4] = bk_price_sum_numeric(&offer->total);
 		values[5] = (Datum) 0;	/* plan_code: in the 2.0 definition only */
 		if (with_plans)
 			values[5] = offer->plan_code != (Datum) 0 ? offer->plan_code : bk_base_plan_text();
