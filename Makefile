@@ -31,6 +31,7 @@ OBJS = \
 	src/repair.o \
 	src/guard.o \
 	src/calendar.o \
+	src/fold_hint.o \
 	src/calendar_read.o \
 	src/rules.o \
 	src/quote.o \

@@ -609,6 +609,13 @@ extern void bk_slot_set(TupleTableSlot *slot, BkColumn column, Datum value);
 extern void bk_column_missing(BkColumn column) pg_attribute_noreturn();
 extern PGDLLIMPORT AttrNumber bk_column_attnums[];
 
+/* fold_hint.c: where the fold last wrote each calendar row */
+extern bool bk_fold_hint_fetch(BkDirect *d, Relation calendar, BlockNumber calendar_blocks,
+							   int64 property_id, Datum room_type, DateADT month,
+							   TupleTableSlot *found);
+extern void bk_fold_hint_remember(int64 property_id, Datum room_type, DateADT month,
+								  ItemPointer tid);
+
 /*
  * bk_column returns the attribute number of one of the columns the engine
  * uses, in the table as it is now (the table must have been opened in this

@@ -37,6 +37,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/qunique.h"
+#include "storage/bufmgr.h"
 #include "storage/proc.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -382,10 +383,11 @@ add_day_deltas(ArrayType *free, const int64 *day_deltas, int ndays)
 
 /*
  * fold_month adds day_deltas[0 .. ndays - 1] to the free units of one
- * calendar row, leaving the days not on sale alone: it finds the row by
- * its primary key through *scan (begun at the first call, started again
- * with the next keys at each later one; the caller ends it) and writes
- * its new version without SPI.  No row lock: from 1.2 on whoever writes
+ * calendar row, leaving the days not on sale alone: it finds the row
+ * where this process last wrote it (fold_hint.c) or else by its primary
+ * key through *scan (begun at the first call, started again with the
+ * next keys at each later one; the caller ends it) and writes its new
+ * version without SPI, noting where.  No row lock: from 1.2 on whoever writes
  * booking.room_calendar holds the publisher's lock first (the fold,
  * refresh_keys, set_has_rules), so the version this unit's snapshot finds
  * is the newest.  Returns false when the row does not exist.
@@ -396,8 +398,8 @@ add_day_deltas(ArrayType *free, const int64 *day_deltas, int ndays)
  * nothing else moves.  Otherwise it is formed anew.
  */
 static bool
-fold_month(BkDirect *d, IndexScanDesc *scan, int64 property_id, Datum room_type, DateADT month,
-		   const int64 *day_deltas, int ndays)
+fold_month(BkDirect *d, IndexScanDesc *scan, BlockNumber calendar_blocks, int64 property_id,
+		   Datum room_type, DateADT month, const int64 *day_deltas, int ndays)
 {
 	ScanKeyData keys[3];
 	TupleTableSlot *found = bk_direct_slot(d, BK_ROOM_CALENDAR, BK_SLOT_FOUND);
@@ -408,15 +410,19 @@ fold_month(BkDirect *d, IndexScanDesc *scan, int64 property_id, Datum room_type,
 	HeapTuple	old;
 	HeapTuple	new;
 
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
-	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
-	if (*scan == NULL)
-		*scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
-	else
-		bk_direct_rescan(d, *scan, BK_ROOM_CALENDAR_PKEY, keys, 3);
-	if (!index_getnext_slot(*scan, ForwardScanDirection, found))
-		return false;
+	if (!bk_fold_hint_fetch(d, bk_direct_relation(d, BK_ROOM_CALENDAR), calendar_blocks,
+							property_id, room_type, month, found))
+	{
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(property_id));
+		ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_TEXTEQ, room_type);
+		ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(month));
+		if (*scan == NULL)
+			*scan = bk_direct_scan(d, BK_ROOM_CALENDAR, BK_ROOM_CALENDAR_PKEY, keys, 3);
+		else
+			bk_direct_rescan(d, *scan, BK_ROOM_CALENDAR_PKEY, keys, 3);
+		if (!index_getnext_slot(*scan, ForwardScanDirection, found))
+			return false;
+	}
 
 	stored = DatumGetPointer(bk_direct_get_notnull(found, free_column));
 	tid = found->tts_tid;
@@ -442,6 +448,7 @@ fold_month(BkDirect *d, IndexScanDesc *scan, int64 property_id, Datum room_type,
 	/* only `free` changes: the foreign key's update check is not needed */
 	bk_direct_update_columns(d, BK_ROOM_CALENDAR, &tid, HeapTupleHeaderGetXmin(old->t_data), slot,
 							 1, &free_column);
+	bk_fold_hint_remember(property_id, room_type, month, &slot->tts_tid);
 	ExecClearTuple(found);
 	ExecClearTuple(slot);
 	return true;
@@ -463,11 +470,13 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 	BkCalendarDelta *missing = palloc(sizeof(BkCalendarDelta) * Max(n, 1));
 	int			nmissing = 0;
 	IndexScanDesc scan = NULL;	/* the calendar's primary key, for fold_month */
+	BlockNumber calendar_blocks;	/* its size, for the hints (fold_hint.c) */
 
 	if (!bk_schema_has_calendar())
 		return;
 	qsort(deltas, n, sizeof(BkCalendarDelta), calendar_key_cmp);
 	bk_direct_begin(&d, true);
+	calendar_blocks = RelationGetNumberOfBlocks(bk_direct_relation(&d, BK_ROOM_CALENDAR));
 	while (i < n)
 	{
 		int			j = i;
@@ -494,8 +503,8 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 					day_deltas[night - month] += deltas[k].delta;
 					any = true;
 				}
-			if (any && !fold_month(&d, &scan, deltas[i].property_id, deltas[i].room_type, month,
-								   day_deltas, ndays))
+			if (any && !fold_month(&d, &scan, calendar_blocks, deltas[i].property_id,
+								   deltas[i].room_type, month, day_deltas, ndays))
 			{
 				missing[nmissing] = deltas[i];
 				missing[nmissing].first_night = month;
