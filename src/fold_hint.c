@@ -15,9 +15,11 @@
  * to the index, which then gives the next hint.
  *
  * The hints are per process (the sweeper, or a backend that publishes
- * where no sweeper serves the database), at most HINT_LIMIT of them; past
- * that the table starts again empty.  Not used at SERIALIZABLE, where the
- * index walk takes the predicate locks the isolation level needs.
+ * where no sweeper serves the database), at most HINT_LIMIT of them (about
+ * 5 MB); past that the table starts again empty.  Publishing runs at READ
+ * COMMITTED only (bk_publish_events), where each unit's snapshot sees one
+ * version of a row; were it ever to run at SERIALIZABLE, the hints are
+ * not used there, so that the index walk takes its predicate locks.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,7 +36,7 @@
 
 #include "booking.h"
 
-/* More hints than this and the table starts again (about 40 bytes each) */
+/* More hints than this and the table starts again (about 50 bytes each) */
 #define HINT_LIMIT	100000
 
 typedef struct FoldHintKey
