@@ -125,6 +125,7 @@ bk_fold_hint_fetch(BkDirect *d, Relation calendar, BlockNumber calendar_blocks,
 	if (hint == NULL || ItemPointerGetBlockNumber(&hint->tid) >= calendar_blocks)
 		return false;
 
+	ExecClearTuple(found);
 	buffer = ReadBuffer(calendar, ItemPointerGetBlockNumber(&hint->tid));
 	heap_page_prune_opt(calendar, buffer);
 	LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -135,7 +136,6 @@ bk_fold_hint_fetch(BkDirect *d, Relation calendar, BlockNumber calendar_blocks,
 		item = PageGetItemId(page, offnum);
 		if (ItemIdIsNormal(item))
 		{
-			ExecClearTuple(found);
 			tuple->t_data = (HeapTupleHeader) PageGetItem(page, item);
 			tuple->t_len = ItemIdGetLength(item);
 			tuple->t_tableOid = RelationGetRelid(calendar);

@@ -84,7 +84,7 @@ typedef struct Offer
 	BkPriceSum	total;			/* total_price */
 	bool		has_rules;
 	const char *time_zone;
-	BkPriceSum   *night_prices;	/* BASE's price of each night */
+	BkPriceSum *night_prices;	/* BASE's price of each night */
 	Datum		plan_code;		/* text: the plan offered */
 	bool		dropped;		/* no plan of it can be sold */
 } Offer;
@@ -135,7 +135,7 @@ typedef struct Tally
 	int			nights;			/* open nights of the stay seen */
 	int32		min_free;
 	BkPriceSum	price_sum;
-	BkPriceSum   *prices;			/* the nights' prices, in order */
+	BkPriceSum *prices;			/* the nights' prices, in order */
 	int			prices_room;	/* how many prices[] has room for */
 } Tally;
 
@@ -198,7 +198,7 @@ tally_month(Tally *tally, DateADT month, ArrayType *free, ArrayType *price,
 	{
 		int32		free_units = days[d];
 		BkPriceSum	extra = {0};	/* a row longer than its month: summed, not kept */
-		BkPriceSum   *night;
+		BkPriceSum *night;
 
 		if (bk_calendar_off_sale(free_units))
 			continue;			/* not on sale: the night is missing */
@@ -238,7 +238,7 @@ add_tally(Tally *into, Tally *more, int32 nights)
 	if (into->prices_room < nights)
 	{
 		/* a month's share has room for its own nights: the room type's, for all */
-		BkPriceSum   *all = palloc(sizeof(BkPriceSum) * nights);
+		BkPriceSum *all = palloc(sizeof(BkPriceSum) * nights);
 
 		memcpy(all, into->prices, sizeof(BkPriceSum) * Min(into->nights, into->prices_room));
 		into->prices = all;
