@@ -849,14 +849,19 @@ $regrant$;
 DROP TABLE booking.update_2_0_grants;
 
 /*
- * An event's position is given by the publisher; a writer's event has
- * none.  The UNIQUE constraint of 1.0 indexed those NULLs too: one index
- * entry per event written, for nothing.  A partial unique index keeps the
- * same rule (no two events share a position) and serves the readers,
- * whose conditions on position imply it is not NULL.
+ * An event's position is given by the publisher, in an update of the
+ * event's row.  From 2.0 no index depends on position, so that update is
+ * HOT: the new version stays on the event's page and no index gets an
+ * entry (with the UNIQUE constraint of 1.0 every position written was a
+ * new row version with an entry in every index of the table, the largest
+ * part of the publisher's work per event after the calendar's fold).
+ * Consumers read by position through booking.event_pass (below), one row
+ * per pass.  No two events share a position: the publisher takes them
+ * from event_position_seq under its lock and refuses to give one that a
+ * pass already gives (src/publisher.c), and check_invariants() compares
+ * every event's position with its pass's.
  */
 ALTER TABLE booking.event DROP CONSTRAINT event_position_key;
-CREATE UNIQUE INDEX event_position_key ON booking.event (position) WHERE position IS NOT NULL;
 
 /*
  * event_reservation_idx (1.0) is read by nothing: consumers read by
@@ -878,8 +883,19 @@ DROP INDEX booking.event_reservation_idx;
  * key stays writer_xid: the walk's start).
  */
 DROP INDEX booking.event_unpublished_xid_idx;
-CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (property_id)
-    WHERE position IS NULL;
+CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (property_id);
+
+/*
+ * The index above has no predicate on position (one would make the
+ * publisher's update of position not HOT): an event's entry stays once it
+ * is published, and every walk from scan_from reads the row's position
+ * and passes over the published ones (src/publisher.c).  The walks start
+ * at scan_from, so the entries of events published before it cost them
+ * nothing.  Half of each page is left to the publisher's update: a
+ * writer fills a page to half, the new version of each of its events
+ * then fits beside the old one (HOT needs the same page).
+ */
+ALTER TABLE booking.event SET (fillfactor = 50);
 
 /*
  * Rows loaded into booking.event with its triggers disabled.  Every event

@@ -438,6 +438,7 @@ typedef enum BkIndex
 	BK_ROOM_CALENDAR_CITY_MONTH_IDX,	/* 1.1: search's walk of a city */
 	BK_RATE_PLAN_PKEY,			/* 2.0 */
 	BK_RATE_PKEY,				/* 2.0 */
+	BK_EVENT_PASS_PKEY,			/* 2.0: the last pass */
 	/* and the sequences ids come from */
 	BK_RESERVATION_ID_SEQ,
 	BK_EVENT_ID_SEQ,
@@ -1019,6 +1020,7 @@ extern int	bk_purge_events(int32 max_rows);
 #define BK_PUBLISH_BATCH	10000
 extern bool bk_rounds_look_from_start(void);
 extern int	bk_publish_events(bool from_start);
+extern FullTransactionId bk_unpublished_xid_floor(void);
 extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
 												  int64 property_id, int *n);
 extern void bk_notify_published(void);
@@ -1031,6 +1033,7 @@ extern void bk_notify_published(void);
  */
 #define BK_PASS_ROW_IDS		240
 extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n);
+extern int64 bk_event_pass_last_given(BkDirect *d);
 extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
 extern int	bk_event_pass_count(int64 after, int64 upto);
 extern int	bk_event_pass_purge(int32 max_rows, TimestampTz older_than);
@@ -1100,6 +1103,7 @@ extern void bk_fence_register_loader(Oid relid);
 extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
 extern void bk_fence_leave(void);
 extern bool bk_fence_loading(Oid dboid, uint64 *generation);
+extern bool bk_fence_counts_loads(void);
 
 /* hooks.c */
 extern void BookingHooksInit(void);

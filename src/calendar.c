@@ -144,7 +144,12 @@ static BookingPlan refresh_lock_plan = {
  * of the keys' properties (a modified event's old stay given back
  * included), summed per night in bigint: a channel's pushes may add up
  * past an int; the refresh clamps the result as the fold does
- * (clamp_free).  Only the nights of the keys' months are expanded.
+ * (clamp_free).  Only the nights of the keys' months are expanded.  The
+ * events are found by event_unpublished_xid_idx from $4, the writer_xid
+ * every one of them has at least (bk_unpublished_xid_floor): the index
+ * keeps the entries of published events (from 2.0 nothing on the table
+ * depends on position), so a condition on position alone would scan
+ * every event.
  */
 #define PENDING_BY_NIGHT_CTE \
 	"WITH pending AS MATERIALIZED (" \
@@ -152,12 +157,14 @@ static BookingPlan refresh_lock_plan = {
 	"         pg_catalog.sum(e.delta) AS delta" \
 	"    FROM (SELECT property_id, room_type, first_night, end_night, free_delta" \
 	"            FROM booking.event" \
-	"           WHERE position IS NULL AND free_delta IS NOT NULL" \
+	"           WHERE writer_xid OPERATOR(pg_catalog.>=) $4" \
+	"             AND position IS NULL AND free_delta IS NOT NULL" \
 	"             AND property_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])" \
 	"          UNION ALL" \
 	"          SELECT " BK_MODIFIED_BEFORE_COLUMNS("m") \
 	"            FROM booking.event m" \
-	"           WHERE m.position IS NULL AND " BK_MODIFIED_EVENT("m") \
+	"           WHERE m.writer_xid OPERATOR(pg_catalog.>=) $4" \
+	"             AND m.position IS NULL AND " BK_MODIFIED_EVENT("m") \
 	"             AND m.property_id OPERATOR(pg_catalog.=) ANY ($1::bigint[]))" \
 	"         e(property_id, room_type, first_night, end_night, delta)," \
 	"         (SELECT pg_catalog.min(m) AS lo," \
@@ -177,14 +184,14 @@ static BookingPlan refresh_lock_plan = {
 static BookingPlan refresh_update_plan = {
 	REFRESH_UPDATE_SQL(BK_FREE_SQL("i"), PENDING_BY_NIGHT_CTE, PENDING_BY_NIGHT_JOIN,
 					   "COALESCE(pd.delta, 0)", BK_NOT_ON_SALE_SQL),
-	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+	4, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID, XID8OID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* From 2.0: the units set aside for blocks are not free (blocks) */
 static BookingPlan refresh_update_2_0_plan = {
 	REFRESH_UPDATE_SQL(BK_FREE_2_0_SQL("i"), PENDING_BY_NIGHT_CTE, PENDING_BY_NIGHT_JOIN,
 					   "COALESCE(pd.delta, 0)", BK_NOT_ON_SALE_SQL),
-	3, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID}, CURSOR_OPT_CUSTOM_PLAN
+	4, {INT8ARRAYOID, TEXTARRAYOID, DATEARRAYOID, XID8OID}, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* The same for a database at 1.1, whose writers keep the calendar in step. */
@@ -532,7 +539,7 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 static void
 refresh_keys(Datum property_ids, Datum room_types, Datum months)
 {
-	Datum		args[3] = {property_ids, room_types, months};
+	Datum		args[4] = {property_ids, room_types, months, (Datum) 0};
 	int			save_nestlevel;
 
 	bk_publisher_lock();
@@ -548,6 +555,8 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	if (bk_schema_has_event_deltas())
+		args[3] = FullTransactionIdGetDatum(bk_unpublished_xid_floor());	/* publisher.c */
 	bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
 			bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
 			args, NULL, 0);

@@ -149,6 +149,7 @@ static BkIndexCache indexes[BK_INDEX_COUNT] = {
 	[BK_ROOM_CALENDAR_CITY_MONTH_IDX] = {"room_calendar_city_month_idx", {"city", "month"}},
 	[BK_RATE_PLAN_PKEY] = {"rate_plan_pkey", {"property_id", "room_type", "code"}},
 	[BK_RATE_PKEY] = {"rate_pkey", {"property_id", "room_type", "rate_plan", "night"}},
+	[BK_EVENT_PASS_PKEY] = {"event_pass_pkey", {"first_position"}},
 	[BK_RESERVATION_ID_SEQ] = {"reservation_id_seq"},
 	[BK_EVENT_ID_SEQ] = {"event_id_seq"},
 };

@@ -37,15 +37,18 @@
  * brings events with positions and no passes.  A read that comes to a
  * gap between passes looks whether events hold positions in it: then it
  * stops there (a consumer waits for them, never skips them) until their
- * passes are made.  bk_event_pass_mend makes them (each run of
- * consecutive positions, in rows of at most BK_PASS_ROW_IDS) when a
- * step at each end of the position index shows such events before the
- * first pass or after the last.  The sweeper's rounds look, and purge()
- * and read_events where they publish themselves, once in each backend
- * and again after each load (the restore fence counts them), never while
- * a backend loads data into the database (a 2.0 dump brings its own
- * passes, which would collide).  booking.repair_event_passes() makes
- * those of any gap, on demand.
+ * passes are made.  With no index on position (the point of the passes)
+ * that look scans the events, so a backend makes it once per gap and
+ * load (gap_holds_events).  bk_event_pass_mend makes the passes (each
+ * run of consecutive positions, in rows of at most BK_PASS_ROW_IDS) when
+ * the position sequence has gone past the last pass, as a restore of
+ * such a dump leaves it.  Every publisher mends before its first pass,
+ * and the sweeper's rounds, purge() and read_events look too, once in
+ * each backend and again after each load (the restore fence counts
+ * them), never while a backend loads data into the database (a 2.0 dump
+ * brings its own passes, which would collide).
+ * booking.repair_event_passes() makes those of any gap, on demand (an
+ * event given a position by hand before the first pass, say).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -161,10 +164,9 @@ static BookingPlan trim_pass_plan = {
 };
 
 /*
- * Whether an event holds a position in [$1, $2): the first position from
- * $1 on, one step of the index on position (a min() that PostgreSQL
- * reads off the index once the table's statistics show rows; a plan
- * made on an empty table is made again after its first ANALYZE).
+ * Whether an event holds a position in [$1, $2).  No index on position
+ * (the publisher's update of it is HOT from 2.0): a scan of the events,
+ * which a backend makes once per gap (gap_holds_events).
  */
 static BookingPlan events_between_plan = {
 	"SELECT COALESCE((SELECT pg_catalog.min(position) FROM booking.event"
@@ -172,22 +174,9 @@ static BookingPlan events_between_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-/*
- * Whether an event holds a position before the first pass or after the
- * last (any, when there is no pass): a step at each end of the index on
- * position and of the passes' key.
- */
-static BookingPlan passes_missing_plan = {
-	"SELECT COALESCE((SELECT pg_catalog.min(position) FROM booking.event)"
-	"                OPERATOR(pg_catalog.<) COALESCE("
-	"                    (SELECT first_position FROM booking.event_pass ORDER BY first_position LIMIT 1),"
-	"                    9223372036854775807), false)"
-	"    OR COALESCE((SELECT pg_catalog.max(position) FROM booking.event)"
-	"                OPERATOR(pg_catalog.>) COALESCE("
-	"                    (SELECT (first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(event_ids))"
-	"                            OPERATOR(pg_catalog.-) 1"
-	"                       FROM booking.event_pass ORDER BY first_position DESC LIMIT 1),"
-	"                    0), false)",
+/* The last position the sequence gave, and whether it gave any */
+static BookingPlan position_sequence_plan = {
+	"SELECT last_value, is_called FROM booking.event_position_seq",
 	0, {InvalidOid}
 };
 
@@ -350,6 +339,65 @@ collect_pass(int64 first, const int64 *ids, int count, void *state)
 }
 
 /*
+ * The gaps a read of this backend found no event in, with the loads
+ * begun in the cluster when it looked (bk_fence_loading).  A gap's
+ * positions no pass gives: a pass that failed after taking them, or those
+ * of the events purge() deleted before the first pass.  An event comes to
+ * hold one only by a load (which begins a new generation: the backend
+ * looks again) or by hand (check_invariants() reports it), so a backend
+ * looks once per gap, not at every read: without an index on position a
+ * look scans the events.
+ */
+#define EMPTY_GAPS_KEPT		32
+
+typedef struct EmptyGap
+{
+	int64		from;
+	int64		end;			/* [from, end) */
+} EmptyGap;
+
+static EmptyGap empty_gaps[EMPTY_GAPS_KEPT];
+static int	empty_gaps_n = 0;
+static int	empty_gaps_next = 0;	/* the slot the next one takes */
+static uint64 empty_gaps_loads = 0;
+
+/*
+ * gap_holds_events says whether events hold positions in [from, end):
+ * false when this backend found none there since the last load began;
+ * else it looks (events_between_plan) and remembers a gap it
+ * found empty, unless a load into this database is in progress.
+ */
+static bool
+gap_holds_events(int64 from, int64 end)
+{
+	Datum		args[2];
+	uint64		loads;
+	bool		loading = bk_fence_loading(MyDatabaseId, &loads);
+	bool		holds;
+
+	if (loads != empty_gaps_loads)
+	{
+		empty_gaps_n = empty_gaps_next = 0;
+		empty_gaps_loads = loads;
+	}
+	for (int i = 0; i < empty_gaps_n; i++)
+		if (empty_gaps[i].from <= from && end <= empty_gaps[i].end)
+			return false;
+	args[0] = Int64GetDatum(from);
+	args[1] = Int64GetDatum(end);
+	bk_exec(&events_between_plan, args, NULL, 1);
+	holds = DatumGetBool(bk_get_notnull(0, 1));
+	if (!holds && !loading)
+	{
+		empty_gaps[empty_gaps_next].from = from;
+		empty_gaps[empty_gaps_next].end = end;
+		empty_gaps_next = (empty_gaps_next + 1) % EMPTY_GAPS_KEPT;
+		empty_gaps_n = Min(empty_gaps_n + 1, EMPTY_GAPS_KEPT);
+	}
+	return holds;
+}
+
+/*
  * collect_after puts into `events` the events of the passes after
  * position `after` (at most `max`, and none past `upto`), in position
  * order.  With check_gaps (a read, which must never skip an event), at
@@ -368,15 +416,10 @@ collect_after(int64 after, int64 upto, int max, bool check_gaps, PositionedEvent
 
 	for (;;)
 	{
-		Datum		args[2];
-
 		walk_passes(c.after, max, collect_pass, &c);
 		if (c.gap_end == PG_INT64_MIN)
 			return true;
-		args[0] = Int64GetDatum(c.next);
-		args[1] = Int64GetDatum(c.gap_end);
-		bk_exec(&events_between_plan, args, NULL, 1);
-		if (DatumGetBool(bk_get_notnull(0, 1)))
+		if (gap_holds_events(c.next, c.gap_end))
 			return false;
 		c.after = Max(c.after, c.gap_end - 1);
 		c.next = c.gap_end;
@@ -475,7 +518,7 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 					 errmsg("events are held back: no publishing pass gives their positions"),
 					 errdetail("Events after position " INT64_FORMAT " hold positions that no row of booking.event_pass gives, as after a dump taken before 2.0 is restored into 2.0.",
 							   events.n > 0 ? events.positions[events.n - 1] : acked),
-					 errhint("Run SELECT booking.repair_event_passes(); as booking_admin.  After a restore the sweeper, or read_events() where no sweeper serves the database, makes those before the first pass or after the last by itself.")));
+					 errhint("Run SELECT booking.repair_event_passes(); as booking_admin.  After a restore the sweeper, or read_events() where no sweeper serves the database, makes those after the last pass by itself.")));
 		if (returned == max || events.n < ids || !whole)
 			break;
 		acked = events.positions[events.n - 1];
@@ -487,6 +530,59 @@ bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max)
 				 errdetail("Events deleted by other means than purge() leave their ids in booking.event_pass, and every read looks them up again."),
 				 errhint("Run SELECT booking.repair_event_passes(); as booking_admin: it drops the rows none of whose events are left (a row with events left keeps its ids).")));
 	return returned;
+}
+
+/*
+ * bk_event_pass_last_given returns the last position the passes the
+ * unit's snapshot sees give (0: none), from the last pass: one step back
+ * from the end of booking.event_pass's primary key, without a plan (a
+ * plan made while the table was small could read it whole).
+ */
+int64
+bk_event_pass_last_given(BkDirect *d)
+{
+	IndexScanDesc scan = bk_direct_scan(d, BK_EVENT_PASS, BK_EVENT_PASS_PKEY, NULL, 0);
+	TupleTableSlot *slot = bk_direct_slot(d, BK_EVENT_PASS, BK_SLOT_FOUND);
+	int64		last = 0;
+
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		ArrayType  *ids = DatumGetArrayTypeP(bk_direct_get_notnull(slot, bk_column(BK_EVENT_PASS_EVENT_IDS)));
+
+		last = DatumGetInt64(bk_direct_get_notnull(slot, bk_column(BK_EVENT_PASS_FIRST_POSITION))) +
+			ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) - 1;
+	}
+	index_endscan(scan);
+	ExecClearTuple(slot);
+	return last;
+}
+
+/*
+ * positions_after_passes says whether the position sequence has given
+ * positions after the last pass (any, when there is no pass).  Every
+ * position an event holds was given by the sequence, or restored with it
+ * (pg_dump dumps its value), so events can hold positions after the last
+ * pass only then: after a restore of a dump taken before 2.0 (no pass
+ * gives its events' positions), or a pass that failed after taking its
+ * positions (none does), or while a pass is under way (its row is not
+ * committed yet: under the publisher's lock none is).  A read of the
+ * sequence and one step of the passes' key.
+ */
+static bool
+positions_after_passes(void)
+{
+	BkDirect	d;
+	int64		last_value;
+	int64		last_given;
+
+	bk_exec(&position_sequence_plan, NULL, NULL, 1);
+	if (!DatumGetBool(bk_get_notnull(0, 2)))
+		return false;			/* nothing given yet */
+	last_value = bk_get_int64(0, 1);
+	bk_direct_begin(&d, false);
+	last_given = bk_event_pass_last_given(&d);
+	bk_direct_end(&d);
+	return last_value > last_given;
 }
 
 /*
@@ -502,12 +598,8 @@ static int
 make_missing_passes(bool only_at_the_ends)
 {
 	bk_publisher_lock();
-	if (only_at_the_ends)
-	{
-		bk_exec(&passes_missing_plan, NULL, NULL, 1);
-		if (!DatumGetBool(bk_get_notnull(0, 1)))
-			return 0;
-	}
+	if (only_at_the_ends && !positions_after_passes())
+		return 0;
 	bk_exec(&make_missing_passes_plan, NULL, NULL, 0);
 	return (int) SPI_processed;
 }
@@ -517,16 +609,18 @@ static uint64 mended_after_loads = 0;
 
 /*
  * bk_event_pass_mend makes the passes of the events a restore brought
- * without them (a dump taken before 2.0), when the position index shows
- * some before the first pass or after the last.  It looks once in each
+ * without them (a dump taken before 2.0), when the position sequence has
+ * given positions after the last pass (positions_after_passes; then
+ * it looks again under the publisher's lock, since a pass in progress
+ * takes its positions before its row commits).  It looks once in each
  * backend and again each time a load has begun since (the restore
  * fence counts them), and not while a backend is loading data into this
- * database (a 2.0 dump's own passes may be on their way).  Its look is a
- * step at each end of the position index, and the first may walk the
- * entries of events purged since the last VACUUM: that is why it does
- * not look every time.  Returns how many passes it made.  At READ
- * COMMITTED only, where each statement sees what committed before it,
- * and from 2.0 on (before it there are no passes).
+ * database (a 2.0 dump's own passes may be on their way).  Every
+ * publisher mends before its first pass (bk_publish_events), so the
+ * passes of new events never come before a restore's events without
+ * theirs.  Returns how many passes it made.  At READ COMMITTED only,
+ * where each statement sees what committed before it, and from 2.0 on
+ * (before it there are no passes).
  */
 int
 bk_event_pass_mend(void)
@@ -537,8 +631,7 @@ bk_event_pass_mend(void)
 	if (IsolationUsesXactSnapshot() || bk_fence_loading(MyDatabaseId, &loads) ||
 		loads == mended_after_loads || !bk_schema_has_event_pass())
 		return 0;
-	bk_exec(&passes_missing_plan, NULL, NULL, 1);
-	made = DatumGetBool(bk_get_notnull(0, 1)) ? make_missing_passes(true) : 0;
+	made = positions_after_passes() ? make_missing_passes(true) : 0;
 	mended_after_loads = loads;
 	if (made > 0)
 		ereport(LOG,

@@ -6,12 +6,16 @@
  *    the readers of the calendar (calendar_read.c) the changes of the
  *    events not published yet.
  *
- * Finding them.  The events not published yet are indexed by writer_xid
+ * Finding them.  The events are indexed by writer_xid
  * (event_unpublished_xid_idx), and the publisher row's scan_from is where
- * they start: a pass moves it on to its snapshot's xmin (find_pending), so
- * a pass, and a reader adding the changes not folded yet
- * (calendar_read.c), reads what was written since and not every event
- * published since the last VACUUM.  Rows put in by other means (a
+ * the ones not published yet start: a pass moves it on to its snapshot's
+ * xmin (find_pending), so a pass, and a reader adding the changes not
+ * folded yet (calendar_read.c), reads what was written since.  From 2.0
+ * the index has no predicate on position, so that the publisher's update
+ * of an event's position is HOT (nothing indexed changes): the entries of
+ * published events stay, and every walk reads each row's position and
+ * passes over those that have one (before 2.0 the index left them out,
+ * and a walk met them only as dead entries until VACUUM).  Rows put in by other means (a
  * restore's COPY carries another cluster's xids) get this transaction's
  * xid from the trigger event_local_writer.  A load with that trigger
  * disabled (pg_restore --disable-triggers) ends with an ALTER TABLE that
@@ -50,6 +54,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -69,6 +74,7 @@ static BookingPlan next_position_plan = {
 	"SELECT pg_catalog.nextval('booking.event_position_seq'::pg_catalog.regclass)",
 	0, {InvalidOid}
 };
+
 
 static BookingPlan save_scan_from_plan = {
 	"UPDATE booking.event_publisher SET scan_from = $1",
@@ -372,6 +378,29 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, bool from_start, int *n,
 }
 
 /*
+ * refuse_given_positions stops a pass whose first position `first` a
+ * pass already gives.  From 2.0 no index on position keeps two events
+ * from sharing one (the publisher's update of it is HOT without), so
+ * each pass checks that the sequence is past the last pass (event_pass.c,
+ * one step of its key): only a sequence set back, by hand or by a
+ * restore that left it out, is not.
+ */
+static void
+refuse_given_positions(BkDirect *d, int64 first)
+{
+	int64		last_given = bk_event_pass_last_given(d);
+
+	if (first <= last_given)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("booking.event_position_seq is behind the publishing passes"),
+				 errdetail("Its next value is " INT64_FORMAT "; booking.event_pass gives positions up to " INT64_FORMAT ". Events would share positions.",
+						   first, last_given),
+				 errhint("As the extension's owner, set it past them: SELECT pg_catalog.setval('booking.event_position_seq', " INT64_FORMAT ");",
+						 last_given)));
+}
+
+/*
  * publish positions the unpublished events this transaction sees
  * (committed, or its own), up to BK_PUBLISH_BATCH of them, in event_id
  * order, and folds their calendar changes into the room calendar; the
@@ -428,6 +457,8 @@ publish(FullTransactionId *scan_from, bool from_start)
 	}
 
 	bk_direct_begin(&d, true);
+	if (scan_from != NULL && bk_schema_has_event_pass())
+		refuse_given_positions(&d, first);
 	found = bk_direct_slot(&d, BK_EVENT, BK_SLOT_FOUND);
 	slot = bk_direct_slot(&d, BK_EVENT, BK_SLOT_NEW);
 	desc = RelationGetDescr(bk_direct_relation(&d, BK_EVENT));
@@ -691,6 +722,12 @@ load_signals(void)
 }
 
 /*
+ * The loads begun (bk_fence_loading) when this backend last looked from
+ * the start for want of an armed event_local_writer: 0, never.
+ */
+static uint64 looked_from_start_after_loads = 0;
+
+/*
  * bk_publish_events publishes the events that are ready, unless another
  * transaction is publishing right now (then it leaves the work to it) or
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
@@ -713,24 +750,73 @@ bk_publish_events(bool from_start)
 	FullTransactionId scan_from;
 	Datum		signals = (Datum) 0;
 	int			published;
+	uint64		loads = 0;
+	bool		unarmed_look = false;
 
 	if (IsolationUsesXactSnapshot())
 		return 0;
 	if (!bk_schema_has_event_deltas())
 		return bk_compat_publish_lock() ? publish(NULL, from_start) : 0;
+	(void) bk_event_pass_mend();	/* a restore's events first: event_pass.c */
 	if (bk_schema_has_load_signal())
 	{
+		/*
+		 * From 2.0 a round asks to look from the start only for want of
+		 * an armed event_local_writer (bk_rounds_look_from_start), and
+		 * such a look reads every event: the index keeps the published
+		 * ones.  Rows come in with another cluster's xids only by a load,
+		 * so where the restore fence counts loads (the preload) it looks
+		 * once after each load, when none is in progress.
+		 */
+		if (from_start && bk_fence_counts_loads())
+		{
+			bool		loading = bk_fence_loading(MyDatabaseId, &loads);
+
+			if (!loading && loads == looked_from_start_after_loads)
+				from_start = false;
+			else
+				unarmed_look = !loading;
+		}
 		signals = load_signals();
 		from_start |= signals != (Datum) 0;
 	}
 	if (!events_waiting(from_start) && signals == (Datum) 0)
+	{
+		if (unarmed_look)
+			looked_from_start_after_loads = loads;
 		return 0;
+	}
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
 	published = publish(&scan_from, from_start);
+	if (unarmed_look)
+		looked_from_start_after_loads = loads;
 	if (signals != (Datum) 0)
 		bk_exec(&clear_load_signals_plan, &signals, NULL, 0);
 	return published;
+}
+
+/*
+ * bk_unpublished_xid_floor returns the writer_xid from which the events
+ * not published yet are all in event_unpublished_xid_idx, for a statement
+ * that reads them by it (a calendar refresh, calendar.c), whose caller
+ * holds the publisher's lock (so scan_from stays where it is): the
+ * publisher row's scan_from, or 0 while a load may have brought events
+ * below it (a load signal no pass has seen yet, or event_local_writer not
+ * armed, as bk_publish_events and the sweeper's rounds judge).
+ */
+FullTransactionId
+bk_unpublished_xid_floor(void)
+{
+	BkDirect	d;
+	FullTransactionId floor;
+
+	if (bk_rounds_look_from_start() || load_signals() != (Datum) 0)
+		return FullTransactionIdFromU64(0);
+	bk_direct_begin(&d, false);
+	floor = read_scan_from(&d);
+	bk_direct_end(&d);
+	return floor;
 }
 
 /*
