@@ -22,6 +22,7 @@ OBJS = \
 	src/event_pass.o \
 	src/events.o \
 	src/publisher.o \
+	src/load_signal.o \
 	src/stats.o \
 	src/sweeper.o \
 	src/launcher.o \

@@ -348,6 +348,11 @@ extern void bk_calendar_refresh_range(int64 property_id, const char *room_type,
 									  DateADT first, DateADT end);
 extern void bk_calendar_set_has_rules(int64 property_id, const char *room_type, bool has_rules);
 
+/* load_signal.c: what says that rows came into booking.event by other means */
+extern bool bk_rounds_look_from_start(void);
+extern Datum bk_load_signals(void);
+extern bool bk_load_signalled(void);
+
 /* calendar_read.c */
 extern BkCalendarDelta *bk_calendar_pending(DateADT first, DateADT end, int64 property_id, int *n);
 extern int32 bk_calendar_pending_on(const BkCalendarDelta *deltas, int n, int64 property_id,
@@ -1018,9 +1023,7 @@ extern int	bk_purge_events(int32 max_rows);
 
 /* publisher.c: a pass gives at most this many positions (booking.event_pass's CHECK) */
 #define BK_PUBLISH_BATCH	10000
-extern bool bk_rounds_look_from_start(void);
 extern int	bk_publish_events(bool from_start);
-extern FullTransactionId bk_unpublished_xid_floor(void);
 extern BkCalendarDelta *bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end,
 												  int64 property_id, int *n);
 extern void bk_notify_published(void);
@@ -1034,6 +1037,7 @@ extern void bk_notify_published(void);
 #define BK_PASS_ROW_IDS		240
 extern void bk_event_pass_record(BkDirect *d, int64 first_position, const int64 *event_ids, int n);
 extern int64 bk_event_pass_last_given(BkDirect *d);
+extern int	bk_event_pass_mend_loaded(void);
 extern int	bk_event_pass_read(FunctionCallInfo fcinfo, int64 acked, int max);
 extern int	bk_event_pass_count(int64 after, int64 upto);
 extern int	bk_event_pass_purge(int32 max_rows, TimestampTz older_than);
@@ -1103,7 +1107,6 @@ extern void bk_fence_register_loader(Oid relid);
 extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
 extern void bk_fence_leave(void);
 extern bool bk_fence_loading(Oid dboid, uint64 *generation);
-extern bool bk_fence_counts_loads(void);
 
 /* hooks.c */
 extern void BookingHooksInit(void);

@@ -146,7 +146,7 @@ static BookingPlan refresh_lock_plan = {
  * past an int; the refresh clamps the result as the fold does
  * (clamp_free).  Only the nights of the keys' months are expanded.  The
  * events are found by event_unpublished_xid_idx from $4, the writer_xid
- * every one of them has at least (bk_unpublished_xid_floor): the index
+ * every one of them has at least (unpublished_xid_floor): the index
  * keeps the entries of published events (from 2.0 nothing on the table
  * depends on position), so a condition on position alone would scan
  * every event.
@@ -529,6 +529,36 @@ bk_calendar_fold(BkCalendarDelta *deltas, int n)
 								  missing[m].first_night, missing[m].end_night);
 }
 
+/* Where the events not published yet start (publisher.c) */
+static BookingPlan scan_from_plan = {
+	"SELECT scan_from FROM booking.event_publisher",
+	0, {InvalidOid}
+};
+
+/*
+ * unpublished_xid_floor returns the writer_xid from which the events
+ * not published yet are all in event_unpublished_xid_idx, for a statement
+ * that reads them by it (a calendar refresh, calendar.c), whose caller
+ * holds the publisher's lock (so scan_from stays where it is, and no
+ * pass deletes a load signal): the publisher row's scan_from, or 0 while
+ * a load may have brought events below it (a load signal no pass has seen
+ * yet, or event_local_writer not armed, as bk_publish_events and the
+ * sweeper's rounds judge).  A load can commit after this look and before
+ * the statement's snapshot: the caller looks at the signals again after
+ * the statement (bk_load_signalled, load_signal.c) and reads from 0 if one came.  Every
+ * such load signals, or runs while the trigger is not armed, and
+ * disarming it is an ALTER TABLE, which signals too.
+ */
+static FullTransactionId
+unpublished_xid_floor(void)
+{
+	if (!bk_schema_has_load_signal() || bk_rounds_look_from_start() || bk_load_signalled())
+		return FullTransactionIdFromU64(0);	/* load_signal.c */
+	bk_exec(&scan_from_plan, NULL, NULL, 1);
+	return DatumGetFullTransactionId(bk_get_notnull(0, 1));
+}
+
+
 /*
  * refresh_keys recomputes the calendar rows of the keys given as three
  * parallel arrays (property_id bigint[], room_type text[], month date[]),
@@ -540,6 +570,7 @@ static void
 refresh_keys(Datum property_ids, Datum room_types, Datum months)
 {
 	Datum		args[4] = {property_ids, room_types, months, (Datum) 0};
+	FullTransactionId floor = FullTransactionIdFromU64(0);
 	int			save_nestlevel;
 
 	bk_publisher_lock();
@@ -556,10 +587,23 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	if (bk_schema_has_event_deltas())
-		args[3] = FullTransactionIdGetDatum(bk_unpublished_xid_floor());	/* publisher.c */
+		floor = unpublished_xid_floor();
+	args[3] = FullTransactionIdGetDatum(floor);
 	bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
 			bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
 			args, NULL, 0);
+
+	/*
+	 * A load that committed after the floor was read and before the
+	 * statement's snapshot may have brought events below it: then again
+	 * from 0 (the update recomputes the same rows, locked by now).
+	 */
+	if (U64FromFullTransactionId(floor) != 0 && bk_load_signalled())
+	{
+		args[3] = FullTransactionIdGetDatum(FullTransactionIdFromU64(0));
+		bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan : &refresh_update_plan,
+				args, NULL, 0);
+	}
 	AtEOXact_GUC(true, save_nestlevel);
 }
 

@@ -174,6 +174,20 @@ static BookingPlan events_between_plan = {
 	2, {INT8OID, INT8OID}
 };
 
+/*
+ * The position sequence set to the largest position an event holds, when
+ * that is past the last position it gave: read from every event (no
+ * index on position), after a load only (bk_event_pass_mend_loaded).
+ */
+static BookingPlan sequence_past_events_plan = {
+	"SELECT pg_catalog.setval('booking.event_position_seq'::pg_catalog.regclass, m.top)"
+	"  FROM (SELECT pg_catalog.max(position) AS top FROM booking.event) m"
+	" WHERE m.top OPERATOR(pg_catalog.>)"
+	"       (SELECT CASE WHEN is_called THEN last_value ELSE last_value OPERATOR(pg_catalog.-) 1 END"
+	"          FROM booking.event_position_seq)",
+	0, {InvalidOid}
+};
+
 /* The last position the sequence gave, and whether it gave any */
 static BookingPlan position_sequence_plan = {
 	"SELECT last_value, is_called FROM booking.event_position_seq",
@@ -637,6 +651,34 @@ bk_event_pass_mend(void)
 		ereport(LOG,
 				(errmsg("booking: made %d publishing passes for events that held positions without one", made),
 				 errdetail("A dump taken before 2.0 restored into 2.0 brings its events' positions but not the booking.event_pass rows consumers read them through.")));
+	return made;
+}
+
+/*
+ * bk_event_pass_mend_loaded makes, after a load (a pass that saw a load
+ * signal, under the publisher's lock, before it gives any position), the
+ * passes of every event holding a position no pass gives, and moves the
+ * position sequence past every position an event holds, so that no new
+ * event takes one a loaded event holds.  Rows that come with a position
+ * leave a signal (event_local_writer, events.c), and so does a load with
+ * that trigger disabled (the ALTER TABLE that enables it again), so this
+ * sees every such load, whatever the sequence says: a restore that left
+ * the sequence out, a copy of another database's outbox.  Both read every
+ * event: once per load.  Returns how many passes it made.
+ */
+int
+bk_event_pass_mend_loaded(void)
+{
+	int			made;
+
+	if (!bk_schema_has_event_pass())
+		return 0;
+	made = make_missing_passes(false);	/* the lock is the caller's already */
+	bk_exec(&sequence_past_events_plan, NULL, NULL, 0);
+	if (made > 0)
+		ereport(LOG,
+				(errmsg("booking: made %d publishing passes for loaded events that held positions without one", made),
+				 errdetail("A load brought events with positions that no booking.event_pass row gives, as a dump taken before 2.0 restored into 2.0 does.")));
 	return made;
 }
 

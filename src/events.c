@@ -544,6 +544,13 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
  * the xids of the cluster it was dumped from.  It gives the row this
  * transaction's xid, so that the row is not below scan_from when it
  * commits: the publisher and the readers find it at once.
+ *
+ * A row that comes with a position (a restore, a copy of another
+ * database's outbox) also leaves a row in booking.event_load_signal,
+ * once per (sub)transaction (from 2.0): no index on position shows it, and
+ * the pass that sees the signal makes its pass and moves the position
+ * sequence past it before it gives any position (event_pass.c,
+ * bk_event_pass_mend_loaded), so no new event takes it.
  */
 Datum
 booking_event_local_writer(PG_FUNCTION_ARGS)
@@ -552,13 +559,30 @@ booking_event_local_writer(PG_FUNCTION_ARGS)
 												   "booking.event_local_writer");
 	TupleDesc	desc;
 	int			column;
+	int			position;
 	Datum		xid;
 	bool		isnull = false;
+	static FullTransactionId signalled_in = {0};
 
 	desc = RelationGetDescr(trigdata->tg_relation);
 	column = SPI_fnumber(desc, "writer_xid");
 	if (column <= 0)
 		elog(ERROR, "booking.event_local_writer needs a column \"writer_xid\"");
+	position = SPI_fnumber(desc, "position");
+	if (position > 0 && bk_schema_has_load_signal() &&
+		!FullTransactionIdEquals(signalled_in, GetCurrentFullTransactionId()))
+	{
+		bool		no_position;
+
+		(void) heap_getattr(trigdata->tg_trigtuple, position, desc, &no_position);
+		if (!no_position)
+		{
+			bk_connect();
+			bk_exec(&signal_load_plan, NULL, NULL, 0);
+			bk_finish();
+			signalled_in = GetCurrentFullTransactionId();
+		}
+	}
 	xid = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple, desc,
 													 1, &column, &xid, &isnull));

@@ -54,7 +54,6 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -646,88 +645,6 @@ bk_events_pending_changes(BkDirect *d, DateADT first, DateADT end, int64 propert
 }
 
 /*
- * bk_rounds_look_from_start says whether the sweeper's rounds and purge()
- * must walk the unpublished events from the start, as they did up to 1.2:
- * when the schema has no load signal (a database still at 1.2), or when
- * event_local_writer is not enabled ALWAYS.  pg_restore --disable-triggers
- * enables it again with ENABLE TRIGGER ALL, for origin sessions only, and
- * a superuser may leave it disabled: rows can then come in with another
- * cluster's xids by no statement that signals them (an insert in a
- * session_replication_role = replica session, rows inserted while it
- * stays disabled), and only a walk from the start finds them.  ALTER
- * TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer puts it
- * back (docs/operations.md).  The trigger is known by its name: an owner
- * who puts another trigger of that name in its place (renaming the real
- * one) defeats the check, as a third outside attack showed; only the
- * owner or a superuser can.
- */
-bool
-bk_rounds_look_from_start(void)
-{
-	Relation	event;
-	bool		armed = false;
-
-	if (!bk_schema_has_load_signal())
-		return true;
-	event = table_open(get_relname_relid("event", get_namespace_oid("booking", false)), AccessShareLock);
-	for (int i = 0; event->trigdesc != NULL && i < event->trigdesc->numtriggers; i++)
-	{
-		Trigger    *trigger = &event->trigdesc->triggers[i];
-
-		if (strcmp(trigger->tgname, "event_local_writer") == 0)
-			armed = trigger->tgenabled == TRIGGER_FIRES_ALWAYS;
-	}
-	table_close(event, AccessShareLock);
-	return !armed;
-}
-
-/*
- * load_signals returns the TIDs of the rows of booking.event_load_signal
- * that the active snapshot sees, as a tid[], or 0 when it sees none.  It
- * is read before the pass's walk, whose snapshot bk_direct_begin takes
- * afterwards (the same or newer), so the rows of every load it has a
- * signal of are in the walk: read after the walk, in a newer snapshot, it
- * could see a load's signal, which the pass then deletes, and not rows
- * the walk missed.  A heap scan of a table that is nearly always empty,
- * once per pass.
- */
-static Datum
-load_signals(void)
-{
-	Relation	rel = table_open(get_relname_relid("event_load_signal", get_namespace_oid("booking", false)),
-								 AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	List	   *seen = NIL;
-	Datum	   *tids;
-	ListCell   *lc;
-	int			n = 0;
-
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		ItemPointer tid = palloc(sizeof(ItemPointerData));
-
-		ItemPointerCopy(&slot->tts_tid, tid);
-		seen = lappend(seen, tid);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (seen == NIL)
-		return (Datum) 0;
-	tids = palloc(sizeof(Datum) * list_length(seen));
-	foreach(lc, seen)
-		tids[n++] = PointerGetDatum(lfirst(lc));
-	return PointerGetDatum(construct_array(tids, n, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
-}
-
-/*
- * The loads begun (bk_fence_loading) when this backend last looked from
- * the start for want of an armed event_local_writer: 0, never.
- */
-static uint64 looked_from_start_after_loads = 0;
-
-/*
  * bk_publish_events publishes the events that are ready, unless another
  * transaction is publishing right now (then it leaves the work to it) or
  * the caller runs at REPEATABLE READ or SERIALIZABLE.  The caller is
@@ -750,8 +667,6 @@ bk_publish_events(bool from_start)
 	FullTransactionId scan_from;
 	Datum		signals = (Datum) 0;
 	int			published;
-	uint64		loads = 0;
-	bool		unarmed_look = false;
 
 	if (IsolationUsesXactSnapshot())
 		return 0;
@@ -760,63 +675,19 @@ bk_publish_events(bool from_start)
 	(void) bk_event_pass_mend();	/* a restore's events first: event_pass.c */
 	if (bk_schema_has_load_signal())
 	{
-		/*
-		 * From 2.0 a round asks to look from the start only for want of
-		 * an armed event_local_writer (bk_rounds_look_from_start), and
-		 * such a look reads every event: the index keeps the published
-		 * ones.  Rows come in with another cluster's xids only by a load,
-		 * so where the restore fence counts loads (the preload) it looks
-		 * once after each load, when none is in progress.
-		 */
-		if (from_start && bk_fence_counts_loads())
-		{
-			bool		loading = bk_fence_loading(MyDatabaseId, &loads);
-
-			if (!loading && loads == looked_from_start_after_loads)
-				from_start = false;
-			else
-				unarmed_look = !loading;
-		}
-		signals = load_signals();
+		signals = bk_load_signals();
 		from_start |= signals != (Datum) 0;
 	}
 	if (!events_waiting(from_start) && signals == (Datum) 0)
-	{
-		if (unarmed_look)
-			looked_from_start_after_loads = loads;
 		return 0;
-	}
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;
+	if (signals != (Datum) 0)
+		(void) bk_event_pass_mend_loaded();	/* a load's positioned events: event_pass.c */
 	published = publish(&scan_from, from_start);
-	if (unarmed_look)
-		looked_from_start_after_loads = loads;
 	if (signals != (Datum) 0)
 		bk_exec(&clear_load_signals_plan, &signals, NULL, 0);
 	return published;
-}
-
-/*
- * bk_unpublished_xid_floor returns the writer_xid from which the events
- * not published yet are all in event_unpublished_xid_idx, for a statement
- * that reads them by it (a calendar refresh, calendar.c), whose caller
- * holds the publisher's lock (so scan_from stays where it is): the
- * publisher row's scan_from, or 0 while a load may have brought events
- * below it (a load signal no pass has seen yet, or event_local_writer not
- * armed, as bk_publish_events and the sweeper's rounds judge).
- */
-FullTransactionId
-bk_unpublished_xid_floor(void)
-{
-	BkDirect	d;
-	FullTransactionId floor;
-
-	if (bk_rounds_look_from_start() || load_signals() != (Datum) 0)
-		return FullTransactionIdFromU64(0);
-	bk_direct_begin(&d, false);
-	floor = read_scan_from(&d);
-	bk_direct_end(&d);
-	return floor;
 }
 
 /*

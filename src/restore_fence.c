@@ -272,16 +272,6 @@ bk_fence_loading(Oid dboid, uint64 *generation)
 }
 
 /*
- * bk_fence_counts_loads says whether the fence is there to count loads
- * (the library was preloaded): without it bk_fence_loading sees none.
- */
-bool
-bk_fence_counts_loads(void)
-{
-	return fence != NULL;
-}
-
-/*
  * bk_fence_leave marks the end of this worker's transaction (committed or
  * not); loaders waiting for it go on.
  */
