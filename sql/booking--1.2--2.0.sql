@@ -898,6 +898,23 @@ CREATE INDEX event_unpublished_xid_idx ON booking.event (writer_xid) INCLUDE (pr
 ALTER TABLE booking.event SET (fillfactor = 50);
 
 /*
+ * event_local_writer also fires for a row that comes with a position
+ * (a restore, a copy of another database's outbox), whatever its
+ * writer_xid: it leaves a load signal, and the pass that sees it makes
+ * the passes of such events and moves event_position_seq past them before
+ * it gives any position (no index on position shows them any more).  The
+ * engine writes no event with a position: its rows still never fire it.
+ */
+DROP TRIGGER event_local_writer ON booking.event;
+CREATE TRIGGER event_local_writer
+    BEFORE INSERT ON booking.event
+    FOR EACH ROW
+    WHEN (NEW.writer_xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()
+          OR NEW.position IS NOT NULL)
+    EXECUTE FUNCTION booking.event_local_writer();
+ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
+
+/*
  * Rows loaded into booking.event with its triggers disabled.  Every event
  * not published yet has writer_xid >= the publisher row's scan_from, so
  * the publisher and the calendar's readers walk event_unpublished_xid_idx

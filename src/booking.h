@@ -1107,6 +1107,7 @@ extern void bk_fence_register_loader(Oid relid);
 extern bool bk_fence_enter(Oid dboid, pid_t *loader_pid);
 extern void bk_fence_leave(void);
 extern bool bk_fence_loading(Oid dboid, uint64 *generation);
+extern bool bk_fence_other_loader(Oid dboid);
 
 /* hooks.c */
 extern void BookingHooksInit(void);

@@ -539,7 +539,8 @@ bk_event_rewrite_payload(BkDirect *d, ItemPointer tid, const char *kind, const B
 /*
  * booking_event_local_writer is the BEFORE INSERT row trigger
  * event_local_writer on booking.event, which fires only for a row whose
- * writer_xid is not this transaction's (its WHEN clause): a row put in by
+ * writer_xid is not this transaction's or that has a position (its WHEN
+ * clause, the second from 2.0): a row put in by
  * other means than the engine, such as a restore's COPY, which carries
  * the xids of the cluster it was dumped from.  It gives the row this
  * transaction's xid, so that the row is not below scan_from when it

@@ -54,6 +54,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -679,6 +680,14 @@ bk_publish_events(bool from_start)
 		from_start |= signals != (Datum) 0;
 	}
 	if (!events_waiting(from_start) && signals == (Datum) 0)
+		return 0;
+	/*
+	 * Another session's load in progress (the restore fence sees it where
+	 * the library is preloaded): a 2.0 dump's own passes may still be on
+	 * their way, and those bk_event_pass_mend_loaded would make would
+	 * collide with them.  The signals wait for the load to end.
+	 */
+	if (signals != (Datum) 0 && bk_fence_other_loader(MyDatabaseId))
 		return 0;
 	if (!bk_publisher_try_lock(&scan_from))
 		return 0;

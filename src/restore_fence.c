@@ -272,6 +272,31 @@ bk_fence_loading(Oid dboid, uint64 *generation)
 }
 
 /*
+ * bk_fence_other_loader says whether another backend than this one is
+ * loading data into database dboid (never without the preload): for a
+ * step that must wait for someone else's restore to end, but not for
+ * rows this session put in itself.
+ */
+bool
+bk_fence_other_loader(Oid dboid)
+{
+	bool		other = false;
+
+	if (fence == NULL)
+		return false;
+	SpinLockAcquire(&fence->mutex);
+	for (int i = 0; i < fence->nslots && fence->nloaders > 0 && !other; i++)
+	{
+		LoaderSlot *s = &fence->slots[i];
+
+		other = s->pid != 0 && s->pid != MyProcPid && s->dboid == dboid &&
+			ProcGlobal->allProcs[i].pid == s->pid;
+	}
+	SpinLockRelease(&fence->mutex);
+	return other;
+}
+
+/*
  * bk_fence_leave marks the end of this worker's transaction (committed or
  * not); loaders waiting for it go on.
  */

@@ -210,7 +210,8 @@ VALUES (-5, 'restored', 0, 0, '{}', '3');
 CREATE TRIGGER event_local_writer
     BEFORE INSERT ON booking.event
     FOR EACH ROW
-    WHEN (NEW.writer_xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id())
+    WHEN (NEW.writer_xid OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()
+          OR NEW.position IS NOT NULL)
     EXECUTE FUNCTION booking.event_local_writer();
 ALTER TABLE booking.event ENABLE ALWAYS TRIGGER event_local_writer;
 SELECT count(*) AS signals FROM booking.event_load_signal;

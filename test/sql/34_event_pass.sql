@@ -216,10 +216,15 @@ ROLLBACK;
 -- position sequence restored past them); a run of consecutive positions
 -- becomes one pass.  Not in a session that has loaded rows into a
 -- booking table (this one inserted passes above): that is a restore in
--- progress (restore_fence.c), so a new one.
+-- progress (restore_fence.c), so a new one, once this one is gone (psql
+-- connects the new session before it closes the old).
 DELETE FROM booking.event_pass;
 SELECT count(*) AS not_yet FROM booking.read_events('restored-reader', 100);
+SELECT pg_backend_pid() AS loader_pid \gset
 \c
+SET client_min_messages = error;
+SELECT count(*) >= 0 AS old_session_gone
+  FROM (SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE pid = :loader_pid) t;
 SET client_min_messages = warning;
 \set VERBOSITY terse
 SELECT array_agg(event_id) = :'five' AS read_in_order FROM booking.read_events('restored-reader', 100);
@@ -235,7 +240,11 @@ DELETE FROM booking.event_pass WHERE first_position = (SELECT max(first_position
 SELECT booking.purge(1) >= 0 AS purged;
 SELECT count(*) AS passes, sum(cardinality(event_ids)) = (SELECT count(*) FROM booking.event) AS every_event
   FROM booking.event_pass;
+SELECT pg_backend_pid() AS loader_pid \gset
 \c
+SET client_min_messages = error;
+SELECT count(*) >= 0 AS old_session_gone
+  FROM (SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE pid = :loader_pid) t;
 SET client_min_messages = warning;
 \set VERBOSITY terse
 SELECT booking.purge(1) >= 0 AS purged;
@@ -366,8 +375,8 @@ SELECT count(*) AS problems FROM booking.check_invariants();
 -- and the next pass makes their pass and moves the sequence past them
 -- before it gives any position, so no new event takes theirs.
 SELECT last_value + 100 AS far FROM booking.event_position_seq \gset
-INSERT INTO booking.event (kind, reservation_id, property_id, payload, writer_xid, position)
-SELECT kind, reservation_id, property_id, payload, '1'::xid8, :far
+INSERT INTO booking.event (kind, reservation_id, property_id, payload, position)
+SELECT kind, reservation_id, property_id, payload, :far
   FROM booking.event WHERE property_id = :p ORDER BY event_id DESC LIMIT 1;
 SELECT count(*) > 0 AS signalled FROM booking.event_load_signal;
 SELECT count(*) AS held FROM booking.reserve_range(:p, 'W', current_date + 2, current_date + 3);
