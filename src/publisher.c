@@ -15,11 +15,11 @@
  * of an event's position is HOT (nothing indexed changes): the entries of
  * published events stay, and every walk reads each row's position and
  * passes over those that have one (before 2.0 the index left them out,
- * and a walk met them only as dead entries until VACUUM).  Rows put in by other means (a
- * restore's COPY carries another cluster's xids) get this transaction's
- * xid from the trigger event_local_writer.  A load with that trigger
- * disabled (pg_restore --disable-triggers) ends with an ALTER TABLE that
- * enables it again, and from 2.0 the event trigger
+ * and a walk met them only as dead entries until VACUUM).  Rows put in by
+ * other means (a restore's COPY carries another cluster's xids) get this
+ * transaction's xid from the trigger event_local_writer.  A load with
+ * that trigger disabled (pg_restore --disable-triggers) ends with an
+ * ALTER TABLE that enables it again, and from 2.0 the event trigger
  * booking_event_table_altered (events.c) then leaves a row in
  * booking.event_load_signal: the next pass sees it and looks from the
  * start (bk_publish_events); before 2.0 the sweeper's rounds and purge()
@@ -74,7 +74,6 @@ static BookingPlan next_position_plan = {
 	"SELECT pg_catalog.nextval('booking.event_position_seq'::pg_catalog.regclass)",
 	0, {InvalidOid}
 };
-
 
 static BookingPlan save_scan_from_plan = {
 	"UPDATE booking.event_publisher SET scan_from = $1",
@@ -380,7 +379,7 @@ find_pending(BkDirect *d, FullTransactionId *scan_from, bool from_start, int *n,
 /*
  * refuse_given_positions stops a pass whose first position `first` a
  * pass already gives.  From 2.0 no index on position keeps two events
- * from sharing one (the publisher's update of it is HOT without), so
+ * from sharing one (the publisher's update of it is HOT without one), so
  * each pass checks that the sequence is past the last pass (event_pass.c,
  * one step of its key): only a sequence set back, by hand or by a
  * restore that left it out, is not.
