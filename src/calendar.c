@@ -571,6 +571,8 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 {
 	Datum		args[4] = {property_ids, room_types, months, (Datum) 0};
 	FullTransactionId floor = FullTransactionIdFromU64(0);
+	BookingPlan *update = bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
+		bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan;
 	int			save_nestlevel;
 
 	bk_publisher_lock();
@@ -589,9 +591,7 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	if (bk_schema_has_event_deltas())
 		floor = unpublished_xid_floor();
 	args[3] = FullTransactionIdGetDatum(floor);
-	bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan :
-			bk_schema_has_event_deltas() ? &refresh_update_plan : &refresh_update_1_1_plan,
-			args, NULL, 0);
+	bk_exec(update, args, NULL, 0);
 
 	/*
 	 * A load that committed after the floor was read and before the
@@ -601,8 +601,7 @@ refresh_keys(Datum property_ids, Datum room_types, Datum months)
 	if (U64FromFullTransactionId(floor) != 0 && bk_load_signalled())
 	{
 		args[3] = FullTransactionIdGetDatum(FullTransactionIdFromU64(0));
-		bk_exec(bk_schema_has_overbooked() ? &refresh_update_2_0_plan : &refresh_update_plan,
-				args, NULL, 0);
+		bk_exec(update, args, NULL, 0);
 	}
 	AtEOXact_GUC(true, save_nestlevel);
 }

@@ -721,9 +721,13 @@ booking_read_events(PG_FUNCTION_ARGS)
 	bk_connect();
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 	{
-		int			written = bk_publish_events(false);
+		/*
+		 * A restore's events without passes first (bk_publish_events would
+		 * make them too, but here they count among the positions written).
+		 */
+		int			written = bk_event_pass_mend();
 
-		written += bk_event_pass_mend();	/* a restore's events without passes */
+		written += bk_publish_events(false);
 
 		/*
 		 * The positions about to be returned are this transaction's own:

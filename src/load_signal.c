@@ -62,28 +62,20 @@ bk_rounds_look_from_start(void)
 }
 
 /*
- * bk_load_signals returns the TIDs of the rows of booking.event_load_signal
- * that the active snapshot sees, as a tid[], or 0 when it sees none.  It
- * is read before the pass's walk, whose snapshot bk_direct_begin takes
- * afterwards (the same or newer), so the rows of every load it has a
- * signal of are in the walk: read after the walk, in a newer snapshot, it
- * could see a load's signal, which the pass then deletes, and not rows
- * the walk missed.  A heap scan of a table that is nearly always empty,
- * once per pass.
+ * signal_tids returns the TIDs of the rows of booking.event_load_signal
+ * that `snapshot` sees (only the first when first_only), NIL when none.
+ * A heap scan of a table that is nearly always empty.
  */
-Datum
-bk_load_signals(void)
+static List *
+signal_tids(Snapshot snapshot, bool first_only)
 {
 	Relation	rel = table_open(get_relname_relid("event_load_signal", get_namespace_oid("booking", false)),
 								 AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	List	   *seen = NIL;
-	Datum	   *tids;
-	ListCell   *lc;
-	int			n = 0;
 
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while ((seen == NIL || !first_only) && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		ItemPointer tid = palloc(sizeof(ItemPointerData));
 
@@ -93,6 +85,26 @@ bk_load_signals(void)
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return seen;
+}
+
+/*
+ * bk_load_signals returns the TIDs of the rows of booking.event_load_signal
+ * that the active snapshot sees, as a tid[], or 0 when it sees none.  It
+ * is read before the pass's walk, whose snapshot bk_direct_begin takes
+ * afterwards (the same or newer), so the rows of every load it has a
+ * signal of are in the walk: read after the walk, in a newer snapshot, it
+ * could see a load's signal, which the pass then deletes, and not rows
+ * the walk missed.  Once per pass.
+ */
+Datum
+bk_load_signals(void)
+{
+	List	   *seen = signal_tids(GetActiveSnapshot(), false);
+	Datum	   *tids;
+	ListCell   *lc;
+	int			n = 0;
+
 	if (seen == NIL)
 		return (Datum) 0;
 	tids = palloc(sizeof(Datum) * list_length(seen));
@@ -110,14 +122,5 @@ bk_load_signals(void)
 bool
 bk_load_signalled(void)
 {
-	Relation	rel = table_open(get_relname_relid("event_load_signal", get_namespace_oid("booking", false)),
-								 AccessShareLock);
-	TableScanDesc scan = table_beginscan(rel, GetLatestSnapshot(), 0, NULL);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool		signalled = table_scan_getnextslot(scan, ForwardScanDirection, slot);
-
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return signalled;
+	return signal_tids(GetLatestSnapshot(), true) != NIL;
 }

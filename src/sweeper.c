@@ -157,8 +157,8 @@ booking_purge(PG_FUNCTION_ARGS)
 	done = bk_purge_idempotency_keys(max_rows);
 	if (!IsTransactionBlock() && !BookingSweeperServesThisDatabase())
 	{
+		(void) bk_event_pass_mend();	/* before any pass, as bk_publish_events would */
 		done += bk_publish_events(bk_rounds_look_from_start());
-		(void) bk_event_pass_mend();
 	}
 	done += bk_purge_events(max_rows);
 	done += bk_ari_purge(max_rows);
